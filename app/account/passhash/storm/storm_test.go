@@ -1,0 +1,144 @@
+package storm
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/app/account/passhash"
+)
+
+// chatLikeWork stands in for the chat message path until the chat engine
+// exists: seal a 512-byte message with AES-256-GCM, as the vault envelope
+// does for every stored message. It takes about a microsecond.
+func chatLikeWork() func() {
+	block, err := aes.NewCipher(make([]byte, 32))
+	if err != nil {
+		panic(err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	nonce := make([]byte, aead.NonceSize())
+	msg := make([]byte, 512)
+	out := make([]byte, 0, len(msg)+aead.Overhead())
+	return func() { out = aead.Seal(out[:0], nonce, msg, []byte("tenant|conversation|seq")) }
+}
+
+func TestStormSaturatesThePool(t *testing.T) {
+	h, err := passhash.New(passhash.Config{MaxConcurrent: 1, MaxWaiting: 2})
+	if err != nil {
+		t.Fatalf("passhash.New: %v", err)
+	}
+	s, err := Start(Config{Hasher: h})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for st := h.Stats(); st.InFlight < 1 || st.Waiting < 2; st = h.Stats() {
+		if time.Now().After(deadline) {
+			_, _ = s.Stop()
+			t.Fatalf("pool never saturated: %+v", st)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	during := MeasureFor(300*time.Millisecond, chatLikeWork())
+	tot, err := s.Stop()
+	if err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if tot.Verifies == 0 {
+		t.Errorf("Verifies: got 0, want the storm to complete checks")
+	}
+	if tot.Busy == 0 {
+		t.Errorf("Busy: got 0, want refusals from a storm larger than the pool")
+	}
+	if during.Calls == 0 || during.P50 <= 0 || during.P99 < during.P50 || during.Max < during.P99 {
+		t.Errorf("figures are inconsistent: %v", during)
+	}
+	if st := h.Stats(); st.InFlight != 0 || st.Waiting != 0 {
+		t.Errorf("after Stop: got %+v, want an idle pool", st)
+	}
+	t.Logf("storm: %d checks (%.1f/s), %d refused; chat-like op during storm: %v",
+		tot.Verifies, tot.VerifiesPerSecond(), tot.Busy, during)
+}
+
+func TestStartWithoutHasher(t *testing.T) {
+	if _, err := Start(Config{}); err == nil {
+		t.Errorf("Start without a Hasher: got nil error, want one")
+	}
+}
+
+func TestMeasure(t *testing.T) {
+	tests := []struct {
+		name  string
+		calls int
+	}{
+		{"none", 0},
+		{"one", 1},
+		{"many", 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			f := Measure(tt.calls, func() { n++ })
+			if n != tt.calls || f.Calls != tt.calls {
+				t.Errorf("calls: got op %d times, figures %d, want %d", n, f.Calls, tt.calls)
+			}
+			if f.P50 > f.P99 || f.P99 > f.Max {
+				t.Errorf("percentiles out of order: %v", f)
+			}
+		})
+	}
+}
+
+// BenchmarkChatPathDuringSignInStorm times a chat-like operation with no
+// storm, then with a storm against pools of increasing size. With one slot
+// per two CPUs (the default) the chat path keeps a CPU; with a slot per CPU
+// or more it competes with hashing.
+//
+//	go test -run '^$' -bench ChatPath -benchtime 2s ./app/account/passhash/storm/
+func BenchmarkChatPathDuringSignInStorm(b *testing.B) {
+	b.Run("no storm", func(b *testing.B) {
+		op := chatLikeWork()
+		b.ReportAllocs()
+		f := Measure(b.N, op)
+		report(b, f, Totals{})
+	})
+	for _, slots := range []int{1, 2, 4} {
+		b.Run("storm/slots="+strconv.Itoa(slots), func(b *testing.B) {
+			h, err := passhash.New(passhash.Config{MaxConcurrent: slots})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := Start(Config{Hasher: h})
+			if err != nil {
+				b.Fatal(err)
+			}
+			op := chatLikeWork()
+			b.ReportAllocs()
+			b.ResetTimer()
+			f := Measure(b.N, op)
+			b.StopTimer()
+			tot, err := s.Stop()
+			if err != nil {
+				b.Fatal(err)
+			}
+			report(b, f, tot)
+		})
+	}
+}
+
+func report(b *testing.B, f Figures, tot Totals) {
+	b.ReportMetric(float64(f.P50.Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(f.P99.Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(f.Max.Nanoseconds()), "max-ns")
+	if tot.Elapsed > 0 {
+		b.ReportMetric(tot.VerifiesPerSecond(), "sign-ins/s")
+		b.ReportMetric(tot.BusyPerSecond(), "busy/s")
+	}
+}
+
