@@ -146,11 +146,11 @@ func decode(s string) (decoded, error) {
 	if nums[2] > 255 {
 		return d, fmt.Errorf("%w: parallelism above 255", ErrInvalidParams)
 	}
-	salt, err := b64.DecodeString(parts[4])
+	salt, err := decodeB64(parts[4])
 	if err != nil {
 		return d, fmt.Errorf("%w: salt is not base64", ErrMalformed)
 	}
-	key, err := b64.DecodeString(parts[5])
+	key, err := decodeB64(parts[5])
 	if err != nil {
 		return d, fmt.Errorf("%w: hash is not base64", ErrMalformed)
 	}
@@ -169,6 +169,18 @@ func decode(s string) (decoded, error) {
 	}
 	d.salt, d.key = salt, key
 	return d, nil
+}
+
+// decodeB64 decodes canonical PHC base64. encoding/base64 skips CR and LF
+// even in strict mode, so any byte outside the alphabet is refused first.
+func decodeB64(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return nil, fmt.Errorf("byte outside the base64 alphabet")
+		}
+	}
+	return b64.DecodeString(s)
 }
 
 // parseDecimal accepts a canonical unsigned decimal that fits 32 bits: ASCII

@@ -68,6 +68,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"padded salt", "$argon2id$v=19$m=65536,t=2,p=1$" + salt + "=$" + key, ErrMalformed},
 		{"url alphabet", "$argon2id$v=19$m=65536,t=2,p=1$" + salt + "$C4TWUs9rDEvq7w3-J4umqA32aWKB1-DSiRuBfYxFj94", ErrMalformed},
 		{"non-canonical trailing bits", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHR$" + key, ErrMalformed},
+		{"newline in hash", "$argon2id$v=19$m=65536,t=2,p=1$" + salt + "$" + key[:20] + "\r\n" + key[20:], ErrMalformed},
 		{"empty salt", "$argon2id$v=19$m=65536,t=2,p=1$$" + key, ErrInvalidParams},
 		{"short salt", "$argon2id$v=19$m=65536,t=2,p=1$c29tZQ$" + key, ErrInvalidParams},
 		{"short key", "$argon2id$v=19$m=65536,t=2,p=1$" + salt + "$c29tZXNhbHQ", ErrInvalidParams},

@@ -141,4 +141,3 @@ func report(b *testing.B, f Figures, tot Totals) {
 		b.ReportMetric(tot.BusyPerSecond(), "busy/s")
 	}
 }
-
