@@ -1,0 +1,136 @@
+// Package account owns Parley's console users: creation with a checked and hashed password, the
+// user store, and (in its subpackages) password hashing, TOTP and CAPTCHA. Users belong to one
+// tenant; an e-mail address is unique within it and an id never changes or is reused.
+package account
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/migrations"
+)
+
+// Status is a user's lifecycle state.
+type Status string
+
+// The states a user can be in.
+const (
+	StatusInvited  Status = "invited"
+	StatusActive   Status = "active"
+	StatusDisabled Status = "disabled"
+	StatusLocked   Status = "locked"
+)
+
+// Errors the store and service return.
+var (
+	ErrNotFound     = errors.New("user not found")
+	ErrEmailTaken   = errors.New("e-mail address already in use in this organisation")
+	ErrInvalidEmail = errors.New("not a valid e-mail address")
+)
+
+// User is a console user of one tenant.
+type User struct {
+	ID                 string `gorm:"primaryKey"`
+	TenantID           string
+	Email              string
+	EmailKey           string
+	DisplayName        string
+	Status             Status
+	PasswordHash       string
+	PasswordChangedAt  *time.Time
+	MustChangePassword bool
+	LastLoginAt        *time.Time
+	LastLoginIP        string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// RoleAssignment grants a role to a user tenant-wide (DepartmentID nil) or in one department.
+type RoleAssignment struct {
+	ID           string `gorm:"primaryKey"`
+	TenantID     string
+	UserID       string
+	Role         string
+	DepartmentID *string
+	CreatedAt    time.Time
+}
+
+// CleanEmail checks an address and returns it trimmed with its lookup key (lower-cased).
+func CleanEmail(email string) (clean, key string, err error) {
+	email = strings.TrimSpace(email)
+	if len(email) > 254 || email == "" {
+		return "", "", ErrInvalidEmail
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+		return "", "", ErrInvalidEmail
+	}
+	return email, strings.ToLower(email), nil
+}
+
+// Store reads and writes users and role assignments.
+type Store struct {
+	db  *gorm.DB
+	now func() time.Time
+}
+
+// NewStore returns a user store over db.
+func NewStore(db *gorm.DB, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, now: now}
+}
+
+// WithTx returns the store writing inside transaction tx.
+func (s *Store) WithTx(tx *gorm.DB) *Store { return &Store{db: tx, now: s.now} }
+
+// Create inserts a user.
+func (s *Store) Create(ctx context.Context, u *User) error {
+	now := s.now().UTC()
+	u.CreatedAt, u.UpdatedAt = now, now
+	err := s.db.WithContext(ctx).Create(u).Error
+	if migrations.IsUniqueViolation(err) {
+		return ErrEmailTaken
+	}
+	return err
+}
+
+// ByEmail finds a tenant's user by e-mail address (case-insensitive).
+func (s *Store) ByEmail(ctx context.Context, tenantID, email string) (User, error) {
+	var u User
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND email_key = ?", tenantID, strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
+	return u, notFound(err)
+}
+
+// ByID finds a tenant's user; another tenant's user is ErrNotFound.
+func (s *Store) ByID(ctx context.Context, tenantID, id string) (User, error) {
+	var u User
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&u).Error
+	return u, notFound(err)
+}
+
+// Assign grants role to a user, tenant-wide when departmentID is nil.
+func (s *Store) Assign(ctx context.Context, a *RoleAssignment) error {
+	a.CreatedAt = s.now().UTC()
+	return s.db.WithContext(ctx).Create(a).Error
+}
+
+// Roles lists a user's role assignments.
+func (s *Store) Roles(ctx context.Context, tenantID, userID string) ([]RoleAssignment, error) {
+	var out []RoleAssignment
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND user_id = ?", tenantID, userID).Order("created_at, id").Find(&out).Error
+	return out, err
+}
+
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

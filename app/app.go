@@ -1,0 +1,135 @@
+// Package app assembles Parley from its configuration: it opens the database, builds every store
+// and service with its dependencies as struct fields, and the HTTP server over them. `parley
+// serve` and the test harness build the application through the same New.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/account/passhash"
+	"github.com/parleyhq/parley/app/config"
+	"github.com/parleyhq/parley/app/console"
+	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/app/setup"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/policy/password"
+	"github.com/parleyhq/parley/web"
+)
+
+// Options are the parts of the application a caller may replace (tests inject a clock).
+type Options struct {
+	Log  *slog.Logger
+	Now  func() time.Time
+	Rand io.Reader
+}
+
+// App is an assembled Parley: its database, services and HTTP server.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	DB       *migrations.DB
+	Now      func() time.Time
+	Tenants  *tenant.Store
+	Users    *account.Store
+	Accounts *account.Service
+	Setup    *setup.Service
+	Server   *server.Server
+	Pages    *web.Pages
+}
+
+// ErrSchema is returned by OpenDatabase when the schema is not current and migrating was not asked for.
+var ErrSchema = errors.New("database schema is not current")
+
+// OpenDatabase opens the configured database and makes sure its schema is exactly the one this
+// binary knows: with migrate it applies pending migrations, otherwise it refuses an outdated or
+// unknown schema.
+func OpenDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate bool) (*migrations.DB, error) {
+	db, err := migrations.Open(ctx, cfg.DatabaseURL, migrations.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	m, err := migrations.NewMigrator(db)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if migrate {
+		applied, err := m.Up(ctx)
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		for _, a := range applied {
+			log.Info("migration applied", "version", a.Version, "name", a.Name)
+		}
+	}
+	if err := m.Check(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("%w: %w", ErrSchema, err)
+	}
+	return db, nil
+}
+
+// New assembles the application over an open, current database.
+func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Options) (*App, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	a := &App{Config: cfg, Log: opts.Log, DB: db, Now: opts.Now}
+	pages, err := web.LoadPages()
+	if err != nil {
+		return nil, fmt.Errorf("load pages: %w", err)
+	}
+	a.Pages = pages
+	hasher, err := passhash.New(passhash.Config{Rand: opts.Rand})
+	if err != nil {
+		return nil, err
+	}
+	common := password.NewBlocklist()
+	defaultPolicy, err := password.NewEvaluator(password.PCIDSS4(), common)
+	if err != nil {
+		return nil, err
+	}
+	a.Tenants = tenant.NewStore(db.Gorm, opts.Now)
+	a.Users = account.NewStore(db.Gorm, opts.Now)
+	a.Accounts = &account.Service{
+		Store: a.Users, Hasher: hasher,
+		Policy: func(context.Context, string) (*password.Evaluator, error) { return defaultPolicy, nil },
+	}
+	a.Setup = &setup.Service{DB: db.Gorm, Tenants: a.Tenants, Accounts: a.Accounts, Now: opts.Now, Rand: opts.Rand}
+
+	checks := []server.Check{
+		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
+			return map[string]any{"dialect": string(db.Dialect)}, db.Ping(ctx)
+		}},
+	}
+	srv, err := server.New(server.Deps{
+		Config: cfg, Log: opts.Log, Now: opts.Now, Checks: checks, ErrorPage: pages.Template("error.html"),
+		Modules: []server.Module{
+			&console.Module{Pages: pages, Tenants: a.Tenants},
+			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation."},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Server = srv
+	return a, nil
+}
+
+// Close releases the application's resources.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,41 @@
+// Package console serves the agent, supervisor, admin and auditor web console: server-rendered
+// pages over the same services the JSON API uses.
+package console
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/web"
+)
+
+// Module serves the console's public pages and static assets.
+type Module struct {
+	Pages   *web.Pages
+	Tenants *tenant.Store
+}
+
+var _ server.Module = (*Module)(nil)
+
+// Routes implements server.Module.
+func (m *Module) Routes() []server.Route {
+	static := echo.WrapHandler(web.Static())
+	return []server.Route{
+		{Method: http.MethodGet, Path: "/", Access: server.Public, Summary: "Start page.", Handler: m.home},
+		{Method: http.MethodGet, Path: "/static/*", Access: server.Public, Summary: "Stylesheets and scripts.", Handler: func(c echo.Context) error {
+			c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+			return static(c)
+		}},
+	}
+}
+
+func (m *Module) home(c echo.Context) error {
+	n, err := m.Tenants.Count(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return m.Pages.Render(c, http.StatusOK, "home.html", map[string]any{"NeedsSetup": n == 0})
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Check is one readiness probe: the database, the key provider, the audit log.
+type Check struct {
+	Name string
+	// Run returns nil when the dependency works. Detail is safe to publish (no causes, no
+	// addresses): e.g. {"provider":"local-dev","production":false}.
+	Run func(ctx context.Context) (detail map[string]any, err error)
+}
+
+// CheckResult is one check's entry in the /readyz body.
+type CheckResult struct {
+	Status string         `json:"status"`
+	Detail map[string]any `json:"detail,omitempty"`
+}
+
+// Readiness is the /readyz body.
+type Readiness struct {
+	Status string                 `json:"status"`
+	Checks map[string]CheckResult `json:"checks"`
+}
+
+type health struct {
+	checks  []Check
+	log     *slog.Logger
+	timeout time.Duration
+}
+
+func (h *health) routes() []Route {
+	return []Route{
+		{Method: http.MethodGet, Path: "/healthz", Access: Public, API: true, Summary: "Liveness: the process answers.", Handler: h.live},
+		{Method: http.MethodGet, Path: "/readyz", Access: Public, API: true, Summary: "Readiness: database, key provider and audit log reachable.", Handler: h.ready},
+	}
+}
+
+func (h *health) live(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Ready runs every check concurrently with a timeout and reports each.
+func (h *health) Ready(ctx context.Context) Readiness {
+	out := Readiness{Status: "ready", Checks: make(map[string]CheckResult, len(h.checks))}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, ch := range h.checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, h.timeout)
+			defer cancel()
+			detail, err := ch.Run(cctx)
+			res := CheckResult{Status: "ok", Detail: detail}
+			if err != nil {
+				res.Status = "unavailable"
+				h.log.WarnContext(ctx, "readiness check failed", "check", ch.Name, "cause", err.Error())
+			}
+			mu.Lock()
+			out.Checks[ch.Name] = res
+			if err != nil {
+				out.Status = "unavailable"
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (h *health) ready(c echo.Context) error {
+	r := h.Ready(c.Request().Context())
+	c.Response().Header().Set("Cache-Control", "no-store")
+	status := http.StatusOK
+	if r.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	return c.JSON(status, r)
+}

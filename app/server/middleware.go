@@ -1,0 +1,132 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/parleyhq/parley/app/api"
+)
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestID gives every request an id: a well-formed X-Request-ID from a trusted proxy is kept,
+// anything else is replaced by 128 random bits, so a client cannot inject text into logs.
+func requestID(trustIncoming func(c echo.Context) bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := c.Request().Header.Get(echo.HeaderXRequestID)
+			if id == "" || !validRequestID.MatchString(id) || !trustIncoming(c) {
+				var b [16]byte
+				_, _ = rand.Read(b[:])
+				id = hex.EncodeToString(b[:])
+			}
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			return next(c)
+		}
+	}
+}
+
+// securityHeaders sets the headers every response carries. Routes that are framed by customer
+// sites (the widget) replace frame-ancestors themselves.
+func securityHeaders(tls bool) echo.MiddlewareFunc {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+		"frame-ancestors 'self'"
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", csp)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Frame-Options", "SAMEORIGIN")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Cross-Origin-Resource-Policy", "same-origin")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+			if tls {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}
+
+// recoverPanics turns a panic into internal_error. The stack goes to the log (through the masking
+// handler), never to the client.
+func recoverPanics(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
+					buf := make([]byte, 8<<10)
+					buf = buf[:runtime.Stack(buf, false)]
+					log.ErrorContext(c.Request().Context(), "panic in handler",
+						"request_id", api.RequestID(c), "path", c.Request().URL.Path,
+						"panic", fmt.Sprint(r), "stack", string(buf))
+					err = api.ErrInternal
+				}
+			}()
+			return next(c)
+		}
+	}
+}
+
+// accessLog writes one line per request: no query string, no body, no cookies.
+func accessLog(log *slog.Logger, now func() time.Time) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			req := c.Request()
+			status := c.Response().Status
+			lvl := slog.LevelInfo
+			if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || strings.HasPrefix(req.URL.Path, "/static/") {
+				lvl = slog.LevelDebug
+			}
+			log.Log(req.Context(), lvl, "http request",
+				"request_id", api.RequestID(c), "method", req.Method, "path", req.URL.Path,
+				"status", status, "bytes", c.Response().Size, "duration_ms", now().Sub(start).Milliseconds(),
+				"client_ip", c.RealIP())
+			return nil
+		}
+	}
+}
+
+// sameOrigin refuses state-changing requests a browser marks as cross-site, and those whose Origin
+// header names another origin: a first line of CSRF defence under the console's token check.
+func sameOrigin(publicOrigin string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			switch req.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return next(c)
+			}
+			if req.Header.Get("Sec-Fetch-Site") == "cross-site" {
+				return api.ErrCSRF
+			}
+			if o := req.Header.Get(echo.HeaderOrigin); o != "" && o != "null" && !strings.EqualFold(o, publicOrigin) &&
+				!strings.EqualFold(o, requestOrigin(c)) {
+				return api.ErrCSRF
+			}
+			return next(c)
+		}
+	}
+}
+
+func requestOrigin(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host
+}

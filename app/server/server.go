@@ -1,0 +1,209 @@
+// Package server builds Parley's HTTP surface on Echo: hardened middleware, the one error
+// renderer, the route table every module contributes to, health and readiness, TLS with
+// certificate reload, and graceful shutdown. Tests build the server through New, exactly as
+// `parley serve` does.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/config"
+)
+
+// Deps is everything the server is built from.
+type Deps struct {
+	Config *config.Config
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Checks are the readiness probes.
+	Checks []Check
+	// Modules contribute routes.
+	Modules []Module
+	// ErrorPage renders HTML error pages; nil uses a minimal built-in page.
+	ErrorPage *template.Template
+	// Guard runs before every Authenticated route's handler: it authenticates the caller and
+	// enforces the route's permission. Without a Guard, Authenticated routes are refused
+	// (deny by default).
+	Guard func(Route) echo.MiddlewareFunc
+}
+
+// Server is a configured Parley HTTP server.
+type Server struct {
+	Echo   *echo.Echo
+	Routes []Route
+	cfg    *config.Config
+	log    *slog.Logger
+	health *health
+}
+
+// New builds the Echo instance with Parley's middleware and every module's routes.
+func New(d Deps) (*Server, error) {
+	if d.Config == nil || d.Log == nil {
+		return nil, errors.New("server: config and log are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	e := echo.New()
+	e.Debug = false
+	e.HideBanner = true
+	e.HidePort = true
+	e.Logger.SetOutput(discard{})
+	e.IPExtractor = IPExtractor(d.Config.TrustedProxies)
+	renderer := &api.Renderer{Log: d.Log, Page: d.ErrorPage}
+	e.HTTPErrorHandler = renderer.Handle
+
+	trustedPeer := func(c echo.Context) bool { return peerTrusted(c.Request().RemoteAddr, d.Config.TrustedProxies) }
+	e.Use(requestID(trustedPeer))
+	e.Use(accessLog(d.Log, d.Now))
+	e.Use(recoverPanics(d.Log))
+	e.Use(securityHeaders(d.Config.TLS()))
+	e.Use(bodyLimit(d.Config.MaxBodyBytes))
+	e.Use(sameOrigin(d.Config.PublicURL))
+
+	h := &health{checks: d.Checks, log: d.Log, timeout: 3 * time.Second}
+	s := &Server{Echo: e, cfg: d.Config, log: d.Log, health: h}
+	routes := h.routes()
+	for _, m := range d.Modules {
+		routes = append(routes, m.Routes()...)
+	}
+	if err := validateRoutes(routes); err != nil {
+		return nil, err
+	}
+	for _, r := range routes {
+		mw := append([]echo.MiddlewareFunc{}, r.Middleware...)
+		if r.Access == Authenticated {
+			if d.Guard == nil {
+				mw = append([]echo.MiddlewareFunc{denyAll}, mw...)
+			} else {
+				mw = append([]echo.MiddlewareFunc{d.Guard(r)}, mw...)
+			}
+		}
+		e.Add(r.Method, r.Path, r.Handler, mw...)
+	}
+	s.Routes = routes
+	return s, nil
+}
+
+func denyAll(echo.HandlerFunc) echo.HandlerFunc {
+	return func(echo.Context) error { return api.ErrUnauthenticated }
+}
+
+// Ready runs the readiness checks (the /readyz body).
+func (s *Server) Ready(ctx context.Context) Readiness { return s.health.Ready(ctx) }
+
+// bodyLimit caps every request body; reading past the cap fails with 413.
+func bodyLimit(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.ContentLength > max {
+				return api.ErrBodyTooLarge
+			}
+			if req.Body != nil {
+				req.Body = http.MaxBytesReader(c.Response(), req.Body, max)
+			}
+			return next(c)
+		}
+	}
+}
+
+// HTTPServer returns the net/http server with Parley's timeouts.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Addr:              s.cfg.Addr,
+		Handler:           s.Echo,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve listens on ln until ctx is cancelled, then shuts down gracefully within the configured
+// timeout. With TLS configured the listener speaks HTTPS with certificate reload.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := s.HTTPServer()
+	if s.cfg.TLS() {
+		rel, err := config.NewCertReloader(s.cfg.TLSCert, s.cfg.TLSKey, s.log)
+		if err != nil {
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		hs.TLSConfig = rel.TLSConfig()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if hs.TLSConfig != nil {
+			err = hs.ServeTLS(ln, "", "")
+		} else {
+			err = hs.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return <-errc
+}
+
+// IPExtractor returns how the client address is found: X-Forwarded-For is believed only when the
+// direct peer is one of the trusted proxies, and then only up to the first untrusted hop.
+func IPExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		_, n, err := net.ParseCIDR(p.String())
+		if err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+func peerTrusted(remoteAddr string, trusted []netip.Prefix) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,136 @@
+package setup_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
+)
+
+func form(token, tenant, email, pw, confirm string) string {
+	v := url.Values{"token": {token}, "tenant": {tenant}, "email": {email}, "password": {pw}, "confirm": {confirm}}
+	return v.Encode()
+}
+
+func post(a *apptest.App, body string) (int, string) {
+	rec := a.Do(apptest.Request{Method: "POST", Path: "/setup", Body: body, ContentType: "application/x-www-form-urlencoded"})
+	return rec.Code, rec.Body.String()
+}
+
+func TestSetupFlow(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		a := apptest.New(t, db, nil)
+		token, exp, ok, err := a.Setup.Issue(ctx)
+		if err != nil || !ok {
+			t.Fatalf("Issue = %v, %v", ok, err)
+		}
+		if want := a.Clock.Now().Add(time.Hour); !exp.Equal(want) {
+			t.Errorf("expires %v, want %v", exp, want)
+		}
+		if rec := a.Do(apptest.Request{Method: "GET", Path: "/setup?token=" + token}); rec.Code != 200 || !strings.Contains(rec.Body.String(), `name="password"`) {
+			t.Fatalf("setup page = %d", rec.Code)
+		}
+		if rec := a.Do(apptest.Request{Method: "GET", Path: "/setup?token=wrong"}); rec.Code != 404 {
+			t.Errorf("wrong token page = %d, want 404", rec.Code)
+		}
+
+		// A weak password is refused with every broken rule listed; nothing is created.
+		code, body := post(a, form(token, "Acme Bank", "owner@acme.test", "acme", "acme"))
+		if code != 422 || !strings.Contains(body, "12 characters") {
+			t.Fatalf("weak password = %d, want 422 naming the length rule: %s", code, body)
+		}
+		if n, _ := a.Tenants.Count(ctx); n != 0 {
+			t.Fatalf("tenants after refused setup = %d, want 0", n)
+		}
+		code, body = post(a, form(token, "Acme Bank", "owner@acme.test", "Tr1cky-Lantern-Harbour", "Tr1cky-Lantern-Harbour!"))
+		if code != 422 || !strings.Contains(body, "differ") {
+			t.Fatalf("mismatched passwords = %d: %s", code, body)
+		}
+		code, body = post(a, form(token, "Acme Bank", "not-an-email", "Tr1cky-Lantern-Harbour", "Tr1cky-Lantern-Harbour"))
+		if code != 422 || !strings.Contains(body, "e-mail") {
+			t.Fatalf("bad e-mail = %d: %s", code, body)
+		}
+
+		code, body = post(a, form(token, "Acme Bank", "Owner@Acme.test", "Tr1cky-Lantern-Harbour", "Tr1cky-Lantern-Harbour"))
+		if code != 200 || !strings.Contains(body, "acme-bank") {
+			t.Fatalf("setup = %d: %s", code, body)
+		}
+		tn, err := a.Tenants.BySlug(ctx, "acme-bank")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := a.Users.ByEmail(ctx, tn.ID, "owner@acme.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || strings.Contains(u.PasswordHash, "Lantern") {
+			t.Errorf("password stored as %q, want an argon2id hash", u.PasswordHash)
+		}
+		roles, err := a.Users.Roles(ctx, tn.ID, u.ID)
+		if err != nil || len(roles) != 1 || roles[0].Role != "owner" {
+			t.Errorf("roles = %+v, %v; want owner", roles, err)
+		}
+
+		// Single use: the link is dead, and no new link is issued once a tenant exists.
+		if code, _ := post(a, form(token, "Other", "x@other.test", "Tr1cky-Lantern-Harbour", "Tr1cky-Lantern-Harbour")); code != 404 {
+			t.Errorf("reused link = %d, want 404", code)
+		}
+		if _, _, ok, err := a.Setup.Issue(ctx); ok || err != nil {
+			t.Errorf("Issue after setup = %v, %v; want no link", ok, err)
+		}
+	})
+}
+
+func TestSetupLinkExpires(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		a := apptest.New(t, db, nil)
+		token, _, _, err := a.Setup.Issue(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Clock.Advance(61 * time.Minute)
+		if rec := a.Do(apptest.Request{Method: "GET", Path: "/setup?token=" + token}); rec.Code != 404 {
+			t.Errorf("expired link page = %d, want 404", rec.Code)
+		}
+		if code, _ := post(a, form(token, "Acme", "o@acme.test", "Tr1cky-Lantern-Harbour", "Tr1cky-Lantern-Harbour")); code != 404 {
+			t.Errorf("expired link submit = %d, want 404", code)
+		}
+	})
+}
+
+func TestNewLinkInvalidatesOld(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		a := apptest.New(t, db, nil)
+		old, _, _, _ := a.Setup.Issue(context.Background())
+		if _, _, _, err := a.Setup.Issue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if rec := a.Do(apptest.Request{Method: "GET", Path: "/setup?token=" + old}); rec.Code != 404 {
+			t.Errorf("superseded link = %d, want 404", rec.Code)
+		}
+	})
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		a := apptest.New(t, db, nil)
+		if rec := a.Do(apptest.Request{Method: "GET", Path: "/healthz"}); rec.Code != 200 {
+			t.Errorf("healthz = %d", rec.Code)
+		}
+		rec := a.Do(apptest.Request{Method: "GET", Path: "/readyz"})
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"database":{"status":"ok"`) {
+			t.Errorf("readyz = %d %s", rec.Code, rec.Body.String())
+		}
+		_ = db.Close()
+		rec = a.Do(apptest.Request{Method: "GET", Path: "/readyz"})
+		if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"database":{"status":"unavailable"`) {
+			t.Errorf("readyz with database closed = %d %s", rec.Code, rec.Body.String())
+		}
+	})
+}

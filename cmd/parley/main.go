@@ -1,0 +1,24 @@
+// Command parley is Parley's single binary: the server and the operator's tools.
+//
+//	parley serve [--migrate]      run the HTTP server
+//	parley migrate up|status      apply or list database migrations
+//	parley user create …          create a tenant (if new) and a user without the web setup flow
+//	parley version                print the version
+//
+// Every subcommand reads the same configuration from the environment (flags override); run
+// `parley serve --help` for the list.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/parleyhq/parley/app/config"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// env bundles what a subcommand receives from the process.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, e env, args []string) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"run the HTTP server", runServe},
+		"migrate": {"apply (up) or list (status) database migrations", runMigrate},
+		"user":    {"manage users from the server's shell (create)", runUser},
+		"version": {"print the version", func(_ context.Context, e env, _ []string) int {
+			fmt.Fprintln(e.stdout, "parley", version)
+			return exitOK
+		}},
+	}
+}
+
+// run dispatches a command line and returns the process exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr, cmds)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "parley: unknown command %q\n", args[0])
+		usage(stderr, cmds)
+		return exitUsage
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "usage: parley <command> [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun `parley serve --help` for the configuration settings every command reads.")
+}
+
+// loadConfig parses a subcommand's flags plus the shared settings. It prints problems one per line
+// and returns the exit code to use when cfg is nil.
+func loadConfig(e env, fs *flag.FlagSet, args []string) (*config.Config, int) {
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: parley %s [flags]\n\nflags (each also read from the environment variable shown):\n", fs.Name())
+		fs.PrintDefaults()
+	}
+	cfg, err := config.Load(fs, args, e.getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, exitOK
+	}
+	if err != nil {
+		var p config.Problems
+		if errors.As(err, &p) {
+			for _, line := range p {
+				fmt.Fprintln(e.stderr, "parley: configuration:", line)
+			}
+		}
+		return nil, exitUsage
+	}
+	return cfg, exitOK
+}
+
+// newLogger returns the JSON logger every subcommand uses.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+
+	"github.com/parleyhq/parley/app"
+)
+
+func runServe(ctx context.Context, e env, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, code := loadConfig(e, fs, args)
+	if cfg == nil {
+		return code
+	}
+	log := newLogger(e.stderr, cfg.LogLevel).With("node", cfg.NodeID)
+	db, err := app.OpenDatabase(ctx, cfg, log, cfg.Migrate)
+	if errors.Is(err, app.ErrSchema) {
+		fmt.Fprintf(e.stderr, "parley: %v\nparley: run `parley migrate up` first, or start with `parley serve --migrate`\n", err)
+		return exitFailure
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parley: database: %v\n", err)
+		return exitFailure
+	}
+	a, err := app.New(ctx, cfg, db, app.Options{Log: log})
+	if err != nil {
+		_ = db.Close()
+		fmt.Fprintf(e.stderr, "parley: %v\n", err)
+		return exitFailure
+	}
+	defer func() { _ = a.Close() }()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parley: listen on %s: %v\n", cfg.Addr, err)
+		return exitFailure
+	}
+	fmt.Fprintf(e.stdout, "Parley is listening on %s\n", cfg.PublicURL)
+	fmt.Fprintf(e.stdout, "  console:  %s/\n", cfg.PublicURL)
+	token, expires, ok, err := a.Setup.Issue(ctx)
+	if err != nil {
+		_ = ln.Close()
+		fmt.Fprintf(e.stderr, "parley: setup link: %v\n", err)
+		return exitFailure
+	}
+	if ok {
+		fmt.Fprintf(e.stdout, "  setup:    %s/setup?token=%s\n", cfg.PublicURL, token)
+		fmt.Fprintf(e.stdout, "            one-time link for the first organisation and owner; expires %s\n", expires.Format("2006-01-02 15:04 MST"))
+	}
+	log.Info("serving", "addr", cfg.Addr, "tls", cfg.TLS(), "database", string(db.Dialect))
+	if err := a.Server.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(e.stderr, "parley: %v\n", err)
+		return exitFailure
+	}
+	log.Info("stopped")
+	return exitOK
+}

@@ -1,0 +1,77 @@
+// Package web holds Parley's server-rendered pages and static assets, embedded in the binary:
+// html/template layouts for the console and setup flow, the stylesheet, and (later) the visitor
+// widget loader and vendored scripts. No inline script or style is used anywhere, so the strict
+// Content-Security-Policy holds on every page.
+package web
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Pages is the parsed set of page templates. Each page is a template named after its file
+// ("setup.html") that renders the shared layout.
+type Pages struct {
+	pages map[string]*template.Template
+}
+
+// LoadPages parses every page with the shared layout.
+func LoadPages() (*Pages, error) {
+	entries, err := fs.ReadDir(templateFS, "templates")
+	if err != nil {
+		return nil, err
+	}
+	p := &Pages{pages: map[string]*template.Template{}}
+	for _, e := range entries {
+		name := e.Name()
+		if name == "layout.html" || !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err != nil {
+			return nil, err
+		}
+		p.pages[name] = t
+	}
+	return p, nil
+}
+
+// Render writes page name with data and status as an HTML response.
+func (p *Pages) Render(c echo.Context, status int, name string, data any) error {
+	t, ok := p.pages[name]
+	if !ok {
+		return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(fs.ErrNotExist)
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return t.ExecuteTemplate(c.Response(), "layout", data)
+}
+
+// Template returns page name's template, for renderers that write outside a handler (the error
+// page).
+func (p *Pages) Template(name string) *template.Template {
+	t := p.pages[name]
+	if t == nil {
+		return nil
+	}
+	return t.Lookup("layout")
+}
+
+// Static serves the embedded assets under /static/.
+func Static() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+}
