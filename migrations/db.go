@@ -196,9 +196,9 @@ func newGormLogger(l *slog.Logger) logger.Interface {
 }
 
 func (g *gormLogger) LogMode(logger.LogLevel) logger.Interface { return g }
-func (g *gormLogger) Info(context.Context, string, ...any)   {}
-func (g *gormLogger) Warn(context.Context, string, ...any)   {}
-func (g *gormLogger) Error(context.Context, string, ...any)  {}
+func (g *gormLogger) Info(context.Context, string, ...any)     {}
+func (g *gormLogger) Warn(context.Context, string, ...any)     {}
+func (g *gormLogger) Error(context.Context, string, ...any)    {}
 
 // ParamsFilter drops bound values from the SQL text GORM hands to Trace.
 func (g *gormLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
