@@ -1,0 +1,25 @@
+package api
+
+import "github.com/labstack/echo/v4"
+
+// Principal is the authenticated console user a request acts for. The session middleware sets it;
+// the authorization guard and handlers read it. It carries ids only, never credentials.
+type Principal struct {
+	TenantID  string
+	UserID    string
+	SessionID string
+	Email     string
+	// MFA reports that this session passed a second factor.
+	MFA bool
+}
+
+const principalKey = "parley.principal"
+
+// SetPrincipal records the authenticated user on the request.
+func SetPrincipal(c echo.Context, p *Principal) { c.Set(principalKey, p) }
+
+// PrincipalOf returns the authenticated user of the request, or nil.
+func PrincipalOf(c echo.Context) *Principal {
+	p, _ := c.Get(principalKey).(*Principal)
+	return p
+}
