@@ -173,7 +173,7 @@ func (l *List) Contains(addr netip.Addr) bool {
 		rs := l.v4
 		i, j := 0, len(rs)
 		for i < j { // first range with hi >= x
-			h := int(uint(i+j) >> 1)
+			h := i + (j-i)/2
 			if rs[h].hi < x {
 				i = h + 1
 			} else {
@@ -186,7 +186,7 @@ func (l *List) Contains(addr netip.Addr) bool {
 	rs := l.v6
 	i, j := 0, len(rs)
 	for i < j {
-		h := int(uint(i+j) >> 1)
+		h := i + (j-i)/2
 		if rs[h].hi.less(x) {
 			i = h + 1
 		} else {

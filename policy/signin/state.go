@@ -25,16 +25,18 @@ type Decision struct {
 	// CaptchaRequired asks the client to solve a CAPTCHA before its
 	// credentials are checked.
 	CaptchaRequired bool
-	// Locked refuses the attempt until LockedUntil without checking the
-	// credentials (PCI DSS 8.3.4).
-	Locked      bool
+	// Locked refuses the attempt without checking the credentials
+	// (PCI DSS 8.3.4).
+	Locked bool
+	// LockedUntil is when the lockout ends; zero when not Locked.
 	LockedUntil time.Time
 	// Disabled refuses the attempt for good: the account has failed too
 	// often over its lifetime and needs an administrator.
 	Disabled bool
-	// Throttled refuses the attempt because its client IP failed too often;
-	// it may try again at ThrottledUntil.
-	Throttled      bool
+	// Throttled refuses the attempt because its client IP failed too often.
+	Throttled bool
+	// ThrottledUntil is when the address may try again; zero when not
+	// Throttled.
 	ThrottledUntil time.Time
 }
 
