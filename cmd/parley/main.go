@@ -3,6 +3,7 @@
 //	parley serve [--migrate]      run the HTTP server
 //	parley migrate up|status      apply or list database migrations
 //	parley user create …          create a tenant (if new) and a user without the web setup flow
+//	parley redact                 mask card numbers from stdin to stdout
 //	parley version                print the version
 //
 // Every subcommand reads the same configuration from the environment (flags override); run

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -172,5 +173,45 @@ func TestServeLifecycle(t *testing.T) {
 	}
 	if strings.Contains(errb.String(), "token=") {
 		t.Error("the setup token reached the log")
+	}
+}
+
+// TestLogsMaskCardNumbers: a card number in a log message, an attribute or an error is masked.
+func TestLogsMaskCardNumbers(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(&buf, "info")
+	log.Info("visitor typed 4111 1111 1111 1111 in chat", "detail", "card 5555-5555-5555-4444", "cause", errors.New("bad 378282246310005"))
+	out := buf.String()
+	for _, pan := range []string{"4111 1111 1111 1111", "5555-5555-5555-4444", "378282246310005", "411111", "555555"} {
+		if strings.Contains(out, pan) {
+			t.Errorf("log contains %q: %s", pan, out)
+		}
+	}
+	if !strings.Contains(out, "1111") || !strings.Contains(out, "4444") {
+		t.Errorf("masked log lost the last four digits: %s", out)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	in := "order 12345 paid with 4111 1111 1111 1111 exp 12/29\r\nno card here\n\x00\xff binary \xfe\nlast line 5555555555554444"
+	r := runCmd(t, nil, in, "redact")
+	if r.code != 0 {
+		t.Fatalf("redact exit %d: %s", r.code, r.stderr)
+	}
+	want := "order 12345 paid with 4111 11•• •••• 1111 exp ••/••\r\nno card here\n\x00\xff binary \xfe\nlast line 555555••••••4444"
+	if r.stdout != want {
+		t.Errorf("redact output\n got %q\nwant %q", r.stdout, want)
+	}
+	r = runCmd(t, nil, "4111111111111111\n", "redact", "--mode", "last4")
+	if r.stdout != "••••••••••••1111\n" {
+		t.Errorf("last4 output = %q", r.stdout)
+	}
+	if r := runCmd(t, nil, "", "redact", "--mode", "everything"); r.code != 2 {
+		t.Errorf("bad mode exit = %d, want 2", r.code)
+	}
+	// A long, card-free input comes out byte for byte the same.
+	big := strings.Repeat("lorem ipsum 2026-11-21 +44 20 7946 0958 ", 50000)
+	if r := runCmd(t, nil, big, "redact"); r.stdout != big {
+		t.Error("card-free input was changed")
 	}
 }
