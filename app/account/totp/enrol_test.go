@@ -144,7 +144,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	slog.New(slog.NewTextHandler(&text, nil)).Info("enrolled", "secret", en.Secret, "enrolment", *en)
 	outputs := map[string]string{
 		"%v secret":     fmt.Sprintf("%v", en.Secret),
-		"%s secret":     fmt.Sprintf("%s", en.Secret),
+		"%s secret":     fmt.Sprintf("secret=%s", en.Secret),
 		"%x secret":     fmt.Sprintf("%x", en.Secret),
 		"%q secret":     fmt.Sprintf("%q", en.Secret),
 		"%#v secret":    fmt.Sprintf("%#v", en.Secret),
