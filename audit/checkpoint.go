@@ -1,0 +1,216 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Checkpoint is a signed statement that a tenant's chain had the given head hash at the given
+// sequence number. Anyone holding the public key can check it; someone with only database
+// access cannot rewrite the history a checkpoint covers without the rewrite being detected.
+type Checkpoint struct {
+	Tenant    string    `json:"tenant"`
+	Seq       int64     `json:"seq"`
+	Head      Hash      `json:"head"`
+	Time      time.Time `json:"time"`
+	KeyID     string    `json:"key_id"`
+	Signature []byte    `json:"signature"`
+}
+
+// Message returns the bytes the checkpoint's signature covers (see CANONICAL.md).
+func (c Checkpoint) Message() []byte {
+	b := make([]byte, 0, 160+len(c.Tenant)+len(c.KeyID))
+	b = appendField(b, checkpointTag)
+	b = appendField(b, c.Tenant)
+	b = appendIntField(b, c.Seq)
+	b = appendBytesField(b, c.Head[:])
+	b = appendTimeField(b, c.Time)
+	b = appendField(b, c.KeyID)
+	return b
+}
+
+// VerifySignature checks the checkpoint's signature under one of keys.
+func (c Checkpoint) VerifySignature(keys ...PublicKey) error {
+	return newKeyRing(keys...).verify(c.KeyID, c.Message(), c.Signature)
+}
+
+// checkpointMark is what the sealer remembers of a tenant's latest checkpoint.
+type checkpointMark struct {
+	seq int64
+	at  time.Time
+}
+
+// Checkpoint signs and stores a checkpoint at the tenant's current chain head, whether or not
+// one is due, and returns it. It returns ErrEmptyChain when nothing is sealed yet.
+func (l *Log) Checkpoint(ctx context.Context, tenant string) (Checkpoint, error) {
+	seq, head, err := l.Head(ctx, tenant)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if seq == 0 {
+		return Checkpoint{}, ErrEmptyChain
+	}
+	return l.checkpointAt(ctx, tenant, seq, head)
+}
+
+// CheckpointDue signs a checkpoint for every chain whose head has moved past its latest
+// checkpoint and whose latest checkpoint is CheckpointInterval old.
+func (l *Log) CheckpointDue(ctx context.Context) error {
+	rows, err := l.sql.QueryContext(ctx, "SELECT tenant_id, seq, hash FROM audit_chains WHERE seq > 0")
+	if err != nil {
+		return fmt.Errorf("%w: read chain heads: %w", ErrSign, err)
+	}
+	type head struct {
+		tenant string
+		seq    int64
+		hash   Hash
+	}
+	var heads []head
+	for rows.Next() {
+		var (
+			h   head
+			raw []byte
+		)
+		if err := rows.Scan(&h.tenant, &h.seq, &raw); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("%w: read chain heads: %w", ErrSign, err)
+		}
+		var ok bool
+		if h.hash, ok = hashFromBytes(raw); ok {
+			heads = append(heads, h)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("%w: read chain heads: %w", ErrSign, err)
+	}
+	var errs []error
+	for _, h := range heads {
+		errs = append(errs, l.maybeCheckpoint(ctx, h.tenant, h.seq, h.hash))
+	}
+	return errors.Join(errs...)
+}
+
+// maybeCheckpoint signs a checkpoint at (seq, head) if one is due for the tenant.
+func (l *Log) maybeCheckpoint(ctx context.Context, tenant string, seq int64, head Hash) error {
+	mark, err := l.lastMark(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	now := l.nowUTC()
+	due := seq-mark.seq >= l.checkpointEvery || (seq > mark.seq && now.Sub(mark.at) >= l.checkpointInterval)
+	if !due {
+		return nil
+	}
+	_, err = l.checkpointAt(ctx, tenant, seq, head)
+	return err
+}
+
+func (l *Log) lastMark(ctx context.Context, tenant string) (checkpointMark, error) {
+	l.mu.Lock()
+	m, ok := l.marks[tenant]
+	l.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	var atUs int64
+	err := l.sql.QueryRowContext(ctx, l.q.cpLast, tenant).Scan(&m.seq, &atUs)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// No checkpoint yet: the first one is due after CheckpointInterval from now, or
+		// after CheckpointEvery events.
+		m = checkpointMark{at: l.nowUTC()}
+	case err != nil:
+		return m, fmt.Errorf("%w: read last checkpoint: %w", ErrSign, err)
+	default:
+		m.at = time.UnixMicro(atUs).UTC()
+	}
+	l.setMark(tenant, m)
+	return m, nil
+}
+
+func (l *Log) setMark(tenant string, m checkpointMark) {
+	l.mu.Lock()
+	if old, ok := l.marks[tenant]; !ok || m.seq >= old.seq {
+		l.marks[tenant] = m
+	}
+	l.mu.Unlock()
+}
+
+// checkpointAt signs and stores a checkpoint at (seq, head). When another node stored one at
+// the same seq first, that one is returned.
+func (l *Log) checkpointAt(ctx context.Context, tenant string, seq int64, head Hash) (Checkpoint, error) {
+	cp := Checkpoint{Tenant: tenant, Seq: seq, Head: head, Time: l.nowUTC(), KeyID: l.signer.KeyID()}
+	sig, err := signChecked(ctx, l.signer, cp.Message())
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	cp.Signature = sig
+	res, err := l.sql.ExecContext(ctx, l.q.cpInsert, cp.Tenant, cp.Seq, cp.Head[:], cp.Time.UnixMicro(), cp.KeyID, cp.Signature)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("%w: store checkpoint: %w", ErrSign, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		existing, err := l.checkpointGet(ctx, tenant, seq)
+		if err != nil {
+			return Checkpoint{}, err
+		}
+		cp = existing
+	}
+	l.setMark(tenant, checkpointMark{seq: cp.Seq, at: cp.Time})
+	return cp, nil
+}
+
+func (l *Log) checkpointGet(ctx context.Context, tenant string, seq int64) (Checkpoint, error) {
+	rows, err := l.sql.QueryContext(ctx, l.q.cpGet, tenant, seq)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("read checkpoint: %w", err)
+	}
+	cps, err := scanCheckpoints(rows)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if len(cps) == 0 {
+		return Checkpoint{}, ErrNotFound
+	}
+	return cps[0], nil
+}
+
+// Checkpoints returns up to limit checkpoints of a tenant with afterSeq < seq, in seq order.
+func (l *Log) Checkpoints(ctx context.Context, tenant string, afterSeq int64, limit int) ([]Checkpoint, error) {
+	return l.checkpointsBetween(ctx, tenant, afterSeq, maxSeq, limit)
+}
+
+const maxSeq = int64(1<<63 - 1)
+
+func (l *Log) checkpointsBetween(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]Checkpoint, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := l.sql.QueryContext(ctx, l.q.cpList, tenant, afterSeq, toSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	return scanCheckpoints(rows)
+}
+
+func scanCheckpoints(rows *sql.Rows) ([]Checkpoint, error) {
+	defer func() { _ = rows.Close() }()
+	var out []Checkpoint
+	for rows.Next() {
+		var (
+			c    Checkpoint
+			raw  []byte
+			atUs int64
+		)
+		if err := rows.Scan(&c.Tenant, &c.Seq, &raw, &atUs, &c.KeyID, &c.Signature); err != nil {
+			return nil, fmt.Errorf("read checkpoints: %w", err)
+		}
+		c.Head, _ = hashFromBytes(raw) // a wrong-sized hash leaves a zero Head, which then fails verification
+		c.Time = time.UnixMicro(atUs).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,349 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/migrations"
+)
+
+// Defaults of Config.
+const (
+	DefaultSealInterval       = 250 * time.Millisecond
+	DefaultSealBatch          = 1000
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = time.Minute
+	// MinRetention is PCI DSS 10.5.1's twelve months online; Config.Retention may only be
+	// longer.
+	MinRetention = 365 * 24 * time.Hour
+)
+
+// Config assembles a Log.
+type Config struct {
+	// DB is the database holding the audit tables (migration 00003).
+	DB *migrations.DB
+	// Signer signs checkpoints and export manifests. Required.
+	Signer Signer
+	// TrustedKeys are further keys whose checkpoints verify (keys used before a rotation).
+	// The Signer's own key is always trusted.
+	TrustedKeys []PublicKey
+	// Masker masks PANs in free text; DigitRunMasker when nil.
+	Masker Masker
+	// Alerter receives sealing and checkpoint failures; they are only logged when nil.
+	Alerter Alerter
+	// Logger defaults to a discarding logger.
+	Logger *slog.Logger
+	// Now is the clock that stamps events and checkpoints; time.Now when nil.
+	Now func() time.Time
+	// Node names this Parley node in Origin.Node when a caller leaves it empty.
+	Node string
+	// SealInterval is how often Run chains pending events (DefaultSealInterval).
+	SealInterval time.Duration
+	// SealBatch is how many events one sealing transaction chains (DefaultSealBatch).
+	SealBatch int
+	// CheckpointEvery signs a checkpoint once this many events followed the last one
+	// (DefaultCheckpointEvery).
+	CheckpointEvery int64
+	// CheckpointInterval signs a checkpoint when events are newer than the last checkpoint
+	// and it is this old (DefaultCheckpointInterval).
+	CheckpointInterval time.Duration
+	// Retention is how long events stay online before Archive may remove them; at least
+	// MinRetention (the default).
+	Retention time.Duration
+}
+
+// Log is a tenant-partitioned, hash-chained, append-only audit log. It is safe for concurrent
+// use, and several nodes may run one each against the same database.
+type Log struct {
+	db      *migrations.DB
+	sql     *sql.DB
+	q       queries
+	signer  Signer
+	keys    keyRing
+	masker  Masker
+	alerter Alerter
+	log     *slog.Logger
+	now     func() time.Time
+	node    string
+
+	sealInterval       time.Duration
+	batchSize          int
+	checkpointEvery    int64
+	checkpointInterval time.Duration
+	retention          time.Duration
+
+	kick     chan struct{}
+	encoders sync.Pool
+	sealMu   sync.Mutex
+
+	mu       sync.Mutex
+	marks    map[string]checkpointMark
+	alerting map[AlertKind]bool
+}
+
+// New checks cfg and returns a Log. It does not start background work; see Run.
+func New(cfg Config) (*Log, error) {
+	if cfg.DB == nil || cfg.DB.Gorm == nil {
+		return nil, fmt.Errorf("%w: no database", ErrConfig)
+	}
+	if cfg.Signer == nil || len(cfg.Signer.PublicKey()) != ed25519.PublicKeySize || cfg.Signer.KeyID() == "" {
+		return nil, fmt.Errorf("%w: a checkpoint signer with an Ed25519 key and a key id is required", ErrConfig)
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = MinRetention
+	}
+	if cfg.Retention < MinRetention {
+		return nil, fmt.Errorf("%w: retention %s is shorter than the 12 months PCI DSS 10.5.1 requires", ErrConfig, cfg.Retention)
+	}
+	sqlDB, err := cfg.DB.SQL()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	l := &Log{
+		db: cfg.DB, sql: sqlDB, q: newQueries(cfg.DB.Dialect),
+		signer: cfg.Signer, masker: cfg.Masker, alerter: cfg.Alerter, log: cfg.Logger, now: cfg.Now, node: cfg.Node,
+		sealInterval: cfg.SealInterval, batchSize: cfg.SealBatch,
+		checkpointEvery: cfg.CheckpointEvery, checkpointInterval: cfg.CheckpointInterval,
+		retention: cfg.Retention,
+		kick:      make(chan struct{}, 1),
+		marks:     map[string]checkpointMark{},
+		alerting:  map[AlertKind]bool{},
+	}
+	keys := append([]PublicKey{{ID: cfg.Signer.KeyID(), Key: cfg.Signer.PublicKey()}}, cfg.TrustedKeys...)
+	l.keys = newKeyRing(keys...)
+	if l.masker == nil {
+		l.masker = DigitRunMasker{}
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.node == "" {
+		l.node = "parley"
+	}
+	if l.sealInterval <= 0 {
+		l.sealInterval = DefaultSealInterval
+	}
+	if l.batchSize <= 0 {
+		l.batchSize = DefaultSealBatch
+	}
+	if l.checkpointEvery <= 0 {
+		l.checkpointEvery = DefaultCheckpointEvery
+	}
+	if l.checkpointInterval <= 0 {
+		l.checkpointInterval = DefaultCheckpointInterval
+	}
+	l.encoders.New = func() any { return newEncoder() }
+	return l, nil
+}
+
+// TrustedKeys returns the keys this log accepts checkpoint signatures from, the signer's first.
+func (l *Log) TrustedKeys() []PublicKey {
+	out := []PublicKey{{ID: l.signer.KeyID(), Key: l.signer.PublicKey()}}
+	for id, k := range l.keys {
+		if id != l.signer.KeyID() {
+			out = append(out, PublicKey{ID: id, Key: k})
+		}
+	}
+	return out
+}
+
+// Retention returns how long events stay online.
+func (l *Log) Retention() time.Duration { return l.retention }
+
+func (l *Log) encoder() *encoder     { return l.encoders.Get().(*encoder) }
+func (l *Log) release(e *encoder)    { l.encoders.Put(e) }
+func (l *Log) nowUTC() time.Time     { return CanonicalTime(l.now()) }
+func (l *Log) nowMicros() int64      { return l.nowUTC().UnixMicro() }
+func (l *Log) isPostgres() bool      { return l.db.Dialect == migrations.Postgres }
+func (l *Log) kickSealer()           { select { case l.kick <- struct{}{}: default: } }
+func (l *Log) prepare(ev Event) (Event, error) {
+	out, err := normalize(ev, l.masker, l.node)
+	if err != nil {
+		return Event{}, err
+	}
+	out.Time = l.nowUTC()
+	return out, nil
+}
+
+// Append writes ev inside the caller's transaction tx, so the event is stored if and only if
+// the change it records commits. It returns an error wrapping ErrAppend, ErrInvalidEvent,
+// ErrUnknownAction or ErrSensitiveDetail; the caller must then roll back and fail the action
+// (fail closed). The event is chained (given its seq and hash) by the sealer shortly after
+// the transaction commits; see Run and Seal.
+func (l *Log) Append(ctx context.Context, tx *gorm.DB, ev Event) error {
+	return l.AppendBatch(ctx, tx, []Event{ev})
+}
+
+// AppendBatch is Append for several events in one statement per hundred events.
+func (l *Log) AppendBatch(ctx context.Context, tx *gorm.DB, evs []Event) error {
+	if tx == nil || tx.Statement == nil || tx.Statement.ConnPool == nil {
+		return ErrNoTransaction
+	}
+	if tx.Error != nil {
+		return fmt.Errorf("%w: transaction already failed: %w", ErrAppend, tx.Error)
+	}
+	return l.insertOutbox(ctx, tx.Statement.ConnPool, evs)
+}
+
+// Record writes ev in a transaction of its own, for events that accompany no other write
+// (a search, a view, a failed sign-in). Like Append, an error means the action must fail.
+func (l *Log) Record(ctx context.Context, ev Event) error {
+	if err := l.insertOutbox(ctx, l.sql, []Event{ev}); err != nil {
+		return err
+	}
+	l.kickSealer()
+	return nil
+}
+
+// Kick asks Run to seal soon; callers may use it after committing a transaction that
+// appended events, to shorten the time they stay unchained.
+func (l *Log) Kick() { l.kickSealer() }
+
+// execer is what both the caller's transaction and the connection pool offer.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+const outboxCols = 15
+const outboxChunk = 100
+
+func (l *Log) insertOutbox(ctx context.Context, ex execer, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, outboxCols*min(len(evs), outboxChunk))
+	for start := 0; start < len(evs); start += outboxChunk {
+		chunk := evs[start:min(start+outboxChunk, len(evs))]
+		args = args[:0]
+		for _, ev := range chunk {
+			e, err := l.prepare(ev)
+			if err != nil {
+				return err
+			}
+			details, err := encodeDetails(e.Details)
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrAppend, err)
+			}
+			args = append(args, e.Tenant, e.Time.UnixMicro(), e.Actor.ID, e.Actor.Role, string(e.Actor.Kind),
+				e.Origin.IP, e.Origin.UserAgent, e.Origin.Node, string(e.Action), e.Target.Kind, e.Target.ID,
+				string(e.Outcome), e.Reason, e.RequestID, details)
+		}
+		if _, err := ex.ExecContext(ctx, l.q.outboxInsert(len(chunk)), args...); err != nil {
+			return fmt.Errorf("%w: %w", ErrAppend, err)
+		}
+	}
+	return nil
+}
+
+// encodeDetails stores details as a JSON object with sorted keys and no HTML escaping, so the
+// keyword search sees the text as written.
+func encodeDetails(d map[string]string) (string, error) {
+	if len(d) == 0 {
+		return "{}", nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// decodeDetails reads a stored details object; an empty object decodes to nil.
+func decodeDetails(s string) (map[string]string, error) {
+	if s == "{}" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("details are not an object")
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// raise sends an alert once per failure streak; clear ends the streak.
+func (l *Log) raise(ctx context.Context, a Alert) {
+	l.log.ErrorContext(ctx, "audit control failure", "kind", string(a.Kind), "tenant", a.Tenant, "seq", a.Seq, "message", a.Message)
+	l.mu.Lock()
+	key := a.Kind + AlertKind("|"+a.Tenant)
+	already := l.alerting[key]
+	l.alerting[key] = true
+	l.mu.Unlock()
+	if !already && l.alerter != nil {
+		a.At = l.nowUTC()
+		l.alerter.Alert(ctx, a)
+	}
+}
+
+func (l *Log) clear(ctx context.Context, kind AlertKind, tenant string) {
+	l.mu.Lock()
+	key := kind + AlertKind("|"+tenant)
+	was := l.alerting[key]
+	delete(l.alerting, key)
+	l.mu.Unlock()
+	if was && l.alerter != nil {
+		l.alerter.Alert(ctx, Alert{Kind: kind, Tenant: tenant, Cleared: true, Message: "resolved", At: l.nowUTC()})
+	}
+}
+
+// placeholders returns "(?, ?, …)" groups for n rows of cols columns.
+func placeholders(rows, cols int) string {
+	var b strings.Builder
+	b.Grow(rows * (cols*3 + 3))
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// rebind turns "?" placeholders into "$1", "$2", … for PostgreSQL. Parley's audit SQL never
+// holds a literal question mark.
+func rebind(d migrations.Dialect, q string) string {
+	if d != migrations.Postgres {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}

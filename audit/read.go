@@ -1,0 +1,200 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Head returns the sequence number and hash of the tenant's latest sealed event; 0 and the
+// zero Hash for a chain with no events.
+func (l *Log) Head(ctx context.Context, tenant string) (int64, Hash, error) {
+	var (
+		seq int64
+		raw []byte
+	)
+	err := l.sql.QueryRowContext(ctx, l.q.chainHead, tenant).Scan(&seq, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, Hash{}, nil
+	}
+	if err != nil {
+		return 0, Hash{}, fmt.Errorf("read chain head: %w", err)
+	}
+	h, _ := hashFromBytes(raw)
+	return seq, h, nil
+}
+
+// Tenants lists every tenant with a chain (events, checkpoints or a chain head), SystemTenant
+// included.
+func (l *Log) Tenants(ctx context.Context) ([]string, error) {
+	rows, err := l.sql.QueryContext(ctx, l.q.tenants)
+	if err != nil {
+		return nil, fmt.Errorf("list audit chains: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("list audit chains: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Pending returns how many appended events wait to be sealed, across all tenants.
+func (l *Log) Pending(ctx context.Context) (int64, error) {
+	var n int64
+	if err := l.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_outbox").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending audit events: %w", err)
+	}
+	return n, nil
+}
+
+// Entries returns up to limit sealed entries of a tenant with seq > afterSeq, in seq order.
+// The forwarder reads the chain with it.
+func (l *Log) Entries(ctx context.Context, tenant string, afterSeq int64, limit int) ([]Entry, error) {
+	page, err := l.entriesPage(ctx, tenant, afterSeq, maxSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, len(page))
+	for i := range page {
+		out[i] = page[i].Entry
+	}
+	return out, nil
+}
+
+// Get returns one sealed entry, or ErrNotFound.
+func (l *Log) Get(ctx context.Context, tenant string, seq int64) (Entry, error) {
+	rows, err := l.sql.QueryContext(ctx, l.q.entryGet, tenant, seq)
+	if err != nil {
+		return Entry{}, fmt.Errorf("read audit event: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Entry{}, fmt.Errorf("read audit event: %w", err)
+		}
+		return Entry{}, ErrNotFound
+	}
+	var e storedEntry
+	if err := scanEntry(rows, &e); err != nil {
+		return Entry{}, err
+	}
+	return e.Entry, nil
+}
+
+// storedEntry is an entry read from the database; bad says why the stored row cannot be
+// decoded (then it is damage, not an operational error).
+type storedEntry struct {
+	Entry
+	bad string
+}
+
+func (l *Log) entriesPage(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]storedEntry, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := l.sql.QueryContext(ctx, l.q.entriesPage, tenant, afterSeq, toSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read audit events: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := make([]storedEntry, 0, limit)
+	for rows.Next() {
+		out = append(out, storedEntry{})
+		if err := scanEntry(rows, &out[len(out)-1]); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read audit events: %w", err)
+	}
+	return out, nil
+}
+
+// scanEntry reads one row of entryCols.
+func scanEntry(rows *sql.Rows, out *storedEntry) error {
+	var (
+		atUs                     int64
+		kind, action, outcome, d string
+		prev, h                  []byte
+	)
+	e := &out.Entry
+	if err := rows.Scan(&e.Tenant, &e.Seq, &atUs, &e.Actor.ID, &e.Actor.Role, &kind, &e.Origin.IP, &e.Origin.UserAgent,
+		&e.Origin.Node, &action, &e.Target.Kind, &e.Target.ID, &outcome, &e.Reason, &e.RequestID, &d, &prev, &h); err != nil {
+		return fmt.Errorf("read audit events: %w", err)
+	}
+	e.Time = time.UnixMicro(atUs).UTC()
+	e.Actor.Kind, e.Action, e.Outcome = ActorKind(kind), Action(action), Outcome(outcome)
+	m, err := decodeDetails(d)
+	if err != nil {
+		out.bad = "stored details are not a JSON object of strings"
+	}
+	e.Details = m
+	var ok bool
+	if e.PrevHash, ok = hashFromBytes(prev); !ok {
+		out.bad = "stored prev_hash is not 32 bytes"
+	}
+	if e.Hash, ok = hashFromBytes(h); !ok {
+		out.bad = "stored hash is not 32 bytes"
+	}
+	return nil
+}
+
+// entryIter walks a tenant's entries in seq order, a page at a time, with one entry of
+// look-ahead.
+type entryIter struct {
+	l      *Log
+	tenant string
+	after  int64
+	to     int64
+	page   []storedEntry
+	i      int
+	done   bool
+}
+
+func (l *Log) iterate(tenant string, fromSeq, toSeq int64) *entryIter {
+	return &entryIter{l: l, tenant: tenant, after: fromSeq - 1, to: toSeq}
+}
+
+const iterPage = 2000
+
+// fill makes sure at least n entries are buffered unless the range is exhausted.
+func (it *entryIter) fill(ctx context.Context, n int) error {
+	for len(it.page)-it.i < n && !it.done {
+		next, err := it.l.entriesPage(ctx, it.tenant, it.after, it.to, iterPage)
+		if err != nil {
+			return err
+		}
+		if len(next) < iterPage {
+			it.done = true
+		}
+		if len(next) > 0 {
+			it.after = next[len(next)-1].Seq
+		}
+		it.page = append(it.page[it.i:], next...)
+		it.i = 0
+	}
+	return nil
+}
+
+// next returns the next entry and the one after it (nil at the end).
+func (it *entryIter) next(ctx context.Context) (cur, ahead *storedEntry, err error) {
+	if err := it.fill(ctx, 2); err != nil {
+		return nil, nil, err
+	}
+	if it.i >= len(it.page) {
+		return nil, nil, nil
+	}
+	cur = &it.page[it.i]
+	if it.i+1 < len(it.page) {
+		ahead = &it.page[it.i+1]
+	}
+	it.i++
+	return cur, ahead, nil
+}

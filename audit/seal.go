@@ -1,0 +1,261 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Seal chains every pending event of every tenant: each gets the next sequence number of its
+// tenant's chain and its hash, in one transaction per SealBatch events, and is moved from the
+// outbox to audit_events. It returns how many events it sealed. Several nodes may seal at
+// once: the tenant's chain-head row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite's
+// IMMEDIATE transactions serialise writers), so sequence numbers stay gapless.
+//
+// After sealing it signs the checkpoints that are due. A checkpoint failure does not undo the
+// sealing; it is returned (wrapping ErrSign) after all tenants are sealed.
+func (l *Log) Seal(ctx context.Context) (int, error) {
+	l.sealMu.Lock()
+	defer l.sealMu.Unlock()
+	tenants, err := l.pendingTenants(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrSeal, err)
+	}
+	total := 0
+	var cpErrs []error
+	for _, t := range tenants {
+		for {
+			n, head, headHash, err := l.sealBatch(ctx, t)
+			if err != nil {
+				return total, fmt.Errorf("%w: tenant %q: %w", ErrSeal, t, err)
+			}
+			total += n
+			if n > 0 {
+				if err := l.maybeCheckpoint(ctx, t, head, headHash); err != nil {
+					cpErrs = append(cpErrs, err)
+				}
+			}
+			if n < l.batchSize {
+				break
+			}
+		}
+	}
+	return total, errors.Join(cpErrs...)
+}
+
+func (l *Log) pendingTenants(ctx context.Context) ([]string, error) {
+	rows, err := l.sql.QueryContext(ctx, l.q.pendingTenan)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// sealBatch chains up to Config.SealBatch pending events of one tenant and returns how many, and the
+// new head.
+func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, headHash Hash, err error) {
+	tx, err := l.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, Hash{}, err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	var zero Hash
+	if _, err = tx.ExecContext(ctx, l.q.chainInit, tenant, zero[:], l.nowMicros()); err != nil {
+		return 0, 0, Hash{}, fmt.Errorf("create chain head: %w", err)
+	}
+	var raw []byte
+	if err = tx.QueryRowContext(ctx, l.q.chainLock, tenant).Scan(&head, &raw); err != nil {
+		return 0, 0, Hash{}, fmt.Errorf("lock chain head: %w", err)
+	}
+	prev, ok := hashFromBytes(raw)
+	if !ok {
+		return 0, 0, Hash{}, errors.New("chain head hash is not 32 bytes")
+	}
+	entries, details, ids, err := l.takeOutbox(ctx, tx, tenant)
+	if err != nil || len(entries) == 0 {
+		if err == nil {
+			err = tx.Rollback()
+		}
+		return 0, head, prev, err
+	}
+	enc := l.encoder()
+	for i := range entries {
+		e := &entries[i]
+		e.Seq = head + int64(i) + 1
+		e.PrevHash = prev
+		e.Hash = enc.chainHash(&e.Event, prev)
+		prev = e.Hash
+	}
+	l.release(enc)
+	if err = l.insertEntries(ctx, tx, entries, details); err != nil {
+		return 0, 0, Hash{}, fmt.Errorf("insert events: %w", err)
+	}
+	if err = l.deleteOutboxRows(ctx, tx, ids); err != nil {
+		return 0, 0, Hash{}, fmt.Errorf("clear outbox: %w", err)
+	}
+	last := entries[len(entries)-1]
+	if _, err = tx.ExecContext(ctx, l.q.chainUpdate, last.Seq, last.Hash[:], l.nowMicros(), tenant); err != nil {
+		return 0, 0, Hash{}, fmt.Errorf("advance chain head: %w", err)
+	}
+	if err = tx.Commit(); err != nil {
+		return 0, 0, Hash{}, fmt.Errorf("commit: %w", err)
+	}
+	return len(entries), last.Seq, last.Hash, nil
+}
+
+// takeOutbox reads the oldest pending events of a tenant. details holds each event's stored
+// details text, written unchanged to audit_events.
+func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]Entry, []string, []int64, error) {
+	rows, err := tx.QueryContext(ctx, l.q.outboxTake, tenant, l.batchSize)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read outbox: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var (
+		entries []Entry
+		details []string
+		ids     []int64
+	)
+	for rows.Next() {
+		var (
+			id, atUs                 int64
+			e                        Entry
+			kind, action, outcome, d string
+		)
+		if err := rows.Scan(&id, &e.Tenant, &atUs, &e.Actor.ID, &e.Actor.Role, &kind, &e.Origin.IP, &e.Origin.UserAgent,
+			&e.Origin.Node, &action, &e.Target.Kind, &e.Target.ID, &outcome, &e.Reason, &e.RequestID, &d); err != nil {
+			return nil, nil, nil, fmt.Errorf("read outbox: %w", err)
+		}
+		e.Time = time.UnixMicro(atUs).UTC()
+		e.Actor.Kind, e.Action, e.Outcome = ActorKind(kind), Action(action), Outcome(outcome)
+		m, err := decodeDetails(d)
+		if err != nil {
+			// A pending row that cannot be read must not block the chain: seal it with a
+			// marker so the damage is visible in the log itself.
+			m = map[string]string{"outbox_error": "details unreadable when sealed"}
+			d, _ = encodeDetails(m)
+			l.log.ErrorContext(ctx, "audit outbox row with unreadable details sealed with a marker", "tenant", tenant, "outbox_id", id)
+		}
+		e.Details = m
+		entries = append(entries, e)
+		details = append(details, d)
+		ids = append(ids, id)
+	}
+	return entries, details, ids, rows.Err()
+}
+
+func (l *Log) insertEntries(ctx context.Context, tx *sql.Tx, entries []Entry, details []string) error {
+	args := make([]any, 0, eventColsN*min(len(entries), eventsChunk))
+	for start := 0; start < len(entries); start += eventsChunk {
+		end := min(start+eventsChunk, len(entries))
+		args = args[:0]
+		for i := start; i < end; i++ {
+			e := &entries[i]
+			args = append(args, e.Tenant, e.Seq, e.Time.UnixMicro(), e.Actor.ID, e.Actor.Role, string(e.Actor.Kind),
+				e.Origin.IP, e.Origin.UserAgent, e.Origin.Node, string(e.Action), e.Target.Kind, e.Target.ID,
+				string(e.Outcome), e.Reason, e.RequestID, details[i], e.PrevHash[:], e.Hash[:])
+		}
+		if _, err := tx.ExecContext(ctx, l.q.eventsInsert(end-start), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Log) deleteOutboxRows(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	args := make([]any, 0, min(len(ids), deleteChunk))
+	for start := 0; start < len(ids); start += deleteChunk {
+		end := min(start+deleteChunk, len(ids))
+		args = args[:0]
+		for _, id := range ids[start:end] {
+			args = append(args, id)
+		}
+		res, err := tx.ExecContext(ctx, l.q.deleteOutbox(end-start), args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n != int64(end-start) {
+			return fmt.Errorf("outbox changed under the chain lock (%d of %d rows deleted)", n, end-start)
+		}
+	}
+	return nil
+}
+
+// Run records audit.start in the system chain, then seals pending events every SealInterval
+// (or sooner after Record or Kick) and signs time-due checkpoints, until ctx ends; it then
+// records audit.stop and seals once more. It returns an error only when audit.start cannot be
+// recorded: a node whose audit log cannot be written must not serve.
+func (l *Log) Run(ctx context.Context) error {
+	if err := l.lifecycle(ctx, ActionAuditStart); err != nil {
+		return err
+	}
+	sealT := time.NewTicker(l.sealInterval)
+	defer sealT.Stop()
+	cpT := time.NewTicker(max(l.checkpointInterval/4, l.sealInterval))
+	defer cpT.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := l.lifecycle(stopCtx, ActionAuditStop); err != nil {
+				l.log.ErrorContext(stopCtx, "audit stop could not be recorded", "err", err)
+			}
+			l.sealOnce(stopCtx)
+			return nil
+		case <-l.kick:
+			l.sealOnce(ctx)
+		case <-sealT.C:
+			l.sealOnce(ctx)
+		case <-cpT.C:
+			if err := l.CheckpointDue(ctx); err != nil && ctx.Err() == nil {
+				l.raise(ctx, Alert{Kind: AlertCheckpointFailed, Message: "checkpoint could not be signed or stored: " + err.Error()})
+			} else if err == nil {
+				l.clear(ctx, AlertCheckpointFailed, "")
+			}
+		}
+	}
+}
+
+func (l *Log) sealOnce(ctx context.Context) {
+	_, err := l.Seal(ctx)
+	switch {
+	case err == nil:
+		l.clear(ctx, AlertSealFailed, "")
+		l.clear(ctx, AlertCheckpointFailed, "")
+	case errors.Is(err, ErrSeal):
+		if ctx.Err() == nil {
+			l.raise(ctx, Alert{Kind: AlertSealFailed, Message: "pending audit events could not be chained: " + err.Error()})
+		}
+	default:
+		if ctx.Err() == nil {
+			l.raise(ctx, Alert{Kind: AlertCheckpointFailed, Message: "checkpoint could not be signed or stored: " + err.Error()})
+		}
+	}
+}
+
+func (l *Log) lifecycle(ctx context.Context, a Action) error {
+	return l.Record(ctx, Event{
+		Tenant:  SystemTenant,
+		Actor:   Actor{ID: l.node, Kind: ActorSystem},
+		Origin:  Origin{Node: l.node},
+		Action:  a,
+		Target:  Target{Kind: "audit_log", ID: l.node},
+		Outcome: Success,
+	})
+}
