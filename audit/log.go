@@ -164,12 +164,17 @@ func (l *Log) TrustedKeys() []PublicKey {
 // Retention returns how long events stay online.
 func (l *Log) Retention() time.Duration { return l.retention }
 
-func (l *Log) encoder() *encoder     { return l.encoders.Get().(*encoder) }
-func (l *Log) release(e *encoder)    { l.encoders.Put(e) }
-func (l *Log) nowUTC() time.Time     { return CanonicalTime(l.now()) }
-func (l *Log) nowMicros() int64      { return l.nowUTC().UnixMicro() }
-func (l *Log) isPostgres() bool      { return l.db.Dialect == migrations.Postgres }
-func (l *Log) kickSealer()           { select { case l.kick <- struct{}{}: default: } }
+func (l *Log) encoder() *encoder  { return l.encoders.Get().(*encoder) }
+func (l *Log) release(e *encoder) { l.encoders.Put(e) }
+func (l *Log) nowUTC() time.Time  { return CanonicalTime(l.now()) }
+func (l *Log) nowMicros() int64   { return l.nowUTC().UnixMicro() }
+func (l *Log) isPostgres() bool   { return l.db.Dialect == migrations.Postgres }
+func (l *Log) kickSealer() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
 func (l *Log) prepare(ev Event) (Event, error) {
 	out, err := normalize(ev, l.masker, l.node)
 	if err != nil {
