@@ -130,9 +130,9 @@ type Figures struct {
 	Calls int
 	// Elapsed is the total time taken.
 	Elapsed time.Duration
-	// P50, P99 and Max are latencies of single calls, over the last
+	// P50, P99, P999 and Max are latencies of single calls, over the last
 	// maxSamples calls at most.
-	P50, P99, Max time.Duration
+	P50, P99, P999, Max time.Duration
 }
 
 // PerSecond is the operation's throughput.
@@ -140,7 +140,7 @@ func (f Figures) PerSecond() float64 { return perSecond(int64(f.Calls), f.Elapse
 
 // String renders the figures for a benchmark log.
 func (f Figures) String() string {
-	return fmt.Sprintf("%d calls, %.0f/s, p50 %v, p99 %v, max %v", f.Calls, f.PerSecond(), f.P50, f.P99, f.Max)
+	return fmt.Sprintf("%d calls, %.0f/s, p50 %v, p99 %v, p99.9 %v, max %v", f.Calls, f.PerSecond(), f.P50, f.P99, f.P999, f.Max)
 }
 
 // maxSamples bounds the memory Measure uses for latencies.
@@ -173,6 +173,25 @@ func MeasureFor(d time.Duration, op func()) Figures {
 	return summarize(samples, len(samples), time.Since(start))
 }
 
+// MeasurePaced calls op n times at a steady pace, one call every interval,
+// the way chat messages arrive, and measures each call from the moment it
+// was due until op returns. Waiting for a CPU (the hashing goroutines hold
+// them) and late timer wake-ups count as latency, and a late call does not
+// delay the schedule of the next ones, so a stall is not hidden.
+func MeasurePaced(n int, interval time.Duration, op func()) Figures {
+	samples := make([]time.Duration, min(n, maxSamples))
+	start := time.Now()
+	for i := range n {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		op()
+		samples[i%len(samples)] = time.Since(due)
+	}
+	return summarize(samples, n, time.Since(start))
+}
+
 // summarize sorts samples in place and reads the percentiles off them.
 func summarize(samples []time.Duration, calls int, elapsed time.Duration) Figures {
 	f := Figures{Calls: calls, Elapsed: elapsed}
@@ -182,6 +201,7 @@ func summarize(samples []time.Duration, calls int, elapsed time.Duration) Figure
 	slices.Sort(samples)
 	f.P50 = samples[len(samples)/2]
 	f.P99 = samples[len(samples)*99/100]
+	f.P999 = samples[len(samples)*999/1000]
 	f.Max = samples[len(samples)-1]
 	return f
 }

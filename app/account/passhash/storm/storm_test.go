@@ -72,6 +72,32 @@ func TestStartWithoutHasher(t *testing.T) {
 	}
 }
 
+func TestMeasurePaced(t *testing.T) {
+	n := 0
+	start := time.Now()
+	f := MeasurePaced(20, 2*time.Millisecond, func() { n++ })
+	if n != 20 || f.Calls != 20 {
+		t.Fatalf("calls: got op %d times, figures %d, want 20", n, f.Calls)
+	}
+	if el := time.Since(start); el < 38*time.Millisecond {
+		t.Errorf("20 calls 2 ms apart took %v, want at least 38 ms", el)
+	}
+	if f.P50 > f.P99 || f.P99 > f.P999 || f.P999 > f.Max {
+		t.Errorf("percentiles out of order: %v", f)
+	}
+	// A stall shows up in the calls that were due during it.
+	i := 0
+	f = MeasurePaced(10, time.Millisecond, func() {
+		i++
+		if i == 2 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	if f.Max < 20*time.Millisecond || f.P50 < 5*time.Millisecond {
+		t.Errorf("a 20 ms stall on call 2 of 10: got %v, want max ≥ 20ms and most later calls late", f)
+	}
+}
+
 func TestMeasure(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -132,9 +158,42 @@ func BenchmarkChatPathDuringSignInStorm(b *testing.B) {
 	}
 }
 
+// BenchmarkChatMessageLatencyDuringSignInStorm sends one chat-like
+// operation per millisecond (b.N of them) and reports how late each
+// finished relative to when it was due, without a storm and with one.
+//
+//	go test -run '^$' -bench ChatMessage -benchtime 3000x ./app/account/passhash/storm/
+func BenchmarkChatMessageLatencyDuringSignInStorm(b *testing.B) {
+	b.Run("no storm", func(b *testing.B) {
+		f := MeasurePaced(b.N, time.Millisecond, chatLikeWork())
+		report(b, f, Totals{})
+	})
+	for _, slots := range []int{1, 2, 4} {
+		b.Run("storm/slots="+strconv.Itoa(slots), func(b *testing.B) {
+			h, err := passhash.New(passhash.Config{MaxConcurrent: slots})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := Start(Config{Hasher: h})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			f := MeasurePaced(b.N, time.Millisecond, chatLikeWork())
+			b.StopTimer()
+			tot, err := s.Stop()
+			if err != nil {
+				b.Fatal(err)
+			}
+			report(b, f, tot)
+		})
+	}
+}
+
 func report(b *testing.B, f Figures, tot Totals) {
 	b.ReportMetric(float64(f.P50.Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(f.P99.Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(f.P999.Nanoseconds()), "p99.9-ns")
 	b.ReportMetric(float64(f.Max.Nanoseconds()), "max-ns")
 	if tot.Elapsed > 0 {
 		b.ReportMetric(tot.VerifiesPerSecond(), "sign-ins/s")
