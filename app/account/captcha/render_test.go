@@ -3,7 +3,10 @@ package captcha
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image/png"
+	"io"
+	"sync"
 	"testing"
 )
 
@@ -84,6 +87,25 @@ func checkWAV(t *testing.T, b []byte) {
 	}
 	if secs := float64(data) / 8000; secs < 3 || secs > 30 {
 		t.Errorf("duration: got %.1f s, want 3–30 s for %d digits", secs, AnswerLen)
+	}
+}
+
+// TestRenderConcurrently draws from many goroutines at once, as parallel
+// requests do; run with -race it checks the renderer shares no state.
+func TestRenderConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 8 {
+		c := Challenge{Answer: fmt.Sprintf("%06d", i*123457%1_000_000)}
+		wg.Go(func() { errs <- WritePNG(io.Discard, c) })
+		wg.Go(func() { errs <- WriteWAV(io.Discard, c, AudioLanguages()[i%len(AudioLanguages())]) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
 

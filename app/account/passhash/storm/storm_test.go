@@ -121,41 +121,14 @@ func TestMeasure(t *testing.T) {
 	}
 }
 
-// BenchmarkChatPathDuringSignInStorm times a chat-like operation with no
-// storm, then with a storm against pools of increasing size. With one slot
-// per two CPUs (the default) the chat path keeps a CPU; with a slot per CPU
-// or more it competes with hashing.
+// BenchmarkChatPathDuringSignInStorm times a chat-like operation back to
+// back with no storm, then with a storm against pools of increasing size.
+// With one slot per two CPUs (the default) the chat path keeps a CPU; with
+// a slot per CPU or more it competes with hashing.
 //
 //	go test -run '^$' -bench ChatPath -benchtime 2s ./app/account/passhash/storm/
 func BenchmarkChatPathDuringSignInStorm(b *testing.B) {
-	b.Run("no storm", func(b *testing.B) {
-		op := chatLikeWork()
-		b.ReportAllocs()
-		f := Measure(b.N, op)
-		report(b, f, Totals{})
-	})
-	for _, slots := range []int{1, 2, 4} {
-		b.Run("storm/slots="+strconv.Itoa(slots), func(b *testing.B) {
-			h, err := passhash.New(passhash.Config{MaxConcurrent: slots})
-			if err != nil {
-				b.Fatal(err)
-			}
-			s, err := Start(Config{Hasher: h})
-			if err != nil {
-				b.Fatal(err)
-			}
-			op := chatLikeWork()
-			b.ReportAllocs()
-			b.ResetTimer()
-			f := Measure(b.N, op)
-			b.StopTimer()
-			tot, err := s.Stop()
-			if err != nil {
-				b.Fatal(err)
-			}
-			report(b, f, tot)
-		})
-	}
+	benchStorms(b, func(n int) Figures { return Measure(n, chatLikeWork()) })
 }
 
 // BenchmarkChatMessageLatencyDuringSignInStorm sends one chat-like
@@ -164,9 +137,15 @@ func BenchmarkChatPathDuringSignInStorm(b *testing.B) {
 //
 //	go test -run '^$' -bench ChatMessage -benchtime 3000x ./app/account/passhash/storm/
 func BenchmarkChatMessageLatencyDuringSignInStorm(b *testing.B) {
+	benchStorms(b, func(n int) Figures { return MeasurePaced(n, time.Millisecond, chatLikeWork()) })
+}
+
+// benchStorms runs measure(b.N) once without a storm and once during a
+// storm against pools of one, two and four slots.
+func benchStorms(b *testing.B, measure func(n int) Figures) {
 	b.Run("no storm", func(b *testing.B) {
-		f := MeasurePaced(b.N, time.Millisecond, chatLikeWork())
-		report(b, f, Totals{})
+		b.ReportAllocs()
+		report(b, measure(b.N), Totals{})
 	})
 	for _, slots := range []int{1, 2, 4} {
 		b.Run("storm/slots="+strconv.Itoa(slots), func(b *testing.B) {
@@ -178,8 +157,9 @@ func BenchmarkChatMessageLatencyDuringSignInStorm(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.ReportAllocs()
 			b.ResetTimer()
-			f := MeasurePaced(b.N, time.Millisecond, chatLikeWork())
+			f := measure(b.N)
 			b.StopTimer()
 			tot, err := s.Stop()
 			if err != nil {
