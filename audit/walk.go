@@ -82,8 +82,11 @@ func newWalker(enc *encoder, start int64, anchor Hash, cps []cpRef) *walker {
 func (w *walker) step(cur, ahead *Entry, bad string) *Damage {
 	s := cur.Seq
 	if s != w.expected {
-		if s < w.expected {
-			return &Damage{Kind: DamageReordered, Seq: w.expected - 1, Detail: fmt.Sprintf("event %d appears after event %d", s, w.expected-1)}
+		switch {
+		case s < w.expected:
+			return &Damage{Kind: DamageInserted, Seq: s, Detail: fmt.Sprintf("a second event %d appears after event %d", s, w.expected-1)}
+		case ahead != nil && ahead.Seq == w.expected:
+			return &Damage{Kind: DamageReordered, Seq: w.expected, Detail: fmt.Sprintf("event %d appears before event %d", s, w.expected)}
 		}
 		return &Damage{Kind: DamageDeleted, Seq: w.expected, Detail: fmt.Sprintf("events %d to %d are missing", w.expected, s-1)}
 	}
