@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/vault/vaulttest"
 )
 
@@ -64,7 +65,7 @@ func providerCases() []providerCase {
 // eachProvider runs fn on every dialect and every provider: sqlite/local, sqlite/transit, ...
 func eachProvider(t *testing.T, fn func(t *testing.T, db *migrations.DB, p KeyProvider)) {
 	t.Helper()
-	for _, d := range migrationsDialects() {
+	for _, d := range migratetest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			for _, pc := range providerCases() {
 				t.Run(pc.name, func(t *testing.T) {
@@ -109,3 +110,5 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func openDB(t testing.TB, d migrations.Dialect) *migrations.DB { return migratetest.Open(t, d) }

@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -140,6 +139,3 @@ func numberSeconds(v any) time.Duration {
 	}
 	return 0
 }
-
-// isDenied reports whether err is a refusal of Parley's credentials.
-func isDenied(err error) bool { return errors.Is(err, ErrDenied) }

@@ -281,7 +281,7 @@ func keyError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if hasMessage(err, "encryption key not found") || hasMessage(err, "could not be found") || statusOf(err) == http.StatusNotFound {
+	if hasMessage(err, "key not found") || hasMessage(err, "could not be found") || statusOf(err) == http.StatusNotFound {
 		return fmt.Errorf("%w: %w", ErrNoTenantKey, err)
 	}
 	return err
