@@ -1,0 +1,145 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// ArchiveInfo describes what Archive removed.
+type ArchiveInfo struct {
+	ExportInfo
+	// Anchor is the signed checkpoint at LastSeq from which the remaining chain verifies.
+	Anchor Checkpoint `json:"anchor"`
+}
+
+// Archive moves a tenant's events older than before out of the database, keeping the rest
+// of the chain verifiable. It refuses (ErrRetention) when before is inside the retention
+// period, (ErrChainDamaged) when the chain does not verify, and (ErrNotForwarded) when a
+// forwarding sink has not yet received the events. Otherwise it:
+//
+//  1. takes the oldest run of events all older than before, ending at seq S;
+//  2. signs an anchor checkpoint at S, unless one exists;
+//  3. writes an export bundle of those events to w, and calls w.Sync() when w has it (an
+//     *os.File), so the bundle is durable before anything is deleted;
+//  4. in one transaction, deletes the events up to S and appends an ActionAuditArchive event
+//     naming the range and the bundle's SHA-256.
+//
+// Verify then starts the chain at S+1, anchored by the checkpoint at S. With nothing old
+// enough, Archive writes nothing and returns a zero ArchiveInfo.
+func (l *Log) Archive(ctx context.Context, tenant string, before time.Time, w io.Writer) (ArchiveInfo, error) {
+	var info ArchiveInfo
+	if cutoff := l.nowUTC().Add(-l.retention); before.After(cutoff) {
+		return info, fmt.Errorf("%w: events must stay online until %s", ErrRetention, cutoff.Add(l.retention).Format(time.DateOnly))
+	}
+	first, last, err := l.archiveRange(ctx, tenant, before)
+	if err != nil || last == 0 {
+		return info, err
+	}
+	rep, err := l.Verify(ctx, tenant, 0)
+	if err != nil {
+		return info, err
+	}
+	if !rep.OK() {
+		return info, fmt.Errorf("%w: %s", ErrChainDamaged, rep.Damage)
+	}
+	var behind sql.NullInt64
+	if err := l.sql.QueryRowContext(ctx, rebind(l.db.Dialect, "SELECT MIN(event_seq) FROM audit_forward_cursors WHERE tenant_id = ?"), tenant).Scan(&behind); err != nil {
+		return info, fmt.Errorf("read forwarding cursors: %w", err)
+	}
+	if behind.Valid && behind.Int64 < last {
+		return info, fmt.Errorf("%w: a sink has received events up to %d, the archive would remove up to %d", ErrNotForwarded, behind.Int64, last)
+	}
+	anchor, err := l.checkpointGet(ctx, tenant, last)
+	if err != nil {
+		e, gerr := l.Get(ctx, tenant, last)
+		if gerr != nil {
+			return info, gerr
+		}
+		if anchor, err = l.checkpointAt(ctx, tenant, last, e.Hash); err != nil {
+			return info, err
+		}
+	}
+	info.Anchor = anchor
+	if info.ExportInfo, err = l.exportRange(ctx, w, tenant, first, last, time.Time{}, before); err != nil {
+		return info, err
+	}
+	if s, ok := w.(interface{ Sync() error }); ok {
+		if err := s.Sync(); err != nil {
+			return info, fmt.Errorf("sync archive bundle: %w", err)
+		}
+	}
+	if err := l.removeArchived(ctx, tenant, info); err != nil {
+		return info, err
+	}
+	l.kickSealer()
+	return info, nil
+}
+
+// archiveRange returns the oldest run of events that are all older than before.
+func (l *Log) archiveRange(ctx context.Context, tenant string, before time.Time) (int64, int64, error) {
+	var lo, hi, young sql.NullInt64
+	q := rebind(l.db.Dialect, "SELECT (SELECT MIN(seq) FROM audit_events WHERE tenant_id = ?), (SELECT MAX(seq) FROM audit_events WHERE tenant_id = ?), "+
+		"(SELECT MIN(seq) FROM audit_events WHERE tenant_id = ? AND at_us >= ?)")
+	if err := l.sql.QueryRowContext(ctx, q, tenant, tenant, tenant, CanonicalTime(before).UnixMicro()).Scan(&lo, &hi, &young); err != nil {
+		return 0, 0, fmt.Errorf("find archive range: %w", err)
+	}
+	if !lo.Valid {
+		return 0, 0, nil
+	}
+	last := hi.Int64
+	if young.Valid {
+		last = young.Int64 - 1
+	}
+	if last < lo.Int64 {
+		return 0, 0, nil
+	}
+	return lo.Int64, last, nil
+}
+
+func (l *Log) removeArchived(ctx context.Context, tenant string, info ArchiveInfo) (err error) {
+	tx, err := l.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	r := func(q string) string { return rebind(l.db.Dialect, q) }
+	if _, err = tx.ExecContext(ctx, r("INSERT INTO audit_archive_permits (tenant_id, upto_seq) VALUES (?, ?)"), tenant, info.LastSeq); err != nil {
+		return fmt.Errorf("archive: another archive of this tenant is running: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, r("DELETE FROM audit_events WHERE tenant_id = ? AND seq >= ? AND seq <= ?"), tenant, info.FirstSeq, info.LastSeq)
+	if err != nil {
+		return fmt.Errorf("archive: delete events: %w", err)
+	}
+	if n, rerr := res.RowsAffected(); rerr == nil && n != info.Events {
+		return fmt.Errorf("archive: deleted %d events, the bundle holds %d", n, info.Events)
+	}
+	if _, err = tx.ExecContext(ctx, r("DELETE FROM audit_archive_permits WHERE tenant_id = ?"), tenant); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	ev := Event{
+		Tenant: tenant, Actor: Actor{ID: l.node, Kind: ActorSystem}, Origin: Origin{Node: l.node},
+		Action: ActionAuditArchive, Target: Target{Kind: "audit_chain", ID: tenant}, Outcome: Success,
+		Details: map[string]string{
+			"first_seq":     strconv.FormatInt(info.FirstSeq, 10),
+			"last_seq":      strconv.FormatInt(info.LastSeq, 10),
+			"events":        strconv.FormatInt(info.Events, 10),
+			"bundle_sha256": info.SHA256,
+			"anchor_hash":   info.Anchor.Head.String(),
+		},
+	}
+	if err = l.insertOutbox(ctx, tx, []Event{ev}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("archive: commit: %w", err)
+	}
+	return nil
+}
