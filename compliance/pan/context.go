@@ -3,6 +3,7 @@ package pan
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // SpanKind tells what a masked context Span held.
@@ -84,21 +85,23 @@ func appendContext(dst []Span, s string, from, maxRunes int, bare bool) []Span {
 	prevQual := false
 	words := false
 	tokens := 0
+	valueEnd := from // end of the card number or of the last value taken
 	for i < len(s) && runes < maxRunes {
 		r, w := decodeRune(s, i)
 		if digitValue(r) >= 0 {
-			if end, ok := parseExpiry(s, i, kw == kwExpiry); ok && (kw != kwCode) {
+			if end, ok := parseExpiry(s, i, kw == kwExpiry); ok && kw != kwCode && !joinedBefore(s, from, i) {
 				dst = append(dst, Span{Start: i, End: end, Kind: SpanExpiry})
 				runes += end - i
-				i = end
+				i, valueEnd = end, end
 				kw, prevQual = kwNone, false
 				tokens++
 				continue
 			}
 			end, nd := digitToken(s, i)
 			if nd >= 3 && nd <= 4 && isolated(s, end) &&
-				(kw == kwCode || (bare && !words && tokens < 2)) {
+				(kw == kwCode || (bare && !words && tokens < 2 && standalone(s, from, i, valueEnd))) {
 				dst = append(dst, Span{Start: i, End: end, Kind: SpanCode})
+				valueEnd = end
 			}
 			runes += end - i
 			i = end
@@ -206,9 +209,10 @@ func readNumber(s string, i, maxDigits int) (val, end, n int) {
 	return val, end, n
 }
 
-// isolated reports whether the number token ending at end stands alone: it
-// is not followed by another digit, nor by a dash, dot or slash and a digit
-// (which would make it part of a phone number, a date or a reference).
+// isolated reports whether the number token ending at end stands alone on
+// its right: it is not followed by another digit, nor by a separator and a
+// digit (which would make it part of a phone number, a date or a
+// reference), except by a space and an expiry date ("123 12/26").
 func isolated(s string, end int) bool {
 	j := skipIgnorables(s, end)
 	if j == len(s) {
@@ -218,10 +222,54 @@ func isolated(s string, end int) bool {
 	if digitValue(r) >= 0 {
 		return false
 	}
-	if c := separatorClass(r); c == sepNone || c == sepSpace {
+	c := separatorClass(r)
+	if c == sepNone {
 		return true
 	}
-	return !digitFollows(s, j+w)
+	k := skipIgnorables(s, j+w)
+	if !digitFollows(s, k) {
+		return true
+	}
+	if c != sepSpace {
+		return false
+	}
+	_, ok := parseExpiry(s, k, false)
+	return ok
+}
+
+// standalone reports whether the number token starting at i stands alone
+// on its left: the digit before it, if joined to it by a separator, ends
+// the card number or the value taken just before (valueEnd). It keeps
+// "4111 1111" from being read as a code while "…1111 123" and "12/26 123"
+// are. Only text from from on is considered.
+func standalone(s string, from, i, valueEnd int) bool {
+	j := i
+	for k := 0; k < maxGapIgnorables && j > from; k++ {
+		r, w := utf8.DecodeLastRuneInString(s[from:j])
+		if !isIgnorable(r) {
+			break
+		}
+		j -= w
+	}
+	if j > from {
+		r, w := utf8.DecodeLastRuneInString(s[from:j])
+		if separatorClass(r) == sepNone {
+			return true
+		}
+		j -= w
+	}
+	for k := 0; k < maxGapIgnorables && j > from; k++ {
+		r, w := utf8.DecodeLastRuneInString(s[from:j])
+		if !isIgnorable(r) {
+			break
+		}
+		j -= w
+	}
+	if j <= from {
+		return j == valueEnd
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[from:j])
+	return digitValue(r) < 0 || j == valueEnd
 }
 
 // skipIgnorables skips up to maxGapIgnorables invisible characters.
@@ -272,10 +320,57 @@ func parseExpiry(s string, i int, keyword bool) (int, bool) {
 		}
 	}
 	year, end, yd := readNumber(s, j, 4)
-	if (yd != 2 && yd != 4) || digitFollows(s, end) || !validExpiry(month, year, yd) {
+	if (yd != 2 && yd != 4) || digitFollows(s, end) || joinedAfter(s, end) || !validExpiry(month, year, yd) {
 		return 0, false
 	}
 	return end, true
+}
+
+// joinedAfter reports whether a dash, dot or slash and a digit follow
+// s[:end], as in the date "03/31/2025" after "03/31".
+func joinedAfter(s string, end int) bool {
+	j := skipIgnorables(s, end)
+	if j == len(s) {
+		return false
+	}
+	r, w := decodeRune(s, j)
+	if c := separatorClass(r); c == sepNone || c == sepSpace {
+		return false
+	}
+	return digitFollows(s, j+w)
+}
+
+// joinedBefore reports whether a digit and a dash, dot or slash precede
+// s[i:] (not looking before lo), as in the date "2025-03-31" before "03-31".
+func joinedBefore(s string, lo, i int) bool {
+	j := i
+	for k := 0; k < maxGapIgnorables && j > lo; k++ {
+		r, w := utf8.DecodeLastRuneInString(s[lo:j])
+		if !isIgnorable(r) {
+			break
+		}
+		j -= w
+	}
+	if j <= lo {
+		return false
+	}
+	r, w := utf8.DecodeLastRuneInString(s[lo:j])
+	if c := separatorClass(r); c == sepNone || c == sepSpace {
+		return digitValue(r) >= 0
+	}
+	j -= w
+	for k := 0; k < maxGapIgnorables && j > lo; k++ {
+		r, w := utf8.DecodeLastRuneInString(s[lo:j])
+		if !isIgnorable(r) {
+			break
+		}
+		j -= w
+	}
+	if j <= lo {
+		return false
+	}
+	r, _ = utf8.DecodeLastRuneInString(s[lo:j])
+	return digitValue(r) >= 0
 }
 
 // validExpiry checks the month and, for four-digit years, the century.

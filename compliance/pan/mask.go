@@ -82,8 +82,8 @@ type Options struct {
 // to them, in free text. It holds no mutable state and is safe for
 // concurrent use.
 type Masker struct {
-	mode    Mode
-	mask    string
+	mode     Mode
+	mask     string
 	ctxRunes int
 }
 
@@ -257,15 +257,21 @@ func backRunes(s string, end, lo, n int) int {
 }
 
 // MaskFragments returns text with the digits of each fragment masked
-// (MessageID is ignored). Out-of-range offsets are clamped; other bytes are
-// left as they were.
+// (MessageID is ignored). Within a fragment, a mask rune counts as a digit
+// that is already masked, so fragments apply to texts that Mask or
+// MaskFragments already processed. Out-of-range offsets are clamped; other
+// bytes are left as they were.
 func (m *Masker) MaskFragments(text string, frags []Fragment) string {
 	return m.apply(text, frags)
 }
 
 // apply masks the digits of the fragments in s.
 func (m *Masker) apply(s string, frags []Fragment) string {
-	hide := hidden(s, frags)
+	return m.build(s, m.hidden(s, frags))
+}
+
+// build returns s with the runes at the offsets hide replaced by the mask.
+func (m *Masker) build(s string, hide []int) string {
 	if len(hide) == 0 {
 		return s
 	}
@@ -282,23 +288,37 @@ func (m *Masker) apply(s string, frags []Fragment) string {
 	return b.String()
 }
 
+// isPosition reports whether the rune at s[i:] is a digit or the mask rune,
+// and its width.
+func (m *Masker) isPosition(s string, i int) (bool, int) {
+	r, w := decodeRune(s, i)
+	if digitValue(r) >= 0 {
+		return true, w
+	}
+	return w == len(m.mask) && s[i:i+w] == m.mask, w
+}
+
 // hidden returns the sorted offsets of the digits the fragments mask.
-func hidden(s string, frags []Fragment) []int {
-	var hide []int
+func (m *Masker) hidden(s string, frags []Fragment) []int {
+	size := 0
+	for _, f := range frags {
+		size += max(0, min(f.End, len(s))-max(0, f.Start))
+	}
+	hide := make([]int, 0, min(size, 64))
 	for _, f := range frags {
 		start, end := max(0, min(f.Start, len(s))), max(0, min(f.End, len(s)))
 		total := 0
 		for i := start; i < end; {
-			r, w := decodeRune(s, i)
-			if digitValue(r) >= 0 {
+			ok, w := m.isPosition(s, i)
+			if ok {
 				total++
 			}
 			i += w
 		}
 		idx := 0
 		for i := start; i < end; {
-			r, w := decodeRune(s, i)
-			if digitValue(r) >= 0 {
+			ok, w := m.isPosition(s, i)
+			if ok {
 				if idx >= f.KeepFront && idx < total-f.KeepBack {
 					hide = append(hide, i)
 				}
@@ -311,4 +331,18 @@ func hidden(s string, frags []Fragment) []int {
 		slices.Sort(hide)
 	}
 	return slices.Compact(hide)
+}
+
+// shifted returns where byte p of s lands once the runes at the offsets
+// hide (sorted) are replaced by the mask.
+func (m *Masker) shifted(s string, hide []int, p int) int {
+	q := p
+	for _, h := range hide {
+		if h >= p {
+			break
+		}
+		_, w := decodeRune(s, h)
+		q += len(m.mask) - w
+	}
+	return q
 }

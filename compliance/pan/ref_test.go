@@ -111,17 +111,37 @@ func refLuhn(digits string) bool {
 	return sum%10 == 0
 }
 
+// refMarker stands for a message boundary in refFindJoined's input.
+const refMarker = '\uE000'
+
 // refFind returns every card number of s, nested and overlapping ones
 // included, and the list of digits of s.
 func refFind(s string) ([]refWindow, []refDigit) {
+	return refFindOpts(s, false)
+}
+
+// refFindJoined is refFind over messages joined by refMarker: a gap with
+// one marker links two digits when everything else in it is an edge
+// character (space, separator, invisible, ",;:…"), and separates groups of
+// any family.
+func refFindJoined(s string) ([]refWindow, []refDigit) {
+	return refFindOpts(s, true)
+}
+
+func refFindOpts(s string, joined bool) ([]refWindow, []refDigit) {
 	var ds []refDigit
 	var kinds []byte // one per rune
 	var offs []int   // byte offset per rune
 	for i := 0; i < len(s); {
 		r, w := utf8.DecodeRuneInString(s[i:])
 		k := refKind(r)
-		if r == utf8.RuneError && w == 1 {
+		switch {
+		case r == utf8.RuneError && w == 1:
 			k = 'x'
+		case joined && r == refMarker:
+			k = 'w'
+		case joined && k == 'x' && (unicode.IsSpace(r) || strings.ContainsRune(",;:\u2026", r)):
+			k = 'e'
 		}
 		kinds = append(kinds, k)
 		offs = append(offs, i)
@@ -144,6 +164,13 @@ func refFind(s string) ([]refWindow, []refDigit) {
 	for k := 0; k+1 < len(ds); k++ {
 		a, b := runeIndex[ds[k].start]+1, runeIndex[ds[k+1].start]
 		between := string(kinds[a:b])
+		if markers := strings.Count(between, "w"); markers > 0 {
+			if markers == 1 && strings.Trim(between, "wishple") == "" {
+				gaps[k] = gap{linked: true, sep: '*'}
+			}
+			continue
+		}
+		between = strings.ReplaceAll(between, "e", "x")
 		inv := strings.Count(between, "i")
 		rest := strings.ReplaceAll(between, "i", "")
 		switch {
@@ -176,7 +203,7 @@ func refFind(s string) ([]refWindow, []refDigit) {
 				if !gaps[j-1].linked {
 					break
 				}
-				if sep := gaps[j-1].sep; sep != '0' {
+				if sep := gaps[j-1].sep; sep != '0' && sep != '*' {
 					if family == 0 {
 						family = sep
 					} else if family != sep {

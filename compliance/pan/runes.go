@@ -49,12 +49,12 @@ func separatorClass(r rune) sepClass {
 func isIgnorable(r rune) bool {
 	switch r {
 	case '\u200B', // zero-width space
-		'\u200C', // zero-width non-joiner
-		'\u200D', // zero-width joiner
-		'\u2060', // word joiner
+		'\u200C',                               // zero-width non-joiner
+		'\u200D',                               // zero-width joiner
+		'\u2060',                               // word joiner
 		'\u2061', '\u2062', '\u2063', '\u2064', // invisible operators
-		'\uFEFF', // zero-width no-break space (BOM)
-		'\u00AD', // soft hyphen
+		'\uFEFF',           // zero-width no-break space (BOM)
+		'\u00AD',           // soft hyphen
 		'\uFE0E', '\uFE0F', // variation selectors (emoji presentation)
 		'\u20E3': // combining enclosing keycap ("4️⃣")
 		return true

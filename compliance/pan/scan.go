@@ -91,7 +91,7 @@ func (sc *scanner) next() (Match, bool) {
 // startRun looks for the next digit from sc.pos and starts a run there.
 func (sc *scanner) startRun() bool {
 	s := sc.s
-	i := sc.pos
+	i := skipPlain(s, sc.pos)
 	for i < len(s) {
 		b := s[i]
 		if b < utf8.RuneSelf {
@@ -100,6 +100,10 @@ func (sc *scanner) startRun() bool {
 				return true
 			}
 			i++
+			continue
+		}
+		if w := digitFreeRune(s, i); w > 0 {
+			i += w
 			continue
 		}
 		r, w := utf8.DecodeRuneInString(s[i:])
@@ -111,6 +115,25 @@ func (sc *scanner) startRun() bool {
 	}
 	sc.pos = len(s)
 	return false
+}
+
+// digitFreeRune returns the width of the well-formed multi-byte rune at
+// s[i:] when its lead byte alone shows it is not a digit (U+0080–U+063F,
+// U+2000–U+9FFF, U+B000–U+EFFF: Latin, Greek, Cyrillic, Hebrew, CJK,
+// Hangul…), and 0 when it must be decoded.
+func digitFreeRune(s string, i int) int {
+	b := s[i]
+	switch {
+	case b >= 0xC2 && b <= 0xD8:
+		if i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+			return 2
+		}
+	case b >= 0xE2 && b <= 0xE9 || b >= 0xEB && b <= 0xEE:
+		if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			return 3
+		}
+	}
+	return 0
 }
 
 // begin starts a run with the digit s[start:end] of value v.
@@ -267,4 +290,32 @@ func AppendMatches(dst []Match, s string) []Match {
 // Find returns the card numbers found in s, or nil when there is none.
 func Find(s string) []Match {
 	return AppendMatches(nil, s)
+}
+
+// SWAR constants for skipPlain.
+const (
+	lo7  = 0x7f7f7f7f7f7f7f7f
+	hi1  = 0x8080808080808080
+	ones = 0x0101010101010101
+)
+
+// skipPlain returns the offset of the first 8-byte word at or after i that
+// holds an ASCII digit or a non-ASCII byte (or the tail of s), testing eight
+// bytes at a time. Text without digits is the common case on the chat path.
+func skipPlain(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&hi1 != 0 {
+			return i
+		}
+		// Bytes are below 0x80 here. Adding 0x80-'0' sets the high bit of
+		// the bytes >= '0'; adding 0x80-('9'+1) sets it for those > '9'.
+		ge0 := (x + (0x80-'0')*ones) & hi1
+		gt9 := (x + (0x80-('9'+1))*ones) & hi1
+		if ge0&^gt9 != 0 {
+			return i
+		}
+	}
+	return i
 }

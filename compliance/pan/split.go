@@ -40,10 +40,13 @@ type SplitOptions struct {
 // for at most Window and MaxMessages messages:
 //
 //   - the digits that close the sender's recent messages (at most 18 digits
-//     and their offsets in the delivered text). A card number is detected
-//     across messages when the digits closing the earlier messages and the
-//     digits opening the current one form a card number by the rules of Find,
-//     the message boundary counting as a group separator;
+//     as typed, masked or not, and their offsets in the delivered text). A
+//     card number is detected across messages when the digits closing the
+//     earlier messages and the digits opening the current one form a card
+//     number by the rules of Find, the message boundary (with any spaces,
+//     separators and light punctuation around it) counting as a group
+//     separator of any family. A message that holds nothing but digits
+//     extends the chain; any other text breaks it;
 //   - whether the sender recently sent a card number: then an expiry date or
 //     a security code at the start of the next messages ("exp 12/26",
 //     "123") is masked too, within ContextRunes of the message start;
@@ -199,11 +202,12 @@ func (d *SplitDetector) Mask(sender, messageID, text string) (string, SplitResul
 		}
 		st.panAt, st.panSeq = now, seq
 	}
-	masked := text
+	var hide []int
 	if len(frags) > 0 {
-		masked = d.masker.apply(text, frags)
+		hide = d.masker.hidden(text, frags)
 	}
-	st.remember(seq, messageID, now, masked, !pan, d.maxMsgs)
+	masked := d.masker.build(text, hide)
+	st.remember(d.masker, seq, messageID, now, text, masked, hide, !pan, d.maxMsgs)
 	return masked, out
 }
 
@@ -396,10 +400,12 @@ func (st *senderState) messageID(seq uint64) string {
 	return ""
 }
 
-// remember records the delivered text of message seq: its closing digits
-// extend or replace the chain, and (when it held no card number) its expiry
-// dates and codes are kept as candidates.
-func (st *senderState) remember(seq uint64, id string, now time.Time, delivered string, candidates bool, maxMsgs int) {
+// remember records message seq: the digits closing its text extend or
+// replace the chain (with their offsets in the delivered text, which has
+// the runes at hide masked), and when it held no card number the expiry
+// dates and codes left readable in the delivered text are kept as
+// candidates.
+func (st *senderState) remember(m *Masker, seq uint64, id string, now time.Time, text, delivered string, hide []int, candidates bool, maxMsgs int) {
 	st.seq = seq
 	msg := recentMessage{id: id, seq: seq, at: now}
 	if candidates && hasDigit(delivered) {
@@ -411,8 +417,15 @@ func (st *senderState) remember(seq uint64, id string, now time.Time, delivered 
 		msg.nctx = copy(msg.ctx[:], spans)
 	}
 	var tr edgeRun
+	ok := trailingRun(text, seq, &tr)
+	if ok && len(hide) > 0 {
+		for k := range tr.d[:tr.n] {
+			dg := &tr.d[k]
+			dg.start, dg.end = m.shifted(text, hide, dg.start), m.shifted(text, hide, dg.end)
+		}
+	}
 	switch {
-	case !trailingRun(delivered, seq, &tr):
+	case !ok:
 		st.chain = [chainDigits]edgeDigit{}
 		st.nchain = 0
 	case tr.whole && st.nchain > 0 && st.chainEndsAt(seq-1):

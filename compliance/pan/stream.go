@@ -122,7 +122,7 @@ func writeMasked(bw *bufio.Writer, m *Masker, buf []byte, from, to int) error {
 	s := string(buf)
 	var hide []int
 	if res, ok := m.analyze(s); ok {
-		hide = hidden(s, m.appendFragments(nil, res))
+		hide = m.hidden(s, m.appendFragments(nil, res))
 	}
 	last := from
 	for _, p := range hide {
