@@ -1,0 +1,306 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ErrBadFrame is wrapped by every decoding error; the close reason is the error's Reason.
+var ErrBadFrame = errors.New("bad frame")
+
+// FrameError says why a frame was refused. Reason is short, ASCII and never holds the frame's
+// content, so it can be sent as a close reason and logged.
+type FrameError struct {
+	Reason string
+}
+
+// Error returns the reason.
+func (e *FrameError) Error() string { return "bad frame: " + e.Reason }
+
+// Unwrap lets errors.Is match ErrBadFrame.
+func (e *FrameError) Unwrap() error { return ErrBadFrame }
+
+func bad(format string, args ...any) error {
+	return &FrameError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// The per-type wire forms; DisallowUnknownFields makes each type accept only its own fields.
+type (
+	visitorHello struct {
+		Type           string `json:"type"`
+		Token          string `json:"token"`
+		ConversationID string `json:"conversation_id"`
+		LastSeq        int64  `json:"last_seq"`
+	}
+	agentHello struct {
+		Type          string           `json:"type"`
+		Conversations map[string]int64 `json:"conversations"`
+	}
+	message struct {
+		Type           string  `json:"type"`
+		ConversationID string  `json:"conversation_id"`
+		Key            *string `json:"key"`
+		Text           *string `json:"text"`
+	}
+	typing struct {
+		Type           string `json:"type"`
+		ConversationID string `json:"conversation_id"`
+		Typing         *bool  `json:"typing"`
+	}
+	read struct {
+		Type           string `json:"type"`
+		ConversationID string `json:"conversation_id"`
+		Seq            *int64 `json:"seq"`
+	}
+	conversationOnly struct {
+		Type           string `json:"type"`
+		ConversationID string `json:"conversation_id"`
+	}
+	transfer struct {
+		Type           string `json:"type"`
+		ConversationID string `json:"conversation_id"`
+		DepartmentID   string `json:"department_id"`
+		AgentID        string `json:"agent_id"`
+	}
+	typeOnly struct {
+		Type string `json:"type"`
+	}
+)
+
+// Decode parses one client frame from side and validates it: one JSON object of at most
+// MaxFrameBytes, a known type for that side, only that type's fields with the right JSON types,
+// and well-formed ids, keys and sequence numbers. Text is returned as sent; the chat service
+// sanitizes it. Every error wraps ErrBadFrame.
+func Decode(side Side, data []byte) (Inbound, error) {
+	if len(data) > MaxFrameBytes {
+		return Inbound{}, bad("frame larger than %d bytes", MaxFrameBytes)
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return Inbound{}, bad("frame must be a JSON object")
+	}
+	var head struct {
+		Type json.RawMessage `json:"type"`
+	}
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil {
+		return Inbound{}, bad("invalid JSON")
+	}
+	var typ string
+	if len(head.Type) == 0 || json.Unmarshal(head.Type, &typ) != nil || typ == "" {
+		return Inbound{}, bad("missing or invalid type")
+	}
+	agent := side == SideAgent
+	switch typ {
+	case TypeHello:
+		if agent {
+			var f agentHello
+			if err := strict(data, &f); err != nil {
+				return Inbound{}, err
+			}
+			return f.inbound()
+		}
+		var f visitorHello
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return f.inbound()
+	case TypeMessage:
+		var f message
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return f.inbound(agent)
+	case TypeTyping:
+		var f typing
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		if f.Typing == nil {
+			return Inbound{}, bad("typing needs \"typing\"")
+		}
+		return withConversation(Inbound{Type: TypeTyping, Typing: *f.Typing}, f.ConversationID, agent)
+	case TypeRead:
+		var f read
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		if f.Seq == nil || *f.Seq < 0 {
+			return Inbound{}, bad("read needs a seq of 0 or more")
+		}
+		return withConversation(Inbound{Type: TypeRead, Seq: *f.Seq}, f.ConversationID, agent)
+	case TypeEnd:
+		var f conversationOnly
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return withConversation(Inbound{Type: TypeEnd}, f.ConversationID, agent)
+	case TypePing:
+		var f typeOnly
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return Inbound{Type: TypePing}, nil
+	case TypeAccept, TypeRefuse:
+		if !agent {
+			break
+		}
+		var f conversationOnly
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return withConversation(Inbound{Type: typ}, f.ConversationID, true)
+	case TypeTransfer:
+		if !agent {
+			break
+		}
+		var f transfer
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return f.inbound()
+	}
+	return Inbound{}, bad("unknown type %s", safeName(typ))
+}
+
+// strict decodes data into v refusing unknown fields and trailing data.
+func strict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr):
+			return bad("field %s has the wrong type", safeName(typeErr.Field))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return bad("unknown field %s", safeName(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)))
+		default:
+			return bad("invalid JSON")
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return bad("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// safeName quotes a client-chosen name for a reason only when it is a short lower-case
+// identifier without digits, so a reason never echoes arbitrary (possibly sensitive) client text.
+func safeName(s string) string {
+	if s == "" || len(s) > 32 {
+		return "(unnamed)"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && c != '_' && c != '.' {
+			return "(unnamed)"
+		}
+	}
+	return `"` + s + `"`
+}
+
+func (f visitorHello) inbound() (Inbound, error) {
+	if f.Token == "" || len(f.Token) > MaxTokenLen || !printableASCII(f.Token) {
+		return Inbound{}, bad("hello needs a token")
+	}
+	if !ValidID(f.ConversationID) {
+		return Inbound{}, bad("hello needs a conversation_id")
+	}
+	if f.LastSeq < 0 {
+		return Inbound{}, bad("last_seq must be 0 or more")
+	}
+	return Inbound{Type: TypeHello, Token: f.Token, ConversationID: f.ConversationID, LastSeq: f.LastSeq}, nil
+}
+
+func (f agentHello) inbound() (Inbound, error) {
+	if len(f.Conversations) > MaxResume {
+		return Inbound{}, bad("hello names more than %d conversations", MaxResume)
+	}
+	out := make(map[string]int64, len(f.Conversations))
+	for id, seq := range f.Conversations {
+		if !ValidID(id) || seq < 0 {
+			return Inbound{}, bad("hello conversations must map ids to seq 0 or more")
+		}
+		out[id] = seq
+	}
+	return Inbound{Type: TypeHello, Conversations: out}, nil
+}
+
+func (f message) inbound(agent bool) (Inbound, error) {
+	if f.Key == nil || !ValidKey(*f.Key) {
+		return Inbound{}, bad("message needs a key of 1 to %d characters [A-Za-z0-9._:-]", MaxKeyLen)
+	}
+	if f.Text == nil {
+		return Inbound{}, bad("message needs a text")
+	}
+	return withConversation(Inbound{Type: TypeMessage, Key: *f.Key, Text: *f.Text}, f.ConversationID, agent)
+}
+
+func (f transfer) inbound() (Inbound, error) {
+	if (f.DepartmentID == "") == (f.AgentID == "") {
+		return Inbound{}, bad("transfer needs either department_id or agent_id")
+	}
+	if (f.DepartmentID != "" && !ValidID(f.DepartmentID)) || (f.AgentID != "" && !ValidID(f.AgentID)) {
+		return Inbound{}, bad("transfer target is not a valid id")
+	}
+	return withConversation(Inbound{Type: TypeTransfer, DepartmentID: f.DepartmentID, AgentID: f.AgentID}, f.ConversationID, true)
+}
+
+// withConversation checks the conversation id: agents must name one, visitors must not (their
+// socket serves the conversation of its hello).
+func withConversation(in Inbound, id string, agent bool) (Inbound, error) {
+	switch {
+	case agent && !ValidID(id):
+		return Inbound{}, bad("%s needs a conversation_id", in.Type)
+	case !agent && id != "":
+		return Inbound{}, bad("unknown field \"conversation_id\"")
+	}
+	in.ConversationID = id
+	return in, nil
+}
+
+// ValidID reports whether s can be a conversation, department, user or file id: 1 to MaxIDLen
+// characters from [A-Za-z0-9_-].
+func ValidID(s string) bool {
+	if s == "" || len(s) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidKey reports whether s is a well-formed idempotency key: 1 to MaxKeyLen characters from
+// [A-Za-z0-9._:-].
+func ValidKey(s string) bool {
+	if s == "" || len(s) > MaxKeyLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '-' && c != '_' && c != '.' && c != ':' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

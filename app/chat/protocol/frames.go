@@ -1,0 +1,202 @@
+// Package protocol is Parley's chat wire format (docs/chat-protocol.md): the frames visitors and
+// agents send, a strict size-limited decoder for them, the frames the server sends, and the
+// WebSocket close codes. The WebSocket transport and the long-polling fallback share it.
+package protocol
+
+import "time"
+
+// Version is the protocol version welcome frames announce.
+const Version = 1
+
+// Limits of the wire format.
+const (
+	// MaxFrameBytes is the largest frame a client may send.
+	MaxFrameBytes = 32 << 10
+	// MaxKeyLen is the longest idempotency key.
+	MaxKeyLen = 64
+	// MaxIDLen is the longest conversation, department or agent id.
+	MaxIDLen = 64
+	// MaxTokenLen is the longest visitor token.
+	MaxTokenLen = 128
+	// MaxResume is how many conversations an agent hello may name.
+	MaxResume = 200
+)
+
+// Side is who speaks on a socket: the decoder accepts different frames from each.
+type Side int
+
+// The two sides of the chat protocol.
+const (
+	SideVisitor Side = iota + 1
+	SideAgent
+)
+
+// Frame types clients send.
+const (
+	TypeHello    = "hello"
+	TypeMessage  = "message"
+	TypeTyping   = "typing"
+	TypeRead     = "read"
+	TypeEnd      = "end"
+	TypePing     = "ping"
+	TypeAccept   = "accept"
+	TypeRefuse   = "refuse"
+	TypeTransfer = "transfer"
+)
+
+// Frame types the server sends (besides typing, read and the pong answer).
+const (
+	TypeWelcome        = "welcome"
+	TypeAck            = "ack"
+	TypeEvent          = "event"
+	TypeOffer          = "offer"
+	TypeOfferWithdrawn = "offer_withdrawn"
+	TypeAssigned       = "assigned"
+	TypeUnassigned     = "unassigned"
+	TypeError          = "error"
+	TypePong           = "pong"
+)
+
+// Inbound is a decoded, validated client frame. Only the fields of its Type are set.
+type Inbound struct {
+	Type           string
+	Token          string
+	ConversationID string
+	LastSeq        int64
+	// Conversations is an agent hello's resume map: conversation id → last seen seq.
+	Conversations map[string]int64
+	Key           string
+	Text          string
+	Typing        bool
+	Seq           int64
+	DepartmentID  string
+	AgentID       string
+}
+
+// Sender names who sent an event.
+type Sender struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// File describes a file event's attachment.
+type File struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Size int64  `json:"size"`
+}
+
+// Event is a stored event of a conversation's log, as delivered.
+type Event struct {
+	Type           string            `json:"type"`
+	ConversationID string            `json:"conversation_id"`
+	Seq            int64             `json:"seq"`
+	Kind           string            `json:"kind"`
+	At             time.Time         `json:"at"`
+	Sender         *Sender           `json:"sender,omitempty"`
+	Key            string            `json:"key,omitempty"`
+	Text           string            `json:"text,omitempty"`
+	Event          string            `json:"event,omitempty"`
+	Data           map[string]string `json:"data,omitempty"`
+	TargetSeq      int64             `json:"target_seq,omitempty"`
+	File           *File             `json:"file,omitempty"`
+}
+
+// Conversation summarises a conversation in welcome, assigned and HTTP answers.
+type Conversation struct {
+	ConversationID string    `json:"conversation_id"`
+	Status         string    `json:"status"`
+	DepartmentID   string    `json:"department_id,omitempty"`
+	LastSeq        int64     `json:"last_seq"`
+	StartedAt      time.Time `json:"started_at"`
+	Visitor        *Sender   `json:"visitor,omitempty"`
+}
+
+// Agent names the agent of an agent socket.
+type Agent struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Welcome answers hello.
+type Welcome struct {
+	Type          string         `json:"type"`
+	Protocol      int            `json:"protocol"`
+	Conversation  *Conversation  `json:"conversation,omitempty"`
+	Agent         *Agent         `json:"agent,omitempty"`
+	Departments   []string       `json:"departments,omitempty"`
+	Conversations []Conversation `json:"conversations,omitempty"`
+	Queue         []Offer        `json:"queue,omitempty"`
+	ServerTime    time.Time      `json:"server_time"`
+}
+
+// Ack confirms that a message is stored with seq.
+type Ack struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	Key            string `json:"key"`
+	Seq            int64  `json:"seq"`
+	Duplicate      bool   `json:"duplicate"`
+}
+
+// Typing is the ephemeral typing signal.
+type Typing struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	SenderKind     string `json:"sender_kind"`
+	Typing         bool   `json:"typing"`
+}
+
+// Read is the ephemeral read receipt.
+type Read struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	ReaderKind     string `json:"reader_kind"`
+	Seq            int64  `json:"seq"`
+}
+
+// Offer is a conversation an agent may accept.
+type Offer struct {
+	ConversationID  string    `json:"conversation_id"`
+	DepartmentID    string    `json:"department_id,omitempty"`
+	Status          string    `json:"status"`
+	Visitor         Sender    `json:"visitor"`
+	QueuedAt        time.Time `json:"queued_at"`
+	TransferredToMe bool      `json:"transferred_to_me"`
+}
+
+// OfferFrame carries one offer.
+type OfferFrame struct {
+	Type  string `json:"type"`
+	Offer Offer  `json:"offer"`
+}
+
+// Withdrawn tells an agent an offer is gone, or (TypeUnassigned) that a conversation left them.
+type Withdrawn struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversation_id"`
+	Reason         string `json:"reason"`
+}
+
+// Assigned tells an agent their socket now follows a conversation.
+type Assigned struct {
+	Type         string       `json:"type"`
+	Conversation Conversation `json:"conversation"`
+}
+
+// Error reports a refused frame without closing the socket.
+type Error struct {
+	Type           string `json:"type"`
+	Code           string `json:"code"`
+	Message        string `json:"message"`
+	Key            string `json:"key,omitempty"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	RetryAfterMS   int64  `json:"retry_after_ms,omitempty"`
+}
+
+// Pong answers ping.
+type Pong struct {
+	Type string `json:"type"`
+}
