@@ -1,0 +1,229 @@
+package rbac
+
+import (
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Kind says what holding a permission lets a user do, so separation of duties can be checked
+// mechanically: an auditor holds only Read and Attest permissions.
+type Kind string
+
+// The kinds of permission.
+const (
+	// KindRead shows data or configuration and changes nothing.
+	KindRead Kind = "read"
+	// KindOperate takes part in live chat work (accept, transfer, whisper, …).
+	KindOperate Kind = "operate"
+	// KindAdminister changes configuration, users, roles, keys or stored data.
+	KindAdminister Kind = "administer"
+	// KindAttest records an attestation (an evidence report, an access-review sign-off): it adds
+	// a record and changes no configuration or existing data.
+	KindAttest Kind = "attest"
+)
+
+// Permission is one entry of the permission catalogue: a named right a role grants.
+type Permission struct {
+	// Name is "area.action[.scope]", e.g. "transcript.view.department".
+	Name string
+	// Description says in one sentence what the permission allows.
+	Description string
+	// Kind classifies the permission for separation-of-duties checks.
+	Kind Kind
+	// Departmental permissions take effect in a department when a role is granted there; the
+	// others only count when granted tenant-wide.
+	Departmental bool
+	// Sensitive permissions reach cardholder data or ePHI content (transcripts, full card
+	// numbers, visitor personal data); the access review and evidence report list who holds them.
+	Sensitive bool
+	// PCI lists the PCI DSS v4.0.1 requirements the permission helps meet.
+	PCI []string
+	// HIPAA lists the HIPAA Security Rule sections it helps meet.
+	HIPAA []string
+}
+
+// Area returns the part of the name before the first dot ("transcript").
+func (p Permission) Area() string {
+	area, _, _ := strings.Cut(p.Name, ".")
+	return area
+}
+
+// Requirement references shared by many catalogue entries.
+const (
+	pciJobFunction   = "7.2.1"  // access model by job function
+	pciLeastPriv     = "7.2.2"  // least privilege
+	pciApproved      = "7.2.3"  // privileges approved by authorised personnel
+	pciReview        = "7.2.4"  // six-monthly review of accounts and privileges
+	pciSystemAccess  = "7.3.1"  // access control system restricts by need to know
+	pciMaskPAN       = "3.4.1"  // PAN masked when displayed
+	pciPANMessaging  = "4.2.2"  // PAN over end-user messaging secured
+	pciRetention     = "3.2.1"  // data retention and disposal
+	pciKeys          = "3.6.1"  // key management procedures
+	pciKeyLifecycle  = "3.7.1"  // key generation, distribution, rotation
+	pciCHDAccess     = "10.2.1.1"
+	pciAuditRead     = "10.3.1" // read access to audit logs limited
+	pciAuditProtect  = "10.3.2" // audit logs protected from modification
+	pciAuditReview   = "10.4.1" // audit logs reviewed
+	pciChangeDetect  = "10.3.4" // change detection on audit logs
+	pciUserMgmt      = "8.2.4"  // additions, deletions, modifications of IDs controlled
+	pciInactive      = "8.2.6"  // inactive accounts removed within 90 days
+	pciAuthPolicy    = "8.3.1"  // authentication factors
+	pciMFA           = "8.4.2"  // MFA for access into the CDE
+	pciLockout       = "8.3.4"  // invalid attempts lockout
+	pciSessionIdle   = "8.2.8"  // idle sessions re-authenticate
+	pciSecureConfig  = "2.2.1"  // configuration standards
+	pciScope         = "12.5.2" // PCI DSS scope confirmed
+	pciEvidence      = "12.4.1" // executive responsibility for compliance
+	pciInventory     = "12.5.1" // inventory of system components
+	pciTargetedRisk  = "12.3.1" // targeted risk analysis
+	pciMaliciousSite = "6.4.3"  // scripts on payment pages managed
+	pciNetworkCtrls  = "1.2.1"  // network security controls configured
+)
+
+// HIPAA Security Rule references.
+const (
+	hipaaAccessCtl   = "164.312(a)(1)"        // access control
+	hipaaAuthz       = "164.308(a)(4)(ii)(B)" // access authorization
+	hipaaEstablish   = "164.308(a)(4)(ii)(C)" // access establishment and modification
+	hipaaAudit       = "164.312(b)"           // audit controls
+	hipaaReview      = "164.308(a)(1)(ii)(D)" // information system activity review
+	hipaaIntegrity   = "164.312(c)(1)"        // integrity
+	hipaaEncrypt     = "164.312(a)(2)(iv)"    // encryption and decryption
+	hipaaTransmit    = "164.312(e)(1)"        // transmission security
+	hipaaPasswords   = "164.308(a)(5)(ii)(D)" // password management
+	hipaaLoginMon    = "164.308(a)(5)(ii)(C)" // log-in monitoring
+	hipaaPersonAuth  = "164.312(d)"           // person or entity authentication
+	hipaaAutoLogoff  = "164.312(a)(2)(iii)"   // automatic logoff
+	hipaaEvaluation  = "164.308(a)(8)"        // evaluation
+	hipaaDocs        = "164.316(b)(2)"        // documentation retention
+	hipaaDisposal    = "164.310(d)(2)(i)"     // disposal
+	hipaaMinimum     = "164.502(b)"           // minimum necessary (Privacy Rule)
+	hipaaWorkforce   = "164.308(a)(3)(ii)(B)" // workforce clearance
+	hipaaTermination = "164.308(a)(3)(ii)(C)" // termination procedures
+)
+
+func refs(r ...string) []string { return r }
+
+// catalogue is the permission catalogue. Order is the order the role editor shows.
+var catalogue = []Permission{
+	// Live chat.
+	{Name: "chat.accept", Kind: KindOperate, Departmental: true, Description: "Accept chats offered from the queue.", PCI: refs(pciJobFunction, pciLeastPriv), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.refuse", Kind: KindOperate, Departmental: true, Description: "Refuse a chat offered from the queue so it is routed to another agent.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.join", Kind: KindOperate, Departmental: true, Sensitive: true, Description: "Join another agent's ongoing chat, seeing its history.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "chat.transfer", Kind: KindOperate, Departmental: true, Description: "Transfer a chat to another agent or department.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.monitor", Kind: KindOperate, Departmental: true, Sensitive: true, Description: "Watch live chats without the visitor seeing it.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "chat.whisper", Kind: KindOperate, Departmental: true, Description: "Send the agent of a live chat a message the visitor does not see.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.agent_chat", Kind: KindOperate, Departmental: true, Description: "Chat with other agents of the organisation.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.invite", Kind: KindOperate, Departmental: true, Description: "Invite a visitor browsing the site to a chat.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.end", Kind: KindOperate, Departmental: true, Description: "End a chat.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.request_card", Kind: KindOperate, Departmental: true, Description: "Send the visitor the secure card form instead of letting a card number be typed into the chat.", PCI: refs(pciPANMessaging, pciMaskPAN), HIPAA: refs(hipaaTransmit)},
+	{Name: "card.view_full", Kind: KindRead, Departmental: true, Sensitive: true, Description: "See the full card number a visitor submitted through the secure form, while the chat lasts; everyone else sees it masked.", PCI: refs(pciMaskPAN, pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaMinimum)},
+	// Visitors.
+	{Name: "visitor.view", Kind: KindRead, Departmental: true, Description: "See the visitors on the sites, their pages and chat status, with personal data masked.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaMinimum)},
+	{Name: "visitor.view_pii", Kind: KindRead, Departmental: true, Sensitive: true, Description: "See visitors' personal data unmasked (name, e-mail, phone, IP address).", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaMinimum, hipaaAccessCtl)},
+	// Transcripts and offline messages.
+	{Name: "transcript.view.own", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read transcripts of chats the user took part in.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "transcript.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read every transcript of the departments where the role is granted.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "transcript.view.all", Kind: KindRead, Sensitive: true, Description: "Read every transcript of the organisation, in any department.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "transcript.export", Kind: KindRead, Sensitive: true, Description: "Export transcripts to a file that leaves Parley's controls.", PCI: refs(pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "transcript.delete", Kind: KindAdminister, Sensitive: true, Description: "Delete transcripts before their retention period ends (crypto-shredding their key).", PCI: refs(pciRetention), HIPAA: refs(hipaaDisposal, hipaaIntegrity)},
+	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "offline.reply", Kind: KindOperate, Departmental: true, Description: "Answer an offline message and mark it handled.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	// Co-browsing.
+	{Name: "cobrowse.view", Kind: KindOperate, Departmental: true, Sensitive: true, Description: "See the page a visitor shares, with form fields masked.", PCI: refs(pciLeastPriv, pciMaskPAN), HIPAA: refs(hipaaMinimum)},
+	{Name: "cobrowse.control", Kind: KindOperate, Departmental: true, Description: "Scroll, highlight and click on the page a visitor shares, when the visitor allows it.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAuthz)},
+	// Content and engagement.
+	{Name: "canned.use", Kind: KindOperate, Departmental: true, Description: "Use canned messages in chats.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "canned.manage", Kind: KindAdminister, Departmental: true, Description: "Create, edit and delete canned messages.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "campaign.manage", Kind: KindAdminister, Description: "Configure chat buttons, invitations, the widget's look and proactive campaigns.", PCI: refs(pciMaliciousSite, pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "survey.manage", Kind: KindAdminister, Description: "Configure pre-chat and post-chat surveys and the offline message form.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaMinimum)},
+	// Organisation.
+	{Name: "routing.manage", Kind: KindAdminister, Description: "Configure routing and allocation rules, queues and agent capacity.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "department.view", Kind: KindRead, Description: "See the organisation's departments and their members.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "department.manage", Kind: KindAdminister, Description: "Create, rename and delete departments.", PCI: refs(pciJobFunction, pciInventory), HIPAA: refs(hipaaEstablish)},
+	{Name: "site.view", Kind: KindRead, Description: "See the websites that embed the widget and their allowed origins.", PCI: refs(pciInventory), HIPAA: refs(hipaaAuthz)},
+	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},
+	{Name: "ban.manage", Kind: KindAdminister, Description: "Manage the visitor ban list (IP ranges, visitor ids).", PCI: refs(pciNetworkCtrls), HIPAA: refs(hipaaAccessCtl)},
+	// Users, roles and security.
+	{Name: "user.view", Kind: KindRead, Description: "See the organisation's users, their status and roles.", PCI: refs(pciUserMgmt, pciReview), HIPAA: refs(hipaaEstablish)},
+	{Name: "user.manage", Kind: KindAdminister, Description: "Invite, change, disable, enable and delete users.", PCI: refs(pciUserMgmt, pciInactive, pciApproved), HIPAA: refs(hipaaEstablish, hipaaTermination, hipaaWorkforce)},
+	{Name: "user.reset_mfa", Kind: KindAdminister, Description: "Reset another user's second factor after the user's identity was confirmed.", PCI: refs(pciMFA, pciAuthPolicy), HIPAA: refs(hipaaPersonAuth)},
+	{Name: "session.revoke", Kind: KindAdminister, Description: "End another user's signed-in sessions.", PCI: refs(pciSessionIdle, pciUserMgmt), HIPAA: refs(hipaaAutoLogoff, hipaaTermination)},
+	{Name: "role.view", Kind: KindRead, Description: "See roles, their permissions, assignments and any user's effective permissions.", PCI: refs(pciJobFunction, pciReview), HIPAA: refs(hipaaAuthz)},
+	{Name: "role.manage", Kind: KindAdminister, Description: "Create, change and delete custom roles and assign roles, within the permissions the user holds.", PCI: refs(pciJobFunction, pciLeastPriv, pciApproved), HIPAA: refs(hipaaAuthz, hipaaEstablish)},
+	{Name: "security.view", Kind: KindRead, Description: "See the security settings: password, lockout, MFA and session policy, IP allowlists.", PCI: refs(pciSecureConfig, pciTargetedRisk), HIPAA: refs(hipaaEvaluation)},
+	{Name: "security.manage", Kind: KindAdminister, Description: "Change the security settings: password, lockout, MFA and session policy, IP allowlists.", PCI: refs(pciAuthPolicy, pciLockout, pciMFA, pciSessionIdle), HIPAA: refs(hipaaPasswords, hipaaLoginMon, hipaaPersonAuth)},
+	{Name: "retention.manage", Kind: KindAdminister, Description: "Set how long transcripts, offline messages and visitor data are kept.", PCI: refs(pciRetention), HIPAA: refs(hipaaDisposal, hipaaDocs)},
+	{Name: "keys.manage", Kind: KindAdminister, Description: "Rotate the organisation's encryption key and rewrap stored data keys.", PCI: refs(pciKeys, pciKeyLifecycle), HIPAA: refs(hipaaEncrypt)},
+	// Reports.
+	{Name: "report.view.department", Kind: KindRead, Departmental: true, Description: "See chat volume and performance reports of the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview)},
+	{Name: "report.view.all", Kind: KindRead, Description: "See chat volume and performance reports of the whole organisation.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview)},
+	// Audit, evidence and reviews. The catalogue has no permission that alters or deletes audit
+	// data: the log is append-only for everyone (PCI DSS 10.3.2).
+	{Name: "audit.view", Kind: KindRead, Description: "Search and read the audit log (each search is itself audited).", PCI: refs(pciAuditRead, pciAuditReview), HIPAA: refs(hipaaAudit, hipaaReview)},
+	{Name: "audit.export", Kind: KindRead, Description: "Export a signed audit bundle that can be verified offline.", PCI: refs(pciAuditRead, pciAuditProtect), HIPAA: refs(hipaaAudit, hipaaIntegrity)},
+	{Name: "audit.verify", Kind: KindRead, Description: "Verify the audit log's hash chain and signed checkpoints.", PCI: refs(pciAuditProtect, pciChangeDetect), HIPAA: refs(hipaaAudit, hipaaIntegrity)},
+	{Name: "evidence.view", Kind: KindRead, Description: "Read compliance evidence reports.", PCI: refs(pciEvidence), HIPAA: refs(hipaaEvaluation, hipaaDocs)},
+	{Name: "evidence.generate", Kind: KindAttest, Description: "Run the automated control checks and produce a signed evidence report.", PCI: refs(pciEvidence, pciScope), HIPAA: refs(hipaaEvaluation, hipaaDocs)},
+	{Name: "access_review.view", Kind: KindRead, Description: "See the access review report: every user with roles, scope, last sign-in, MFA and inactivity.", PCI: refs(pciReview, pciInactive), HIPAA: refs(hipaaEstablish, hipaaReview)},
+	{Name: "access_review.perform", Kind: KindAttest, Description: "Sign off an access review of all user accounts and privileges.", PCI: refs(pciReview), HIPAA: refs(hipaaEstablish, hipaaReview)},
+	{Name: "pan_scan.run", Kind: KindAttest, Sensitive: true, Description: "Run the discovery scan for card numbers in stored transcripts and see its findings.", PCI: refs(pciScope, pciCHDAccess), HIPAA: refs(hipaaEvaluation)},
+}
+
+// catalogueIndex maps each permission name to its position in catalogue; computed once, never
+// changed.
+var catalogueIndex = sync.OnceValue(func() map[string]int {
+	m := make(map[string]int, len(catalogue))
+	for i, p := range catalogue {
+		m[p.Name] = i
+	}
+	return m
+})
+
+// Catalogue returns a copy of the permission catalogue, in display order.
+func Catalogue() []Permission {
+	out := make([]Permission, len(catalogue))
+	for i, p := range catalogue {
+		p.PCI = slices.Clone(p.PCI)
+		p.HIPAA = slices.Clone(p.HIPAA)
+		out[i] = p
+	}
+	return out
+}
+
+// Lookup returns the catalogue entry of a permission name.
+func Lookup(name string) (Permission, bool) {
+	i, ok := catalogueIndex()[name]
+	if !ok {
+		return Permission{}, false
+	}
+	return catalogue[i], true
+}
+
+// Known reports whether name is in the catalogue.
+func Known(name string) bool {
+	_, ok := catalogueIndex()[name]
+	return ok
+}
+
+// Unknown returns the names that are not in the catalogue, in the order given, without repeats.
+func Unknown(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !Known(n) && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Names returns every permission name, in display order.
+func Names() []string {
+	out := make([]string, len(catalogue))
+	for i, p := range catalogue {
+		out[i] = p.Name
+	}
+	return out
+}
