@@ -51,16 +51,16 @@ func (p Permission) Area() string {
 
 // Requirement references shared by many catalogue entries.
 const (
-	pciJobFunction   = "7.2.1"  // access model by job function
-	pciLeastPriv     = "7.2.2"  // least privilege
-	pciApproved      = "7.2.3"  // privileges approved by authorised personnel
-	pciReview        = "7.2.4"  // six-monthly review of accounts and privileges
-	pciSystemAccess  = "7.3.1"  // access control system restricts by need to know
-	pciMaskPAN       = "3.4.1"  // PAN masked when displayed
-	pciPANMessaging  = "4.2.2"  // PAN over end-user messaging secured
-	pciRetention     = "3.2.1"  // data retention and disposal
-	pciKeys          = "3.6.1"  // key management procedures
-	pciKeyLifecycle  = "3.7.1"  // key generation, distribution, rotation
+	pciJobFunction   = "7.2.1" // access model by job function
+	pciLeastPriv     = "7.2.2" // least privilege
+	pciApproved      = "7.2.3" // privileges approved by authorised personnel
+	pciReview        = "7.2.4" // six-monthly review of accounts and privileges
+	pciSystemAccess  = "7.3.1" // access control system restricts by need to know
+	pciMaskPAN       = "3.4.1" // PAN masked when displayed
+	pciPANMessaging  = "4.2.2" // PAN over end-user messaging secured
+	pciRetention     = "3.2.1" // data retention and disposal
+	pciKeys          = "3.6.1" // key management procedures
+	pciKeyLifecycle  = "3.7.1" // key generation, distribution, rotation
 	pciCHDAccess     = "10.2.1.1"
 	pciAuditRead     = "10.3.1" // read access to audit logs limited
 	pciAuditProtect  = "10.3.2" // audit logs protected from modification
