@@ -1,0 +1,135 @@
+package hub
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
+)
+
+func TestPublishLocal(t *testing.T) {
+	h := New()
+	a := h.Subscribe(ConversationTopic("c1"))
+	b := h.Subscribe(ConversationTopic("c2"))
+	defer b.Close()
+	h.PublishLocal(Signal{Topic: ConversationTopic("c1"), Kind: KindEvent, Seq: 1})
+	h.PublishLocal(Signal{Topic: ConversationTopic("c1"), Kind: KindEvent, Seq: 2})
+	select {
+	case <-a.C():
+	default:
+		t.Fatal("subscriber not woken")
+	}
+	got, overflow := a.Drain()
+	if overflow || len(got) != 2 || got[0].Seq != 1 || got[1].Seq != 2 {
+		t.Fatalf("Drain = %+v, %v; want seq 1 and 2 without overflow", got, overflow)
+	}
+	if got, _ := b.Drain(); len(got) != 0 {
+		t.Fatalf("other topic received %d signals, want 0", len(got))
+	}
+	a.Unfollow(ConversationTopic("c1"))
+	h.PublishLocal(Signal{Topic: ConversationTopic("c1"), Kind: KindEvent, Seq: 3})
+	if got, _ := a.Drain(); len(got) != 0 {
+		t.Fatalf("unfollowed topic delivered %d signals, want 0", len(got))
+	}
+	a.Close()
+	if n := h.Subscribers(); n != 1 {
+		t.Fatalf("Subscribers = %d after Close, want 1", n)
+	}
+}
+
+func TestMailboxOverflow(t *testing.T) {
+	h := New()
+	s := h.Subscribe("x")
+	defer s.Close()
+	for i := range DefaultMailbox + 10 {
+		h.PublishLocal(Signal{Topic: "x", Kind: KindEvent, Seq: int64(i + 1)})
+	}
+	got, overflow := s.Drain()
+	if !overflow || len(got) != 0 {
+		t.Fatalf("Drain after flood = %d signals, overflow %v; want 0, true", len(got), overflow)
+	}
+	h.PublishLocal(Signal{Topic: "x", Kind: KindEvent, Seq: 999})
+	if got, overflow := s.Drain(); overflow || len(got) != 1 {
+		t.Fatalf("Drain after recovery = %d, %v; want 1 signal, no overflow", len(got), overflow)
+	}
+	h.Resync()
+	if _, overflow := s.Drain(); !overflow {
+		t.Fatal("Resync did not ask the subscriber to resynchronise")
+	}
+}
+
+func TestPostgresRelay(t *testing.T) {
+	url := migratetest.URL(t, migrations.Postgres)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	open := func() *Hub {
+		db, err := migrations.Open(ctx, url, migrations.Options{MaxOpenConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		sqlDB, _ := db.SQL()
+		h := New()
+		p := NewPostgres(h, sqlDB, nil)
+		rctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = p.Run(rctx); close(done) }()
+		t.Cleanup(func() { stop(); <-done })
+		select {
+		case <-p.Listening():
+		case <-ctx.Done():
+			t.Fatal("relay did not start listening")
+		}
+		return h
+	}
+	h1, h2 := open(), open()
+	db, err := migrations.Open(ctx, url, migrations.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+
+	own := h1.Subscribe(ConversationTopic("c1"))
+	defer own.Close()
+	other := h2.Subscribe(ConversationTopic("c1"))
+	defer other.Close()
+
+	tx := db.Gorm.Begin()
+	if err := h1.AnnounceTx(ctx, tx, Signal{Topic: ConversationTopic("c1"), Kind: KindEvent, Conversation: "c1", Seq: 7, Local: "not sent"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-other.C():
+		t.Fatal("signal arrived before the transaction committed")
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := tx.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-other.C():
+	case <-ctx.Done():
+		t.Fatal("other node did not receive the signal")
+	}
+	got, _ := other.Drain()
+	if len(got) != 1 || got[0].Seq != 7 || got[0].Conversation != "c1" || got[0].Local != nil {
+		t.Fatalf("other node got %+v, want one signal c1/7 without local payload", got)
+	}
+	h1.Broadcast(ctx, Signal{Topic: ConversationTopic("c1"), Kind: KindTyping, SenderKind: "visitor", Typing: true})
+	select {
+	case <-other.C():
+	case <-ctx.Done():
+		t.Fatal("typing did not cross nodes")
+	}
+	if got, _ := other.Drain(); len(got) != 1 || got[0].Kind != KindTyping || !got[0].Typing {
+		t.Fatalf("other node got %+v, want typing", got)
+	}
+	// The publishing node hears its own notifications back from PostgreSQL and ignores them; it
+	// only sees the local broadcast.
+	time.Sleep(200 * time.Millisecond)
+	if got, _ := own.Drain(); len(got) != 1 || got[0].Kind != KindTyping {
+		t.Fatalf("own node got %+v, want exactly the one local typing signal", got)
+	}
+}
