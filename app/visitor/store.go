@@ -1,0 +1,379 @@
+// Package visitor tracks the visitors of customers' sites (WhosOn's "Track"): who is on a site
+// now, the page they are on, the pages they visited, how long they have been there, where they
+// came from, their browser, device and language, and whether they are returning — as far as the
+// site's cookie mode allows. Visitors are identified by an opaque token the widget keeps (stored
+// here only as a hash); page URLs are stored without sensitive query parameters and with card
+// numbers masked; IP addresses are shown only to users with visitor.view_pii. Rows are removed
+// after the tenant's retention period.
+package visitor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/parleyhq/parley/app/chat/sanitize"
+)
+
+// Errors the store returns.
+var (
+	// ErrUnauthenticated means a visitor token is missing, malformed, unknown, expired or of
+	// another site.
+	ErrUnauthenticated = errors.New("visitor: unknown visitor token")
+	// ErrNotFound means the visitor does not exist in the tenant.
+	ErrNotFound = errors.New("visitor: not found")
+	// ErrInvalidRetention means a retention period outside 1–3650 days.
+	ErrInvalidRetention = errors.New("visitor: retention must be 1 to 3650 days")
+)
+
+// Cookie modes: how the widget keeps the visitor token (a site setting).
+const (
+	// CookiePersistent keeps the token across browser sessions: returning visitors are recognised.
+	CookiePersistent = "persistent"
+	// CookieSession keeps it until the browser tab closes.
+	CookieSession = "session"
+	// CookieNone keeps it in memory on one page only: every page load is a new visitor.
+	CookieNone = "none"
+)
+
+// Tracking constants.
+const (
+	// VisitGap is the idle time after which a visitor's next page view starts a new visit.
+	VisitGap = 30 * time.Minute
+	// LiveWindow is how recently a visitor must have been seen to count as on the site now.
+	LiveWindow = 10 * time.Minute
+	// DefaultRetentionDays is the retention of visitor data when the tenant set none.
+	DefaultRetentionDays = 30
+	tokenPrefix          = "vt_"
+	sessionTokenLife     = 12 * time.Hour
+	noneTokenLife        = 2 * time.Hour
+)
+
+// Visitor is one row of visitors.
+type Visitor struct {
+	ID             string `gorm:"primaryKey"`
+	TenantID       string
+	SiteID         string
+	TokenHash      string `json:"-"`
+	CookieMode     string
+	FirstSeenAt    time.Time
+	LastSeenAt     time.Time
+	VisitStartedAt time.Time
+	Visits         int
+	VisitPages     int
+	CurrentURL     string
+	CurrentTitle   string
+	Referrer       string
+	Browser        string
+	OS             string `gorm:"column:os"`
+	Device         string
+	Language       string
+	IP             string `gorm:"column:ip"`
+	IsReturning    bool
+	ExpiresAt      time.Time
+}
+
+// TableName is the visitors table.
+func (Visitor) TableName() string { return "visitors" }
+
+// TimeOnSite is how long the current visit has lasted.
+func (v Visitor) TimeOnSite() time.Duration { return v.LastSeenAt.Sub(v.VisitStartedAt) }
+
+// PageView is one page a visitor loaded.
+type PageView struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	VisitorID string
+	URL       string `gorm:"column:url"`
+	Title     string
+	ViewedAt  time.Time
+}
+
+// TableName is the page_views table.
+func (PageView) TableName() string { return "page_views" }
+
+type retentionRow struct {
+	TenantID      string `gorm:"primaryKey"`
+	RetentionDays int
+	UpdatedAt     time.Time
+}
+
+func (retentionRow) TableName() string { return "visitor_retention" }
+
+// Store reads and writes visitor tracking rows. Every query is scoped by tenant or site.
+type Store struct {
+	db     *gorm.DB
+	now    func() time.Time
+	rand   io.Reader
+	masker Masker
+}
+
+// NewStore returns a store over db; masker masks card numbers in URLs and titles.
+func NewStore(db *gorm.DB, now func() time.Time, rnd io.Reader, masker Masker) *Store {
+	return &Store{db: db, now: now, rand: rnd, masker: masker}
+}
+
+// View is a page view report, after the site was identified from its key.
+type View struct {
+	TenantID, SiteID string
+	CookieMode       string
+	SensitiveParams  []string
+	// Token is the visitor token the widget presented ("" for none).
+	Token                                string
+	URL, Title, Referrer, Language, Agent string
+	IP                                   string
+	// Heartbeat only keeps the visitor live; it records no page.
+	Heartbeat bool
+}
+
+// Identity is the visitor a page view was recorded for.
+type Identity struct {
+	Visitor Visitor
+	// Token is the token to use from now on: the presented one, or a new one when NewToken.
+	Token     string
+	NewToken  bool
+	Returning bool
+}
+
+// HashToken returns the stored form of a visitor token.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Store) newToken() (string, error) {
+	var b [32]byte
+	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+		return "", fmt.Errorf("visitor token: %w", err)
+	}
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func wellFormed(token string) bool {
+	return len(token) == len(tokenPrefix)+43 && strings.HasPrefix(token, tokenPrefix)
+}
+
+// Record stores a page view: it recognises the visitor by token (a new visitor and token
+// otherwise), starts a new visit after VisitGap, and updates the live state.
+func (s *Store) Record(ctx context.Context, v View) (Identity, error) {
+	now := s.now().UTC()
+	life, err := s.tokenLife(ctx, v.TenantID, v.CookieMode)
+	if err != nil {
+		return Identity{}, err
+	}
+	url := CleanURL(v.URL, v.SensitiveParams, s.masker)
+	title := s.mask(sanitize.Truncate(v.Title, sanitize.Limits{MaxRunes: 300}))
+	ref := CleanURL(v.Referrer, v.SensitiveParams, s.masker)
+	client := ParseUserAgent(v.Agent)
+	lang := CleanLanguage(v.Language)
+	var out Identity
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur Visitor
+		found := false
+		if wellFormed(v.Token) {
+			err := tx.Where("token_hash = ? AND site_id = ? AND expires_at > ?", HashToken(v.Token), v.SiteID, now).Take(&cur).Error
+			switch {
+			case err == nil:
+				found = true
+			case !errors.Is(err, gorm.ErrRecordNotFound):
+				return err
+			}
+		}
+		if !found {
+			tok, err := s.newToken()
+			if err != nil {
+				return err
+			}
+			cur = Visitor{
+				ID: uuid.Must(uuid.NewV7()).String(), TenantID: v.TenantID, SiteID: v.SiteID, TokenHash: HashToken(tok),
+				CookieMode: v.CookieMode, FirstSeenAt: now, LastSeenAt: now, VisitStartedAt: now, Visits: 1,
+				CurrentURL: url, CurrentTitle: title, Referrer: ref, Browser: client.Browser, OS: client.OS,
+				Device: client.Device, Language: lang, IP: v.IP, ExpiresAt: now.Add(life),
+			}
+			if !v.Heartbeat {
+				cur.VisitPages = 1
+			}
+			if err := tx.Create(&cur).Error; err != nil {
+				return err
+			}
+			out = Identity{Visitor: cur, Token: tok, NewToken: true}
+		} else {
+			upd := map[string]any{"last_seen_at": now, "ip": v.IP, "expires_at": now.Add(life),
+				"browser": client.Browser, "os": client.OS, "device": client.Device}
+			if lang != "" {
+				upd["language"] = lang
+			}
+			if now.Sub(cur.LastSeenAt) > VisitGap {
+				cur.Visits++
+				cur.VisitPages = 0
+				cur.VisitStartedAt = now
+				upd["visits"], upd["visit_started_at"], upd["referrer"] = cur.Visits, now, ref
+				cur.Referrer = ref
+				if v.CookieMode != CookieNone {
+					cur.IsReturning = true
+					upd["is_returning"] = true
+				}
+			}
+			if !v.Heartbeat {
+				cur.VisitPages++
+				upd["visit_pages"], upd["current_url"], upd["current_title"] = cur.VisitPages, url, title
+				cur.CurrentURL, cur.CurrentTitle = url, title
+			}
+			if err := tx.Model(&Visitor{}).Where("id = ?", cur.ID).Updates(upd).Error; err != nil {
+				return err
+			}
+			cur.LastSeenAt, cur.IP, cur.ExpiresAt = now, v.IP, now.Add(life)
+			out = Identity{Visitor: cur, Token: v.Token, Returning: cur.IsReturning}
+		}
+		if v.Heartbeat || url == "" {
+			return nil
+		}
+		return tx.Create(&PageView{ID: uuid.Must(uuid.NewV7()).String(), TenantID: v.TenantID, VisitorID: cur.ID,
+			URL: url, Title: title, ViewedAt: now}).Error
+	})
+	if err != nil {
+		return Identity{}, err
+	}
+	out.Returning = out.Visitor.IsReturning
+	return out, nil
+}
+
+func (s *Store) mask(t string) string {
+	if s.masker == nil {
+		return t
+	}
+	return s.masker.MaskString(t)
+}
+
+func (s *Store) tokenLife(ctx context.Context, tenantID, mode string) (time.Duration, error) {
+	switch mode {
+	case CookieSession:
+		return sessionTokenLife, nil
+	case CookieNone:
+		return noneTokenLife, nil
+	}
+	days, err := s.Retention(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+// Authenticate returns the visitor a token belongs to on a site, or ErrUnauthenticated.
+func (s *Store) Authenticate(ctx context.Context, siteID, token string) (Visitor, error) {
+	if !wellFormed(token) {
+		return Visitor{}, ErrUnauthenticated
+	}
+	var v Visitor
+	err := s.db.WithContext(ctx).Where("token_hash = ? AND site_id = ? AND expires_at > ?", HashToken(token), siteID, s.now().UTC()).Take(&v).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Visitor{}, ErrUnauthenticated
+	}
+	return v, err
+}
+
+// Seen marks a visitor active now (chat traffic keeps them live between page views).
+func (s *Store) Seen(ctx context.Context, visitorID, ip string) error {
+	upd := map[string]any{"last_seen_at": s.now().UTC()}
+	if ip != "" {
+		upd["ip"] = ip
+	}
+	return s.db.WithContext(ctx).Model(&Visitor{}).Where("id = ?", visitorID).Updates(upd).Error
+}
+
+// Get returns one visitor of a tenant.
+func (s *Store) Get(ctx context.Context, tenantID, id string) (Visitor, error) {
+	var v Visitor
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&v).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Visitor{}, ErrNotFound
+	}
+	return v, err
+}
+
+// Live lists the tenant's visitors seen within LiveWindow, most recent first; siteID narrows it
+// to one site.
+func (s *Store) Live(ctx context.Context, tenantID, siteID string, limit int) ([]Visitor, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	q := s.db.WithContext(ctx).Where("tenant_id = ? AND last_seen_at > ?", tenantID, s.now().UTC().Add(-LiveWindow))
+	if siteID != "" {
+		q = q.Where("site_id = ?", siteID)
+	}
+	var out []Visitor
+	err := q.Order("last_seen_at DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// Pages returns a visitor's most recent page views, newest first.
+func (s *Store) Pages(ctx context.Context, tenantID, visitorID string, limit int) ([]PageView, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	var out []PageView
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND visitor_id = ?", tenantID, visitorID).
+		Order("viewed_at DESC, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// Retention returns the tenant's visitor retention in days.
+func (s *Store) Retention(ctx context.Context, tenantID string) (int, error) {
+	var r retentionRow
+	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return DefaultRetentionDays, nil
+	}
+	return r.RetentionDays, err
+}
+
+// SetRetention sets the tenant's visitor retention.
+func (s *Store) SetRetention(ctx context.Context, tenantID string, days int) error {
+	if days < 1 || days > 3650 {
+		return ErrInvalidRetention
+	}
+	row := retentionRow{TenantID: tenantID, RetentionDays: days, UpdatedAt: s.now().UTC()}
+	return s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "tenant_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"retention_days", "updated_at"}),
+	}).Create(&row).Error
+}
+
+// Purge removes visitor data past retention: page views older than the tenant's retention,
+// visitors not seen within it, and visitors whose token expired. It returns the rows removed.
+func (s *Store) Purge(ctx context.Context) (int64, error) {
+	now := s.now().UTC()
+	var tenants []string
+	if err := s.db.WithContext(ctx).Model(&Visitor{}).Distinct("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, t := range tenants {
+		days, err := s.Retention(ctx, t)
+		if err != nil {
+			return total, err
+		}
+		cutoff := now.Add(-time.Duration(days) * 24 * time.Hour)
+		res := s.db.WithContext(ctx).Where("tenant_id = ? AND viewed_at < ?", t, cutoff).Delete(&PageView{})
+		if res.Error != nil {
+			return total, res.Error
+		}
+		total += res.RowsAffected
+		res = s.db.WithContext(ctx).Where("tenant_id = ? AND (last_seen_at < ? OR expires_at < ?)", t, cutoff, now).Delete(&Visitor{})
+		if res.Error != nil {
+			return total, res.Error
+		}
+		total += res.RowsAffected
+	}
+	return total, nil
+}
