@@ -129,9 +129,9 @@ type View struct {
 	CookieMode       string
 	SensitiveParams  []string
 	// Token is the visitor token the widget presented ("" for none).
-	Token                                string
+	Token                                 string
 	URL, Title, Referrer, Language, Agent string
-	IP                                   string
+	IP                                    string
 	// Heartbeat only keeps the visitor live; it records no page.
 	Heartbeat bool
 }
