@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/account/accounthttp"
+	"github.com/parleyhq/parley/app/account/captcha"
 	"github.com/parleyhq/parley/app/account/passhash"
+	"github.com/parleyhq/parley/app/account/totp"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/server"
@@ -29,6 +33,12 @@ type Options struct {
 	Log  *slog.Logger
 	Now  func() time.Time
 	Rand io.Reader
+	// AccountAuditor records sign-in and account events in the audit log. Without it every
+	// audited account action is refused (fail closed).
+	AccountAuditor account.Auditor
+	// MFASealer encrypts TOTP secrets with the key provider. Without it MFA cannot be enrolled
+	// or checked; there is no plaintext fallback.
+	MFASealer account.SecretSealer
 }
 
 // App is an assembled Parley: its database, services and HTTP server.
@@ -40,9 +50,12 @@ type App struct {
 	Tenants  *tenant.Store
 	Users    *account.Store
 	Accounts *account.Service
-	Setup    *setup.Service
-	Server   *server.Server
-	Pages    *web.Pages
+	// AccountSessions is the session middleware; the authorization guard runs its Authenticate
+	// before any permission check.
+	AccountSessions *accounthttp.Sessions
+	Setup           *setup.Service
+	Server          *server.Server
+	Pages           *web.Pages
 }
 
 // ErrSchema is returned by OpenDatabase when the schema is not current and migrating was not asked for.
@@ -99,16 +112,25 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if err != nil {
 		return nil, err
 	}
-	common := password.NewBlocklist()
-	defaultPolicy, err := password.NewEvaluator(password.PCIDSS4(), common)
+	a.Tenants = tenant.NewStore(db.Gorm, opts.Now)
+	a.Users = account.NewStore(db.Gorm, opts.Now)
+	captchaKey, err := account.SharedKey(ctx, db.Gorm, "captcha", opts.Rand, opts.Now())
 	if err != nil {
 		return nil, err
 	}
-	a.Tenants = tenant.NewStore(db.Gorm, opts.Now)
-	a.Users = account.NewStore(db.Gorm, opts.Now)
+	captchas, err := captcha.New(captcha.Config{
+		Key: captchaKey, Store: &account.CaptchaStore{DB: db.Gorm, Now: opts.Now}, Rand: opts.Rand, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.Accounts = &account.Service{
-		Store: a.Users, Hasher: hasher,
-		Policy: func(context.Context, string) (*password.Evaluator, error) { return defaultPolicy, nil },
+		Store: a.Users, Hasher: hasher, DB: db, Tenants: a.Tenants, Common: password.NewBlocklist(),
+		Auditor: opts.AccountAuditor, Sealer: opts.MFASealer, Captcha: captchas, Enroller: totp.NewEnroller(opts.Rand),
+		Now: opts.Now, Rand: opts.Rand, Log: opts.Log,
+	}
+	a.AccountSessions = &accounthttp.Sessions{
+		Accounts: a.Accounts, Log: opts.Log, Secure: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://"),
 	}
 	a.Setup = &setup.Service{DB: db.Gorm, Tenants: a.Tenants, Accounts: a.Accounts, Now: opts.Now, Rand: opts.Rand}
 
@@ -122,7 +144,11 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Modules: []server.Module{
 			&console.Module{Pages: pages, Tenants: a.Tenants},
 			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation."},
+			&accounthttp.Module{Accounts: a.Accounts, Sessions: a.AccountSessions, Tenants: a.Tenants, Pages: pages,
+				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
 		},
+		// Until role-based authorization is wired, permissions are held by owners and admins only.
+		Guard: a.AccountSessions.Guard(accounthttp.OwnerOrAdmin),
 	})
 	if err != nil {
 		return nil, err

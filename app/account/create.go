@@ -2,14 +2,22 @@ package account
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/app/account/captcha"
 	"github.com/parleyhq/parley/app/account/passhash"
+	"github.com/parleyhq/parley/app/account/totp"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 )
 
@@ -33,15 +41,38 @@ func (e *PasswordRejected) Error() string {
 // ErrUnknownRole means a role name is not one of the roles a user can be given.
 var ErrUnknownRole = errors.New("unknown role")
 
-// Service creates users: it checks the e-mail address and the password against the tenant's
-// policy, hashes the password and writes the user and its role in the caller's transaction.
+// Service is Parley's account domain: it creates users, signs them in and out, keeps their
+// sessions, passwords, second factors and sign-in counters, and applies each tenant's security
+// settings and IP allowlists. Every security event goes to Auditor inside the transaction of the
+// change it records. Build it with its fields set; Auditor and Sealer have no fallback (fail
+// closed).
 type Service struct {
 	Store  *Store
 	Hasher *passhash.Hasher
-	// Policy returns the password evaluator in force for a tenant.
+	// Policy returns the password evaluator in force for a tenant; nil uses the tenant's
+	// settings (PasswordEvaluator).
 	Policy func(ctx context.Context, tenantID string) (*password.Evaluator, error)
 	// KnownRole reports whether a role name may be assigned; nil accepts DefaultRoles.
 	KnownRole func(ctx context.Context, tenantID, role string) bool
+
+	// DB is the database the account tables live in.
+	DB *migrations.DB
+	// Tenants resolves the organisation named at sign-in.
+	Tenants *tenant.Store
+	// Common is the common-password blocklist password policies use.
+	Common *password.Blocklist
+	// Auditor records every security event; without it audited actions are refused.
+	Auditor Auditor
+	// Sealer encrypts TOTP secrets; without it MFA cannot be enrolled or checked.
+	Sealer SecretSealer
+	// Captcha issues and checks sign-in CAPTCHAs.
+	Captcha *captcha.Service
+	// Enroller creates TOTP enrolments.
+	Enroller *totp.Enroller
+	// Now is the clock; Rand the source of tokens.
+	Now  func() time.Time
+	Rand io.Reader
+	Log  *slog.Logger
 }
 
 // NewUser is what CreateUser needs.
@@ -67,7 +98,7 @@ func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, in NewUser) (User
 	if !s.roleKnown(ctx, in.TenantID, in.Role) {
 		return User{}, fmt.Errorf("%w %q", ErrUnknownRole, in.Role)
 	}
-	ev, err := s.Policy(ctx, in.TenantID)
+	ev, err := s.evaluator(ctx, tx, in.TenantID)
 	if err != nil {
 		return User{}, fmt.Errorf("password policy: %w", err)
 	}
@@ -93,10 +124,13 @@ func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, in NewUser) (User
 	u := User{
 		ID: uuid.Must(uuid.NewV7()).String(), TenantID: in.TenantID, Email: email, EmailKey: key,
 		DisplayName: strings.TrimSpace(in.Name), Status: StatusActive, PasswordHash: hash,
-		PasswordChangedAt: &now, MustChangePassword: in.MustChange,
+		PasswordChangedAt: &now, MustChangePassword: in.MustChange, ActivatedAt: &now,
 	}
 	st := s.Store.WithTx(tx)
 	if err := st.Create(ctx, &u); err != nil {
+		return User{}, err
+	}
+	if err := addHistory(ctx, tx, u, hash, historyInitial, now); err != nil {
 		return User{}, err
 	}
 	if err := st.Assign(ctx, &RoleAssignment{ID: uuid.Must(uuid.NewV7()).String(), TenantID: in.TenantID, UserID: u.ID, Role: in.Role}); err != nil {
@@ -115,4 +149,44 @@ func (s *Service) roleKnown(ctx context.Context, tenantID, role string) bool {
 		}
 	}
 	return false
+}
+
+// evaluator returns the password evaluator in force for a tenant.
+func (s *Service) evaluator(ctx context.Context, tx *gorm.DB, tenantID string) (*password.Evaluator, error) {
+	if s.Policy != nil {
+		return s.Policy(ctx, tenantID)
+	}
+	st, err := s.settingsTx(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return password.NewEvaluator(st.Password, s.Common)
+}
+
+// PasswordEvaluator returns the evaluator of a tenant's password policy.
+func (s *Service) PasswordEvaluator(ctx context.Context, tenantID string) (*password.Evaluator, error) {
+	return s.evaluator(ctx, s.db(), tenantID)
+}
+
+func (s *Service) db() *gorm.DB { return s.DB.Gorm }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) rand() io.Reader {
+	if s.Rand != nil {
+		return s.Rand
+	}
+	return rand.Reader
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }

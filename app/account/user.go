@@ -46,8 +46,28 @@ type User struct {
 	MustChangePassword bool
 	LastLoginAt        *time.Time
 	LastLoginIP        string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// PreviousLoginAt and PreviousLoginIP are the sign-in before the last one, which the user is
+	// shown after signing in ("last sign-in from …").
+	PreviousLoginAt *time.Time
+	PreviousLoginIP string
+	// MFAEnabled reports an activated TOTP second factor; MFASecret holds it sealed.
+	MFAEnabled bool   `gorm:"column:mfa_enabled"`
+	MFASecret  []byte `gorm:"column:mfa_secret"`
+	// MFAPending is an enrolment awaiting its first correct code, sealed.
+	MFAPending    []byte     `gorm:"column:mfa_pending"`
+	MFAPendingAt  *time.Time `gorm:"column:mfa_pending_at"`
+	MFAEnrolledAt *time.Time `gorm:"column:mfa_enrolled_at"`
+	// TOTPLastStep is the time step of the last accepted code (RFC 6238 §5.2).
+	TOTPLastStep int64 `gorm:"column:totp_last_step"`
+	// MFAGraceUsed counts sign-ins without a second factor while one is required but not enrolled.
+	MFAGraceUsed int `gorm:"column:mfa_grace_used"`
+	// ActivatedAt is when the account became usable (created active, invitation accepted,
+	// re-enabled): the start of the inactivity clock before a first sign-in.
+	ActivatedAt    *time.Time
+	DisabledAt     *time.Time
+	DisabledReason string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // RoleAssignment grants a role to a user tenant-wide (DepartmentID nil) or in one department.

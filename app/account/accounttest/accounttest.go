@@ -1,0 +1,330 @@
+// Package accounttest builds a whole Parley application for account and sign-in tests: the real
+// app.New over a migrated database with a settable clock, an in-memory audit recorder, and a
+// test-only MFA sealer keyed from a file in the test's data folder. Requests go through the real
+// Echo router; Client carries cookies and the CSRF token like a browser or API client would.
+//
+// Nothing here is used outside tests: production wires the audit log and the key provider's
+// envelope encryption into app.Options.
+package accounttest
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/app"
+	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
+)
+
+// Recorder is an account.Auditor that keeps events in memory. Set Fail to make every Record fail
+// (to test that audited actions fail closed).
+type Recorder struct {
+	mu     sync.Mutex
+	events []account.Event
+	Fail   error
+}
+
+var _ account.Auditor = (*Recorder)(nil)
+
+// Record keeps e, or returns Fail.
+func (r *Recorder) Record(_ context.Context, _ *gorm.DB, e account.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Fail != nil {
+		return r.Fail
+	}
+	r.events = append(r.events, e)
+	return nil
+}
+
+// Events returns the events recorded so far.
+func (r *Recorder) Events() []account.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]account.Event(nil), r.events...)
+}
+
+// Actions returns the actions of the events recorded so far, in order.
+func (r *Recorder) Actions() []string {
+	var out []string
+	for _, e := range r.Events() {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// Find returns the recorded events with action.
+func (r *Recorder) Find(action string) []account.Event {
+	var out []account.Event
+	for _, e := range r.Events() {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Reset forgets the recorded events.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	r.events = nil
+	r.mu.Unlock()
+}
+
+// TestOnlySealer is a local AES-256-GCM SecretSealer keyed from a file in a data folder, with
+// the tenant and scope bound as associated data. It exists for tests only; production seals
+// through the key provider.
+type TestOnlySealer struct {
+	aead cipher.AEAD
+}
+
+var _ account.SecretSealer = (*TestOnlySealer)(nil)
+
+// NewTestOnlySealer reads (or creates, 0600) dir/mfa-test.key.
+func NewTestOnlySealer(dir string) (*TestOnlySealer, error) {
+	path := filepath.Join(dir, "mfa-test.key")
+	key, err := os.ReadFile(path) // #nosec G304 -- the test's own temporary folder
+	if errors.Is(err, os.ErrNotExist) {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, key, 0o600); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &TestOnlySealer{aead: aead}, nil
+}
+
+func aad(tenantID, scope string) []byte {
+	out := binary.BigEndian.AppendUint16(nil, uint16(len(tenantID))) // #nosec G115 -- ids are short
+	out = append(out, tenantID...)
+	return append(out, scope...)
+}
+
+// Seal encrypts plaintext bound to tenant and scope.
+func (s *TestOnlySealer) Seal(_ context.Context, tenantID, scope string, plaintext []byte) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, plaintext, aad(tenantID, scope)), nil
+}
+
+// Open decrypts a Seal output presented with the same tenant and scope.
+func (s *TestOnlySealer) Open(_ context.Context, tenantID, scope string, ciphertext []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(ciphertext) < n {
+		return nil, errors.New("sealed value too short")
+	}
+	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], aad(tenantID, scope))
+}
+
+// App is an application under test.
+type App struct {
+	*app.App
+	Clock *apptest.Clock
+	Audit *Recorder
+	t     testing.TB
+}
+
+// Options tune New.
+type Options struct {
+	// NoSealer builds the app without an MFA sealer; NoAuditor without an auditor.
+	NoSealer, NoAuditor bool
+	// Rand replaces the random source (tokens, TOTP secrets, salts).
+	Rand io.Reader
+}
+
+// New assembles the application over db with env settings, a test clock starting at
+// 2026-01-05 09:00 UTC, a Recorder and a TestOnlySealer.
+func New(t testing.TB, db *migrations.DB, env map[string]string) *App {
+	return NewWith(t, db, env, Options{})
+}
+
+// NewWith is New with options.
+func NewWith(t testing.TB, db *migrations.DB, env map[string]string, o Options) *App {
+	t.Helper()
+	cfg := apptest.Config(t, env)
+	clock := apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	rec := &Recorder{}
+	opts := app.Options{Now: clock.Now, Rand: o.Rand}
+	if !o.NoAuditor {
+		opts.AccountAuditor = rec
+	}
+	if !o.NoSealer {
+		s, err := NewTestOnlySealer(cfg.DataDir)
+		if err != nil {
+			t.Fatalf("test sealer: %v", err)
+		}
+		opts.MFASealer = s
+	}
+	a, err := app.New(context.Background(), cfg, db, opts)
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	return &App{App: a, Clock: clock, Audit: rec, t: t}
+}
+
+// CreateUser creates (or reuses) the tenant tenantName and a user in it with the given role.
+func (a *App) CreateUser(tenantName, email, password, role string, mustChange bool) (tenant.Tenant, account.User) {
+	a.t.Helper()
+	ctx := context.Background()
+	var (
+		t tenant.Tenant
+		u account.User
+	)
+	err := a.DB.Gorm.Transaction(func(tx *gorm.DB) error {
+		ts := a.Tenants.WithTx(tx)
+		var err error
+		t, err = ts.BySlug(ctx, tenant.Slug(tenantName))
+		if errors.Is(err, tenant.ErrNotFound) {
+			t, err = ts.CreateTenant(ctx, tenantName)
+		}
+		if err != nil {
+			return err
+		}
+		u, err = a.Accounts.CreateUser(ctx, tx, account.NewUser{
+			TenantID: t.ID, TenantName: t.Name, Email: email, Password: password, Role: role, MustChange: mustChange,
+		})
+		return err
+	})
+	if err != nil {
+		a.t.Fatalf("create user %s: %v", email, err)
+	}
+	return t, u
+}
+
+// Do sends r through the real router.
+func (a *App) Do(r apptest.Request) *httptest.ResponseRecorder {
+	a.t.Helper()
+	var body io.Reader
+	if r.Body != "" {
+		body = strings.NewReader(r.Body)
+	}
+	req := httptest.NewRequest(r.Method, r.Path, body)
+	if r.ContentType != "" {
+		req.Header.Set("Content-Type", r.ContentType)
+	} else if r.Body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if r.RemoteAddr != "" {
+		req.RemoteAddr = r.RemoteAddr
+	}
+	rec := httptest.NewRecorder()
+	a.Server.Echo.ServeHTTP(rec, req)
+	return rec
+}
+
+// Client is a cookie-carrying client from one address.
+type Client struct {
+	a       *App
+	cookies map[string]*http.Cookie
+	// CSRF is sent as X-CSRF-Token on state-changing requests when set.
+	CSRF string
+	// RemoteAddr is the client's (or its proxy's) address, "host:port".
+	RemoteAddr string
+	// Header is added to every request.
+	Header http.Header
+}
+
+// Client returns a new client connecting from remoteAddr.
+func (a *App) Client(remoteAddr string) *Client {
+	return &Client{a: a, cookies: map[string]*http.Cookie{}, RemoteAddr: remoteAddr, Header: http.Header{}}
+}
+
+// Cookie returns the cookie named name the client holds, or nil.
+func (c *Client) Cookie(name string) *http.Cookie { return c.cookies[name] }
+
+// Do sends a request with the client's cookies, headers and CSRF token, and keeps the cookies
+// the response sets.
+func (c *Client) Do(method, path, body string) *httptest.ResponseRecorder {
+	return c.DoRequest(apptest.Request{Method: method, Path: path, Body: body})
+}
+
+// DoRequest is Do for a full request.
+func (c *Client) DoRequest(r apptest.Request) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	h := http.Header{}
+	for k, vs := range c.Header {
+		h[k] = append([]string(nil), vs...)
+	}
+	for k, vs := range r.Header {
+		h[k] = append(h[k], vs...)
+	}
+	var parts []string
+	for _, ck := range c.cookies {
+		parts = append(parts, ck.Name+"="+ck.Value)
+	}
+	if len(parts) > 0 {
+		h.Set("Cookie", strings.Join(parts, "; "))
+	}
+	if c.CSRF != "" && r.Method != http.MethodGet && h.Get("X-CSRF-Token") == "" {
+		h.Set("X-CSRF-Token", c.CSRF)
+	}
+	r.Header = h
+	if r.RemoteAddr == "" {
+		r.RemoteAddr = c.RemoteAddr
+	}
+	rec := c.a.Do(r)
+	for _, ck := range rec.Result().Cookies() {
+		if ck.MaxAge < 0 || ck.Value == "" {
+			delete(c.cookies, ck.Name)
+			continue
+		}
+		c.cookies[ck.Name] = ck
+	}
+	return rec
+}
+
+// Login posts credentials to the sign-in API; fields holds totp, captcha_id and captcha_answer
+// when given.
+func (c *Client) Login(tenantSlug, email, password string, fields map[string]string) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	body := map[string]string{"tenant": tenantSlug, "email": email, "password": password}
+	for k, v := range fields {
+		body[k] = v
+	}
+	return c.Do(http.MethodPost, "/api/v1/auth/login", jsonString(body))
+}
+
+func jsonString(m map[string]string) string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,215 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/policy/signin"
+)
+
+// UserView is a user as listed to administrators and shown to the user: no hash, no secret.
+type UserView struct {
+	ID          string
+	TenantID    string
+	Email       string
+	DisplayName string
+	Status      Status
+	Roles       []string
+	MFAEnabled  bool
+	// MustChangePassword and PasswordExpiresAt describe the password's state.
+	MustChangePassword bool
+	PasswordChangedAt  *time.Time
+	PasswordExpiresAt  *time.Time
+	LastSignInAt       *time.Time
+	LastSignInIP       string
+	// PreviousSignInAt and PreviousSignInIP are the sign-in before the last.
+	PreviousSignInAt *time.Time
+	PreviousSignInIP string
+	// LockedUntil is set while a lockout runs.
+	LockedUntil *time.Time
+	// FailedSignIns counts consecutive failures since the last success or unlock;
+	// LifetimeFailures all of them (100 disable the account).
+	FailedSignIns    int
+	LifetimeFailures int
+	DisabledReason   string
+	CreatedAt        time.Time
+}
+
+// Users lists a tenant's users, by e-mail address.
+func (s *Service) Users(ctx context.Context, tenantID string) ([]UserView, error) {
+	var users []User
+	if err := s.db().WithContext(ctx).Where("tenant_id = ?", tenantID).Order("email_key").Find(&users).Error; err != nil {
+		return nil, err
+	}
+	out := make([]UserView, 0, len(users))
+	for _, u := range users {
+		v, err := s.view(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// User returns one user of a tenant as a view; another tenant's is ErrNotFound.
+func (s *Service) User(ctx context.Context, tenantID, userID string) (UserView, error) {
+	u, err := s.Store.ByID(ctx, tenantID, userID)
+	if err != nil {
+		return UserView{}, err
+	}
+	return s.view(ctx, u)
+}
+
+func (s *Service) view(ctx context.Context, u User) (UserView, error) {
+	roles, err := s.roleNames(ctx, s.db(), u)
+	if err != nil {
+		return UserView{}, err
+	}
+	st, err := s.Settings(ctx, u.TenantID)
+	if err != nil {
+		return UserView{}, err
+	}
+	t, err := s.Tenants.ByID(ctx, u.TenantID)
+	if err != nil {
+		return UserView{}, err
+	}
+	state, _, err := s.identityState(ctx, identityOf(t.Slug, u.Email))
+	if err != nil {
+		return UserView{}, err
+	}
+	v := UserView{
+		ID: u.ID, TenantID: u.TenantID, Email: u.Email, DisplayName: u.DisplayName, Status: u.Status, Roles: roles,
+		MFAEnabled: u.MFAEnabled, MustChangePassword: u.MustChangePassword, PasswordChangedAt: u.PasswordChangedAt,
+		LastSignInAt: u.LastLoginAt, LastSignInIP: u.LastLoginIP, PreviousSignInAt: u.PreviousLoginAt,
+		PreviousSignInIP: u.PreviousLoginIP, FailedSignIns: state.ConsecutiveFailures,
+		LifetimeFailures: state.LifetimeFailures, DisabledReason: u.DisabledReason, CreatedAt: u.CreatedAt,
+	}
+	if roles == nil {
+		v.Roles = []string{}
+	}
+	if u.PasswordChangedAt != nil {
+		if at, ok := st.Password.ExpiresAt(*u.PasswordChangedAt, st.MFA.EnforcedFor(roles)); ok {
+			v.PasswordExpiresAt = &at
+		}
+	}
+	if d := st.SignIn.Decide(state, s.now()); d.Locked {
+		v.LockedUntil = &d.LockedUntil
+	}
+	return v, nil
+}
+
+// Unlock ends a user's lockout and clears their consecutive failures, after an administrator
+// confirmed their identity (PCI DSS 8.3.4).
+func (s *Service) Unlock(ctx context.Context, by Actor, userID string) error {
+	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
+		if err != nil {
+			return err
+		}
+		id, err := s.identityFor(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		row, err := s.lockIdentity(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		before := row.state()
+		row.set(signin.Unlock(before))
+		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).
+			Select("consecutive", "lifetime", "last_failure_at", "locked_until").Updates(&row).Error; err != nil {
+			return err
+		}
+		if u.Status == StatusLocked {
+			if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"status": StatusActive, "updated_at": s.now()}).Error; err != nil {
+				return err
+			}
+		}
+		e := by.event(by.TenantID, ActionUnlock, Success)
+		e.Target = Target{Kind: "user", ID: u.ID}
+		e.Details = map[string]string{"email": u.Email, "consecutive_failures": fmt.Sprint(before.ConsecutiveFailures)}
+		return record(ctx, s.Auditor, tx, e)
+	})
+}
+
+// Disable disables a user and ends their sessions.
+func (s *Service) Disable(ctx context.Context, by Actor, userID string) error {
+	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status == StatusDisabled {
+			return nil
+		}
+		return s.disableTx(ctx, tx, by, u, "administrator")
+	})
+}
+
+// disableTx disables u in tx, ends their sessions and audits it.
+func (s *Service) disableTx(ctx context.Context, tx *gorm.DB, by Actor, u User, reason string) error {
+	now := s.now()
+	if err := tx.WithContext(ctx).Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
+		"status": StatusDisabled, "disabled_at": now, "disabled_reason": reason, "updated_at": now,
+	}).Error; err != nil {
+		return err
+	}
+	n, err := s.RevokeUserSessions(ctx, tx, u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	e := by.event(u.TenantID, ActionUserDisable, Success)
+	e.Target = Target{Kind: "user", ID: u.ID}
+	e.Reason = reason
+	e.Details = map[string]string{"email": u.Email, "sessions_ended": fmt.Sprint(n)}
+	return record(ctx, s.Auditor, tx, e)
+}
+
+// Enable re-enables a disabled user: the failure counts start again from zero (after 100
+// failures this is the administrator's decision) and the inactivity clock restarts.
+func (s *Service) Enable(ctx context.Context, by Actor, userID string) error {
+	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusDisabled {
+			return fmt.Errorf("%w: the user is %s", ErrConflictState, u.Status)
+		}
+		id, err := s.identityFor(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		row, err := s.lockIdentity(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		row.set(signin.Reenable(row.state()))
+		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).
+			Select("consecutive", "lifetime", "last_failure_at", "locked_until").Updates(&row).Error; err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
+			"status": StatusActive, "disabled_at": nil, "disabled_reason": "", "activated_at": now, "updated_at": now,
+		}).Error; err != nil {
+			return err
+		}
+		e := by.event(by.TenantID, ActionUserEnable, Success)
+		e.Target = Target{Kind: "user", ID: u.ID}
+		e.Details = map[string]string{"email": u.Email, "was": u.DisabledReason}
+		return record(ctx, s.Auditor, tx, e)
+	})
+}
+
+func (s *Service) identityFor(ctx context.Context, tx *gorm.DB, u User) (identity, error) {
+	t, err := s.Tenants.WithTx(tx).ByID(ctx, u.TenantID)
+	if err != nil {
+		return identity{}, err
+	}
+	return identityOf(t.Slug, u.Email), nil
+}

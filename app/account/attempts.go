@@ -1,0 +1,291 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/policy/signin"
+)
+
+// attemptLease is how long one sign-in attempt holds its identity: a second attempt for the same
+// identity meanwhile is refused, so parallel guesses cannot slip past the lockout count. The
+// password check is bounded well inside it (verifyTimeout).
+const (
+	attemptLease  = 30 * time.Second
+	verifyTimeout = 20 * time.Second
+)
+
+// attemptRow is the failure record of one sign-in identity: a tenant identifier and an e-mail
+// address as typed (normalized), whether or not they name a real account.
+type attemptRow struct {
+	TenantKey     string `gorm:"primaryKey"`
+	EmailKey      string `gorm:"primaryKey"`
+	Consecutive   int
+	Lifetime      int
+	LastFailureAt *time.Time
+	LockedUntil   *time.Time
+	AttemptUntil  *time.Time
+}
+
+func (attemptRow) TableName() string { return "signin_attempts" }
+
+func (r attemptRow) state() signin.State {
+	return signin.State{
+		ConsecutiveFailures: r.Consecutive, LifetimeFailures: r.Lifetime,
+		LastFailureAt: deref(r.LastFailureAt), LockedUntil: deref(r.LockedUntil),
+	}
+}
+
+func (r *attemptRow) set(s signin.State) {
+	r.Consecutive, r.Lifetime = s.ConsecutiveFailures, s.LifetimeFailures
+	r.LastFailureAt, r.LockedUntil = ptr(s.LastFailureAt), ptr(s.LockedUntil)
+}
+
+type ipRow struct {
+	IP          string `gorm:"column:ip;primaryKey"`
+	WindowStart time.Time
+	Failures    int
+}
+
+func (ipRow) TableName() string { return "signin_ip_failures" }
+
+// identity is the key of a sign-in's failure record.
+type identity struct{ tenant, email string }
+
+func identityOf(tenantSlug, email string) identity {
+	return identity{tenant: strings.ToLower(strings.TrimSpace(tenantSlug)), email: strings.ToLower(strings.TrimSpace(email))}
+}
+
+// ipKey is the key of an address's failure record: an IPv4 address, or the /64 of an IPv6
+// address (one subscriber's allocation, so rotating through it does not escape the count).
+func ipKey(ip string) string {
+	a := ClientAddr(ip)
+	switch {
+	case !a.IsValid():
+		return "unknown"
+	case a.Is4():
+		return a.String()
+	default:
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+}
+
+// lockIdentity returns the identity's row locked for update inside tx, creating it when new.
+func (s *Service) lockIdentity(ctx context.Context, tx *gorm.DB, id identity) (attemptRow, error) {
+	row := attemptRow{TenantKey: id.tenant, EmailKey: id.email}
+	if err := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		return row, err
+	}
+	q := tx.WithContext(ctx)
+	if s.DB.Dialect == migrations.Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).Take(&row).Error
+	return row, err
+}
+
+func (s *Service) lockIP(ctx context.Context, tx *gorm.DB, key string) (ipRow, error) {
+	q := tx.WithContext(ctx)
+	if s.DB.Dialect == migrations.Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row ipRow
+	err := q.Where("ip = ?", key).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ipRow{IP: key}, nil
+	}
+	return row, err
+}
+
+func (r ipRow) state() signin.IPState {
+	return signin.IPState{WindowStart: r.WindowStart, Failures: r.Failures}
+}
+
+// attempt is a reserved sign-in attempt.
+type attempt struct {
+	id       identity
+	ip       string
+	decision signin.Decision
+}
+
+// refusal is why beginAttempt turned an attempt away before any credential was checked.
+type refusal struct {
+	err    error
+	reason string
+	until  time.Time
+}
+
+// beginAttempt decides what the attempt faces and, when credentials may be checked, reserves the
+// identity for it. A refused attempt is audited in the same transaction.
+func (s *Service) beginAttempt(ctx context.Context, id identity, pol signin.Policy, tenantID string, user *User, o Origin) (attempt, *refusal, error) {
+	a := attempt{id: id, ip: ipKey(o.IP)}
+	var ref *refusal
+	err := s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.now()
+		row, err := s.lockIdentity(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ipr, err := s.lockIP(ctx, tx, a.ip)
+		if err != nil {
+			return err
+		}
+		d := pol.Decide(row.state(), now).Merge(pol.DecideIP(ipr.state(), now))
+		a.decision = d
+		switch {
+		case d.Disabled:
+			ref = &refusal{err: ErrAccountLocked, reason: "disabled_after_failures"}
+		case d.Locked:
+			ref = &refusal{err: ErrAccountLocked, reason: "locked", until: d.LockedUntil}
+		case d.Throttled:
+			ref = &refusal{err: ErrThrottled, reason: "address_throttled", until: d.ThrottledUntil}
+		case row.AttemptUntil != nil && now.Before(*row.AttemptUntil):
+			ref = &refusal{err: ErrThrottled, reason: "attempt_in_progress", until: *row.AttemptUntil}
+		}
+		if ref != nil {
+			return s.auditFailure(ctx, tx, tenantID, user, id, ref.reason, ActionSignInFailure, o)
+		}
+		lease := now.Add(attemptLease)
+		return tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).
+			Update("attempt_until", lease).Error
+	})
+	return a, ref, err
+}
+
+// releaseAttempt ends a reservation without counting anything (a missing second factor, a
+// refused address, a busy hasher).
+func (s *Service) releaseAttempt(ctx context.Context, a attempt) error {
+	return s.db().WithContext(context.WithoutCancel(ctx)).Model(&attemptRow{}).
+		Where("tenant_key = ? AND email_key = ?", a.id.tenant, a.id.email).
+		Update("attempt_until", nil).Error
+}
+
+// failureOutcome is what recording a failure changed.
+type failureOutcome struct {
+	lockedNow, disabledNow bool
+	state                  signin.State
+}
+
+// recordFailure counts a failed attempt for the identity and the address, ends the reservation,
+// and audits the failure, a lockout that begins with it, and an account disabled by it — all in
+// one transaction. action is ActionSignInFailure or ActionMFAFailure.
+func (s *Service) recordFailure(ctx context.Context, a attempt, pol signin.Policy, tenantID string, user *User, reason, action string, o Origin) (failureOutcome, error) {
+	var out failureOutcome
+	err := s.db().WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+		now := s.now()
+		row, err := s.lockIdentity(ctx, tx, a.id)
+		if err != nil {
+			return err
+		}
+		before := pol.Decide(row.state(), now)
+		next := pol.RecordFailure(row.state(), now)
+		after := pol.Decide(next, now)
+		row.set(next)
+		row.AttemptUntil = nil
+		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", a.id.tenant, a.id.email).
+			Select("consecutive", "lifetime", "last_failure_at", "locked_until", "attempt_until").Updates(&row).Error; err != nil {
+			return err
+		}
+		ipr, err := s.lockIP(ctx, tx, a.ip)
+		if err != nil {
+			return err
+		}
+		ips := pol.RecordIPFailure(ipr.state(), now)
+		if err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "ip"}},
+			DoUpdates: clause.AssignmentColumns([]string{"window_start", "failures"}),
+		}).Create(&ipRow{IP: a.ip, WindowStart: ips.WindowStart, Failures: ips.Failures}).Error; err != nil {
+			return err
+		}
+		if err := s.auditFailure(ctx, tx, tenantID, user, a.id, reason, action, o); err != nil {
+			return err
+		}
+		out.state = next
+		out.lockedNow = after.Locked && !before.Locked
+		out.disabledNow = after.Disabled && !before.Disabled
+		if out.lockedNow {
+			e := o.event(tenantID, ActionLockout, userID(user), Success)
+			e.Target = Target{Kind: "user", ID: userID(user)}
+			e.Reason = "consecutive_failures"
+			e.Details = map[string]string{"email": a.id.email, "locked_until": next.LockedUntil.UTC().Format(time.RFC3339),
+				"consecutive_failures": strconv.Itoa(next.ConsecutiveFailures)}
+			if err := record(ctx, s.Auditor, tx, e); err != nil {
+				return err
+			}
+			if user != nil && user.Status == StatusActive {
+				if err := tx.Model(&User{}).Where("id = ? AND status = ?", user.ID, StatusActive).
+					Updates(map[string]any{"status": StatusLocked, "updated_at": now}).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if out.disabledNow && user != nil && (user.Status == StatusActive || user.Status == StatusLocked) {
+			return s.disableTx(ctx, tx, Actor{TenantID: tenantID, UserID: "sign-in-defence", System: true, Origin: o},
+				*user, "failed_sign_ins")
+		}
+		return nil
+	})
+	return out, err
+}
+
+// recordSuccess clears the identity's consecutive count and lockout and ends the reservation,
+// inside the sign-in's transaction.
+func (s *Service) recordSuccess(ctx context.Context, tx *gorm.DB, a attempt, pol signin.Policy) error {
+	row, err := s.lockIdentity(ctx, tx, a.id)
+	if err != nil {
+		return err
+	}
+	next := pol.RecordSuccess(row.state(), s.now())
+	row.set(next)
+	row.AttemptUntil = nil
+	return tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", a.id.tenant, a.id.email).
+		Select("consecutive", "lifetime", "last_failure_at", "locked_until", "attempt_until").Updates(&row).Error
+}
+
+func (s *Service) auditFailure(ctx context.Context, tx *gorm.DB, tenantID string, user *User, id identity, reason, action string, o Origin) error {
+	e := o.event(tenantID, action, userID(user), Failure)
+	e.Target = Target{Kind: "user", ID: userID(user)}
+	e.Reason = reason
+	e.Details = map[string]string{"email": id.email, "tenant": id.tenant}
+	return record(ctx, s.Auditor, tx, e)
+}
+
+// identityState returns the stored failure record of a user's sign-in identity.
+func (s *Service) identityState(ctx context.Context, id identity) (signin.State, bool, error) {
+	var row attemptRow
+	err := s.db().WithContext(ctx).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return signin.State{}, false, nil
+	}
+	return row.state(), err == nil, err
+}
+
+func userID(u *User) string {
+	if u == nil {
+		return ""
+	}
+	return u.ID
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func ptr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
