@@ -51,6 +51,12 @@ type Route struct {
 	Summary    string
 	Handler    echo.HandlerFunc
 	Middleware []echo.MiddlewareFunc
+	// Department resolves the department a ScopeDepartment request addresses when its path names
+	// an object (a conversation, a transcript) rather than the department: it returns the
+	// object's department id ("" when the object belongs to no department, so only tenant-wide
+	// grants reach it), or api.ErrNotFound when the object is not tenantID's. Nil reads the
+	// ":department" path parameter.
+	Department func(c echo.Context, tenantID string) (string, error)
 }
 
 // Key identifies a route by method and path.
