@@ -1,0 +1,57 @@
+package forward
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley/migrations"
+)
+
+// cursor is how far one sink got in one tenant's chain.
+type cursor struct {
+	event      int64
+	checkpoint int64
+}
+
+// cursorStore keeps cursors and sink leases in the database.
+type cursorStore struct {
+	db *migrations.DB
+}
+
+func (s cursorStore) get(ctx context.Context, sink, tenant string) (cursor, error) {
+	var rows []struct {
+		EventSeq      int64
+		CheckpointSeq int64
+	}
+	err := s.db.Gorm.WithContext(ctx).Raw("SELECT event_seq, checkpoint_seq FROM audit_forward_cursors WHERE sink = ? AND tenant_id = ?", sink, tenant).Scan(&rows).Error
+	if err != nil {
+		return cursor{}, fmt.Errorf("%w: %s: read cursor: %w", ErrSink, sink, err)
+	}
+	if len(rows) == 0 {
+		return cursor{}, nil
+	}
+	return cursor{event: rows[0].EventSeq, checkpoint: rows[0].CheckpointSeq}, nil
+}
+
+func (s cursorStore) set(ctx context.Context, sink, tenant string, c cursor, now time.Time) error {
+	err := s.db.Gorm.WithContext(ctx).Exec("INSERT INTO audit_forward_cursors (sink, tenant_id, event_seq, checkpoint_seq, updated_us) VALUES (?, ?, ?, ?, ?) "+
+		"ON CONFLICT (sink, tenant_id) DO UPDATE SET event_seq = excluded.event_seq, checkpoint_seq = excluded.checkpoint_seq, updated_us = excluded.updated_us",
+		sink, tenant, c.event, c.checkpoint, now.UnixMicro()).Error
+	if err != nil {
+		return fmt.Errorf("%w: %s: save cursor: %w", ErrSink, sink, err)
+	}
+	return nil
+}
+
+// lease takes or renews the sink's lease for node; false means another node holds it.
+func (s cursorStore) lease(ctx context.Context, sink, node string, now, until time.Time) (bool, error) {
+	res := s.db.Gorm.WithContext(ctx).Exec("INSERT INTO audit_forward_leases (sink, owner, until_us) VALUES (?, ?, ?) "+
+		"ON CONFLICT (sink) DO UPDATE SET owner = excluded.owner, until_us = excluded.until_us "+
+		"WHERE audit_forward_leases.owner = excluded.owner OR audit_forward_leases.until_us < ?",
+		sink, node, until.UnixMicro(), now.UnixMicro())
+	if res.Error != nil {
+		return false, fmt.Errorf("%w: %s: take lease: %w", ErrSink, sink, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
