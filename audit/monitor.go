@@ -163,7 +163,7 @@ func (m *Monitor) record(ctx context.Context, r Report) {
 		err := m.l.Record(ctx, Event{
 			Tenant: r.Tenant, Actor: Actor{ID: m.l.node, Kind: ActorSystem}, Origin: Origin{Node: m.l.node},
 			Action: ActionAuditVerifyFailed, Target: Target{Kind: "audit_chain", ID: r.Tenant}, Outcome: Failure,
-			Reason: string(r.Damage.Kind),
+			Reason:  string(r.Damage.Kind),
 			Details: map[string]string{"first_bad_seq": strconv.FormatInt(r.Damage.Seq, 10), "detail": r.Damage.Detail},
 		})
 		if err != nil {
