@@ -32,9 +32,10 @@ type Options struct {
 
 // Enforcer answers authorization questions from a cached snapshot of the policy. Each snapshot
 // holds the policy of one version; decisions are computed by Casbin on first use and cached until
-// the next version. Every Allowed call past the check interval asks the source (one cheap query)
-// whether the version moved, so a change made on any node reaches every node within the
-// interval; the node that made a change calls Reload and sees it at once.
+// the next version. The source's version (one cheap query) is checked once per interval (by Run,
+// or by the first Allowed call past the interval) and before every cache miss, so a change made
+// on any node reaches every node within the interval, and a decision not yet cached is always
+// made on the current policy; the node that made a change calls Reload and sees it at once.
 //
 // An Enforcer is safe for concurrent use.
 type Enforcer struct {
@@ -103,6 +104,16 @@ func (e *Enforcer) Allowed(ctx context.Context, tenantID, userID, departmentID, 
 	s.cacheMu.RUnlock()
 	if hit {
 		return ok, nil
+	}
+	// A miss is rare (a user's first request for a permission since the last reload): make sure
+	// the snapshot is current before deciding, so a grant written elsewhere (a user created by the
+	// CLI or by accepting an invitation) counts from the user's first request.
+	if e.checking.CompareAndSwap(false, true) {
+		if _, err := e.Refresh(ctx); err != nil {
+			e.log.WarnContext(ctx, "authorization policy check failed", "cause", err.Error())
+		}
+		e.checking.Store(false)
+		s = e.snap.Load()
 	}
 	ok, err := s.decide(k)
 	if err != nil {

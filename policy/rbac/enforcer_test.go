@@ -357,3 +357,17 @@ func TestRunKeepsPolicyCurrent(t *testing.T) {
 		t.Errorf("Allowed = %v, %v; want true", ok, err)
 	}
 }
+
+// TestEnforcerChecksVersionOnMiss: a grant written by another writer (the CLI creating a user)
+// counts from the user's first request, without waiting for the interval.
+func TestEnforcerChecksVersionOnMiss(t *testing.T) {
+	src := fixture()
+	e, _ := newTestEnforcer(t, src)
+	src.set(func(p *Policy) {
+		p.Assignments = append(p.Assignments, Assignment{TenantID: "t1", UserID: "newcomer", Role: RoleAuditor})
+	})
+	ok, err := e.Allowed(context.Background(), "t1", "newcomer", "", "audit.view")
+	if !ok || err != nil {
+		t.Errorf("Allowed = %v, %v; want true: a miss must see the current version", ok, err)
+	}
+}
