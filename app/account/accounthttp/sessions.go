@@ -14,7 +14,6 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/api"
-	"github.com/parleyhq/parley/app/server"
 )
 
 // Cookie names. Under TLS the session cookie carries the __Host- prefix, so the browser only
@@ -130,28 +129,6 @@ func (m *Sessions) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// Guard returns a server.Deps.Guard that authenticates and then asks authorize whether the
-// principal holds the route's permission; a nil authorize refuses every route that declares a
-// permission (deny by default).
-func (m *Sessions) Guard(authorize func(c echo.Context, r server.Route) error) func(server.Route) echo.MiddlewareFunc {
-	return func(r server.Route) echo.MiddlewareFunc {
-		return func(next echo.HandlerFunc) echo.HandlerFunc {
-			check := func(c echo.Context) error {
-				if r.Permission != "" {
-					if authorize == nil {
-						return api.ErrForbidden
-					}
-					if err := authorize(c, r); err != nil {
-						return err
-					}
-				}
-				return next(c)
-			}
-			return m.Authenticate(check)
-		}
-	}
-}
-
 // current returns the request's session, set by Authenticate.
 func current(c echo.Context) *account.Current {
 	cur, _ := c.Get(currentKey).(*account.Current)
@@ -211,18 +188,3 @@ func (m *Sessions) unauthenticated(c echo.Context, err error) error {
 	return err
 }
 
-// OwnerOrAdmin is a stand-in permission check until role-based authorization is wired: it lets
-// the tenant-wide roles owner and admin through every permission and refuses everyone else.
-// It only narrows access (deny by default); the RBAC guard replaces it.
-func OwnerOrAdmin(c echo.Context, _ server.Route) error {
-	cur := current(c)
-	if cur == nil {
-		return api.ErrUnauthenticated
-	}
-	for _, r := range cur.Roles {
-		if r == "owner" || r == "admin" {
-			return nil
-		}
-	}
-	return api.ErrForbidden
-}

@@ -220,7 +220,17 @@ func (a *App) CreateUser(tenantName, email, password, role string, mustChange bo
 	if err != nil {
 		a.t.Fatalf("create user %s: %v", email, err)
 	}
+	a.RefreshPolicy()
 	return t, u
+}
+
+// RefreshPolicy makes the authorization enforcer read role assignments made since it last
+// looked (the test clock does not move on its own, so its periodic check would not run).
+func (a *App) RefreshPolicy() {
+	a.t.Helper()
+	if _, err := a.Enforcer.Refresh(context.Background()); err != nil {
+		a.t.Fatalf("refresh authorization policy: %v", err)
+	}
 }
 
 // Do sends r through the real router.
