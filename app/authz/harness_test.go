@@ -1,0 +1,266 @@
+package authz_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/app"
+	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/account/accounttest"
+	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/app/authz"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/policy/rbac"
+)
+
+// testPassword satisfies the default password policy (pci-dss-4).
+const testPassword = "Quiet-harbour-2026-lamp"
+
+// recorder is an authz.Auditor keeping events in memory; Fail makes every Record fail.
+type recorder struct {
+	mu     sync.Mutex
+	events []authz.Event
+	Fail   error
+}
+
+var _ authz.Auditor = (*recorder)(nil)
+
+func (r *recorder) Record(_ context.Context, _ *gorm.DB, e authz.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Fail != nil {
+		return r.Fail
+	}
+	r.events = append(r.events, e)
+	return nil
+}
+
+func (r *recorder) find(action string) []authz.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []authz.Event
+	for _, e := range r.events {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// byRequest returns the events recorded for one request.
+func (r *recorder) byRequest(requestID string) []authz.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []authz.Event
+	for _, e := range r.events {
+		if e.RequestID == requestID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// testApp is a whole Parley application over a migrated database, with in-memory audit
+// recorders for account and authorization events.
+type testApp struct {
+	*app.App
+	t       testing.TB
+	Clock   *apptest.Clock
+	Audit   *recorder
+	Account *accounttest.Recorder
+}
+
+func newApp(t testing.TB, db *migrations.DB) *testApp {
+	t.Helper()
+	cfg := apptest.Config(t, nil)
+	clock := apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	sealer, err := accounttest.NewTestOnlySealer(cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, acc := &recorder{}, &accounttest.Recorder{}
+	a, err := app.New(context.Background(), cfg, db, app.Options{
+		Now: clock.Now, AccountAuditor: acc, MFASealer: sealer, AuthzAuditor: rec,
+	})
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	return &testApp{App: a, t: t, Clock: clock, Audit: rec, Account: acc}
+}
+
+// do sends a request through the real router.
+func (a *testApp) do(r apptest.Request) *httptest.ResponseRecorder {
+	var body io.Reader
+	if r.Body != "" {
+		body = strings.NewReader(r.Body)
+	}
+	req := httptest.NewRequest(r.Method, r.Path, body)
+	if r.ContentType != "" {
+		req.Header.Set("Content-Type", r.ContentType)
+	} else if r.Body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	rec := httptest.NewRecorder()
+	a.Server.Echo.ServeHTTP(rec, req)
+	return rec
+}
+
+// createTenant creates a tenant with departments.
+func (a *testApp) createTenant(name string, depts ...string) (tenant.Tenant, []tenant.Department) {
+	a.t.Helper()
+	ctx := context.Background()
+	t, err := a.Tenants.CreateTenant(ctx, name)
+	if err != nil {
+		a.t.Fatalf("create tenant: %v", err)
+	}
+	var out []tenant.Department
+	for _, d := range depts {
+		dep, err := a.Tenants.CreateDepartment(ctx, t.ID, d)
+		if err != nil {
+			a.t.Fatalf("create department: %v", err)
+		}
+		out = append(out, dep)
+	}
+	return t, out
+}
+
+// createUser creates a user who can sign in, with a role tenant-wide.
+func (a *testApp) createUser(t tenant.Tenant, email, role string) account.User {
+	a.t.Helper()
+	var u account.User
+	err := a.DB.Gorm.Transaction(func(tx *gorm.DB) error {
+		var err error
+		u, err = a.Accounts.CreateUser(context.Background(), tx, account.NewUser{
+			TenantID: t.ID, TenantName: t.Name, Email: email, Password: testPassword, Role: role,
+		})
+		return err
+	})
+	if err != nil {
+		a.t.Fatalf("create user %s: %v", email, err)
+	}
+	return u
+}
+
+// createBareUser creates an active user without a password (it cannot sign in): a cheap target
+// for role changes.
+func (a *testApp) createBareUser(tenantID string) account.User {
+	a.t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	u := account.User{ID: id, TenantID: tenantID, Email: "target-" + id + "@example.test", EmailKey: "target-" + id + "@example.test",
+		Status: account.StatusActive}
+	if err := a.Users.Create(context.Background(), &u); err != nil {
+		a.t.Fatalf("create user: %v", err)
+	}
+	return u
+}
+
+// actor is a Service actor for a user.
+func actor(tenantID, userID string) authz.Actor {
+	return authz.Actor{TenantID: tenantID, UserID: userID, ClientIP: "192.0.2.10", RequestID: "test-" + userID}
+}
+
+// client is a signed-in console user: session cookie and CSRF token.
+type client struct {
+	a      *testApp
+	cookie string
+	csrf   string
+	UserID string
+}
+
+// login signs a user in through the sign-in API.
+func (a *testApp) login(slug, email string) *client {
+	a.t.Helper()
+	body := fmt.Sprintf(`{"tenant":%q,"email":%q,"password":%q}`, slug, email, testPassword)
+	rec := a.do(apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login", Body: body})
+	if rec.Code != http.StatusOK {
+		a.t.Fatalf("sign in %s: status %d, body %s", email, rec.Code, rec.Body)
+	}
+	var res struct {
+		CSRFToken string `json:"csrf_token"`
+		User      struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+		a.t.Fatal(err)
+	}
+	c := &client{a: a, csrf: res.CSRFToken, UserID: res.User.ID}
+	for _, ck := range rec.Result().Cookies() {
+		if strings.HasSuffix(ck.Name, "parley_session") {
+			c.cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	if c.cookie == "" || c.csrf == "" {
+		a.t.Fatalf("sign in %s: no session cookie or CSRF token", email)
+	}
+	return c
+}
+
+// do sends a request as the client.
+func (c *client) do(method, path, body string) *httptest.ResponseRecorder {
+	return c.doRequest(apptest.Request{Method: method, Path: path, Body: body})
+}
+
+func (c *client) doRequest(r apptest.Request) *httptest.ResponseRecorder {
+	h := http.Header{}
+	for k, v := range r.Header {
+		h[k] = v
+	}
+	h.Set("Cookie", c.cookie)
+	if r.Method != http.MethodGet {
+		h.Set("X-CSRF-Token", c.csrf)
+	}
+	r.Header = h
+	return c.a.do(r)
+}
+
+// errorCode returns the code of a JSON error body.
+func errorCode(t testing.TB, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var b struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(rec.Body.Bytes(), &b)
+	return b.Error.Code
+}
+
+func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %s: %v", rec.Body, err)
+	}
+	return v
+}
+
+// refresh makes the enforcer read changes written outside the role editor.
+func (a *testApp) refresh() {
+	a.t.Helper()
+	if _, err := a.Enforcer.Refresh(context.Background()); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+func isDefault(role string) bool { return rbac.IsDefaultRole(role) }
+
+var errBoom = errors.New("audit store unavailable")
