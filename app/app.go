@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/app/account/captcha"
 	"github.com/parleyhq/parley/app/account/passhash"
 	"github.com/parleyhq/parley/app/account/totp"
+	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/server"
@@ -25,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
+	"github.com/parleyhq/parley/policy/rbac"
 	"github.com/parleyhq/parley/web"
 )
 
@@ -39,6 +41,9 @@ type Options struct {
 	// MFASealer encrypts TOTP secrets with the key provider. Without it MFA cannot be enrolled
 	// or checked; there is no plaintext fallback.
 	MFASealer account.SecretSealer
+	// AuthzAuditor records role changes, access denials, escalation attempts and access review
+	// sign-offs. Without it role changes and sign-offs are refused (fail closed).
+	AuthzAuditor authz.Auditor
 }
 
 // App is an assembled Parley: its database, services and HTTP server.
@@ -53,9 +58,16 @@ type App struct {
 	// AccountSessions is the session middleware; the authorization guard runs its Authenticate
 	// before any permission check.
 	AccountSessions *accounthttp.Sessions
-	Setup           *setup.Service
-	Server          *server.Server
-	Pages           *web.Pages
+	// Enforcer decides every permission from the cached policy; Authz edits roles and
+	// assignments; AccessReviews runs PCI DSS 7.2.4 reviews; Guard enforces each route's
+	// permission after the session middleware.
+	Enforcer      *rbac.Enforcer
+	Authz         *authz.Service
+	AccessReviews *authz.Reviews
+	Guard         *authz.Guard
+	Setup         *setup.Service
+	Server        *server.Server
+	Pages         *web.Pages
 }
 
 // ErrSchema is returned by OpenDatabase when the schema is not current and migrating was not asked for.
@@ -133,6 +145,17 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Accounts: a.Accounts, Log: opts.Log, Secure: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://"),
 	}
 	a.Setup = &setup.Service{DB: db.Gorm, Tenants: a.Tenants, Accounts: a.Accounts, Now: opts.Now, Rand: opts.Rand}
+	rbacStore := authz.NewStore(db.Gorm)
+	if a.Enforcer, err = rbac.NewEnforcer(ctx, rbacStore, rbac.Options{Log: opts.Log, Now: opts.Now}); err != nil {
+		return nil, fmt.Errorf("authorization policy: %w", err)
+	}
+	a.Authz = &authz.Service{DB: db.Gorm, Store: rbacStore, Enforcer: a.Enforcer, Users: a.Accounts, Sessions: a.Accounts,
+		Departments: a.Tenants, Auditor: opts.AuthzAuditor, Now: opts.Now, Log: opts.Log}
+	a.Accounts.KnownRole = a.Authz.KnownRole
+	a.AccessReviews = &authz.Reviews{DB: db.Gorm, Store: rbacStore, Users: a.Accounts, Departments: a.Tenants,
+		Auditor: opts.AuthzAuditor, Now: opts.Now, Log: opts.Log}
+	a.Guard = &authz.Guard{Authenticate: a.AccountSessions.Authenticate, Decider: a.Enforcer, Departments: a.Tenants,
+		Auditor: opts.AuthzAuditor, Log: opts.Log}
 
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
@@ -146,11 +169,15 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation."},
 			&accounthttp.Module{Accounts: a.Accounts, Sessions: a.AccountSessions, Tenants: a.Tenants, Pages: pages,
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
+			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 		},
-		// Until role-based authorization is wired, permissions are held by owners and admins only.
-		Guard: a.AccountSessions.Guard(accounthttp.OwnerOrAdmin),
+		Guard: a.Guard.Route,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := authz.CheckRoutes(srv.Routes); err != nil {
 		return nil, err
 	}
 	a.Server = srv
