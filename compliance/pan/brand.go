@@ -47,14 +47,14 @@ type Lengths uint32
 func lengths(ns ...int) Lengths {
 	var l Lengths
 	for _, n := range ns {
-		l |= 1 << uint(n)
+		l |= 1 << n
 	}
 	return l
 }
 
 // Has reports whether n is a member of the set.
 func (l Lengths) Has(n int) bool {
-	return n >= 0 && n < 32 && l&(1<<uint(n)) != 0
+	return n >= 0 && n < 32 && l&(1<<n) != 0
 }
 
 // IINRange is one row of the card brand table: every PAN whose leading

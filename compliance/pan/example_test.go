@@ -2,6 +2,7 @@ package pan_test
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -42,4 +43,28 @@ func ExampleRedactStream() {
 	// Output:
 	// 2025-03-31 visitor wrote 378282•••••0005
 	// nothing here
+}
+
+func ExampleNewHandler() {
+	m, _ := pan.NewMasker(pan.Options{Mode: pan.ModeLast4})
+	h := pan.NewHandler(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // stable output for the example
+			}
+			return a
+		},
+	}), m)
+	slog.New(h).Info("visitor message", "text", "card 4111111111111111 exp 12/26")
+	// Output:
+	// level=INFO msg="visitor message" text="card ••••••••••••1111 exp ••/••"
+}
+
+func ExampleFind() {
+	for _, mt := range pan.Find("a 5555-5555-5555-4444 and a ３７８２ ８２２４６３ １０００５") {
+		fmt.Println(mt.Brand, mt.Digits, mt.Start, mt.End)
+	}
+	// Output:
+	// mastercard 16 2 21
+	// amex 15 28 75
 }

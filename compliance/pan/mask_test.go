@@ -471,3 +471,20 @@ func TestNdTableShape(t *testing.T) {
 		}
 	}
 }
+
+func TestNoAllocationsWithoutCards(t *testing.T) {
+	m := newMasker(t, Options{})
+	for _, in := range []string{chatNoDigits, chatText, cjkText, digitHeavyText, "order 58213, call +49 1512 3456789"} {
+		if a := testing.AllocsPerRun(50, func() { m.Mask(in) }); a != 0 {
+			t.Errorf("Mask allocates %.0f times on %.20q…, want 0", a, in)
+		}
+		if a := testing.AllocsPerRun(50, func() { Contains(in) }); a != 0 {
+			t.Errorf("Contains allocates %.0f times, want 0", a)
+		}
+	}
+	buf := make([]Match, 0, 8)
+	withCard := "pay 4111 1111 1111 1111 now"
+	if a := testing.AllocsPerRun(50, func() { AppendMatches(buf[:0], withCard) }); a != 0 {
+		t.Errorf("AppendMatches with capacity allocates %.0f times, want 0", a)
+	}
+}

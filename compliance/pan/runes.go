@@ -89,7 +89,7 @@ func ndValue(r rune) int {
 		t := unicode.Nd.R16
 		lo, hi := 0, len(t)
 		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
+			m := lo + (hi-lo)/2
 			switch {
 			case uint16(r) < t[m].Lo:
 				hi = m
@@ -104,7 +104,7 @@ func ndValue(r rune) int {
 	t := unicode.Nd.R32
 	lo, hi := 0, len(t)
 	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
+		m := lo + (hi-lo)/2
 		switch {
 		case uint32(r) < t[m].Lo:
 			hi = m

@@ -91,27 +91,32 @@ func (sc *scanner) next() (Match, bool) {
 // startRun looks for the next digit from sc.pos and starts a run there.
 func (sc *scanner) startRun() bool {
 	s := sc.s
-	i := skipPlain(s, sc.pos)
+	i := sc.pos
 	for i < len(s) {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b-'0' <= 9 {
-				sc.begin(i, i+1, b-'0')
+		// Skip eight plain bytes at a time, then look at the next eight
+		// one by one.
+		i = skipPlain(s, i)
+		for end := min(i+8, len(s)); i < end; {
+			b := s[i]
+			if b < utf8.RuneSelf {
+				if b-'0' <= 9 {
+					sc.begin(i, i+1, b-'0')
+					return true
+				}
+				i++
+				continue
+			}
+			if w := digitFreeRune(s, i); w > 0 {
+				i += w
+				continue
+			}
+			r, w := utf8.DecodeRuneInString(s[i:])
+			if v := ndValue(r); v >= 0 {
+				sc.begin(i, i+w, uint8(v)) // #nosec G115 -- v is a digit value 0..9
 				return true
 			}
-			i++
-			continue
-		}
-		if w := digitFreeRune(s, i); w > 0 {
 			i += w
-			continue
 		}
-		r, w := utf8.DecodeRuneInString(s[i:])
-		if v := ndValue(r); v >= 0 {
-			sc.begin(i, i+w, uint8(v)) // #nosec G115 -- v is a digit value 0..9
-			return true
-		}
-		i += w
 	}
 	sc.pos = len(s)
 	return false

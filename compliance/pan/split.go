@@ -84,14 +84,14 @@ type recentMessage struct {
 
 // senderState is the memory kept for one sender.
 type senderState struct {
-	key    string
-	seq    uint64 // sequence number of the sender's last message
-	last   time.Time
-	msgs   []recentMessage // oldest first
-	chain  [chainDigits]edgeDigit
-	nchain int
-	panAt  time.Time
-	panSeq uint64
+	key      string
+	seq      uint64 // sequence number of the sender's last message
+	last     time.Time
+	msgs     []recentMessage // oldest first
+	chain    [chainDigits]edgeDigit
+	nchain   int
+	panAt    time.Time // when the sender last sent a card number
+	sincePAN int       // messages since then
 }
 
 // SplitResult describes what SplitDetector.Mask found in one message.
@@ -174,7 +174,7 @@ func (d *SplitDetector) Mask(sender, messageID, text string) (string, SplitResul
 	}
 	pan := found || len(out.Split) > 0
 	if ctx := d.masker.ctxRunes; ctx > 0 {
-		if !pan && !st.panAt.IsZero() && !st.panAt.Before(now.Add(-d.window)) && seq-st.panSeq <= uint64(d.maxMsgs) { // #nosec G115 -- maxMsgs is positive
+		if !pan && !st.panAt.IsZero() && !st.panAt.Before(now.Add(-d.window)) && st.sincePAN < d.maxMsgs {
 			out.FollowUp = appendContext(out.FollowUp, text, 0, ctx, true)
 		}
 		for _, sm := range out.Split {
@@ -200,7 +200,9 @@ func (d *SplitDetector) Mask(sender, messageID, text string) (string, SplitResul
 			msg.ctx = [contextCandidates]Span{}
 			msg.nctx = 0
 		}
-		st.panAt, st.panSeq = now, seq
+		st.panAt, st.sincePAN = now, 0
+	} else {
+		st.sincePAN++
 	}
 	var hide []int
 	if len(frags) > 0 {
