@@ -268,7 +268,7 @@ func Validate(rules []Rule) error {
 // compileAll validates and compiles rules.
 func compileAll(rules []Rule) ([]*compiledRule, error) {
 	if len(rules) > MaxRules {
-		return nil, fmt.Errorf("%d rules, at most %d: %w", len(rules), MaxRules, ErrTooManyRules)
+		return nil, fmt.Errorf("redact: %d rules, at most %d: %w", len(rules), MaxRules, ErrTooManyRules)
 	}
 	seen := make(map[string]bool, len(rules))
 	out := make([]*compiledRule, 0, len(rules))

@@ -39,7 +39,7 @@ type Trial struct {
 // wraps ErrSampleTooLarge.
 func TryRule(r Rule, sample string) (Trial, error) {
 	if len(sample) > MaxSampleLen {
-		return Trial{}, fmt.Errorf("%d bytes, at most %d: %w", len(sample), MaxSampleLen, ErrSampleTooLarge)
+		return Trial{}, fmt.Errorf("redact: sample of %d bytes, at most %d: %w", len(sample), MaxSampleLen, ErrSampleTooLarge)
 	}
 	c, err := compile(r)
 	if err != nil {
