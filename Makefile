@@ -29,8 +29,8 @@ test-short:
 	$(GO) test -count=1 -short $(PKGS)
 
 tools:
-	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
-	@command -v gosec >/dev/null || $(GO) install github.com/securego/gosec/v2/cmd/gosec@latest
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	@command -v gosec >/dev/null || $(GO) install github.com/securego/gosec/v2/cmd/gosec@v2.22.4
 
 ## lint: go vet, staticcheck and gosec; each exception is justified where it is made.
 lint: tools
