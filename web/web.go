@@ -1,7 +1,8 @@
 // Package web holds Parley's server-rendered pages and static assets, embedded in the binary:
-// html/template layouts for the console and setup flow, the stylesheet, and (later) the visitor
-// widget loader and vendored scripts. No inline script or style is used anywhere, so the strict
-// Content-Security-Policy holds on every page.
+// html/template layouts for the console and setup flow, the stylesheet, the console's chat
+// workspace module, and the visitor widget (the loader customers embed and the chat frame, see
+// Widget). No inline script or style is used anywhere, so the strict Content-Security-Policy holds
+// on every page.
 package web
 
 import (

@@ -1,0 +1,361 @@
+// ChatView renders one conversation in the chat frame and is the VisitorChat's listener: the
+// transcript (a polite live region), the composer, typing indicators, read receipts, the
+// reconnecting banner and, once the chat has ended, whatever the frame puts after the transcript.
+
+import { h, replace, timeLabel, uid } from './dom.js';
+
+const TYPING_SHOWN_MS = 6000;
+const TYPING_RESEND_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+
+export class ChatView {
+  /**
+   * opts: t, lang, config, store, summary, and callbacks status(text), visible() → bool,
+   * unread(count), ended('ended'|'missed'), fatal(reason), download(file).
+   */
+  constructor(opts) {
+    this.opts = opts;
+    this.t = opts.t;
+    this.id = opts.summary.conversation_id;
+    this.chat = null;
+    this.bySeq = new Map(); // seq → rendered message
+    this.byKey = new Map(); // idempotency key → our message not yet back from the server
+    this.own = []; // our confirmed messages, in order
+    this.maxSeq = 0;
+    this.agentRead = 0;
+    this.readSent = Number(opts.store.get(`read:${this.id}`)) || 0;
+    this.unreadCount = 0;
+    this.agentName = '';
+    this.done = false;
+    this.typingOn = false;
+    this.typingAt = 0;
+    this.build();
+    this.setStatus(opts.summary.status);
+  }
+
+  build() {
+    const t = this.t;
+    const limit = (this.opts.config.limits && this.opts.config.limits.message_max_chars) || 4000;
+    this.confirmed = h('div', { class: 'confirmed' });
+    this.pendingBox = h('div', { class: 'pending' });
+    this.waiting = h('p', { class: 'sys waiting', text: t('waiting') });
+    this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': t('title'), tabindex: '0' },
+      this.confirmed, this.pendingBox);
+    this.afterSlot = h('div', { class: 'after-slot' });
+    this.scroller = h('div', { class: 'scroll' }, this.waiting, this.log, this.afterSlot);
+    this.typingEl = h('p', { class: 'typing', hidden: true });
+    this.banner = h('p', { class: 'banner', role: 'status', hidden: true });
+    this.problemEl = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const yes = h('button', { type: 'button', class: 'primary small', text: t('end_yes'), on: { click: () => { this.confirmBar.hidden = true; this.chat.end(); } } });
+    const no = h('button', { type: 'button', class: 'secondary small', text: t('end_no'), on: { click: () => { this.confirmBar.hidden = true; this.input.focus(); } } });
+    this.confirmBar = h('div', { class: 'confirm', role: 'group', 'aria-label': t('end_confirm'), hidden: true }, h('p', { text: t('end_confirm') }), yes, no);
+    this.confirmYes = yes;
+    const inputId = uid('composer');
+    this.input = h('textarea', {
+      id: inputId, rows: 1, maxlength: limit, placeholder: t('message_placeholder'), autocomplete: 'off',
+      on: { input: () => this.onInput(), keydown: (e) => this.onKey(e) },
+    });
+    const sendButton = h('button', { type: 'submit', class: 'send', 'aria-label': t('send') }, h('span', { class: 'send-icon', 'aria-hidden': 'true' }));
+    this.composer = h('form', { class: 'composer', on: { submit: (e) => { e.preventDefault(); this.submit(); } } },
+      h('label', { for: inputId, class: 'sr-only', text: t('message_label') }), this.input, sendButton);
+    this.el = h('section', { class: 'view view-chat' }, this.banner, this.scroller, this.typingEl, this.problemEl, this.confirmBar, this.composer);
+  }
+
+  focus() {
+    if (!this.composer.hidden) this.input.focus();
+  }
+
+  // --- sending ------------------------------------------------------------------------------------
+
+  submit() {
+    const text = this.input.value.trim();
+    if (!text || this.done) return;
+    this.problem('');
+    const key = this.chat.send(text);
+    const m = this.bubble(true, '', text, new Date().toISOString());
+    m.state = 'sending';
+    m.key = key;
+    this.byKey.set(key, m);
+    this.pendingBox.append(m.el);
+    this.input.value = '';
+    this.grow();
+    this.stopTyping();
+    this.statuses();
+    this.scroll(true);
+  }
+
+  onKey(e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      this.submit();
+    }
+  }
+
+  onInput() {
+    this.grow();
+    const now = Date.now();
+    if (this.input.value.trim() === '') {
+      this.stopTyping();
+      return;
+    }
+    if (!this.typingOn || now - this.typingAt > TYPING_RESEND_MS) {
+      this.chat.typing(true);
+      this.typingOn = true;
+      this.typingAt = now;
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.idleTimer);
+    if (this.typingOn) this.chat.typing(false);
+    this.typingOn = false;
+  }
+
+  grow() {
+    // CSSOM, not a style attribute: allowed under style-src 'self'.
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 120)}px`;
+  }
+
+  confirmEnd() {
+    this.confirmBar.hidden = false;
+    this.confirmYes.focus();
+  }
+
+  // --- rendering ----------------------------------------------------------------------------------
+
+  bubble(own, name, text, at) {
+    const textEl = h('p', { class: 'text', text });
+    const timeEl = h('time', { datetime: at, text: timeLabel(at, this.opts.lang) });
+    const stEl = h('span', { class: 'st' });
+    const who = own
+      ? h('span', { class: 'sr-only', text: `${this.t('you')}: ` })
+      : h('p', { class: 'who', text: name || this.t('agent') });
+    const el = h('div', { class: own ? 'msg msg-own' : 'msg msg-agent' }, who, textEl, h('p', { class: 'meta' }, timeEl, stEl));
+    return { el, text: textEl, time: timeEl, st: stEl, own, seq: 0, state: '' };
+  }
+
+  line(text) {
+    this.confirmed.append(h('p', { class: 'sys', text }));
+  }
+
+  scroll(force) {
+    const s = this.scroller;
+    if (force || s.scrollHeight - s.scrollTop - s.clientHeight < 120) s.scrollTop = s.scrollHeight;
+  }
+
+  statuses() {
+    const t = this.t;
+    const lastOwn = this.own[this.own.length - 1];
+    for (const m of this.own) {
+      if (m.state !== 'failed') m.state = m.seq <= this.agentRead ? 'read' : 'sent';
+      const shown = m === lastOwn || m.state === 'failed';
+      m.st.textContent = shown ? t(m.state === 'read' ? 'read' : m.state === 'failed' ? 'not_sent' : 'sent') : '';
+    }
+    for (const m of this.byKey.values()) {
+      if (m.state === 'sending') m.st.textContent = t('sending');
+    }
+  }
+
+  setStatus(status) {
+    const t = this.t;
+    if (status === 'queued') {
+      this.waiting.hidden = false;
+      this.opts.status(t('waiting'));
+    } else if (status === 'assigned' || status === 'active') {
+      this.waiting.hidden = true;
+      this.opts.status(this.agentName ? t('chatting_with', { name: this.agentName }) : '');
+    } else if (status === 'ended' || status === 'missed') {
+      this.waiting.hidden = true;
+      this.opts.status(t(status === 'missed' ? 'missed' : 'ended'));
+    }
+  }
+
+  // --- VisitorChat listener ---------------------------------------------------------------------
+
+  event(ev) {
+    this.maxSeq = Math.max(this.maxSeq, ev.seq);
+    if (ev.kind === 'message') this.message(ev);
+    else if (ev.kind === 'system') this.system(ev);
+    else if (ev.kind === 'file') this.file(ev);
+    else if (ev.kind === 'amend') {
+      const m = this.bySeq.get(ev.target_seq);
+      if (m) m.text.textContent = ev.text || '';
+    }
+    this.scroll(false);
+  }
+
+  message(ev) {
+    const own = !!(ev.sender && ev.sender.kind === 'visitor');
+    let m = ev.key ? this.byKey.get(ev.key) : null;
+    if (m) {
+      this.byKey.delete(ev.key);
+      m.text.textContent = ev.text || ''; // the stored text: sanitized, card numbers masked
+      m.time.textContent = timeLabel(ev.at, this.opts.lang);
+      m.time.setAttribute('datetime', ev.at);
+    } else {
+      m = this.bubble(own, ev.sender && ev.sender.name, ev.text || '', ev.at);
+    }
+    m.seq = ev.seq;
+    this.confirmed.append(m.el);
+    this.bySeq.set(ev.seq, m);
+    if (own) {
+      m.state = 'sent';
+      this.own.push(m);
+      this.statuses();
+      return;
+    }
+    if (ev.sender && ev.sender.name) this.agentName = ev.sender.name;
+    this.typingEl.hidden = true;
+    this.incoming(ev.seq);
+  }
+
+  system(ev) {
+    const t = this.t;
+    const name = (ev.sender && ev.sender.name) || t('agent');
+    switch (ev.event) {
+      case 'joined':
+        this.agentName = name;
+        this.line(t('joined', { name }));
+        this.setStatus('active');
+        break;
+      case 'left':
+        this.line(t('left', { name }));
+        break;
+      case 'transferred':
+        this.line(t('transferred'));
+        this.setStatus('queued');
+        break;
+      case 'ended':
+      case 'missed':
+        this.line(t(ev.event));
+        this.finish(ev.event);
+        break;
+      default:
+        break; // 'started' and events of later versions
+    }
+  }
+
+  file(ev) {
+    const f = ev.file || {};
+    const name = (ev.sender && ev.sender.name) || (ev.sender && ev.sender.kind === 'visitor' ? this.t('you') : this.t('agent'));
+    const kb = Math.max(1, Math.round((f.size || 0) / 1024));
+    const button = h('button', { type: 'button', class: 'link', text: `${f.name} (${kb} KB)`, on: { click: () => this.opts.download(f) } });
+    this.confirmed.append(h('p', { class: 'sys file' }, this.t('file_shared', { name, file: '' }), button));
+    if (!(ev.sender && ev.sender.kind === 'visitor')) this.incoming(ev.seq);
+  }
+
+  incoming(seq) {
+    if (seq <= this.readSent) return;
+    if (this.opts.visible()) {
+      this.seen();
+      return;
+    }
+    this.unreadCount++;
+    this.opts.unread(this.unreadCount);
+  }
+
+  /** seen marks everything shown as read once the visitor can see it. */
+  seen() {
+    if (!this.opts.visible()) return;
+    if (this.unreadCount) {
+      this.unreadCount = 0;
+      this.opts.unread(0);
+    }
+    if (this.maxSeq > this.readSent && this.chat && !this.done) {
+      this.readSent = this.maxSeq;
+      this.opts.store.set(`read:${this.id}`, String(this.maxSeq));
+      clearTimeout(this.readTimer);
+      this.readTimer = setTimeout(() => this.chat.read(this.readSent), 250);
+    }
+  }
+
+  ack(a) {
+    const m = this.byKey.get(a.key);
+    if (m) {
+      m.state = 'sent';
+      m.seq = a.seq;
+      m.st.textContent = this.t('sent');
+    }
+  }
+
+  signal(f) {
+    if (f.type === 'typing' && f.sender_kind === 'agent') {
+      clearTimeout(this.typingTimer);
+      this.typingEl.textContent = this.t('typing', { name: this.agentName || this.t('agent') });
+      this.typingEl.hidden = !f.typing || this.done;
+      if (f.typing) this.typingTimer = setTimeout(() => { this.typingEl.hidden = true; }, TYPING_SHOWN_MS);
+    } else if (f.type === 'read' && f.reader_kind === 'agent') {
+      this.agentRead = Math.max(this.agentRead, f.seq || 0);
+      this.statuses();
+    }
+  }
+
+  state(s) {
+    clearTimeout(this.bannerTimer);
+    if (s === 'reconnecting') {
+      this.bannerTimer = setTimeout(() => {
+        this.banner.textContent = this.t('reconnecting');
+        this.banner.hidden = this.done;
+      }, 800);
+    } else if (s === 'open' || s === 'closed') {
+      this.banner.hidden = true;
+    }
+  }
+
+  welcome(conv) {
+    if (!conv || !conv.status) return;
+    if (conv.status === 'ended' || conv.status === 'missed') return; // the replayed system event finishes
+    this.setStatus(conv.status);
+  }
+
+  failed(key, code) {
+    const m = this.byKey.get(key);
+    if (!m) return;
+    this.byKey.delete(key);
+    m.state = 'failed';
+    const text = m.text.textContent;
+    m.el.classList.add('msg-failed');
+    m.st.textContent = `${this.t('not_sent')} · `;
+    m.st.append(h('button', {
+      type: 'button', class: 'link', text: this.t('retry'),
+      on: { click: () => { m.el.remove(); this.input.value = text; this.submit(); } },
+    }));
+    const why = { message_too_long: 'error_too_long', conversation_ended: 'error_ended', rate_limited: 'error_rate_limited' }[code];
+    this.problem(this.t(why || 'error_generic'));
+  }
+
+  fatal(reason) {
+    this.opts.fatal(reason);
+  }
+
+  // --- the end ------------------------------------------------------------------------------------
+
+  finish(how) {
+    if (this.done) return;
+    this.done = true;
+    this.stopTyping();
+    this.setStatus(how);
+    this.typingEl.hidden = true;
+    this.banner.hidden = true;
+    this.confirmBar.hidden = true;
+    this.composer.hidden = true;
+    if (this.chat) this.chat.stop();
+    this.opts.ended(how);
+  }
+
+  /** after shows el after the transcript (the survey, a thank-you, a new-chat button). */
+  after(el) {
+    replace(this.afterSlot, el);
+    this.scroll(true);
+    const focusable = el.querySelector('button, input, textarea, [tabindex]');
+    if (focusable && this.opts.visible()) focusable.focus();
+  }
+
+  problem(text) {
+    this.problemEl.textContent = text;
+    this.problemEl.hidden = !text;
+  }
+}

@@ -1,0 +1,391 @@
+// Parley chat frame: the visitor's chat UI, served from Parley's origin inside the loader's iframe
+// (or opened on its own). It loads the site's configuration, reports the host page's views, shows
+// the pre-chat survey or the offline form, runs the conversation through VisitorChat and ends with
+// the post-chat survey. Every text goes to the page as text, never as markup.
+
+import { VisitorChat, wsURL } from './client.js';
+import { texts } from './texts.js';
+import { h, replace } from './dom.js';
+import { prechatForm, offlineForm, surveyForm } from './forms.js';
+import { ChatView } from './chatview.js';
+
+const query = new URLSearchParams(location.search);
+const site = document.body.dataset.site || query.get('site') || '';
+const lang = query.get('lang') || document.documentElement.lang || navigator.language || 'en';
+const api = `/api/v1/widget/sites/${encodeURIComponent(site)}`;
+const embedded = window.parent !== window;
+const OPEN_STATES = new Set(['queued', 'assigned', 'active']);
+
+const app = {
+  config: null,
+  t: texts(lang),
+  store: memoryStore(),
+  token: null,
+  hostOrigin: null,
+  hostOpen: !embedded,
+  ready: false,
+  identity: null, // resolves once a page view has given us a visitor token
+  identityDone: null,
+  view: null, // the current ChatView, if any
+};
+app.identity = new Promise((resolve) => { app.identityDone = resolve; });
+
+// --- storage per cookie mode ----------------------------------------------------------------------
+
+function memoryStore() {
+  const m = new Map();
+  return { get: (k) => m.get(k) ?? null, set: (k, v) => { m.set(k, v); }, remove: (k) => { m.delete(k); } };
+}
+
+// pickStorage keeps the visitor token where the site's cookie mode says: localStorage (persistent),
+// sessionStorage (session) or memory only (none). Message text is never stored.
+function pickStorage(mode) {
+  let s = null;
+  try {
+    if (mode === 'persistent') s = window.localStorage;
+    else if (mode === 'session') s = window.sessionStorage;
+  } catch {
+    s = null; // storage blocked: behave like "none"
+  }
+  if (!s) return memoryStore();
+  const prefix = `parley:v1:${site}:`;
+  const fallback = memoryStore();
+  return {
+    get: (k) => { try { return s.getItem(prefix + k); } catch { return fallback.get(k); } },
+    set: (k, v) => { try { s.setItem(prefix + k, v); } catch { fallback.set(k, v); } },
+    remove: (k) => { try { s.removeItem(prefix + k); } catch { fallback.remove(k); } },
+  };
+}
+
+// --- HTTP -------------------------------------------------------------------------------------------
+
+async function call(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (app.token) headers.Authorization = `Bearer ${app.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(api + path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store',
+    });
+  } catch {
+    return { status: 0, data: null, error: { code: 'network' } };
+  }
+  let data = null;
+  if (res.status !== 204) {
+    try { data = await res.json(); } catch { data = null; }
+  }
+  const error = (data && data.error) || (res.ok ? null : { code: 'error' });
+  return { status: res.status, data, error };
+}
+
+function setToken(token) {
+  app.token = token;
+  if (token) app.store.set('token', token);
+  else app.store.remove('token');
+}
+
+// reportPage posts a page view; the answer carries the visitor token to use from now on.
+async function reportPage(page) {
+  let r = await call('POST', '/pageviews', page);
+  if (r.status === 401 && app.token) {
+    setToken(null);
+    r = await call('POST', '/pageviews', page);
+  }
+  if (r.status === 200 && r.data && r.data.visitor_token) {
+    if (r.data.visitor_token !== app.token) setToken(r.data.visitor_token);
+    app.identityDone();
+  }
+  return r;
+}
+
+function ownPage() {
+  return { url: `${location.origin}${location.pathname}`, title: document.title, referrer: '', language: navigator.language || '', screen: `${screen.width}x${screen.height}` };
+}
+
+// ensureToken waits briefly for the host page's view to bring a token, then reports one itself.
+async function ensureToken() {
+  if (app.token) return;
+  await Promise.race([app.identity, new Promise((r) => { setTimeout(r, 3000); })]);
+  if (!app.token) await reportPage(ownPage());
+}
+
+// --- host page bridge -------------------------------------------------------------------------------
+
+function toHost(msg) {
+  if (!embedded || !app.hostOrigin) return;
+  window.parent.postMessage({ parley: 1, ...msg }, app.hostOrigin);
+}
+
+function sendReady() {
+  if (app.ready || !app.config || !app.hostOrigin) return;
+  app.ready = true;
+  const c = app.config;
+  toHost({
+    type: 'ready', label: (c.appearance && c.appearance.launcher_label) || app.t('launcher_label'), title: app.t('title'),
+    color: c.appearance && c.appearance.color, position: c.appearance && c.appearance.position,
+    strip: Array.isArray(c.sensitive_params) ? c.sensitive_params : [], open: app.store.get('open') === '1',
+  });
+}
+
+window.addEventListener('message', (e) => {
+  if (!embedded || e.source !== window.parent) return;
+  const d = e.data;
+  if (!d || d.parley !== 1 || typeof d.type !== 'string') return;
+  if (d.type === 'hello') {
+    if (!app.hostOrigin) app.hostOrigin = e.origin;
+    sendReady();
+    return;
+  }
+  if (e.origin !== app.hostOrigin) return;
+  if (d.type === 'pageview' && d.page && typeof d.page.url === 'string') reportPage(d.page);
+  else if (d.type === 'open') setOpen(true, !!d.focus);
+  else if (d.type === 'close') setOpen(false, false);
+});
+
+function setOpen(open, focus) {
+  app.hostOpen = open;
+  app.store.set('open', open ? '1' : '0');
+  if (open && app.view) app.view.seen();
+  if (open && focus) focusView();
+}
+
+document.addEventListener('visibilitychange', () => { if (app.view) app.view.seen(); });
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && embedded) {
+    e.preventDefault();
+    toHost({ type: 'close' });
+  }
+});
+
+// --- layout -----------------------------------------------------------------------------------------
+
+const root = document.getElementById('parley-chat');
+const titleEl = h('h1', { class: 'title', text: '' });
+const statusEl = h('p', { class: 'status', role: 'status' });
+const endButton = h('button', { type: 'button', class: 'head-button', hidden: true });
+const minButton = embedded
+  ? h('button', { type: 'button', class: 'head-button icon', on: { click: () => toHost({ type: 'close' }) } },
+    h('span', { 'aria-hidden': 'true', class: 'min-icon' }))
+  : null;
+const body = h('div', { class: 'body' });
+replace(root, h('header', { class: 'head' }, h('div', { class: 'head-text' }, titleEl, statusEl), endButton, minButton), body);
+let focusTarget = null;
+
+function show(el, focus) {
+  replace(body, el);
+  focusTarget = focus || null;
+  root.removeAttribute('aria-busy');
+  if (app.hostOpen && embedded) focusView();
+}
+
+function focusView() {
+  if (focusTarget) focusTarget();
+}
+
+function applyConfig() {
+  const c = app.config;
+  app.t = texts(c.language || lang, c.texts || {});
+  document.documentElement.lang = c.language || lang;
+  document.title = app.t('title');
+  titleEl.textContent = app.t('title');
+  endButton.textContent = app.t('end_chat');
+  if (minButton) minButton.setAttribute('aria-label', app.t('minimise'));
+  const color = c.appearance && c.appearance.color;
+  if (/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(color || '')) document.documentElement.style.setProperty('--accent', color);
+}
+
+// --- views ------------------------------------------------------------------------------------------
+
+function message(text, cls = 'notice') {
+  const p = h('p', { class: cls, tabindex: '-1', text });
+  return { el: h('section', { class: 'view' }, p), focus: () => p.focus() };
+}
+
+function showUnavailable() {
+  statusEl.textContent = '';
+  const v = message(app.t('unavailable'));
+  show(v.el, v.focus);
+}
+
+function showHome() {
+  endButton.hidden = true;
+  statusEl.textContent = '';
+  app.view = null;
+  if (!app.config.online) {
+    showOffline(app.config.offline_reason);
+    return;
+  }
+  const f = prechatForm(app.config, app.t, startChat);
+  show(f.el, f.focus);
+}
+
+function showOffline(reason) {
+  const f = offlineForm(app.config, app.t, reason, async (body) => {
+    await ensureToken();
+    const r = await call('POST', '/offline', body);
+    if (r.status === 201) {
+      const v = message(app.t('offline_sent'));
+      show(v.el, v.focus);
+      return null;
+    }
+    return errorOf(r);
+  });
+  show(f.el, f.focus);
+}
+
+function errorOf(r) {
+  if (r.status === 403 && r.error.code === 'chat_unavailable') {
+    showUnavailable();
+    return null;
+  }
+  return { code: r.error.code, field: r.error.field, message: r.error.field ? r.error.message : '' };
+}
+
+async function startChat(prechat) {
+  await ensureToken();
+  let r = await call('POST', '/chats', prechat);
+  if (r.status === 401) {
+    setToken(null);
+    await reportPage(ownPage());
+    r = await call('POST', '/chats', prechat);
+  }
+  if ((r.status === 201 || r.status === 200) && r.data && r.data.conversation_id) {
+    enterChat(r.data);
+    return null;
+  }
+  if (r.status === 409 && r.error.code === 'chat_offline') {
+    showOffline((r.error.details && r.error.details.reason) || 'no_agents');
+    return null;
+  }
+  return errorOf(r);
+}
+
+function enterChat(summary) {
+  const view = new ChatView({
+    t: app.t, lang: app.config.language || lang, config: app.config, store: app.store, summary,
+    status: (s) => { statusEl.textContent = s; },
+    visible: () => app.hostOpen && document.visibilityState === 'visible',
+    unread: (n) => toHost({ type: 'unread', count: n, text: n === 1 ? app.t('launcher_unread_one') : app.t('launcher_unread_many', { n }) }),
+    ended: (how) => finishChat(view, how),
+    fatal: (reason) => onFatal(view, reason),
+    download: (file) => download(view.id, file),
+  });
+  app.view = view;
+  view.chat = new VisitorChat({
+    base: app.config.endpoints.base, ws: wsURL(app.config.endpoints.ws, location.href), token: app.token,
+    conversationId: summary.conversation_id, lastSeq: 0, listener: view,
+  });
+  endButton.hidden = false;
+  endButton.onclick = () => view.confirmEnd();
+  show(view.el, () => view.focus());
+  view.chat.start();
+}
+
+// download fetches a shared file with the visitor token and hands it to the browser as a download.
+async function download(conversationId, file) {
+  let res;
+  try {
+    res = await fetch(`${api}/chats/${encodeURIComponent(conversationId)}/files/${encodeURIComponent(file.id)}`, {
+      headers: { Authorization: `Bearer ${app.token}` }, credentials: 'omit', cache: 'no-store',
+    });
+  } catch {
+    return;
+  }
+  if (!res.ok) return;
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: file.name || 'file', hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30000);
+}
+
+async function onFatal(view, reason) {
+  if (app.view !== view) return;
+  if (reason === 'unauthenticated') {
+    setToken(null);
+    const r = await reportPage(ownPage());
+    if (r.status === 200 && app.view === view) view.chat.resume(app.token);
+    else showUnavailable();
+    return;
+  }
+  if (reason === 'chat_unavailable') {
+    view.chat.stop();
+    app.view = null;
+    endButton.hidden = true;
+    showUnavailable();
+    return;
+  }
+  if (reason === 'not_found') {
+    view.chat.stop();
+    showHome();
+    return;
+  }
+  if (reason === 'client_error') {
+    view.chat.stop();
+    view.problem(app.t('error_generic'));
+  }
+}
+
+function finishChat(view, how) {
+  endButton.hidden = true;
+  if (how === 'missed') {
+    view.after(h('div', { class: 'after' },
+      h('p', { class: 'notice', text: app.t('missed') }),
+      h('button', { type: 'button', class: 'primary', text: app.t('offline_title'), on: { click: () => { app.view = null; showOffline('no_agents'); } } })));
+    return;
+  }
+  const again = () => h('button', { type: 'button', class: 'secondary', text: app.t('new_chat'), on: { click: () => refreshConfig() } });
+  if (!app.config.postchat || !app.config.postchat.enabled) {
+    view.after(h('div', { class: 'after' }, h('p', { class: 'notice', text: app.t('ended') }), again()));
+    return;
+  }
+  const thanks = () => view.after(h('div', { class: 'after' }, h('p', { class: 'notice', tabindex: '-1', text: app.t('survey_thanks') }), again()));
+  const f = surveyForm(app.config, app.t, async (answer) => {
+    const r = await call('POST', `/chats/${encodeURIComponent(view.id)}/survey`, answer);
+    if (r.status === 204 || r.status === 200 || (r.status === 409 && r.error.code === 'survey_submitted')) {
+      thanks();
+      return null;
+    }
+    return errorOf(r);
+  }, () => view.after(h('div', { class: 'after' }, again())));
+  view.after(f.el);
+}
+
+async function refreshConfig() {
+  const r = await call('GET', `/config?lang=${encodeURIComponent(lang)}`);
+  if (r.status === 200 && r.data) {
+    app.config = r.data;
+    applyConfig();
+  }
+  showHome();
+}
+
+// --- start ------------------------------------------------------------------------------------------
+
+async function boot() {
+  const r = await call('GET', `/config?lang=${encodeURIComponent(lang)}`);
+  if (r.status !== 200 || !r.data) {
+    showUnavailable();
+    return;
+  }
+  app.config = r.data;
+  app.store = pickStorage(app.config.cookie_mode);
+  app.token = app.store.get('token');
+  applyConfig();
+  sendReady();
+  if (!embedded) await reportPage(ownPage());
+  if (app.token) {
+    const cur = await call('GET', '/chats/current');
+    if (cur.status === 200 && cur.data && OPEN_STATES.has(cur.data.status)) {
+      enterChat(cur.data);
+      return;
+    }
+    if (cur.status === 401) setToken(null);
+  }
+  showHome();
+}
+
+root.setAttribute('aria-busy', 'true');
+boot();
