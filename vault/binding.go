@@ -35,15 +35,15 @@ func (b Binding) validate() error {
 		return err
 	}
 	if b.Field == "" || len(b.Field) > 64 {
-		return fmt.Errorf("%w: field name must be 1 to 64 characters", ErrInvalidTenant)
+		return fmt.Errorf("%w: field name must be 1 to 64 characters", ErrInvalidID)
 	}
 	for i := 0; i < len(b.Field); i++ {
 		if c := b.Field[i]; !isIDChar(c) && c != '.' {
-			return fmt.Errorf("%w: field name may only hold letters, digits, '-', '_' and '.'", ErrInvalidTenant)
+			return fmt.Errorf("%w: field name may only hold letters, digits, '-', '_' and '.'", ErrInvalidID)
 		}
 	}
 	if b.Seq < 0 {
-		return fmt.Errorf("%w: sequence number must not be negative", ErrInvalidTenant)
+		return fmt.Errorf("%w: sequence number must not be negative", ErrInvalidID)
 	}
 	return nil
 }

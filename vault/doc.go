@@ -36,9 +36,9 @@ var (
 	// ErrNoTenantKey means the tenant has no key at the provider (never created, or deleted at
 	// offboarding).
 	ErrNoTenantKey = errors.New("tenant key not found")
-	// ErrInvalidTenant means a tenant or scope id cannot name a key (empty, too long or with
-	// characters outside [A-Za-z0-9_-]).
-	ErrInvalidTenant = errors.New("invalid tenant or scope id")
+	// ErrInvalidID means a tenant id, scope id, field name, sequence number or key name is not
+	// acceptable (empty, too long, negative, or with characters outside the allowed set).
+	ErrInvalidID = errors.New("invalid tenant, scope, field or key name")
 	// ErrInvalidVersion means a requested key version is out of range (below the current minimum
 	// or above the latest version).
 	ErrInvalidVersion = errors.New("invalid key version")

@@ -141,8 +141,8 @@ func TestEnvelopeBinding(t *testing.T) {
 			{name: "unknown format", b: home, ct: future, want: ErrMalformed},
 			{name: "truncated", b: home, ct: ct[:minCiphertext-1], want: ErrMalformed},
 			{name: "empty", b: home, ct: nil, want: ErrMalformed},
-			{name: "invalid tenant", b: Binding{Tenant: "a/b", Scope: convA, Field: FieldMessageBody}, ct: ct, want: ErrInvalidTenant},
-			{name: "negative seq", b: Binding{Tenant: tenant, Scope: convA, Field: FieldMessageBody, Seq: -1}, ct: ct, want: ErrInvalidTenant},
+			{name: "invalid tenant", b: Binding{Tenant: "a/b", Scope: convA, Field: FieldMessageBody}, ct: ct, want: ErrInvalidID},
+			{name: "negative seq", b: Binding{Tenant: tenant, Scope: convA, Field: FieldMessageBody, Seq: -1}, ct: ct, want: ErrInvalidID},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,7 @@ func FuzzEnvelopeOpen(f *testing.F) {
 			if got != nil {
 				t.Fatal("Open returned plaintext with an error")
 			}
-			for _, s := range []error{ErrMalformed, ErrMismatch, ErrInvalidTenant, ErrUnreadable} {
+			for _, s := range []error{ErrMalformed, ErrMismatch, ErrInvalidID, ErrUnreadable} {
 				if errors.Is(err, s) {
 					return
 				}

@@ -19,7 +19,7 @@ const (
 
 // KeyProvider holds each tenant's key-encryption key and wraps, unwraps and rewraps the data keys
 // the envelope uses. Implementations are safe for concurrent use. Errors wrap the package
-// sentinels: ErrUnavailable (retryable), ErrUnreadable, ErrNoTenantKey, ErrInvalidTenant,
+// sentinels: ErrUnavailable (retryable), ErrUnreadable, ErrNoTenantKey, ErrInvalidID,
 // ErrInvalidVersion.
 type KeyProvider interface {
 	// Kind names the implementation (KindTransit, KindLocal).
@@ -103,12 +103,12 @@ const maxIDLen = 128
 // validTenantID reports whether id can name a provider key: 1–128 characters of [A-Za-z0-9_-].
 func validTenantID(id string) error {
 	if id == "" || len(id) > maxIDLen {
-		return fmt.Errorf("%w: tenant id must be 1 to %d characters", ErrInvalidTenant, maxIDLen)
+		return fmt.Errorf("%w: tenant id must be 1 to %d characters", ErrInvalidID, maxIDLen)
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !isIDChar(c) {
-			return fmt.Errorf("%w: tenant id may only hold letters, digits, '-' and '_'", ErrInvalidTenant)
+			return fmt.Errorf("%w: tenant id may only hold letters, digits, '-' and '_'", ErrInvalidID)
 		}
 	}
 	return nil
@@ -117,12 +117,12 @@ func validTenantID(id string) error {
 // validScopeID reports whether id can name a scope: 1–128 characters of [A-Za-z0-9_.:-].
 func validScopeID(id string) error {
 	if id == "" || len(id) > maxIDLen {
-		return fmt.Errorf("%w: scope id must be 1 to %d characters", ErrInvalidTenant, maxIDLen)
+		return fmt.Errorf("%w: scope id must be 1 to %d characters", ErrInvalidID, maxIDLen)
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !isIDChar(c) && c != '.' && c != ':' {
-			return fmt.Errorf("%w: scope id may only hold letters, digits, '-', '_', '.' and ':'", ErrInvalidTenant)
+			return fmt.Errorf("%w: scope id may only hold letters, digits, '-', '_', '.' and ':'", ErrInvalidID)
 		}
 	}
 	return nil

@@ -79,8 +79,8 @@ func TestSigning(t *testing.T) {
 			if pub, _ := s.PublicKey(ctx, name); !pub.Equal(keys[2]) {
 				t.Error("PublicKey is not the latest version's key")
 			}
-			if _, _, err := s.Sign(ctx, "bad/name", msg); !errors.Is(err, ErrInvalidTenant) {
-				t.Errorf("Sign with an invalid key name = %v, want ErrInvalidTenant", err)
+			if _, _, err := s.Sign(ctx, "bad/name", msg); !errors.Is(err, ErrInvalidID) {
+				t.Errorf("Sign with an invalid key name = %v, want ErrInvalidID", err)
 			}
 		})
 	}

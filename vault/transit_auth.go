@@ -99,28 +99,33 @@ func (t *Transit) refresh(ctx context.Context) (time.Duration, error) {
 		return max(ttl-creation*2/3, 500*time.Millisecond), nil
 	}
 	renewable, _ := sec.TokenIsRenewable()
+	var renewErr error
 	if renewable {
 		rs, err := t.call(ctx, "token renewal", func(ctx context.Context) (*api.Secret, error) {
 			return t.client.Auth().Token().RenewSelfWithContext(ctx, int(creation/time.Second))
 		})
+		renewErr = err
 		if err == nil && rs != nil && rs.Auth != nil {
-			ttl = time.Duration(rs.Auth.LeaseDuration) * time.Second
-		} else if err != nil && t.appRole == nil {
-			return 0, err
+			granted := time.Duration(rs.Auth.LeaseDuration) * time.Second
+			if granted >= creation {
+				return max(granted/3, 500*time.Millisecond), nil
+			}
+			// Vault granted less than asked: the token is near its maximum lifetime.
+			ttl = granted
 		}
 	}
-	if ttl < creation/3 {
-		// The token is at its maximum lifetime.
-		if t.appRole == nil {
-			t.log.Warn("vault: Parley's token cannot be renewed further and will expire", "ttl_seconds", int(ttl/time.Second))
-			return max(ttl/2, time.Second), nil
-		}
+	if t.appRole != nil {
 		if err := t.login(ctx, t.client.Token()); err != nil {
 			return 0, err
 		}
 		return time.Second, nil
 	}
-	return max(ttl/3, 500*time.Millisecond), nil
+	if renewErr != nil {
+		return 0, renewErr
+	}
+	t.log.Warn("vault: Parley's token cannot be renewed further and will expire; give Parley a fresh token or use AppRole",
+		"ttl_seconds", int(ttl/time.Second))
+	return max(ttl/2, time.Second), nil
 }
 
 // numberSeconds reads a Vault duration given in seconds (json.Number or float64).

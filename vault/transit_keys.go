@@ -290,7 +290,7 @@ func keyError(err error) error {
 // unwrapError maps Vault's refusal to decrypt a wrapped key (damaged, retired version, deleted
 // tenant key) to ErrUnreadable; transient failures stay ErrUnavailable.
 func unwrapError(err error) error {
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidTenant) {
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalidID) {
 		return err
 	}
 	if hasMessage(err, "encryption key not found") {

@@ -21,7 +21,7 @@ var ErrSignature = errors.New("malformed signature or public key")
 // validKeyName checks a signing key name: 1–128 characters of [A-Za-z0-9_-].
 func validKeyName(name string) error {
 	if err := validTenantID(name); err != nil {
-		return fmt.Errorf("%w: key name must be 1 to %d letters, digits, '-' or '_'", ErrInvalidTenant, maxIDLen)
+		return fmt.Errorf("%w: key name must be 1 to %d letters, digits, '-' or '_'", ErrInvalidID, maxIDLen)
 	}
 	return nil
 }

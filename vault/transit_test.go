@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -306,8 +307,8 @@ func TestTransitKeyNamesAndTypes(t *testing.T) {
 	if err := tr.EnsureSigningKey(ctx, name); err == nil || !strings.Contains(err.Error(), "ed25519") {
 		t.Errorf("EnsureSigningKey over an aes key = %v, want a type error", err)
 	}
-	if _, err := tr.KeyName("../sys"); !errors.Is(err, ErrInvalidTenant) {
-		t.Errorf("KeyName(../sys) = %v, want ErrInvalidTenant", err)
+	if _, err := tr.KeyName("../sys"); !errors.Is(err, ErrInvalidID) {
+		t.Errorf("KeyName(../sys) = %v, want ErrInvalidID", err)
 	}
 	if _, err := tr.GenerateDataKey(ctx, vaulttest.Name("missing")); !errors.Is(err, ErrNoTenantKey) {
 		t.Errorf("GenerateDataKey without a tenant key = %v, want ErrNoTenantKey", err)
@@ -408,4 +409,44 @@ func TestNewTransitValidates(t *testing.T) {
 			t.Errorf("Kind/Production = %s/%v, want %s/true", tr.Kind(), tr.Production(), KindTransit)
 		}
 	})
+}
+
+func TestTransitAppRoleLogsInBeforeMaxTTL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a token lifetime")
+	}
+	srv := vaulttest.Require(t)
+	policy := vaulttest.Name("parley-transit-")
+	srv.WritePolicy(t, policy, vaulttest.TransitPolicy)
+	role := srv.NewAppRole(t, []string{policy}, "3s", "6s")
+	tr := newTransit(t, srv, func(c *TransitConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Token = ""
+		c.AppRole = &AppRole{RoleID: role.RoleID, SecretID: role.SecretID}
+	})
+	deadline := time.Now().Add(3 * time.Second)
+	for tr.client.Token() == "" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	first := tr.client.Token()
+	if first == "" {
+		t.Fatal("no AppRole login within 3s of start")
+	}
+	// The first token dies 6s after its login; token maintenance must replace it before then,
+	// without waiting for a request to be refused.
+	time.Sleep(5500 * time.Millisecond)
+	if tr.client.Token() == first {
+		t.Fatal("token not replaced as it approached its maximum lifetime")
+	}
+	if _, err := srv.TokenTTL(tr.client.Token()); err != nil {
+		t.Errorf("replacement token lookup = %v, want a live token", err)
+	}
+}
+
+// testWriter sends log lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
