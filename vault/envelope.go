@@ -22,7 +22,7 @@ type EnvelopeConfig struct {
 	Store *Store
 	// CacheSize bounds the number of plaintext data keys held in memory; default 10000.
 	CacheSize int
-	// CacheTTL is how long a plaintext data key stays cached after it was fetched; default 1h.
+	// CacheTTL is how long a plaintext data key stays cached after it was fetched; default 15m.
 	CacheTTL time.Duration
 	// LoadTimeout bounds fetching one data key (database and provider); default 15s.
 	LoadTimeout time.Duration
@@ -58,7 +58,7 @@ func NewEnvelope(cfg EnvelopeConfig) (*Envelope, error) {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 10000
 	}
-	cfg.CacheTTL = orDuration(cfg.CacheTTL, time.Hour)
+	cfg.CacheTTL = orDuration(cfg.CacheTTL, 15*time.Minute)
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
@@ -213,8 +213,9 @@ func (e *Envelope) Shred(ctx context.Context, tenantID, scopeID string) error {
 	return nil
 }
 
-// Forget drops a scope's data key from memory (for instance when a conversation ends); the next
-// operation on the scope unwraps it again.
+// Forget drops a scope's data key from memory (for instance when a conversation ends, or when
+// another node reports it shredded the scope); the next operation on the scope reads the store
+// and unwraps the key again.
 func (e *Envelope) Forget(tenantID, scopeID string) {
 	e.cache.remove(cacheID(tenantID, scopeID))
 }
