@@ -187,4 +187,3 @@ func (m *Sessions) unauthenticated(c echo.Context, err error) error {
 	}
 	return err
 }
-
