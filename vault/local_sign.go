@@ -51,6 +51,22 @@ func (l *Local) Sign(_ context.Context, keyName string, msg []byte) ([]byte, int
 	return ed25519.Sign(priv, msg), k.Latest, nil
 }
 
+// SignVersion signs msg with the given version of the Ed25519 key keyName.
+func (l *Local) SignVersion(_ context.Context, keyName string, version int, msg []byte) ([]byte, error) {
+	k, err := l.signingKey(keyName)
+	if err != nil {
+		return nil, err
+	}
+	defer k.wipe()
+	kv, ok := k.Versions[version]
+	if !ok {
+		return nil, fmt.Errorf("%w: signing key %s has no version %d", ErrInvalidVersion, keyName, version)
+	}
+	priv := ed25519.NewKeyFromSeed(kv.Key)
+	defer clear(priv)
+	return ed25519.Sign(priv, msg), nil
+}
+
 // PublicKey returns the public key of the latest version of keyName.
 func (l *Local) PublicKey(_ context.Context, keyName string) (ed25519.PublicKey, error) {
 	k, err := l.signingKey(keyName)

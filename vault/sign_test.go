@@ -4,32 +4,28 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/parleyhq/parley/vault/vaulttest"
 )
 
-// signer is what the audit log needs for signed checkpoints; both providers offer it.
-type signer interface {
-	EnsureSigningKey(ctx context.Context, keyName string) error
-	RotateSigningKey(ctx context.Context, keyName string) error
-	Sign(ctx context.Context, keyName string, msg []byte) ([]byte, int, error)
-	PublicKey(ctx context.Context, keyName string) (ed25519.PublicKey, error)
-	PublicKeys(ctx context.Context, keyName string) (map[int]ed25519.PublicKey, error)
+// auditSigner is the shape of the audit log's Signer, which KeySigner serves.
+type auditSigner interface {
+	KeyID() string
+	PublicKey() ed25519.PublicKey
+	Sign(ctx context.Context, msg []byte) ([]byte, error)
 }
 
-var (
-	_ signer = (*Transit)(nil)
-	_ signer = (*Local)(nil)
-)
+var _ auditSigner = (*KeySigner)(nil)
 
 func TestSigning(t *testing.T) {
 	cases := []struct {
 		name string
-		open func(t *testing.T) signer
+		open func(t *testing.T) SigningKeys
 	}{
-		{name: "local", open: func(t *testing.T) signer { return newLocal(t) }},
-		{name: "transit", open: func(t *testing.T) signer { return newTransit(t, vaulttest.Require(t), nil) }},
+		{name: "local", open: func(t *testing.T) SigningKeys { return newLocal(t) }},
+		{name: "transit", open: func(t *testing.T) SigningKeys { return newTransit(t, vaulttest.Require(t), nil) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,8 +55,30 @@ func TestSigning(t *testing.T) {
 			if ed25519.Verify(pub1, append(msg, '!'), sig1) {
 				t.Error("signature verifies for another message")
 			}
+			pinned, err := NewKeySigner(ctx, s, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pinned.Version() != 1 || !pinned.PublicKey().Equal(pub1) || !strings.HasPrefix(pinned.KeyID(), "ed25519:") || len(pinned.KeyID()) != len("ed25519:")+16 {
+				t.Fatalf("KeySigner = v%d, id %q; want v1 with the key's public half and an ed25519: id", pinned.Version(), pinned.KeyID())
+			}
 			if err := s.RotateSigningKey(ctx, name); err != nil {
 				t.Fatal(err)
+			}
+			// The pinned signer keeps signing with version 1 after the rotation.
+			psig, err := pinned.Sign(ctx, msg)
+			if err != nil || !ed25519.Verify(pub1, msg, psig) {
+				t.Errorf("pinned KeySigner after rotation: %v; want a version-1 signature", err)
+			}
+			next, err := NewKeySigner(ctx, s, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next.Version() != 2 || next.KeyID() == pinned.KeyID() {
+				t.Errorf("new KeySigner = v%d, id %q; want v2 with a new id", next.Version(), next.KeyID())
+			}
+			if _, err := s.SignVersion(ctx, name, 7, msg); err == nil {
+				t.Error("SignVersion with a missing version succeeded, want an error")
 			}
 			sig2, v2, err := s.Sign(ctx, name, msg)
 			if err != nil {

@@ -38,13 +38,28 @@ func (t *Transit) EnsureSigningKey(ctx context.Context, keyName string) error {
 // the message: transit does not hash ed25519 input, and prehashed Ed25519ph is not used). It
 // returns the raw 64-byte signature, with Vault's "vault:vN:" prefix removed, and N.
 func (t *Transit) Sign(ctx context.Context, keyName string, msg []byte) ([]byte, int, error) {
+	return t.sign(ctx, keyName, 0, msg)
+}
+
+// SignVersion signs msg with the given version of the ed25519 transit key keyName.
+func (t *Transit) SignVersion(ctx context.Context, keyName string, version int, msg []byte) ([]byte, error) {
+	if version < 1 {
+		return nil, fmt.Errorf("%w: signing key version %d", ErrInvalidVersion, version)
+	}
+	sig, _, err := t.sign(ctx, keyName, version, msg)
+	return sig, err
+}
+
+func (t *Transit) sign(ctx context.Context, keyName string, version int, msg []byte) ([]byte, int, error) {
 	if err := validKeyName(keyName); err != nil {
 		return nil, 0, err
 	}
+	body := map[string]any{"input": base64.StdEncoding.EncodeToString(msg)}
+	if version > 0 {
+		body["key_version"] = version
+	}
 	sec, err := t.call(ctx, "sign", func(ctx context.Context) (*api.Secret, error) {
-		return t.client.Logical().WriteWithContext(ctx, t.path("sign", keyName), map[string]any{
-			"input": base64.StdEncoding.EncodeToString(msg),
-		})
+		return t.client.Logical().WriteWithContext(ctx, t.path("sign", keyName), body)
 	})
 	if err != nil {
 		return nil, 0, keyError(err)
@@ -53,7 +68,14 @@ func (t *Transit) Sign(ctx context.Context, keyName string, msg []byte) ([]byte,
 		return nil, 0, fmt.Errorf("vault sign: %w: empty answer", ErrUnavailable)
 	}
 	s, _ := sec.Data["signature"].(string)
-	return parseVaultSignature(s)
+	sig, v, err := parseVaultSignature(s)
+	if err != nil {
+		return nil, 0, err
+	}
+	if version > 0 && v != version {
+		return nil, 0, fmt.Errorf("vault sign: %w: signed with version %d, asked for %d", ErrSignature, v, version)
+	}
+	return sig, v, nil
 }
 
 // parseVaultSignature splits "vault:v<N>:<base64 signature>".
