@@ -96,6 +96,7 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 
 // PendingInvitation is what the invitation page shows.
 type PendingInvitation struct {
+	TenantID   string
 	TenantName string
 	Email      string
 	ExpiresAt  time.Time
@@ -111,7 +112,7 @@ func (s *Service) InvitationFor(ctx context.Context, token string) (PendingInvit
 	if err != nil {
 		return PendingInvitation{}, err
 	}
-	return PendingInvitation{TenantName: t.Name, Email: u.Email, ExpiresAt: row.ExpiresAt}, nil
+	return PendingInvitation{TenantID: t.ID, TenantName: t.Name, Email: u.Email, ExpiresAt: row.ExpiresAt}, nil
 }
 
 func (s *Service) liveInvitation(ctx context.Context, db *gorm.DB, token string) (invitationRow, User, error) {

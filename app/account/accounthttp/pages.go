@@ -293,7 +293,12 @@ func (m *Module) inviteView(c echo.Context, token string) (inviteView, error) {
 	if err != nil {
 		return inviteView{}, classify(err)
 	}
-	return inviteView{Token: token, TenantName: inv.TenantName, Email: inv.Email, ExpiresAt: inv.ExpiresAt.UTC().Format(time.RFC3339)}, nil
+	st, err := m.Accounts.Settings(ctx, inv.TenantID)
+	if err != nil {
+		return inviteView{}, err
+	}
+	return inviteView{Token: token, TenantName: inv.TenantName, Email: inv.Email, ExpiresAt: inv.ExpiresAt.UTC().Format(time.RFC3339),
+		Rules: PolicyRules(st.Password, st.MFA.Required)}, nil
 }
 
 func (m *Module) invitePage(c echo.Context) error {
