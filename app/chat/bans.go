@@ -1,0 +1,169 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
+)
+
+// Ban kinds.
+const (
+	BanIP      = "ip"
+	BanCIDR    = "cidr"
+	BanVisitor = "visitor"
+)
+
+// Ban is one entry of a tenant's visitor ban list.
+type Ban struct {
+	ID        string     `gorm:"primaryKey" json:"id"`
+	TenantID  string     `json:"-"`
+	Kind      string     `json:"kind"`
+	Value     string     `json:"value"`
+	Reason    string     `json:"reason"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	CreatedBy string     `json:"created_by"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// TableName is the visitor_bans table.
+func (Ban) TableName() string { return "visitor_bans" }
+
+// BanInput is a new ban.
+type BanInput struct {
+	Kind      string     `json:"kind"`
+	Value     string     `json:"value"`
+	Reason    string     `json:"reason"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// ErrBanExists means the tenant already bans that value.
+var ErrBanExists = errors.New("chat: ban already exists")
+
+// cleanBan checks a ban and returns its canonical value.
+func (s *Service) cleanBan(in BanInput) (Ban, error) {
+	b := Ban{Kind: in.Kind}
+	switch in.Kind {
+	case BanIP:
+		a, err := netip.ParseAddr(in.Value)
+		if err != nil {
+			return Ban{}, invalid("value", "Enter an IP address.")
+		}
+		b.Value = a.Unmap().String()
+	case BanCIDR:
+		p, err := netip.ParsePrefix(in.Value)
+		if err != nil {
+			return Ban{}, invalid("value", "Enter a network such as 203.0.113.0/24.")
+		}
+		b.Value = p.Masked().String()
+	case BanVisitor:
+		if !protocol.ValidID(in.Value) {
+			return Ban{}, invalid("value", "Enter a visitor id.")
+		}
+		b.Value = in.Value
+	default:
+		return Ban{}, invalid("kind", "The kind is ip, cidr or visitor.")
+	}
+	reason, err := sanitize.Optional(in.Reason, sanitize.Limits{MaxRunes: 500})
+	if err != nil {
+		return Ban{}, invalid("reason", "The reason is at most 500 characters.")
+	}
+	b.Reason = s.masker.MaskString(reason)
+	if in.ExpiresAt != nil {
+		t := in.ExpiresAt.UTC()
+		if !t.After(s.now()) {
+			return Ban{}, invalid("expires_at", "The expiry must be in the future.")
+		}
+		b.ExpiresAt = &t
+	}
+	return b, nil
+}
+
+// AddBan adds a ban to the tenant's list (audited).
+func (s *Service) AddBan(ctx context.Context, p *api.Principal, in BanInput, o Origin) (Ban, error) {
+	b, err := s.cleanBan(in)
+	if err != nil {
+		return Ban{}, err
+	}
+	b.ID, b.TenantID, b.CreatedBy, b.CreatedAt = uuid.Must(uuid.NewV7()).String(), p.TenantID, p.UserID, s.now().UTC()
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&b).Error; err != nil {
+			if migrations.IsUniqueViolation(err) {
+				return ErrBanExists
+			}
+			return err
+		}
+		ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionBanListChange, b.ID, o,
+			map[string]string{"change": "add", "kind": b.Kind})
+		ev.Target = audit.Target{Kind: "visitor_ban", ID: b.ID}
+		return s.audit.Append(ctx, tx, ev)
+	})
+	if err != nil {
+		return Ban{}, err
+	}
+	return b, nil
+}
+
+// RemoveBan deletes a ban (audited).
+func (s *Service) RemoveBan(ctx context.Context, p *api.Principal, id string, o Origin) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("tenant_id = ? AND id = ?", p.TenantID, id).Delete(&Ban{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionBanListChange, id, o, map[string]string{"change": "remove"})
+		ev.Target = audit.Target{Kind: "visitor_ban", ID: id}
+		return s.audit.Append(ctx, tx, ev)
+	})
+}
+
+// Bans lists the tenant's bans, expired ones included, newest first.
+func (s *Service) Bans(ctx context.Context, tenantID string) ([]Ban, error) {
+	var out []Ban
+	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("created_at DESC").Limit(1000).Find(&out).Error
+	return out, err
+}
+
+// Banned reports whether a visitor id or source address is on the tenant's ban list now.
+func (s *Service) Banned(ctx context.Context, tenantID, visitorID, ip string) (bool, error) {
+	addr, addrErr := netip.ParseAddr(ip)
+	if addrErr == nil {
+		addr = addr.Unmap()
+	}
+	var bans []Ban
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND (expires_at IS NULL OR expires_at > ?)", tenantID, s.now().UTC()).
+		Where("(kind = ? AND value = ?) OR (kind = ? AND value = ?) OR kind = ?", BanVisitor, visitorID, BanIP, addr.String(), BanCIDR).
+		Limit(10000).Find(&bans).Error
+	if err != nil {
+		return false, err
+	}
+	for _, b := range bans {
+		switch b.Kind {
+		case BanVisitor:
+			if visitorID != "" && b.Value == visitorID {
+				return true, nil
+			}
+		case BanIP:
+			if addrErr == nil && b.Value == addr.String() {
+				return true, nil
+			}
+		case BanCIDR:
+			if p, err := netip.ParsePrefix(b.Value); err == nil && addrErr == nil && p.Contains(addr) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,183 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/app/chat/hub"
+	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/vault"
+)
+
+// Origin is where a request came from, for audit records.
+type Origin struct {
+	IP, UserAgent, RequestID string
+}
+
+// Actor is who acts on a conversation.
+type Actor struct {
+	// Kind is SenderVisitor or SenderAgent.
+	Kind string
+	// ID is the visitor id or the user id.
+	ID string
+	// Name is the display name (agents) shown with their events.
+	Name string
+}
+
+// sealErr maps a key provider failure to ErrUnavailable; other failures stay as they are.
+func sealErr(err error) error {
+	if errors.Is(err, vault.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+func bindingFor(tenantID, scope, field string, seq int64) vault.Binding {
+	return vault.Binding{Tenant: tenantID, Scope: scope, Field: field, Seq: seq}
+}
+
+func (s *Service) seal(ctx context.Context, tenantID, scope, field string, seq int64, text string) (string, error) {
+	if text == "" {
+		return "", nil
+	}
+	ct, err := s.sealer.SealString(ctx, vault.Binding{Tenant: tenantID, Scope: scope, Field: field, Seq: seq}, text)
+	return ct, sealErr(err)
+}
+
+func (s *Service) open(ctx context.Context, tenantID, scope, field string, seq int64, ct string) (string, error) {
+	if ct == "" {
+		return "", nil
+	}
+	pt, err := s.sealer.OpenString(ctx, vault.Binding{Tenant: tenantID, Scope: scope, Field: field, Seq: seq}, ct)
+	return pt, sealErr(err)
+}
+
+// seqState is a conversation as its seq was taken.
+type seqState struct {
+	Seq       int64
+	Status    string
+	AgentID   *string
+	VisitorID string
+}
+
+// newEvent is an event to append.
+type newEvent struct {
+	Kind, SenderKind, SenderID string
+	Key                        string
+	Text                       string
+	Event                      string
+	Data                       map[string]string
+	TargetSeq                  int64
+	FileID                     string
+}
+
+// appendEvent stores ev as the conversation's next event inside tx: it takes the next seq
+// (locking the conversation row), lets check refuse the write given the conversation's state,
+// seals the text bound to that seq, inserts the row and queues the cross-node signal.
+func (s *Service) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID string, ev newEvent, check func(seqState) error) (eventRow, error) {
+	now := s.now().UTC()
+	var st seqState
+	res := tx.WithContext(ctx).Raw(
+		"UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? RETURNING last_seq AS seq, status, agent_id, visitor_id",
+		now, tenantID, convID).Scan(&st)
+	if res.Error != nil {
+		return eventRow{}, res.Error
+	}
+	if st.Seq == 0 {
+		return eventRow{}, ErrNotFound
+	}
+	if check != nil {
+		if err := check(st); err != nil {
+			return eventRow{}, err
+		}
+	}
+	body, err := s.seal(ctx, tenantID, convID, vault.FieldMessageBody, st.Seq, ev.Text)
+	if err != nil {
+		return eventRow{}, err
+	}
+	row := eventRow{
+		ID: uuid.Must(uuid.NewV7()).String(), TenantID: tenantID, ConversationID: convID, Seq: st.Seq,
+		Kind: ev.Kind, SenderKind: ev.SenderKind, SenderID: ev.SenderID, Body: body, Event: ev.Event, CreatedAt: now,
+	}
+	if ev.Key != "" {
+		row.IdempotencyKey = &ev.Key
+	}
+	if len(ev.Data) > 0 {
+		b, err := json.Marshal(ev.Data)
+		if err != nil {
+			return eventRow{}, err
+		}
+		row.Data = string(b)
+	}
+	if ev.TargetSeq > 0 {
+		row.TargetSeq = &ev.TargetSeq
+	}
+	if ev.FileID != "" {
+		row.FileID = &ev.FileID
+	}
+	if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
+		return eventRow{}, err
+	}
+	if err := s.hub.AnnounceTx(ctx, tx, hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindEvent, Conversation: convID, Seq: st.Seq}); err != nil {
+		return eventRow{}, err
+	}
+	return row, nil
+}
+
+// wire builds the delivered form of a stored event; text is its opened body and file its
+// attachment, if any.
+func wire(row eventRow, text string, sender *protocol.Sender, file *protocol.File) protocol.Event {
+	ev := protocol.Event{
+		Type: protocol.TypeEvent, ConversationID: row.ConversationID, Seq: row.Seq, Kind: row.Kind,
+		At: row.CreatedAt.UTC(), Sender: sender, Text: text, Event: row.Event, File: file,
+	}
+	if row.IdempotencyKey != nil {
+		ev.Key = *row.IdempotencyKey
+	}
+	if row.TargetSeq != nil {
+		ev.TargetSeq = *row.TargetSeq
+	}
+	if row.Data != "" {
+		var d map[string]string
+		if json.Unmarshal([]byte(row.Data), &d) == nil {
+			ev.Data = d
+		}
+	}
+	return ev
+}
+
+// publish delivers a committed event to this node's followers (other nodes learned of it from
+// the transaction's notification).
+func (s *Service) publish(ev protocol.Event) {
+	s.hub.PublishLocal(hub.Signal{Topic: hub.ConversationTopic(ev.ConversationID), Kind: hub.KindEvent,
+		Conversation: ev.ConversationID, Seq: ev.Seq, Local: ev})
+}
+
+// signal tells this node and (on commit of tx) the others about a queue or user change.
+func (s *Service) announce(ctx context.Context, tx *gorm.DB, sigs ...hub.Signal) error {
+	for _, sig := range sigs {
+		if err := s.hub.AnnounceTx(ctx, tx, sig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) publishLocal(sigs ...hub.Signal) {
+	for _, sig := range sigs {
+		s.hub.PublishLocal(sig)
+	}
+}
+
+func queueSignal(tenantID, convID string) hub.Signal {
+	return hub.Signal{Topic: hub.QueueTopic(tenantID), Kind: hub.KindQueue, Conversation: convID}
+}
+
+func userSignal(userID, convID string) hub.Signal {
+	return hub.Signal{Topic: hub.UserTopic(userID), Kind: hub.KindUser, Conversation: convID}
+}

@@ -1,0 +1,238 @@
+package chat
+
+import (
+	"context"
+	"errors"
+
+	"github.com/parleyhq/parley/app/chat/hub"
+	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/vault"
+)
+
+// replayBatch is how many events one database read returns.
+const replayBatch = 200
+
+// viewer is who events are rendered for: their own messages carry the idempotency key.
+type viewer struct {
+	kind, id string
+}
+
+// names caches the display names of a conversation's senders.
+type names struct {
+	conv    Conversation
+	byID    map[string]string
+	visitor *string
+}
+
+func (s *Service) senderOf(ctx context.Context, n *names, kind, id string) *protocol.Sender {
+	switch kind {
+	case SenderSystem:
+		return &protocol.Sender{Kind: SenderSystem}
+	case SenderVisitor:
+		if n.visitor == nil {
+			name, err := s.open(ctx, n.conv.TenantID, n.conv.ID, vault.FieldVisitorName, 0, n.conv.VisitorName)
+			if err != nil {
+				name = ""
+			}
+			n.visitor = &name
+		}
+		return &protocol.Sender{Kind: SenderVisitor, ID: id, Name: *n.visitor}
+	default:
+		name, ok := n.byID[id]
+		if !ok {
+			ps, err := s.store.participants(ctx, n.conv.TenantID, n.conv.ID)
+			if err == nil {
+				if n.byID == nil {
+					n.byID = map[string]string{}
+				}
+				for _, p := range ps {
+					if p.Kind != SenderVisitor {
+						n.byID[p.ParticipantID] = p.DisplayName
+					}
+				}
+			}
+			name = n.byID[id]
+		}
+		return &protocol.Sender{Kind: kind, ID: id, Name: name}
+	}
+}
+
+// render turns stored rows into delivered events for v.
+func (s *Service) render(ctx context.Context, n *names, v viewer, rows []eventRow) ([]protocol.Event, error) {
+	out := make([]protocol.Event, 0, len(rows))
+	for _, r := range rows {
+		var text string
+		var file *protocol.File
+		var err error
+		switch r.Kind {
+		case KindMessage, KindAmend:
+			if text, err = s.open(ctx, r.TenantID, r.ConversationID, vault.FieldMessageBody, r.Seq, r.Body); err != nil {
+				return nil, err
+			}
+		case KindFile:
+			if file, err = s.fileMeta(ctx, r); err != nil {
+				return nil, err
+			}
+		}
+		ev := wire(r, text, s.senderOf(ctx, n, r.SenderKind, r.SenderID), file)
+		if r.SenderKind != v.kind || r.SenderID != v.id {
+			ev.Key = ""
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// EventsAfter returns up to limit events of a conversation with seq > after, rendered for the
+// viewer, and whether more follow.
+func (s *Service) eventsAfter(ctx context.Context, n *names, v viewer, after int64, limit int) ([]protocol.Event, bool, error) {
+	rows, err := s.store.events(ctx, n.conv.TenantID, n.conv.ID, after, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	evs, err := s.render(ctx, n, v, rows)
+	return evs, more, err
+}
+
+// cursor is a follower's position in one conversation.
+type cursor struct {
+	delivered int64
+	names     *names
+}
+
+// follower delivers the events of the conversations one socket follows: every event exactly
+// once, in seq order. It is used by one goroutine (the socket's writer).
+type follower struct {
+	s     *Service
+	sub   *hub.Sub
+	v     viewer
+	convs map[string]*cursor
+}
+
+func (s *Service) newFollower(v viewer, topics ...string) *follower {
+	return &follower{s: s, sub: s.hub.Subscribe(topics...), v: v, convs: map[string]*cursor{}}
+}
+
+func (f *follower) close() { f.sub.Close() }
+
+// follow starts following c from after (the client's last seen seq) and returns the replay:
+// every event above after. The subscription starts before the read, so nothing committed in
+// between is missed; signals for seqs the replay covered are skipped later.
+func (f *follower) follow(ctx context.Context, c Conversation, after int64) ([]protocol.Event, error) {
+	if cur, ok := f.convs[c.ID]; ok {
+		return f.catchUp(ctx, c.ID, cur)
+	}
+	f.sub.Follow(hub.ConversationTopic(c.ID))
+	cur := &cursor{delivered: after, names: &names{conv: c}}
+	f.convs[c.ID] = cur
+	return f.catchUp(ctx, c.ID, cur)
+}
+
+func (f *follower) unfollow(convID string) {
+	delete(f.convs, convID)
+	f.sub.Unfollow(hub.ConversationTopic(convID))
+}
+
+func (f *follower) following(convID string) bool {
+	_, ok := f.convs[convID]
+	return ok
+}
+
+// catchUp loads every event after the cursor from the database.
+func (f *follower) catchUp(ctx context.Context, convID string, cur *cursor) ([]protocol.Event, error) {
+	var out []protocol.Event
+	for {
+		evs, more, err := f.s.eventsAfter(ctx, cur.names, f.v, cur.delivered, replayBatch)
+		if err != nil {
+			return out, err
+		}
+		for _, ev := range evs {
+			if ev.Seq != cur.delivered+1 {
+				return out, errGap
+			}
+			cur.delivered = ev.Seq
+		}
+		out = append(out, evs...)
+		if !more {
+			return out, nil
+		}
+	}
+}
+
+// errGap would mean the database holds a gap in a conversation's seq: impossible while the
+// schema's constraints and appendEvent hold. The socket is closed rather than skip an event.
+var errGap = errors.New("chat: gap in conversation seq")
+
+// pending is what a drain produced.
+type pending struct {
+	frames []any
+	// queue and user report queue and user signals (agents re-read their offers and chats).
+	queue, user bool
+	resync      bool
+}
+
+// drain turns the mailbox into frames: events in order (from the in-process copy when it is the
+// next one, else from the database), and typing and read signals from the other side.
+func (f *follower) drain(ctx context.Context) (pending, error) {
+	sigs, overflow := f.sub.Drain()
+	var p pending
+	if overflow {
+		p.resync, p.queue, p.user = true, true, true
+		for id, cur := range f.convs {
+			evs, err := f.catchUp(ctx, id, cur)
+			for _, ev := range evs {
+				p.frames = append(p.frames, ev)
+			}
+			if err != nil {
+				return p, err
+			}
+		}
+		return p, nil
+	}
+	for _, sig := range sigs {
+		switch sig.Kind {
+		case hub.KindEvent:
+			cur, ok := f.convs[sig.Conversation]
+			if !ok || sig.Seq <= cur.delivered {
+				continue
+			}
+			if ev, ok := sig.Local.(protocol.Event); ok && sig.Seq == cur.delivered+1 {
+				if ev.Sender != nil && ev.Sender.Name == "" && ev.Sender.Kind != SenderSystem {
+					ev.Sender = f.s.senderOf(ctx, cur.names, ev.Sender.Kind, ev.Sender.ID)
+				}
+				if ev.Sender == nil || ev.Sender.Kind != f.v.kind || ev.Sender.ID != f.v.id {
+					ev.Key = ""
+				}
+				cur.delivered = ev.Seq
+				p.frames = append(p.frames, ev)
+				continue
+			}
+			evs, err := f.catchUp(ctx, sig.Conversation, cur)
+			for _, ev := range evs {
+				p.frames = append(p.frames, ev)
+			}
+			if err != nil {
+				return p, err
+			}
+		case hub.KindTyping:
+			if _, ok := f.convs[sig.Conversation]; ok && sig.SenderKind != f.v.kind {
+				p.frames = append(p.frames, protocol.Typing{Type: protocol.TypeTyping, ConversationID: sig.Conversation,
+					SenderKind: sig.SenderKind, Typing: sig.Typing})
+			}
+		case hub.KindRead:
+			if _, ok := f.convs[sig.Conversation]; ok && sig.SenderKind != f.v.kind {
+				p.frames = append(p.frames, protocol.Read{Type: protocol.TypeRead, ConversationID: sig.Conversation,
+					ReaderKind: sig.SenderKind, Seq: sig.Seq})
+			}
+		case hub.KindQueue:
+			p.queue = true
+		case hub.KindUser:
+			p.user = true
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,147 @@
+package chat
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/app/visitor"
+)
+
+// Module serves the chat: the widget's public API and sockets, the agent socket and the console's
+// chat API, and the widget's static files.
+type Module struct {
+	Service *Service
+	// Assets holds the widget's files once the front end provides them: widget.js (the loader),
+	// frame.html (the chat iframe page) and the files frame.html loads. Nil serves 404.
+	Assets fs.FS
+}
+
+var _ server.Module = (*Module)(nil)
+
+// Widget and console route prefixes.
+const (
+	widgetBase = "/api/v1/widget/sites/:site"
+	chatBase   = "/api/v1/chat"
+)
+
+// Routes implements server.Module.
+func (m *Module) Routes() []server.Route {
+	pub := func(method, path, summary string, h echo.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Access: server.Public, API: strings.HasPrefix(path, "/api/"), Summary: summary, Handler: h}
+	}
+	auth := func(method, path, perm string, scope server.Scope, summary string, h echo.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: perm, Scope: scope, API: true, Summary: summary, Handler: h}
+	}
+	return []server.Route{
+		pub(http.MethodGet, widgetBase+"/config", "Widget configuration of a site (texts, appearance, cookie mode, online state, pre-chat form).", m.config),
+		pub(http.MethodPost, widgetBase+"/pageviews", "Report a page view; identifies (or creates) the visitor and returns their token.", m.pageView),
+		pub(http.MethodGet, widgetBase+"/chats/current", "The visitor's open conversation on the site.", m.currentChat),
+		pub(http.MethodPost, widgetBase+"/chats", "Start a conversation with the pre-chat survey.", m.startChat),
+		pub(http.MethodGet, widgetBase+"/ws", "Visitor WebSocket (docs/chat-protocol.md).", m.visitorSocket),
+		pub(http.MethodGet, widgetBase+"/chats/:conversation/events", "Long poll: events after a seq.", m.pollEvents),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/messages", "Long poll: send a message (idempotent by key).", m.postMessage),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/typing", "Long poll: typing signal.", m.postTyping),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/read", "Long poll: read receipt.", m.postRead),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/end", "End the conversation.", m.endChat),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/survey", "Post-chat survey.", m.survey),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/files", "Send a file (when the site allows files).", m.visitorUpload),
+		pub(http.MethodGet, widgetBase+"/chats/:conversation/files/:file", "Download a file of the conversation.", m.visitorDownload),
+		pub(http.MethodPost, widgetBase+"/offline", "Leave an offline message.", m.offline),
+		pub(http.MethodGet, "/widget.js", "The widget loader script.", m.loader),
+		pub(http.MethodGet, "/widget/v1/frame", "The chat iframe page (framed only by the site's origins).", m.frame),
+		pub(http.MethodGet, "/widget/v1/:file", "Widget assets (versioned path for Subresource Integrity).", m.asset),
+
+		auth(http.MethodGet, chatBase+"/agent/ws", "chat.accept", server.ScopeTenant, "Agent WebSocket: queue, offers and conversations (docs/chat-protocol.md).", m.agentSocket),
+		auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeTenant, "Send a file into a conversation the agent handles.", m.agentUpload),
+		auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeTenant, "Download a file of a conversation (audited).", m.agentDownload),
+		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
+		auth(http.MethodPost, chatBase+"/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor.", m.addBan),
+		auth(http.MethodDelete, chatBase+"/bans/:ban", "ban.manage", server.ScopeTenant, "Lift a ban.", m.removeBan),
+		auth(http.MethodGet, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "A site's widget and chat settings.", m.getSettings),
+		auth(http.MethodPut, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "Change a site's widget and chat settings.", m.putSettings),
+		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
+		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
+	}
+}
+
+var siteKeyPattern = regexp.MustCompile(`^site_[a-z2-7]{10,64}$`)
+
+// site resolves the :site key of a widget route: an unknown, malformed or disabled key is 404.
+func (m *Module) site(c echo.Context) (tenant.Site, error) {
+	key := c.Param("site")
+	if key == "" {
+		key = c.QueryParam("site")
+	}
+	if !siteKeyPattern.MatchString(key) {
+		return tenant.Site{}, api.ErrNotFound
+	}
+	site, err := m.Service.tenants.SiteByKey(c.Request().Context(), key)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return tenant.Site{}, api.ErrNotFound
+	}
+	return site, err
+}
+
+// bearer returns the visitor token of the Authorization header.
+func bearer(c echo.Context) string {
+	h := c.Request().Header.Get(echo.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// visitorOf authenticates the visitor of a widget request.
+func (m *Module) visitorOf(c echo.Context, site tenant.Site) (visitor.Visitor, error) {
+	v, err := m.Service.visitors.Authenticate(c.Request().Context(), site.ID, bearer(c))
+	if errors.Is(err, visitor.ErrUnauthenticated) {
+		return visitor.Visitor{}, errVisitorUnauthenticated
+	}
+	return v, err
+}
+
+// visitorConversation resolves :conversation for the visitor: another visitor's, another site's
+// or a malformed id is 404.
+func (m *Module) visitorConversation(c echo.Context) (tenant.Site, visitor.Visitor, Conversation, error) {
+	site, err := m.site(c)
+	if err != nil {
+		return site, visitor.Visitor{}, Conversation{}, err
+	}
+	v, err := m.visitorOf(c, site)
+	if err != nil {
+		return site, v, Conversation{}, err
+	}
+	id := c.Param("conversation")
+	if !protocol.ValidID(id) {
+		return site, v, Conversation{}, api.ErrNotFound
+	}
+	conv, err := m.Service.store.conversation(c.Request().Context(), m.Service.db, site.TenantID, id)
+	if err != nil {
+		return site, v, conv, httpError(c, err)
+	}
+	if conv.VisitorID != v.ID || conv.SiteID != site.ID {
+		return site, v, conv, api.ErrNotFound
+	}
+	return site, v, conv, nil
+}
+
+func originOf(c echo.Context) Origin {
+	return Origin{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}
+}
+
+func principal(c echo.Context) (*api.Principal, error) {
+	p := api.PrincipalOf(c)
+	if p == nil {
+		return nil, api.ErrUnauthenticated
+	}
+	return p, nil
+}

@@ -1,0 +1,366 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/app/visitor"
+)
+
+// DefaultFileMaxBytes is a site's file size limit unless it sets another.
+const DefaultFileMaxBytes = 1 << 20
+
+// Settings are a site's widget and chat settings.
+type Settings struct {
+	CookieMode      string                       `json:"cookie_mode"`
+	DefaultLanguage string                       `json:"default_language"`
+	Texts           map[string]map[string]string `json:"texts"`
+	Appearance      Appearance                   `json:"appearance"`
+	BusinessHours   *BusinessHours               `json:"business_hours"`
+	Prechat         Prechat                      `json:"prechat"`
+	PostchatEnabled bool                         `json:"postchat_enabled"`
+	FileTransfer    bool                         `json:"file_transfer"`
+	FileMaxBytes    int64                        `json:"file_max_bytes"`
+	// TranscriptEmail lets visitors have the transcript e-mailed; off by default because it moves
+	// chat content out of the gateway. The evidence report shows it.
+	TranscriptEmail     bool     `json:"transcript_email"`
+	SensitiveParams     []string `json:"sensitive_params"`
+	DefaultDepartmentID string   `json:"default_department_id"`
+	QueueTimeoutSeconds int      `json:"queue_timeout_seconds"`
+}
+
+// Appearance is how the widget looks.
+type Appearance struct {
+	Color         string `json:"color,omitempty"`
+	Position      string `json:"position,omitempty"`
+	LauncherLabel string `json:"launcher_label,omitempty"`
+}
+
+// Prechat is the pre-chat survey form.
+type Prechat struct {
+	Enabled         bool       `json:"enabled"`
+	AskName         bool       `json:"ask_name"`
+	RequireName     bool       `json:"require_name"`
+	AskEmail        bool       `json:"ask_email"`
+	RequireEmail    bool       `json:"require_email"`
+	ConsentRequired bool       `json:"consent_required"`
+	ConsentText     string     `json:"consent_text,omitempty"`
+	Questions       []Question `json:"questions"`
+}
+
+// Question is a custom pre-chat question.
+type Question struct {
+	ID        string `json:"id"`
+	Label     string `json:"label"`
+	Required  bool   `json:"required"`
+	MaxLength int    `json:"max_length"`
+}
+
+// BusinessHours are when chats are taken; nil means always.
+type BusinessHours struct {
+	Timezone string `json:"timezone"`
+	// Days maps "mon".."sun" to opening intervals "HH:MM-HH:MM".
+	Days map[string][]string `json:"days"`
+}
+
+// DefaultTexts are the widget's texts in English, used for keys a site leaves unset.
+var DefaultTexts = map[string]string{
+	"title":          "Chat with us",
+	"greeting":       "Hello! How can we help you today?",
+	"start":          "Start chat",
+	"placeholder":    "Type your message…",
+	"send":           "Send",
+	"queued":         "Please wait, an agent will be with you shortly.",
+	"ended":          "The chat has ended. Thank you!",
+	"offline_title":  "Leave us a message",
+	"offline_intro":  "We are not available right now. Leave a message and we will get back to you.",
+	"offline_sent":   "Thank you, your message was sent.",
+	"survey_title":   "How did we do?",
+	"survey_thanks":  "Thank you for your feedback.",
+	"unavailable":    "Chat is not available at the moment.",
+	"reconnecting":   "Reconnecting…",
+	"file_disabled":  "Files cannot be sent in this chat.",
+	"launcher_label": "Chat",
+}
+
+// DefaultSettings are a site's settings before an admin changes them: persistent visitor id,
+// no file transfer, no transcript e-mail, a name-and-consent pre-chat form and a rating survey.
+func DefaultSettings() Settings {
+	return Settings{
+		CookieMode: visitor.CookiePersistent, DefaultLanguage: "en", Texts: map[string]map[string]string{},
+		Appearance:      Appearance{Color: "#1d4ed8", Position: "right"},
+		Prechat:         Prechat{Enabled: true, AskName: true, AskEmail: true, Questions: []Question{}},
+		PostchatEnabled: true, FileMaxBytes: DefaultFileMaxBytes, QueueTimeoutSeconds: 300, SensitiveParams: []string{},
+	}
+}
+
+type settingsRow struct {
+	SiteID              string `gorm:"primaryKey"`
+	TenantID            string
+	CookieMode          string
+	DefaultLanguage     string
+	Texts               string
+	Appearance          string
+	BusinessHours       string
+	Prechat             string
+	PostchatEnabled     bool
+	FileTransfer        bool
+	FileMaxBytes        int64
+	TranscriptEmail     bool
+	SensitiveParams     string
+	DefaultDepartmentID *string
+	QueueTimeoutSeconds int
+	UpdatedAt           time.Time
+}
+
+func (settingsRow) TableName() string { return "site_chat_settings" }
+
+var (
+	langTag   = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
+	colorHex  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	textKey   = regexp.MustCompile(`^[a-z_]{1,40}$`)
+	questID   = regexp.MustCompile(`^[a-z0-9_]{1,40}$`)
+	hoursSpan = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$`)
+	paramName = regexp.MustCompile(`^[A-Za-z0-9_.\-\[\]]{1,64}$`)
+)
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
+	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+func invalid(field, msg string) error { return &InvalidError{Field: field, Message: msg} }
+
+// Validate checks and cleans settings in place.
+func (s *Settings) Validate() error {
+	switch s.CookieMode {
+	case visitor.CookiePersistent, visitor.CookieSession, visitor.CookieNone:
+	default:
+		return invalid("cookie_mode", "Cookie mode must be persistent, session or none.")
+	}
+	if !langTag.MatchString(s.DefaultLanguage) {
+		return invalid("default_language", "The default language must be a language tag such as en or de-CH.")
+	}
+	if len(s.Texts) > 50 {
+		return invalid("texts", "At most 50 languages.")
+	}
+	for lang, texts := range s.Texts {
+		if !langTag.MatchString(lang) {
+			return invalid("texts", "Texts are keyed by language tags such as en or de-CH.")
+		}
+		if len(texts) > 60 {
+			return invalid("texts", "At most 60 texts per language.")
+		}
+		for k, v := range texts {
+			clean, err := sanitize.Optional(v, sanitize.Limits{MaxRunes: 500, MultiLine: true})
+			if !textKey.MatchString(k) || err != nil {
+				return invalid("texts", "Text keys are lower-case words; texts are at most 500 characters.")
+			}
+			texts[k] = clean
+		}
+	}
+	if s.Appearance.Color != "" && !colorHex.MatchString(s.Appearance.Color) {
+		return invalid("appearance.color", "The color must be #RRGGBB.")
+	}
+	if p := s.Appearance.Position; p != "" && p != "left" && p != "right" {
+		return invalid("appearance.position", "The position must be left or right.")
+	}
+	label, err := sanitize.Optional(s.Appearance.LauncherLabel, sanitize.Limits{MaxRunes: 40})
+	if err != nil {
+		return invalid("appearance.launcher_label", "The launcher label is at most 40 characters.")
+	}
+	s.Appearance.LauncherLabel = label
+	if err := s.BusinessHours.validate(); err != nil {
+		return err
+	}
+	if err := s.Prechat.validate(); err != nil {
+		return err
+	}
+	if s.FileMaxBytes <= 0 || s.FileMaxBytes > 25<<20 {
+		return invalid("file_max_bytes", "The file size limit must be 1 byte to 25 MiB.")
+	}
+	if len(s.SensitiveParams) > 100 {
+		return invalid("sensitive_params", "At most 100 parameters.")
+	}
+	for _, p := range s.SensitiveParams {
+		if !paramName.MatchString(p) {
+			return invalid("sensitive_params", "Parameter names are letters, digits and . _ - [ ].")
+		}
+	}
+	if s.QueueTimeoutSeconds < 30 || s.QueueTimeoutSeconds > 86400 {
+		return invalid("queue_timeout_seconds", "The queue timeout must be 30 seconds to one day.")
+	}
+	return nil
+}
+
+func (b *BusinessHours) validate() error {
+	if b == nil {
+		return nil
+	}
+	if _, err := time.LoadLocation(b.Timezone); err != nil || b.Timezone == "" {
+		return invalid("business_hours.timezone", "Name a time zone such as Europe/Berlin.")
+	}
+	for day, spans := range b.Days {
+		if _, ok := weekdays[day]; !ok {
+			return invalid("business_hours.days", "Days are mon, tue, wed, thu, fri, sat and sun.")
+		}
+		if len(spans) > 6 {
+			return invalid("business_hours.days", "At most 6 intervals per day.")
+		}
+		for _, sp := range spans {
+			if !hoursSpan.MatchString(sp) || sp[:5] >= sp[6:] {
+				return invalid("business_hours.days", "Intervals are HH:MM-HH:MM with the start before the end.")
+			}
+		}
+	}
+	return nil
+}
+
+// OpenAt reports whether the business hours include t; nil hours are always open.
+func (b *BusinessHours) OpenAt(t time.Time) bool {
+	if b == nil {
+		return true
+	}
+	loc, err := time.LoadLocation(b.Timezone)
+	if err != nil {
+		return false
+	}
+	lt := t.In(loc)
+	hm := fmt.Sprintf("%02d:%02d", lt.Hour(), lt.Minute())
+	for day, spans := range b.Days {
+		if weekdays[day] != lt.Weekday() {
+			continue
+		}
+		for _, sp := range spans {
+			if hm >= sp[:5] && hm < sp[6:] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *Prechat) validate() error {
+	text, err := sanitize.Optional(p.ConsentText, sanitize.Limits{MaxRunes: 1000, MultiLine: true})
+	if err != nil {
+		return invalid("prechat.consent_text", "The consent text is at most 1000 characters.")
+	}
+	p.ConsentText = text
+	if len(p.Questions) > 20 {
+		return invalid("prechat.questions", "At most 20 questions.")
+	}
+	seen := map[string]bool{}
+	for i := range p.Questions {
+		q := &p.Questions[i]
+		label, err := sanitize.Text(q.Label, sanitize.Limits{MaxRunes: 200})
+		if !questID.MatchString(q.ID) || seen[q.ID] || err != nil {
+			return invalid("prechat.questions", "Each question needs a unique id (a-z, 0-9, _) and a label of at most 200 characters.")
+		}
+		seen[q.ID] = true
+		q.Label = label
+		if q.MaxLength <= 0 || q.MaxLength > sanitize.Answer.MaxRunes {
+			q.MaxLength = sanitize.Answer.MaxRunes
+		}
+	}
+	if p.Questions == nil {
+		p.Questions = []Question{}
+	}
+	return nil
+}
+
+// TextsFor returns the widget texts in lang (or its base language, then the site's default),
+// filled with DefaultTexts, and the language chosen.
+func (s Settings) TextsFor(lang string) (map[string]string, string) {
+	chosen := s.DefaultLanguage
+	if _, ok := s.Texts[lang]; ok {
+		chosen = lang
+	} else if base, _, _ := strings.Cut(lang, "-"); base != "" {
+		if _, ok := s.Texts[base]; ok {
+			chosen = base
+		}
+	}
+	out := make(map[string]string, len(DefaultTexts))
+	for k, v := range DefaultTexts {
+		out[k] = v
+	}
+	for k, v := range s.Texts[s.DefaultLanguage] {
+		out[k] = v
+	}
+	for k, v := range s.Texts[chosen] {
+		out[k] = v
+	}
+	return out, chosen
+}
+
+// settings returns a site's settings (the defaults when none are stored).
+func (st *store) settings(ctx context.Context, siteID string) (Settings, error) {
+	var r settingsRow
+	err := st.db.WithContext(ctx).Where("site_id = ?", siteID).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return DefaultSettings(), nil
+	}
+	if err != nil {
+		return Settings{}, err
+	}
+	s := Settings{
+		CookieMode: r.CookieMode, DefaultLanguage: r.DefaultLanguage, PostchatEnabled: r.PostchatEnabled,
+		FileTransfer: r.FileTransfer, FileMaxBytes: r.FileMaxBytes, TranscriptEmail: r.TranscriptEmail,
+		SensitiveParams: strings.Fields(r.SensitiveParams), DefaultDepartmentID: deref(r.DefaultDepartmentID),
+		QueueTimeoutSeconds: r.QueueTimeoutSeconds,
+	}
+	if err := json.Unmarshal([]byte(r.Texts), &s.Texts); err != nil {
+		return Settings{}, fmt.Errorf("site settings texts: %w", err)
+	}
+	if err := json.Unmarshal([]byte(r.Appearance), &s.Appearance); err != nil {
+		return Settings{}, fmt.Errorf("site settings appearance: %w", err)
+	}
+	if err := json.Unmarshal([]byte(r.Prechat), &s.Prechat); err != nil {
+		return Settings{}, fmt.Errorf("site settings prechat: %w", err)
+	}
+	if r.BusinessHours != "" {
+		s.BusinessHours = &BusinessHours{}
+		if err := json.Unmarshal([]byte(r.BusinessHours), s.BusinessHours); err != nil {
+			return Settings{}, fmt.Errorf("site settings business hours: %w", err)
+		}
+	}
+	if s.Texts == nil {
+		s.Texts = map[string]map[string]string{}
+	}
+	if s.Prechat.Questions == nil {
+		s.Prechat.Questions = []Question{}
+	}
+	return s, nil
+}
+
+// saveSettings stores a site's validated settings inside tx.
+func (st *store) saveSettings(ctx context.Context, tx *gorm.DB, site tenant.Site, s Settings, now time.Time) error {
+	texts, _ := json.Marshal(s.Texts)
+	app, _ := json.Marshal(s.Appearance)
+	pre, _ := json.Marshal(s.Prechat)
+	hours := ""
+	if s.BusinessHours != nil {
+		b, _ := json.Marshal(s.BusinessHours)
+		hours = string(b)
+	}
+	row := settingsRow{
+		SiteID: site.ID, TenantID: site.TenantID, CookieMode: s.CookieMode, DefaultLanguage: s.DefaultLanguage,
+		Texts: string(texts), Appearance: string(app), BusinessHours: hours, Prechat: string(pre),
+		PostchatEnabled: s.PostchatEnabled, FileTransfer: s.FileTransfer, FileMaxBytes: s.FileMaxBytes,
+		TranscriptEmail: s.TranscriptEmail, SensitiveParams: strings.Join(s.SensitiveParams, " "),
+		DefaultDepartmentID: ptr(s.DefaultDepartmentID), QueueTimeoutSeconds: s.QueueTimeoutSeconds, UpdatedAt: now,
+	}
+	return tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "site_id"}}, UpdateAll: true}).Create(&row).Error
+}
+
+// SiteSettings returns a site's settings.
+func (s *Service) SiteSettings(ctx context.Context, siteID string) (Settings, error) {
+	return s.store.settings(ctx, siteID)
+}

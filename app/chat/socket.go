@@ -1,0 +1,181 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/app/chat/protocol"
+)
+
+// writeTimeout bounds one frame write; a peer that does not read is disconnected.
+const writeTimeout = 10 * time.Second
+
+// outboxSize bounds the replies (acks, errors) waiting for the writer.
+const outboxSize = 64
+
+// upgrade turns the request into a WebSocket. The origin was checked by the caller. The server's
+// read and write deadlines (meant for ordinary requests) are cleared first: a hijacked
+// connection would otherwise be cut when they expire. Compression is off: it costs memory per
+// socket and mixes secrets with attacker-chosen text.
+func upgrade(c echo.Context) (*websocket.Conn, error) {
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	conn, err := websocket.Accept(c.Response(), c.Request(), &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // the Origin was checked against the site's allowed origins before
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	conn.SetReadLimit(protocol.MaxFrameBytes)
+	return conn, nil
+}
+
+// closeErr is how a session ends: the close code and reason sent to the peer.
+type closeErr struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+func (e *closeErr) Error() string { return "chat socket closed: " + e.reason }
+
+func closeWith(code websocket.StatusCode, reason string) error {
+	return &closeErr{code: code, reason: reason}
+}
+
+// socket is the writer half every session shares: one goroutine writes, in order, the replies
+// the reader queues and the frames the follower produces.
+type socket struct {
+	conn *websocket.Conn
+	out  chan any
+}
+
+func newSocket(conn *websocket.Conn) *socket {
+	return &socket{conn: conn, out: make(chan any, outboxSize)}
+}
+
+// reply queues a frame for the writer; it blocks while the outbox is full (back-pressure on a
+// client that sends faster than it reads) and gives up when ctx ends.
+func (sk *socket) reply(ctx context.Context, v any) {
+	select {
+	case sk.out <- v:
+	case <-ctx.Done():
+	}
+}
+
+// write sends one frame now (only the writer goroutine, or before it starts).
+func (sk *socket) write(ctx context.Context, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	return sk.conn.Write(wctx, websocket.MessageText, b)
+}
+
+// ender closes a socket exactly once, with the code and reason of the first party that ends it:
+// the reader, the writer, the keepalive, the hello timer or the node's shutdown. Closing (rather
+// than cancelling a read) sends a close frame the client can act on.
+type ender struct {
+	once sync.Once
+	s    *Service
+	ctx  context.Context
+	conn *websocket.Conn
+}
+
+func (s *Service) newEnder(ctx context.Context, conn *websocket.Conn) *ender {
+	return &ender{s: s, ctx: ctx, conn: conn}
+}
+
+func (en *ender) end(err error) {
+	en.once.Do(func() { en.s.finish(en.ctx, en.conn, err) })
+}
+
+// errPeerGone means the peer stopped answering pings; the connection is dropped without a
+// close handshake.
+var errPeerGone = errors.New("chat: peer does not answer pings")
+
+// readHello waits for the first frame, which must be a hello, for at most timeout.
+func readHello(ctx context.Context, en *ender, side protocol.Side, timeout time.Duration) (protocol.Inbound, error) {
+	timedOut := closeWith(protocol.CloseHelloTimeout, protocol.ReasonHelloTimeout)
+	timer := time.AfterFunc(timeout, func() { en.end(timedOut) })
+	typ, data, err := en.conn.Read(ctx)
+	if !timer.Stop() {
+		return protocol.Inbound{}, timedOut
+	}
+	if err != nil {
+		return protocol.Inbound{}, err
+	}
+	in, err := decodeFrame(side, typ, data)
+	if err != nil {
+		return protocol.Inbound{}, err
+	}
+	if in.Type != protocol.TypeHello {
+		return protocol.Inbound{}, closeWith(protocol.CloseHelloRequired, protocol.ReasonHelloRequired)
+	}
+	return in, nil
+}
+
+// decodeFrame refuses binary frames and malformed ones with the matching close.
+func decodeFrame(side protocol.Side, typ websocket.MessageType, data []byte) (protocol.Inbound, error) {
+	if typ != websocket.MessageText {
+		return protocol.Inbound{}, closeWith(websocket.StatusUnsupportedData, protocol.ReasonBinary)
+	}
+	in, err := protocol.Decode(side, data)
+	if err != nil {
+		return protocol.Inbound{}, closeWith(protocol.CloseBadFrame, protocol.CloseReason(err))
+	}
+	return in, nil
+}
+
+// finish closes the socket with the code and reason err carries; errors of a connection that is
+// already gone close nothing.
+func (s *Service) finish(ctx context.Context, conn *websocket.Conn, err error) {
+	var ce *closeErr
+	switch {
+	case err == nil:
+		_ = conn.Close(websocket.StatusNormalClosure, protocol.ReasonBye)
+	case errors.As(err, &ce):
+		_ = conn.Close(ce.code, ce.reason)
+	case websocket.CloseStatus(err) != -1, errors.Is(err, context.Canceled), errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, errPeerGone):
+		_ = conn.CloseNow()
+	default:
+		s.log.ErrorContext(ctx, "chat socket failed", "error", err.Error())
+		_ = conn.Close(websocket.StatusInternalError, protocol.ReasonInternal)
+	}
+}
+
+// originAllowed reports whether origin is Parley's own (the widget iframe) or one of the site's.
+func originAllowed(origin, own string, site []string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	o := strings.ToLower(strings.TrimRight(origin, "/"))
+	if own != "" && o == strings.ToLower(own) {
+		return true
+	}
+	for _, s := range site {
+		if o == s {
+			return true
+		}
+	}
+	return false
+}
+
+// requestOrigin is the origin the request was addressed to.
+func requestOrigin(c echo.Context) string {
+	return strings.ToLower(c.Scheme() + "://" + c.Request().Host)
+}

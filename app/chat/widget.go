@@ -1,0 +1,396 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/chat/files"
+	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/app/visitor"
+)
+
+// SiteConfig is the widget's configuration (docs/chat-protocol.md §3.1).
+type SiteConfig struct {
+	Version         int               `json:"version"`
+	Site            SiteRef           `json:"site"`
+	Language        string            `json:"language"`
+	Languages       []string          `json:"languages"`
+	Texts           map[string]string `json:"texts"`
+	Appearance      Appearance        `json:"appearance"`
+	CookieMode      string            `json:"cookie_mode"`
+	Online          bool              `json:"online"`
+	OfflineReason   string            `json:"offline_reason"`
+	BusinessHours   *HoursState       `json:"business_hours,omitempty"`
+	Departments     []DepartmentRef   `json:"departments"`
+	Prechat         Prechat           `json:"prechat"`
+	Postchat        Toggle            `json:"postchat"`
+	FileTransfer    FileTransfer      `json:"file_transfer"`
+	TranscriptEmail bool              `json:"transcript_email"`
+	Limits          WidgetLimits      `json:"limits"`
+	Endpoints       Endpoints         `json:"endpoints"`
+}
+
+// SiteRef names a site to the widget.
+type SiteRef struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+// HoursState says whether the business hours are open now.
+type HoursState struct {
+	Timezone string `json:"timezone"`
+	OpenNow  bool   `json:"open_now"`
+}
+
+// DepartmentRef is a department the visitor may choose.
+type DepartmentRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Toggle is an on/off feature.
+type Toggle struct {
+	Enabled bool `json:"enabled"`
+}
+
+// FileTransfer describes the file switch to the widget.
+type FileTransfer struct {
+	Enabled  bool     `json:"enabled"`
+	MaxBytes int64    `json:"max_bytes"`
+	Types    []string `json:"types"`
+}
+
+// WidgetLimits are the sizes the widget enforces before the server does.
+type WidgetLimits struct {
+	MessageMaxChars int `json:"message_max_chars"`
+	FrameMaxBytes   int `json:"frame_max_bytes"`
+	NameMaxChars    int `json:"name_max_chars"`
+	AnswerMaxChars  int `json:"answer_max_chars"`
+}
+
+// Endpoints are the widget's URLs on this server.
+type Endpoints struct {
+	WS   string `json:"ws"`
+	Base string `json:"base"`
+}
+
+// allowCORS lets the site's own pages read a GET answer (the loader fetches the configuration).
+func allowCORS(c echo.Context, site tenant.Site) {
+	h := c.Response().Header()
+	h.Add("Vary", "Origin")
+	o := strings.ToLower(c.Request().Header.Get(echo.HeaderOrigin))
+	for _, allowed := range site.Origins() {
+		if o == allowed {
+			h.Set(echo.HeaderAccessControlAllowOrigin, o)
+			h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+			return
+		}
+	}
+}
+
+func (m *Module) config(c echo.Context) error {
+	s := m.Service
+	site, err := m.site(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	set, err := s.store.settings(ctx, site.ID)
+	if err != nil {
+		return err
+	}
+	lang := c.QueryParam("lang")
+	if lang == "" {
+		lang = visitor.CleanLanguage(c.Request().Header.Get("Accept-Language"))
+	}
+	texts, chosen := set.TextsFor(lang)
+	langs := []string{set.DefaultLanguage}
+	for l := range set.Texts {
+		if l != set.DefaultLanguage {
+			langs = append(langs, l)
+		}
+	}
+	depts, err := s.tenants.Departments(ctx, site.TenantID)
+	if err != nil {
+		return err
+	}
+	reason, err := s.siteOffline(ctx, site.TenantID, set)
+	if err != nil {
+		return err
+	}
+	cfg := SiteConfig{
+		Version: 1, Site: SiteRef{Key: site.SiteKey, Name: site.Name}, Language: chosen, Languages: langs, Texts: texts,
+		Appearance: set.Appearance, CookieMode: set.CookieMode, Online: reason == "", OfflineReason: reason,
+		Departments: []DepartmentRef{}, Prechat: set.Prechat, Postchat: Toggle{Enabled: set.PostchatEnabled},
+		FileTransfer:    FileTransfer{Enabled: set.FileTransfer, MaxBytes: set.FileMaxBytes, Types: files.Types()},
+		TranscriptEmail: set.TranscriptEmail,
+		Limits: WidgetLimits{MessageMaxChars: sanitize.Message.MaxRunes, FrameMaxBytes: protocol.MaxFrameBytes,
+			NameMaxChars: sanitize.Name.MaxRunes, AnswerMaxChars: sanitize.Answer.MaxRunes},
+		Endpoints: Endpoints{WS: "/api/v1/widget/sites/" + site.SiteKey + "/ws", Base: "/api/v1/widget/sites/" + site.SiteKey},
+	}
+	if set.BusinessHours != nil {
+		cfg.BusinessHours = &HoursState{Timezone: set.BusinessHours.Timezone, OpenNow: set.BusinessHours.OpenAt(s.now())}
+	}
+	for _, d := range depts {
+		cfg.Departments = append(cfg.Departments, DepartmentRef{ID: d.ID, Name: d.Name})
+	}
+	allowCORS(c, site)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, cfg)
+}
+
+// siteOffline says why a site's widget shows the offline form: outside business hours, or no
+// agent online for its default department (any department when none is set).
+func (s *Service) siteOffline(ctx context.Context, tenantID string, set Settings) (string, error) {
+	if !set.BusinessHours.OpenAt(s.now()) {
+		return "outside_hours", nil
+	}
+	if set.DefaultDepartmentID != "" {
+		return s.offlineReason(ctx, tenantID, set, set.DefaultDepartmentID)
+	}
+	var n int64
+	err := s.db.WithContext(ctx).Model(&presenceRow{}).Where("tenant_id = ? AND seen_at > ?", tenantID, s.now().UTC().Add(-s.limits.PresenceTTL)).Count(&n).Error
+	if err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return "no_agents", nil
+	}
+	return "", nil
+}
+
+// pageViewBody is a page view report.
+type pageViewBody struct {
+	URL       string `json:"url"`
+	Title     string `json:"title"`
+	Referrer  string `json:"referrer"`
+	Language  string `json:"language"`
+	Screen    string `json:"screen"`
+	Heartbeat bool   `json:"heartbeat"`
+}
+
+// Identity answers a page view.
+type Identity struct {
+	VisitorID    string `json:"visitor_id"`
+	VisitorToken string `json:"visitor_token"`
+	Returning    bool   `json:"returning"`
+	NewToken     bool   `json:"new_token"`
+}
+
+func (m *Module) pageView(c echo.Context) error {
+	s := m.Service
+	site, err := m.site(c)
+	if err != nil {
+		return err
+	}
+	var in pageViewBody
+	if err := api.Bind(c, &in); err != nil {
+		return err
+	}
+	ip := c.RealIP()
+	token := bearer(c)
+	key := ""
+	if token != "" {
+		key = visitor.HashToken(token)
+	}
+	if err := allow(s.visitorViews, s.ipViews, key, ip); err != nil {
+		return httpError(c, err)
+	}
+	ctx := c.Request().Context()
+	set, err := s.store.settings(ctx, site.ID)
+	if err != nil {
+		return err
+	}
+	id, err := s.visitors.Record(ctx, visitor.View{
+		TenantID: site.TenantID, SiteID: site.ID, CookieMode: set.CookieMode, SensitiveParams: set.SensitiveParams,
+		Token: token, URL: in.URL, Title: in.Title, Referrer: in.Referrer, Language: in.Language,
+		Agent: c.Request().UserAgent(), IP: ip, Heartbeat: in.Heartbeat,
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, Identity{VisitorID: id.Visitor.ID, VisitorToken: id.Token, Returning: id.Returning, NewToken: id.NewToken})
+}
+
+func (m *Module) currentChat(c echo.Context) error {
+	site, err := m.site(c)
+	if err != nil {
+		return err
+	}
+	v, err := m.visitorOf(c, site)
+	if err != nil {
+		return err
+	}
+	conv, err := m.Service.store.openForVisitor(c.Request().Context(), site.TenantID, site.ID, v.ID)
+	if err != nil {
+		return httpError(c, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, summary(conv, conv.LastSeq))
+}
+
+func (m *Module) startChat(c echo.Context) error {
+	site, err := m.site(c)
+	if err != nil {
+		return err
+	}
+	v, err := m.visitorOf(c, site)
+	if err != nil {
+		return err
+	}
+	var in StartInput
+	if err := api.Bind(c, &in); err != nil {
+		return err
+	}
+	conv, created, err := m.Service.Start(c.Request().Context(), site, v, c.RealIP(), in, originOf(c))
+	if err != nil {
+		return httpError(c, err)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, summary(conv, conv.LastSeq))
+}
+
+func (m *Module) endChat(c echo.Context) error {
+	_, v, conv, err := m.visitorConversation(c)
+	if err != nil {
+		return err
+	}
+	if err := m.Service.End(c.Request().Context(), conv.TenantID, conv.ID, Actor{Kind: SenderVisitor, ID: v.ID}, nil, originOf(c)); err != nil {
+		return httpError(c, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (m *Module) survey(c echo.Context) error {
+	_, v, conv, err := m.visitorConversation(c)
+	if err != nil {
+		return err
+	}
+	var in SurveyInput
+	if err := api.Bind(c, &in); err != nil {
+		return err
+	}
+	if err := m.Service.Survey(c.Request().Context(), conv.TenantID, conv.ID, v.ID, in); err != nil {
+		return httpError(c, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (m *Module) offline(c echo.Context) error {
+	site, err := m.site(c)
+	if err != nil {
+		return err
+	}
+	visitorID := ""
+	if bearer(c) != "" {
+		v, err := m.visitorOf(c, site)
+		if err != nil {
+			return err
+		}
+		visitorID = v.ID
+	}
+	var in OfflineInput
+	if err := api.Bind(c, &in); err != nil {
+		return err
+	}
+	id, err := m.Service.LeaveOffline(c.Request().Context(), site, visitorID, c.RealIP(), in)
+	if err != nil {
+		return httpError(c, err)
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"id": id})
+}
+
+// loader serves the widget loader, cacheable for a short while (customers pin versions through
+// /widget/v1/widget.js with Subresource Integrity).
+func (m *Module) loader(c echo.Context) error {
+	return m.serveAsset(c, "widget.js", "public, max-age=300")
+}
+
+var assetName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}\.(js|css|svg|png|woff2)$`)
+
+func (m *Module) asset(c echo.Context) error {
+	name := c.Param("file")
+	if !assetName.MatchString(name) {
+		return api.ErrNotFound
+	}
+	return m.serveAsset(c, name, "public, max-age=86400")
+}
+
+func (m *Module) serveAsset(c echo.Context, name, cache string) error {
+	if m.Assets == nil {
+		return api.ErrNotFound
+	}
+	b, err := fs.ReadFile(m.Assets, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return api.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", cache)
+	// The loader runs on customers' pages, so it must be loadable cross-origin.
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set(echo.HeaderAccessControlAllowOrigin, "*")
+	return c.Blob(http.StatusOK, contentType(name), b)
+}
+
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	case ".woff2":
+		return "font/woff2"
+	}
+	return "application/octet-stream"
+}
+
+// frame serves the chat iframe page for ?site=KEY: only the site's allowed origins may frame it.
+func (m *Module) frame(c echo.Context) error {
+	site, err := m.site(c)
+	if err != nil {
+		return err
+	}
+	if m.Assets == nil {
+		return api.ErrNotFound
+	}
+	b, err := fs.ReadFile(m.Assets, "frame.html")
+	if errors.Is(err, fs.ErrNotExist) {
+		return api.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	ancestors := "'self'"
+	for _, o := range site.Origins() {
+		ancestors += " " + o
+	}
+	ws := strings.Replace(strings.Replace(m.Service.origin, "https://", "wss://", 1), "http://", "ws://", 1)
+	h := c.Response().Header()
+	h.Del("X-Frame-Options")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "+
+		"connect-src 'self' "+ws+"; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+ancestors)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	return c.HTMLBlob(http.StatusOK, b)
+}
