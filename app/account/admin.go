@@ -213,3 +213,17 @@ func (s *Service) identityFor(ctx context.Context, tx *gorm.DB, u User) (identit
 	}
 	return identityOf(t.Slug, u.Email), nil
 }
+
+// EmergencyAccess records that an operator used break-glass access from the server's shell
+// (HIPAA 164.312(a)(2)(ii)): the command, the user it concerns and the reason given. Call it
+// before the action; when it fails, do not act.
+func (s *Service) EmergencyAccess(ctx context.Context, by Actor, command, userID, reason string) error {
+	e := by.event(by.TenantID, ActionEmergencyAccess, Success)
+	e.Target = Target{Kind: "user", ID: userID}
+	if userID == "" {
+		e.Target = Target{Kind: "tenant", ID: by.TenantID}
+	}
+	e.Reason = command
+	e.Details = map[string]string{"command": command, "justification": truncate(reason, 500)}
+	return record(ctx, s.Auditor, nil, e)
+}

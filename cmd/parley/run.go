@@ -40,10 +40,11 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the HTTP server", runServe},
-		"migrate": {"apply (up) or list (status) database migrations", runMigrate},
-		"user":    {"manage users from the server's shell (create)", runUser},
-		"redact":  {"mask card numbers from stdin to stdout, line by line", runRedact},
+		"serve":     {"run the HTTP server", runServe},
+		"migrate":   {"apply (up) or list (status) database migrations", runMigrate},
+		"user":      {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
+		"allowlist": {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
+		"redact":    {"mask card numbers from stdin to stdout, line by line", runRedact},
 		"version": {"print the version", func(_ context.Context, e env, _ []string) int {
 			fmt.Fprintln(e.stdout, "parley", version)
 			return exitOK
