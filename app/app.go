@@ -27,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 	"github.com/parleyhq/parley/policy/rbac"
+	"github.com/parleyhq/parley/vault"
 	"github.com/parleyhq/parley/web"
 )
 
@@ -44,6 +45,8 @@ type Options struct {
 	// AuthzAuditor records role changes, access denials, escalation attempts and access review
 	// sign-offs. Without it role changes and sign-offs are refused (fail closed).
 	AuthzAuditor authz.Auditor
+	// Keys replaces the configured key provider (Vault transit or the local dev provider).
+	Keys vault.KeyProvider
 }
 
 // App is an assembled Parley: its database, services and HTTP server.
@@ -66,8 +69,15 @@ type App struct {
 	AccessReviews *authz.Reviews
 	Guard         *authz.Guard
 	Setup         *setup.Service
-	Server        *server.Server
-	Pages         *web.Pages
+	// Keys is the key provider; Envelope seals every sensitive field with per-scope data keys;
+	// KeyTools rotates, rewraps and reports on tenant keys.
+	Keys     vault.KeyProvider
+	Envelope *vault.Envelope
+	KeyTools *vault.Keys
+	Server   *server.Server
+	Pages    *web.Pages
+
+	closeKeys func()
 }
 
 // ErrSchema is returned by OpenDatabase when the schema is not current and migrating was not asked for.
@@ -104,7 +114,7 @@ func OpenDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, mig
 }
 
 // New assembles the application over an open, current database.
-func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Options) (*App, error) {
+func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Options) (_ *App, err error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -115,6 +125,20 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		opts.Rand = rand.Reader
 	}
 	a := &App{Config: cfg, Log: opts.Log, DB: db, Now: opts.Now}
+	if err := a.openKeys(opts); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil { // release the key provider when assembly fails; the caller owns db
+			a.Envelope.Close()
+			if a.closeKeys != nil {
+				a.closeKeys()
+			}
+		}
+	}()
+	if opts.MFASealer == nil {
+		opts.MFASealer = mfaSealer{env: a.Envelope}
+	}
 	pages, err := web.LoadPages()
 	if err != nil {
 		return nil, fmt.Errorf("load pages: %w", err)
@@ -161,6 +185,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
 			return map[string]any{"dialect": string(db.Dialect)}, db.Ping(ctx)
 		}},
+		{Name: "key_provider", Run: keyProviderCheck(a.Keys)},
 	}
 	srv, err := server.New(server.Deps{
 		Config: cfg, Log: opts.Log, Now: opts.Now, Checks: checks, ErrorPage: pages.Template("error.html"),
@@ -185,4 +210,12 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 }
 
 // Close releases the application's resources.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Envelope != nil {
+		a.Envelope.Close()
+	}
+	if a.closeKeys != nil {
+		a.closeKeys()
+	}
+	return a.DB.Close()
+}
