@@ -66,25 +66,25 @@ func (r BundleReport) OK() bool { return r.Damage == nil }
 // The error is for unreadable or malformed bundles (ErrBundleFormat) and I/O failures;
 // tampering is reported in BundleReport.Damage.
 func VerifyBundle(r io.Reader, trusted ...PublicKey) (BundleReport, error) {
-	v := &bundleVerifier{enc: newEncoder(), trusted: trusted}
+	v := &bundleVerifier{enc: NewHasher(), trusted: trusted}
 	err := v.run(tar.NewReader(r))
 	v.rep.Damage = v.damage()
 	return v.rep, err
 }
 
 type bundleVerifier struct {
-	enc     *encoder
+	enc     *Hasher
 	trusted []PublicKey
 	rep     BundleReport
-	ring    keyRing
+	ring    KeyRing
 	files   []ManifestFile
-	cps     []cpRef
+	cps     []CheckpointRef
 	tenant  string
 	cpFirst *Damage // first bad checkpoint
 	chain   *Damage // first chain damage
 	bundle  *Damage // first bundle-level damage
 
-	w        *walker
+	w        *Walker
 	pending  *Entry
 	pendBad  string
 	firstPrv Hash
@@ -236,7 +236,7 @@ func (v *bundleVerifier) keys(b []byte) error {
 	if len(doc.Keys) == 0 || len(doc.Keys) > maxBundleKeys {
 		return formatErr("%s must list 1 to %d keys", bundleKeys, maxBundleKeys)
 	}
-	v.ring = keyRing{}
+	v.ring = KeyRing{}
 	allTrusted := len(v.trusted) > 0
 	for _, k := range doc.Keys {
 		raw, err := base64.StdEncoding.DecodeString(k.PublicKey)
@@ -270,17 +270,17 @@ func (v *bundleVerifier) checkpoint(line []byte) {
 		v.noteBundle("checkpoints of more than one tenant")
 		return
 	}
-	if n := len(v.cps); n > 0 && c.Seq <= v.cps[n-1].seq {
+	if n := len(v.cps); n > 0 && c.Seq <= v.cps[n-1].Seq {
 		v.noteBundle("checkpoints are not in increasing order")
 		return
 	}
-	if err := v.ring.verify(c.KeyID, c.Message(), c.Signature); err != nil {
+	if err := v.ring.Verify(c.KeyID, c.Message(), c.Signature); err != nil {
 		if v.cpFirst == nil {
 			v.cpFirst = &Damage{Kind: DamageCheckpoint, Seq: c.Seq, CheckpointSeq: c.Seq, Detail: fmt.Sprintf("checkpoint at %d: %v", c.Seq, err)}
 		}
 		return
 	}
-	v.cps = append(v.cps, cpRef{seq: c.Seq, head: c.Head})
+	v.cps = append(v.cps, CheckpointRef{Seq: c.Seq, Head: c.Head})
 	v.rep.Checkpoints++
 }
 
@@ -306,11 +306,11 @@ func (v *bundleVerifier) event(line []byte) {
 		v.firstPrv = e.PrevHash
 		anchor := e.PrevHash
 		for _, c := range v.cps {
-			if c.seq == e.Seq-1 {
-				anchor = c.head // a signed checkpoint vouches for the anchor
+			if c.Seq == e.Seq-1 {
+				anchor = c.Head // a signed checkpoint vouches for the anchor
 			}
 		}
-		v.w = newWalker(v.enc, e.Seq, anchor, v.cps)
+		v.w = NewWalker(v.enc, e.Seq, anchor, v.cps)
 		v.rep.FirstSeq = e.Seq
 	}
 	v.pending, v.pendBad = &e, bad
@@ -324,7 +324,7 @@ func (v *bundleVerifier) step(ahead *Entry, aheadOK bool) {
 	if !aheadOK {
 		ahead = nil
 	}
-	if d := v.w.step(v.pending, ahead, v.pendBad); d != nil {
+	if d := v.w.Step(v.pending, ahead, v.pendBad); d != nil {
 		v.chain = d
 	}
 	v.lastSeq = v.pending.Seq
@@ -337,7 +337,7 @@ func (v *bundleVerifier) endEvents() {
 	v.rep.Events = v.events
 	v.rep.LastSeq = v.lastSeq
 	if v.w != nil {
-		v.rep.Matched = v.w.matched
+		v.rep.Matched = v.w.Matched()
 	}
 }
 
@@ -359,7 +359,7 @@ func (v *bundleVerifier) manifest(mb, sig []byte) error {
 	if t, err := parseCanonicalTime(m.CreatedAt); err == nil {
 		v.rep.CreatedAt = t
 	}
-	if err := v.ring.verify(m.KeyID, mb, sig); err != nil {
+	if err := v.ring.Verify(m.KeyID, mb, sig); err != nil {
 		v.noteBundle("manifest signature: " + err.Error())
 		return nil
 	}
@@ -391,11 +391,11 @@ func (v *bundleVerifier) manifestRange(m Manifest) {
 		v.noteBundle("the manifest's anchor is not what the first event follows")
 	case m.FirstSeq == 1 && !m.Anchor.Hash.IsZero():
 		v.noteBundle("a chain starting at 1 must follow the genesis hash")
-	case m.Last.Seq != v.lastSeq || (v.chain == nil && m.Last.Hash != v.w.prev):
+	case m.Last.Seq != v.lastSeq || (v.chain == nil && m.Last.Hash != v.w.Prev()):
 		v.noteBundle("the manifest's last hash disagrees with the events")
 	}
-	if cp, ok := v.w.pendingCheckpoint(); ok && v.chain == nil && cp.seq <= m.LastSeq {
-		v.chain = &Damage{Kind: DamageTruncated, Seq: v.lastSeq + 1, CheckpointSeq: cp.seq, Detail: fmt.Sprintf("a signed checkpoint vouches for events up to %d but the bundle ends at %d", cp.seq, v.lastSeq)}
+	if cp, ok := v.w.PendingCheckpoint(); ok && v.chain == nil && cp.Seq <= m.LastSeq {
+		v.chain = &Damage{Kind: DamageTruncated, Seq: v.lastSeq + 1, CheckpointSeq: cp.Seq, Detail: fmt.Sprintf("a signed checkpoint vouches for events up to %d but the bundle ends at %d", cp.Seq, v.lastSeq)}
 	}
 }
 

@@ -49,21 +49,22 @@ func appendTimeField(dst []byte, t time.Time) []byte {
 	return dst
 }
 
-// encoder builds canonical encodings and chain hashes, reusing its buffers. It is not safe for
-// concurrent use; each goroutine takes its own.
-type encoder struct {
+// Hasher builds canonical encodings and chain hashes, reusing its buffers so hashing a chain
+// allocates nothing per event. It is not safe for concurrent use; each goroutine takes its own.
+type Hasher struct {
 	buf  []byte
 	keys []string
 	h    hash.Hash
 	sum  []byte
 }
 
-func newEncoder() *encoder {
-	return &encoder{buf: make([]byte, 0, 1024), h: sha256.New(), sum: make([]byte, 0, sha256.Size)}
+// NewHasher returns a Hasher.
+func NewHasher() *Hasher {
+	return &Hasher{buf: make([]byte, 0, 1024), h: sha256.New(), sum: make([]byte, 0, sha256.Size)}
 }
 
-// canonical returns the canonical encoding of e; the slice is valid until the next call.
-func (c *encoder) canonical(e *Event) []byte {
+// Canonical returns the canonical encoding of e; the slice is valid until the next call.
+func (c *Hasher) Canonical(e *Event) []byte {
 	b := c.buf[:0]
 	b = appendField(b, eventTag)
 	b = appendField(b, e.Tenant)
@@ -97,9 +98,9 @@ func (c *encoder) canonical(e *Event) []byte {
 	return b
 }
 
-// chainHash returns SHA-256(canonical(e) ‖ prev).
-func (c *encoder) chainHash(e *Event, prev Hash) Hash {
-	b := c.canonical(e)
+// Chain returns SHA-256(canonical(e) ‖ prev).
+func (c *Hasher) Chain(e *Event, prev Hash) Hash {
+	b := c.Canonical(e)
 	c.h.Reset()
 	c.h.Write(b)
 	c.h.Write(prev[:])
@@ -111,14 +112,13 @@ func (c *encoder) chainHash(e *Event, prev Hash) Hash {
 
 // CanonicalEvent returns the canonical encoding of e as CANONICAL.md defines it.
 func CanonicalEvent(e Event) []byte {
-	enc := newEncoder()
-	return slices.Clone(enc.canonical(&e))
+	return slices.Clone(NewHasher().Canonical(&e))
 }
 
 // ChainHash returns SHA-256(CanonicalEvent(e) ‖ prev), the hash of e when it follows an event
 // whose hash is prev (the zero Hash for seq 1).
 func ChainHash(e Event, prev Hash) Hash {
-	return newEncoder().chainHash(&e, prev)
+	return NewHasher().Chain(&e, prev)
 }
 
 // Verify reports whether the entry's Hash is the chain hash of its event and PrevHash.

@@ -137,13 +137,3 @@ func ParseHash(s string) (Hash, error) {
 	}
 	return h, nil
 }
-
-// hashFromBytes copies a stored hash column; ok is false when it is not 32 bytes long.
-func hashFromBytes(b []byte) (Hash, bool) {
-	var h Hash
-	if len(b) != len(h) {
-		return h, false
-	}
-	copy(h[:], b)
-	return h, true
-}

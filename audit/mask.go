@@ -12,7 +12,7 @@ type Masker interface {
 
 // DigitRunMasker is the default Masker, used only when no PAN-aware masker is wired. It is
 // deliberately over-eager: any run of 13 or more digits (of any script), optionally split by
-// up to three spaces, hyphens, dots or invisible characters between digits, is masked to "*"
+// up to five spaces, hyphens, dots or invisible characters between digits, is masked to "*"
 // except its last four digits — whether or not it is a valid card number. Long order numbers
 // and phone numbers with many digits are masked too; that is the price of a masker that needs
 // no card-brand knowledge.
@@ -24,7 +24,7 @@ var _ Masker = DigitRunMasker{}
 const minMaskedRun = 13
 
 // maxSeparatorRun is how many separators may stand between two digits of one run.
-const maxSeparatorRun = 3
+const maxSeparatorRun = 5
 
 // maskSeparator reports whether r may split the digits of a card number.
 func maskSeparator(r rune) bool {

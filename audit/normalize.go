@@ -105,9 +105,15 @@ func maskText(m Masker, s string, max int) string {
 	return truncate(m.Mask(s), max)
 }
 
-// normalize checks an event and returns the form that is hashed and stored. It does not set
-// Time or Seq.
-func normalize(ev Event, m Masker, node string) (Event, error) {
+// Normalize checks an event and returns the form that is hashed and stored: text made valid
+// UTF-8 without NUL, free text (reason, user agent, detail values) PAN-masked by m
+// (DigitRunMasker when nil) and truncated, the IP in canonical form, an empty Origin.Node set
+// to node. It refuses unknown actions, malformed fields and secret-looking details. It does
+// not set Time or Seq.
+func Normalize(ev Event, m Masker, node string) (Event, error) {
+	if m == nil {
+		m = DigitRunMasker{}
+	}
 	out := Event{
 		Tenant:    cleanText(ev.Tenant, MaxIDBytes),
 		Actor:     Actor{ID: cleanText(ev.Actor.ID, MaxIDBytes), Role: cleanText(ev.Actor.Role, MaxIDBytes), Kind: ev.Actor.Kind},

@@ -48,11 +48,12 @@ func KeyIDFor(pub ed25519.PublicKey) string {
 	return "ed25519:" + hex.EncodeToString(s[:8])
 }
 
-// keyRing holds the keys a verifier trusts, by id.
-type keyRing map[string]ed25519.PublicKey
+// KeyRing holds the public keys a verifier trusts, by key id.
+type KeyRing map[string]ed25519.PublicKey
 
-func newKeyRing(keys ...PublicKey) keyRing {
-	r := make(keyRing, len(keys))
+// NewKeyRing returns a ring of the given keys; keys of the wrong size are left out.
+func NewKeyRing(keys ...PublicKey) KeyRing {
+	r := make(KeyRing, len(keys))
 	for _, k := range keys {
 		if len(k.Key) == ed25519.PublicKeySize {
 			r[k.ID] = k.Key
@@ -61,8 +62,8 @@ func newKeyRing(keys ...PublicKey) keyRing {
 	return r
 }
 
-// verify checks sig over msg under the key named id.
-func (r keyRing) verify(id string, msg, sig []byte) error {
+// Verify checks sig over msg under the key named id.
+func (r KeyRing) Verify(id string, msg, sig []byte) error {
 	k, ok := r[id]
 	if !ok {
 		return fmt.Errorf("signed by unknown key %q", id)
@@ -107,7 +108,7 @@ func LoadOrCreateFileSigner(path string, rnd io.Reader) (*FileSigner, error) {
 		return s, err
 	}
 	if rnd == nil {
-		return nil, fmt.Errorf("%w: no randomness source to generate a key", ErrConfig)
+		return nil, fmt.Errorf("%w: no randomness source to generate a key", ErrKeyFile)
 	}
 	pub, priv, err := ed25519.GenerateKey(rnd)
 	if err != nil {

@@ -48,38 +48,57 @@ func (d *Damage) String() string {
 	return fmt.Sprintf("%s at seq %d: %s", d.Kind, d.Seq, d.Detail)
 }
 
-// cpRef is a checkpoint whose signature already verified.
-type cpRef struct {
-	seq  int64
-	head Hash
+// CheckpointRef is a checkpoint whose signature already verified: the chain must have hash
+// Head at Seq.
+type CheckpointRef struct {
+	Seq  int64
+	Head Hash
 }
 
-// walker recomputes a chain one entry at a time and classifies the first damage. It looks at
+// Walker recomputes a chain one entry at a time and classifies the first damage. It looks at
 // the entry before (its stored prev hash) and the entry after (one-entry look-ahead) to tell
-// modification, insertion, deletion and reordering apart.
-type walker struct {
-	enc      *encoder
+// modification, insertion, deletion and reordering apart. The database verifier and the
+// offline bundle verifier both walk with it.
+type Walker struct {
+	enc      *Hasher
 	expected int64 // seq the next entry must have
 	prev     Hash  // recomputed hash of the previous entry (or the anchor)
 	lastPrev Hash  // stored PrevHash of the previous entry
 	hasLast  bool  // an entry was walked (lastPrev is meaningful)
 	trusted  int64 // highest seq a matching signed checkpoint (or the anchor) vouches for
-	cps      []cpRef
+	cps      []CheckpointRef
 	cpi      int
 	count    int64
 	matched  int
 }
 
-func newWalker(enc *encoder, start int64, anchor Hash, cps []cpRef) *walker {
-	w := &walker{enc: enc, expected: start, prev: anchor, trusted: start - 1, cps: cps}
-	for w.cpi < len(w.cps) && w.cps[w.cpi].seq < start {
+// NewWalker starts a walk at seq start, following the anchor hash (the zero Hash at seq 1, or
+// the head of a signed checkpoint at start-1). cps are the verified checkpoints, ascending;
+// those before start are ignored.
+func NewWalker(h *Hasher, start int64, anchor Hash, cps []CheckpointRef) *Walker {
+	w := &Walker{enc: h, expected: start, prev: anchor, trusted: start - 1, cps: cps}
+	for w.cpi < len(w.cps) && w.cps[w.cpi].Seq < start {
 		w.cpi++
 	}
 	return w
 }
 
-// step walks cur; ahead is the entry after it, if any. bad says cur could not be decoded.
-func (w *walker) step(cur, ahead *Entry, bad string) *Damage {
+// Next is the seq the next entry must have.
+func (w *Walker) Next() int64 { return w.expected }
+
+// Prev is the recomputed hash of the last entry walked (the anchor before any).
+func (w *Walker) Prev() Hash { return w.prev }
+
+// Count is how many entries were walked without damage.
+func (w *Walker) Count() int64 { return w.count }
+
+// Matched is how many checkpoints the walk reached and agreed with.
+func (w *Walker) Matched() int { return w.matched }
+
+// Step walks cur; ahead is the entry after it, if any (nil at the end or when it could not be
+// decoded). bad is non-empty when cur itself could not be decoded, and says why. Step returns
+// the damage found at cur, and the walk must then stop.
+func (w *Walker) Step(cur, ahead *Entry, bad string) *Damage {
 	s := cur.Seq
 	if s != w.expected {
 		switch {
@@ -96,7 +115,7 @@ func (w *walker) step(cur, ahead *Entry, bad string) *Damage {
 	p := w.prev
 	aheadFollowsP := ahead != nil && ahead.Seq == s+1 && ahead.PrevHash == p
 	if cur.PrevHash == p {
-		if w.enc.chainHash(&cur.Event, p) != cur.Hash {
+		if w.enc.Chain(&cur.Event, p) != cur.Hash {
 			if aheadFollowsP {
 				return &Damage{Kind: DamageInserted, Seq: s, Detail: fmt.Sprintf("event %d does not hash correctly and event %d claims the same predecessor", s, s+1)}
 			}
@@ -109,12 +128,12 @@ func (w *walker) step(cur, ahead *Entry, bad string) *Damage {
 	w.prev = cur.Hash
 	w.expected = s + 1
 	w.count++
-	for w.cpi < len(w.cps) && w.cps[w.cpi].seq == s {
+	for w.cpi < len(w.cps) && w.cps[w.cpi].Seq == s {
 		cp := w.cps[w.cpi]
 		w.cpi++
-		if cp.head != w.prev {
-			return &Damage{Kind: DamageRewritten, Seq: w.trusted + 1, CheckpointSeq: cp.seq,
-				Detail: fmt.Sprintf("events %d to %d disagree with the signed checkpoint at %d", w.trusted+1, s, cp.seq)}
+		if cp.Head != w.prev {
+			return &Damage{Kind: DamageRewritten, Seq: w.trusted + 1, CheckpointSeq: cp.Seq,
+				Detail: fmt.Sprintf("events %d to %d disagree with the signed checkpoint at %d", w.trusted+1, s, cp.Seq)}
 		}
 		w.trusted = s
 		w.matched++
@@ -123,7 +142,7 @@ func (w *walker) step(cur, ahead *Entry, bad string) *Damage {
 }
 
 // unlinked classifies an entry whose stored PrevHash is not the previous entry's hash.
-func (w *walker) unlinked(cur, ahead *Entry, aheadFollowsP bool) *Damage {
+func (w *Walker) unlinked(cur, ahead *Entry, aheadFollowsP bool) *Damage {
 	s := cur.Seq
 	prevIsEvent := w.hasLast && s-1 > w.trusted
 	switch {
@@ -136,19 +155,20 @@ func (w *walker) unlinked(cur, ahead *Entry, aheadFollowsP bool) *Damage {
 	}
 	renum := cur.Event
 	renum.Seq = s + 1
-	if w.enc.chainHash(&renum, cur.PrevHash) == cur.Hash {
+	if w.enc.Chain(&renum, cur.PrevHash) == cur.Hash {
 		return &Damage{Kind: DamageDeleted, Seq: s, Detail: fmt.Sprintf("event %d was removed and the later events renumbered", s)}
 	}
-	if prevIsEvent && w.enc.chainHash(&cur.Event, cur.PrevHash) == cur.Hash {
+	if prevIsEvent && w.enc.Chain(&cur.Event, cur.PrevHash) == cur.Hash {
 		return &Damage{Kind: DamageModified, Seq: s - 1, Detail: fmt.Sprintf("event %d is intact but does not follow event %d: event %d was altered and rehashed", s, s-1, s-1)}
 	}
 	return &Damage{Kind: DamageModified, Seq: s, Detail: fmt.Sprintf("event %d does not link to event %d", s, s-1)}
 }
 
-// pendingCheckpoint returns the first signed checkpoint the walk has not reached.
-func (w *walker) pendingCheckpoint() (cpRef, bool) {
+// PendingCheckpoint returns the first signed checkpoint the walk has not reached: after the
+// last entry, one at or below the chain's end means events it vouches for are gone.
+func (w *Walker) PendingCheckpoint() (CheckpointRef, bool) {
 	if w.cpi < len(w.cps) {
 		return w.cps[w.cpi], true
 	}
-	return cpRef{}, false
+	return CheckpointRef{}, false
 }

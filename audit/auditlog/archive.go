@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/parleyhq/parley/audit"
 )
 
 // ArchiveInfo describes what Archive removed.
 type ArchiveInfo struct {
-	ExportInfo
+	audit.BundleInfo
 	// Anchor is the signed checkpoint at LastSeq from which the remaining chain verifies.
-	Anchor Checkpoint `json:"anchor"`
+	Anchor audit.Checkpoint `json:"anchor"`
 }
 
 // Archive moves a tenant's events older than before out of the database, keeping the rest
@@ -25,7 +27,7 @@ type ArchiveInfo struct {
 //  2. signs an anchor checkpoint at S, unless one exists;
 //  3. writes an export bundle of those events to w, and calls w.Sync() when w has it (an
 //     *os.File), so the bundle is durable before anything is deleted;
-//  4. in one transaction, deletes the events up to S and appends an ActionAuditArchive event
+//  4. in one transaction, deletes the events up to S and appends an audit.ActionAuditArchive event
 //     naming the range and the bundle's SHA-256.
 //
 // Verify then starts the chain at S+1, anchored by the checkpoint at S. With nothing old
@@ -64,7 +66,7 @@ func (l *Log) Archive(ctx context.Context, tenant string, before time.Time, w io
 		}
 	}
 	info.Anchor = anchor
-	if info.ExportInfo, err = l.exportRange(ctx, w, tenant, first, last, time.Time{}, before); err != nil {
+	if info.BundleInfo, err = l.exportRange(ctx, w, tenant, first, last, time.Time{}, before); err != nil {
 		return info, err
 	}
 	if s, ok := w.(interface{ Sync() error }); ok {
@@ -84,7 +86,7 @@ func (l *Log) archiveRange(ctx context.Context, tenant string, before time.Time)
 	var lo, hi, young sql.NullInt64
 	q := rebind(l.db.Dialect, "SELECT (SELECT MIN(seq) FROM audit_events WHERE tenant_id = ?), (SELECT MAX(seq) FROM audit_events WHERE tenant_id = ?), "+
 		"(SELECT MIN(seq) FROM audit_events WHERE tenant_id = ? AND at_us >= ?)")
-	if err := l.sql.QueryRowContext(ctx, q, tenant, tenant, tenant, CanonicalTime(before).UnixMicro()).Scan(&lo, &hi, &young); err != nil {
+	if err := l.sql.QueryRowContext(ctx, q, tenant, tenant, tenant, audit.CanonicalTime(before).UnixMicro()).Scan(&lo, &hi, &young); err != nil {
 		return 0, 0, fmt.Errorf("find archive range: %w", err)
 	}
 	if !lo.Valid {
@@ -124,9 +126,9 @@ func (l *Log) removeArchived(ctx context.Context, tenant string, info ArchiveInf
 	if _, err = tx.ExecContext(ctx, r("DELETE FROM audit_archive_permits WHERE tenant_id = ?"), tenant); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
-	ev := Event{
-		Tenant: tenant, Actor: Actor{ID: l.node, Kind: ActorSystem}, Origin: Origin{Node: l.node},
-		Action: ActionAuditArchive, Target: Target{Kind: "audit_chain", ID: tenant}, Outcome: Success,
+	ev := audit.Event{
+		Tenant: tenant, Actor: audit.Actor{ID: l.node, Kind: audit.ActorSystem}, Origin: audit.Origin{Node: l.node},
+		Action: audit.ActionAuditArchive, Target: audit.Target{Kind: "audit_chain", ID: tenant}, Outcome: audit.Success,
 		Details: map[string]string{
 			"first_seq":     strconv.FormatInt(info.FirstSeq, 10),
 			"last_seq":      strconv.FormatInt(info.LastSeq, 10),
@@ -135,7 +137,7 @@ func (l *Log) removeArchived(ctx context.Context, tenant string, info ArchiveInf
 			"anchor_hash":   info.Anchor.Head.String(),
 		},
 	}
-	if err = l.insertOutbox(ctx, tx, []Event{ev}); err != nil {
+	if err = l.insertOutbox(ctx, tx, []audit.Event{ev}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {

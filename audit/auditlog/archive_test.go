@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -55,7 +56,7 @@ func TestArchiveKeepsTheRestVerifiable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		br, err := VerifyBundle(bytes.NewReader(b), l.TrustedKeys()...)
+		br, err := audit.VerifyBundle(bytes.NewReader(b), l.TrustedKeys()...)
 		if err != nil || !br.OK() || br.Events != 12 {
 			t.Fatalf("archive bundle: got %+v, %v; want 12 intact events", br, err)
 		}
@@ -65,14 +66,14 @@ func TestArchiveKeepsTheRestVerifiable(t *testing.T) {
 			t.Fatalf("got %+v (damage %v), want events 13..18 verified from the anchor at 12", r, r.Damage)
 		}
 		last, err := l.Get(ctx, "t1", 18)
-		if err != nil || last.Action != ActionAuditArchive || last.Details["bundle_sha256"] != info.SHA256 {
+		if err != nil || last.Action != audit.ActionAuditArchive || last.Details["bundle_sha256"] != info.SHA256 {
 			t.Errorf("got %+v (%v), want the archive event naming the bundle digest", last, err)
 		}
 
 		// Events removed without the archive step (no anchor) are detected.
 		dropGuards(t, db)
 		exec(t, db, "DELETE FROM audit_events WHERE tenant_id = 't1' AND seq <= 14")
-		if r := mustVerify(t, l, "t1", 0); r.Damage == nil || r.Damage.Kind != DamageDeleted || r.Damage.Seq != 13 {
+		if r := mustVerify(t, l, "t1", 0); r.Damage == nil || r.Damage.Kind != audit.DamageDeleted || r.Damage.Seq != 13 {
 			t.Errorf("got %v, want deleted at 13", r.Damage)
 		}
 	})

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -6,36 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/parleyhq/parley/audit"
 )
-
-// Checkpoint is a signed statement that a tenant's chain had the given head hash at the given
-// sequence number. Anyone holding the public key can check it; someone with only database
-// access cannot rewrite the history a checkpoint covers without the rewrite being detected.
-type Checkpoint struct {
-	Tenant    string    `json:"tenant"`
-	Seq       int64     `json:"seq"`
-	Head      Hash      `json:"head"`
-	Time      time.Time `json:"time"`
-	KeyID     string    `json:"key_id"`
-	Signature []byte    `json:"signature"`
-}
-
-// Message returns the bytes the checkpoint's signature covers (see CANONICAL.md).
-func (c Checkpoint) Message() []byte {
-	b := make([]byte, 0, 160+len(c.Tenant)+len(c.KeyID))
-	b = appendField(b, checkpointTag)
-	b = appendField(b, c.Tenant)
-	b = appendIntField(b, c.Seq)
-	b = appendBytesField(b, c.Head[:])
-	b = appendTimeField(b, c.Time)
-	b = appendField(b, c.KeyID)
-	return b
-}
-
-// VerifySignature checks the checkpoint's signature under one of keys.
-func (c Checkpoint) VerifySignature(keys ...PublicKey) error {
-	return newKeyRing(keys...).verify(c.KeyID, c.Message(), c.Signature)
-}
 
 // checkpointMark is what the sealer remembers of a tenant's latest checkpoint.
 type checkpointMark struct {
@@ -45,13 +18,13 @@ type checkpointMark struct {
 
 // Checkpoint signs and stores a checkpoint at the tenant's current chain head, whether or not
 // one is due, and returns it. It returns ErrEmptyChain when nothing is sealed yet.
-func (l *Log) Checkpoint(ctx context.Context, tenant string) (Checkpoint, error) {
+func (l *Log) Checkpoint(ctx context.Context, tenant string) (audit.Checkpoint, error) {
 	seq, head, err := l.Head(ctx, tenant)
 	if err != nil {
-		return Checkpoint{}, err
+		return audit.Checkpoint{}, err
 	}
 	if seq == 0 {
-		return Checkpoint{}, ErrEmptyChain
+		return audit.Checkpoint{}, ErrEmptyChain
 	}
 	return l.checkpointAt(ctx, tenant, seq, head)
 }
@@ -61,12 +34,12 @@ func (l *Log) Checkpoint(ctx context.Context, tenant string) (Checkpoint, error)
 func (l *Log) CheckpointDue(ctx context.Context) error {
 	rows, err := l.sql.QueryContext(ctx, "SELECT tenant_id, seq, hash FROM audit_chains WHERE seq > 0")
 	if err != nil {
-		return fmt.Errorf("%w: read chain heads: %w", ErrSign, err)
+		return fmt.Errorf("%w: read chain heads: %w", audit.ErrSign, err)
 	}
 	type head struct {
 		tenant string
 		seq    int64
-		hash   Hash
+		hash   audit.Hash
 	}
 	var heads []head
 	for rows.Next() {
@@ -76,7 +49,7 @@ func (l *Log) CheckpointDue(ctx context.Context) error {
 		)
 		if err := rows.Scan(&h.tenant, &h.seq, &raw); err != nil {
 			_ = rows.Close()
-			return fmt.Errorf("%w: read chain heads: %w", ErrSign, err)
+			return fmt.Errorf("%w: read chain heads: %w", audit.ErrSign, err)
 		}
 		var ok bool
 		if h.hash, ok = hashFromBytes(raw); ok {
@@ -84,7 +57,7 @@ func (l *Log) CheckpointDue(ctx context.Context) error {
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return fmt.Errorf("%w: read chain heads: %w", ErrSign, err)
+		return fmt.Errorf("%w: read chain heads: %w", audit.ErrSign, err)
 	}
 	var errs []error
 	for _, h := range heads {
@@ -94,7 +67,7 @@ func (l *Log) CheckpointDue(ctx context.Context) error {
 }
 
 // maybeCheckpoint signs a checkpoint at (seq, head) if one is due for the tenant.
-func (l *Log) maybeCheckpoint(ctx context.Context, tenant string, seq int64, head Hash) error {
+func (l *Log) maybeCheckpoint(ctx context.Context, tenant string, seq int64, head audit.Hash) error {
 	mark, err := l.lastMark(ctx, tenant)
 	if err != nil {
 		return err
@@ -123,7 +96,7 @@ func (l *Log) lastMark(ctx context.Context, tenant string) (checkpointMark, erro
 		// after CheckpointEvery events.
 		m = checkpointMark{at: l.nowUTC()}
 	case err != nil:
-		return m, fmt.Errorf("%w: read last checkpoint: %w", ErrSign, err)
+		return m, fmt.Errorf("%w: read last checkpoint: %w", audit.ErrSign, err)
 	default:
 		m.at = time.UnixMicro(atUs).UTC()
 	}
@@ -141,21 +114,19 @@ func (l *Log) setMark(tenant string, m checkpointMark) {
 
 // checkpointAt signs and stores a checkpoint at (seq, head). When another node stored one at
 // the same seq first, that one is returned.
-func (l *Log) checkpointAt(ctx context.Context, tenant string, seq int64, head Hash) (Checkpoint, error) {
-	cp := Checkpoint{Tenant: tenant, Seq: seq, Head: head, Time: l.nowUTC(), KeyID: l.signer.KeyID()}
-	sig, err := signChecked(ctx, l.signer, cp.Message())
+func (l *Log) checkpointAt(ctx context.Context, tenant string, seq int64, head audit.Hash) (audit.Checkpoint, error) {
+	cp, err := audit.SignCheckpoint(ctx, l.signer, tenant, seq, head, l.nowUTC())
 	if err != nil {
-		return Checkpoint{}, err
+		return audit.Checkpoint{}, err
 	}
-	cp.Signature = sig
 	res, err := l.sql.ExecContext(ctx, l.q.cpInsert, cp.Tenant, cp.Seq, cp.Head[:], cp.Time.UnixMicro(), cp.KeyID, cp.Signature)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("%w: store checkpoint: %w", ErrSign, err)
+		return audit.Checkpoint{}, fmt.Errorf("%w: store checkpoint: %w", audit.ErrSign, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		existing, err := l.checkpointGet(ctx, tenant, seq)
 		if err != nil {
-			return Checkpoint{}, err
+			return audit.Checkpoint{}, err
 		}
 		cp = existing
 	}
@@ -163,29 +134,29 @@ func (l *Log) checkpointAt(ctx context.Context, tenant string, seq int64, head H
 	return cp, nil
 }
 
-func (l *Log) checkpointGet(ctx context.Context, tenant string, seq int64) (Checkpoint, error) {
+func (l *Log) checkpointGet(ctx context.Context, tenant string, seq int64) (audit.Checkpoint, error) {
 	rows, err := l.sql.QueryContext(ctx, l.q.cpGet, tenant, seq)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("read checkpoint: %w", err)
+		return audit.Checkpoint{}, fmt.Errorf("read checkpoint: %w", err)
 	}
 	cps, err := scanCheckpoints(rows)
 	if err != nil {
-		return Checkpoint{}, err
+		return audit.Checkpoint{}, err
 	}
 	if len(cps) == 0 {
-		return Checkpoint{}, ErrNotFound
+		return audit.Checkpoint{}, ErrNotFound
 	}
 	return cps[0], nil
 }
 
 // Checkpoints returns up to limit checkpoints of a tenant with afterSeq < seq, in seq order.
-func (l *Log) Checkpoints(ctx context.Context, tenant string, afterSeq int64, limit int) ([]Checkpoint, error) {
+func (l *Log) Checkpoints(ctx context.Context, tenant string, afterSeq int64, limit int) ([]audit.Checkpoint, error) {
 	return l.checkpointsBetween(ctx, tenant, afterSeq, maxSeq, limit)
 }
 
 const maxSeq = int64(1<<63 - 1)
 
-func (l *Log) checkpointsBetween(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]Checkpoint, error) {
+func (l *Log) checkpointsBetween(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]audit.Checkpoint, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -196,12 +167,12 @@ func (l *Log) checkpointsBetween(ctx context.Context, tenant string, afterSeq, t
 	return scanCheckpoints(rows)
 }
 
-func scanCheckpoints(rows *sql.Rows) ([]Checkpoint, error) {
+func scanCheckpoints(rows *sql.Rows) ([]audit.Checkpoint, error) {
 	defer func() { _ = rows.Close() }()
-	var out []Checkpoint
+	var out []audit.Checkpoint
 	for rows.Next() {
 		var (
-			c    Checkpoint
+			c    audit.Checkpoint
 			raw  []byte
 			atUs int64
 		)

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -128,7 +129,7 @@ func TestConcurrentAppendsFromTwoNodes(t *testing.T) {
 				t.Errorf("got %d events, want %d", total, want)
 			}
 			// audit.start and audit.stop of both nodes.
-			if r, err := nodes[0].Verify(ctx, SystemTenant, 0); err != nil || !r.OK() || r.Events != 4 {
+			if r, err := nodes[0].Verify(ctx, audit.SystemTenant, 0); err != nil || !r.OK() || r.Events != 4 {
 				t.Errorf("system chain: got %+v, %v; want 4 intact lifecycle events", r, err)
 			}
 			if n, err := nodes[0].Pending(ctx); err != nil || n != 0 {

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // testClock is a settable clock; each reading advances it by step so events get distinct
@@ -36,15 +38,27 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// seedSigner returns a FileSigner over a key derived from seed, without touching the disk.
-func seedSigner(seed byte) *FileSigner {
+// keySigner is an in-memory audit.Signer.
+type keySigner struct{ priv ed25519.PrivateKey }
+
+var _ audit.Signer = keySigner{}
+
+func (k keySigner) KeyID() string { return audit.KeyIDFor(k.PublicKey()) }
+func (k keySigner) PublicKey() ed25519.PublicKey {
+	pub, _ := k.priv.Public().(ed25519.PublicKey)
+	return pub
+}
+func (k keySigner) Sign(_ context.Context, msg []byte) ([]byte, error) {
+	return ed25519.Sign(k.priv, msg), nil
+}
+
+// seedSigner returns a signer over a key derived from seed, without touching the disk.
+func seedSigner(seed byte) keySigner {
 	var s [ed25519.SeedSize]byte
 	for i := range s {
 		s[i] = seed
 	}
-	priv := ed25519.NewKeyFromSeed(s[:])
-	pub, _ := priv.Public().(ed25519.PublicKey)
-	return &FileSigner{id: KeyIDFor(pub), priv: priv}
+	return keySigner{priv: ed25519.NewKeyFromSeed(s[:])}
 }
 
 type testLogOption func(*Config)
@@ -63,14 +77,14 @@ func newTestLog(t testing.TB, db *migrations.DB, clock *testClock, opts ...testL
 }
 
 // sampleEvent returns a valid event of tenant t, numbered i for recognisability.
-func sampleEvent(tenant string, i int) Event {
-	return Event{
+func sampleEvent(tenant string, i int) audit.Event {
+	return audit.Event{
 		Tenant:    tenant,
-		Actor:     Actor{ID: fmt.Sprintf("user-%d", i%7), Role: "admin", Kind: ActorUser},
-		Origin:    Origin{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (test)"},
-		Action:    ActionUserUpdate,
-		Target:    Target{Kind: "user", ID: fmt.Sprintf("target-%d", i)},
-		Outcome:   Success,
+		Actor:     audit.Actor{ID: fmt.Sprintf("user-%d", i%7), Role: "admin", Kind: audit.ActorUser},
+		Origin:    audit.Origin{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (test)"},
+		Action:    audit.ActionUserUpdate,
+		Target:    audit.Target{Kind: "user", ID: fmt.Sprintf("target-%d", i)},
+		Outcome:   audit.Success,
 		RequestID: fmt.Sprintf("req-%d", i),
 		Details:   map[string]string{"field": "display_name", "n": fmt.Sprint(i)},
 	}
@@ -126,4 +140,9 @@ func dropGuards(t testing.TB, db *migrations.DB) {
 		exec(t, db, "DROP TRIGGER audit_checkpoints_no_update")
 		exec(t, db, "DROP TRIGGER audit_checkpoints_no_delete")
 	}
+}
+
+func freshSQLite(t *testing.T) *migrations.DB {
+	t.Helper()
+	return migratetest.Open(t, migrations.SQLite)
 }

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 )
 
@@ -34,19 +35,19 @@ type Config struct {
 	// DB is the database holding the audit tables (migration 00003).
 	DB *migrations.DB
 	// Signer signs checkpoints and export manifests. Required.
-	Signer Signer
+	Signer audit.Signer
 	// TrustedKeys are further keys whose checkpoints verify (keys used before a rotation).
 	// The Signer's own key is always trusted.
-	TrustedKeys []PublicKey
-	// Masker masks PANs in free text; DigitRunMasker when nil.
-	Masker Masker
+	TrustedKeys []audit.PublicKey
+	// Masker masks PANs in free text; audit.DigitRunMasker when nil.
+	Masker audit.Masker
 	// Alerter receives sealing and checkpoint failures; they are only logged when nil.
-	Alerter Alerter
+	Alerter audit.Alerter
 	// Logger defaults to a discarding logger.
 	Logger *slog.Logger
 	// Now is the clock that stamps events and checkpoints; time.Now when nil.
 	Now func() time.Time
-	// Node names this Parley node in Origin.Node when a caller leaves it empty.
+	// Node names this Parley node in audit.Origin.Node when a caller leaves it empty.
 	Node string
 	// SealInterval is how often Run chains pending events (DefaultSealInterval).
 	SealInterval time.Duration
@@ -69,10 +70,10 @@ type Log struct {
 	db      *migrations.DB
 	sql     *sql.DB
 	q       queries
-	signer  Signer
-	keys    keyRing
-	masker  Masker
-	alerter Alerter
+	signer  audit.Signer
+	keys    audit.KeyRing
+	masker  audit.Masker
+	alerter audit.Alerter
 	log     *slog.Logger
 	now     func() time.Time
 	node    string
@@ -89,7 +90,7 @@ type Log struct {
 
 	mu       sync.Mutex
 	marks    map[string]checkpointMark
-	alerting map[AlertKind]bool
+	alerting map[audit.AlertKind]bool
 }
 
 // New checks cfg and returns a Log. It does not start background work; see Run.
@@ -118,12 +119,12 @@ func New(cfg Config) (*Log, error) {
 		retention: cfg.Retention,
 		kick:      make(chan struct{}, 1),
 		marks:     map[string]checkpointMark{},
-		alerting:  map[AlertKind]bool{},
+		alerting:  map[audit.AlertKind]bool{},
 	}
-	keys := append([]PublicKey{{ID: cfg.Signer.KeyID(), Key: cfg.Signer.PublicKey()}}, cfg.TrustedKeys...)
-	l.keys = newKeyRing(keys...)
+	keys := append([]audit.PublicKey{{ID: cfg.Signer.KeyID(), Key: cfg.Signer.PublicKey()}}, cfg.TrustedKeys...)
+	l.keys = audit.NewKeyRing(keys...)
 	if l.masker == nil {
-		l.masker = DigitRunMasker{}
+		l.masker = audit.DigitRunMasker{}
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -146,16 +147,16 @@ func New(cfg Config) (*Log, error) {
 	if l.checkpointInterval <= 0 {
 		l.checkpointInterval = DefaultCheckpointInterval
 	}
-	l.encoders.New = func() any { return newEncoder() }
+	l.encoders.New = func() any { return audit.NewHasher() }
 	return l, nil
 }
 
 // TrustedKeys returns the keys this log accepts checkpoint signatures from, the signer's first.
-func (l *Log) TrustedKeys() []PublicKey {
-	out := []PublicKey{{ID: l.signer.KeyID(), Key: l.signer.PublicKey()}}
+func (l *Log) TrustedKeys() []audit.PublicKey {
+	out := []audit.PublicKey{{ID: l.signer.KeyID(), Key: l.signer.PublicKey()}}
 	for id, k := range l.keys {
 		if id != l.signer.KeyID() {
-			out = append(out, PublicKey{ID: id, Key: k})
+			out = append(out, audit.PublicKey{ID: id, Key: k})
 		}
 	}
 	return out
@@ -164,37 +165,37 @@ func (l *Log) TrustedKeys() []PublicKey {
 // Retention returns how long events stay online.
 func (l *Log) Retention() time.Duration { return l.retention }
 
-func (l *Log) encoder() *encoder  { return l.encoders.Get().(*encoder) }
-func (l *Log) release(e *encoder) { l.encoders.Put(e) }
-func (l *Log) nowUTC() time.Time  { return CanonicalTime(l.now()) }
-func (l *Log) nowMicros() int64   { return l.nowUTC().UnixMicro() }
-func (l *Log) isPostgres() bool   { return l.db.Dialect == migrations.Postgres }
+func (l *Log) hasher() *audit.Hasher   { return l.encoders.Get().(*audit.Hasher) }
+func (l *Log) release(e *audit.Hasher) { l.encoders.Put(e) }
+func (l *Log) nowUTC() time.Time       { return audit.CanonicalTime(l.now()) }
+func (l *Log) nowMicros() int64        { return l.nowUTC().UnixMicro() }
+func (l *Log) isPostgres() bool        { return l.db.Dialect == migrations.Postgres }
 func (l *Log) kickSealer() {
 	select {
 	case l.kick <- struct{}{}:
 	default:
 	}
 }
-func (l *Log) prepare(ev Event) (Event, error) {
-	out, err := normalize(ev, l.masker, l.node)
+func (l *Log) prepare(ev audit.Event) (audit.Event, error) {
+	out, err := audit.Normalize(ev, l.masker, l.node)
 	if err != nil {
-		return Event{}, err
+		return audit.Event{}, err
 	}
 	out.Time = l.nowUTC()
 	return out, nil
 }
 
 // Append writes ev inside the caller's transaction tx, so the event is stored if and only if
-// the change it records commits. It returns an error wrapping ErrAppend, ErrInvalidEvent,
-// ErrUnknownAction or ErrSensitiveDetail; the caller must then roll back and fail the action
+// the change it records commits. It returns an error wrapping ErrAppend, audit.ErrInvalidEvent,
+// audit.ErrUnknownAction or audit.ErrSensitiveDetail; the caller must then roll back and fail the action
 // (fail closed). The event is chained (given its seq and hash) by the sealer shortly after
 // the transaction commits; see Run and Seal.
-func (l *Log) Append(ctx context.Context, tx *gorm.DB, ev Event) error {
-	return l.AppendBatch(ctx, tx, []Event{ev})
+func (l *Log) Append(ctx context.Context, tx *gorm.DB, ev audit.Event) error {
+	return l.AppendBatch(ctx, tx, []audit.Event{ev})
 }
 
 // AppendBatch is Append for several events in one statement per hundred events.
-func (l *Log) AppendBatch(ctx context.Context, tx *gorm.DB, evs []Event) error {
+func (l *Log) AppendBatch(ctx context.Context, tx *gorm.DB, evs []audit.Event) error {
 	if tx == nil || tx.Statement == nil || tx.Statement.ConnPool == nil {
 		return ErrNoTransaction
 	}
@@ -206,8 +207,8 @@ func (l *Log) AppendBatch(ctx context.Context, tx *gorm.DB, evs []Event) error {
 
 // Record writes ev in a transaction of its own, for events that accompany no other write
 // (a search, a view, a failed sign-in). Like Append, an error means the action must fail.
-func (l *Log) Record(ctx context.Context, ev Event) error {
-	if err := l.insertOutbox(ctx, l.sql, []Event{ev}); err != nil {
+func (l *Log) Record(ctx context.Context, ev audit.Event) error {
+	if err := l.insertOutbox(ctx, l.sql, []audit.Event{ev}); err != nil {
 		return err
 	}
 	l.kickSealer()
@@ -226,7 +227,7 @@ type execer interface {
 const outboxCols = 15
 const outboxChunk = 100
 
-func (l *Log) insertOutbox(ctx context.Context, ex execer, evs []Event) error {
+func (l *Log) insertOutbox(ctx context.Context, ex execer, evs []audit.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -288,10 +289,10 @@ func decodeDetails(s string) (map[string]string, error) {
 }
 
 // raise sends an alert once per failure streak; clear ends the streak.
-func (l *Log) raise(ctx context.Context, a Alert) {
+func (l *Log) raise(ctx context.Context, a audit.Alert) {
 	l.log.ErrorContext(ctx, "audit control failure", "kind", string(a.Kind), "tenant", a.Tenant, "seq", a.Seq, "message", a.Message)
 	l.mu.Lock()
-	key := a.Kind + AlertKind("|"+a.Tenant)
+	key := a.Kind + audit.AlertKind("|"+a.Tenant)
 	already := l.alerting[key]
 	l.alerting[key] = true
 	l.mu.Unlock()
@@ -301,14 +302,14 @@ func (l *Log) raise(ctx context.Context, a Alert) {
 	}
 }
 
-func (l *Log) clear(ctx context.Context, kind AlertKind, tenant string) {
+func (l *Log) clear(ctx context.Context, kind audit.AlertKind, tenant string) {
 	l.mu.Lock()
-	key := kind + AlertKind("|"+tenant)
+	key := kind + audit.AlertKind("|"+tenant)
 	was := l.alerting[key]
 	delete(l.alerting, key)
 	l.mu.Unlock()
 	if was && l.alerter != nil {
-		l.alerter.Alert(ctx, Alert{Kind: kind, Tenant: tenant, Cleared: true, Message: "resolved", At: l.nowUTC()})
+		l.alerter.Alert(ctx, audit.Alert{Kind: kind, Tenant: tenant, Cleared: true, Message: "resolved", At: l.nowUTC()})
 	}
 }
 

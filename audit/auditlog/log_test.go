@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -85,7 +86,7 @@ func TestAppendIsAtomicWithTheCallersTransaction(t *testing.T) {
 			if err := tx.Exec("INSERT INTO tenants (id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", "kept", "Kept", "kept", now, now).Error; err != nil {
 				return err
 			}
-			return l.AppendBatch(ctx, tx, []Event{sampleEvent("kept", 1), sampleEvent("kept", 2)})
+			return l.AppendBatch(ctx, tx, []audit.Event{sampleEvent("kept", 1), sampleEvent("kept", 2)})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -110,8 +111,8 @@ func TestAppendIsAtomicWithTheCallersTransaction(t *testing.T) {
 			bad.Details = map[string]string{"new_password": "hunter2hunter2"}
 			return l.Append(ctx, tx, bad)
 		})
-		if !errors.Is(err, ErrSensitiveDetail) {
-			t.Fatalf("got %v, want ErrSensitiveDetail", err)
+		if !errors.Is(err, audit.ErrSensitiveDetail) {
+			t.Fatalf("got %v, want audit.ErrSensitiveDetail", err)
 		}
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("error %q leaks the detail value", err)
@@ -158,4 +159,23 @@ func TestGuardsRefuseUpdateAndDelete(t *testing.T) {
 			t.Errorf("got damage %v after refused tampering, want intact", r.Damage)
 		}
 	})
+}
+
+// lyingSigner returns signatures that do not verify.
+type lyingSigner struct{ keySigner }
+
+func (lyingSigner) Sign(context.Context, []byte) ([]byte, error) { return make([]byte, 64), nil }
+
+func TestCheckpointRefusesABadSigner(t *testing.T) {
+	db := freshSQLite(t)
+	l := newTestLog(t, db, newTestClock(), func(c *Config) { c.Signer = lyingSigner{seedSigner(3)} })
+	if err := l.Record(context.Background(), sampleEvent("t1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Seal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Checkpoint(context.Background(), "t1"); !errors.Is(err, audit.ErrSign) {
+		t.Errorf("got %v, want audit.ErrSign", err)
+	}
 }

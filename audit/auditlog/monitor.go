@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/parleyhq/parley/audit"
 )
 
 // MonitorConfig tunes the background verifier.
@@ -15,9 +17,9 @@ type MonitorConfig struct {
 	Interval time.Duration
 	// FullInterval between runs that recompute every chain from its start (default 24 hours).
 	FullInterval time.Duration
-	// Alerter receives AlertChainDamaged and AlertVerifyFailed, and their clearing; the Log's
+	// Alerter receives audit.AlertChainDamaged and audit.AlertVerifyFailed, and their clearing; the Log's
 	// alerter when nil.
-	Alerter Alerter
+	Alerter audit.Alerter
 }
 
 // MonitorStatus is the background verifier's latest finding, for /readyz, metrics and the
@@ -36,13 +38,13 @@ type MonitorStatus struct {
 }
 
 // Monitor verifies every chain periodically and raises an alert when one is damaged
-// (PCI DSS 10.3.4, 10.7.2). It records ActionAuditVerifyFailed in the damaged tenant's chain
+// (PCI DSS 10.3.4, 10.7.2). It records audit.ActionAuditVerifyFailed in the damaged tenant's chain
 // once per incident.
 type Monitor struct {
 	l            *Log
 	interval     time.Duration
 	fullInterval time.Duration
-	alerter      Alerter
+	alerter      audit.Alerter
 
 	mu       sync.Mutex
 	status   MonitorStatus
@@ -64,7 +66,7 @@ func NewMonitor(l *Log, cfg MonitorConfig) *Monitor {
 		m.alerter = l.alerter
 	}
 	if m.alerter == nil {
-		m.alerter = AlertFunc(nil)
+		m.alerter = audit.AlertFunc(nil)
 	}
 	m.status.Healthy = true
 	return m
@@ -128,7 +130,7 @@ func (m *Monitor) Check(ctx context.Context) ([]Report, error) {
 	m.mu.Lock()
 	if m.status.Error != "" {
 		m.status.Error = ""
-		defer m.alerter.Alert(ctx, Alert{Kind: AlertVerifyFailed, Cleared: true, Message: "verification runs again", At: now})
+		defer m.alerter.Alert(ctx, audit.Alert{Kind: audit.AlertVerifyFailed, Cleared: true, Message: "verification runs again", At: now})
 	}
 	m.status.LastRun, m.status.Verified = now, verified
 	if full {
@@ -159,10 +161,10 @@ func (m *Monitor) record(ctx context.Context, r Report) {
 	case !r.OK() && !was:
 		msg := "audit chain damaged: " + r.Damage.String()
 		m.l.log.ErrorContext(ctx, "audit chain verification failed", "tenant", r.Tenant, "seq", r.Damage.Seq, "kind", string(r.Damage.Kind))
-		m.alerter.Alert(ctx, Alert{Kind: AlertChainDamaged, Tenant: r.Tenant, Seq: r.Damage.Seq, Message: msg, At: m.l.nowUTC()})
-		err := m.l.Record(ctx, Event{
-			Tenant: r.Tenant, Actor: Actor{ID: m.l.node, Kind: ActorSystem}, Origin: Origin{Node: m.l.node},
-			Action: ActionAuditVerifyFailed, Target: Target{Kind: "audit_chain", ID: r.Tenant}, Outcome: Failure,
+		m.alerter.Alert(ctx, audit.Alert{Kind: audit.AlertChainDamaged, Tenant: r.Tenant, Seq: r.Damage.Seq, Message: msg, At: m.l.nowUTC()})
+		err := m.l.Record(ctx, audit.Event{
+			Tenant: r.Tenant, Actor: audit.Actor{ID: m.l.node, Kind: audit.ActorSystem}, Origin: audit.Origin{Node: m.l.node},
+			Action: audit.ActionAuditVerifyFailed, Target: audit.Target{Kind: "audit_chain", ID: r.Tenant}, Outcome: audit.Failure,
 			Reason:  string(r.Damage.Kind),
 			Details: map[string]string{"first_bad_seq": strconv.FormatInt(r.Damage.Seq, 10), "detail": r.Damage.Detail},
 		})
@@ -170,7 +172,7 @@ func (m *Monitor) record(ctx context.Context, r Report) {
 			m.l.log.ErrorContext(ctx, "audit verification failure could not be recorded", "tenant", r.Tenant, "err", err)
 		}
 	case r.OK() && was:
-		m.alerter.Alert(ctx, Alert{Kind: AlertChainDamaged, Tenant: r.Tenant, Cleared: true, Message: "audit chain verifies again", At: m.l.nowUTC()})
+		m.alerter.Alert(ctx, audit.Alert{Kind: audit.AlertChainDamaged, Tenant: r.Tenant, Cleared: true, Message: "audit chain verifies again", At: m.l.nowUTC()})
 	}
 }
 
@@ -181,6 +183,6 @@ func (m *Monitor) fail(ctx context.Context, now time.Time, err error) {
 	m.mu.Unlock()
 	m.l.log.ErrorContext(ctx, "audit verification could not run", "err", err)
 	if first {
-		m.alerter.Alert(ctx, Alert{Kind: AlertVerifyFailed, Message: "audit verification could not run: " + err.Error(), At: now})
+		m.alerter.Alert(ctx, audit.Alert{Kind: audit.AlertVerifyFailed, Message: "audit verification could not run: " + err.Error(), At: now})
 	}
 }

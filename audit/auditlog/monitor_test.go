@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -6,25 +6,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 type alertLog struct {
 	mu     sync.Mutex
-	alerts []Alert
+	alerts []audit.Alert
 }
 
-func (a *alertLog) Alert(_ context.Context, al Alert) {
+func (a *alertLog) Alert(_ context.Context, al audit.Alert) {
 	a.mu.Lock()
 	a.alerts = append(a.alerts, al)
 	a.mu.Unlock()
 }
 
-func (a *alertLog) all() []Alert {
+func (a *alertLog) all() []audit.Alert {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([]Alert(nil), a.alerts...)
+	return append([]audit.Alert(nil), a.alerts...)
 }
 
 func TestMonitorAlertsOnDamageAndClears(t *testing.T) {
@@ -63,12 +64,12 @@ func TestMonitorAlertsOnDamageAndClears(t *testing.T) {
 		if s.Healthy || len(s.Damaged) != 1 || s.Damaged[0].Damage.Seq != 21 {
 			t.Fatalf("got %+v, want t1 damaged at 21", s)
 		}
-		if len(got) != 1 || got[0].Kind != AlertChainDamaged || got[0].Tenant != "t1" || got[0].Seq != 21 || got[0].Cleared {
+		if len(got) != 1 || got[0].Kind != audit.AlertChainDamaged || got[0].Tenant != "t1" || got[0].Seq != 21 || got[0].Cleared {
 			t.Fatalf("got alerts %+v, want one chain_damaged alert for t1 at 21", got)
 		}
 		seal(t, l)
 		head, _, _ := l.Head(ctx, "t1")
-		if e, err := l.Get(ctx, "t1", head); err != nil || e.Action != ActionAuditVerifyFailed || e.Details["first_bad_seq"] != "21" {
+		if e, err := l.Get(ctx, "t1", head); err != nil || e.Action != audit.ActionAuditVerifyFailed || e.Details["first_bad_seq"] != "21" {
 			t.Errorf("got %+v (%v), want an audit.verify.failure event naming seq 21", e, err)
 		}
 
@@ -83,7 +84,7 @@ func TestMonitorAlertsOnDamageAndClears(t *testing.T) {
 	})
 }
 
-func getEntryOf(t *testing.T, l *Log, tenant string, seq int64) Entry {
+func getEntryOf(t *testing.T, l *Log, tenant string, seq int64) audit.Entry {
 	t.Helper()
 	e, err := l.Get(context.Background(), tenant, seq)
 	if err != nil {

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -6,27 +6,29 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/parleyhq/parley/audit"
 )
 
 // Head returns the sequence number and hash of the tenant's latest sealed event; 0 and the
-// zero Hash for a chain with no events.
-func (l *Log) Head(ctx context.Context, tenant string) (int64, Hash, error) {
+// zero audit.Hash for a chain with no events.
+func (l *Log) Head(ctx context.Context, tenant string) (int64, audit.Hash, error) {
 	var (
 		seq int64
 		raw []byte
 	)
 	err := l.sql.QueryRowContext(ctx, l.q.chainHead, tenant).Scan(&seq, &raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, Hash{}, nil
+		return 0, audit.Hash{}, nil
 	}
 	if err != nil {
-		return 0, Hash{}, fmt.Errorf("read chain head: %w", err)
+		return 0, audit.Hash{}, fmt.Errorf("read chain head: %w", err)
 	}
 	h, _ := hashFromBytes(raw)
 	return seq, h, nil
 }
 
-// Tenants lists every tenant with a chain (events, checkpoints or a chain head), SystemTenant
+// Tenants lists every tenant with a chain (events, checkpoints or a chain head), audit.SystemTenant
 // included.
 func (l *Log) Tenants(ctx context.Context) ([]string, error) {
 	rows, err := l.sql.QueryContext(ctx, l.q.tenants)
@@ -56,12 +58,12 @@ func (l *Log) Pending(ctx context.Context) (int64, error) {
 
 // Entries returns up to limit sealed entries of a tenant with seq > afterSeq, in seq order.
 // The forwarder reads the chain with it.
-func (l *Log) Entries(ctx context.Context, tenant string, afterSeq int64, limit int) ([]Entry, error) {
+func (l *Log) Entries(ctx context.Context, tenant string, afterSeq int64, limit int) ([]audit.Entry, error) {
 	page, err := l.entriesPage(ctx, tenant, afterSeq, maxSeq, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Entry, len(page))
+	out := make([]audit.Entry, len(page))
 	for i := range page {
 		out[i] = page[i].Entry
 	}
@@ -69,21 +71,21 @@ func (l *Log) Entries(ctx context.Context, tenant string, afterSeq int64, limit 
 }
 
 // Get returns one sealed entry, or ErrNotFound.
-func (l *Log) Get(ctx context.Context, tenant string, seq int64) (Entry, error) {
+func (l *Log) Get(ctx context.Context, tenant string, seq int64) (audit.Entry, error) {
 	rows, err := l.sql.QueryContext(ctx, l.q.entryGet, tenant, seq)
 	if err != nil {
-		return Entry{}, fmt.Errorf("read audit event: %w", err)
+		return audit.Entry{}, fmt.Errorf("read audit event: %w", err)
 	}
 	defer func() { _ = rows.Close() }()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return Entry{}, fmt.Errorf("read audit event: %w", err)
+			return audit.Entry{}, fmt.Errorf("read audit event: %w", err)
 		}
-		return Entry{}, ErrNotFound
+		return audit.Entry{}, ErrNotFound
 	}
 	var e storedEntry
 	if err := scanEntry(rows, &e); err != nil {
-		return Entry{}, err
+		return audit.Entry{}, err
 	}
 	return e.Entry, nil
 }
@@ -91,7 +93,7 @@ func (l *Log) Get(ctx context.Context, tenant string, seq int64) (Entry, error) 
 // storedEntry is an entry read from the database; bad says why the stored row cannot be
 // decoded (then it is damage, not an operational error).
 type storedEntry struct {
-	Entry
+	audit.Entry
 	bad string
 }
 
@@ -130,7 +132,7 @@ func scanEntry(rows *sql.Rows, out *storedEntry) error {
 		return fmt.Errorf("read audit events: %w", err)
 	}
 	e.Time = time.UnixMicro(atUs).UTC()
-	e.Actor.Kind, e.Action, e.Outcome = ActorKind(kind), Action(action), Outcome(outcome)
+	e.Actor.Kind, e.Action, e.Outcome = audit.ActorKind(kind), audit.Action(action), audit.Outcome(outcome)
 	m, err := decodeDetails(d)
 	if err != nil {
 		out.bad = "stored details are not a JSON object of strings"
@@ -197,4 +199,14 @@ func (it *entryIter) next(ctx context.Context) (cur, ahead *storedEntry, err err
 	}
 	it.i++
 	return cur, ahead, nil
+}
+
+// hashFromBytes copies a stored hash column; ok is false when it is not 32 bytes long.
+func hashFromBytes(b []byte) (audit.Hash, bool) {
+	var h audit.Hash
+	if len(b) != len(h) {
+		return h, false
+	}
+	copy(h[:], b)
+	return h, true
 }

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/parleyhq/parley/audit"
 )
 
 // Seal chains every pending event of every tenant: each gets the next sequence number of its
@@ -15,7 +17,7 @@ import (
 // IMMEDIATE transactions serialise writers), so sequence numbers stay gapless.
 //
 // After sealing it signs the checkpoints that are due. A checkpoint failure does not undo the
-// sealing; it is returned (wrapping ErrSign) after all tenants are sealed.
+// sealing; it is returned (wrapping audit.ErrSign) after all tenants are sealed.
 func (l *Log) Seal(ctx context.Context) (int, error) {
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
@@ -64,27 +66,27 @@ func (l *Log) pendingTenants(ctx context.Context) ([]string, error) {
 
 // sealBatch chains up to Config.SealBatch pending events of one tenant and returns how many, and the
 // new head.
-func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, headHash Hash, err error) {
+func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, headHash audit.Hash, err error) {
 	tx, err := l.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, Hash{}, err
+		return 0, 0, audit.Hash{}, err
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
-	var zero Hash
+	var zero audit.Hash
 	if _, err = tx.ExecContext(ctx, l.q.chainInit, tenant, zero[:], l.nowMicros()); err != nil {
-		return 0, 0, Hash{}, fmt.Errorf("create chain head: %w", err)
+		return 0, 0, audit.Hash{}, fmt.Errorf("create chain head: %w", err)
 	}
 	var raw []byte
 	if err = tx.QueryRowContext(ctx, l.q.chainLock, tenant).Scan(&head, &raw); err != nil {
-		return 0, 0, Hash{}, fmt.Errorf("lock chain head: %w", err)
+		return 0, 0, audit.Hash{}, fmt.Errorf("lock chain head: %w", err)
 	}
 	prev, ok := hashFromBytes(raw)
 	if !ok {
-		return 0, 0, Hash{}, errors.New("chain head hash is not 32 bytes")
+		return 0, 0, audit.Hash{}, errors.New("chain head hash is not 32 bytes")
 	}
 	entries, details, ids, err := l.takeOutbox(ctx, tx, tenant)
 	if err != nil || len(entries) == 0 {
@@ -93,48 +95,48 @@ func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, 
 		}
 		return 0, head, prev, err
 	}
-	enc := l.encoder()
+	enc := l.hasher()
 	for i := range entries {
 		e := &entries[i]
 		e.Seq = head + int64(i) + 1
 		e.PrevHash = prev
-		e.Hash = enc.chainHash(&e.Event, prev)
+		e.Hash = enc.Chain(&e.Event, prev)
 		prev = e.Hash
 	}
 	l.release(enc)
 	if err = l.insertEntries(ctx, tx, entries, details); err != nil {
-		return 0, 0, Hash{}, fmt.Errorf("insert events: %w", err)
+		return 0, 0, audit.Hash{}, fmt.Errorf("insert events: %w", err)
 	}
 	if err = l.deleteOutboxRows(ctx, tx, ids); err != nil {
-		return 0, 0, Hash{}, fmt.Errorf("clear outbox: %w", err)
+		return 0, 0, audit.Hash{}, fmt.Errorf("clear outbox: %w", err)
 	}
 	last := entries[len(entries)-1]
 	if _, err = tx.ExecContext(ctx, l.q.chainUpdate, last.Seq, last.Hash[:], l.nowMicros(), tenant); err != nil {
-		return 0, 0, Hash{}, fmt.Errorf("advance chain head: %w", err)
+		return 0, 0, audit.Hash{}, fmt.Errorf("advance chain head: %w", err)
 	}
 	if err = tx.Commit(); err != nil {
-		return 0, 0, Hash{}, fmt.Errorf("commit: %w", err)
+		return 0, 0, audit.Hash{}, fmt.Errorf("commit: %w", err)
 	}
 	return len(entries), last.Seq, last.Hash, nil
 }
 
 // takeOutbox reads the oldest pending events of a tenant. details holds each event's stored
 // details text, written unchanged to audit_events.
-func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]Entry, []string, []int64, error) {
+func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]audit.Entry, []string, []int64, error) {
 	rows, err := tx.QueryContext(ctx, l.q.outboxTake, tenant, l.batchSize)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read outbox: %w", err)
 	}
 	defer func() { _ = rows.Close() }()
 	var (
-		entries []Entry
+		entries []audit.Entry
 		details []string
 		ids     []int64
 	)
 	for rows.Next() {
 		var (
 			id, atUs                 int64
-			e                        Entry
+			e                        audit.Entry
 			kind, action, outcome, d string
 		)
 		if err := rows.Scan(&id, &e.Tenant, &atUs, &e.Actor.ID, &e.Actor.Role, &kind, &e.Origin.IP, &e.Origin.UserAgent,
@@ -142,7 +144,7 @@ func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]Entr
 			return nil, nil, nil, fmt.Errorf("read outbox: %w", err)
 		}
 		e.Time = time.UnixMicro(atUs).UTC()
-		e.Actor.Kind, e.Action, e.Outcome = ActorKind(kind), Action(action), Outcome(outcome)
+		e.Actor.Kind, e.Action, e.Outcome = audit.ActorKind(kind), audit.Action(action), audit.Outcome(outcome)
 		m, err := decodeDetails(d)
 		if err != nil {
 			// A pending row that cannot be read must not block the chain: seal it with a
@@ -159,7 +161,7 @@ func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]Entr
 	return entries, details, ids, rows.Err()
 }
 
-func (l *Log) insertEntries(ctx context.Context, tx *sql.Tx, entries []Entry, details []string) error {
+func (l *Log) insertEntries(ctx context.Context, tx *sql.Tx, entries []audit.Entry, details []string) error {
 	args := make([]any, 0, eventColsN*min(len(entries), eventsChunk))
 	for start := 0; start < len(entries); start += eventsChunk {
 		end := min(start+eventsChunk, len(entries))
@@ -201,7 +203,7 @@ func (l *Log) deleteOutboxRows(ctx context.Context, tx *sql.Tx, ids []int64) err
 // records audit.stop and seals once more. It returns an error only when audit.start cannot be
 // recorded: a node whose audit log cannot be written must not serve.
 func (l *Log) Run(ctx context.Context) error {
-	if err := l.lifecycle(ctx, ActionAuditStart); err != nil {
+	if err := l.lifecycle(ctx, audit.ActionAuditStart); err != nil {
 		return err
 	}
 	sealT := time.NewTicker(l.sealInterval)
@@ -213,7 +215,7 @@ func (l *Log) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			if err := l.lifecycle(stopCtx, ActionAuditStop); err != nil {
+			if err := l.lifecycle(stopCtx, audit.ActionAuditStop); err != nil {
 				l.log.ErrorContext(stopCtx, "audit stop could not be recorded", "err", err)
 			}
 			l.sealOnce(stopCtx)
@@ -224,9 +226,9 @@ func (l *Log) Run(ctx context.Context) error {
 			l.sealOnce(ctx)
 		case <-cpT.C:
 			if err := l.CheckpointDue(ctx); err != nil && ctx.Err() == nil {
-				l.raise(ctx, Alert{Kind: AlertCheckpointFailed, Message: "checkpoint could not be signed or stored: " + err.Error()})
+				l.raise(ctx, audit.Alert{Kind: audit.AlertCheckpointFailed, Message: "checkpoint could not be signed or stored: " + err.Error()})
 			} else if err == nil {
-				l.clear(ctx, AlertCheckpointFailed, "")
+				l.clear(ctx, audit.AlertCheckpointFailed, "")
 			}
 		}
 	}
@@ -236,26 +238,26 @@ func (l *Log) sealOnce(ctx context.Context) {
 	_, err := l.Seal(ctx)
 	switch {
 	case err == nil:
-		l.clear(ctx, AlertSealFailed, "")
-		l.clear(ctx, AlertCheckpointFailed, "")
+		l.clear(ctx, audit.AlertSealFailed, "")
+		l.clear(ctx, audit.AlertCheckpointFailed, "")
 	case errors.Is(err, ErrSeal):
 		if ctx.Err() == nil {
-			l.raise(ctx, Alert{Kind: AlertSealFailed, Message: "pending audit events could not be chained: " + err.Error()})
+			l.raise(ctx, audit.Alert{Kind: audit.AlertSealFailed, Message: "pending audit events could not be chained: " + err.Error()})
 		}
 	default:
 		if ctx.Err() == nil {
-			l.raise(ctx, Alert{Kind: AlertCheckpointFailed, Message: "checkpoint could not be signed or stored: " + err.Error()})
+			l.raise(ctx, audit.Alert{Kind: audit.AlertCheckpointFailed, Message: "checkpoint could not be signed or stored: " + err.Error()})
 		}
 	}
 }
 
-func (l *Log) lifecycle(ctx context.Context, a Action) error {
-	return l.Record(ctx, Event{
-		Tenant:  SystemTenant,
-		Actor:   Actor{ID: l.node, Kind: ActorSystem},
-		Origin:  Origin{Node: l.node},
+func (l *Log) lifecycle(ctx context.Context, a audit.Action) error {
+	return l.Record(ctx, audit.Event{
+		Tenant:  audit.SystemTenant,
+		Actor:   audit.Actor{ID: l.node, Kind: audit.ActorSystem},
+		Origin:  audit.Origin{Node: l.node},
 		Action:  a,
-		Target:  Target{Kind: "audit_log", ID: l.node},
-		Outcome: Success,
+		Target:  audit.Target{Kind: "audit_log", ID: l.node},
+		Outcome: audit.Success,
 	})
 }

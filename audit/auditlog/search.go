@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/audit"
 )
 
 // Search limits.
@@ -23,10 +25,10 @@ type Query struct {
 	From, To time.Time
 	ActorID  string
 	// Actions keeps events whose action is one of these.
-	Actions    []Action
+	Actions    []audit.Action
 	TargetKind string
 	TargetID   string
-	Outcome    Outcome
+	Outcome    audit.Outcome
 	// Keyword is matched, case-insensitively, as a substring of the actor, target, action,
 	// reason, request id, origin and details.
 	Keyword string
@@ -39,13 +41,13 @@ type Query struct {
 
 // Page is one page of search results.
 type Page struct {
-	Entries []Entry
+	Entries []audit.Entry
 	// Next is the cursor for the following (older) page; 0 when there is none.
 	Next int64
 }
 
 // Search returns one page of a tenant's events matching q. The caller is responsible for the
-// audit.view permission and for recording the search itself (ActionAuditSearch).
+// audit.view permission and for recording the search itself (audit.ActionAuditSearch).
 func (l *Log) Search(ctx context.Context, q Query) (Page, error) {
 	where, args, err := searchWhere(q)
 	if err != nil {
@@ -88,7 +90,7 @@ func searchWhere(q Query) (string, []any, error) {
 	if len(q.Keyword) > MaxKeywordBytes || !utf8.ValidString(q.Keyword) {
 		return "", nil, fmt.Errorf("%w: keyword must be valid text of at most %d bytes", ErrBadQuery, MaxKeywordBytes)
 	}
-	if len(q.Actions) > len(catalogue) {
+	if len(q.Actions) > len(audit.Catalogue()) {
 		return "", nil, fmt.Errorf("%w: too many actions", ErrBadQuery)
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
@@ -104,10 +106,10 @@ func searchWhere(q Query) (string, []any, error) {
 		add("seq < ?", q.Before)
 	}
 	if !q.From.IsZero() {
-		add("at_us >= ?", CanonicalTime(q.From).UnixMicro())
+		add("at_us >= ?", audit.CanonicalTime(q.From).UnixMicro())
 	}
 	if !q.To.IsZero() {
-		add("at_us < ?", CanonicalTime(q.To).UnixMicro())
+		add("at_us < ?", audit.CanonicalTime(q.To).UnixMicro())
 	}
 	if q.ActorID != "" {
 		add("actor_id = ?", q.ActorID)
@@ -127,7 +129,7 @@ func searchWhere(q Query) (string, []any, error) {
 		add("target_id = ?", q.TargetID)
 	}
 	if q.Outcome != "" {
-		if q.Outcome != Success && q.Outcome != Failure {
+		if q.Outcome != audit.Success && q.Outcome != audit.Failure {
 			return "", nil, fmt.Errorf("%w: outcome must be success or failure", ErrBadQuery)
 		}
 		add("outcome = ?", string(q.Outcome))

@@ -1,4 +1,4 @@
-package audit
+package auditlog
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -18,12 +19,12 @@ func TestSearch(t *testing.T) {
 		clock.step = time.Minute
 		l := newTestLog(t, db, clock)
 		start := clock.Now()
-		events := []Event{
-			{Tenant: "t1", Actor: Actor{ID: "alice", Role: "owner", Kind: ActorUser}, Action: ActionSignInSuccess, Target: Target{Kind: "user", ID: "alice"}, Outcome: Success},
-			{Tenant: "t1", Actor: Actor{ID: "bob", Kind: ActorUser}, Action: ActionSignInFailure, Target: Target{Kind: "user", ID: "bob"}, Outcome: Failure, Reason: "invalid_credentials"},
-			{Tenant: "t1", Actor: Actor{ID: "alice", Kind: ActorUser}, Action: ActionRoleAssign, Target: Target{Kind: "user", ID: "carol"}, Outcome: Success, Details: map[string]string{"role": "Supervisor_100%"}},
-			{Tenant: "t1", Actor: Actor{ID: "carol", Kind: ActorUser}, Action: ActionTranscriptView, Target: Target{Kind: "conversation", ID: "c-42"}, Outcome: Success, Origin: Origin{IP: "198.51.100.7"}},
-			{Tenant: "t2", Actor: Actor{ID: "alice", Kind: ActorUser}, Action: ActionSignInSuccess, Target: Target{Kind: "user", ID: "alice"}, Outcome: Success},
+		events := []audit.Event{
+			{Tenant: "t1", Actor: audit.Actor{ID: "alice", Role: "owner", Kind: audit.ActorUser}, Action: audit.ActionSignInSuccess, Target: audit.Target{Kind: "user", ID: "alice"}, Outcome: audit.Success},
+			{Tenant: "t1", Actor: audit.Actor{ID: "bob", Kind: audit.ActorUser}, Action: audit.ActionSignInFailure, Target: audit.Target{Kind: "user", ID: "bob"}, Outcome: audit.Failure, Reason: "invalid_credentials"},
+			{Tenant: "t1", Actor: audit.Actor{ID: "alice", Kind: audit.ActorUser}, Action: audit.ActionRoleAssign, Target: audit.Target{Kind: "user", ID: "carol"}, Outcome: audit.Success, Details: map[string]string{"role": "Supervisor_100%"}},
+			{Tenant: "t1", Actor: audit.Actor{ID: "carol", Kind: audit.ActorUser}, Action: audit.ActionTranscriptView, Target: audit.Target{Kind: "conversation", ID: "c-42"}, Outcome: audit.Success, Origin: audit.Origin{IP: "198.51.100.7"}},
+			{Tenant: "t2", Actor: audit.Actor{ID: "alice", Kind: audit.ActorUser}, Action: audit.ActionSignInSuccess, Target: audit.Target{Kind: "user", ID: "alice"}, Outcome: audit.Success},
 		}
 		for _, e := range events {
 			if err := l.Record(ctx, e); err != nil {
@@ -41,8 +42,8 @@ func TestSearch(t *testing.T) {
 			{"all of a tenant", Query{Tenant: "t1"}, []int64{4, 3, 2, 1}},
 			{"other tenant", Query{Tenant: "t2"}, []int64{1}},
 			{"actor", Query{Tenant: "t1", ActorID: "alice"}, []int64{3, 1}},
-			{"actions", Query{Tenant: "t1", Actions: []Action{ActionSignInSuccess, ActionSignInFailure}}, []int64{2, 1}},
-			{"outcome", Query{Tenant: "t1", Outcome: Failure}, []int64{2}},
+			{"actions", Query{Tenant: "t1", Actions: []audit.Action{audit.ActionSignInSuccess, audit.ActionSignInFailure}}, []int64{2, 1}},
+			{"outcome", Query{Tenant: "t1", Outcome: audit.Failure}, []int64{2}},
 			{"target", Query{Tenant: "t1", TargetKind: "conversation", TargetID: "c-42"}, []int64{4}},
 			{"from", Query{Tenant: "t1", From: mid}, []int64{4, 3}},
 			{"to", Query{Tenant: "t1", To: mid}, []int64{2, 1}},

@@ -1,9 +1,10 @@
-package audit
+package auditlog
 
 import (
 	"context"
 	"testing"
 
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -19,7 +20,7 @@ func tamperChain(t *testing.T, db *migrations.DB) *Log {
 	return l
 }
 
-func getEntry(t *testing.T, l *Log, seq int64) Entry {
+func getEntry(t *testing.T, l *Log, seq int64) audit.Entry {
 	t.Helper()
 	e, err := l.Get(context.Background(), "t1", seq)
 	if err != nil {
@@ -29,7 +30,7 @@ func getEntry(t *testing.T, l *Log, seq int64) Entry {
 }
 
 // insertRaw writes an entry row directly, as an attacker would.
-func insertRaw(t *testing.T, db *migrations.DB, e Entry) {
+func insertRaw(t *testing.T, db *migrations.DB, e audit.Entry) {
 	t.Helper()
 	d, _ := encodeDetails(e.Details)
 	exec(t, db, "INSERT INTO audit_events ("+entryCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -61,7 +62,7 @@ func rewriteFrom(t *testing.T, l *Log, db *migrations.DB, seq int64) {
 			e.Reason = "rewritten"
 		}
 		e.PrevHash = prev
-		e.Hash = ChainHash(e.Event, prev)
+		e.Hash = audit.ChainHash(e.Event, prev)
 		prev = e.Hash
 		exec(t, db, "UPDATE audit_events SET reason = ?, prev_hash = ?, hash = ? WHERE tenant_id = 't1' AND seq = ?", e.Reason, e.PrevHash[:], e.Hash[:], e.Seq)
 	}
@@ -72,42 +73,42 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	cases := []struct {
 		name   string
 		tamper func(t *testing.T, l *Log, db *migrations.DB)
-		kind   DamageKind
+		kind   audit.DamageKind
 		seq    int64
 	}{
 		{"modify a field", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, "UPDATE audit_events SET actor_id = 'someone-else' WHERE tenant_id = 't1' AND seq = 15")
-		}, DamageModified, 15},
+		}, audit.DamageModified, 15},
 		{"modify details", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, `UPDATE audit_events SET details = '{"field":"email","n":"14"}' WHERE tenant_id = 't1' AND seq = 15`)
-		}, DamageModified, 15},
+		}, audit.DamageModified, 15},
 		{"modify and rehash one event", func(t *testing.T, l *Log, db *migrations.DB) {
 			e := getEntry(t, l, 15)
-			e.Outcome = Failure
-			h := ChainHash(e.Event, e.PrevHash)
+			e.Outcome = audit.Failure
+			h := audit.ChainHash(e.Event, e.PrevHash)
 			exec(t, db, "UPDATE audit_events SET outcome = 'failure', hash = ? WHERE tenant_id = 't1' AND seq = 15", h[:])
-		}, DamageModified, 15},
+		}, audit.DamageModified, 15},
 		{"corrupt details", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, `UPDATE audit_events SET details = 'not json' WHERE tenant_id = 't1' AND seq = 15`)
-		}, DamageModified, 15},
+		}, audit.DamageModified, 15},
 		{"delete an event", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, "DELETE FROM audit_events WHERE tenant_id = 't1' AND seq = 15")
-		}, DamageDeleted, 15},
+		}, audit.DamageDeleted, 15},
 		{"delete and renumber", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, "DELETE FROM audit_events WHERE tenant_id = 't1' AND seq = 15")
 			shiftFrom(t, db, 16, -1)
-		}, DamageDeleted, 15},
+		}, audit.DamageDeleted, 15},
 		{"delete the oldest events", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, "DELETE FROM audit_events WHERE tenant_id = 't1' AND seq <= 5")
-		}, DamageDeleted, 1},
+		}, audit.DamageDeleted, 1},
 		{"insert a well-formed forged event", func(t *testing.T, l *Log, db *migrations.DB) {
 			prev := getEntry(t, l, 14)
 			shiftFrom(t, db, 15, 1)
 			f := prev
 			f.Seq, f.Reason, f.PrevHash = 15, "forged", prev.Hash
-			f.Hash = ChainHash(f.Event, f.PrevHash)
+			f.Hash = audit.ChainHash(f.Event, f.PrevHash)
 			insertRaw(t, db, f)
-		}, DamageInserted, 15},
+		}, audit.DamageInserted, 15},
 		{"insert a garbage event", func(t *testing.T, l *Log, db *migrations.DB) {
 			f := getEntry(t, l, 14)
 			shiftFrom(t, db, 15, 1)
@@ -115,32 +116,32 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			f.PrevHash[0] ^= 0xff
 			f.Hash[0] ^= 0xff
 			insertRaw(t, db, f)
-		}, DamageInserted, 15},
+		}, audit.DamageInserted, 15},
 		{"append a forged event beyond the head", func(t *testing.T, l *Log, db *migrations.DB) {
 			f := getEntry(t, l, 30)
 			f.Seq, f.Reason, f.PrevHash = 31, "forged", f.Hash
-			f.Hash = ChainHash(f.Event, f.PrevHash)
+			f.Hash = audit.ChainHash(f.Event, f.PrevHash)
 			insertRaw(t, db, f)
-		}, DamageInserted, 31},
+		}, audit.DamageInserted, 31},
 		{"swap two events", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, "UPDATE audit_events SET seq = 100015 WHERE tenant_id = 't1' AND seq = 15")
 			exec(t, db, "UPDATE audit_events SET seq = 15 WHERE tenant_id = 't1' AND seq = 16")
 			exec(t, db, "UPDATE audit_events SET seq = 16 WHERE tenant_id = 't1' AND seq = 100015")
-		}, DamageReordered, 15},
+		}, audit.DamageReordered, 15},
 		{"truncate after a checkpoint", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, "DELETE FROM audit_events WHERE tenant_id = 't1' AND seq > 25")
-		}, DamageTruncated, 26},
+		}, audit.DamageTruncated, 26},
 		{"truncate after a checkpoint and move the head back", func(t *testing.T, l *Log, db *migrations.DB) {
 			e := getEntry(t, l, 25)
 			exec(t, db, "DELETE FROM audit_events WHERE tenant_id = 't1' AND seq > 25")
 			exec(t, db, "UPDATE audit_chains SET seq = 25, hash = ? WHERE tenant_id = 't1'", e.Hash[:])
-		}, DamageTruncated, 26},
+		}, audit.DamageTruncated, 26},
 		{"rewrite history without the key", func(t *testing.T, l *Log, db *migrations.DB) {
 			rewriteFrom(t, l, db, 15)
-		}, DamageRewritten, 11},
+		}, audit.DamageRewritten, 11},
 		{"forge a checkpoint", func(t *testing.T, _ *Log, db *migrations.DB) {
 			exec(t, db, "UPDATE audit_checkpoints SET at_us = at_us + 1 WHERE tenant_id = 't1' AND seq = 20")
-		}, DamageCheckpoint, 20},
+		}, audit.DamageCheckpoint, 20},
 		{"sign a checkpoint with another key", func(t *testing.T, l *Log, db *migrations.DB) {
 			rogue := newTestLog(t, db, newTestClock(), func(c *Config) { c.Signer = seedSigner(9) })
 			exec(t, db, "DELETE FROM audit_checkpoints WHERE tenant_id = 't1' AND seq = 20")
@@ -148,7 +149,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			if _, err := rogue.checkpointAt(context.Background(), "t1", 20, e.Hash); err != nil {
 				t.Fatal(err)
 			}
-		}, DamageCheckpoint, 20},
+		}, audit.DamageCheckpoint, 20},
 	}
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		// Each case gets a fresh chain in its own tenant database.
@@ -197,7 +198,7 @@ func TestVerifyFromSeqStartsAtASignedCheckpoint(t *testing.T) {
 			t.Errorf("got %v, want damage at 5 on a full verification", r.Damage)
 		}
 		exec(t, db, "UPDATE audit_events SET reason = 'x' WHERE tenant_id = 't1' AND seq = 22")
-		if r := mustVerify(t, l, "t1", 25); r.Damage == nil || r.Damage.Seq != 22 || r.Damage.Kind != DamageModified {
+		if r := mustVerify(t, l, "t1", 25); r.Damage == nil || r.Damage.Seq != 22 || r.Damage.Kind != audit.DamageModified {
 			t.Errorf("got %v, want modified at 22", r.Damage)
 		}
 	})

@@ -1,9 +1,11 @@
-package audit
+package auditlog
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/parleyhq/parley/audit"
 )
 
 // Report is the result of verifying one tenant's chain.
@@ -21,10 +23,10 @@ type Report struct {
 	Checkpoints int `json:"checkpoints"`
 	Matched     int `json:"matched"`
 	// Head and HeadHash are the chain head when verification started.
-	Head     int64 `json:"head"`
-	HeadHash Hash  `json:"head_hash"`
+	Head     int64      `json:"head"`
+	HeadHash audit.Hash `json:"head_hash"`
 	// Damage is the first problem found; nil when the chain is intact.
-	Damage *Damage `json:"damage,omitempty"`
+	Damage *audit.Damage `json:"damage,omitempty"`
 }
 
 // OK reports whether no damage was found.
@@ -42,7 +44,7 @@ func (r Report) OK() bool { return r.Damage == nil }
 // to read the database; damage is not an error.
 func (l *Log) Verify(ctx context.Context, tenant string, fromSeq int64) (Report, error) {
 	rep, err := l.verifyOnce(ctx, tenant, fromSeq)
-	if err == nil && rep.Damage != nil && rep.Damage.Kind == DamageDeleted {
+	if err == nil && rep.Damage != nil && rep.Damage.Kind == audit.DamageDeleted {
 		// An archive running at the same time removes events legitimately; if the chain
 		// now starts after the "missing" events, verify again.
 		s, err2 := l.summary(ctx, tenant)
@@ -56,7 +58,7 @@ func (l *Log) Verify(ctx context.Context, tenant string, fromSeq int64) (Report,
 // chainSummary is the chain head and event range, read in one statement.
 type chainSummary struct {
 	head     int64
-	headHash Hash
+	headHash audit.Hash
 	hasHead  bool
 	minSeq   int64
 	maxSeq   int64
@@ -93,10 +95,10 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 	effFrom := max(fromSeq, lowest, 1)
 
 	var (
-		anchor   *Checkpoint
-		earliest *Damage
+		anchor   *audit.Checkpoint
+		earliest *audit.Damage
 	)
-	note := func(d *Damage) {
+	note := func(d *audit.Damage) {
 		if d != nil && (earliest == nil || d.Seq < earliest.Seq) {
 			earliest = d
 		}
@@ -118,28 +120,28 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 	rep.Checkpoints = len(good)
 	note(bad)
 
-	start, prev := int64(1), Hash{}
+	start, prev := int64(1), audit.Hash{}
 	switch {
 	case anchor != nil:
 		start, prev, rep.Anchor = anchor.Seq+1, anchor.Head, anchor.Seq
 	case lowest > 1:
 		from := int64(1)
 		for _, c := range good {
-			if c.seq < lowest-1 {
-				from = c.seq + 1
+			if c.Seq < lowest-1 {
+				from = c.Seq + 1
 			}
 		}
-		note(&Damage{Kind: DamageDeleted, Seq: from,
+		note(&audit.Damage{Kind: audit.DamageDeleted, Seq: from,
 			Detail: fmt.Sprintf("events %d to %d are missing and no signed checkpoint anchors event %d", from, lowest-1, lowest)})
 		start = lowest
 	}
 	rep.FromSeq = start
 
-	enc := l.encoder()
+	enc := l.hasher()
 	defer l.release(enc)
-	w := newWalker(enc, start, prev, good)
+	w := audit.NewWalker(enc, start, prev, good)
 	it := l.iterate(tenant, start, sum.head)
-	var walkDamage *Damage
+	var walkDamage *audit.Damage
 	for walkDamage == nil {
 		cur, ahead, err := it.next(ctx)
 		if err != nil {
@@ -148,15 +150,15 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 		if cur == nil {
 			break
 		}
-		var next *Entry
+		var next *audit.Entry
 		if ahead != nil {
 			next = &ahead.Entry
 		}
-		walkDamage = w.step(&cur.Entry, next, cur.bad)
+		walkDamage = w.Step(&cur.Entry, next, cur.bad)
 	}
-	rep.ToSeq, rep.Events, rep.Matched = w.expected-1, w.count, w.matched
+	rep.ToSeq, rep.Events, rep.Matched = w.Next()-1, w.Count(), w.Matched()
 	if walkDamage == nil {
-		walkDamage, err = l.checkEnd(ctx, tenant, sum, w, start)
+		walkDamage, err = l.checkEnd(ctx, tenant, sum, w)
 		if err != nil {
 			return rep, err
 		}
@@ -167,21 +169,21 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 }
 
 // checkEnd compares the end of the walk with the chain head and the remaining checkpoints.
-func (l *Log) checkEnd(ctx context.Context, tenant string, sum chainSummary, w *walker, start int64) (*Damage, error) {
-	last := w.expected - 1
+func (l *Log) checkEnd(ctx context.Context, tenant string, sum chainSummary, w *audit.Walker) (*audit.Damage, error) {
+	last := w.Next() - 1
 	if sum.hasHead {
 		switch {
 		case last < sum.head:
-			return &Damage{Kind: DamageTruncated, Seq: last + 1, Detail: fmt.Sprintf("the chain head records event %d but the chain ends at %d", sum.head, last)}, nil
-		case w.prev != sum.headHash:
-			return &Damage{Kind: DamageModified, Seq: last, Detail: fmt.Sprintf("the chain head's hash disagrees with event %d", last)}, nil
+			return &audit.Damage{Kind: audit.DamageTruncated, Seq: last + 1, Detail: fmt.Sprintf("the chain head records event %d but the chain ends at %d", sum.head, last)}, nil
+		case w.Prev() != sum.headHash:
+			return &audit.Damage{Kind: audit.DamageModified, Seq: last, Detail: fmt.Sprintf("the chain head's hash disagrees with event %d", last)}, nil
 		case sum.hasRows && sum.maxSeq > sum.head:
-			return &Damage{Kind: DamageInserted, Seq: sum.head + 1, Detail: fmt.Sprintf("events %d to %d lie beyond the recorded chain head", sum.head+1, sum.maxSeq)}, nil
+			return &audit.Damage{Kind: audit.DamageInserted, Seq: sum.head + 1, Detail: fmt.Sprintf("events %d to %d lie beyond the recorded chain head", sum.head+1, sum.maxSeq)}, nil
 		}
 	} else if sum.hasRows {
-		return &Damage{Kind: DamageInserted, Seq: sum.minSeq, Detail: "events exist but the chain has no head record"}, nil
+		return &audit.Damage{Kind: audit.DamageInserted, Seq: sum.minSeq, Detail: "events exist but the chain has no head record"}, nil
 	}
-	cp, ok := w.pendingCheckpoint()
+	cp, ok := w.PendingCheckpoint()
 	if !ok {
 		return nil, nil
 	}
@@ -191,15 +193,15 @@ func (l *Log) checkEnd(ctx context.Context, tenant string, sum chainSummary, w *
 	if err != nil {
 		return nil, err
 	}
-	if cp.seq > headNow {
-		return &Damage{Kind: DamageTruncated, Seq: last + 1, CheckpointSeq: cp.seq,
-			Detail: fmt.Sprintf("a signed checkpoint vouches for events up to %d but the chain ends at %d", cp.seq, headNow)}, nil
+	if cp.Seq > headNow {
+		return &audit.Damage{Kind: audit.DamageTruncated, Seq: last + 1, CheckpointSeq: cp.Seq,
+			Detail: fmt.Sprintf("a signed checkpoint vouches for events up to %d but the chain ends at %d", cp.Seq, headNow)}, nil
 	}
 	return nil, nil
 }
 
 // findAnchor returns the latest checkpoint with lo ≤ seq ≤ hi whose signature verifies, or nil.
-func (l *Log) findAnchor(ctx context.Context, tenant string, lo, hi int64) (*Checkpoint, error) {
+func (l *Log) findAnchor(ctx context.Context, tenant string, lo, hi int64) (*audit.Checkpoint, error) {
 	for hi >= lo {
 		rows, err := l.sql.QueryContext(ctx, l.q.cpBelow, tenant, lo, hi, 64)
 		if err != nil {
@@ -210,7 +212,7 @@ func (l *Log) findAnchor(ctx context.Context, tenant string, lo, hi int64) (*Che
 			return nil, err
 		}
 		for i := range cps {
-			if l.keys.verify(cps[i].KeyID, cps[i].Message(), cps[i].Signature) == nil {
+			if l.keys.Verify(cps[i].KeyID, cps[i].Message(), cps[i].Signature) == nil {
 				return &cps[i], nil
 			}
 		}
@@ -224,10 +226,10 @@ func (l *Log) findAnchor(ctx context.Context, tenant string, lo, hi int64) (*Che
 
 // verifiedCheckpoints loads the tenant's checkpoints with seq > after, checks each signature
 // and returns the good ones in order and the first bad one as damage.
-func (l *Log) verifiedCheckpoints(ctx context.Context, tenant string, after int64) ([]cpRef, *Damage, error) {
+func (l *Log) verifiedCheckpoints(ctx context.Context, tenant string, after int64) ([]audit.CheckpointRef, *audit.Damage, error) {
 	var (
-		good []cpRef
-		bad  *Damage
+		good []audit.CheckpointRef
+		bad  *audit.Damage
 	)
 	for {
 		cps, err := l.checkpointsBetween(ctx, tenant, after, maxSeq, 1000)
@@ -235,13 +237,13 @@ func (l *Log) verifiedCheckpoints(ctx context.Context, tenant string, after int6
 			return nil, nil, err
 		}
 		for _, c := range cps {
-			if err := l.keys.verify(c.KeyID, c.Message(), c.Signature); err != nil {
+			if err := l.keys.Verify(c.KeyID, c.Message(), c.Signature); err != nil {
 				if bad == nil {
-					bad = &Damage{Kind: DamageCheckpoint, Seq: c.Seq, CheckpointSeq: c.Seq, Detail: fmt.Sprintf("checkpoint at %d: %v", c.Seq, err)}
+					bad = &audit.Damage{Kind: audit.DamageCheckpoint, Seq: c.Seq, CheckpointSeq: c.Seq, Detail: fmt.Sprintf("checkpoint at %d: %v", c.Seq, err)}
 				}
 				continue
 			}
-			good = append(good, cpRef{seq: c.Seq, head: c.Head})
+			good = append(good, audit.CheckpointRef{Seq: c.Seq, Head: c.Head})
 		}
 		if len(cps) < 1000 {
 			return good, bad, nil

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/migrations"
 )
 
@@ -38,7 +39,7 @@ type Sink interface {
 	Close() error
 }
 
-// Source is the part of *audit.Log the forwarder reads.
+// Source is the part of *auditlog.Log the forwarder reads.
 type Source interface {
 	Tenants(ctx context.Context) ([]string, error)
 	Entries(ctx context.Context, tenant string, afterSeq int64, limit int) ([]audit.Entry, error)
@@ -51,8 +52,8 @@ type Recorder interface {
 }
 
 var (
-	_ Source   = (*audit.Log)(nil)
-	_ Recorder = (*audit.Log)(nil)
+	_ Source   = (*auditlog.Log)(nil)
+	_ Recorder = (*auditlog.Log)(nil)
 )
 
 // Errors of the forward package.

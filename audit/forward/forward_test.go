@@ -13,24 +13,25 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
-func newLog(t *testing.T, db *migrations.DB) *audit.Log {
+func newLog(t *testing.T, db *migrations.DB) *auditlog.Log {
 	t.Helper()
 	s, err := audit.LoadOrCreateFileSigner(filepath.Join(t.TempDir(), audit.DefaultKeyFile), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := audit.New(audit.Config{DB: db, Signer: s, Node: "node-a", CheckpointEvery: 4, CheckpointInterval: time.Hour})
+	l, err := auditlog.New(auditlog.Config{DB: db, Signer: s, Node: "node-a", CheckpointEvery: 4, CheckpointInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l
 }
 
-func record(t *testing.T, l *audit.Log, tenant string, n int) {
+func record(t *testing.T, l *auditlog.Log, tenant string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := 0; i < n; i++ {
@@ -188,7 +189,7 @@ func TestForwarderAlertsAndRetries(t *testing.T) {
 		if _, err := l.Seal(ctx); err != nil {
 			t.Fatal(err)
 		}
-		p, err := l.Search(ctx, audit.Query{Tenant: audit.SystemTenant, Actions: []audit.Action{audit.ActionAuditForwardFail}})
+		p, err := l.Search(ctx, auditlog.Query{Tenant: audit.SystemTenant, Actions: []audit.Action{audit.ActionAuditForwardFail}})
 		if err != nil || len(p.Entries) != 1 || p.Entries[0].Target.ID != "siem" {
 			t.Errorf("got %+v (%v), want one recorded forwarding failure", p.Entries, err)
 		}

@@ -1,0 +1,96 @@
+package audit
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeRejects(t *testing.T) {
+	ok := func() Event { return sampleEvent("t1", 1) }
+	cases := []struct {
+		name   string
+		mutate func(*Event)
+		want   error
+	}{
+		{"empty tenant", func(e *Event) { e.Tenant = "" }, ErrInvalidEvent},
+		{"control character in tenant", func(e *Event) { e.Tenant = "t\n1" }, ErrInvalidEvent},
+		{"unknown action", func(e *Event) { e.Action = "user.teleport" }, ErrUnknownAction},
+		{"bad actor kind", func(e *Event) { e.Actor.Kind = "robot" }, ErrInvalidEvent},
+		{"empty actor id", func(e *Event) { e.Actor.ID = "" }, ErrInvalidEvent},
+		{"bad outcome", func(e *Event) { e.Outcome = "partial" }, ErrInvalidEvent},
+		{"bad ip", func(e *Event) { e.Origin.IP = "not-an-ip" }, ErrInvalidEvent},
+		{"upper-case detail key", func(e *Event) { e.Details = map[string]string{"Field": "x"} }, ErrInvalidEvent},
+		{"too many details", func(e *Event) {
+			e.Details = map[string]string{}
+			for i := 0; i <= MaxDetailKeys; i++ {
+				e.Details["k"+strings.Repeat("x", i)] = "v"
+			}
+		}, ErrInvalidEvent},
+		{"password key", func(e *Event) { e.Details = map[string]string{"new_password": "x"} }, ErrSensitiveDetail},
+		{"token key", func(e *Event) { e.Details = map[string]string{"session_token": "x"} }, ErrSensitiveDetail},
+		{"secret key", func(e *Event) { e.Details = map[string]string{"totp_secret": "x"} }, ErrSensitiveDetail},
+		{"cvv key", func(e *Event) { e.Details = map[string]string{"cvv2": "x"} }, ErrSensitiveDetail},
+		{"pan key", func(e *Event) { e.Details = map[string]string{"pan": "x"} }, ErrSensitiveDetail},
+		{"card number key", func(e *Event) { e.Details = map[string]string{"card-number": "x"} }, ErrSensitiveDetail},
+		{"api key", func(e *Event) { e.Details = map[string]string{"api_key": "x"} }, ErrSensitiveDetail},
+		{"recovery code key", func(e *Event) { e.Details = map[string]string{"recovery_code": "x"} }, ErrSensitiveDetail},
+		{"pem value", func(e *Event) { e.Details = map[string]string{"note": "-----BEGIN PRIVATE KEY-----"} }, ErrSensitiveDetail},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := ok()
+			tc.mutate(&e)
+			_, err := Normalize(e, DigitRunMasker{}, "n")
+			if !errors.Is(err, tc.want) {
+				t.Errorf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+	for _, key := range []string{"company", "span", "key_id", "key_version", "pin_attempts_left"} {
+		t.Run("allowed key "+key, func(t *testing.T) {
+			e := ok()
+			e.Details = map[string]string{key: "1"}
+			_, err := Normalize(e, DigitRunMasker{}, "n")
+			if key == "pin_attempts_left" {
+				if !errors.Is(err, ErrSensitiveDetail) {
+					t.Errorf("got %v, want %q refused (its part %q names a PIN)", err, key, "pin")
+				}
+				return
+			}
+			if err != nil {
+				t.Errorf("got %v, want %q accepted", err, key)
+			}
+		})
+	}
+}
+
+func TestNormalizeCleansAndMasks(t *testing.T) {
+	e := sampleEvent("t1", 1)
+	e.Reason = "customer typed 4111 1111 1111 1111 in chat"
+	e.Origin.UserAgent = "UA/5555555555554444"
+	e.Origin.IP = "::ffff:192.0.2.1"
+	e.Origin.Node = ""
+	e.Target.ID = "bad\xffutf8\x00nul"
+	e.Details = map[string]string{"note": "card 378282246310005 given", "long": strings.Repeat("é", MaxDetailValueBytes)}
+	got, err := Normalize(e, DigitRunMasker{}, "node-x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"reason", got.Reason, "customer typed **** **** **** 1111 in chat"},
+		{"user agent", got.Origin.UserAgent, "UA/************4444"},
+		{"ip", got.Origin.IP, "192.0.2.1"},
+		{"node", got.Origin.Node, "node-x"},
+		{"target id", got.Target.ID, "bad\uFFFDutf8\uFFFDnul"},
+		{"detail", got.Details["note"], "card ***********0005 given"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if l := got.Details["long"]; len(l) > MaxDetailValueBytes || !strings.HasPrefix(l, "é") || strings.ContainsRune(l, '\uFFFD') {
+		t.Errorf("got a %d-byte value, want at most %d bytes cut at a character boundary", len(l), MaxDetailValueBytes)
+	}
+}
