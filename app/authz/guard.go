@@ -42,7 +42,7 @@ type Guard struct {
 	Auditor      Auditor
 	Log          *slog.Logger
 
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	known map[[2]string]struct{}
 }
 
@@ -169,8 +169,8 @@ func (g *Guard) department(c echo.Context, r server.Route, tenantID string) (str
 // another tenant and its id is never reused, so a found pair stays true (a deleted department's
 // objects are gone, and the handler's own query answers 404).
 func (g *Guard) isKnown(tenantID, id string) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.mu.RLock()
+	defer g.mu.RUnlock()
 	_, ok := g.known[[2]string{tenantID, id}]
 	return ok
 }
