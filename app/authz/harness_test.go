@@ -23,7 +23,6 @@ import (
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/migrations"
-	"github.com/parleyhq/parley/policy/rbac"
 )
 
 // testPassword satisfies the default password policy (pci-dss-4).
@@ -252,15 +251,5 @@ func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
 	}
 	return v
 }
-
-// refresh makes the enforcer read changes written outside the role editor.
-func (a *testApp) refresh() {
-	a.t.Helper()
-	if _, err := a.Enforcer.Refresh(context.Background()); err != nil {
-		a.t.Fatal(err)
-	}
-}
-
-func isDefault(role string) bool { return rbac.IsDefaultRole(role) }
 
 var errBoom = errors.New("audit store unavailable")
