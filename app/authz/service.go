@@ -340,6 +340,69 @@ func (s *Service) CheckOwnerRemains(ctx context.Context, tx *gorm.DB, tenantID, 
 	return nil
 }
 
+// CheckGrant is the escalation rule for other domains that grant roles (an invitation names the
+// invitee's role): nil when by may grant role tenant-wide (departmentID "") or in a department;
+// *UnknownRoleError for a role the tenant lacks; *EscalationError, audited as an escalation
+// attempt, when by does not hold every permission the grant gives there.
+func (s *Service) CheckGrant(ctx context.Context, by Actor, role, departmentID string) error {
+	r, err := s.Store.Role(ctx, by.TenantID, role)
+	if errors.Is(err, ErrRoleNotFound) {
+		return &UnknownRoleError{Name: role}
+	}
+	if err != nil {
+		return err
+	}
+	return s.checkHeld(ctx, by, effectiveIn(r.Permissions, departmentID), departmentID, map[string]string{"role": role, "department_id": departmentID})
+}
+
+// CheckOutranks is the rule for acting on another account (disabling it, resetting its password
+// or second factor): nil when by holds every permission userID holds, in every scope;
+// *EscalationError, audited, otherwise. So an administrator cannot lock out an owner.
+func (s *Service) CheckOutranks(ctx context.Context, by Actor, userID string) error {
+	target, err := s.EffectivePermissions(ctx, by.TenantID, userID)
+	if err != nil {
+		return err
+	}
+	mine, err := s.EffectivePermissions(ctx, by.TenantID, by.UserID)
+	if err != nil {
+		return err
+	}
+	missing := mine.Grants.Missing(target.Grants.Tenant.Names(), "")
+	for _, dept := range sortedKeys(target.Grants.Departments) {
+		missing = union(missing, mine.Grants.Missing(target.Grants.Departments[dept].Names(), dept))
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	esc := &EscalationError{Missing: missing}
+	s.auditEscalation(ctx, by, "user", userID, "user.manage", esc, nil)
+	return esc
+}
+
+// checkHeld fails with an audited *EscalationError unless by holds perms in the scope.
+func (s *Service) checkHeld(ctx context.Context, by Actor, perms []string, departmentID string, details map[string]string) error {
+	err := s.requireHeld(ctx, s.Store, by, perms, departmentID)
+	var esc *EscalationError
+	if errors.As(err, &esc) {
+		s.auditEscalation(ctx, by, "role", details["role"], ActionRoleAssign, esc, details)
+	}
+	return err
+}
+
+// auditEscalation records an escalation attempt outside any transaction: the attempt changed
+// nothing, and the refusal stands whether or not the record is written.
+func (s *Service) auditEscalation(ctx context.Context, by Actor, targetKind, targetID, attempted string, esc *EscalationError, details map[string]string) {
+	e := by.event(ActionEscalationAttempt, Failure, targetKind, targetID)
+	e.Reason = "escalation"
+	e.Details = map[string]string{"attempted": attempted, "missing": strings.Join(esc.Missing, " ")}
+	for k, v := range details {
+		e.Details[k] = v
+	}
+	if err := record(ctx, s.Auditor, nil, e); err != nil {
+		s.log().ErrorContext(ctx, "escalation attempt not audited", "request_id", by.RequestID, "cause", err.Error())
+	}
+}
+
 // Effective is what a user holds: their assignments and the permissions they give, tenant-wide
 // and per department, each with the roles granting it.
 type Effective struct {
@@ -408,15 +471,7 @@ func (s *Service) change(ctx context.Context, by Actor, attempt Event, fn func(t
 	})
 	var esc *EscalationError
 	if errors.As(err, &esc) {
-		e := by.event(ActionEscalationAttempt, Failure, attempt.TargetKind, attempt.TargetID)
-		e.Reason = "escalation"
-		e.Details = map[string]string{"attempted": attempt.Action, "missing": strings.Join(esc.Missing, " ")}
-		for k, v := range attempt.Details {
-			e.Details[k] = v
-		}
-		if aerr := record(ctx, s.Auditor, nil, e); aerr != nil {
-			s.log().ErrorContext(ctx, "escalation attempt not audited", "request_id", by.RequestID, "cause", aerr.Error())
-		}
+		s.auditEscalation(ctx, by, attempt.TargetKind, attempt.TargetID, attempt.Action, esc, attempt.Details)
 		return err
 	}
 	if err != nil {

@@ -202,6 +202,34 @@ func TestRoleEditorGuardRails(t *testing.T) {
 				t.Errorf("create user with unknown role: error = %v", err)
 			}
 		})
+		t.Run("checks other domains call", func(t *testing.T) {
+			before := len(a.Audit.find(authz.ActionEscalationAttempt))
+			if err := a.Authz.CheckGrant(ctx, byAdmin, rbac.RoleOwner, ""); !errors.Is(err, authz.ErrEscalation) {
+				t.Errorf("admin invites an owner: error = %v, want escalation", err)
+			}
+			if err := a.Authz.CheckGrant(ctx, byAdmin, rbac.RoleAgent, cards); err != nil {
+				t.Errorf("admin invites an agent: %v", err)
+			}
+			var unknown *authz.UnknownRoleError
+			if err := a.Authz.CheckGrant(ctx, byAdmin, "wizard", ""); !errors.As(err, &unknown) {
+				t.Errorf("unknown role: error = %v", err)
+			}
+			if err := a.Authz.CheckOutranks(ctx, byAdmin, owner.ID); !errors.Is(err, authz.ErrEscalation) {
+				t.Errorf("admin acts on the owner: error = %v, want escalation", err)
+			}
+			if err := a.Authz.CheckOutranks(ctx, byAdmin, sup.ID); err != nil {
+				t.Errorf("admin acts on a supervisor: %v", err)
+			}
+			if err := a.Authz.CheckOutranks(ctx, byOwner, admin.ID); err != nil {
+				t.Errorf("owner acts on the admin: %v", err)
+			}
+			if err := a.Authz.CheckOutranks(ctx, bySup, admin.ID); !errors.Is(err, authz.ErrEscalation) {
+				t.Errorf("supervisor acts on the admin: error = %v, want escalation", err)
+			}
+			if got := len(a.Audit.find(authz.ActionEscalationAttempt)) - before; got != 3 {
+				t.Errorf("%d escalation attempts audited, want 3", got)
+			}
+		})
 		t.Run("no change without an audit record", func(t *testing.T) {
 			a.Audit.Fail = errBoom
 			defer func() { a.Audit.Fail = nil }()
