@@ -15,6 +15,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -240,6 +241,8 @@ type Service struct {
 	// base ends when the node shuts down; every socket closes with 1001 then.
 	base context.Context
 	stop context.CancelFunc
+	// sockets counts the open sockets so Shutdown can wait for them.
+	sockets sync.WaitGroup
 
 	visitorMsgs, visitorStarts, visitorViews, visitorConns *limit.Limiter
 	ipMsgs, ipStarts, ipViews, ipConns                     *limit.Limiter
@@ -287,9 +290,19 @@ func New(cfg Config) (*Service, error) {
 }
 
 // Shutdown closes every socket of this node with 1001 (going away) so clients reconnect to
-// another node; call it before the HTTP server's graceful shutdown, which does not track
-// hijacked WebSocket connections.
-func (s *Service) Shutdown() { s.stop() }
+// another node, and waits until they are gone or ctx ends. Call it before the HTTP server's
+// graceful shutdown, which does not track hijacked WebSocket connections.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.stop()
+	done := make(chan struct{})
+	go func() { s.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Hub returns the service's hub.
 func (s *Service) Hub() *hub.Hub { return s.hub }

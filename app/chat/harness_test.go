@@ -275,7 +275,11 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 	}
 	ts := httptest.NewServer(srv.Echo)
 	t.Cleanup(func() {
-		svc.Shutdown()
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		if err := svc.Shutdown(sctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 		ts.Close()
 		cancel()
 		wg.Wait()
@@ -622,4 +626,22 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+func jsonDecode(resp *http.Response, v any) error {
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || len(b) == 0 {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func readAll(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -29,6 +29,11 @@ func (m *Module) agentSocket(c echo.Context) error {
 	if origin == "" || (origin != strings.ToLower(s.origin) && origin != requestOrigin(c)) {
 		return errOriginNotAllowed
 	}
+	if s.base.Err() != nil {
+		return api.ErrUnavailable
+	}
+	s.sockets.Add(1)
+	defer s.sockets.Done()
 	conn, err := upgrade(c)
 	if err != nil {
 		return nil

@@ -37,6 +37,11 @@ func (m *Module) visitorSocket(c echo.Context) error {
 	if ok, wait := s.ipConns.Allow(ip); !ok {
 		return httpError(c, &RateError{RetryAfter: wait})
 	}
+	if s.base.Err() != nil {
+		return api.ErrUnavailable
+	}
+	s.sockets.Add(1)
+	defer s.sockets.Done()
 	conn, err := upgrade(c)
 	if err != nil {
 		return nil // Accept has answered the client
@@ -167,7 +172,18 @@ func (s *Service) serve(ctx context.Context, en *ender, sk *socket, f *follower,
 	err := read(ctx)
 	wcancel()
 	<-done
-	return err
+	// Replies the reader queued before it stopped (the throttle errors before a 4429) still go
+	// out ahead of the close frame.
+	for {
+		select {
+		case v := <-sk.out:
+			if werr := sk.write(ctx, v); werr != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
 }
 
 // keepalive pings the peer every Ping interval and drops the connection when a pong does not
