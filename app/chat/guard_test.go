@@ -69,6 +69,10 @@ func TestRefusedBeforeUpgrade(t *testing.T) {
 		if c, code := dial(t, n.srv.URL+"/api/v1/chat/agent/ws", http.Header{"Origin": {"http://parley.test"}}); c != nil || code != http.StatusUnauthorized {
 			t.Errorf("agent socket without a session = %d, want 401", code)
 		}
+		auditor := e.agent("Audrey", map[string][]string{"audit.view": nil})
+		if c, code := dial(t, n.srv.URL+"/api/v1/chat/agent/ws", http.Header{"Origin": {"http://parley.test"}, "X-Test-User": {auditor}}); c != nil || code != http.StatusForbidden {
+			t.Errorf("agent socket for a user without chat.accept = %d, want 403", code)
+		}
 	})
 }
 

@@ -69,14 +69,6 @@ func (g *grants) Allowed(_ context.Context, p *api.Principal, perm, dept string)
 	return false, nil
 }
 
-// anywhere reports whether the user holds perm in some scope (the route guard's question for a
-// tenant-scoped socket that department agents use too).
-func (g *grants) anywhere(user, perm string) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.m[user][perm]) > 0
-}
-
 // names implements chat.Names.
 type names map[string]string
 
@@ -260,10 +252,28 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 				if user == "" {
 					return api.ErrUnauthenticated
 				}
-				if r.Permission != "" && !e.grants.anywhere(user, r.Permission) {
+				p := &api.Principal{TenantID: e.tenant.ID, UserID: user}
+				api.SetPrincipal(c, p)
+				// As the RBAC guard does: tenant scope asks tenant-wide, department scope asks in
+				// the department the route resolves.
+				dept := ""
+				switch r.Scope {
+				case server.ScopeNone:
+					return next(c)
+				case server.ScopeDepartment:
+					if r.Department != nil {
+						d, err := r.Department(c, p.TenantID)
+						if err != nil {
+							return err
+						}
+						dept = d
+					} else {
+						dept = c.Param("department")
+					}
+				}
+				if ok, _ := e.grants.Allowed(c.Request().Context(), p, r.Permission, dept); !ok {
 					return api.ErrForbidden
 				}
-				api.SetPrincipal(c, &api.Principal{TenantID: e.tenant.ID, UserID: user})
 				return next(c)
 			}
 		}

@@ -60,9 +60,13 @@ func (m *Module) Routes() []server.Route {
 		pub(http.MethodGet, "/widget/v1/frame", "The chat iframe page (framed only by the site's origins).", m.frame),
 		pub(http.MethodGet, "/widget/v1/:file", "Widget assets (versioned path for Subresource Integrity).", m.asset),
 
-		auth(http.MethodGet, chatBase+"/agent/ws", "chat.accept", server.ScopeTenant, "Agent WebSocket: queue, offers and conversations (docs/chat-protocol.md).", m.agentSocket),
-		auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeTenant, "Send a file into a conversation the agent handles.", m.agentUpload),
-		auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeTenant, "Download a file of a conversation (audited).", m.agentDownload),
+		// The agent socket serves every department the user may accept chats in, so the route needs
+		// only a session; the handler refuses (403, before the upgrade) a user without chat.accept
+		// in any department.
+		{Method: http.MethodGet, Path: chatBase + "/agent/ws", Access: server.Authenticated, API: true,
+			Summary: "Agent WebSocket: queue, offers and conversations (needs chat.accept in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
+		inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m),
+		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
 		auth(http.MethodPost, chatBase+"/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor.", m.addBan),
 		auth(http.MethodDelete, chatBase+"/bans/:ban", "ban.manage", server.ScopeTenant, "Lift a ban.", m.removeBan),
@@ -71,6 +75,22 @@ func (m *Module) Routes() []server.Route {
 		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
 		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
 	}
+}
+
+// inConversation checks a route's permission in the department of the :conversation it names.
+func inConversation(r server.Route, m *Module) server.Route {
+	r.Department = func(c echo.Context, tenantID string) (string, error) {
+		id := c.Param("conversation")
+		if !protocol.ValidID(id) {
+			return "", api.ErrNotFound
+		}
+		conv, err := m.Service.store.conversation(c.Request().Context(), m.Service.db, tenantID, id)
+		if errors.Is(err, ErrNotFound) {
+			return "", api.ErrNotFound
+		}
+		return conv.Department(), err
+	}
+	return r
 }
 
 var siteKeyPattern = regexp.MustCompile(`^site_[a-z2-7]{10,64}$`)

@@ -29,6 +29,11 @@ func (m *Module) agentSocket(c echo.Context) error {
 	if origin == "" || (origin != strings.ToLower(s.origin) && origin != requestOrigin(c)) {
 		return errOriginNotAllowed
 	}
+	if ok, err := s.acceptsSomewhere(c.Request().Context(), p); err != nil {
+		return err
+	} else if !ok {
+		return api.ErrForbidden
+	}
 	if s.base.Err() != nil {
 		return api.ErrUnavailable
 	}
@@ -138,6 +143,23 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 	defer hcancel()
 	go a.heartbeat(hctx, socketID)
 	return s.serve(ctx, en, sk, a.f, a.onDrain, func(ctx context.Context) error { return a.reads(ctx, sk, o) })
+}
+
+// acceptsSomewhere reports whether the user holds chat.accept tenant-wide or in a department.
+func (s *Service) acceptsSomewhere(ctx context.Context, p *api.Principal) (bool, error) {
+	if ok, err := s.authz.Allowed(ctx, p, "chat.accept", ""); err == nil && ok {
+		return true, nil
+	}
+	depts, err := s.tenants.Departments(ctx, p.TenantID)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range depts {
+		if ok, err := s.authz.Allowed(ctx, p, "chat.accept", d.ID); err == nil && ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (a *agentSession) heartbeat(ctx context.Context, socketID string) {

@@ -160,30 +160,21 @@ func (s *Service) visitorReads(ctx context.Context, sk *socket, c Conversation, 
 // reader in this one. Whoever fails first ends the socket with its close code.
 func (s *Service) serve(ctx context.Context, en *ender, sk *socket, f *follower,
 	onDrain func(context.Context, pending) ([]any, error), read func(context.Context) error) error {
-	wctx, wcancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := s.writeLoop(wctx, sk, f, onDrain); err != nil && wctx.Err() == nil {
+		if err := s.writeLoop(ctx, stop, sk, f, onDrain); err != nil {
 			en.end(err)
 		}
 	}()
-	go s.keepalive(wctx, en, sk)
+	kctx, kcancel := context.WithCancel(ctx)
+	go s.keepalive(kctx, en, sk)
 	err := read(ctx)
-	wcancel()
+	kcancel()
+	close(stop)
 	<-done
-	// Replies the reader queued before it stopped (the throttle errors before a 4429) still go
-	// out ahead of the close frame.
-	for {
-		select {
-		case v := <-sk.out:
-			if werr := sk.write(ctx, v); werr != nil {
-				return err
-			}
-		default:
-			return err
-		}
-	}
+	return err
 }
 
 // keepalive pings the peer every Ping interval and drops the connection when a pong does not
@@ -211,11 +202,25 @@ func (s *Service) keepalive(ctx context.Context, en *ender, sk *socket) {
 
 // writeLoop is a socket's writer: replies and followed events, in order. onDrain (agents) turns
 // queue and user signals into frames.
-func (s *Service) writeLoop(ctx context.Context, sk *socket, f *follower, onDrain func(context.Context, pending) ([]any, error)) error {
+//
+// When stop closes (the reader ended) the writer sends the replies still queued — the throttle
+// errors before a 4429, say — so they reach the client ahead of the close frame.
+func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, sk *socket, f *follower, onDrain func(context.Context, pending) ([]any, error)) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil
+		case <-stop:
+			for {
+				select {
+				case v := <-sk.out:
+					if err := sk.write(ctx, v); err != nil {
+						return nil
+					}
+				default:
+					return nil
+				}
+			}
 		case v := <-sk.out:
 			if err := sk.write(ctx, v); err != nil {
 				return err

@@ -21,10 +21,10 @@ type Authorizer interface {
 	Allowed(ctx context.Context, p *api.Principal, permission, departmentID string) (bool, error)
 }
 
-// Auditor records audit events (audit.Log satisfies it).
+// Auditor appends audit events inside the caller's transaction (the audit log satisfies it); an
+// error fails the action.
 type Auditor interface {
 	Append(ctx context.Context, tx *gorm.DB, ev audit.Event) error
-	Record(ctx context.Context, ev audit.Event) error
 }
 
 // Module serves the console's visitor tracking API.
@@ -111,7 +111,8 @@ func (m *Module) pii(c echo.Context, p *api.Principal, target string) (bool, err
 	if m.Audit == nil {
 		return false, api.ErrUnavailable.Wrap(errors.New("visitor: no audit log wired"))
 	}
-	if err := m.Audit.Record(c.Request().Context(), ev); err != nil {
+	ctx := c.Request().Context()
+	if err := m.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return m.Audit.Append(ctx, tx, ev) }); err != nil {
 		return false, api.ErrUnavailable.Wrap(err)
 	}
 	return true, nil
