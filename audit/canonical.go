@@ -3,7 +3,6 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
 	"slices"
 	"strconv"
 	"time"
@@ -42,25 +41,76 @@ func appendIntField(dst []byte, v int64) []byte {
 }
 
 func appendTimeField(dst []byte, t time.Time) []byte {
-	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0)
-	dst = t.UTC().AppendFormat(dst, TimeLayout)
-	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4)) // #nosec G115 -- a formatted time is ~27 bytes
-	return dst
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		start := len(dst)
+		dst = append(dst, 0, 0, 0, 0)
+		dst = t.AppendFormat(dst, TimeLayout)
+		binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4)) // #nosec G115 -- a formatted time is ~30 bytes
+		return dst
+	}
+	return appendCanonicalTime(append(dst, 0, 0, 0, byte(len(TimeLayout))), t)
+}
+
+// appendCanonicalTime appends t (UTC, year 0–9999) in TimeLayout. It converts the Unix time
+// itself (civil-from-days, H. Hinnant) because the generic formatter would otherwise be the
+// largest cost of hashing an event.
+func appendCanonicalTime(dst []byte, t time.Time) []byte {
+	us := t.UnixMicro()
+	secs := floorDiv(us, 1_000_000)
+	frac := us - secs*1_000_000
+	days := floorDiv(secs, 86400)
+	sod := secs - days*86400
+	y, mo, d := civilFromDays(days)
+	h, mi, s := sod/3600, sod/60%60, sod%60
+	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+frac/100000), byte('0'+frac/10000%10), byte('0'+frac/1000%10), byte('0'+frac/100%10),
+		byte('0'+frac/10%10), byte('0'+frac%10), 'Z')
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// civilFromDays returns the proleptic Gregorian date of a day count since 1970-01-01.
+func civilFromDays(z int64) (y, m, d int64) {
+	z += 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	if mp < 10 {
+		m = mp + 3
+	} else {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }
 
 // Hasher builds canonical encodings and chain hashes, reusing its buffers so hashing a chain
 // allocates nothing per event. It is not safe for concurrent use; each goroutine takes its own.
 type Hasher struct {
-	buf  []byte
-	keys []string
-	h    hash.Hash
-	sum  []byte
+	buf   []byte
+	pairs []detailPair
 }
+
+type detailPair struct{ k, v string }
 
 // NewHasher returns a Hasher.
 func NewHasher() *Hasher {
-	return &Hasher{buf: make([]byte, 0, 1024), h: sha256.New(), sum: make([]byte, 0, sha256.Size)}
+	return &Hasher{buf: make([]byte, 0, 1024)}
 }
 
 // Canonical returns the canonical encoding of e; the slice is valid until the next call.
@@ -84,14 +134,19 @@ func (c *Hasher) Canonical(e *Event) []byte {
 	b = appendField(b, e.RequestID)
 	b = appendIntField(b, int64(len(e.Details)))
 	if len(e.Details) > 0 {
-		c.keys = c.keys[:0]
-		for k := range e.Details {
-			c.keys = append(c.keys, k)
+		c.pairs = c.pairs[:0]
+		for k, v := range e.Details {
+			c.pairs = append(c.pairs, detailPair{k, v})
 		}
-		slices.Sort(c.keys)
-		for _, k := range c.keys {
-			b = appendField(b, k)
-			b = appendField(b, e.Details[k])
+		// Insertion sort: details are few (at most MaxDetailKeys), and this allocates nothing.
+		for i := 1; i < len(c.pairs); i++ {
+			for j := i; j > 0 && c.pairs[j].k < c.pairs[j-1].k; j-- {
+				c.pairs[j], c.pairs[j-1] = c.pairs[j-1], c.pairs[j]
+			}
+		}
+		for _, p := range c.pairs {
+			b = appendField(b, p.k)
+			b = appendField(b, p.v)
 		}
 	}
 	c.buf = b
@@ -100,14 +155,9 @@ func (c *Hasher) Canonical(e *Event) []byte {
 
 // Chain returns SHA-256(canonical(e) ‖ prev).
 func (c *Hasher) Chain(e *Event, prev Hash) Hash {
-	b := c.Canonical(e)
-	c.h.Reset()
-	c.h.Write(b)
-	c.h.Write(prev[:])
-	var out Hash
-	c.sum = c.h.Sum(c.sum[:0])
-	copy(out[:], c.sum)
-	return out
+	b := append(c.Canonical(e), prev[:]...)
+	c.buf = b
+	return Hash(sha256.Sum256(b))
 }
 
 // CanonicalEvent returns the canonical encoding of e as CANONICAL.md defines it.

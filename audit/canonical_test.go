@@ -100,3 +100,24 @@ func BenchmarkChainHash(b *testing.B) {
 		h = enc.Chain(&e, h)
 	}
 }
+
+func TestCanonicalTimeMatchesTheFormatter(t *testing.T) {
+	times := []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2000, 2, 29, 12, 0, 0, 1000, time.UTC),
+		time.Date(2100, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
+	}
+	for i := int64(0); i < 20000; i++ {
+		times = append(times, time.UnixMicro(-62_167_219_200_000_000+i*15_778_476_000_123).UTC())
+	}
+	times = append(times, time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+	for _, tm := range times {
+		got := string(appendTimeField(nil, tm)[4:])
+		if want := tm.Format(TimeLayout); got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	}
+}

@@ -113,15 +113,15 @@ func (w *Walker) Step(cur, ahead *Entry, bad string) *Damage {
 		return &Damage{Kind: DamageModified, Seq: s, Detail: bad}
 	}
 	p := w.prev
-	aheadFollowsP := ahead != nil && ahead.Seq == s+1 && ahead.PrevHash == p
+	aheadFollowsP := func() bool { return ahead != nil && ahead.Seq == s+1 && ahead.PrevHash == p }
 	if cur.PrevHash == p {
 		if w.enc.Chain(&cur.Event, p) != cur.Hash {
-			if aheadFollowsP {
+			if aheadFollowsP() {
 				return &Damage{Kind: DamageInserted, Seq: s, Detail: fmt.Sprintf("event %d does not hash correctly and event %d claims the same predecessor", s, s+1)}
 			}
 			return &Damage{Kind: DamageModified, Seq: s, Detail: fmt.Sprintf("event %d does not match its hash", s)}
 		}
-	} else if d := w.unlinked(cur, ahead, aheadFollowsP); d != nil {
+	} else if d := w.unlinked(cur, ahead, aheadFollowsP()); d != nil {
 		return d
 	}
 	w.lastPrev, w.hasLast = cur.PrevHash, true

@@ -194,7 +194,7 @@ func (l *Log) Append(ctx context.Context, tx *gorm.DB, ev audit.Event) error {
 	return l.AppendBatch(ctx, tx, []audit.Event{ev})
 }
 
-// AppendBatch is Append for several events in one statement per hundred events.
+// AppendBatch is Append for several events, written with few multi-row statements.
 func (l *Log) AppendBatch(ctx context.Context, tx *gorm.DB, evs []audit.Event) error {
 	if tx == nil || tx.Statement == nil || tx.Statement.ConnPool == nil {
 		return ErrNoTransaction
@@ -225,15 +225,15 @@ type execer interface {
 }
 
 const outboxCols = 15
-const outboxChunk = 100
 
 func (l *Log) insertOutbox(ctx context.Context, ex execer, evs []audit.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, outboxCols*min(len(evs), outboxChunk))
-	for start := 0; start < len(evs); start += outboxChunk {
-		chunk := evs[start:min(start+outboxChunk, len(evs))]
+	size := l.q.outboxChunk
+	args := make([]any, 0, outboxCols*min(len(evs), size))
+	for start := 0; start < len(evs); start += size {
+		chunk := evs[start:min(start+size, len(evs))]
 		args = args[:0]
 		for _, ev := range chunk {
 			e, err := l.prepare(ev)

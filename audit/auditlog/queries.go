@@ -1,10 +1,6 @@
 package auditlog
 
-import (
-	"strings"
-
-	"github.com/parleyhq/parley/migrations"
-)
+import "github.com/parleyhq/parley/migrations"
 
 // entryCols are the columns of audit_events in the order scanEntry reads them.
 const entryCols = "tenant_id, seq, at_us, actor_id, actor_role, actor_kind, client_ip, user_agent, node, " +
@@ -12,19 +8,24 @@ const entryCols = "tenant_id, seq, at_us, actor_id, actor_role, actor_kind, clie
 
 const eventColsN = 18
 
-// eventsChunk is how many rows one INSERT into audit_events carries (18 × 250 parameters,
-// below SQLite's and PostgreSQL's limits).
-const eventsChunk = 250
-
-// deleteChunk is how many outbox ids one DELETE names.
-const deleteChunk = 500
+// Rows per multi-row INSERT. PostgreSQL takes up to 65,535 parameters and each statement is a
+// network round trip, so its chunks are large. The SQLite driver matches each positional
+// parameter by a linear search, so the cost of a statement grows with the square of its
+// parameters; small chunks are much faster there, and cost no round trip.
+func chunkRows(d migrations.Dialect, pg int) int {
+	if d == migrations.Postgres {
+		return pg
+	}
+	return 40
+}
 
 // queries holds the audit SQL of one dialect with its placeholders already rebound.
 type queries struct {
 	d            migrations.Dialect
+	outboxChunk  int
+	eventsChunk  int
 	outboxFull   string
 	eventsFull   string
-	deleteFull   string
 	chainInit    string
 	chainLock    string
 	chainUpdate  string
@@ -49,12 +50,15 @@ func newQueries(d migrations.Dialect) queries {
 		lock = " FOR UPDATE"
 	}
 	q := queries{
-		d:            d,
-		chainInit:    r("INSERT INTO audit_chains (tenant_id, seq, hash, updated_us) VALUES (?, 0, ?, ?) ON CONFLICT (tenant_id) DO NOTHING"),
-		chainLock:    r("SELECT seq, hash FROM audit_chains WHERE tenant_id = ?" + lock),
-		chainUpdate:  r("UPDATE audit_chains SET seq = ?, hash = ?, updated_us = ? WHERE tenant_id = ?"),
-		chainHead:    r("SELECT seq, hash FROM audit_chains WHERE tenant_id = ?"),
-		outboxTake:   r("SELECT id, tenant_id, at_us, actor_id, actor_role, actor_kind, client_ip, user_agent, node, action, target_kind, target_id, outcome, reason, request_id, details FROM audit_outbox WHERE tenant_id = ? ORDER BY id LIMIT ?"),
+		d:           d,
+		chainInit:   r("INSERT INTO audit_chains (tenant_id, seq, hash, updated_us) VALUES (?, 0, ?, ?) ON CONFLICT (tenant_id) DO NOTHING"),
+		chainLock:   r("SELECT seq, hash FROM audit_chains WHERE tenant_id = ?" + lock),
+		chainUpdate: r("UPDATE audit_chains SET seq = ?, hash = ?, updated_us = ? WHERE tenant_id = ?"),
+		chainHead:   r("SELECT seq, hash FROM audit_chains WHERE tenant_id = ?"),
+		// Take and remove the oldest pending events in one statement; RETURNING order is
+		// unspecified, so the sealer sorts by id.
+		outboxTake: r("DELETE FROM audit_outbox WHERE id IN (SELECT id FROM audit_outbox WHERE tenant_id = ? ORDER BY id LIMIT ?) " +
+			"RETURNING id, tenant_id, at_us, actor_id, actor_role, actor_kind, client_ip, user_agent, node, action, target_kind, target_id, outcome, reason, request_id, details"),
 		pendingTenan: "SELECT DISTINCT tenant_id FROM audit_outbox",
 		cpInsert:     r("INSERT INTO audit_checkpoints (tenant_id, seq, head_hash, at_us, key_id, signature) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, seq) DO NOTHING"),
 		cpGet:        r("SELECT tenant_id, seq, head_hash, at_us, key_id, signature FROM audit_checkpoints WHERE tenant_id = ? AND seq = ?"),
@@ -67,14 +71,14 @@ func newQueries(d migrations.Dialect) queries {
 			"(SELECT MIN(seq) FROM audit_events WHERE tenant_id = ?), (SELECT MAX(seq) FROM audit_events WHERE tenant_id = ?)"),
 		tenants: "SELECT tenant_id FROM audit_chains UNION SELECT DISTINCT tenant_id FROM audit_events UNION SELECT DISTINCT tenant_id FROM audit_checkpoints ORDER BY 1",
 	}
-	q.outboxFull = q.outboxInsert(outboxChunk)
-	q.eventsFull = q.eventsInsert(eventsChunk)
-	q.deleteFull = q.deleteOutbox(deleteChunk)
+	q.outboxChunk, q.eventsChunk = chunkRows(d, 500), chunkRows(d, 1000)
+	q.outboxFull = q.outboxInsert(q.outboxChunk)
+	q.eventsFull = q.eventsInsert(q.eventsChunk)
 	return q
 }
 
 func (q queries) outboxInsert(n int) string {
-	if n == outboxChunk && q.outboxFull != "" {
+	if n == q.outboxChunk && q.outboxFull != "" {
 		return q.outboxFull
 	}
 	return rebind(q.d, "INSERT INTO audit_outbox (tenant_id, at_us, actor_id, actor_role, actor_kind, client_ip, "+
@@ -82,15 +86,8 @@ func (q queries) outboxInsert(n int) string {
 }
 
 func (q queries) eventsInsert(n int) string {
-	if n == eventsChunk && q.eventsFull != "" {
+	if n == q.eventsChunk && q.eventsFull != "" {
 		return q.eventsFull
 	}
 	return rebind(q.d, "INSERT INTO audit_events ("+entryCols+") VALUES "+placeholders(n, eventColsN))
-}
-
-func (q queries) deleteOutbox(n int) string {
-	if n == deleteChunk && q.deleteFull != "" {
-		return q.deleteFull
-	}
-	return rebind(q.d, "DELETE FROM audit_outbox WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+")")
 }

@@ -1,10 +1,12 @@
 package auditlog
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/parleyhq/parley/audit"
@@ -76,19 +78,23 @@ func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, 
 			_ = tx.Rollback()
 		}
 	}()
-	var zero audit.Hash
-	if _, err = tx.ExecContext(ctx, l.q.chainInit, tenant, zero[:], l.nowMicros()); err != nil {
-		return 0, 0, audit.Hash{}, fmt.Errorf("create chain head: %w", err)
-	}
 	var raw []byte
-	if err = tx.QueryRowContext(ctx, l.q.chainLock, tenant).Scan(&head, &raw); err != nil {
+	err = tx.QueryRowContext(ctx, l.q.chainLock, tenant).Scan(&head, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero audit.Hash
+		if _, err = tx.ExecContext(ctx, l.q.chainInit, tenant, zero[:], l.nowMicros()); err != nil {
+			return 0, 0, audit.Hash{}, fmt.Errorf("create chain head: %w", err)
+		}
+		err = tx.QueryRowContext(ctx, l.q.chainLock, tenant).Scan(&head, &raw)
+	}
+	if err != nil {
 		return 0, 0, audit.Hash{}, fmt.Errorf("lock chain head: %w", err)
 	}
 	prev, ok := hashFromBytes(raw)
 	if !ok {
 		return 0, 0, audit.Hash{}, errors.New("chain head hash is not 32 bytes")
 	}
-	entries, details, ids, err := l.takeOutbox(ctx, tx, tenant)
+	entries, details, err := l.takeOutbox(ctx, tx, tenant)
 	if err != nil || len(entries) == 0 {
 		if err == nil {
 			err = tx.Rollback()
@@ -107,9 +113,6 @@ func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, 
 	if err = l.insertEntries(ctx, tx, entries, details); err != nil {
 		return 0, 0, audit.Hash{}, fmt.Errorf("insert events: %w", err)
 	}
-	if err = l.deleteOutboxRows(ctx, tx, ids); err != nil {
-		return 0, 0, audit.Hash{}, fmt.Errorf("clear outbox: %w", err)
-	}
 	last := entries[len(entries)-1]
 	if _, err = tx.ExecContext(ctx, l.q.chainUpdate, last.Seq, last.Hash[:], l.nowMicros(), tenant); err != nil {
 		return 0, 0, audit.Hash{}, fmt.Errorf("advance chain head: %w", err)
@@ -120,51 +123,62 @@ func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, 
 	return len(entries), last.Seq, last.Hash, nil
 }
 
-// takeOutbox reads the oldest pending events of a tenant. details holds each event's stored
-// details text, written unchanged to audit_events.
-func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]audit.Entry, []string, []int64, error) {
+// takeOutbox removes the oldest pending events of a tenant from the outbox and returns them
+// in append order. details holds each event's stored details text, written unchanged to
+// audit_events. The caller's transaction makes the move atomic.
+func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]audit.Entry, []string, error) {
 	rows, err := tx.QueryContext(ctx, l.q.outboxTake, tenant, l.batchSize)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read outbox: %w", err)
+		return nil, nil, fmt.Errorf("read outbox: %w", err)
 	}
 	defer func() { _ = rows.Close() }()
-	var (
-		entries []audit.Entry
-		details []string
-		ids     []int64
-	)
+	type pending struct {
+		id      int64
+		e       audit.Entry
+		details string
+	}
+	var ps []pending
 	for rows.Next() {
 		var (
-			id, atUs                 int64
-			e                        audit.Entry
-			kind, action, outcome, d string
+			p                     pending
+			atUs                  int64
+			kind, action, outcome string
 		)
-		if err := rows.Scan(&id, &e.Tenant, &atUs, &e.Actor.ID, &e.Actor.Role, &kind, &e.Origin.IP, &e.Origin.UserAgent,
-			&e.Origin.Node, &action, &e.Target.Kind, &e.Target.ID, &outcome, &e.Reason, &e.RequestID, &d); err != nil {
-			return nil, nil, nil, fmt.Errorf("read outbox: %w", err)
+		e := &p.e
+		if err := rows.Scan(&p.id, &e.Tenant, &atUs, &e.Actor.ID, &e.Actor.Role, &kind, &e.Origin.IP, &e.Origin.UserAgent,
+			&e.Origin.Node, &action, &e.Target.Kind, &e.Target.ID, &outcome, &e.Reason, &e.RequestID, &p.details); err != nil {
+			return nil, nil, fmt.Errorf("read outbox: %w", err)
 		}
 		e.Time = time.UnixMicro(atUs).UTC()
 		e.Actor.Kind, e.Action, e.Outcome = audit.ActorKind(kind), audit.Action(action), audit.Outcome(outcome)
-		m, err := decodeDetails(d)
+		m, err := decodeDetails(p.details)
 		if err != nil {
 			// A pending row that cannot be read must not block the chain: seal it with a
 			// marker so the damage is visible in the log itself.
 			m = map[string]string{"outbox_error": "details unreadable when sealed"}
-			d, _ = encodeDetails(m)
-			l.log.ErrorContext(ctx, "audit outbox row with unreadable details sealed with a marker", "tenant", tenant, "outbox_id", id)
+			p.details, _ = encodeDetails(m)
+			l.log.ErrorContext(ctx, "audit outbox row with unreadable details sealed with a marker", "tenant", tenant, "outbox_id", p.id)
 		}
 		e.Details = m
-		entries = append(entries, e)
-		details = append(details, d)
-		ids = append(ids, id)
+		ps = append(ps, p)
 	}
-	return entries, details, ids, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read outbox: %w", err)
+	}
+	slices.SortFunc(ps, func(a, b pending) int { return cmp.Compare(a.id, b.id) })
+	entries := make([]audit.Entry, len(ps))
+	details := make([]string, len(ps))
+	for i := range ps {
+		entries[i], details[i] = ps[i].e, ps[i].details
+	}
+	return entries, details, nil
 }
 
 func (l *Log) insertEntries(ctx context.Context, tx *sql.Tx, entries []audit.Entry, details []string) error {
-	args := make([]any, 0, eventColsN*min(len(entries), eventsChunk))
-	for start := 0; start < len(entries); start += eventsChunk {
-		end := min(start+eventsChunk, len(entries))
+	size := l.q.eventsChunk
+	args := make([]any, 0, eventColsN*min(len(entries), size))
+	for start := 0; start < len(entries); start += size {
+		end := min(start+size, len(entries))
 		args = args[:0]
 		for i := start; i < end; i++ {
 			e := &entries[i]
@@ -174,25 +188,6 @@ func (l *Log) insertEntries(ctx context.Context, tx *sql.Tx, entries []audit.Ent
 		}
 		if _, err := tx.ExecContext(ctx, l.q.eventsInsert(end-start), args...); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-func (l *Log) deleteOutboxRows(ctx context.Context, tx *sql.Tx, ids []int64) error {
-	args := make([]any, 0, min(len(ids), deleteChunk))
-	for start := 0; start < len(ids); start += deleteChunk {
-		end := min(start+deleteChunk, len(ids))
-		args = args[:0]
-		for _, id := range ids[start:end] {
-			args = append(args, id)
-		}
-		res, err := tx.ExecContext(ctx, l.q.deleteOutbox(end-start), args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err == nil && n != int64(end-start) {
-			return fmt.Errorf("outbox changed under the chain lock (%d of %d rows deleted)", n, end-start)
 		}
 	}
 	return nil

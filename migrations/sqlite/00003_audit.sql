@@ -25,7 +25,6 @@ CREATE TABLE audit_outbox (
     request_id   TEXT NOT NULL,
     details      TEXT NOT NULL
 );
-CREATE INDEX audit_outbox_tenant_idx ON audit_outbox (tenant_id, id);
 
 CREATE TABLE audit_chains (
     tenant_id   TEXT PRIMARY KEY,
