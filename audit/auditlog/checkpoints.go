@@ -130,6 +130,9 @@ func (l *Log) checkpointAt(ctx context.Context, tenant string, seq int64, head a
 		}
 		cp = existing
 	}
+	if _, err := l.sql.ExecContext(ctx, l.q.chainCkpt, cp.Seq, tenant, cp.Seq); err != nil {
+		return audit.Checkpoint{}, fmt.Errorf("%w: record checkpoint on chain head: %w", audit.ErrSign, err)
+	}
 	l.setMark(tenant, checkpointMark{seq: cp.Seq, at: cp.Time})
 	return cp, nil
 }

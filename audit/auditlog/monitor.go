@@ -3,6 +3,7 @@ package auditlog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,12 +51,13 @@ type Monitor struct {
 	status   MonitorStatus
 	verified map[string]int64
 	damaged  map[string]Report
+	known    map[string]bool
 }
 
 // NewMonitor returns a Monitor over l.
 func NewMonitor(l *Log, cfg MonitorConfig) *Monitor {
 	m := &Monitor{l: l, interval: cfg.Interval, fullInterval: cfg.FullInterval, alerter: cfg.Alerter,
-		verified: map[string]int64{}, damaged: map[string]Report{}}
+		verified: map[string]int64{}, damaged: map[string]Report{}, known: map[string]bool{}}
 	if m.interval <= 0 {
 		m.interval = 5 * time.Minute
 	}
@@ -106,6 +108,17 @@ func (m *Monitor) Check(ctx context.Context) ([]Report, error) {
 		m.fail(ctx, now, err)
 		return nil, err
 	}
+	// A chain seen before is verified even if its head and checkpoints have vanished since.
+	m.mu.Lock()
+	for t := range m.known {
+		if !slices.Contains(tenants, t) {
+			tenants = append(tenants, t)
+		}
+	}
+	for _, t := range tenants {
+		m.known[t] = true
+	}
+	m.mu.Unlock()
 	var (
 		reports  []Report
 		verified int64
@@ -122,6 +135,15 @@ func (m *Monitor) Check(ctx context.Context) ([]Report, error) {
 		if err != nil {
 			m.fail(ctx, now, fmt.Errorf("tenant %q: %w", tenant, err))
 			return reports, err
+		}
+		m.mu.Lock()
+		seen, ok := m.verified[tenant]
+		m.mu.Unlock()
+		if ok && r.OK() && r.Head < seen {
+			// The head never moves back: events this node verified before were cut off,
+			// together with the head record and any checkpoint after them.
+			r.Damage = &audit.Damage{Kind: audit.DamageTruncated, Seq: r.Head + 1,
+				Detail: fmt.Sprintf("the chain head went back from %d to %d since the last verification", seen, r.Head)}
 		}
 		verified += r.Events
 		reports = append(reports, r)

@@ -106,3 +106,33 @@ func originalActor(t *testing.T, l *Log) string {
 	t.Fatal("no original actor found")
 	return ""
 }
+
+func TestMonitorRemembersTheHead(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		l := newTestLog(t, db, newTestClock())
+		alerts := &alertLog{}
+		m := NewMonitor(l, MonitorConfig{Alerter: alerts})
+		fill(t, l, "t1", 10)
+		fill(t, l, "t1", 10)
+		if _, err := m.Check(ctx); err != nil || !m.Status().Healthy {
+			t.Fatalf("got %+v (%v), want healthy", m.Status(), err)
+		}
+		// Cut events 11..20 and every trace of them: the head and the checkpoint at 20.
+		dropGuards(t, db)
+		e10 := getEntryOf(t, l, "t1", 10)
+		exec(t, db, "DELETE FROM audit_events WHERE tenant_id = 't1' AND seq > 10")
+		exec(t, db, "DELETE FROM audit_checkpoints WHERE tenant_id = 't1' AND seq > 10")
+		exec(t, db, "UPDATE audit_chains SET seq = 10, hash = ?, checkpoint_seq = 10 WHERE tenant_id = 't1'", e10.Hash[:])
+		if r := mustVerify(t, l, "t1", 0); !r.OK() {
+			t.Fatalf("got %v, want the database alone to look intact", r.Damage)
+		}
+		if _, err := m.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s := m.Status()
+		if s.Healthy || len(s.Damaged) != 1 || s.Damaged[0].Damage.Kind != audit.DamageTruncated || s.Damaged[0].Damage.Seq != 11 {
+			t.Errorf("got %+v, want truncated at 11", s)
+		}
+	})
+}

@@ -30,6 +30,8 @@ type queries struct {
 	chainLock    string
 	chainUpdate  string
 	chainHead    string
+	chainCkpt    string
+	chainList    string
 	outboxTake   string
 	pendingTenan string
 	cpInsert     string
@@ -55,6 +57,8 @@ func newQueries(d migrations.Dialect) queries {
 		chainLock:   r("SELECT seq, hash FROM audit_chains WHERE tenant_id = ?" + lock),
 		chainUpdate: r("UPDATE audit_chains SET seq = ?, hash = ?, updated_us = ? WHERE tenant_id = ?"),
 		chainHead:   r("SELECT seq, hash FROM audit_chains WHERE tenant_id = ?"),
+		chainCkpt:   r("UPDATE audit_chains SET checkpoint_seq = ? WHERE tenant_id = ? AND checkpoint_seq < ?"),
+		chainList:   "SELECT tenant_id, seq, hash, checkpoint_seq FROM audit_chains ORDER BY tenant_id",
 		// Take and remove the oldest pending events in one statement; RETURNING order is
 		// unspecified, so the sealer sorts by id.
 		outboxTake: r("DELETE FROM audit_outbox WHERE id IN (SELECT id FROM audit_outbox WHERE tenant_id = ? ORDER BY id LIMIT ?) " +
@@ -69,7 +73,7 @@ func newQueries(d migrations.Dialect) queries {
 		entryGet:     r("SELECT " + entryCols + " FROM audit_events WHERE tenant_id = ? AND seq = ?"),
 		chainSummary: r("SELECT (SELECT seq FROM audit_chains WHERE tenant_id = ?), (SELECT hash FROM audit_chains WHERE tenant_id = ?), " +
 			"(SELECT MIN(seq) FROM audit_events WHERE tenant_id = ?), (SELECT MAX(seq) FROM audit_events WHERE tenant_id = ?)"),
-		tenants: "SELECT tenant_id FROM audit_chains UNION SELECT DISTINCT tenant_id FROM audit_events UNION SELECT DISTINCT tenant_id FROM audit_checkpoints ORDER BY 1",
+		tenants: "SELECT tenant_id FROM audit_chains UNION SELECT DISTINCT tenant_id FROM audit_checkpoints ORDER BY 1",
 	}
 	q.outboxChunk, q.eventsChunk = chunkRows(d, 500), chunkRows(d, 1000)
 	q.outboxFull = q.outboxInsert(q.outboxChunk)

@@ -28,8 +28,7 @@ func (l *Log) Head(ctx context.Context, tenant string) (int64, audit.Hash, error
 	return seq, h, nil
 }
 
-// Tenants lists every tenant with a chain (events, checkpoints or a chain head), audit.SystemTenant
-// included.
+// Tenants lists every tenant with a chain head or a checkpoint, audit.SystemTenant included.
 func (l *Log) Tenants(ctx context.Context) ([]string, error) {
 	rows, err := l.sql.QueryContext(ctx, l.q.tenants)
 	if err != nil {
@@ -43,6 +42,39 @@ func (l *Log) Tenants(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("list audit chains: %w", err)
 		}
 		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ChainHead is the state of one tenant's chain.
+type ChainHead struct {
+	Tenant string
+	// Seq and Hash are the latest sealed event's.
+	Seq  int64
+	Hash audit.Hash
+	// CheckpointSeq is the seq of the latest checkpoint (0: none yet).
+	CheckpointSeq int64
+}
+
+// Chains returns every chain's head, ordered by tenant. It reads one small row per tenant,
+// so forwarders can poll it cheaply.
+func (l *Log) Chains(ctx context.Context) ([]ChainHead, error) {
+	rows, err := l.sql.QueryContext(ctx, l.q.chainList)
+	if err != nil {
+		return nil, fmt.Errorf("list audit chains: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []ChainHead
+	for rows.Next() {
+		var (
+			c   ChainHead
+			raw []byte
+		)
+		if err := rows.Scan(&c.Tenant, &c.Seq, &raw, &c.CheckpointSeq); err != nil {
+			return nil, fmt.Errorf("list audit chains: %w", err)
+		}
+		c.Hash, _ = hashFromBytes(raw)
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }

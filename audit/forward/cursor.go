@@ -19,19 +19,22 @@ type cursorStore struct {
 	db *migrations.DB
 }
 
-func (s cursorStore) get(ctx context.Context, sink, tenant string) (cursor, error) {
+// all returns the sink's cursors by tenant.
+func (s cursorStore) all(ctx context.Context, sink string) (map[string]cursor, error) {
 	var rows []struct {
+		TenantID      string
 		EventSeq      int64
 		CheckpointSeq int64
 	}
-	err := s.db.Gorm.WithContext(ctx).Raw("SELECT event_seq, checkpoint_seq FROM audit_forward_cursors WHERE sink = ? AND tenant_id = ?", sink, tenant).Scan(&rows).Error
+	err := s.db.Gorm.WithContext(ctx).Raw("SELECT tenant_id, event_seq, checkpoint_seq FROM audit_forward_cursors WHERE sink = ?", sink).Scan(&rows).Error
 	if err != nil {
-		return cursor{}, fmt.Errorf("%w: %s: read cursor: %w", ErrSink, sink, err)
+		return nil, fmt.Errorf("%w: %s: read cursors: %w", ErrSink, sink, err)
 	}
-	if len(rows) == 0 {
-		return cursor{}, nil
+	out := make(map[string]cursor, len(rows))
+	for _, r := range rows {
+		out[r.TenantID] = cursor{event: r.EventSeq, checkpoint: r.CheckpointSeq}
 	}
-	return cursor{event: rows[0].EventSeq, checkpoint: rows[0].CheckpointSeq}, nil
+	return out, nil
 }
 
 func (s cursorStore) set(ctx context.Context, sink, tenant string, c cursor, now time.Time) error {

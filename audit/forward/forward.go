@@ -41,7 +41,7 @@ type Sink interface {
 
 // Source is the part of *auditlog.Log the forwarder reads.
 type Source interface {
-	Tenants(ctx context.Context) ([]string, error)
+	Chains(ctx context.Context) ([]auditlog.ChainHead, error)
 	Entries(ctx context.Context, tenant string, afterSeq int64, limit int) ([]audit.Entry, error)
 	Checkpoints(ctx context.Context, tenant string, afterSeq int64, limit int) ([]audit.Checkpoint, error)
 }
@@ -237,13 +237,21 @@ func (f *Forwarder) pass(ctx context.Context, s Sink) (int, error) {
 	if err != nil || !held {
 		return 0, err
 	}
-	tenants, err := f.cfg.Source.Tenants(ctx)
+	chains, err := f.cfg.Source.Chains(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s: list chains: %w", ErrSink, s.Name(), err)
 	}
+	cursors, err := f.store.all(ctx, s.Name())
+	if err != nil {
+		return 0, err
+	}
 	sent := 0
-	for _, tenant := range tenants {
-		n, err := f.passTenant(ctx, s, tenant)
+	for _, c := range chains {
+		cur := cursors[c.Tenant]
+		if c.Seq <= cur.event && c.CheckpointSeq <= cur.checkpoint {
+			continue // nothing new in this chain
+		}
+		n, err := f.passTenant(ctx, s, c.Tenant, cur)
 		sent += n
 		if err != nil {
 			return sent, err
@@ -252,11 +260,7 @@ func (f *Forwarder) pass(ctx context.Context, s Sink) (int, error) {
 	return sent, nil
 }
 
-func (f *Forwarder) passTenant(ctx context.Context, s Sink, tenant string) (int, error) {
-	cur, err := f.store.get(ctx, s.Name(), tenant)
-	if err != nil {
-		return 0, err
-	}
+func (f *Forwarder) passTenant(ctx context.Context, s Sink, tenant string, cur cursor) (int, error) {
 	sent := 0
 	for {
 		entries, err := f.cfg.Source.Entries(ctx, tenant, cur.event, f.cfg.BatchSize)

@@ -26,11 +26,14 @@ CREATE TABLE audit_outbox (
     details      TEXT NOT NULL
 );
 
+-- One row per chain: its head (seq, hash) and the seq of its latest checkpoint, so readers
+-- (forwarders, the background verifier) find active chains without scanning events.
 CREATE TABLE audit_chains (
-    tenant_id   TEXT PRIMARY KEY,
-    seq         BIGINT NOT NULL,
-    hash        BLOB NOT NULL,
-    updated_us  BIGINT NOT NULL
+    tenant_id       TEXT PRIMARY KEY,
+    seq             BIGINT NOT NULL,
+    hash            BLOB NOT NULL,
+    checkpoint_seq  BIGINT NOT NULL DEFAULT 0,
+    updated_us      BIGINT NOT NULL
 );
 
 CREATE TABLE audit_events (
