@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 	"github.com/parleyhq/parley/policy/rbac"
@@ -76,6 +77,12 @@ type App struct {
 	KeyTools *vault.Keys
 	Server   *server.Server
 	Pages    *web.Pages
+
+	// Audit is the hash-chained audit log; AuditMonitor verifies it in the background; Alerts
+	// holds the audit controls' standing alerts.
+	Audit        *auditlog.Log
+	AuditMonitor *auditlog.Monitor
+	Alerts       *Alerts
 
 	closeKeys func()
 }
@@ -139,6 +146,17 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if opts.MFASealer == nil {
 		opts.MFASealer = mfaSealer{env: a.Envelope}
 	}
+	a.Alerts = &Alerts{Log: opts.Log}
+	if a.Audit, err = OpenAuditLog(ctx, cfg, db, a.Keys, a.Alerts, opts.Log, opts.Rand, opts.Now); err != nil {
+		return nil, err
+	}
+	a.AuditMonitor = auditlog.NewMonitor(a.Audit, auditlog.MonitorConfig{})
+	if opts.AccountAuditor == nil {
+		opts.AccountAuditor = accountAuditor{auditWriter{a.Audit}}
+	}
+	if opts.AuthzAuditor == nil {
+		opts.AuthzAuditor = authzAuditor{auditWriter{a.Audit}}
+	}
 	pages, err := web.LoadPages()
 	if err != nil {
 		return nil, fmt.Errorf("load pages: %w", err)
@@ -168,7 +186,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	a.AccountSessions = &accounthttp.Sessions{
 		Accounts: a.Accounts, Log: opts.Log, Secure: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://"),
 	}
-	a.Setup = &setup.Service{DB: db.Gorm, Tenants: a.Tenants, Accounts: a.Accounts, Now: opts.Now, Rand: opts.Rand}
+	a.Setup = &setup.Service{DB: db.Gorm, Tenants: a.Tenants, Accounts: a.Accounts, Now: opts.Now, Rand: opts.Rand,
+		Hooks: setup.Hooks{TenantCreated: a.tenantCreated}}
 	rbacStore := authz.NewStore(db.Gorm)
 	if a.Enforcer, err = rbac.NewEnforcer(ctx, rbacStore, rbac.Options{Log: opts.Log, Now: opts.Now}); err != nil {
 		return nil, fmt.Errorf("authorization policy: %w", err)
@@ -186,6 +205,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			return map[string]any{"dialect": string(db.Dialect)}, db.Ping(ctx)
 		}},
 		{Name: "key_provider", Run: keyProviderCheck(a.Keys)},
+		{Name: "audit_log", Run: auditCheck(a.Audit, a.Alerts)},
 	}
 	srv, err := server.New(server.Deps{
 		Config: cfg, Log: opts.Log, Now: opts.Now, Checks: checks, ErrorPage: pages.Template("error.html"),

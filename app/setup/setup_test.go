@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -75,6 +77,18 @@ func TestSetupFlow(t *testing.T) {
 		roles, err := a.Users.Roles(ctx, tn.ID, u.ID)
 		if err != nil || len(roles) != 1 || roles[0].Role != "owner" {
 			t.Errorf("roles = %+v, %v; want owner", roles, err)
+		}
+
+		// The creation is in the tenant's audit chain, and the tenant has its encryption key.
+		if _, err := a.Audit.Seal(ctx); err != nil {
+			t.Fatal(err)
+		}
+		page, err := a.Audit.Search(ctx, auditlog.Query{Tenant: tn.ID, Actions: []audit.Action{audit.ActionSetupCompleted}})
+		if err != nil || len(page.Entries) != 1 || page.Entries[0].Event.Actor.ID != u.ID {
+			t.Errorf("setup audit events = %+v, %v; want one by the owner", page.Entries, err)
+		}
+		if st, err := a.Keys.TenantKeyStatus(ctx, tn.ID); err != nil || st.LatestVersion < 1 {
+			t.Errorf("tenant key status = %+v, %v; want a key", st, err)
 		}
 
 		// Single use: the link is dead, and no new link is issued once a tenant exists.

@@ -51,9 +51,30 @@ func runServe(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stdout, "  setup:    %s/setup?token=%s\n", cfg.PublicURL, token)
 		fmt.Fprintf(e.stdout, "            one-time link for the first organisation and owner; expires %s\n", expires.Format("2006-01-02 15:04 MST"))
 	}
-	log.Info("serving", "addr", cfg.Addr, "tls", cfg.TLS(), "database", string(db.Dialect))
-	if err := a.Server.Serve(ctx, ln); err != nil {
+	log.Info("serving", "addr", cfg.Addr, "tls", cfg.TLS(), "database", string(db.Dialect),
+		"key_provider", a.Keys.Kind(), "key_provider_production", a.Keys.Production())
+	// The background work (audit sealing and checkpoints, audit verification, policy reload)
+	// runs for as long as the server; if it fails, the server stops rather than serve without
+	// its audit controls.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	bgErr := make(chan error, 1)
+	go func() {
+		err := a.Background(sctx)
+		if err != nil {
+			log.Error("background work failed; stopping", "cause", err.Error())
+		}
+		stop()
+		bgErr <- err
+	}()
+	serveErr := a.Server.Serve(sctx, ln)
+	stop()
+	if err := <-bgErr; err != nil {
 		fmt.Fprintf(e.stderr, "parley: %v\n", err)
+		return exitFailure
+	}
+	if serveErr != nil {
+		fmt.Fprintf(e.stderr, "parley: %v\n", serveErr)
 		return exitFailure
 	}
 	log.Info("stopped")

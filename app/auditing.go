@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/authz"
+	"github.com/parleyhq/parley/app/config"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/audit/auditlog"
+	"github.com/parleyhq/parley/compliance/pan"
+	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/vault"
+)
+
+// AuditSigningKey is the transit key that signs audit checkpoints when Vault is configured.
+const AuditSigningKey = "parley-audit"
+
+// OpenAuditSigner returns the signer of audit checkpoints and export manifests: an Ed25519 key
+// in Vault transit when Vault is configured (so someone with database access cannot re-sign a
+// rewritten history), else a local key file in the data folder whose public half is written
+// beside it (audit-signing.pub) for publication.
+func OpenAuditSigner(ctx context.Context, cfg *config.Config, keys vault.KeyProvider, rnd io.Reader) (audit.Signer, error) {
+	if cfg.Vault.Enabled() {
+		sk, ok := keys.(vault.SigningKeys)
+		if !ok {
+			return nil, fmt.Errorf("audit signer: key provider %s cannot sign", keys.Kind())
+		}
+		s, err := vault.NewKeySigner(ctx, sk, AuditSigningKey)
+		if err != nil {
+			return nil, fmt.Errorf("audit signer in Vault transit: %w", err)
+		}
+		return s, nil
+	}
+	path := filepath.Join(cfg.DataDir, "audit-signing.key")
+	s, err := audit.LoadOrCreateFileSigner(path, rnd)
+	if err != nil {
+		return nil, fmt.Errorf("local audit signing key: %w", err)
+	}
+	if err := s.WritePublicKey(filepath.Join(cfg.DataDir, "audit-signing.pub")); err != nil {
+		return nil, fmt.Errorf("publish audit signing key: %w", err)
+	}
+	return s, nil
+}
+
+// OpenAuditLog assembles the audit log over db with the configured signer.
+func OpenAuditLog(ctx context.Context, cfg *config.Config, db *migrations.DB, keys vault.KeyProvider, alerts *Alerts,
+	log *slog.Logger, rnd io.Reader, now func() time.Time) (*auditlog.Log, error) {
+	signer, err := OpenAuditSigner(ctx, cfg, keys, rnd)
+	if err != nil {
+		return nil, err
+	}
+	m, err := pan.NewMasker(pan.Options{Mode: pan.ModeLast4})
+	if err != nil {
+		return nil, err
+	}
+	return auditlog.New(auditlog.Config{
+		DB: db, Signer: signer, Masker: panMasker{m}, Alerter: alerts, Logger: log, Now: now, Node: cfg.NodeID,
+	})
+}
+
+// panMasker adapts the PAN masker to the audit log's Masker.
+type panMasker struct{ m *pan.Masker }
+
+func (p panMasker) Mask(s string) string { return p.m.MaskString(s) }
+
+// Alerts collects the alerts of the audit controls (PCI DSS 10.7.2): each is logged at error level
+// when raised, shown in /readyz and on the console banner while it stands, and counted.
+type Alerts struct {
+	Log *slog.Logger
+
+	mu     sync.Mutex
+	active map[string]audit.Alert
+	raised map[audit.AlertKind]int64
+}
+
+var _ audit.Alerter = (*Alerts)(nil)
+
+// Alert implements audit.Alerter.
+func (a *Alerts) Alert(ctx context.Context, al audit.Alert) {
+	key := string(al.Kind) + "|" + al.Tenant + "|" + al.Sink
+	a.mu.Lock()
+	if a.active == nil {
+		a.active, a.raised = map[string]audit.Alert{}, map[audit.AlertKind]int64{}
+	}
+	if al.Cleared {
+		delete(a.active, key)
+	} else {
+		a.active[key] = al
+		a.raised[al.Kind]++
+	}
+	a.mu.Unlock()
+	if al.Cleared {
+		a.Log.WarnContext(ctx, "audit alert cleared", "alert", string(al.Kind), "tenant", al.Tenant, "sink", al.Sink)
+		return
+	}
+	a.Log.ErrorContext(ctx, "AUDIT ALERT", "alert", string(al.Kind), "tenant", al.Tenant, "sink", al.Sink,
+		"seq", al.Seq, "message", al.Message)
+}
+
+// Active returns the standing alerts, oldest first.
+func (a *Alerts) Active() []audit.Alert {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]audit.Alert, 0, len(a.active))
+	for _, al := range a.active {
+		out = append(out, al)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
+}
+
+// Raised returns how many alerts of each kind were raised since start (a metric).
+func (a *Alerts) Raised() map[audit.AlertKind]int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[audit.AlertKind]int64, len(a.raised))
+	for k, v := range a.raised {
+		out[k] = v
+	}
+	return out
+}
+
+// auditCheck is the readiness probe of the audit log: the log's tables answer and no alert stands.
+func auditCheck(l *auditlog.Log, alerts *Alerts) func(ctx context.Context) (map[string]any, error) {
+	return func(ctx context.Context) (map[string]any, error) {
+		pending, err := l.Pending(ctx)
+		if err != nil {
+			return nil, err
+		}
+		d := map[string]any{"pending": pending}
+		if act := alerts.Active(); len(act) > 0 {
+			kinds := make([]string, 0, len(act))
+			for _, al := range act {
+				kinds = append(kinds, string(al.Kind))
+			}
+			d["alerts"] = kinds
+			return d, fmt.Errorf("audit alerts standing: %v", kinds)
+		}
+		return d, nil
+	}
+}
+
+// auditWriter appends to the audit log inside the caller's transaction, or in its own when the
+// event changes nothing else. Errors are returned so the audited action fails (fail closed).
+type auditWriter struct{ log *auditlog.Log }
+
+func (w auditWriter) write(ctx context.Context, tx *gorm.DB, ev audit.Event) error {
+	if ev.Tenant == "" {
+		ev.Tenant = audit.SystemTenant
+	}
+	if tx != nil {
+		return w.log.Append(ctx, tx, ev)
+	}
+	return w.log.Record(ctx, ev)
+}
+
+// accountAuditor adapts account events to the audit log.
+type accountAuditor struct{ auditWriter }
+
+var _ account.Auditor = accountAuditor{}
+
+func (a accountAuditor) Record(ctx context.Context, tx *gorm.DB, e account.Event) error {
+	kind := audit.ActorUser
+	if e.ActorKind == account.ActorSystem {
+		kind = audit.ActorSystem
+	}
+	return a.write(ctx, tx, audit.Event{
+		Tenant: e.TenantID, Actor: audit.Actor{ID: e.ActorID, Kind: kind},
+		Origin: audit.Origin{IP: e.ClientIP, UserAgent: e.UserAgent},
+		Action: audit.Action(e.Action), Target: audit.Target{Kind: e.Target.Kind, ID: e.Target.ID},
+		Outcome: audit.Outcome(e.Outcome), Reason: e.Reason, RequestID: e.RequestID, Details: e.Details,
+	})
+}
+
+// authzAuditor adapts authorization events to the audit log.
+type authzAuditor struct{ auditWriter }
+
+var _ authz.Auditor = authzAuditor{}
+
+func (a authzAuditor) Record(ctx context.Context, tx *gorm.DB, e authz.Event) error {
+	return a.write(ctx, tx, audit.Event{
+		Tenant: e.TenantID, Actor: audit.Actor{ID: e.ActorID, Kind: audit.ActorUser},
+		Origin: audit.Origin{IP: e.ClientIP, UserAgent: e.UserAgent},
+		Action: audit.Action(e.Action), Target: audit.Target{Kind: e.TargetKind, ID: e.TargetID},
+		Outcome: audit.Outcome(e.Outcome), Reason: e.Reason, RequestID: e.RequestID, Details: e.Details,
+	})
+}
+
+// tenantCreated runs inside the transaction that creates a tenant (setup, `parley user create`):
+// it creates the tenant's transit key and records the creation in the audit log, so a tenant
+// exists only with its key and its record.
+func (a *App) tenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, owner account.User) error {
+	if err := a.Envelope.CreateTenantKey(ctx, t.ID); err != nil {
+		return fmt.Errorf("create the tenant's encryption key: %w", err)
+	}
+	return a.Audit.Append(ctx, tx, audit.Event{
+		Tenant: t.ID, Actor: audit.Actor{ID: owner.ID, Role: "owner", Kind: audit.ActorUser},
+		Action: audit.ActionSetupCompleted, Target: audit.Target{Kind: "tenant", ID: t.ID},
+		Outcome: audit.Success, Details: map[string]string{"owner_email": owner.Email},
+	})
+}
+
+// Background runs the application's background work until ctx ends: the audit log's sealer and
+// checkpointer (which records audit start and stop), the audit verifier and the authorization
+// policy's reload poller. If one part stops with an error the others are stopped and the error is
+// returned, so the caller can stop serving rather than run without its audit controls.
+func (a *App) Background(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	go func() { errc <- a.Audit.Run(ctx) }()
+	go func() { errc <- a.AuditMonitor.Run(ctx) }()
+	go func() { a.Enforcer.Run(ctx); errc <- nil }()
+	var first error
+	for range 3 {
+		err := <-errc
+		if err != nil && ctx.Err() == nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
