@@ -1,130 +1,107 @@
 package web
 
 import (
-	"bytes"
 	"flag"
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
-
-	"github.com/labstack/echo/v4"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/widget-v1.sri with the current loader hashes")
 
-func newWidgetServer(t testing.TB) (*echo.Echo, *Widget) {
+func widgetFile(t *testing.T, name string) []byte {
 	t.Helper()
-	w, err := NewWidget()
+	b, err := fs.ReadFile(WidgetAssets(), name)
 	if err != nil {
-		t.Fatalf("NewWidget: %v", err)
+		t.Fatalf("widget file %s: %v", name, err)
 	}
-	e := echo.New()
-	e.GET("/widget.js", w.ServeLoader)
-	e.GET("/widget/v1/*", w.ServeAsset)
-	return e, w
+	return b
 }
 
-func get(e *echo.Echo, path string, header map[string]string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	for k, v := range header {
-		req.Header.Set(k, v)
+// The chat module serves /widget/v1/:file for names matching its asset pattern, and frame.html at
+// /widget/v1/frame: every file must be reachable that way, flat, with no subdirectory.
+func TestWidgetAssetsAreFlatAndServable(t *testing.T) {
+	servable := regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}\.(js|css|svg|png|woff2)$`)
+	var names []string
+	err := fs.WalkDir(WidgetAssets(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
+			return err
+		}
+		if d.IsDir() {
+			t.Errorf("got directory %s, want a flat set of files", p)
+			return nil
+		}
+		names = append(names, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, req)
-	return rec
-}
-
-func TestWidgetServesFiles(t *testing.T) {
-	e, w := newWidgetServer(t)
-	loader, _ := widgetFS.ReadFile("widget/v1/widget.js")
-	tests := []struct {
-		name, path, contentType, cache string
-		crossOrigin                    bool
-		body                           []byte
-	}{
-		{name: "unversioned loader", path: "/widget.js", contentType: "text/javascript; charset=utf-8", cache: "public, max-age=300", crossOrigin: true, body: loader},
-		{name: "pinned loader", path: "/widget/v1/widget.js", contentType: "text/javascript; charset=utf-8", cache: "public, max-age=3600", crossOrigin: true, body: loader},
-		{name: "loader stylesheet", path: "/widget/v1/widget.css", contentType: "text/css; charset=utf-8", cache: "public, max-age=3600", crossOrigin: true},
-		{name: "frame module", path: "/widget/v1/frame.js", contentType: "text/javascript; charset=utf-8", cache: "public, max-age=3600"},
-		{name: "frame stylesheet", path: "/widget/v1/frame.css", contentType: "text/css; charset=utf-8", cache: "public, max-age=3600"},
+	sort.Strings(names)
+	want := []string{"chatview.js", "client.js", "dom.js", "forms.js", "frame.css", "frame.html", "frame.js", "texts.js", "widget.css", "widget.js"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("files: got %v, want %v", names, want)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := get(e, tt.path, nil)
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status: got %d, want 200", rec.Code)
-			}
-			h := rec.Header()
-			if got := h.Get("Content-Type"); got != tt.contentType {
-				t.Errorf("Content-Type: got %q, want %q", got, tt.contentType)
-			}
-			if got := h.Get("Cache-Control"); got != tt.cache {
-				t.Errorf("Cache-Control: got %q, want %q", got, tt.cache)
-			}
-			wantACAO, wantCORP := "", ""
-			if tt.crossOrigin {
-				wantACAO, wantCORP = "*", "cross-origin"
-			}
-			if got := h.Get("Access-Control-Allow-Origin"); got != wantACAO {
-				t.Errorf("Access-Control-Allow-Origin: got %q, want %q", got, wantACAO)
-			}
-			if got := h.Get("Cross-Origin-Resource-Policy"); got != wantCORP {
-				t.Errorf("Cross-Origin-Resource-Policy: got %q, want %q", got, wantCORP)
-			}
-			if tt.body != nil && !bytes.Equal(rec.Body.Bytes(), tt.body) {
-				t.Errorf("body: got %d bytes, want the embedded file (%d bytes)", rec.Body.Len(), len(tt.body))
-			}
-			name := tt.path[strings.LastIndex(tt.path, "/")+1:]
-			sri, _ := w.Integrity(name)
-			if got := Integrity(rec.Body.Bytes()); got != sri {
-				t.Errorf("integrity of the served body: got %s, want %s", got, sri)
-			}
-		})
+	for _, n := range names {
+		if n != "frame.html" && !servable.MatchString(n) {
+			t.Errorf("%s: got a name the asset route refuses, want one it serves", n)
+		}
 	}
 }
 
-func TestWidgetRevalidates(t *testing.T) {
-	e, _ := newWidgetServer(t)
-	first := get(e, "/widget/v1/widget.js", nil)
-	etag := first.Header().Get("ETag")
-	if etag == "" {
-		t.Fatal("ETag: got none, want one")
+// Every module the frame imports, and every file frame.html and the loader name, exists.
+func TestWidgetReferencesResolve(t *testing.T) {
+	importRe := regexp.MustCompile(`(?m)^\s*import\s[^'"]*['"]\./([^'"]+)['"]`)
+	pathRe := regexp.MustCompile(`/widget/v1/([a-z0-9._-]+)`)
+	assets := WidgetAssets()
+	exists := func(name string) bool { _, err := fs.Stat(assets, name); return err == nil }
+	for _, name := range []string{"frame.js", "chatview.js", "forms.js", "client.js", "dom.js", "texts.js"} {
+		for _, m := range importRe.FindAllStringSubmatch(string(widgetFile(t, name)), -1) {
+			if !exists(m[1]) {
+				t.Errorf("%s imports ./%s: got no such file", name, m[1])
+			}
+		}
 	}
-	again := get(e, "/widget/v1/widget.js", map[string]string{"If-None-Match": etag})
-	if again.Code != http.StatusNotModified {
-		t.Errorf("status with If-None-Match: got %d, want 304", again.Code)
+	frame := string(widgetFile(t, "frame.html"))
+	refs := pathRe.FindAllStringSubmatch(frame+string(widgetFile(t, "widget.js")), -1)
+	if len(refs) < 4 {
+		t.Fatalf("references: got %d, want the frame's module and stylesheet and the loader's iframe and stylesheet", len(refs))
 	}
-	other := get(e, "/widget/v1/frame.js", nil).Header().Get("ETag")
-	if other == etag {
-		t.Errorf("ETag of frame.js: got the loader's %s, want a different one", etag)
+	for _, m := range refs {
+		if m[1] != "frame" && !exists(m[1]) {
+			t.Errorf("reference /widget/v1/%s: got no such file", m[1])
+		}
 	}
 }
 
-func TestWidgetUnknownFiles(t *testing.T) {
-	e, _ := newWidgetServer(t)
-	for _, p := range []string{"/widget/v1/missing.js", "/widget/v1/", "/widget/v1/../web.go", "/widget/v1/%2e%2e/web.go", "/widget/v1/README.md", "/widget/v2/widget.js"} {
-		t.Run(p, func(t *testing.T) {
-			if rec := get(e, p, nil); rec.Code != http.StatusNotFound {
-				t.Errorf("status: got %d, want 404", rec.Code)
-			}
-		})
+func TestWidgetIntegrity(t *testing.T) {
+	got, err := WidgetIntegrity("widget.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Integrity(widgetFile(t, "widget.js")); got != want || !strings.HasPrefix(got, "sha384-") || len(got) != 71 {
+		t.Errorf("WidgetIntegrity(widget.js): got %q, want %q (sha384-, 64 base64 characters)", got, want)
+	}
+	// A known vector: SHA-384 of the empty string.
+	if got, want := Integrity(nil), "sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"; got != want {
+		t.Errorf("Integrity(empty): got %s, want %s", got, want)
+	}
+	if _, err := WidgetIntegrity("missing.js"); err == nil {
+		t.Error("WidgetIntegrity(missing.js): got no error, want one")
 	}
 }
 
 // The loader injects its stylesheet with Subresource Integrity, so whoever pins the loader pins the
 // styles too. After changing widget.css, put the new value in widget.js (see widget/README.md).
 func TestLoaderPinsItsStylesheet(t *testing.T) {
-	loader, _ := widgetFS.ReadFile("widget/v1/widget.js")
-	css, _ := widgetFS.ReadFile("widget/v1/widget.css")
-	m := regexp.MustCompile(`var CSS_INTEGRITY = '([^']+)'`).FindSubmatch(loader)
+	m := regexp.MustCompile(`var CSS_INTEGRITY = '([^']+)'`).FindSubmatch(widgetFile(t, "widget.js"))
 	if m == nil {
 		t.Fatal("widget.js: got no CSS_INTEGRITY, want the stylesheet's SRI value")
 	}
-	if got, want := string(m[1]), Integrity(css); got != want {
+	if got, want := string(m[1]), Integrity(widgetFile(t, "widget.css")); got != want {
 		t.Errorf("CSS_INTEGRITY in widget.js: got %s, want %s", got, want)
 	}
 }
@@ -133,10 +110,7 @@ func TestLoaderPinsItsStylesheet(t *testing.T) {
 // must not change (a change is a new version directory). go test ./web -update rewrites the record
 // when a change is intended before the first release.
 func TestLoaderV1IsFrozen(t *testing.T) {
-	_, w := newWidgetServer(t)
-	js, _ := w.Integrity("widget.js")
-	css, _ := w.Integrity("widget.css")
-	got := "widget.js " + js + "\nwidget.css " + css + "\n"
+	got := "widget.js " + Integrity(widgetFile(t, "widget.js")) + "\nwidget.css " + Integrity(widgetFile(t, "widget.css")) + "\n"
 	const golden = "testdata/widget-v1.sri"
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o600); err != nil {
@@ -155,14 +129,11 @@ func TestLoaderV1IsFrozen(t *testing.T) {
 // Every widget and workspace script renders text as text: no HTML sinks, no string evaluation, no
 // wildcard postMessage target, no style attributes.
 func TestScriptsUseNoMarkupSinks(t *testing.T) {
-	banned := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setAttribute\(\s*['"](style|on)|postMessage\([^)]*'\*'|\.cssText`)
+	banned := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setAttribute\(\s*['"](style|on)|postMessage\([^)]*['"]\*['"]|\.cssText`)
 	files := map[string][]byte{}
-	_ = fs.WalkDir(widgetFS, "widget", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files[p], _ = widgetFS.ReadFile(p)
-		}
-		return err
-	})
+	for _, n := range []string{"widget.js", "frame.js", "chatview.js", "forms.js", "client.js", "dom.js", "texts.js"} {
+		files["widget/v1/"+n] = widgetFile(t, n)
+	}
 	for _, name := range []string{"static/console-chat.js", "static/console-chat-socket.js"} {
 		b, err := staticFS.ReadFile(name)
 		if err != nil {
@@ -170,8 +141,8 @@ func TestScriptsUseNoMarkupSinks(t *testing.T) {
 		}
 		files[name] = b
 	}
-	if len(files) < 8 {
-		t.Fatalf("scripts scanned: got %d, want the widget's and the workspace's", len(files))
+	if m := banned.FindString("el.innerHTML = text; w.postMessage(msg, '*')"); m == "" {
+		t.Fatal("the sink pattern matches nothing, want it to catch innerHTML")
 	}
 	for name, b := range files {
 		t.Run(name, func(t *testing.T) {
@@ -185,15 +156,19 @@ func TestScriptsUseNoMarkupSinks(t *testing.T) {
 }
 
 // The widget's pages carry no inline script, style or event handler: the strict CSP holds.
-func TestWidgetTemplatesHaveNoInlineCode(t *testing.T) {
+func TestWidgetPagesHaveNoInlineCode(t *testing.T) {
 	script := regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script>`)
 	other := regexp.MustCompile(`(?i)<style|\sstyle\s*=|\son[a-z]+\s*=|javascript:`)
-	for _, name := range []string{"widget_frame.html", "demo.html", "demo_agent.html"} {
+	pages := map[string][]byte{"widget/v1/frame.html": widgetFile(t, "frame.html")}
+	for _, name := range []string{"demo.html", "demo_agent.html"} {
+		b, err := templateFS.ReadFile("templates/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages["templates/"+name] = b
+	}
+	for name, b := range pages {
 		t.Run(name, func(t *testing.T) {
-			b, err := templateFS.ReadFile("templates/" + name)
-			if err != nil {
-				t.Fatal(err)
-			}
 			s := string(b)
 			scripts := script.FindAllStringSubmatch(s, -1)
 			if len(scripts) == 0 {

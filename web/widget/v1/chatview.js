@@ -38,7 +38,7 @@ export class ChatView {
     const limit = (this.opts.config.limits && this.opts.config.limits.message_max_chars) || 4000;
     this.confirmed = h('div', { class: 'confirmed' });
     this.pendingBox = h('div', { class: 'pending' });
-    this.waiting = h('p', { class: 'sys waiting', text: t('waiting') });
+    this.waiting = h('p', { class: 'sys waiting', text: t('queued') });
     this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': t('title'), tabindex: '0' },
       this.confirmed, this.pendingBox);
     this.afterSlot = h('div', { class: 'after-slot' });
@@ -52,7 +52,7 @@ export class ChatView {
     this.confirmYes = yes;
     const inputId = uid('composer');
     this.input = h('textarea', {
-      id: inputId, rows: 1, maxlength: limit, placeholder: t('message_placeholder'), autocomplete: 'off',
+      id: inputId, rows: 1, maxlength: limit, placeholder: t('placeholder'), autocomplete: 'off',
       on: { input: () => this.onInput(), keydown: (e) => this.onKey(e) },
     });
     const sendButton = h('button', { type: 'submit', class: 'send', 'aria-label': t('send') }, h('span', { class: 'send-icon', 'aria-hidden': 'true' }));
@@ -163,7 +163,7 @@ export class ChatView {
     const t = this.t;
     if (status === 'queued') {
       this.waiting.hidden = false;
-      this.opts.status(t('waiting'));
+      this.opts.status(t('queued'));
     } else if (status === 'assigned' || status === 'active') {
       this.waiting.hidden = true;
       this.opts.status(this.agentName ? t('chatting_with', { name: this.agentName }) : '');

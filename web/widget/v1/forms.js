@@ -114,7 +114,7 @@ export function prechatForm(config, t, submit) {
     fields.consent = field({ name: 'consent', label: p.consent_text || t('consent_missing'), type: 'checkbox', required: !!p.consent_required }, t);
   }
   const summary = h('p', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
-  const button = h('button', { type: 'submit', class: 'primary', text: t('start_chat') });
+  const button = h('button', { type: 'submit', class: 'primary', text: t('start') });
   const heading = h('h2', { class: 'view-title', tabindex: '-1', text: t('greeting') });
   const form = h('form', { class: 'form', novalidate: true }, Object.values(fields).map((f) => f.wrap), summary, button);
   runForm(form, button, fields, summary, t,
@@ -149,7 +149,7 @@ export function prechatForm(config, t, submit) {
 }
 
 /** offlineForm builds the offline message form. submit(OfflineMessage) → null | error. */
-export function offlineForm(config, t, reason, submit) {
+export function offlineForm(config, t, submit) {
   const p = config.prechat || {};
   const limits = config.limits || {};
   const fields = {
@@ -162,7 +162,7 @@ export function offlineForm(config, t, reason, submit) {
   if (p.consent_required || p.consent_text) {
     fields.consent = field({ name: 'consent', label: p.consent_text || t('consent_missing'), type: 'checkbox', required: !!p.consent_required }, t);
   }
-  const intro = reason === 'outside_hours' ? t('offline_outside_hours') : t('offline_no_agents');
+  const intro = t('offline_intro');
   const summary = h('p', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
   const button = h('button', { type: 'submit', class: 'primary', text: t('offline_send') });
   const form = h('form', { class: 'form', novalidate: true }, Object.values(fields).map((f) => f.wrap), summary, button);
@@ -174,7 +174,9 @@ export function offlineForm(config, t, reason, submit) {
       return emailOK(fields.email, t) ? null : fields.email;
     },
     () => {
-      const body = { name: fields.name.input.value.trim(), email: fields.email.input.value.trim(), message: fields.message.input.value.trim() };
+      const body = {
+        name: fields.name.input.value.trim(), email: fields.email.input.value.trim(), message: fields.message.input.value.trim(), language: config.language || '',
+      };
       const d = fields.department_id ? fields.department_id.input.value : singleDepartment(config);
       if (d) body.department_id = d;
       if (fields.consent) body.consent = fields.consent.input.checked;
@@ -221,7 +223,7 @@ export function surveyForm(config, t, submit, skip) {
       return { rating: Number(r.value), comment: comment.input.value.trim() };
     },
     submit);
-  const heading = h('h2', { class: 'view-title', tabindex: '-1', text: t('postchat_title') });
+  const heading = h('h2', { class: 'view-title', tabindex: '-1', text: t('survey_title') });
   return {
     el: h('section', { class: 'view view-survey' }, h('p', { class: 'notice', text: t('ended') }), heading, form),
     focus: () => heading.focus(),

@@ -15,6 +15,7 @@ const lang = query.get('lang') || document.documentElement.lang || navigator.lan
 const api = `/api/v1/widget/sites/${encodeURIComponent(site)}`;
 const embedded = window.parent !== window;
 const OPEN_STATES = new Set(['queued', 'assigned', 'active']);
+const HEARTBEAT_MS = 60000;
 
 const app = {
   config: null,
@@ -27,6 +28,7 @@ const app = {
   identity: null, // resolves once a page view has given us a visitor token
   identityDone: null,
   view: null, // the current ChatView, if any
+  page: null, // the host page's last view, for heartbeats
 };
 app.identity = new Promise((resolve) => { app.identityDone = resolve; });
 
@@ -138,7 +140,10 @@ window.addEventListener('message', (e) => {
     return;
   }
   if (e.origin !== app.hostOrigin) return;
-  if (d.type === 'pageview' && d.page && typeof d.page.url === 'string') reportPage(d.page);
+  if (d.type === 'pageview' && d.page && typeof d.page.url === 'string') {
+    app.page = d.page;
+    reportPage(d.page);
+  }
   else if (d.type === 'open') setOpen(true, !!d.focus);
   else if (d.type === 'close') setOpen(false, false);
 });
@@ -151,6 +156,11 @@ function setOpen(open, focus) {
 }
 
 document.addEventListener('visibilitychange', () => { if (app.view) app.view.seen(); });
+
+// While the page stays open and visible, a heartbeat keeps the visitor in the live visitor list.
+setInterval(() => {
+  if (app.page && document.visibilityState === 'visible') reportPage({ ...app.page, heartbeat: true });
+}, HEARTBEAT_MS);
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && embedded) {
     e.preventDefault();
@@ -213,15 +223,15 @@ function showHome() {
   statusEl.textContent = '';
   app.view = null;
   if (!app.config.online) {
-    showOffline(app.config.offline_reason);
+    showOffline();
     return;
   }
   const f = prechatForm(app.config, app.t, startChat);
   show(f.el, f.focus);
 }
 
-function showOffline(reason) {
-  const f = offlineForm(app.config, app.t, reason, async (body) => {
+function showOffline() {
+  const f = offlineForm(app.config, app.t, async (body) => {
     await ensureToken();
     const r = await call('POST', '/offline', body);
     if (r.status === 201) {
@@ -255,7 +265,7 @@ async function startChat(prechat) {
     return null;
   }
   if (r.status === 409 && r.error.code === 'chat_offline') {
-    showOffline((r.error.details && r.error.details.reason) || 'no_agents');
+    showOffline();
     return null;
   }
   return errorOf(r);
@@ -333,7 +343,7 @@ function finishChat(view, how) {
   if (how === 'missed') {
     view.after(h('div', { class: 'after' },
       h('p', { class: 'notice', text: app.t('missed') }),
-      h('button', { type: 'button', class: 'primary', text: app.t('offline_title'), on: { click: () => { app.view = null; showOffline('no_agents'); } } })));
+      h('button', { type: 'button', class: 'primary', text: app.t('offline_title'), on: { click: () => { app.view = null; showOffline(); } } })));
     return;
   }
   const again = () => h('button', { type: 'button', class: 'secondary', text: app.t('new_chat'), on: { click: () => refreshConfig() } });

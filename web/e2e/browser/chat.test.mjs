@@ -1,0 +1,222 @@
+// Browser test of the visitor widget and the agent workspace against a real `parley serve`:
+// a customer's page on another origin embeds the loader (pinned with SRI); a visitor opens the
+// chat, fills the pre-chat survey and writes; an agent signed in through the sign-in API takes the
+// chat in a second browser context and answers; the visitor sees the answer, typing and read
+// receipts travel both ways, the visitor ends the chat and rates it. Screenshots go to artifacts/.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { artifacts, hostPage, freePort, launchChromium, repoRoot, startParley } from '../lib/parley.mjs';
+
+const CARD = '4111 1111 1111 1111';
+const TENANT = 'E2E Bank';
+
+function sri(file) {
+  return `sha384-${createHash('sha384').update(fs.readFileSync(file)).digest('base64')}`;
+}
+
+// open pages, for screenshots when the test fails, and what went wrong in them
+const pages = new Map();
+const problems = [];
+
+async function failureShots() {
+  for (const [label, page] of pages) {
+    await page.screenshot({ path: path.join(artifacts, `failure-${label}.png`) }).catch(() => {});
+  }
+}
+
+function shot(page, name) {
+  return page.screenshot({ path: path.join(artifacts, name), fullPage: false });
+}
+
+// watch collects page errors, failed requests to Parley and CSP violations of page and frames.
+function watch(page, problems, label) {
+  pages.set(label, page);
+  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const where = (m.location() && m.location().url) || '';
+    if (/favicon/i.test(where)) return;
+    problems.push(`${label} console: ${m.text()} ${where}`);
+  });
+}
+
+// agentWorkspace opens the agent's chat workspace: the console's page where one is routed, else
+// the workspace module mounted on the console start page (the module is the same either way).
+async function agentWorkspace(page, base, t) {
+  for (const p of ['/console/chat', '/chat', '/demo/agent']) {
+    const res = await page.goto(base + p);
+    if (res && res.status() === 200 && await page.locator('[data-chat-workspace]').count()) return p;
+  }
+  await page.goto(`${base}/`);
+  await page.evaluate(async () => {
+    const root = document.createElement('div');
+    root.setAttribute('data-chat-workspace', '');
+    document.querySelector('main').replaceChildren(root);
+    await import('/static/console-chat.js');
+  });
+  t.diagnostic('no console chat page is routed yet: the workspace module was mounted on /');
+  return '/';
+}
+
+test('a visitor chats with an agent through the widget', { timeout: 600000 }, async (t) => {
+  try {
+    await conversation(t);
+  } catch (err) {
+    await failureShots();
+    for (const p of problems) t.diagnostic(p);
+    throw err;
+  }
+});
+
+async function conversation(t) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const parley = await startParley();
+  t.after(() => parley.stop());
+
+  const owner = await parley.createUser(TENANT, 'owner@e2e.test', 'owner');
+  const agent = await parley.createUser(TENANT, 'alice@e2e.test', 'agent');
+  assert.ok(owner.password && agent.tenant, 'accounts created');
+
+  // The customer's site runs on its own origin; Parley allows it to frame the chat.
+  const hostPort = await freePort();
+  const hostOrigin = `http://127.0.0.1:${hostPort}`;
+  const siteKey = await parley.createSite(TENANT, 'Acme Insurance', [hostOrigin]);
+  assert.ok(siteKey, 'a site could be created with `parley site create --tenant --name --origin` (the widget needs a site key)');
+  const host = await hostPage(parley.base, siteKey, sri(path.join(repoRoot, 'web/widget/v1/widget.js')), hostPort);
+  t.after(() => host.close());
+
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+
+  // --- the agent signs in first: with nobody online the widget offers the offline form -----
+  const actx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const signIn = await actx.request.post(`${parley.base}/api/v1/auth/login`, {
+    data: { tenant: agent.tenant, email: agent.email, password: agent.password },
+  });
+  assert.equal(signIn.status(), 200, `sign-in: ${await signIn.text()}`);
+  const desk = await actx.newPage();
+  watch(desk, problems, 'agent');
+  const where = await agentWorkspace(desk, parley.base, t);
+  t.diagnostic(`agent workspace at ${where}`);
+  await desk.locator('.cw-conn', { hasText: /connected/i }).waitFor();
+
+  // --- the visitor -----------------------------------------------------------------------------
+  const vctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const visitor = await vctx.newPage();
+  watch(visitor, problems, 'visitor');
+  const pageview = visitor.waitForRequest((r) => r.url().endsWith('/pageviews') && r.method() === 'POST');
+  await visitor.goto(host.url('/account?utm_source=e2e&token=secret-session-token#private'));
+  const reported = (await pageview).postDataJSON();
+  assert.equal(reported.url, `${hostOrigin}/account?utm_source=e2e`, 'page view URL without the token parameter and fragment');
+  assert.equal(reported.title, 'Acme Insurance · My account');
+
+  const launcher = visitor.locator('button.pw-launcher');
+  await launcher.waitFor({ state: 'visible' });
+  await shot(visitor, '01-host-page.png');
+  await launcher.click();
+  assert.equal(await launcher.getAttribute('aria-expanded'), 'true');
+  const frame = visitor.frameLocator('iframe.pw-frame');
+  const start = frame.getByRole('button', { name: /start/i });
+  await start.waitFor();
+  // The host page cannot reach into the chat: another origin.
+  const peek = await visitor.evaluate(() => {
+    const f = document.querySelector('[id^=parley-widget-]').shadowRoot.querySelector('iframe');
+    try { return f.contentDocument ? 'readable' : 'blocked'; } catch { return 'blocked'; }
+  });
+  assert.equal(peek, 'blocked', 'the host page cannot read the chat frame');
+
+  const name = frame.getByLabel(/name/i);
+  if (await name.count()) await name.fill('Ada Lovelace');
+  const email = frame.getByLabel(/e-mail/i);
+  if (await email.count()) await email.fill('ada@example.com');
+  const consent = frame.locator('input[type=checkbox]');
+  if (await consent.count()) await consent.check();
+  await shot(visitor, '02-prechat.png');
+  await start.click();
+
+  const composer = frame.getByRole('textbox', { name: /message/i });
+  await composer.waitFor();
+  await composer.fill(`Hello, my card ${CARD} was declined`);
+  await composer.press('Enter');
+  const mine = frame.locator('.msg-own .text').last();
+  await assert.doesNotReject(() => mine.filter({ hasText: /declined/ }).waitFor());
+  await frame.locator('.msg-own .st', { hasText: /sent|read/i }).waitFor();
+  assert.ok(!(await mine.textContent()).includes(CARD), 'the stored (shown) text has the card number masked');
+  await shot(visitor, '03-visitor-waiting.png');
+
+  // --- the agent takes the chat ---------------------------------------------------------------
+  const offer = desk.locator('.cw-offer', { hasText: 'Ada Lovelace' });
+  await offer.waitFor();
+  await shot(desk, '04-agent-queue.png');
+  await offer.getByRole('button', { name: /accept/i }).click();
+
+  const deskLog = desk.locator('.cw-log');
+  await deskLog.getByText(/declined/).waitFor();
+  assert.ok(!(await deskLog.textContent()).includes(CARD), 'the agent never sees the card number');
+  await frame.getByText(/joined/i).waitFor();
+
+  // Typing travels to the visitor before the message does. Typing signals are ephemeral (the
+  // server may drop one), so the agent types for a few seconds, long enough to send it twice.
+  const reply = desk.getByRole('textbox', { name: /message/i });
+  const typingShown = frame.locator('.typing:not([hidden])', { hasText: /typing/i }).waitFor();
+  await reply.pressSequentially('Hello Ada, I can help with that.', { delay: 130 });
+  await typingShown;
+  await reply.press('Enter');
+  await frame.locator('.msg-agent .text', { hasText: 'Hello Ada, I can help with that.' }).waitFor();
+  await frame.locator('.typing').waitFor({ state: 'hidden' });
+  await shot(visitor, '05-visitor-sees-answer.png');
+
+  // The visitor has the chat open: the agent's message is marked read on the agent's side; the
+  // agent reads the visitor's message: the visitor sees it read.
+  await desk.locator('.cw-mine .cw-read:not([hidden])').first().waitFor();
+  await frame.locator('.msg-own .st', { hasText: /read/i }).waitFor();
+  await shot(desk, '06-agent-chat.png');
+
+  // Minimised, a new message raises the unread badge; opening clears it.
+  await launcher.click();
+  await reply.fill('Are you still there?');
+  await reply.press('Enter');
+  const badge = visitor.locator('.pw-badge');
+  await badge.waitFor({ state: 'visible' });
+  assert.equal(await badge.textContent(), '1');
+  await shot(visitor, '07-unread-badge.png');
+  await launcher.click();
+  await badge.waitFor({ state: 'hidden' });
+
+  // A reload keeps the conversation: the transcript is replayed, nothing twice.
+  await visitor.reload();
+  await launcher.waitFor({ state: 'visible' });
+  if ((await launcher.getAttribute('aria-expanded')) !== 'true') await launcher.click();
+  await frame.locator('.msg-agent .text', { hasText: 'Are you still there?' }).waitFor();
+  assert.equal(await frame.locator('.msg-agent .text', { hasText: 'Hello Ada, I can help with that.' }).count(), 1);
+  assert.equal(await frame.locator('.msg-own .text').count(), 1);
+
+  // The visitor ends the chat and answers the survey.
+  await frame.getByRole('button', { name: /end chat/i }).click();
+  await frame.getByRole('button', { name: /yes/i }).click();
+  await frame.getByText(/how was your chat|how did we do/i).waitFor();
+  await deskLog.getByText(/ended/i).waitFor();
+  await frame.locator('label[for=rating-5]').click();
+  await frame.getByLabel(/comment/i).fill('Quick and friendly.');
+  await shot(visitor, '08-survey.png');
+  await frame.getByRole('button', { name: /send feedback/i }).click();
+  await frame.getByText(/thank you for your feedback/i).waitFor();
+  await shot(visitor, '09-thanks.png');
+  await shot(desk, '10-agent-ended.png');
+
+  // The same page at a phone's width: the panel takes the whole screen.
+  const mctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phone = await mctx.newPage();
+  watch(phone, problems, 'phone');
+  await phone.goto(host.url('/'));
+  await phone.locator('button.pw-launcher').click();
+  const panel = await phone.locator('.pw-panel').boundingBox();
+  assert.deepEqual([panel.x, panel.y, panel.width, panel.height], [0, 0, 390, 844], 'full-screen panel on a phone');
+  await phone.frameLocator('iframe.pw-frame').getByRole('button', { name: /start/i }).waitFor();
+  await shot(phone, '11-phone.png');
+
+  assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
+}
