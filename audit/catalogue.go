@@ -130,7 +130,7 @@ const (
 const (
 	hipaaAudit     = "164.312(b)"           // audit controls
 	hipaaLogin     = "164.308(a)(5)(ii)(C)" // log-in monitoring
-	hipaaPassword  = "164.308(a)(5)(ii)(D)" // password management
+	hipaaPassword  = "164.308(a)(5)(ii)(D)" // #nosec G101 -- password management: a HIPAA section number, not a credential
 	hipaaAccess    = "164.312(a)(1)"        // access control
 	hipaaEmergency = "164.312(a)(2)(ii)"    // emergency access procedure
 	hipaaIntegrity = "164.312(c)(1)"        // integrity

@@ -33,9 +33,8 @@ func TestDigitRunMasker(t *testing.T) {
 
 // longestRun counts the digits of the longest digit run as the masker defines it.
 func longestRun(s string) int {
-	rs := []rune(s)
 	best, cur, seps := 0, 0, 0
-	for _, r := range rs {
+	for _, r := range s {
 		switch {
 		case unicode.IsDigit(r):
 			cur++

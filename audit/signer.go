@@ -186,7 +186,9 @@ func (s *FileSigner) PublicKeyPEM() []byte { return MarshalPublicKeyPEM(s.Public
 // WritePublicKey writes the public key as PEM to path, readable by everyone: it is meant to be
 // published.
 func (s *FileSigner) WritePublicKey(path string) error {
-	if err := os.WriteFile(path, s.PublicKeyPEM(), 0o644); err != nil { // #nosec G306 -- a public key is meant to be read
+	// #nosec G306 -- a public key is meant to be read by everyone
+	err := os.WriteFile(path, s.PublicKeyPEM(), 0o644)
+	if err != nil {
 		return fmt.Errorf("%w: write public key: %w", ErrKeyFile, err)
 	}
 	return nil

@@ -169,7 +169,6 @@ func (l *Log) hasher() *audit.Hasher   { return l.encoders.Get().(*audit.Hasher)
 func (l *Log) release(e *audit.Hasher) { l.encoders.Put(e) }
 func (l *Log) nowUTC() time.Time       { return audit.CanonicalTime(l.now()) }
 func (l *Log) nowMicros() int64        { return l.nowUTC().UnixMicro() }
-func (l *Log) isPostgres() bool        { return l.db.Dialect == migrations.Postgres }
 func (l *Log) kickSealer() {
 	select {
 	case l.kick <- struct{}{}:
