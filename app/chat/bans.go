@@ -95,7 +95,7 @@ func (s *Service) AddBan(ctx context.Context, p *api.Principal, in BanInput, o O
 		return Ban{}, err
 	}
 	b.ID, b.TenantID, b.CreatedBy, b.CreatedAt = uuid.Must(uuid.NewV7()).String(), p.TenantID, p.UserID, s.now().UTC()
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&b).Error; err != nil {
 			if migrations.IsUniqueViolation(err) {
 				return ErrBanExists
@@ -115,7 +115,7 @@ func (s *Service) AddBan(ctx context.Context, p *api.Principal, in BanInput, o O
 
 // RemoveBan deletes a ban (audited).
 func (s *Service) RemoveBan(ctx context.Context, p *api.Principal, id string, o Origin) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("tenant_id = ? AND id = ?", p.TenantID, id).Delete(&Ban{})
 		if res.Error != nil {
 			return res.Error

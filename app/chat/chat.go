@@ -175,6 +175,9 @@ type Limits struct {
 	Ping time.Duration
 	// PresenceTTL is how long an agent socket counts as online after its last heartbeat.
 	PresenceTTL time.Duration
+	// Recheck is how often a socket compares its cursors with the database when there are other
+	// nodes (a lost notification is made good within this time).
+	Recheck time.Duration
 }
 
 // DefaultLimits are the limits of a standard installation.
@@ -186,7 +189,7 @@ func DefaultLimits() Limits {
 		IPPageViews: limit.Every(100*time.Millisecond, 300), IPConnects: limit.Every(200*time.Millisecond, 100),
 		AgentMessages: limit.Every(200*time.Millisecond, 30),
 		MaxKeys:       100000, ThrottleStrikes: 20, QueueSweep: 15 * time.Second, LongPollWait: 25 * time.Second,
-		HelloTimeout: 10 * time.Second, Ping: 25 * time.Second, PresenceTTL: 90 * time.Second,
+		HelloTimeout: 10 * time.Second, Ping: 25 * time.Second, PresenceTTL: 90 * time.Second, Recheck: 5 * time.Second,
 	}
 }
 
@@ -226,6 +229,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.PresenceTTL <= 0 {
 		l.PresenceTTL = d.PresenceTTL
+	}
+	if l.Recheck <= 0 {
+		l.Recheck = d.Recheck
 	}
 	return l
 }
@@ -277,6 +283,8 @@ type Service struct {
 	stop context.CancelFunc
 	// sockets counts the open sockets so Shutdown can wait for them.
 	sockets sync.WaitGroup
+	// writeMu serialises this node's write transactions on SQLite.
+	writeMu sync.Mutex
 
 	visitorMsgs, visitorStarts, visitorViews, visitorConns *limit.Limiter
 	ipMsgs, ipStarts, ipViews, ipConns                     *limit.Limiter

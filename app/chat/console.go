@@ -248,7 +248,7 @@ func (s *Service) SetSiteSettings(ctx context.Context, p *api.Principal, site te
 			return invalid("default_department_id", "No such department.")
 		}
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		if err := s.store.saveSettings(ctx, tx, site, in, s.now().UTC()); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/mail"
 	"sort"
 	"strconv"
@@ -167,7 +168,7 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 		return Conversation{}, false, err
 	}
 	var started eventRow
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&c).Error; err != nil {
 			return err
 		}
@@ -183,18 +184,15 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 		if err != nil {
 			return err
 		}
-		if err := s.audit.Append(ctx, tx, s.auditEvent(c.TenantID, visitorActor(v.ID), audit.ActionConversationStart, c.ID, o,
-			map[string]string{"site": site.ID, "department": dept})); err != nil {
-			return err
-		}
-		return s.announce(ctx, tx, queueSignal(c.TenantID, c.ID))
+		return s.audit.Append(ctx, tx, s.auditEvent(c.TenantID, visitorActor(v.ID), audit.ActionConversationStart, c.ID, o,
+			map[string]string{"site": site.ID, "department": dept}))
 	})
 	if err != nil {
 		return Conversation{}, false, err
 	}
 	c.LastSeq = started.Seq
 	s.publish(wire(started, "", &protocol.Sender{Kind: SenderSystem}, nil))
-	s.publishLocal(queueSignal(c.TenantID, c.ID))
+	s.signal(queueSignal(c.TenantID, c.ID))
 	return c, true, nil
 }
 
@@ -221,17 +219,20 @@ type PostResult struct {
 }
 
 // Post stores a message of actor in a conversation and delivers it. A message whose key the
-// sender already used is not stored again: its original seq comes back with Duplicate set.
+// sender already used is not stored again: its original seq comes back with Duplicate set. The
+// duplicate check costs nothing on the hot path: the unique index on (conversation, sender, key)
+// refuses the second insert, and only a failed write looks the key up.
 func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, key, text, ip string) (PostResult, error) {
 	if !protocol.ValidKey(key) {
 		return PostResult{}, invalid("key", "The message key must be 1 to 64 characters [A-Za-z0-9._:-].")
 	}
-	if prev, err := s.store.eventByKey(ctx, s.db, convID, a.ID, key); err == nil {
-		return PostResult{ConversationID: convID, Seq: prev.Seq, Duplicate: true}, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return PostResult{}, err
+	clean, err := sanitize.Text(text, sanitize.Message)
+	switch {
+	case errors.Is(err, sanitize.ErrEmpty):
+		return s.duplicateOr(ctx, convID, a, key, ErrEmpty)
+	case errors.Is(err, sanitize.ErrTooLong):
+		return s.duplicateOr(ctx, convID, a, key, ErrTooLong)
 	}
-	var err error
 	switch a.Kind {
 	case SenderVisitor:
 		err = allow(s.visitorMsgs, s.ipMsgs, a.ID, ip)
@@ -239,31 +240,20 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 		err = allow(s.agentMsgs, s.agentMsgs, a.ID, "")
 	}
 	if err != nil {
-		return PostResult{}, err
-	}
-	clean, err := sanitize.Text(text, sanitize.Message)
-	switch {
-	case errors.Is(err, sanitize.ErrEmpty):
-		return PostResult{}, ErrEmpty
-	case errors.Is(err, sanitize.ErrTooLong):
-		return PostResult{}, ErrTooLong
+		return s.duplicateOr(ctx, convID, a, key, err)
 	}
 	masked, split := s.split.Mask(convID+"|"+a.ID, key, clean)
 	var row eventRow
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
 		row, err = s.appendEvent(ctx, tx, tenantID, convID, newEvent{Kind: KindMessage, SenderKind: a.Kind, SenderID: a.ID, Key: key, Text: masked},
 			func(st seqState) error { return mayWrite(st, a) })
 		return err
 	})
 	if err != nil {
-		if migrations.IsUniqueViolation(err) {
-			// The same key raced us (another tab, another node): answer with the stored seq.
-			if prev, perr := s.store.eventByKey(ctx, s.db, convID, a.ID, key); perr == nil {
-				return PostResult{ConversationID: convID, Seq: prev.Seq, Duplicate: true}, nil
-			}
-		}
-		return PostResult{}, err
+		// A retry (same key) is refused by the unique index, or by the state the conversation
+		// reached since (ended): either way the stored original answers.
+		return s.duplicateOr(ctx, convID, a, key, err)
 	}
 	s.publish(wire(row, masked, &protocol.Sender{Kind: a.Kind, ID: a.ID, Name: a.Name}, nil))
 	if len(split.Previous) > 0 {
@@ -272,6 +262,22 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 		}
 	}
 	return PostResult{ConversationID: convID, Seq: row.Seq}, nil
+}
+
+// duplicateOr answers a refused message: when the sender's key is already stored the original
+// seq is acked as a duplicate, otherwise the refusal stands.
+func (s *Service) duplicateOr(ctx context.Context, convID string, a Actor, key string, refusal error) (PostResult, error) {
+	prev, err := s.store.eventByKey(ctx, s.db, convID, a.ID, key)
+	if err == nil {
+		return PostResult{ConversationID: convID, Seq: prev.Seq, Duplicate: true}, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return PostResult{}, err
+	}
+	if migrations.IsUniqueViolation(refusal) {
+		return PostResult{}, fmt.Errorf("chat: message key conflict: %w", refusal)
+	}
+	return PostResult{}, refusal
 }
 
 // mayWrite refuses writes into closed conversations and by agents not handling them.
@@ -322,7 +328,7 @@ func (s *Service) amend(ctx context.Context, tenantID, convID string, a Actor, f
 			return err
 		}
 		var row eventRow
-		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err = s.tx(ctx, func(tx *gorm.DB) error {
 			if err := tx.Model(&eventRow{}).Where("id = ?", prev.ID).Update("body", resealed).Error; err != nil {
 				return err
 			}
@@ -341,7 +347,7 @@ func (s *Service) amend(ctx context.Context, tenantID, convID string, a Actor, f
 
 // Typing relays a typing signal (not stored).
 func (s *Service) Typing(ctx context.Context, convID, senderKind string, typing bool) {
-	s.hub.Broadcast(ctx, hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindTyping, Conversation: convID,
+	s.hub.Publish(hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindTyping, Conversation: convID,
 		SenderKind: senderKind, Typing: typing})
 }
 
@@ -355,7 +361,7 @@ func (s *Service) Read(ctx context.Context, tenantID, convID string, a Actor, se
 		return res.Error
 	}
 	if res.RowsAffected > 0 {
-		s.hub.Broadcast(ctx, hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindRead, Conversation: convID,
+		s.hub.Publish(hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindRead, Conversation: convID,
 			SenderKind: a.Kind, Seq: seq})
 	}
 	return nil
@@ -376,7 +382,7 @@ func (s *Service) Accept(ctx context.Context, p *api.Principal, name, convID str
 	}
 	now := s.now().UTC()
 	var joined eventRow
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Conversation{}).
 			Where("tenant_id = ? AND id = ? AND (status = ? OR (status = ? AND offered_to = ?))", p.TenantID, convID, StatusQueued, StatusAssigned, p.UserID).
 			Updates(map[string]any{"status": StatusActive, "agent_id": p.UserID, "offered_to": nil, "accepted_at": now, "updated_at": now})
@@ -397,17 +403,14 @@ func (s *Service) Accept(ctx context.Context, p *api.Principal, name, convID str
 		if err != nil {
 			return err
 		}
-		if err := s.audit.Append(ctx, tx, s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationAssign, convID, o,
-			map[string]string{"department": c.Department()})); err != nil {
-			return err
-		}
-		return s.announce(ctx, tx, queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+		return s.audit.Append(ctx, tx, s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationAssign, convID, o,
+			map[string]string{"department": c.Department()}))
 	})
 	if err != nil {
 		return Conversation{}, err
 	}
 	s.publish(wire(joined, "", &protocol.Sender{Kind: SenderAgent, ID: p.UserID, Name: name}, nil))
-	s.publishLocal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
 	return s.store.conversation(ctx, s.db, p.TenantID, convID)
 }
 
@@ -433,7 +436,7 @@ func (s *Service) Refuse(ctx context.Context, p *api.Principal, convID string) e
 		return ErrForbidden
 	}
 	now := s.now().UTC()
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if c.Status == StatusAssigned && deref(c.OfferedTo) == p.UserID {
 			if err := tx.Model(&Conversation{}).Where("id = ? AND status = ? AND offered_to = ?", convID, StatusAssigned, p.UserID).
 				Updates(map[string]any{"status": StatusQueued, "offered_to": nil, "updated_at": now}).Error; err != nil {
@@ -443,15 +446,12 @@ func (s *Service) Refuse(ctx context.Context, p *api.Principal, convID string) e
 		if err := tx.Where("conversation_id = ? AND user_id = ?", convID, p.UserID).Delete(&refusal{}).Error; err != nil {
 			return err
 		}
-		if err := tx.Create(&refusal{ConversationID: convID, TenantID: p.TenantID, UserID: p.UserID, RefusedAt: now}).Error; err != nil {
-			return err
-		}
-		return s.announce(ctx, tx, queueSignal(p.TenantID, convID))
+		return tx.Create(&refusal{ConversationID: convID, TenantID: p.TenantID, UserID: p.UserID, RefusedAt: now}).Error
 	})
 	if err != nil {
 		return err
 	}
-	s.publishLocal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
 	return nil
 }
 
@@ -502,7 +502,7 @@ func (s *Service) Transfer(ctx context.Context, p *api.Principal, convID, toDept
 	}
 	now := s.now().UTC()
 	var row eventRow
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Conversation{}).Where("tenant_id = ? AND id = ? AND status = ? AND agent_id = ?", p.TenantID, convID, StatusActive, p.UserID).Updates(update)
 		if res.Error != nil {
 			return res.Error
@@ -520,23 +520,16 @@ func (s *Service) Transfer(ctx context.Context, p *api.Principal, convID, toDept
 		if err != nil {
 			return err
 		}
-		if err := s.audit.Append(ctx, tx, s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationTransfer, convID, o,
-			map[string]string{"to_department": toDept, "to_agent": toAgent, "from_department": c.Department()})); err != nil {
-			return err
-		}
-		sigs := []hub.Signal{queueSignal(p.TenantID, convID), userSignal(p.UserID, convID)}
-		if toAgent != "" {
-			sigs = append(sigs, userSignal(toAgent, convID))
-		}
-		return s.announce(ctx, tx, sigs...)
+		return s.audit.Append(ctx, tx, s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationTransfer, convID, o,
+			map[string]string{"to_department": toDept, "to_agent": toAgent, "from_department": c.Department()}))
 	})
 	if err != nil {
 		return err
 	}
 	s.publish(wire(row, "", &protocol.Sender{Kind: SenderAgent, ID: p.UserID}, nil))
-	s.publishLocal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
 	if toAgent != "" {
-		s.publishLocal(userSignal(toAgent, convID))
+		s.signal(userSignal(toAgent, convID))
 	}
 	return nil
 }
@@ -571,7 +564,7 @@ func (s *Service) close(ctx context.Context, c Conversation, status, event strin
 	now := s.now().UTC()
 	by := a.Kind
 	var row eventRow
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Conversation{}).Where("tenant_id = ? AND id = ? AND status IN ?", c.TenantID, c.ID,
 			[]string{StatusQueued, StatusAssigned, StatusActive}).
 			Updates(map[string]any{"status": status, "ended_at": now, "ended_by": by, "offered_to": nil, "updated_at": now})
@@ -588,15 +581,8 @@ func (s *Service) close(ctx context.Context, c Conversation, status, event strin
 			return err
 		}
 		actor := auditActor(a)
-		if err := s.audit.Append(ctx, tx, s.auditEvent(c.TenantID, actor, audit.ActionConversationEnd, c.ID, o,
-			map[string]string{"status": status, "by": by, "messages": strconv.FormatInt(row.Seq, 10)})); err != nil {
-			return err
-		}
-		sigs := []hub.Signal{queueSignal(c.TenantID, c.ID)}
-		if c.AgentID != nil {
-			sigs = append(sigs, userSignal(*c.AgentID, c.ID))
-		}
-		return s.announce(ctx, tx, sigs...)
+		return s.audit.Append(ctx, tx, s.auditEvent(c.TenantID, actor, audit.ActionConversationEnd, c.ID, o,
+			map[string]string{"status": status, "by": by, "messages": strconv.FormatInt(row.Seq, 10)}))
 	})
 	if errors.Is(err, errAlreadyClosed) {
 		return nil
@@ -605,9 +591,9 @@ func (s *Service) close(ctx context.Context, c Conversation, status, event strin
 		return err
 	}
 	s.publish(wire(row, "", &protocol.Sender{Kind: a.Kind, ID: a.ID, Name: a.Name}, nil))
-	s.publishLocal(queueSignal(c.TenantID, c.ID))
+	s.signal(queueSignal(c.TenantID, c.ID))
 	if c.AgentID != nil {
-		s.publishLocal(userSignal(*c.AgentID, c.ID))
+		s.signal(userSignal(*c.AgentID, c.ID))
 	}
 	s.split.Forget(c.ID + "|" + c.VisitorID)
 	if c.AgentID != nil {

@@ -24,7 +24,7 @@ type activeChat struct {
 
 // openChat starts a chat on n and has a fresh agent accept it; the visitor socket and the agent
 // socket have seen every event up to the joined event.
-func openChat(t *testing.T, e *env, n *node) *activeChat {
+func openChat(t testing.TB, e *env, n *node) *activeChat {
 	t.Helper()
 	agentID := e.fullAgent("Bob")
 	ag, _ := n.agentSocket(t, agentID, nil)
@@ -39,7 +39,7 @@ func openChat(t *testing.T, e *env, n *node) *activeChat {
 }
 
 // checkSeqs asserts that events are exactly seq from+1 … from+len, in order.
-func checkSeqs(t *testing.T, who string, evs []frame, from int64) {
+func checkSeqs(t testing.TB, who string, evs []frame, from int64) {
 	t.Helper()
 	for i, ev := range evs {
 		if want := from + int64(i) + 1; ev.Seq != want {

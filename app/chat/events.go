@@ -78,7 +78,7 @@ type newEvent struct {
 
 // appendEvent stores ev as the conversation's next event inside tx: it takes the next seq
 // (locking the conversation row), lets check refuse the write given the conversation's state,
-// seals the text bound to that seq, inserts the row and queues the cross-node signal.
+// seals the text bound to that seq and inserts the row. The caller publishes it after commit.
 func (s *Service) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID string, ev newEvent, check func(seqState) error) (eventRow, error) {
 	now := s.now().UTC()
 	var st seqState
@@ -123,9 +123,6 @@ func (s *Service) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID
 	if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
 		return eventRow{}, err
 	}
-	if err := s.hub.AnnounceTx(ctx, tx, hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindEvent, Conversation: convID, Seq: st.Seq}); err != nil {
-		return eventRow{}, err
-	}
 	return row, nil
 }
 
@@ -151,26 +148,17 @@ func wire(row eventRow, text string, sender *protocol.Sender, file *protocol.Fil
 	return ev
 }
 
-// publish delivers a committed event to this node's followers (other nodes learned of it from
-// the transaction's notification).
+// publish delivers a committed event to this node's followers (with the decoded event, so they
+// need not read it back) and signals the other nodes (ids only; they read it from the database).
 func (s *Service) publish(ev protocol.Event) {
-	s.hub.PublishLocal(hub.Signal{Topic: hub.ConversationTopic(ev.ConversationID), Kind: hub.KindEvent,
+	s.hub.Publish(hub.Signal{Topic: hub.ConversationTopic(ev.ConversationID), Kind: hub.KindEvent,
 		Conversation: ev.ConversationID, Seq: ev.Seq, Local: ev})
 }
 
-// signal tells this node and (on commit of tx) the others about a queue or user change.
-func (s *Service) announce(ctx context.Context, tx *gorm.DB, sigs ...hub.Signal) error {
+// signal publishes queue and user changes after their transaction committed.
+func (s *Service) signal(sigs ...hub.Signal) {
 	for _, sig := range sigs {
-		if err := s.hub.AnnounceTx(ctx, tx, sig); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Service) publishLocal(sigs ...hub.Signal) {
-	for _, sig := range sigs {
-		s.hub.PublishLocal(sig)
+		s.hub.Publish(sig)
 	}
 }
 

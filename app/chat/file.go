@@ -68,7 +68,7 @@ func (s *Service) Upload(ctx context.Context, c Conversation, a Actor, ip, name 
 	}
 	fileID := uuid.Must(uuid.NewV7()).String()
 	var row eventRow
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
 		row, err = s.appendEvent(ctx, tx, c.TenantID, c.ID, newEvent{Kind: KindFile, SenderKind: a.Kind, SenderID: a.ID, FileID: fileID},
 			func(st seqState) error { return mayWrite(st, a) })
@@ -167,7 +167,7 @@ func (s *Service) DownloadFile(ctx context.Context, c Conversation, a Actor, p *
 		return Download{}, sealErr(err)
 	}
 	actor := auditActor(a)
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		ev := s.auditEvent(c.TenantID, actor, audit.ActionFileDownload, c.ID, o,
 			map[string]string{"file": fileID, "type": f.ContentType, "size": strconv.FormatInt(f.Size, 10)})
 		ev.Target = audit.Target{Kind: "chat_file", ID: fileID}

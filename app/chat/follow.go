@@ -236,3 +236,38 @@ func (f *follower) drain(ctx context.Context) (pending, error) {
 	}
 	return p, nil
 }
+
+// recheck is the safety net for signals lost between nodes: it compares each followed
+// conversation's last seq in the database with the cursor and catches up where it lags. Agents
+// also re-read their offers and conversations.
+func (f *follower) recheck(ctx context.Context) (pending, error) {
+	p := pending{queue: true, user: true}
+	if len(f.convs) == 0 {
+		return p, nil
+	}
+	ids := make([]string, 0, len(f.convs))
+	for id := range f.convs {
+		ids = append(ids, id)
+	}
+	var rows []struct {
+		ID      string
+		LastSeq int64
+	}
+	if err := f.s.db.WithContext(ctx).Model(&Conversation{}).Select("id", "last_seq").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return p, err
+	}
+	for _, r := range rows {
+		cur := f.convs[r.ID]
+		if cur == nil || r.LastSeq <= cur.delivered {
+			continue
+		}
+		evs, err := f.catchUp(ctx, r.ID, cur)
+		for _, ev := range evs {
+			p.frames = append(p.frames, ev)
+		}
+		if err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}

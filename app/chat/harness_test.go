@@ -77,7 +77,7 @@ func (n names) DisplayName(_ context.Context, _, id string) (string, error) { re
 // env is one tenant with a site and two departments on one database, shared by the nodes of a
 // test.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *migrations.DB
 	url     string
 	clock   *apptest.Clock
@@ -103,7 +103,7 @@ type recorder struct {
 	fail bool
 }
 
-func newRecorder(t *testing.T, db *gorm.DB) *recorder {
+func newRecorder(t testing.TB, db *gorm.DB) *recorder {
 	t.Helper()
 	if err := db.Exec("CREATE TABLE test_audit (action TEXT NOT NULL, tenant TEXT NOT NULL, actor TEXT NOT NULL, target TEXT NOT NULL, details TEXT NOT NULL)").Error; err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func (r *recorder) setFail(f bool) {
 
 const siteOrigin = "https://shop.example"
 
-func newEnv(t *testing.T, db *migrations.DB, url string) *env {
+func newEnv(t testing.TB, db *migrations.DB, url string) *env {
 	t.Helper()
 	ctx := context.Background()
 	clock := apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
@@ -310,7 +310,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 // openURL opens a database URL (migrating it when asked).
-func openURL(t *testing.T, url string, migrate bool) *migrations.DB {
+func openURL(t testing.TB, url string, migrate bool) *migrations.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -337,7 +337,7 @@ func (n *node) widgetURL(e *env, rest string) string {
 }
 
 // do sends a JSON request and decodes a JSON answer into out (when not nil).
-func do(t *testing.T, method, url, token string, body any, out any, hdr ...string) int {
+func do(t testing.TB, method, url, token string, body any, out any, hdr ...string) int {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -381,7 +381,7 @@ type errBody struct {
 }
 
 // newVisitor reports a page view and returns the visitor's token.
-func (n *node) newVisitor(t *testing.T, e *env) chat.Identity {
+func (n *node) newVisitor(t testing.TB, e *env) chat.Identity {
 	t.Helper()
 	var id chat.Identity
 	if code := do(t, http.MethodPost, n.widgetURL(e, "/pageviews"), "", map[string]any{"url": siteOrigin + "/cards", "title": "Cards"}, &id); code != http.StatusOK {
@@ -391,7 +391,7 @@ func (n *node) newVisitor(t *testing.T, e *env) chat.Identity {
 }
 
 // start starts a chat for a visitor in a department.
-func (n *node) start(t *testing.T, e *env, token, dept, name string) protocol.Conversation {
+func (n *node) start(t testing.TB, e *env, token, dept, name string) protocol.Conversation {
 	t.Helper()
 	var c protocol.Conversation
 	var eb errBody
@@ -430,7 +430,7 @@ type frame struct {
 
 // client is a real WebSocket client.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 	ch   chan frame
 	errc chan error
@@ -443,7 +443,7 @@ type client struct {
 }
 
 // dial opens a socket; a refused upgrade returns the HTTP status.
-func dial(t *testing.T, url string, hdr http.Header) (*client, int) {
+func dial(t testing.TB, url string, hdr http.Header) (*client, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -486,7 +486,7 @@ func (c *client) readLoop() {
 }
 
 // visitorSocket connects a visitor and says hello.
-func (n *node) visitorSocket(t *testing.T, e *env, token, conv string, lastSeq int64) *client {
+func (n *node) visitorSocket(t testing.TB, e *env, token, conv string, lastSeq int64) *client {
 	t.Helper()
 	c, code := dial(t, n.widgetURL(e, "/ws"), http.Header{"Origin": {siteOrigin}})
 	if c == nil {
@@ -500,7 +500,7 @@ func (n *node) visitorSocket(t *testing.T, e *env, token, conv string, lastSeq i
 }
 
 // agentSocket connects an agent and says hello.
-func (n *node) agentSocket(t *testing.T, user string, resume map[string]int64) (*client, frame) {
+func (n *node) agentSocket(t testing.TB, user string, resume map[string]int64) (*client, frame) {
 	t.Helper()
 	u, _ := url.Parse(n.srv.URL)
 	c, code := dial(t, n.srv.URL+"/api/v1/chat/agent/ws", http.Header{"Origin": {"http://" + u.Host}, "X-Test-User": {user}})
@@ -631,7 +631,7 @@ func (c *client) quiet(d time.Duration, types ...string) {
 }
 
 // testWriter sends the node's log to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -646,7 +646,7 @@ func jsonDecode(resp *http.Response, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func readAll(t *testing.T, resp *http.Response) []byte {
+func readAll(t testing.TB, resp *http.Response) []byte {
 	t.Helper()
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)

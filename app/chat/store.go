@@ -209,3 +209,14 @@ func (st *store) refusedBy(ctx context.Context, tenantID, userID string) (map[st
 	}
 	return out, err
 }
+
+// tx runs fn in a transaction. On SQLite the node's writers take turns in Go first: SQLite
+// allows one writer at a time, and waiting on a mutex is far cheaper than its busy handler's
+// sleep-and-retry.
+func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect == migrations.SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	return s.db.WithContext(ctx).Transaction(fn)
+}

@@ -206,8 +206,33 @@ func (s *Service) keepalive(ctx context.Context, en *ender, sk *socket) {
 // When stop closes (the reader ended) the writer sends the replies still queued — the throttle
 // errors before a 4429, say — so they reach the client ahead of the close frame.
 func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, sk *socket, f *follower, onDrain func(context.Context, pending) ([]any, error)) error {
+	// With other nodes, a signal can be lost; the socket re-checks the database now and then.
+	var recheck <-chan time.Time
+	if s.hub.HasRemote() {
+		t := time.NewTicker(s.limits.Recheck)
+		defer t.Stop()
+		recheck = t.C
+	}
+	deliver := func(p pending, err error) error {
+		frames := p.frames
+		if err == nil && onDrain != nil {
+			var more []any
+			more, err = onDrain(ctx, p)
+			frames = append(frames, more...)
+		}
+		for _, fr := range frames {
+			if werr := sk.write(ctx, fr); werr != nil {
+				return werr
+			}
+		}
+		return err
+	}
 	for {
 		select {
+		case <-recheck:
+			if err := deliver(f.recheck(ctx)); err != nil {
+				return err
+			}
 		case <-ctx.Done():
 			return nil
 		case <-stop:
@@ -226,19 +251,7 @@ func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, sk *socke
 				return err
 			}
 		case <-f.sub.C():
-			p, err := f.drain(ctx)
-			frames := p.frames
-			if err == nil && onDrain != nil {
-				var more []any
-				more, err = onDrain(ctx, p)
-				frames = append(frames, more...)
-			}
-			for _, fr := range frames {
-				if werr := sk.write(ctx, fr); werr != nil {
-					return werr
-				}
-			}
-			if err != nil {
+			if err := deliver(f.drain(ctx)); err != nil {
 				return err
 			}
 		}

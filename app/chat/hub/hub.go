@@ -8,13 +8,10 @@
 package hub
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
 	"sync/atomic"
-
-	"gorm.io/gorm"
 )
 
 // Kind says what a signal announces.
@@ -86,10 +83,10 @@ func (h *Hub) Node() string { return h.node }
 
 // Remote carries signals to the other nodes.
 type Remote interface {
-	// NotifyTx sends s to the other nodes when tx commits.
-	NotifyTx(ctx context.Context, tx *gorm.DB, s Signal) error
-	// Notify sends s to the other nodes now, best effort.
-	Notify(ctx context.Context, s Signal)
+	// Notify queues s for the other nodes; it never blocks. A signal may be lost (the queue is
+	// full, the connection drops): subscribers of a hub with a remote therefore re-check the
+	// database periodically (see HasRemote).
+	Notify(s Signal)
 }
 
 type remoteHolder struct{ r Remote }
@@ -97,24 +94,17 @@ type remoteHolder struct{ r Remote }
 // Attach connects the hub to the other nodes. Call it once, before the hub is used.
 func (h *Hub) Attach(r Remote) { h.remote.Store(&remoteHolder{r: r}) }
 
-// AnnounceTx tells the other nodes about s when tx commits (a no-op on a single node). Call
-// PublishLocal after the commit for this node's subscribers.
-func (h *Hub) AnnounceTx(ctx context.Context, tx *gorm.DB, s Signal) error {
-	rh := h.remote.Load()
-	if rh == nil {
-		return nil
-	}
-	s.Node, s.Local = h.node, nil
-	return rh.r.NotifyTx(ctx, tx, s)
-}
+// HasRemote reports whether the hub relays to other nodes; their signals may be lost, so
+// subscribers then poll the database now and then as a safety net.
+func (h *Hub) HasRemote() bool { return h.remote.Load() != nil }
 
-// Broadcast delivers s on this node and, best effort, on the others: for ephemeral signals
-// (typing, read) that are stored nowhere.
-func (h *Hub) Broadcast(ctx context.Context, s Signal) {
+// Publish delivers s on this node (with its Local payload) and queues it, without the payload,
+// for the other nodes. Call it after the change it announces has committed.
+func (h *Hub) Publish(s Signal) {
 	h.PublishLocal(s)
 	if rh := h.remote.Load(); rh != nil {
 		s.Node, s.Local = h.node, nil
-		rh.r.Notify(ctx, s)
+		rh.r.Notify(s)
 	}
 }
 
