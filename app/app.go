@@ -187,7 +187,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Accounts: a.Accounts, Log: opts.Log, Secure: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://"),
 	}
 	a.Setup = &setup.Service{DB: db.Gorm, Tenants: a.Tenants, Accounts: a.Accounts, Now: opts.Now, Rand: opts.Rand,
-		Hooks: setup.Hooks{TenantCreated: a.tenantCreated}}
+		Hooks: setup.Hooks{TenantCreated: a.TenantCreated}}
 	rbacStore := authz.NewStore(db.Gorm)
 	if a.Enforcer, err = rbac.NewEnforcer(ctx, rbacStore, rbac.Options{Log: opts.Log, Now: opts.Now}); err != nil {
 		return nil, fmt.Errorf("authorization policy: %w", err)

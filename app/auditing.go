@@ -197,10 +197,10 @@ func (a authzAuditor) Record(ctx context.Context, tx *gorm.DB, e authz.Event) er
 	})
 }
 
-// tenantCreated runs inside the transaction that creates a tenant (setup, `parley user create`):
+// TenantCreated runs inside the transaction that creates a tenant (setup, `parley user create`):
 // it creates the tenant's transit key and records the creation in the audit log, so a tenant
 // exists only with its key and its record.
-func (a *App) tenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, owner account.User) error {
+func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, owner account.User) error {
 	if err := a.Envelope.CreateTenantKey(ctx, t.ID); err != nil {
 		return fmt.Errorf("create the tenant's encryption key: %w", err)
 	}

@@ -44,6 +44,8 @@ func commands() map[string]command {
 		"migrate":   {"apply (up) or list (status) database migrations", runMigrate},
 		"user":      {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
 		"allowlist": {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
+		"audit":     {"verify the audit log's hash chains and signatures, or export a signed bundle", runAudit},
+		"keys":      {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
 		"redact":    {"mask card numbers from stdin to stdout, line by line", runRedact},
 		"version": {"print the version", func(_ context.Context, e env, _ []string) int {
 			fmt.Fprintln(e.stdout, "parley", version)

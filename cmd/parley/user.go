@@ -108,8 +108,14 @@ func runUserCreate(ctx context.Context, e env, args []string) int {
 		u, err = a.Accounts.CreateUser(ctx, tx, account.NewUser{
 			TenantID: t.ID, TenantName: t.Name, Email: *email, Name: *name, Password: pw, Role: *role, MustChange: *mustChange,
 		})
-		return err
+		if err != nil || !created {
+			return err
+		}
+		return a.TenantCreated(ctx, tx, t, u)
 	})
+	if err == nil {
+		_, err = a.Audit.Seal(ctx)
+	}
 	var rejected *account.PasswordRejected
 	switch {
 	case errors.As(err, &rejected):
