@@ -1,9 +1,10 @@
-// Browser test of the visitor widget and the agent workspace against a real `parley serve`:
+// Browser tests of the visitor widget and the agent workspace against a real `parley serve`:
 // a customer's page on another origin embeds the loader (pinned with SRI); a visitor opens the
 // chat, fills the pre-chat survey and writes; an agent signed in through the sign-in API takes the
 // chat in a second browser context and answers; the visitor sees the answer, typing and read
-// receipts travel both ways, the visitor ends the chat and rates it. Screenshots go to artifacts/.
-import test from 'node:test';
+// receipts travel both ways, the visitor ends the chat and rates it. A second visitor whose
+// network blocks WebSocket chats over long polling. Screenshots go to artifacts/.
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,7 +46,7 @@ function watch(page, problems, label) {
 
 // agentWorkspace opens the agent's chat workspace: the console's page where one is routed, else
 // the workspace module mounted on the console start page (the module is the same either way).
-async function agentWorkspace(page, base, t) {
+async function agentWorkspace(page, base) {
   for (const p of ['/console/chat', '/chat', '/demo/agent']) {
     const res = await page.goto(base + p);
     if (res && res.status() === 200 && await page.locator('[data-chat-workspace]').count()) return p;
@@ -57,51 +58,69 @@ async function agentWorkspace(page, base, t) {
     document.querySelector('main').replaceChildren(root);
     await import('/static/console-chat.js');
   });
-  t.diagnostic('no console chat page is routed yet: the workspace module was mounted on /');
-  return '/';
+  return '/ (no console chat page is routed: the workspace module was mounted on the start page)';
 }
 
-test('a visitor chats with an agent through the widget', { timeout: 600000 }, async (t) => {
-  try {
-    await conversation(t);
-  } catch (err) {
-    await failureShots();
-    for (const p of problems) t.diagnostic(p);
-    throw err;
-  }
-});
 
-async function conversation(t) {
+// env is what the tests share: one server, one customer site, one browser, one signed-in agent.
+const env = {};
+
+async function setUp() {
   fs.mkdirSync(artifacts, { recursive: true });
-  const parley = await startParley();
-  t.after(() => parley.stop());
-
-  const owner = await parley.createUser(TENANT, 'owner@e2e.test', 'owner');
-  const agent = await parley.createUser(TENANT, 'alice@e2e.test', 'agent');
-  assert.ok(owner.password && agent.tenant, 'accounts created');
+  env.parley = await startParley();
+  const owner = await env.parley.createUser(TENANT, 'owner@e2e.test', 'owner');
+  env.agent = await env.parley.createUser(TENANT, 'alice@e2e.test', 'agent');
+  assert.ok(owner.password && env.agent.tenant, 'accounts created');
 
   // The customer's site runs on its own origin; Parley allows it to frame the chat.
   const hostPort = await freePort();
-  const hostOrigin = `http://127.0.0.1:${hostPort}`;
-  const siteKey = await parley.createSite(TENANT, 'Acme Insurance', [hostOrigin]);
+  env.hostOrigin = `http://127.0.0.1:${hostPort}`;
+  const siteKey = await env.parley.createSite(TENANT, 'Acme Insurance', [env.hostOrigin]);
   assert.ok(siteKey, 'a site could be created with `parley site create --tenant --name --origin` (the widget needs a site key)');
-  const host = await hostPage(parley.base, siteKey, sri(path.join(repoRoot, 'web/widget/v1/widget.js')), hostPort);
-  t.after(() => host.close());
+  env.host = await hostPage(env.parley.base, siteKey, sri(path.join(repoRoot, 'web/widget/v1/widget.js')), hostPort);
+  env.browser = await launchChromium();
 
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-
-  // --- the agent signs in first: with nobody online the widget offers the offline form -----
-  const actx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const signIn = await actx.request.post(`${parley.base}/api/v1/auth/login`, {
-    data: { tenant: agent.tenant, email: agent.email, password: agent.password },
+  // The agent signs in first: with nobody online the widget offers the offline form.
+  const actx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const signIn = await actx.request.post(`${env.parley.base}/api/v1/auth/login`, {
+    data: { tenant: env.agent.tenant, email: env.agent.email, password: env.agent.password },
   });
   assert.equal(signIn.status(), 200, `sign-in: ${await signIn.text()}`);
-  const desk = await actx.newPage();
-  watch(desk, problems, 'agent');
-  const where = await agentWorkspace(desk, parley.base, t);
-  t.diagnostic(`agent workspace at ${where}`);
-  await desk.locator('.cw-conn', { hasText: /connected/i }).waitFor();
+  env.desk = await actx.newPage();
+  watch(env.desk, problems, 'agent');
+  env.workspace = await agentWorkspace(env.desk, env.parley.base);
+  await env.desk.locator('.cw-conn', { hasText: /connected/i }).waitFor();
+}
+
+async function tearDown() {
+  if (env.browser) await env.browser.close();
+  if (env.host) await env.host.close();
+  if (env.parley) await env.parley.stop();
+}
+
+// guarded runs a test body; when it fails, every open page is photographed and the problems seen
+// on the pages are reported with the failure.
+async function guarded(t, body) {
+  try {
+    await body(t);
+  } catch (err) {
+    await failureShots();
+    const say = typeof t.diagnostic === 'function' ? (m) => t.diagnostic(m) : (m) => console.error(m);
+    for (const p of problems) say(p);
+    throw err;
+  }
+}
+
+describe('visitor widget and agent workspace', { timeout: 900000 }, () => {
+  before((t) => guarded(t, setUp));
+  after(tearDown);
+  it('a visitor chats with an agent through the widget', (t) => guarded(t, conversation));
+  it('a visitor whose network blocks WebSocket chats over long polling', (t) => guarded(t, longPolling));
+});
+
+async function conversation(t) {
+  const { browser, desk, host, hostOrigin } = env;
+  t.diagnostic(`agent workspace at ${env.workspace}`);
 
   // --- the visitor -----------------------------------------------------------------------------
   const vctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -218,5 +237,49 @@ async function conversation(t) {
   await phone.frameLocator('iframe.pw-frame').getByRole('button', { name: /start/i }).waitFor();
   await shot(phone, '11-phone.png');
 
+  assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
+}
+
+async function longPolling() {
+  const { browser, desk, host } = env;
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // As a proxy that refuses WebSocket upgrades would: every socket fails before it opens.
+  let blocked = 0;
+  await ctx.routeWebSocket(/\/ws$/, (ws) => {
+    blocked++;
+    ws.close({ code: 1006, reason: '' });
+  });
+  const page = await ctx.newPage();
+  watch(page, problems, 'polling-visitor');
+  const polls = [];
+  page.on('request', (r) => { if (/\/events\?after=\d+/.test(r.url())) polls.push(r.url()); });
+  await page.goto(host.url('/'));
+  await page.locator('button.pw-launcher').click();
+  const frame = page.frameLocator('iframe.pw-frame');
+  const name = frame.getByLabel(/name/i);
+  if (await name.count()) await name.fill('Grace Hopper');
+  const consent = frame.locator('input[type=checkbox]');
+  if (await consent.count()) await consent.check();
+  await frame.getByRole('button', { name: /start/i }).click();
+  const composer = frame.getByRole('textbox', { name: /message/i });
+  await composer.fill('Hello over plain HTTPS');
+  await composer.press('Enter');
+  await frame.locator('.msg-own .st', { hasText: /sent|read/i }).waitFor();
+  assert.ok(blocked >= 2, `WebSocket tried before falling back, got ${blocked} attempts`);
+  assert.ok(polls.length >= 1, 'the widget polls for events');
+
+  const offer = desk.locator('.cw-offer', { hasText: 'Grace Hopper' });
+  await offer.getByRole('button', { name: /accept/i }).click();
+  await desk.locator('.cw-log').getByText('Hello over plain HTTPS').waitFor();
+  const reply = desk.getByRole('textbox', { name: /message/i });
+  await reply.fill('Long polling works too.');
+  await reply.press('Enter');
+  await frame.locator('.msg-agent .text', { hasText: 'Long polling works too.' }).waitFor();
+  await shot(page, '12-long-polling.png');
+
+  // The agent ends this one: the visitor is offered the survey.
+  await desk.getByRole('button', { name: /end chat/i }).click();
+  await frame.getByText(/how was your chat|how did we do/i).waitFor();
+  assert.ok(polls.every((u) => !u.includes('token')), 'the visitor token travels in a header, never in a URL');
   assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
 }

@@ -210,3 +210,31 @@ test('long polling: 401 is fatal unauthenticated; a refused message is dropped, 
   assert.deepEqual(chat.pending().map((m) => m.key), [later]);
   assert.ok(clock.delays().length >= 1, 'a retry is scheduled for the 503');
 });
+
+test('a socket that opens but never welcomes is given up, and twice means long polling', async () => {
+  const { fetch } = scriptedFetch(() => ({ status: 200, body: { events: [], signals: [], last_seq: 0, status: 'queued', more: false } }));
+  const { chat, sockets, clock } = setup({ fetch, welcomeTimeout: 15000, pollWait: 0 });
+  chat.start();
+  for (let i = 0; i < 2; i++) {
+    sockets.last.open();
+    assert.ok(clock.delays().includes(15000), `welcome timer armed, got ${clock.delays()}`);
+    clock.run(15000);
+    assert.deepEqual(sockets.last.closed, { code: 4000, reason: 'welcome_timeout' });
+    await flush();
+    clock.run();
+  }
+  assert.equal(chat.mode, 'poll');
+  assert.equal(sockets.all.length, 2);
+  chat.stop();
+});
+
+test('a server error before welcome is retried over WebSocket, not taken for a blocked network', () => {
+  const { chat, sockets, clock } = setup();
+  chat.start();
+  for (let i = 0; i < 4; i++) {
+    sockets.last.drop(1011);
+    clock.run();
+  }
+  assert.equal(chat.mode, 'ws');
+  assert.equal(sockets.all.length, 5);
+});

@@ -24,6 +24,13 @@ const FATAL_CLOSES = new Map([
   [4409, 'client_error'],
 ]);
 
+/**
+ * Closes before welcome that point at the network rather than the server: no connection or an
+ * abnormal end (1006), a TLS failure (1015), no welcome in time (4000, ours) or a hello the server
+ * never saw (4408).
+ */
+const TRANSPORT_FAILURES = new Set([1006, 1015, 4000, 4408]);
+
 /** Error codes of a message that must not be retried: the message was not stored. */
 const DROP_CODES = new Set(['empty_message', 'message_too_long', 'conversation_ended', 'invalid_request', 'forbidden']);
 
@@ -77,6 +84,7 @@ export class VisitorChat {
     this.random = opts.random || Math.random;
     this.crypto = opts.crypto || globalThis.crypto;
     this.pingEvery = opts.pingEvery || 25000;
+    this.welcomeTimeout = opts.welcomeTimeout || 15000;
     this.pollWait = opts.pollWait === undefined ? 20 : opts.pollWait;
     this.wsFailuresBeforePolling = opts.wsFailuresBeforePolling || 2;
 
@@ -186,6 +194,11 @@ export class VisitorChat {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       socket.send(JSON.stringify({ type: 'hello', token: this.token, conversation_id: this.conversationId, last_seq: this.lastSeq }));
+      // A proxy that lets the upgrade through but not the frames leaves the socket silent. Until
+      // the welcome, the ping timer is the welcome timer.
+      this.pingTimer = this.setTimeout(() => {
+        if (this.socket === socket && !this.opened) socket.close(4000, 'welcome_timeout');
+      }, this.welcomeTimeout);
     };
     socket.onmessage = (m) => {
       if (this.socket !== socket || typeof m.data !== 'string') return;
@@ -213,11 +226,11 @@ export class VisitorChat {
       this.emit('fatal', FATAL_CLOSES.get(code));
       return;
     }
-    if (!this.opened) {
+    if (!this.opened && TRANSPORT_FAILURES.has(code)) {
       this.wsFailures++;
-      if (this.wsFailures >= this.wsFailuresBeforePolling && code === 1006) {
-        // The socket never opened and the network, not the server, closed it: WebSocket is
-        // probably blocked on the way. Long polling keeps the same guarantees.
+      if (this.wsFailures >= this.wsFailuresBeforePolling) {
+        // The socket never got to welcome and the way there, not the server, failed: WebSocket
+        // is probably blocked by a proxy. Long polling keeps the same guarantees.
         this.mode = 'poll';
       }
     }
