@@ -48,8 +48,11 @@ function watch(page, problems, label) {
 // the workspace module mounted on the console start page (the module is the same either way).
 async function agentWorkspace(page, base) {
   for (const p of ['/console/chat', '/chat', '/demo/agent']) {
-    const res = await page.goto(base + p);
-    if (res && res.status() === 200 && await page.locator('[data-chat-workspace]').count()) return p;
+    const probe = await page.request.get(base + p);
+    if (probe.status() === 200 && (await probe.text()).includes('data-chat-workspace')) {
+      await page.goto(base + p);
+      return p;
+    }
   }
   await page.goto(`${base}/`);
   await page.evaluate(async () => {
@@ -116,6 +119,7 @@ describe('visitor widget and agent workspace', { timeout: 900000 }, () => {
   after(tearDown);
   it('a visitor chats with an agent through the widget', (t) => guarded(t, conversation));
   it('a visitor whose network blocks WebSocket chats over long polling', (t) => guarded(t, longPolling));
+  it('with no agent online the widget takes an offline message', (t) => guarded(t, offlineMessage));
 });
 
 async function conversation(t) {
@@ -194,16 +198,25 @@ async function conversation(t) {
   await frame.locator('.msg-own .st', { hasText: /read/i }).waitFor();
   await shot(desk, '06-agent-chat.png');
 
-  // Minimised, a new message raises the unread badge; opening clears it.
-  await launcher.click();
+  // New messages are announced: the transcript is a polite live region.
+  assert.equal(await frame.locator('[role=log]').getAttribute('aria-live'), 'polite');
+
+  // Escape minimises the chat and gives the focus back to the launcher; a new message then raises
+  // the unread badge; opening clears it and puts the focus in the composer.
+  await composer.press('Escape');
+  await visitor.locator('.pw-panel').waitFor({ state: 'hidden' });
+  assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
+  assert.equal(await visitor.evaluate(() => document.querySelector('[id^=parley-widget-]').shadowRoot.activeElement?.className), 'pw-launcher');
   await reply.fill('Are you still there?');
   await reply.press('Enter');
   const badge = visitor.locator('.pw-badge');
   await badge.waitFor({ state: 'visible' });
   assert.equal(await badge.textContent(), '1');
+  assert.match(await launcher.getAttribute('aria-label'), /1 unread/);
   await shot(visitor, '07-unread-badge.png');
-  await launcher.click();
+  await visitor.keyboard.press('Enter');
   await badge.waitFor({ state: 'hidden' });
+  await frame.locator('textarea:focus').waitFor();
 
   // A reload keeps the conversation: the transcript is replayed, nothing twice.
   await visitor.reload();
@@ -281,5 +294,34 @@ async function longPolling() {
   await desk.getByRole('button', { name: /end chat/i }).click();
   await frame.getByText(/how was your chat|how did we do/i).waitFor();
   assert.ok(polls.every((u) => !u.includes('token')), 'the visitor token travels in a header, never in a URL');
+  assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
+}
+
+async function offlineMessage() {
+  const { browser, desk, host } = env;
+  // The agent leaves: nobody is online for the site any more.
+  await desk.close();
+  pages.delete('agent');
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  watch(page, problems, 'offline-visitor');
+  await page.goto(host.url('/'));
+  await page.locator('button.pw-launcher').click();
+  const frame = page.frameLocator('iframe.pw-frame');
+  const send = frame.getByRole('button', { name: /send message/i });
+  await send.waitFor();
+  await send.click();
+  await frame.locator('[aria-invalid=true]').first().waitFor();
+  await frame.getByLabel(/name/i).fill('Katherine Johnson');
+  await frame.getByLabel(/e-mail/i).fill('katherine@example.com');
+  await frame.getByLabel(/your message/i).fill(`Please call me back about card ${CARD}.`);
+  const consent = frame.locator('input[type=checkbox]');
+  if (await consent.count()) await consent.check();
+  await shot(page, '13-offline-form.png');
+  const posted = page.waitForResponse((r) => r.url().endsWith('/offline') && r.request().method() === 'POST');
+  await send.click();
+  assert.equal((await posted).status(), 201);
+  await frame.getByText(/message has been sent|message was sent/i).waitFor();
+  await shot(page, '14-offline-sent.png');
   assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
 }
