@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 // benchDialects runs a benchmark per database.
 func benchDialects(b *testing.B, fn func(b *testing.B, db *migrations.DB)) {
 	for _, d := range migratetest.Dialects() {
-		b.Run(string(d), func(b *testing.B) { fn(b, migratetest.Open(b, d)) })
+		b.Run(string(d), func(b *testing.B) { fn(b, openBench(b, d)) })
 	}
 }
 
@@ -32,8 +33,8 @@ func reportRate(b *testing.B, start time.Time) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
 
-// BenchmarkAppendBatched appends 100 events per transaction and seals every 1,000; one op is
-// one event, appended and chained.
+// BenchmarkAppendBatched has 4 writers append 100 events per transaction while the sealer
+// (Run) chains them concurrently; one op is one event, appended and chained.
 func BenchmarkAppendBatched(b *testing.B) {
 	benchDialects(b, func(b *testing.B, db *migrations.DB) {
 		ctx := context.Background()
@@ -42,24 +43,61 @@ func BenchmarkAppendBatched(b *testing.B) {
 		for i := range batch {
 			batch[i] = sampleEvent("t1", i)
 		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { _ = l.Run(runCtx); close(done) }()
+		var (
+			next atomic.Int64
+			wg   sync.WaitGroup
+		)
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := startCPU(db)
 		start := time.Now()
-		for done := 0; done < b.N; {
-			n := min(len(batch), b.N-done)
-			err := db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return l.AppendBatch(ctx, tx, batch[:n]) })
-			if err != nil {
-				b.Fatal(err)
-			}
-			done += n
-			if done%1000 == 0 || done == b.N {
-				if _, err := l.Seal(ctx); err != nil {
-					b.Fatal(err)
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					from := next.Add(int64(len(batch))) - int64(len(batch))
+					if from >= int64(b.N) {
+						return
+					}
+					n := min(int64(len(batch)), int64(b.N)-from)
+					err := db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return l.AppendBatch(ctx, tx, batch[:n]) })
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					l.Kick()
 				}
-			}
+			}()
 		}
+		wg.Wait()
+		drain(b, l)
 		reportRate(b, start)
+		cpu.report(b, b.N)
+		b.StopTimer()
+		stop()
+		<-done
 	})
+}
+
+// drain seals until nothing is pending.
+func drain(b *testing.B, l *Log) {
+	ctx := context.Background()
+	for {
+		n, err := l.Pending(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if _, err := l.Seal(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkAppendUnbatched records one event per transaction from 8 concurrent writers while
@@ -75,6 +113,7 @@ func BenchmarkAppendUnbatched(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(4) // 4 × GOMAXPROCS writers
 		b.ResetTimer()
+		cpu := startCPU(db)
 		start := time.Now()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -84,19 +123,9 @@ func BenchmarkAppendUnbatched(b *testing.B) {
 				}
 			}
 		})
-		for {
-			n, err := l.Pending(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if n == 0 {
-				break
-			}
-			if _, err := l.Seal(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
+		drain(b, l)
 		reportRate(b, start)
+		cpu.report(b, b.N)
 		b.StopTimer()
 		stop()
 		<-done
@@ -123,6 +152,7 @@ func BenchmarkVerifyDB(b *testing.B) {
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := startCPU(db)
 		start := time.Now()
 		verified := 0
 		for verified < b.N {
@@ -133,5 +163,6 @@ func BenchmarkVerifyDB(b *testing.B) {
 			verified += n
 		}
 		b.ReportMetric(float64(verified)/time.Since(start).Seconds(), "events/s")
+		cpu.report(b, verified)
 	})
 }

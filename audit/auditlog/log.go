@@ -229,29 +229,57 @@ func (l *Log) insertOutbox(ctx context.Context, ex execer, evs []audit.Event) er
 	if len(evs) == 0 {
 		return nil
 	}
+	prepared := make([]audit.Event, len(evs))
+	details := make([]string, len(evs))
+	for i, ev := range evs {
+		e, err := l.prepare(ev)
+		if err != nil {
+			return err
+		}
+		if details[i], err = encodeDetails(e.Details); err != nil {
+			return fmt.Errorf("%w: %w", ErrAppend, err)
+		}
+		prepared[i] = e
+	}
+	if l.q.outboxArray != "" && len(prepared) > 1 {
+		if _, err := ex.ExecContext(ctx, l.q.outboxArray, outboxArrays(prepared, details)...); err != nil {
+			return fmt.Errorf("%w: %w", ErrAppend, err)
+		}
+		return nil
+	}
 	size := l.q.outboxChunk
-	args := make([]any, 0, outboxCols*min(len(evs), size))
-	for start := 0; start < len(evs); start += size {
-		chunk := evs[start:min(start+size, len(evs))]
+	args := make([]any, 0, outboxCols*min(len(prepared), size))
+	for start := 0; start < len(prepared); start += size {
+		end := min(start+size, len(prepared))
 		args = args[:0]
-		for _, ev := range chunk {
-			e, err := l.prepare(ev)
-			if err != nil {
-				return err
-			}
-			details, err := encodeDetails(e.Details)
-			if err != nil {
-				return fmt.Errorf("%w: %w", ErrAppend, err)
-			}
+		for i := start; i < end; i++ {
+			e := &prepared[i]
 			args = append(args, e.Tenant, e.Time.UnixMicro(), e.Actor.ID, e.Actor.Role, string(e.Actor.Kind),
 				e.Origin.IP, e.Origin.UserAgent, e.Origin.Node, string(e.Action), e.Target.Kind, e.Target.ID,
-				string(e.Outcome), e.Reason, e.RequestID, details)
+				string(e.Outcome), e.Reason, e.RequestID, details[i])
 		}
-		if _, err := ex.ExecContext(ctx, l.q.outboxInsert(len(chunk)), args...); err != nil {
+		if _, err := ex.ExecContext(ctx, l.q.outboxInsert(end-start), args...); err != nil {
 			return fmt.Errorf("%w: %w", ErrAppend, err)
 		}
 	}
 	return nil
+}
+
+// outboxArrays turns events into one array per outbox column, for the unnest insert.
+func outboxArrays(evs []audit.Event, details []string) []any {
+	n := len(evs)
+	var (
+		tenant, actorID, role, kind, ip, ua, node  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		action, tkind, tid, outcome, reason, reqID = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		at                                         = make([]int64, n)
+	)
+	for i := range evs {
+		e := &evs[i]
+		tenant[i], at[i], actorID[i], role[i], kind[i] = e.Tenant, e.Time.UnixMicro(), e.Actor.ID, e.Actor.Role, string(e.Actor.Kind)
+		ip[i], ua[i], node[i], action[i] = e.Origin.IP, e.Origin.UserAgent, e.Origin.Node, string(e.Action)
+		tkind[i], tid[i], outcome[i], reason[i], reqID[i] = e.Target.Kind, e.Target.ID, string(e.Outcome), e.Reason, e.RequestID
+	}
+	return []any{tenant, at, actorID, role, kind, ip, ua, node, action, tkind, tid, outcome, reason, reqID, details}
 }
 
 // encodeDetails stores details as a JSON object with sorted keys and no HTML escaping, so the
