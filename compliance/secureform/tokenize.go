@@ -36,7 +36,6 @@ type HTTPSTokenizerConfig struct {
 	RootCAs *x509.CertPool
 }
 
-
 // HTTPSTokenizer posts the card as JSON over TLS 1.2 or newer:
 //
 //	{"reference":"<form request id>","number":"…","exp_month":12,"exp_year":2028,"cvc":"…","name":"…"}

@@ -77,7 +77,9 @@ func TestHTTPSTokenizerFailures(t *testing.T) {
 		{"no token", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{}`) }},
 		{"token is a card number", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"token":"4111111111111111"}`) }},
 		{"not JSON", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `<html>`) }},
-		{"redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "https://elsewhere.example/", http.StatusTemporaryRedirect) }},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://elsewhere.example/", http.StatusTemporaryRedirect)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
