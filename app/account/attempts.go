@@ -178,8 +178,11 @@ type failureOutcome struct {
 // and audits the failure, a lockout that begins with it, and an account disabled by it — all in
 // one transaction. action is ActionSignInFailure or ActionMFAFailure.
 func (s *Service) recordFailure(ctx context.Context, a attempt, pol signin.Policy, tenantID string, user *User, reason, action string, o Origin) (failureOutcome, error) {
+	// A failure is recorded even when the client goes away meanwhile: cancelling a request must
+	// not be a way around the count.
+	ctx = context.WithoutCancel(ctx)
 	var out failureOutcome
-	err := s.db().WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := s.now()
 		row, err := s.lockIdentity(ctx, tx, a.id)
 		if err != nil {
@@ -288,4 +291,28 @@ func ptr(t time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// countAddress counts a request that costs Parley work without a credential check (a sign-in
+// that must first solve a CAPTCHA, a fresh CAPTCHA challenge) against its address's window, so
+// one address cannot flood the challenge store; it reports whether the address is throttled.
+func (s *Service) countAddress(ctx context.Context, ip string, pol signin.Policy) (signin.Decision, error) {
+	key := ipKey(ip)
+	var d signin.Decision
+	err := s.db().WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+		now := s.now()
+		row, err := s.lockIP(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		if d = pol.DecideIP(row.state(), now); d.Throttled {
+			return nil
+		}
+		next := pol.RecordIPFailure(row.state(), now)
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "ip"}},
+			DoUpdates: clause.AssignmentColumns([]string{"window_start", "failures"}),
+		}).Create(&ipRow{IP: key, WindowStart: next.WindowStart, Failures: next.Failures}).Error
+	})
+	return d, err
 }

@@ -49,6 +49,9 @@ const (
 	// ActorUser is a console user; ActorSystem is Parley itself (a job, the CLI).
 	ActorUser   = "user"
 	ActorSystem = "system"
+	// Anonymous is the ActorID of an event whose actor is not identified: a sign-in naming no
+	// account. What was typed goes to the details (masked there), never into an identifier.
+	Anonymous = "anonymous"
 )
 
 // Target is the resource an audited action affected.
@@ -67,7 +70,7 @@ type Event struct {
 	// Action is one of the Action constants.
 	Action string
 	// ActorID is the user who acted (the signing-in user, the administrator), or the job or
-	// command name for the system; empty when nobody is identified (unknown account).
+	// command name for the system; Anonymous when nobody is identified (unknown account).
 	ActorID   string
 	ActorKind string
 	Target    Target
@@ -105,6 +108,9 @@ func record(ctx context.Context, a Auditor, tx *gorm.DB, e Event) error {
 	}
 	if e.ActorKind == "" {
 		e.ActorKind = ActorUser
+	}
+	if e.ActorID == "" {
+		e.ActorID = Anonymous
 	}
 	if err := a.Record(ctx, tx, e); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrAudit, e.Action, err)

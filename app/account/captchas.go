@@ -33,6 +33,23 @@ func (s *Service) issueCaptcha(ctx context.Context, tenantID string, user *User,
 	return &ch, nil
 }
 
+// NewChallenge issues a CAPTCHA challenge to an anonymous client (a fresh picture on the sign-in
+// form). Each counts against the client address's sign-in window, so one address cannot flood
+// the challenge store; a throttled address gets a *SignInError wrapping ErrThrottled.
+func (s *Service) NewChallenge(ctx context.Context, o Origin) (captcha.Challenge, error) {
+	if s.Captcha == nil {
+		return captcha.Challenge{}, errors.New("no CAPTCHA service configured")
+	}
+	d, err := s.countAddress(ctx, o.IP, DefaultSettings().SignIn)
+	if err != nil {
+		return captcha.Challenge{}, err
+	}
+	if d.Throttled {
+		return captcha.Challenge{}, &SignInError{Err: ErrThrottled, RetryAt: d.ThrottledUntil}
+	}
+	return s.Captcha.Issue(ctx)
+}
+
 func (s *Service) solveCaptcha(ctx context.Context, id, answer string) error {
 	if s.Captcha == nil {
 		return errors.New("no CAPTCHA service configured")

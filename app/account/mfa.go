@@ -243,7 +243,7 @@ func (s *Service) ActivateMFA(ctx context.Context, cur Current, code string, o O
 		}
 		e := o.event(u.TenantID, ActionMFAEnrol, u.ID, Success)
 		e.Target = Target{Kind: "user", ID: u.ID}
-		e.Details = map[string]string{"method": "totp", "recovery_codes": fmt.Sprint(len(codes))}
+		e.Details = map[string]string{"method": "totp", "codes_issued": fmt.Sprint(len(codes))}
 		return record(ctx, s.Auditor, tx, e)
 	})
 	if err != nil {

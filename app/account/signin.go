@@ -131,7 +131,7 @@ func (s *Service) SignIn(ctx context.Context, in Credentials, o Origin) (SignInR
 	}()
 	fail := func(reason, action string, refusal error) (SignInResult, error) {
 		out, err := s.recordFailure(ctx, att, st.SignIn, tenantID, user, reason, action, o)
-		settled = true
+		settled = err == nil
 		if err != nil {
 			return SignInResult{}, err
 		}
@@ -149,6 +149,11 @@ func (s *Service) SignIn(ctx context.Context, in Credentials, o Origin) (SignInR
 
 	if att.decision.CaptchaRequired {
 		if in.CaptchaID == "" {
+			if d, err := s.countAddress(ctx, o.IP, st.SignIn); err != nil {
+				return SignInResult{}, err
+			} else if d.Throttled {
+				return SignInResult{}, &SignInError{Err: ErrThrottled, RetryAt: d.ThrottledUntil}
+			}
 			ch, err := s.issueCaptcha(ctx, tenantID, user, id, o)
 			if err != nil {
 				return SignInResult{}, err

@@ -36,11 +36,11 @@ func TestEmergencyUsage(t *testing.T) {
 	}
 }
 
-// TestEmergencyNeedsAuditLog: the commands refuse to act without an audit trail.
-func TestEmergencyNeedsAuditLog(t *testing.T) {
+// TestEmergencyFromTheShell runs `parley user unlock` end to end against a migrated database.
+func TestEmergencyFromTheShell(t *testing.T) {
 	for _, d := range migratetest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_DATABASE_URL": migratetest.URL(t, d)}
+			env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_DATABASE_URL": migratetest.URL(t, d), "USER": "ops"}
 			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
 				t.Fatalf("migrate: %+v", r)
 			}
@@ -48,8 +48,16 @@ func TestEmergencyNeedsAuditLog(t *testing.T) {
 				t.Fatalf("user create: %+v", r)
 			}
 			r := runCmd(t, env, "", "user", "unlock", "--tenant", "Acme Bank", "--email", "a@acme.test", "--reason", "identity confirmed by phone")
-			if r.code != exitFailure || !strings.Contains(r.stderr, "audit log is not configured") {
-				t.Fatalf("unlock without an audit log: %+v", r)
+			if r.code != exitOK || !strings.Contains(r.stdout, "unlocked a@acme.test") {
+				t.Fatalf("unlock: %+v", r)
+			}
+			r = runCmd(t, env, "", "user", "unlock", "--tenant", "Acme Bank", "--email", "nobody@acme.test", "--reason", "x")
+			if r.code != exitFailure || !strings.Contains(r.stderr, "nobody@acme.test") {
+				t.Fatalf("unknown user: %+v", r)
+			}
+			r = runCmd(t, env, "", "allowlist", "disable", "--tenant", "Acme Bank", "--reason", "office network renumbered", "--for", "30m")
+			if r.code != exitOK || !strings.Contains(r.stdout, "lifted until") {
+				t.Fatalf("allowlist disable: %+v", r)
 			}
 		})
 	}

@@ -216,8 +216,9 @@ func challengeBody(ch captcha.Challenge) ChallengeBody {
 }
 
 func (m *Module) newChallenge(c echo.Context) error {
-	ch, err := m.Accounts.Captcha.Issue(c.Request().Context())
+	ch, err := m.Accounts.NewChallenge(c.Request().Context(), origin(c))
 	if err != nil {
+		retryAfter(c, err, m.now())
 		return classify(err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/account/accounthttp"
 	"github.com/parleyhq/parley/app/account/accounttest"
+	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -122,7 +123,7 @@ func TestCaptchaAndLockout(t *testing.T) {
 			})
 		}
 		lockouts := a.Audit.Find(account.ActionLockout)
-		if len(lockouts) != 2 || lockouts[0].ActorID != u.ID || lockouts[1].ActorID != "" {
+		if len(lockouts) != 2 || lockouts[0].ActorID != u.ID || lockouts[1].ActorID != account.Anonymous {
 			t.Errorf("lockout events = %+v, want one for %s and one for the unknown account", lockouts, u.ID)
 		}
 		if n := len(a.Audit.Find(account.ActionCaptchaShown)); n < 6 {
@@ -239,6 +240,18 @@ func TestCaptchaEndpoints(t *testing.T) {
 			t.Errorf("audio: %d %q", wav.Code, wav.Header().Get("Content-Type"))
 		}
 		wantError(t, a.Do(apptestGet("/api/v1/auth/captcha/not-an-id/image")), http.StatusNotFound, "captcha_expired")
+		// One address cannot flood the challenge store: new challenges count against its window.
+		var last int
+		for range 60 {
+			rec := a.Do(apptest.Request{Method: http.MethodGet, Path: "/api/v1/auth/captcha", RemoteAddr: "203.0.113.200:1"})
+			if last = rec.Code; last != http.StatusOK {
+				wantError(t, rec, http.StatusTooManyRequests, "rate_limited")
+				break
+			}
+		}
+		if last != http.StatusTooManyRequests {
+			t.Errorf("60 challenges from one address were all issued")
+		}
 	})
 }
 
@@ -352,13 +365,14 @@ func TestThrottledAddress(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		a := accounttest.New(t, db, nil)
 		tn, admin := adminAndTenant(t, a)
-		if rec := admin.Do(http.MethodPut, "/api/v1/security/settings/signin", `{"ip_captcha_after":3,"ip_throttle_after":4}`); rec.Code != http.StatusOK {
+		if rec := admin.Do(http.MethodPut, "/api/v1/security/settings/signin", `{"ip_captcha_after":3,"ip_throttle_after":5}`); rec.Code != http.StatusOK {
 			t.Fatalf("policy: %d %s", rec.Code, rec.Body.String())
 		}
 		c := a.Client("203.0.113.50:1000")
 		for i := range 3 {
 			wantError(t, c.Login(tn.Slug, fmt.Sprintf("guess%d@acme.test", i), "Wrong guess 123456", nil), http.StatusUnauthorized, "invalid_credentials")
 		}
+		// Asking for a CAPTCHA counts against the address too (4), so it cannot flood the store.
 		ch := challengeOf(t, wantError(t, c.Login(tn.Slug, "other@acme.test", "x", nil), http.StatusUnauthorized, "captcha_required"))
 		wantError(t, c.Login(tn.Slug, "other@acme.test", "Wrong guess 123456",
 			map[string]string{"captcha_id": ch.CaptchaID, "captcha_answer": challengeAnswer(t, a, ch.CaptchaID)}), http.StatusUnauthorized, "invalid_credentials")

@@ -1,6 +1,8 @@
 package accounthttp_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -184,11 +186,22 @@ func TestMFAEnforcement(t *testing.T) {
 	})
 }
 
-// TestMFAFailsClosed: without a key provider MFA cannot be enrolled, and nothing is stored in
-// the clear.
+// downSealer is a key provider that cannot be reached.
+type downSealer struct{}
+
+func (downSealer) Seal(context.Context, string, string, []byte) ([]byte, error) {
+	return nil, errors.New("key provider unreachable")
+}
+
+func (downSealer) Open(context.Context, string, string, []byte) ([]byte, error) {
+	return nil, errors.New("key provider unreachable")
+}
+
+// TestMFAFailsClosed: without a working key provider MFA cannot be enrolled, and nothing is
+// stored in the clear.
 func TestMFAFailsClosed(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
-		a := accounttest.NewWith(t, db, nil, accounttest.Options{NoSealer: true})
+		a := accounttest.NewWith(t, db, nil, accounttest.Options{Sealer: downSealer{}})
 		tn, u := a.CreateUser("Acme Bank", agentEmail, agentPass, "agent", false)
 		c := signedIn(t, a, tn, agentEmail, agentPass)
 		wantError(t, c.Do(http.MethodPost, "/api/v1/account/mfa/enrolment", ""), http.StatusServiceUnavailable, "unavailable")
@@ -217,7 +230,5 @@ func TestAuditFailsClosed(t *testing.T) {
 		if rec := a.Client(clientAddr).Login(tn.Slug, agentEmail, agentPass, nil); rec.Code != http.StatusOK {
 			t.Fatalf("sign-in once the audit log works: %d %s", rec.Code, rec.Body.String())
 		}
-		b := accounttest.NewWith(t, db, nil, accounttest.Options{NoAuditor: true})
-		wantError(t, b.Client(clientAddr).Login(tn.Slug, agentEmail, agentPass, nil), http.StatusServiceUnavailable, "unavailable")
 	})
 }

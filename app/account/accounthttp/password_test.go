@@ -59,15 +59,18 @@ func TestPasswordPolicyAsApplied(t *testing.T) {
 		{"custom: common passwords allowed", `{"profile":"custom","ban_common":false,"min_length":8}`, "password1234", nil},
 		{"custom: history of 1 bans the current one", `{"profile":"custom","history_depth":1,"min_age_days":0}`, agentPass, []string{"reused"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
-				a := accounttest.New(t, db, nil)
-				tn, admin := adminAndTenant(t, a)
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		a := accounttest.New(t, db, nil)
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				// Each case is its own organisation, named so no candidate contains it.
+				org := fmt.Sprintf("Acme Bank %c", 'A'+i)
+				tn, _ := a.CreateUser(org, ownerEmail, ownerPass, "owner", false)
+				admin := signedIn(t, a, tn, ownerEmail, ownerPass)
 				if rec := admin.Do(http.MethodPut, "/api/v1/security/settings/password", tc.policy); rec.Code != http.StatusOK {
 					t.Fatalf("set policy: %d %s", rec.Code, rec.Body.String())
 				}
-				a.CreateUser("Acme Bank", agentEmail, agentPass, "agent", true)
+				a.CreateUser(org, agentEmail, agentPass, "agent", true)
 				c := a.Client(clientAddr)
 				wantError(t, c.Login(tn.Slug, agentEmail, agentPass, nil), http.StatusForbidden, "password_change_required")
 				c.CSRF = decode[struct {
@@ -85,8 +88,8 @@ func TestPasswordPolicyAsApplied(t *testing.T) {
 					t.Errorf("rules broken = %v, want %v", got, tc.want)
 				}
 			})
-		})
-	}
+		}
+	})
 }
 
 // TestPasswordPolicyRejected: a policy below its profile is refused with every problem named.

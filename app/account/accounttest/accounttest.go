@@ -1,25 +1,20 @@
 // Package accounttest builds a whole Parley application for account and sign-in tests: the real
-// app.New over a migrated database with a settable clock, an in-memory audit recorder, and a
-// test-only MFA sealer keyed from a file in the test's data folder. Requests go through the real
-// Echo router; Client carries cookies and the CSRF token like a browser or API client would.
+// app.New over a migrated database with a settable clock and an in-memory audit recorder; MFA
+// secrets are sealed by the application's own key provider (the local development provider in
+// the test's data folder, or Vault when configured). Requests go through the real Echo router;
+// Client carries cookies and the CSRF token like a browser or API client would.
 //
-// Nothing here is used outside tests: production wires the audit log and the key provider's
-// envelope encryption into app.Options.
+// Nothing here is used outside tests: production wires the audit log into app.Options.
 package accounttest
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -89,65 +84,6 @@ func (r *Recorder) Reset() {
 	r.mu.Unlock()
 }
 
-// TestOnlySealer is a local AES-256-GCM SecretSealer keyed from a file in a data folder, with
-// the tenant and scope bound as associated data. It exists for tests only; production seals
-// through the key provider.
-type TestOnlySealer struct {
-	aead cipher.AEAD
-}
-
-var _ account.SecretSealer = (*TestOnlySealer)(nil)
-
-// NewTestOnlySealer reads (or creates, 0600) dir/mfa-test.key.
-func NewTestOnlySealer(dir string) (*TestOnlySealer, error) {
-	path := filepath.Join(dir, "mfa-test.key")
-	key, err := os.ReadFile(path) // #nosec G304 -- the test's own temporary folder
-	if errors.Is(err, os.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, key, 0o600); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &TestOnlySealer{aead: aead}, nil
-}
-
-func aad(tenantID, scope string) []byte {
-	out := binary.BigEndian.AppendUint16(nil, uint16(len(tenantID))) // #nosec G115 -- ids are short
-	out = append(out, tenantID...)
-	return append(out, scope...)
-}
-
-// Seal encrypts plaintext bound to tenant and scope.
-func (s *TestOnlySealer) Seal(_ context.Context, tenantID, scope string, plaintext []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(nonce, nonce, plaintext, aad(tenantID, scope)), nil
-}
-
-// Open decrypts a Seal output presented with the same tenant and scope.
-func (s *TestOnlySealer) Open(_ context.Context, tenantID, scope string, ciphertext []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(ciphertext) < n {
-		return nil, errors.New("sealed value too short")
-	}
-	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], aad(tenantID, scope))
-}
-
 // App is an application under test.
 type App struct {
 	*app.App
@@ -158,14 +94,18 @@ type App struct {
 
 // Options tune New.
 type Options struct {
-	// NoSealer builds the app without an MFA sealer; NoAuditor without an auditor.
-	NoSealer, NoAuditor bool
+	// NoAuditor builds the app without an auditor.
+	NoAuditor bool
+	// Sealer replaces the key provider's MFA sealer (to test failures).
+	Sealer account.SecretSealer
+	// Log receives the application's logs; nil discards them.
+	Log *slog.Logger
 	// Rand replaces the random source (tokens, TOTP secrets, salts).
 	Rand io.Reader
 }
 
 // New assembles the application over db with env settings, a test clock starting at
-// 2026-01-05 09:00 UTC, a Recorder and a TestOnlySealer.
+// 2026-01-05 09:00 UTC and a Recorder.
 func New(t testing.TB, db *migrations.DB, env map[string]string) *App {
 	return NewWith(t, db, env, Options{})
 }
@@ -176,21 +116,17 @@ func NewWith(t testing.TB, db *migrations.DB, env map[string]string, o Options) 
 	cfg := apptest.Config(t, env)
 	clock := apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	rec := &Recorder{}
-	opts := app.Options{Now: clock.Now, Rand: o.Rand}
+	opts := app.Options{Now: clock.Now, Rand: o.Rand, MFASealer: o.Sealer, Log: o.Log}
 	if !o.NoAuditor {
 		opts.AccountAuditor = rec
-	}
-	if !o.NoSealer {
-		s, err := NewTestOnlySealer(cfg.DataDir)
-		if err != nil {
-			t.Fatalf("test sealer: %v", err)
-		}
-		opts.MFASealer = s
 	}
 	a, err := app.New(context.Background(), cfg, db, opts)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
+	t.Cleanup(func() {
+		a.Envelope.Close()
+	})
 	return &App{App: a, Clock: clock, Audit: rec, t: t}
 }
 
@@ -207,7 +143,11 @@ func (a *App) CreateUser(tenantName, email, password, role string, mustChange bo
 		var err error
 		t, err = ts.BySlug(ctx, tenant.Slug(tenantName))
 		if errors.Is(err, tenant.ErrNotFound) {
-			t, err = ts.CreateTenant(ctx, tenantName)
+			if t, err = ts.CreateTenant(ctx, tenantName); err != nil {
+				return err
+			}
+			// A new tenant gets its key at the key provider, as tenant creation does in Parley.
+			err = a.Envelope.CreateTenantKey(ctx, t.ID)
 		}
 		if err != nil {
 			return err
