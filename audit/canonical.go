@@ -23,21 +23,35 @@ func CanonicalTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microse
 
 // appendField appends one length-prefixed field: a 4-byte big-endian length, then the bytes.
 func appendField(dst []byte, s string) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(s))) // #nosec G115 -- field sizes are capped far below 4 GiB by normalisation
+	n := len(s) // field sizes are capped far below 4 GiB by Normalize
+	dst = append(dst, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	return append(dst, s...)
 }
 
 func appendBytesField(dst, b []byte) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b))) // #nosec G115 -- hashes and signatures are tens of bytes
+	n := len(b)
+	dst = append(dst, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	return append(dst, b...)
 }
 
+// appendIntField appends a decimal integer field without going through strconv's general
+// formatter.
 func appendIntField(dst []byte, v int64) []byte {
-	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0)
-	dst = strconv.AppendInt(dst, v, 10)
-	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4)) // #nosec G115 -- at most 20 digits
-	return dst
+	if v < 0 {
+		s := strconv.FormatInt(v, 10)
+		return appendField(dst, s)
+	}
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return appendBytesField(dst, tmp[i:])
 }
 
 func appendTimeField(dst []byte, t time.Time) []byte {

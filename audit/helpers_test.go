@@ -192,3 +192,27 @@ func sampleEvent(tenant string, i int) Event {
 		Details:   map[string]string{"field": "display_name", "n": fmt.Sprint(i)},
 	}
 }
+
+// withoutDetails returns the same chain with no details, rehashed and re-signed.
+func (c *memChain) withoutDetails(t testing.TB) *memChain {
+	t.Helper()
+	out := &memChain{signer: c.signer}
+	h := NewHasher()
+	var prev Hash
+	for _, e := range c.entries {
+		e.Details = nil
+		e.PrevHash = prev
+		e.Hash = h.Chain(&e.Event, prev)
+		prev = e.Hash
+		out.entries = append(out.entries, e)
+	}
+	for _, cp := range c.cps {
+		e := out.entries[cp.Seq-1]
+		ncp, err := SignCheckpoint(context.Background(), c.signer, "t1", e.Seq, e.Hash, e.Time)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.cps = append(out.cps, ncp)
+	}
+	return out
+}
