@@ -35,7 +35,8 @@ type Sessions struct {
 	// Secure marks cookies Secure and uses the __Host- prefix: set it when Parley is reached
 	// over HTTPS (TLS configured, or an https public URL behind a proxy).
 	Secure bool
-	Log    *slog.Logger
+	// Log receives security warnings (a session's request without its CSRF token); nil discards.
+	Log *slog.Logger
 }
 
 // CookieName returns the session cookie's name.
@@ -109,6 +110,11 @@ func (m *Sessions) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				presented = c.FormValue(csrfField)
 			}
 			if !account.CheckCSRF(cur.Token, presented) {
+				if m.Log != nil {
+					m.Log.WarnContext(c.Request().Context(), "state-changing request without its session's CSRF token",
+						"request_id", api.RequestID(c), "session_id", cur.Session.ID, "user_id", cur.User.ID,
+						"path", c.Path(), "client_ip", c.RealIP(), "token_sent", presented != "")
+				}
 				return api.ErrCSRF
 			}
 		}
