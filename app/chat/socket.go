@@ -21,7 +21,7 @@ import (
 const writeTimeout = 10 * time.Second
 
 // outboxSize bounds the replies (acks, errors) waiting for the writer.
-const outboxSize = 64
+const outboxSize = 16
 
 // upgrade turns the request into a WebSocket. The origin was checked by the caller. The server's
 // read and write deadlines (meant for ordinary requests) are cleared first: a hijacked

@@ -37,14 +37,12 @@ func (m *Module) agentSocket(c echo.Context) error {
 	if s.base.Err() != nil {
 		return api.ErrUnavailable
 	}
-	s.sockets.Add(1)
-	defer s.sockets.Done()
 	conn, err := upgrade(c)
 	if err != nil {
 		return nil
 	}
-	en := s.newEnder(c.Request().Context(), conn)
-	en.end(s.runAgent(c.Request().Context(), en, p, Origin{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}))
+	o := Origin{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}
+	s.detach(c.Request().Context(), conn, func(ctx context.Context, en *ender) error { return s.runAgent(ctx, en, p, o) })
 	return nil
 }
 

@@ -40,15 +40,27 @@ func (m *Module) visitorSocket(c echo.Context) error {
 	if s.base.Err() != nil {
 		return api.ErrUnavailable
 	}
-	s.sockets.Add(1)
-	defer s.sockets.Done()
 	conn, err := upgrade(c)
 	if err != nil {
 		return nil // Accept has answered the client
 	}
-	en := s.newEnder(ctx, conn)
-	en.end(s.runVisitor(ctx, en, site, ip, Origin{IP: ip, UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}))
+	o := Origin{IP: ip, UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}
+	s.detach(ctx, conn, func(ctx context.Context, en *ender) error { return s.runVisitor(ctx, en, site, ip, o) })
 	return nil
+}
+
+// detach runs a socket's session in a goroutine of its own and lets the HTTP handler return: the
+// server's request goroutine, whose stack grew deep through the middleware and the upgrade,
+// exits, and an idle socket keeps only small stacks. The session no longer uses the request
+// (Echo recycles it); its context keeps the request's values without its cancellation.
+func (s *Service) detach(ctx context.Context, conn *websocket.Conn, run func(context.Context, *ender) error) {
+	ctx = context.WithoutCancel(ctx)
+	s.sockets.Add(1)
+	go func() {
+		defer s.sockets.Done()
+		en := s.newEnder(ctx, conn)
+		en.end(run(ctx, en))
+	}()
 }
 
 // runVisitor is one visitor socket from hello to close.
@@ -156,56 +168,45 @@ func (s *Service) visitorReads(ctx context.Context, sk *socket, c Conversation, 
 	}
 }
 
-// serve runs a socket after its welcome: the writer and keepalive in their own goroutines, the
-// reader in this one. Whoever fails first ends the socket with its close code.
+// serve runs a socket after its welcome: the writer in its own goroutine, the reader in this
+// one. Whoever fails first ends the socket with its close code.
 func (s *Service) serve(ctx context.Context, en *ender, sk *socket, f *follower,
 	onDrain func(context.Context, pending) ([]any, error), read func(context.Context) error) error {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := s.writeLoop(ctx, stop, sk, f, onDrain); err != nil {
+		if err := s.writeLoop(ctx, stop, en, sk, f, onDrain); err != nil {
 			en.end(err)
 		}
 	}()
-	kctx, kcancel := context.WithCancel(ctx)
-	go s.keepalive(kctx, en, sk)
 	err := read(ctx)
-	kcancel()
 	close(stop)
 	<-done
 	return err
 }
 
-// keepalive pings the peer every Ping interval and drops the connection when a pong does not
-// come back within the next interval.
-func (s *Service) keepalive(ctx context.Context, en *ender, sk *socket) {
-	t := time.NewTicker(s.limits.Ping)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pctx, pcancel := context.WithTimeout(ctx, s.limits.Ping)
-			err := sk.conn.Ping(pctx)
-			pcancel()
-			if err != nil {
-				if ctx.Err() == nil {
-					en.end(errPeerGone)
-				}
-				return
-			}
+// ping checks that the peer still answers: a ping waits for its pong in a short-lived
+// goroutine (an idle socket keeps no goroutine for it) and drops a peer that does not answer
+// within the interval.
+func (s *Service) ping(ctx context.Context, en *ender, sk *socket) {
+	go func() {
+		pctx, cancel := context.WithTimeout(ctx, s.limits.Ping)
+		defer cancel()
+		if err := sk.conn.Ping(pctx); err != nil && ctx.Err() == nil {
+			en.end(errPeerGone)
 		}
-	}
+	}()
 }
 
-// writeLoop is a socket's writer: replies and followed events, in order. onDrain (agents) turns
-// queue and user signals into frames.
+// writeLoop is a socket's writer: replies and followed events, in order, and the keepalive
+// pings. onDrain (agents) turns queue and user signals into frames.
 //
 // When stop closes (the reader ended) the writer sends the replies still queued — the throttle
 // errors before a 4429, say — so they reach the client ahead of the close frame.
-func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, sk *socket, f *follower, onDrain func(context.Context, pending) ([]any, error)) error {
+func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, en *ender, sk *socket, f *follower, onDrain func(context.Context, pending) ([]any, error)) error {
+	keepalive := time.NewTicker(s.limits.Ping)
+	defer keepalive.Stop()
 	// With other nodes, a signal can be lost; the socket re-checks the database now and then.
 	var recheck <-chan time.Time
 	if s.hub.HasRemote() {
@@ -229,6 +230,8 @@ func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, sk *socke
 	}
 	for {
 		select {
+		case <-keepalive.C:
+			s.ping(ctx, en, sk)
 		case <-recheck:
 			if err := deliver(f.recheck(ctx)); err != nil {
 				return err
