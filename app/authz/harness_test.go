@@ -86,13 +86,9 @@ func newApp(t testing.TB, db *migrations.DB) *testApp {
 	t.Helper()
 	cfg := apptest.Config(t, nil)
 	clock := apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	sealer, err := accounttest.NewTestOnlySealer(cfg.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec, acc := &recorder{}, &accounttest.Recorder{}
 	a, err := app.New(context.Background(), cfg, db, app.Options{
-		Now: clock.Now, AccountAuditor: acc, MFASealer: sealer, AuthzAuditor: rec,
+		Now: clock.Now, AccountAuditor: acc, AuthzAuditor: rec,
 	})
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
