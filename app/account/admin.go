@@ -2,7 +2,9 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,19 +40,42 @@ type UserView struct {
 	CreatedAt        time.Time
 }
 
-// Users lists a tenant's users, by e-mail address.
+// Users lists a tenant's users, by e-mail address, with a fixed number of queries.
 func (s *Service) Users(ctx context.Context, tenantID string) ([]UserView, error) {
+	db := s.db().WithContext(ctx)
 	var users []User
-	if err := s.db().WithContext(ctx).Where("tenant_id = ?", tenantID).Order("email_key").Find(&users).Error; err != nil {
+	if err := db.Where("tenant_id = ?", tenantID).Order("email_key").Find(&users).Error; err != nil {
 		return nil, err
+	}
+	st, err := s.Settings(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.Tenants.ByID(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var assignments []RoleAssignment
+	if err := db.Where("tenant_id = ?", tenantID).Order("role").Find(&assignments).Error; err != nil {
+		return nil, err
+	}
+	roles := map[string][]string{}
+	for _, ra := range assignments {
+		if rs := roles[ra.UserID]; len(rs) == 0 || rs[len(rs)-1] != ra.Role {
+			roles[ra.UserID] = append(rs, ra.Role)
+		}
+	}
+	var rows []attemptRow
+	if err := db.Where("tenant_key = ?", identityOf(t.Slug, "").tenant).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	states := make(map[string]signin.State, len(rows))
+	for _, r := range rows {
+		states[r.EmailKey] = r.state()
 	}
 	out := make([]UserView, 0, len(users))
 	for _, u := range users {
-		v, err := s.view(ctx, u)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+		out = append(out, s.view(u, st, roles[u.ID], states[identityOf(t.Slug, u.Email).email]))
 	}
 	return out, nil
 }
@@ -61,10 +86,6 @@ func (s *Service) User(ctx context.Context, tenantID, userID string) (UserView, 
 	if err != nil {
 		return UserView{}, err
 	}
-	return s.view(ctx, u)
-}
-
-func (s *Service) view(ctx context.Context, u User) (UserView, error) {
 	roles, err := s.roleNames(ctx, s.db(), u)
 	if err != nil {
 		return UserView{}, err
@@ -81,6 +102,10 @@ func (s *Service) view(ctx context.Context, u User) (UserView, error) {
 	if err != nil {
 		return UserView{}, err
 	}
+	return s.view(u, st, roles, state), nil
+}
+
+func (s *Service) view(u User, st Settings, roles []string, state signin.State) UserView {
 	v := UserView{
 		ID: u.ID, TenantID: u.TenantID, Email: u.Email, DisplayName: u.DisplayName, Status: u.Status, Roles: roles,
 		MFAEnabled: u.MFAEnabled, MustChangePassword: u.MustChangePassword, PasswordChangedAt: u.PasswordChangedAt,
@@ -99,7 +124,7 @@ func (s *Service) view(ctx context.Context, u User) (UserView, error) {
 	if d := st.SignIn.Decide(state, s.now()); d.Locked {
 		v.LockedUntil = &d.LockedUntil
 	}
-	return v, nil
+	return v
 }
 
 // Unlock ends a user's lockout and clears their consecutive failures, after an administrator
@@ -145,6 +170,9 @@ func (s *Service) Disable(ctx context.Context, by Actor, userID string) error {
 		}
 		if u.Status == StatusDisabled {
 			return nil
+		}
+		if err := s.keepAnOwner(ctx, tx, u); err != nil {
+			return err
 		}
 		return s.disableTx(ctx, tx, by, u, "administrator")
 	})
@@ -226,4 +254,21 @@ func (s *Service) EmergencyAccess(ctx context.Context, by Actor, command, userID
 	e.Reason = command
 	e.Details = map[string]string{"command": command, "justification": truncate(reason, 500)}
 	return record(ctx, s.Auditor, nil, e)
+}
+
+// ErrLastOwner means the action would leave the tenant without an active owner.
+var ErrLastOwner = errors.New("the organisation would have no active owner left")
+
+// keepAnOwner refuses to disable the tenant's last active owner.
+func (s *Service) keepAnOwner(ctx context.Context, tx *gorm.DB, u User) error {
+	var owners []string
+	if err := tx.WithContext(ctx).Table("role_assignments AS ra").Joins("JOIN users u ON u.id = ra.user_id").
+		Where("ra.tenant_id = ? AND ra.role = ? AND ra.department_id IS NULL AND u.status IN ?", u.TenantID, "owner",
+			[]Status{StatusActive, StatusLocked}).Distinct().Pluck("ra.user_id", &owners).Error; err != nil {
+		return err
+	}
+	if slices.Contains(owners, u.ID) && len(owners) == 1 {
+		return ErrLastOwner
+	}
+	return nil
 }

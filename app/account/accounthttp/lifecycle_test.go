@@ -231,3 +231,30 @@ func TestPermissions(t *testing.T) {
 		}
 	})
 }
+
+// TestLastOwner: an administrator cannot disable the organisation's last active owner.
+func TestLastOwner(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		a := accounttest.New(t, db, nil)
+		tn, owner := a.CreateUser("Acme Bank", ownerEmail, ownerPass, "owner", false)
+		a.CreateUser("Acme Bank", "admin@acme.test", agentPass, "admin", false)
+		admin := signedIn(t, a, tn, "admin@acme.test", agentPass)
+		b := wantError(t, admin.Do(http.MethodPost, "/api/v1/users/"+owner.ID+"/disable", ""), http.StatusConflict, "conflict")
+		if !strings.Contains(b.Error.Message, "last active owner") {
+			t.Errorf("message %q", b.Error.Message)
+		}
+		_, second := a.CreateUser("Acme Bank", "owner2@acme.test", agentPass, "owner", false)
+		if rec := admin.Do(http.MethodPost, "/api/v1/users/"+owner.ID+"/disable", ""); rec.Code != http.StatusNoContent {
+			t.Fatalf("disable with another owner left: %d %s", rec.Code, rec.Body.String())
+		}
+		wantError(t, admin.Do(http.MethodPost, "/api/v1/users/"+second.ID+"/disable", ""), http.StatusConflict, "conflict")
+		list := decode[accounthttp_UserList](t, admin.Do(http.MethodGet, "/api/v1/users", ""))
+		status := map[string]string{}
+		for _, u := range list.Users {
+			status[u.Email] = u.Status
+		}
+		if status[ownerEmail] != "disabled" || status["owner2@acme.test"] != "active" || len(list.Users) != 3 {
+			t.Errorf("users = %v", status)
+		}
+	})
+}
