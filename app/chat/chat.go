@@ -156,7 +156,7 @@ func (e *RateError) Unwrap() error { return ErrRateLimited }
 // Limits are the engine's throttles and sizes. Zero fields take DefaultLimits' values.
 type Limits struct {
 	// Per visitor.
-	VisitorMessages, VisitorStarts, VisitorPageViews, VisitorConnects limit.Rate
+	VisitorMessages, VisitorStarts, VisitorPageViews, VisitorConnects, VisitorPolls limit.Rate
 	// Per source IP (several visitors behind one NAT share them, so they are larger).
 	IPMessages, IPStarts, IPPageViews, IPConnects limit.Rate
 	// Per agent.
@@ -185,6 +185,7 @@ func DefaultLimits() Limits {
 	return Limits{
 		VisitorMessages: limit.Every(time.Second, 10), VisitorStarts: limit.Every(time.Minute, 3),
 		VisitorPageViews: limit.Every(2*time.Second, 30), VisitorConnects: limit.Every(2*time.Second, 20),
+		VisitorPolls: limit.Every(250*time.Millisecond, 60),
 		IPMessages: limit.Every(100*time.Millisecond, 200), IPStarts: limit.Every(10*time.Second, 30),
 		IPPageViews: limit.Every(100*time.Millisecond, 300), IPConnects: limit.Every(200*time.Millisecond, 100),
 		AgentMessages: limit.Every(200*time.Millisecond, 30),
@@ -204,6 +205,7 @@ func (l Limits) withDefaults() Limits {
 	rate(&l.VisitorStarts, d.VisitorStarts)
 	rate(&l.VisitorPageViews, d.VisitorPageViews)
 	rate(&l.VisitorConnects, d.VisitorConnects)
+	rate(&l.VisitorPolls, d.VisitorPolls)
 	rate(&l.IPMessages, d.IPMessages)
 	rate(&l.IPStarts, d.IPStarts)
 	rate(&l.IPPageViews, d.IPPageViews)
@@ -286,7 +288,7 @@ type Service struct {
 	// writeMu serialises this node's write transactions on SQLite.
 	writeMu sync.Mutex
 
-	visitorMsgs, visitorStarts, visitorViews, visitorConns *limit.Limiter
+	visitorMsgs, visitorStarts, visitorViews, visitorConns, visitorPolls *limit.Limiter
 	ipMsgs, ipStarts, ipViews, ipConns                     *limit.Limiter
 	agentMsgs                                              *limit.Limiter
 }
@@ -327,6 +329,7 @@ func New(cfg Config) (*Service, error) {
 	s.base, s.stop = context.WithCancel(context.Background())
 	mk := func(r limit.Rate) *limit.Limiter { return limit.New(r, l.MaxKeys, cfg.Now) }
 	s.visitorMsgs, s.visitorStarts, s.visitorViews, s.visitorConns = mk(l.VisitorMessages), mk(l.VisitorStarts), mk(l.VisitorPageViews), mk(l.VisitorConnects)
+	s.visitorPolls = mk(l.VisitorPolls)
 	s.ipMsgs, s.ipStarts, s.ipViews, s.ipConns = mk(l.IPMessages), mk(l.IPStarts), mk(l.IPPageViews), mk(l.IPConnects)
 	s.agentMsgs = mk(l.AgentMessages)
 	return s, nil

@@ -236,8 +236,9 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 		t.Fatal(err)
 	}
 	tenants := tenant.NewStore(db.Gorm, e.clock.Now)
+	visitors := visitor.NewStore(db.Gorm, e.clock.Now, rand.Reader, masker)
 	svc, err := chat.New(chat.Config{
-		DB: db, Tenants: tenants, Visitors: visitor.NewStore(db.Gorm, e.clock.Now, rand.Reader, masker), Hub: h,
+		DB: db, Tenants: tenants, Visitors: visitors, Hub: h,
 		Sealer: env, Audit: e.audit, Authz: e.grants, Names: e.names, Masker: masker, Splitter: split,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Now: e.clock.Now, Rand: rand.Reader, Node: "test", PublicOrigin: "http://parley.test", Limits: limits,
 	})
@@ -279,7 +280,7 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 		}
 	}
 	srv, err := server.New(server.Deps{Config: apptest.Config(t, nil), Log: slog.New(slog.DiscardHandler), Now: e.clock.Now,
-		Modules: []server.Module{mod}, Guard: guard})
+		Modules: []server.Module{mod, &visitor.Module{Store: visitors, DB: db.Gorm, Authz: e.grants, Audit: e.audit, Node: "test"}}, Guard: guard})
 	if err != nil {
 		t.Fatal(err)
 	}

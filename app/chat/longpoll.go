@@ -50,7 +50,7 @@ func (m *Module) pollEvents(c echo.Context) error {
 		wait = min(time.Duration(n)*time.Second, s.limits.LongPollWait)
 	}
 	ip := c.RealIP()
-	if err := allow(s.visitorConns, s.ipConns, "poll:"+v.ID, ip); err != nil {
+	if err := allow(s.visitorPolls, s.ipConns, v.ID, ip); err != nil {
 		return httpError(c, err)
 	}
 	ctx := c.Request().Context()
