@@ -186,7 +186,7 @@ func DefaultLimits() Limits {
 		VisitorMessages: limit.Every(time.Second, 10), VisitorStarts: limit.Every(time.Minute, 3),
 		VisitorPageViews: limit.Every(2*time.Second, 30), VisitorConnects: limit.Every(2*time.Second, 20),
 		VisitorPolls: limit.Every(250*time.Millisecond, 60),
-		IPMessages: limit.Every(100*time.Millisecond, 200), IPStarts: limit.Every(10*time.Second, 30),
+		IPMessages:   limit.Every(100*time.Millisecond, 200), IPStarts: limit.Every(10*time.Second, 30),
 		IPPageViews: limit.Every(100*time.Millisecond, 300), IPConnects: limit.Every(200*time.Millisecond, 100),
 		AgentMessages: limit.Every(200*time.Millisecond, 30),
 		MaxKeys:       100000, ThrottleStrikes: 20, QueueSweep: 15 * time.Second, LongPollWait: 25 * time.Second,
@@ -289,8 +289,8 @@ type Service struct {
 	writeMu sync.Mutex
 
 	visitorMsgs, visitorStarts, visitorViews, visitorConns, visitorPolls *limit.Limiter
-	ipMsgs, ipStarts, ipViews, ipConns                     *limit.Limiter
-	agentMsgs                                              *limit.Limiter
+	ipMsgs, ipStarts, ipViews, ipConns                                   *limit.Limiter
+	agentMsgs                                                            *limit.Limiter
 }
 
 // ErrConfig means a required part of Config is missing.
