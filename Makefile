@@ -7,7 +7,7 @@ GOTESTFLAGS ?=
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build run test test-short lint bench fuzz vault-dev vault-dev-stop e2e clean tools
+.PHONY: all build run test test-go test-browser test-short lint bench fuzz vault-dev vault-dev-stop e2e clean tools
 
 all: build
 
@@ -21,9 +21,24 @@ run: build
 
 ## test: the whole suite. With PARLEY_TEST_POSTGRES_URL and VAULT_ADDR/VAULT_TOKEN set it also runs
 ## against PostgreSQL and Vault; PARLEY_TEST_REQUIRE_SERVICES=1 makes a missing service a failure.
-test:
+test: test-go test-browser
+
+test-go:
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 20m $(GOTESTFLAGS) $(PKGS)
+	$(GO) test -count=1 -timeout 25m $(GOTESTFLAGS) $(PKGS)
+
+## test-browser: the widget and console clients' unit tests and the browser tests (Debian's
+## Chromium driven by playwright-core against a real `parley serve`). Without Chromium they are
+## skipped with a notice, unless PARLEY_TEST_REQUIRE_SERVICES=1 (as in CI), which fails.
+CHROMIUM ?= $(or $(PARLEY_TEST_CHROMIUM),/usr/bin/chromium)
+test-browser: build
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$PARLEY_TEST_REQUIRE_SERVICES" = 1 ]; then echo "browser tests: Chromium not found at $(CHROMIUM) (apt-get install -y chromium)"; exit 1; fi; \
+	  echo "browser tests skipped: Chromium not found at $(CHROMIUM) (apt-get install -y chromium)"; exit 0; \
+	fi; \
+	command -v node >/dev/null || { echo "browser tests: node is required"; exit 1; }; \
+	cd web/e2e && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; } && \
+	PARLEY_TEST_CHROMIUM=$(CHROMIUM) PARLEY_BIN=$(CURDIR)/$(BIN) npm test --silent
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
