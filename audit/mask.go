@@ -10,6 +10,14 @@ type Masker interface {
 	Mask(s string) string
 }
 
+// MaskFunc adapts a masking function to Masker, e.g. audit.MaskFunc(panMasker.MaskString).
+type MaskFunc func(s string) string
+
+var _ Masker = MaskFunc(nil)
+
+// Mask implements Masker.
+func (f MaskFunc) Mask(s string) string { return f(s) }
+
 // DigitRunMasker is the default Masker, used only when no PAN-aware masker is wired. It is
 // deliberately over-eager: any run of 13 or more digits (of any script), optionally split by
 // up to five spaces, hyphens, dots or invisible characters between digits, is masked to "*"

@@ -94,3 +94,12 @@ func TestNormalizeCleansAndMasks(t *testing.T) {
 		t.Errorf("got a %d-byte value, want at most %d bytes cut at a character boundary", len(l), MaxDetailValueBytes)
 	}
 }
+
+func TestNormalizeUsesTheGivenMasker(t *testing.T) {
+	e := sampleEvent("t1", 1)
+	e.Reason = "card 4111111111111111"
+	got, err := Normalize(e, MaskFunc(func(s string) string { return strings.ReplaceAll(s, "4111111111111111", "411111******1111") }), "n")
+	if err != nil || got.Reason != "card 411111******1111" {
+		t.Errorf("got %q (%v), want the injected masker's output", got.Reason, err)
+	}
+}
