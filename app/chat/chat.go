@@ -15,6 +15,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -317,6 +319,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if u, err := url.Parse(cfg.PublicOrigin); err == nil && u.Scheme != "" && u.Host != "" {
+		cfg.PublicOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
 	l := cfg.Limits.withDefaults()
 	s := &Service{
