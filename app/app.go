@@ -19,12 +19,16 @@ import (
 	"github.com/parleyhq/parley/app/account/passhash"
 	"github.com/parleyhq/parley/app/account/totp"
 	"github.com/parleyhq/parley/app/authz"
+	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit/auditlog"
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 	"github.com/parleyhq/parley/policy/rbac"
@@ -83,6 +87,14 @@ type App struct {
 	Audit        *auditlog.Log
 	AuditMonitor *auditlog.Monitor
 	Alerts       *Alerts
+
+	// Chat is the chat engine; ChatHub fans its signals out on this node and ChatRelay carries
+	// them to the other nodes (PostgreSQL only; nil on SQLite); Visitors tracks the sites'
+	// visitors. RunChat runs their background work; call Chat.Shutdown before the HTTP server's.
+	Chat      *chat.Service
+	ChatHub   *hub.Hub
+	ChatRelay *hub.Postgres
+	Visitors  *visitor.Store
 
 	closeKeys func()
 }
@@ -199,6 +211,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Auditor: opts.AuthzAuditor, Now: opts.Now, Log: opts.Log}
 	a.Guard = &authz.Guard{Authenticate: a.AccountSessions.Authenticate, Decider: a.Enforcer, Departments: a.Tenants,
 		Auditor: opts.AuthzAuditor, Log: opts.Log}
+	if err := a.newChat(cfg, db, opts); err != nil {
+		return nil, err
+	}
 
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
@@ -216,6 +231,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
+			&chat.Module{Service: a.Chat},
+			&visitor.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
 		},
 		Guard: a.Guard.Route,
 	})
@@ -238,4 +255,46 @@ func (a *App) Close() error {
 		a.closeKeys()
 	}
 	return a.DB.Close()
+}
+
+// newChat assembles the chat engine: PAN masking with split detection on every message, envelope
+// encryption, the audit log, RBAC decisions, visitor tracking and the fan-out hub (with the
+// LISTEN/NOTIFY relay on PostgreSQL).
+func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error {
+	masker, err := pan.NewMasker(pan.Options{})
+	if err != nil {
+		return err
+	}
+	split, err := pan.NewSplitDetector(masker, pan.SplitOptions{Now: opts.Now})
+	if err != nil {
+		return err
+	}
+	a.Visitors = visitor.NewStore(db.Gorm, opts.Now, opts.Rand, masker)
+	a.ChatHub = hub.New()
+	if db.Dialect == migrations.Postgres {
+		sqlDB, err := db.SQL()
+		if err != nil {
+			return err
+		}
+		a.ChatRelay = hub.NewPostgres(a.ChatHub, sqlDB, opts.Log)
+	}
+	a.Chat, err = chat.New(chat.Config{
+		DB: db, Tenants: a.Tenants, Visitors: a.Visitors, Hub: a.ChatHub, Sealer: a.Envelope, Audit: a.Audit,
+		Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Masker: masker, Splitter: split,
+		Names: chat.NamesFunc(func(ctx context.Context, tenantID, userID string) (string, error) {
+			u, err := a.Users.ByID(ctx, tenantID, userID)
+			return u.DisplayName, err
+		}),
+		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL,
+	})
+	return err
+}
+
+// RunChat runs the chat's background work until ctx ends: the cross-node relay (PostgreSQL),
+// queue timeouts, presence clean-up and visitor retention.
+func (a *App) RunChat(ctx context.Context) error {
+	if a.ChatRelay != nil {
+		go func() { _ = a.ChatRelay.Run(ctx) }()
+	}
+	return a.Chat.Run(ctx)
 }
