@@ -46,7 +46,7 @@ type Signal struct {
 	Local any `json:"-"`
 }
 
-// Topic names.
+// ConversationTopic is the topic of a conversation's events and ephemeral signals.
 func ConversationTopic(id string) string { return "c:" + id }
 
 // QueueTopic is the topic of a tenant's queue.
