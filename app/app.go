@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/app/account/captcha"
 	"github.com/parleyhq/parley/app/account/passhash"
 	"github.com/parleyhq/parley/app/account/totp"
+	"github.com/parleyhq/parley/app/auditapi"
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/hub"
@@ -27,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
@@ -207,6 +209,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	a.Authz = &authz.Service{DB: db.Gorm, Store: rbacStore, Enforcer: a.Enforcer, Users: a.Accounts, Sessions: a.Accounts,
 		Departments: a.Tenants, Auditor: opts.AuthzAuditor, Now: opts.Now, Log: opts.Log}
 	a.Accounts.KnownRole = a.Authz.KnownRole
+	a.Accounts.Escalation = escalation{a.Authz}
 	a.AccessReviews = &authz.Reviews{DB: db.Gorm, Store: rbacStore, Users: a.Accounts, Departments: a.Tenants,
 		Auditor: opts.AuthzAuditor, Now: opts.Now, Log: opts.Log}
 	a.Guard = &authz.Guard{Authenticate: a.AccountSessions.Authenticate, Decider: a.Enforcer, Departments: a.Tenants,
@@ -232,6 +235,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 			&chat.Module{Service: a.Chat},
+			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
+				return a.AuditMonitor.Status(), a.Alerts.Active()
+			}},
 			&visitor.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
 		},
 		Guard: a.Guard.Route,

@@ -218,12 +218,13 @@ func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, o
 func (a *App) Background(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- a.Audit.Run(ctx) }()
 	go func() { errc <- a.AuditMonitor.Run(ctx) }()
 	go func() { a.Enforcer.Run(ctx); errc <- nil }()
+	go func() { a.Accounts.RunHousekeeping(ctx, time.Hour); errc <- nil }()
 	var first error
-	for range 3 {
+	for range 4 {
 		err := <-errc
 		if err != nil && ctx.Err() == nil && first == nil {
 			first = err
@@ -231,4 +232,22 @@ func (a *App) Background(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// escalation adapts the authorization service's grant and outrank rules to the account service.
+type escalation struct{ s *authz.Service }
+
+var _ account.Escalation = escalation{}
+
+func (e escalation) CheckGrant(ctx context.Context, by account.Actor, role string) error {
+	return e.s.CheckGrant(ctx, authzActor(by), role, "")
+}
+
+func (e escalation) CheckOutranks(ctx context.Context, by account.Actor, userID string) error {
+	return e.s.CheckOutranks(ctx, authzActor(by), userID)
+}
+
+func authzActor(by account.Actor) authz.Actor {
+	return authz.Actor{TenantID: by.TenantID, UserID: by.UserID, ClientIP: by.Origin.IP,
+		UserAgent: by.Origin.UserAgent, RequestID: by.Origin.RequestID}
 }

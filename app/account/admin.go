@@ -163,6 +163,9 @@ func (s *Service) Unlock(ctx context.Context, by Actor, userID string) error {
 
 // Disable disables a user and ends their sessions.
 func (s *Service) Disable(ctx context.Context, by Actor, userID string) error {
+	if err := s.checkOutranks(ctx, by, userID); err != nil {
+		return err
+	}
 	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {

@@ -49,6 +49,9 @@ var ErrUnknownRole = errors.New("unknown role")
 type Service struct {
 	Store  *Store
 	Hasher *passhash.Hasher
+	// Escalation keeps administrative actions within the actor's own permissions (invitations,
+	// disabling, password and MFA resets of other users); without it those actions are refused.
+	Escalation Escalation
 	// Policy returns the password evaluator in force for a tenant; nil uses the tenant's
 	// settings (PasswordEvaluator).
 	Policy func(ctx context.Context, tenantID string) (*password.Evaluator, error)

@@ -57,6 +57,9 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 	if !s.roleKnown(ctx, by.TenantID, in.Role) {
 		return Invitation{}, fmt.Errorf("%w %q", ErrUnknownRole, in.Role)
 	}
+	if err := s.checkGrant(ctx, by, in.Role); err != nil {
+		return Invitation{}, err
+	}
 	var raw [32]byte
 	if _, err := io.ReadFull(s.rand(), raw[:]); err != nil {
 		return Invitation{}, err

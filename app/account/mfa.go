@@ -318,6 +318,9 @@ func (s *Service) replaceRecoveryCodes(ctx context.Context, tx *gorm.DB, u User,
 // ResetMFA removes a user's second factor and recovery codes, gives their grace sign-ins back and
 // ends their sessions: an administrator's reset after confirming the user's identity.
 func (s *Service) ResetMFA(ctx context.Context, by Actor, userID string) error {
+	if err := s.checkOutranks(ctx, by, userID); err != nil {
+		return err
+	}
 	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {

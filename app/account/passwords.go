@@ -212,6 +212,9 @@ func (s *Service) ChangePassword(ctx context.Context, cur Current, current, next
 // changed at first use (PCI DSS 8.3.5); it ends their sessions. The policy's daily reset limit
 // applies.
 func (s *Service) ResetPassword(ctx context.Context, by Actor, userID string) (string, error) {
+	if err := s.checkOutranks(ctx, by, userID); err != nil {
+		return "", err
+	}
 	u, err := s.Store.ByID(ctx, by.TenantID, userID)
 	if err != nil {
 		return "", err

@@ -53,6 +53,15 @@ var routeFixtures = map[string]fixture{
 	"PUT /api/v1/security/allowlists/tenant":      {build: withBody("/api/v1/security/allowlists/tenant", "[]")},
 	"PUT /api/v1/security/allowlists/roles/:role": {build: withBody("/api/v1/security/allowlists/roles/agent", "[]")},
 
+	// Audit log (app/auditapi): every read is recorded before it is answered.
+	"GET /api/v1/audit/events":      {build: get("/api/v1/audit/events"), status: http.StatusOK},
+	"GET /api/v1/audit/events/:seq": {build: get("/api/v1/audit/events/999999")},
+	"POST /api/v1/audit/verify":     {build: withBody("/api/v1/audit/verify", "{}"), status: http.StatusOK},
+	"GET /api/v1/audit/export":      {build: get("/api/v1/audit/export"), status: http.StatusOK},
+	"GET /api/v1/audit/keys":        {build: get("/api/v1/audit/keys"), status: http.StatusOK},
+	"GET /api/v1/audit/status":      {build: get("/api/v1/audit/status"), status: http.StatusOK},
+	"GET /audit":                    {build: get("/audit"), status: http.StatusOK},
+
 	// Role editor and access review (this package).
 	"GET /api/v1/permissions": {build: get("/api/v1/permissions"), status: http.StatusOK},
 	"GET /api/v1/roles":       {build: get("/api/v1/roles"), status: http.StatusOK},

@@ -112,6 +112,8 @@ func classify(err error) error {
 		return errInvalidEmail
 	case errors.Is(err, account.ErrNotFound), errors.Is(err, account.ErrNoSession):
 		return api.ErrNotFound
+	case errors.Is(err, account.ErrNotPermitted):
+		return api.ErrForbidden.Wrap(err)
 	case errors.Is(err, account.ErrLastOwner):
 		return errConflictState.WithMessage("This is the organisation's last active owner; make someone else owner first.")
 	case errors.Is(err, account.ErrConflictState):
