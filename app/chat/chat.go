@@ -260,6 +260,9 @@ type Config struct {
 	// PublicOrigin is Parley's own origin (scheme://host[:port]): the widget iframe's origin.
 	PublicOrigin string
 	Limits       Limits
+	// Closed, when set, is called after a conversation ended or was missed (the secure card form
+	// purges the card data it holds for it).
+	Closed func(tenantID, conversationID string)
 }
 
 // Service is the chat engine of one node.
@@ -281,6 +284,7 @@ type Service struct {
 	node     string
 	origin   string
 	limits   Limits
+	closed   func(tenantID, conversationID string)
 	store    *store
 	// base ends when the node shuts down; every socket closes with 1001 then.
 	base context.Context
@@ -328,7 +332,7 @@ func New(cfg Config) (*Service, error) {
 		db: cfg.DB.Gorm, dialect: cfg.DB.Dialect, tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
 		sealer: cfg.Sealer, audit: cfg.Audit, authz: cfg.Authz, names: cfg.Names, masker: cfg.Masker,
 		split: cfg.Splitter, log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
-		limits: l,
+		limits: l, closed: cfg.Closed,
 	}
 	s.store = &store{db: cfg.DB.Gorm, dialect: cfg.DB.Dialect}
 	s.base, s.stop = context.WithCancel(context.Background())

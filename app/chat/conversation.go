@@ -596,6 +596,9 @@ func (s *Service) close(ctx context.Context, c Conversation, status, event strin
 		s.signal(userSignal(*c.AgentID, c.ID))
 	}
 	s.split.Forget(c.ID + "|" + c.VisitorID)
+	if s.closed != nil {
+		s.closed(c.TenantID, c.ID)
+	}
 	if c.AgentID != nil {
 		s.split.Forget(c.ID + "|" + *c.AgentID)
 	}
