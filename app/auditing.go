@@ -218,13 +218,22 @@ func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, o
 func (a *App) Background(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	go func() { errc <- a.Audit.Run(ctx) }()
 	go func() { errc <- a.AuditMonitor.Run(ctx) }()
 	go func() { a.Enforcer.Run(ctx); errc <- nil }()
 	go func() { a.Accounts.RunHousekeeping(ctx, time.Hour); errc <- nil }()
+	go func() {
+		err := a.RunChat(ctx)
+		// Sockets are hijacked connections the HTTP server's Shutdown does not track: close them
+		// with 1001 (going away) so clients reconnect to another node at once.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = a.Chat.Shutdown(sctx)
+		errc <- err
+	}()
 	var first error
-	for range 4 {
+	for range 5 {
 		err := <-errc
 		if err != nil && ctx.Err() == nil && first == nil {
 			first = err

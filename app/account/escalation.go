@@ -41,6 +41,10 @@ func (s *Service) checkOutranks(ctx context.Context, by Actor, userID string) er
 	if by.System || by.UserID == userID {
 		return nil
 	}
+	// Another tenant's user is not found, never forbidden: ids are no existence oracle.
+	if _, err := s.Store.ByID(ctx, by.TenantID, userID); err != nil {
+		return err
+	}
 	if s.Escalation == nil {
 		return fmt.Errorf("%w: no authorization rule configured", ErrNotPermitted)
 	}

@@ -62,6 +62,23 @@ var routeFixtures = map[string]fixture{
 	"GET /api/v1/audit/status":      {build: get("/api/v1/audit/status"), status: http.StatusOK},
 	"GET /audit":                    {build: get("/audit"), status: http.StatusOK},
 
+	// Chat and visitors (app/chat, app/visitor). Bodies belong to the chat's own tests: these
+	// requests check the guard's decision (status 0) or read a list (200).
+	"GET /api/v1/chat/agent/ws":                                 {build: get("/api/v1/chat/agent/ws")},
+	"GET /api/v1/chat/bans":                                     {build: get("/api/v1/chat/bans"), status: http.StatusOK},
+	"POST /api/v1/chat/bans":                                    {build: withBody("/api/v1/chat/bans", "[]")},
+	"DELETE /api/v1/chat/bans/:ban":                             {build: get("/api/v1/chat/bans/00000000-0000-7000-8000-000000000000")},
+	"GET /api/v1/chat/offline-messages":                         {build: get("/api/v1/chat/offline-messages"), status: http.StatusOK},
+	"GET /api/v1/chat/departments/:department/offline-messages": {build: onDepartment("/api/v1/chat/departments/%s/offline-messages"), status: http.StatusOK},
+	"GET /api/v1/chat/sites/:site/settings":                     {build: get("/api/v1/chat/sites/00000000-0000-7000-8000-000000000000/settings")},
+	"PUT /api/v1/chat/sites/:site/settings":                     {build: withBody("/api/v1/chat/sites/00000000-0000-7000-8000-000000000000/settings", "[]")},
+	"GET /api/v1/chat/conversations/:conversation/files/:file":  {build: onConversation("/api/v1/chat/conversations/%s/files/00000000-0000-7000-8000-000000000000", "")},
+	"POST /api/v1/chat/conversations/:conversation/files":       {build: onConversation("/api/v1/chat/conversations/%s/files?name=a.txt", "hello")},
+	"GET /api/v1/visitors":                                      {build: get("/api/v1/visitors"), status: http.StatusOK},
+	"GET /api/v1/visitors/:visitor":                             {build: get("/api/v1/visitors/00000000-0000-7000-8000-000000000000")},
+	"GET /api/v1/visitor-retention":                             {build: get("/api/v1/visitor-retention"), status: http.StatusOK},
+	"PUT /api/v1/visitor-retention":                             {build: withBody("/api/v1/visitor-retention", "[]")},
+
 	// Role editor and access review (this package).
 	"GET /api/v1/permissions": {build: get("/api/v1/permissions"), status: http.StatusOK},
 	"GET /api/v1/roles":       {build: get("/api/v1/roles"), status: http.StatusOK},
@@ -162,4 +179,43 @@ func (w *world) digest() string {
 		w.a.t.Fatalf("report: %v", err)
 	}
 	return rep.Digest
+}
+
+// onDepartment requests a path naming the target's department.
+func onDepartment(pathFormat string) func(*world, *principal, target) request {
+	return func(w *world, _ *principal, tg target) request {
+		return request{path: fmt.Sprintf(pathFormat, w.department(tg))}
+	}
+}
+
+// onConversation requests a path naming a conversation queued in the target's department.
+func onConversation(pathFormat, body string) func(*world, *principal, target) request {
+	return func(w *world, _ *principal, tg target) request {
+		return request{path: fmt.Sprintf(pathFormat, w.conversation(tg)), body: body}
+	}
+}
+
+// conversation returns a queued conversation in the target's department, creating the tenant's
+// site and the conversation row the first time.
+func (w *world) conversation(tg target) string {
+	if id, ok := w.conversations[tg]; ok {
+		return id
+	}
+	ctx := context.Background()
+	t, _ := w.tenantOf(tg)
+	site, err := w.a.Tenants.CreateSite(ctx, t.ID, w.name("site"), []string{"https://www.example.com"})
+	if err != nil {
+		w.a.t.Fatalf("site: %v", err)
+	}
+	id := fmt.Sprintf("00000000-0000-7000-8000-%012d", len(w.conversations)+1)
+	now := w.a.Clock.Now().UTC()
+	if err := w.a.DB.Gorm.Exec(`INSERT INTO conversations (id, tenant_id, site_id, department_id, visitor_id, status, queued_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`, id, t.ID, site.ID, w.department(tg), "matrix-visitor", now, now, now).Error; err != nil {
+		w.a.t.Fatalf("conversation: %v", err)
+	}
+	if w.conversations == nil {
+		w.conversations = map[target]string{}
+	}
+	w.conversations[tg] = id
+	return id
 }

@@ -61,9 +61,11 @@ func (p *principal) String() string {
 // world is the matrix's fixture: tenant A with departments D1 and D2, tenant B with department
 // DB, an owner in each, the principals, and shared objects.
 type world struct {
-	a              *testApp
-	A, B           tenant.Tenant
-	D1, D2, DB     string
+	a          *testApp
+	A, B       tenant.Tenant
+	D1, D2, DB string
+	// conversations are queued conversations per target, made on first use.
+	conversations  map[target]string
 	ownerA, ownerB account.User
 	principals     []*principal
 	// userA and userB are users every read-only request can address.
