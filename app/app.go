@@ -20,10 +20,12 @@ import (
 	"github.com/parleyhq/parley/app/account/totp"
 	"github.com/parleyhq/parley/app/auditapi"
 	"github.com/parleyhq/parley/app/authz"
+	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
+	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
@@ -54,6 +56,10 @@ type Options struct {
 	AuthzAuditor authz.Auditor
 	// Keys replaces the configured key provider (Vault transit or the local dev provider).
 	Keys vault.KeyProvider
+	// CardForms are the secure card form's deployment choices: the URL other nodes reach this
+	// node at for card data it holds (empty on a single node), a shared node-to-node secret
+	// instead of the key provider's per-tenant one, a tokenization endpoint, the TTL.
+	CardForms cardform.Options
 }
 
 // App is an assembled Parley: its database, services and HTTP server.
@@ -89,6 +95,13 @@ type App struct {
 	Audit        *auditlog.Log
 	AuditMonitor *auditlog.Monitor
 	Alerts       *Alerts
+
+	// Redaction holds each tenant's PAN masking mode and redaction rules; RedactionPolicies is
+	// their compiled, cached form for the chat path (RedactionPolicies.For, MaskMode).
+	Redaction         *redaction.Store
+	RedactionPolicies *redaction.Policies
+	// CardForms is the secure card form: card data held in this node's memory only.
+	CardForms *cardform.Service
 
 	// Chat is the chat engine; ChatHub fans its signals out on this node and ChatRelay carries
 	// them to the other nodes (PostgreSQL only; nil on SQLite); Visitors tracks the sites'
@@ -151,6 +164,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 	defer func() {
 		if err != nil { // release the key provider when assembly fails; the caller owns db
+			if a.CardForms != nil {
+				a.CardForms.Close()
+			}
 			a.Envelope.Close()
 			if a.closeKeys != nil {
 				a.closeKeys()
@@ -214,7 +230,15 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Auditor: opts.AuthzAuditor, Now: opts.Now, Log: opts.Log}
 	a.Guard = &authz.Guard{Authenticate: a.AccountSessions.Authenticate, Decider: a.Enforcer, Departments: a.Tenants,
 		Auditor: opts.AuthzAuditor, Log: opts.Log}
+	a.Redaction = &redaction.Store{DB: db.Gorm, Audit: a.Audit, Now: opts.Now, Node: cfg.NodeID}
+	a.RedactionPolicies = &redaction.Policies{Store: a.Redaction, Now: opts.Now}
+	a.Redaction.Changed = a.RedactionPolicies.Invalidate
 	if err := a.newChat(cfg, db, opts); err != nil {
+		return nil, err
+	}
+	if a.CardForms, err = cardform.New(cardform.Config{DB: db.Gorm, Chat: a.Chat, Sites: a.Tenants, Audit: a.Audit,
+		Modes: a.RedactionPolicies, Keys: a.Keys, Node: cfg.NodeID, Now: opts.Now, Rand: opts.Rand, Log: opts.Log,
+		Options: opts.CardForms}); err != nil {
 		return nil, err
 	}
 
@@ -234,7 +258,10 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
+			&redaction.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+				Allowed: a.Guard.Allowed},
 			&chat.Module{Service: a.Chat, Assets: web.WidgetAssets()},
+			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
@@ -254,6 +281,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 
 // Close releases the application's resources.
 func (a *App) Close() error {
+	if a.CardForms != nil {
+		a.CardForms.Close()
+	}
 	if a.Envelope != nil {
 		a.Envelope.Close()
 	}
@@ -292,6 +322,12 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 			return u.DisplayName, err
 		}),
 		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL,
+		// The secure card form wipes the card data of a conversation that ends.
+		Closed: func(tenantID, convID string) {
+			if a.CardForms != nil {
+				a.CardForms.ConversationClosed(tenantID, convID)
+			}
+		},
 	})
 	return err
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/parleyhq/parley/app/redaction"
+	"github.com/parleyhq/parley/compliance/redact"
 	"github.com/parleyhq/parley/policy/rbac"
 )
 
@@ -52,15 +54,6 @@ var routeFixtures = map[string]fixture{
 	"GET /api/v1/security/allowlists":             {build: get("/api/v1/security/allowlists"), status: http.StatusOK},
 	"PUT /api/v1/security/allowlists/tenant":      {build: withBody("/api/v1/security/allowlists/tenant", "[]")},
 	"PUT /api/v1/security/allowlists/roles/:role": {build: withBody("/api/v1/security/allowlists/roles/agent", "[]")},
-
-	// Audit log (app/auditapi): every read is recorded before it is answered.
-	"GET /api/v1/audit/events":      {build: get("/api/v1/audit/events"), status: http.StatusOK},
-	"GET /api/v1/audit/events/:seq": {build: get("/api/v1/audit/events/999999")},
-	"POST /api/v1/audit/verify":     {build: withBody("/api/v1/audit/verify", "{}"), status: http.StatusOK},
-	"GET /api/v1/audit/export":      {build: get("/api/v1/audit/export"), status: http.StatusOK},
-	"GET /api/v1/audit/keys":        {build: get("/api/v1/audit/keys"), status: http.StatusOK},
-	"GET /api/v1/audit/status":      {build: get("/api/v1/audit/status"), status: http.StatusOK},
-	"GET /audit":                    {build: get("/audit"), status: http.StatusOK},
 
 	// Chat and visitors (app/chat, app/visitor). Bodies belong to the chat's own tests: these
 	// requests check the guard's decision (status 0) or read a list (200).
@@ -138,6 +131,46 @@ var routeFixtures = map[string]fixture{
 	"POST /access-review": {status: http.StatusSeeOther, build: func(w *world, _ *principal, _ target) request {
 		return formRequest("/access-review", url.Values{"report_digest": {w.digest()}})
 	}},
+
+	// Audit log (app/auditapi): every read is recorded before it is answered.
+	"GET /api/v1/audit/events":      {build: get("/api/v1/audit/events"), status: http.StatusOK},
+	"GET /api/v1/audit/events/:seq": {build: get("/api/v1/audit/events/999999")},
+	"POST /api/v1/audit/verify":     {build: withBody("/api/v1/audit/verify", "{}"), status: http.StatusOK},
+	"GET /api/v1/audit/export":      {build: get("/api/v1/audit/export"), status: http.StatusOK},
+	"GET /api/v1/audit/keys":        {build: get("/api/v1/audit/keys"), status: http.StatusOK},
+	"GET /api/v1/audit/status":      {build: get("/api/v1/audit/status"), status: http.StatusOK},
+	"GET /audit":                    {build: get("/audit"), status: http.StatusOK},
+
+	// Secure card form (app/cardform), on a conversation of the target's department that has no
+	// agent yet: the guard's decision is what the matrix checks (the handlers then refuse: the
+	// caller is not the chat's agent, the request does not exist), except the list, which answers.
+	"POST /api/v1/chat/conversations/:conversation/card-forms":               {build: onConversation("/api/v1/chat/conversations/%s/card-forms", "")},
+	"GET /api/v1/chat/conversations/:conversation/card-forms":                {build: onConversation("/api/v1/chat/conversations/%s/card-forms", ""), status: http.StatusOK},
+	"GET /api/v1/chat/conversations/:conversation/card-forms/:request":       {build: onConversation("/api/v1/chat/conversations/%s/card-forms/00000000-0000-7000-8000-000000000000", "")},
+	"GET /api/v1/chat/conversations/:conversation/card-forms/:request/full":  {build: onConversation("/api/v1/chat/conversations/%s/card-forms/00000000-0000-7000-8000-000000000000/full", "")},
+	"POST /api/v1/chat/conversations/:conversation/card-forms/:request/done": {build: onConversation("/api/v1/chat/conversations/%s/card-forms/00000000-0000-7000-8000-000000000000/done", "")},
+
+	// Redaction settings (app/redaction): the masking mode and redaction rules of the tenant.
+	"GET /api/v1/redaction":               {build: get("/api/v1/redaction"), status: http.StatusOK},
+	"PUT /api/v1/redaction/pan-mask-mode": {build: withBody("/api/v1/redaction/pan-mask-mode", `{"mode":"last4"}`), status: http.StatusOK},
+	"PUT /api/v1/redaction/rules/:rule":   {build: withBody("/api/v1/redaction/rules/us_ssn", `{"replacement":"[SSN]","enabled":true}`), status: http.StatusOK},
+	"POST /api/v1/redaction/try":          {build: withBody("/api/v1/redaction/try", `{"rule":{"name":"t","pattern":"x+"},"sample":"xx"}`), status: http.StatusOK},
+	"GET /redaction":                      {build: get("/redaction"), status: http.StatusOK},
+	"POST /redaction/try":                 {build: form("/redaction/try", url.Values{"pattern": {"x+"}, "sample": {"xx"}}), status: http.StatusOK},
+	"POST /redaction/pan-mask-mode":       {build: form("/redaction/pan-mask-mode", url.Values{"mode": {"last4"}}), status: http.StatusSeeOther},
+	"POST /redaction/rules/:rule":         {build: form("/redaction/rules/iban", url.Values{"replacement": {"[IBAN]"}}), status: http.StatusSeeOther},
+	"POST /api/v1/redaction/rules": {status: http.StatusCreated, build: func(w *world, _ *principal, _ target) request {
+		return request{path: "/api/v1/redaction/rules", body: fmt.Sprintf(`{"name":%q,"pattern":"x+","replacement":"-"}`, w.name("rule"))}
+	}},
+	"POST /redaction/rules": {status: http.StatusSeeOther, build: func(w *world, _ *principal, _ target) request {
+		return formRequest("/redaction/rules", url.Values{"name": {w.name("form-rule")}, "pattern": {"x+"}})
+	}},
+	"DELETE /api/v1/redaction/rules/:rule": {status: http.StatusNoContent, object: true, build: func(w *world, _ *principal, tg target) request {
+		return request{path: "/api/v1/redaction/rules/" + w.redactionRule(tg)}
+	}},
+	"POST /redaction/rules/:rule/delete": {status: http.StatusSeeOther, object: true, build: func(w *world, _ *principal, tg target) request {
+		return formRequest("/redaction/rules/"+w.redactionRule(tg)+"/delete", url.Values{})
+	}},
 }
 
 // get requests path with the route's method and no body.
@@ -179,6 +212,17 @@ func (w *world) digest() string {
 		w.a.t.Fatalf("report: %v", err)
 	}
 	return rep.Digest
+}
+
+// redactionRule creates a redaction rule in the target's tenant and returns its id.
+func (w *world) redactionRule(tg target) string {
+	t, owner := w.tenantOf(tg)
+	r, err := w.a.Redaction.Create(context.Background(), redaction.Actor{UserID: owner.ID}, t.ID,
+		redact.Rule{Name: w.name("rule"), Pattern: "x+", Replacement: "-"})
+	if err != nil {
+		w.a.t.Fatalf("create redaction rule: %v", err)
+	}
+	return r.ID
 }
 
 // onDepartment requests a path naming the target's department.
