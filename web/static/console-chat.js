@@ -76,8 +76,8 @@ export function mountWorkspace(root, opts = {}) {
   const composer = h('form', { class: 'cw-composer', hidden: true, on: { submit: (e) => { e.preventDefault(); submit(); } } },
     h('label', { for: 'cw-input', class: 'cw-sr', text: t('message') }), input, h('button', { type: 'submit', text: t('send') }));
   const empty = h('p', { class: 'cw-empty', text: t('pick') });
-  const main = h('section', { class: 'cw-main', 'aria-labelledby': 'cw-title' },
-    h('header', { class: 'cw-head' }, title, state, endButton), empty, log, typing, composer);
+  const head = h('header', { class: 'cw-head' }, title, state, endButton);
+  const main = h('section', { class: 'cw-main', 'aria-labelledby': 'cw-title' }, head, empty, log, typing, composer);
   title.id = 'cw-title';
   root.replaceChildren(h('div', { class: 'cw' }, side, main));
 
@@ -139,6 +139,7 @@ export function mountWorkspace(root, opts = {}) {
     const c = socket.conversations.get(selected);
     empty.hidden = !!c;
     log.hidden = !c;
+    head.hidden = !c;
     if (!c) {
       title.textContent = '';
       state.textContent = '';

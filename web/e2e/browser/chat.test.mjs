@@ -56,9 +56,15 @@ async function agentWorkspace(page, base) {
   }
   await page.goto(`${base}/`);
   await page.evaluate(async () => {
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/static/console-chat.css';
+    const loaded = new Promise((resolve) => { css.onload = resolve; });
+    document.head.append(css);
     const root = document.createElement('div');
     root.setAttribute('data-chat-workspace', '');
     document.querySelector('main').replaceChildren(root);
+    await loaded;
     await import('/static/console-chat.js');
   });
   return '/ (no console chat page is routed: the workspace module was mounted on the start page)';
@@ -240,13 +246,13 @@ async function conversation(t) {
   await shot(desk, '10-agent-ended.png');
 
   // The same page at a phone's width: the panel takes the whole screen.
-  const mctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const mctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, reducedMotion: 'reduce' });
   const phone = await mctx.newPage();
   watch(phone, problems, 'phone');
   await phone.goto(host.url('/'));
   await phone.locator('button.pw-launcher').click();
   const panel = await phone.locator('.pw-panel').boundingBox();
-  assert.deepEqual([panel.x, panel.y, panel.width, panel.height], [0, 0, 390, 844], 'full-screen panel on a phone');
+  assert.deepEqual([panel.x, panel.y, panel.width, panel.height].map(Math.round), [0, 0, 390, 844], 'full-screen panel on a phone');
   await phone.frameLocator('iframe.pw-frame').getByRole('button', { name: /start/i }).waitFor();
   await shot(phone, '11-phone.png');
 

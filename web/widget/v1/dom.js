@@ -61,6 +61,13 @@ export function field(spec, t) {
     });
   }
   if (spec.value !== undefined) input.value = spec.value;
+  // A flagged field is cleared of its error as soon as the visitor changes it.
+  input.addEventListener(spec.type === 'checkbox' || spec.type === 'select' ? 'change' : 'input', () => {
+    if (error.hidden) return;
+    error.hidden = true;
+    error.textContent = '';
+    input.removeAttribute('aria-invalid');
+  });
   const extra = spec.required ? null : h('span', { class: 'optional', text: ` ${t('optional')}` });
   let wrap;
   if (spec.type === 'checkbox') {
