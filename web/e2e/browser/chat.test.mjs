@@ -121,11 +121,12 @@ async function guarded(t, body) {
 }
 
 describe('visitor widget and agent workspace', { timeout: 900000 }, () => {
-  before((t) => guarded(t, setUp));
-  after(tearDown);
-  it('a visitor chats with an agent through the widget', (t) => guarded(t, conversation));
-  it('a visitor whose network blocks WebSocket chats over long polling', (t) => guarded(t, longPolling));
-  it('with no agent online the widget takes an offline message', (t) => guarded(t, offlineMessage));
+  // Building the binary on a cold cache can take minutes on a small machine.
+  before((t) => guarded(t, setUp), { timeout: 900000 });
+  after(tearDown, { timeout: 60000 });
+  it('a visitor chats with an agent through the widget', { timeout: 300000 }, (t) => guarded(t, conversation));
+  it('a visitor whose network blocks WebSocket chats over long polling', { timeout: 180000 }, (t) => guarded(t, longPolling));
+  it('with no agent online the widget takes an offline message', { timeout: 120000 }, (t) => guarded(t, offlineMessage));
 });
 
 async function conversation(t) {
@@ -253,8 +254,21 @@ async function conversation(t) {
   await phone.locator('button.pw-launcher').click();
   const panel = await phone.locator('.pw-panel').boundingBox();
   assert.deepEqual([panel.x, panel.y, panel.width, panel.height].map(Math.round), [0, 0, 390, 844], 'full-screen panel on a phone');
-  await phone.frameLocator('iframe.pw-frame').getByRole('button', { name: /start/i }).waitFor();
+  const pframe = phone.frameLocator('iframe.pw-frame');
+  await pframe.getByRole('button', { name: /start/i }).waitFor();
   await shot(phone, '11-phone.png');
+  const pname = pframe.getByLabel(/name/i);
+  if (await pname.count()) await pname.fill('Phone Visitor');
+  const pconsent = pframe.locator('input[type=checkbox]');
+  if (await pconsent.count()) await pconsent.check();
+  await pframe.getByRole('button', { name: /start/i }).click();
+  const pcomposer = pframe.getByRole('textbox', { name: /message/i });
+  await pcomposer.fill('Hi from my phone');
+  await pcomposer.press('Enter');
+  await pframe.locator('.msg-own .st', { hasText: /sent/i }).waitFor();
+  const box = await pframe.locator('.composer').boundingBox();
+  assert.ok(box.y + box.height <= 844 && box.width >= 380, `composer on screen at the bottom, got ${JSON.stringify(box)}`);
+  await shot(phone, '11-phone-chat.png');
 
   assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
 }

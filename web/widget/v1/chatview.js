@@ -38,7 +38,7 @@ export class ChatView {
     const limit = (this.opts.config.limits && this.opts.config.limits.message_max_chars) || 4000;
     this.confirmed = h('div', { class: 'confirmed' });
     this.pendingBox = h('div', { class: 'pending' });
-    this.waiting = h('p', { class: 'sys waiting', text: t('queued') });
+    this.waiting = h('p', { class: 'sys waiting', role: 'status', text: t('queued') });
     this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': t('title'), tabindex: '0' },
       this.confirmed, this.pendingBox);
     this.afterSlot = h('div', { class: 'after-slot' });
@@ -162,8 +162,8 @@ export class ChatView {
   setStatus(status) {
     const t = this.t;
     if (status === 'queued') {
-      this.waiting.hidden = false;
-      this.opts.status(t('queued'));
+      this.waiting.hidden = false; // a status region of its own: announced, and not repeated in the header
+      this.opts.status('');
     } else if (status === 'assigned' || status === 'active') {
       this.waiting.hidden = true;
       this.opts.status(this.agentName ? t('chatting_with', { name: this.agentName }) : '');
