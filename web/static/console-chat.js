@@ -19,7 +19,27 @@ const TEXT = {
   forbidden: 'You are not allowed to take chats.', closed: 'Disconnected.', bye: 'Disconnected.', client_error: 'Disconnected after a protocol error.',
   waiting_since: 'waiting since {time}', file: 'File: {name} ({kb} KB)', status_queued: 'queued', status_assigned: 'assigned',
   status_active: 'active', status_ended: 'ended', status_missed: 'missed', status_transferred: 'transferred',
+  card_request: 'Request card details', card_requested: 'Secure card form sent to the visitor.',
+  card_submitted: 'Card details received:', card_closed: 'Card details closed and wiped.', card_done: 'Done, wipe them',
+  card_failed: 'The card details could not be loaded ({code}).',
 };
+
+// api calls Parley's JSON API with the session cookie and, on state changes, the CSRF token of
+// the session. Resolves {status, data}.
+async function api(method, path) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET') {
+    if (!api.csrf) {
+      const r = await fetch('/api/v1/auth/session', { credentials: 'same-origin', cache: 'no-store' });
+      api.csrf = r.ok ? (await r.json()).csrf_token : '';
+    }
+    headers['X-CSRF-Token'] = api.csrf;
+  }
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store' });
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  return { status: res.status, data };
+}
 
 function t(key, vars) {
   let s = TEXT[key] || key;
@@ -68,6 +88,7 @@ export function mountWorkspace(root, opts = {}) {
   const title = h('h2', { class: 'cw-title', text: '' });
   const state = h('span', { class: 'cw-state' });
   const endButton = h('button', { type: 'button', class: 'cw-end', text: t('end'), hidden: true, on: { click: () => selected && socket.end(selected) } });
+  const cardButton = h('button', { type: 'button', class: 'cw-card', text: t('card_request'), hidden: true, on: { click: () => requestCard(selected) } });
   const events = h('div', { class: 'cw-events' });
   const pendingBox = h('div', { class: 'cw-pending-box' });
   const log = h('div', { class: 'cw-log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' }, events, pendingBox);
@@ -76,7 +97,7 @@ export function mountWorkspace(root, opts = {}) {
   const composer = h('form', { class: 'cw-composer', hidden: true, on: { submit: (e) => { e.preventDefault(); submit(); } } },
     h('label', { for: 'cw-input', class: 'cw-sr', text: t('message') }), input, h('button', { type: 'submit', text: t('send') }));
   const empty = h('p', { class: 'cw-empty', text: t('pick') });
-  const head = h('header', { class: 'cw-head' }, title, state, endButton);
+  const head = h('header', { class: 'cw-head' }, title, state, cardButton, endButton);
   const main = h('section', { class: 'cw-main', 'aria-labelledby': 'cw-title' }, head, empty, log, typing, composer);
   title.id = 'cw-title';
   root.replaceChildren(h('div', { class: 'cw' }, side, main));
@@ -122,9 +143,13 @@ export function mountWorkspace(root, opts = {}) {
     if (ev.kind === 'file' && ev.file) {
       return h('p', { class: 'cw-sys', text: t('file', { name: ev.file.name, kb: Math.max(1, Math.round(ev.file.size / 1024)) }) });
     }
+    if (ev.kind === 'system' && ev.event === 'card_form_submitted') return cardNode(c, ev.data && ev.data.request_id);
     if (ev.kind === 'system') {
       const n = (ev.sender && ev.sender.name) || '';
-      const text = { joined: t('joined', { name: n }), left: t('left', { name: n }), transferred: t('transferred'), ended: t('ended'), missed: t('missed') }[ev.event];
+      const text = {
+        joined: t('joined', { name: n }), left: t('left', { name: n }), transferred: t('transferred'), ended: t('ended'), missed: t('missed'),
+        card_form_requested: t('card_requested'), card_form_closed: t('card_closed'),
+      }[ev.event];
       return text ? h('p', { class: 'cw-sys', text }) : null;
     }
     return null;
@@ -152,6 +177,7 @@ export function mountWorkspace(root, opts = {}) {
     state.textContent = t(`status_${c.status}`);
     const open = c.status === 'active' || c.status === 'assigned';
     endButton.hidden = !open;
+    cardButton.hidden = !open;
     composer.hidden = !open;
     if (shown.id !== c.id) {
       shown = { id: c.id, count: 0 };
@@ -186,6 +212,38 @@ export function mountWorkspace(root, opts = {}) {
     if (atBottom || pending.length) log.scrollTop = log.scrollHeight;
     typing.textContent = c.visitorTyping && open ? t('typing', { name: name(c) }) : '';
     markRead(c);
+  }
+
+  // The secure card form: the agent asks, the visitor fills a form on Parley's origin, the agent
+  // sees the card masked (the full card needs card.view_full, in the console's card panel).
+  async function requestCard(id) {
+    if (!id) return;
+    cardButton.disabled = true;
+    const r = await api('POST', `/api/v1/chat/conversations/${encodeURIComponent(id)}/card-forms`);
+    cardButton.disabled = false;
+    if (r.status !== 201) showNotice((r.data && r.data.error && r.data.error.message) || t('card_failed', { code: r.status }));
+  }
+
+  function cardNode(c, requestId) {
+    const line = h('p', { class: 'cw-sys cw-card-held' }, t('card_submitted'), ' ');
+    if (!requestId) return line;
+    const base = `/api/v1/chat/conversations/${encodeURIComponent(c.id)}/card-forms/${encodeURIComponent(requestId)}`;
+    api('GET', base).then((r) => {
+      const card = r.data && r.data.card;
+      if (r.status !== 200 || !card) {
+        line.append(t('card_failed', { code: (r.data && r.data.error && r.data.error.code) || r.status }));
+        return;
+      }
+      line.append(h('span', { class: 'cw-card-masked', text: `${card.brand} ${card.number}` }), ' ',
+        h('button', { type: 'button', class: 'cw-card-done', text: t('card_done'), on: { click: () => api('POST', `${base}/done`) } }));
+    });
+    return line;
+  }
+
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = false;
+    setTimeout(() => { notice.hidden = true; }, 6000);
   }
 
   function markRead(c) {
@@ -248,11 +306,7 @@ export function mountWorkspace(root, opts = {}) {
     if (e.detail.id === selected) renderLog();
   });
   socket.addEventListener('signal', (e) => { if (e.detail.id === selected) renderLog(); });
-  socket.addEventListener('notice', (e) => {
-    notice.textContent = e.detail.message || e.detail.code;
-    notice.hidden = false;
-    setTimeout(() => { notice.hidden = true; }, 6000);
-  });
+  socket.addEventListener('notice', (e) => showNotice(e.detail.message || e.detail.code));
   document.addEventListener('visibilitychange', () => {
     const c = socket.conversations.get(selected);
     if (c) markRead(c);

@@ -205,6 +205,29 @@ async function conversation(t) {
   await frame.locator('.msg-own .st', { hasText: /read/i }).waitFor();
   await shot(desk, '06-agent-chat.png');
 
+  // The agent asks for the card through the secure form: the visitor fills a form on Parley's
+  // origin inside the chat frame; the card never enters the chat; the agent sees it masked.
+  await desk.getByRole('button', { name: /request card details/i }).click();
+  const cardRequest = frame.locator('.card-request');
+  await cardRequest.getByRole('button', { name: /secure card form/i }).click();
+  const cardForm = frame.frameLocator('iframe.card-frame');
+  await cardForm.getByLabel(/name on card/i).fill('Ada Lovelace');
+  await cardForm.getByLabel(/card number/i).fill(CARD);
+  await cardForm.getByLabel(/expiry/i).fill('12/39');
+  await cardForm.getByLabel(/security code/i).fill('123');
+  await shot(visitor, '06a-card-form.png');
+  await cardForm.getByRole('button', { name: /send securely/i }).click();
+  await cardRequest.getByText(/sent securely/i).waitFor();
+  const held = desk.locator('.cw-card-held .cw-card-masked');
+  await held.waitFor();
+  assert.ok(!(await held.textContent()).includes('4111 1111 1111 1111') && /1111/.test(await held.textContent()), 'the agent sees the card masked');
+  await shot(desk, '06b-agent-card-held.png');
+  await desk.getByRole('button', { name: /done, wipe/i }).click();
+  await deskLog.getByText(/wiped/i).waitFor();
+  for (const text of [await deskLog.textContent(), await frame.locator('.log').textContent()]) {
+    assert.ok(!text.replace(/\s/g, '').includes('4111111111111111'), 'no full card number in either transcript');
+  }
+
   // New messages are announced: the transcript is a polite live region.
   assert.equal(await frame.locator('[role=log]').getAttribute('aria-live'), 'polite');
 

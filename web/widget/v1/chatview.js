@@ -11,7 +11,8 @@ const TYPING_IDLE_MS = 4000;
 export class ChatView {
   /**
    * opts: t, lang, config, store, summary, and callbacks status(text), visible() → bool,
-   * unread(count), ended('ended'|'missed'), fatal(reason), download(file).
+   * unread(count), ended('ended'|'missed'), fatal(reason), download(file) and
+   * cardForm(requestId) → {status, data: {form_url}, error}.
    */
   constructor(opts) {
     this.opts = opts;
@@ -228,6 +229,15 @@ export class ChatView {
         this.line(t('transferred'));
         this.setStatus('queued');
         break;
+      case 'card_form_requested':
+        this.cardRequest(ev, name);
+        break;
+      case 'card_form_submitted':
+        this.cardDone(ev.data && ev.data.request_id, 'card_sent');
+        break;
+      case 'card_form_closed':
+        this.cardDone(ev.data && ev.data.request_id, 'card_closed');
+        break;
       case 'ended':
       case 'missed':
         this.line(t(ev.event));
@@ -245,6 +255,49 @@ export class ChatView {
     const button = h('button', { type: 'button', class: 'link', text: `${f.name} (${kb} KB)`, on: { click: () => this.opts.download(f) } });
     this.confirmed.append(h('p', { class: 'sys file' }, this.t('file_shared', { name, file: '' }), button));
     if (!(ev.sender && ev.sender.kind === 'visitor')) this.incoming(ev.seq);
+  }
+
+  // --- the secure card form ----------------------------------------------------------------------
+  // The form is a page of its own on Parley's origin (app/cardform), shown in an iframe here: the
+  // card never passes through the chat, its transcript or this frame's script.
+
+  cardRequest(ev, name) {
+    const id = ev.data && ev.data.request_id;
+    if (!id) return;
+    this.cards = this.cards || new Map();
+    const box = h('div', { class: 'card-request', role: 'group', 'aria-label': this.t('card_title') });
+    const open = h('button', { type: 'button', class: 'primary small', text: this.t('card_open'), on: { click: () => this.cardOpen(id) } });
+    replace(box, h('p', { text: this.t('card_requested', { name }) }), open);
+    this.cards.set(id, { box, done: false });
+    this.confirmed.append(box);
+    this.incoming(ev.seq);
+  }
+
+  async cardOpen(id) {
+    const card = this.cards && this.cards.get(id);
+    if (!card || card.done) return;
+    const r = await this.opts.cardForm(id);
+    if (card.done) return;
+    if (r.status === 200 && r.data && r.data.form_url) {
+      const frame = h('iframe', { class: 'card-frame', title: this.t('card_title'), src: r.data.form_url, referrerpolicy: 'no-referrer' });
+      replace(card.box, frame);
+      frame.focus();
+      this.scroll(true);
+      return;
+    }
+    const code = r.error && r.error.code;
+    if (code === 'card_form_used') this.cardDone(id, 'card_sent');
+    else if (code === 'card_form_expired') this.cardDone(id, 'card_expired');
+    else if (code === 'conversation_ended') this.cardDone(id, 'card_closed');
+    else this.problem(this.t(code === 'rate_limited' ? 'error_rate_limited' : 'error_generic'));
+  }
+
+  /** cardDone replaces request id's form (or its button) with the note key. */
+  cardDone(id, key) {
+    const card = this.cards && this.cards.get(id);
+    if (!card || card.done) return;
+    card.done = true;
+    replace(card.box, h('p', { class: 'card-note', text: this.t(key) }));
   }
 
   incoming(seq) {

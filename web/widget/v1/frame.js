@@ -131,6 +131,12 @@ function sendReady() {
 }
 
 window.addEventListener('message', (e) => {
+  // The secure card form (our own origin, in an iframe of ours) says when it has been sent.
+  const c = e.data;
+  if (e.origin === location.origin && e.source !== window.parent && c && c.type === 'parley:card-form') {
+    if (c.status === 'submitted' && app.view && typeof c.request === 'string') app.view.cardDone(c.request, 'card_sent');
+    return;
+  }
   if (!embedded || e.source !== window.parent) return;
   const d = e.data;
   if (!d || d.parley !== 1 || typeof d.type !== 'string') return;
@@ -280,6 +286,7 @@ function enterChat(summary) {
     ended: (how) => finishChat(view, how),
     fatal: (reason) => onFatal(view, reason),
     download: (file) => download(view.id, file),
+    cardForm: (id) => call('POST', `/chats/${encodeURIComponent(view.id)}/card-forms/${encodeURIComponent(id)}/open`),
   });
   app.view = view;
   view.chat = new VisitorChat({
