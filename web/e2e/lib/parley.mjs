@@ -3,7 +3,7 @@
 // accounts and sites through the binary's own commands, and launch Debian's Chromium.
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -151,6 +151,22 @@ export class Parley {
     const key = /\bsite_[a-z2-7]{10,64}\b/.exec(r.stdout);
     if (r.code === 0 && key) return key[0];
     return null;
+  }
+
+  /**
+   * insertSite writes a site row straight into the SQLite database with the sqlite3 shell: the
+   * tests' set-up when the binary has no `parley site create`, never the behaviour under test.
+   * Resolves the new site key.
+   */
+  async insertSite(tenantName, name, origins) {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+    const key = `site_${[...randomBytes(24)].map((b) => alphabet[b % 32]).join('')}`;
+    const q = (v) => `'${String(v).replace(/'/g, "''")}'`;
+    const sql = `INSERT INTO sites (id, tenant_id, name, site_key, allowed_origins, enabled, created_at, updated_at)
+      SELECT ${q(randomUUID())}, id, ${q(name)}, ${q(key)}, ${q(origins.join(' '))}, 1, created_at, created_at
+      FROM tenants WHERE name = ${q(tenantName)}`;
+    await run('sqlite3', [path.join(this.dataDir, 'parley.db'), sql]);
+    return key;
   }
 
   /** printed returns the first URL serve printed on a line that starts with label (e.g. "demo"). */
