@@ -15,6 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Parley, artifacts, buildParley, freePort, launchChromium } from './lib/parley.mjs';
+import { validate, luhn, brandOf, parseExpiry, group, MESSAGES } from '../static/card-form.js';
+import { openCardForm, cardFormMessage } from '../static/card-form-embed.js';
 
 const PAN = '4111111111111111';
 const PAN_TYPED = '4111 1111 1111 1111';
@@ -121,6 +123,81 @@ async function tearDown() {
   if (env.parley) await env.parley.stop();
   if (env.tmp) fs.rmSync(env.tmp, { recursive: true, force: true });
 }
+
+// The form's own checks, without a browser: the rules the server applies (compliance/secureform).
+describe('card form checks', () => {
+  const now = new Date(Date.UTC(2026, 0, 5));
+  const valid = { number: PAN_TYPED, expiry: '12/28', cvc: CVC, name: HOLDER };
+  const cases = [
+    ['valid Visa', {}, {}],
+    ['valid Amex with a 4-digit code', { number: '3782 822463 10005', cvc: '1234' }, {}],
+    ['UnionPay without Luhn', { number: '6200000000000001' }, {}],
+    ['this month', { expiry: '01/26' }, {}],
+    ['MMYY', { expiry: '1228' }, {}],
+    ['Luhn fails', { number: '4111 1111 1111 1112' }, { number: MESSAGES.numberInvalid }],
+    ['unknown IIN', { number: '9111111111111111' }, { number: MESSAGES.numberInvalid }],
+    ['too short', { number: '411111111111' }, { number: MESSAGES.numberShort }],
+    ['letters', { number: '4111 1111 1111 111O' }, { number: MESSAGES.numberChars }],
+    ['empty number', { number: '' }, { number: MESSAGES.number }],
+    ['expired', { expiry: '12/25' }, { expiry: MESSAGES.expired }],
+    ['month 13', { expiry: '13/28' }, { expiry: MESSAGES.expiry }],
+    ['21 years ahead', { expiry: '02/47' }, { expiry: MESSAGES.expired }],
+    ['code too short', { cvc: '12' }, { cvc: MESSAGES.cvc }],
+    ['4-digit code on Visa', { cvc: '1234' }, { cvc: MESSAGES.cvc3 }],
+    ['3-digit code on Amex', { number: '378282246310005', cvc: '123' }, { cvc: MESSAGES.cvc4 }],
+    ['name with digits', { name: 'Ada 4111' }, { name: MESSAGES.nameDigits }],
+    ['name with Arabic-Indic digits', { name: 'Ada ٤' }, { name: MESSAGES.nameDigits }],
+    ['blank name', { name: '  ' }, { name: MESSAGES.name }],
+  ];
+  for (const [name, change, want] of cases) {
+    it(name, () => assert.deepEqual(validate({ ...valid, ...change }, now), want));
+  }
+  it('Luhn, brands, expiry and grouping', () => {
+    assert.ok(luhn(PAN) && !luhn('4111111111111112') && !luhn(''));
+    assert.equal(brandOf('5555').brand, 'mastercard');
+    assert.equal(brandOf('2221').brand, 'mastercard');
+    assert.equal(brandOf('3530').brand, 'jcb');
+    assert.equal(brandOf('9'), null);
+    assert.deepEqual(parseExpiry('3 / 2029'), { month: 3, year: 2029 });
+    assert.equal(parseExpiry('12/2/8'), null);
+    assert.equal(group('378282246310005'), '3782 822463 10005');
+    assert.equal(group(PAN), PAN_TYPED);
+  });
+});
+
+// The chat frame's helper: open the form, show it, recognise the form's message.
+describe('card form embedding', () => {
+  const fakeDoc = { createElement: (tag) => ({ tag, attrs: {}, setAttribute(k, v) { this.attrs[k] = v; } }) };
+  const container = { children: [], replaceChildren(...c) { this.children = c; } };
+  it('opens the form with the visitor token and frames it', async () => {
+    let called;
+    const fetchFn = async (url, init) => {
+      called = { url, init };
+      return { status: 200, json: async () => ({ form_url: '/card-form/v1/form?site=s&c=c1&r=r1#cf_x', expires_at: '2026-01-05T09:15:00Z' }) };
+    };
+    const { frame, expiresAt } = await openCardForm({ base: '/api/v1/widget/sites/s', conversationId: 'c1', requestId: 'r1', visitorToken: 'vt_1', container, fetchFn, doc: fakeDoc });
+    assert.equal(called.url, '/api/v1/widget/sites/s/chats/c1/card-forms/r1/open');
+    assert.equal(called.init.method, 'POST');
+    assert.equal(called.init.headers.Authorization, 'Bearer vt_1');
+    assert.equal(frame.src, '/card-form/v1/form?site=s&c=c1&r=r1#cf_x');
+    assert.equal(frame.attrs.referrerpolicy, 'no-referrer');
+    assert.deepEqual(container.children, [frame]);
+    assert.equal(expiresAt, '2026-01-05T09:15:00Z');
+  });
+  it('reports the API error and frames nothing else', async () => {
+    const fetchFn = async () => ({ status: 410, json: async () => ({ error: { code: 'card_form_expired', message: 'This form has expired.' } }) });
+    await assert.rejects(openCardForm({ base: '/b', conversationId: 'c', requestId: 'r', visitorToken: 't', container, fetchFn, doc: fakeDoc }),
+      (e) => e.code === 'card_form_expired' && e.status === 410);
+    const odd = async () => ({ status: 200, json: async () => ({ form_url: 'https://evil.example/' }) });
+    await assert.rejects(openCardForm({ base: '/b', conversationId: 'c', requestId: 'r', visitorToken: 't', container, fetchFn: odd, doc: fakeDoc }));
+  });
+  it('recognises only the form\'s own messages', () => {
+    const origin = 'https://parley.example';
+    assert.deepEqual(cardFormMessage({ origin, data: { type: 'parley:card-form', status: 'submitted', request: 'r1' } }, origin), { status: 'submitted', requestId: 'r1' });
+    assert.equal(cardFormMessage({ origin: 'https://shop.example', data: { type: 'parley:card-form' } }, origin), null);
+    assert.equal(cardFormMessage({ origin, data: 'x' }, origin), null);
+  });
+});
 
 describe('secure card form', { timeout: 900000 }, () => {
   before(setUp, { timeout: 900000 });
