@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"allowlist": {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
 		"audit":     {"verify the audit log's hash chains and signatures, or export a signed bundle", runAudit},
 		"keys":      {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
+		"site":      {"create a website that embeds the widget (prints its public key)", runSite},
 		"redact":    {"mask card numbers from stdin to stdout, line by line", runRedact},
 		"scan":      {"PAN discovery in the database, logs and exports; exits 3 when card numbers are found", runScan},
 		"version": {"print the version", func(_ context.Context, e env, _ []string) int {

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/migrations/migratetest"
+)
+
+func TestSiteCreate(t *testing.T) {
+	for _, d := range migratetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_DATABASE_URL": migratetest.URL(t, d)}
+			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
+				t.Fatalf("migrate: %+v", r)
+			}
+			if r := runCmd(t, env, "Tr1cky-Lantern-Harbour\n", "user", "create", "--tenant", "Acme Bank", "--email", "o@acme.test", "--role", "owner", "--password-stdin"); r.code != 0 {
+				t.Fatalf("user create: %+v", r)
+			}
+			r := runCmd(t, env, "", "site", "create", "--tenant", "acme-bank", "--name", "Public site", "--origin", "https://www.acme.test")
+			if r.code != 0 || !regexp.MustCompile(`\bsite_[a-z2-7]{10,64}\b`).MatchString(r.stdout) || !strings.Contains(r.stdout, "<script src=") {
+				t.Fatalf("site create: %+v", r)
+			}
+			if r := runCmd(t, env, "", "site", "create", "--tenant", "acme-bank", "--name", "Bad", "--origin", "javascript:alert(1)"); r.code != 1 || !strings.Contains(r.stderr, "origin") {
+				t.Errorf("bad origin: %+v", r)
+			}
+			if r := runCmd(t, env, "", "site", "create", "--tenant", "nope", "--name", "X", "--origin", "https://x.test"); r.code != 2 {
+				t.Errorf("unknown tenant: %+v", r)
+			}
+			if r := runCmd(t, env, "", "audit", "verify", "--tenant", "acme-bank"); r.code != 0 {
+				t.Errorf("audit chain after site create: %+v", r)
+			}
+		})
+	}
+}
