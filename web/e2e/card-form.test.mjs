@@ -16,7 +16,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Parley, artifacts, buildParley, freePort, launchChromium } from './lib/parley.mjs';
 import { validate, luhn, brandOf, parseExpiry, group, MESSAGES } from '../static/card-form.js';
-import { openCardForm, cardFormMessage } from '../static/card-form-embed.js';
 
 const PAN = '4111111111111111';
 const PAN_TYPED = '4111 1111 1111 1111';
@@ -162,40 +161,6 @@ describe('card form checks', () => {
     assert.equal(parseExpiry('12/2/8'), null);
     assert.equal(group('378282246310005'), '3782 822463 10005');
     assert.equal(group(PAN), PAN_TYPED);
-  });
-});
-
-// The chat frame's helper: open the form, show it, recognise the form's message.
-describe('card form embedding', () => {
-  const fakeDoc = { createElement: (tag) => ({ tag, attrs: {}, setAttribute(k, v) { this.attrs[k] = v; } }) };
-  const container = { children: [], replaceChildren(...c) { this.children = c; } };
-  it('opens the form with the visitor token and frames it', async () => {
-    let called;
-    const fetchFn = async (url, init) => {
-      called = { url, init };
-      return { status: 200, json: async () => ({ form_url: '/card-form/v1/form?site=s&c=c1&r=r1#cf_x', expires_at: '2026-01-05T09:15:00Z' }) };
-    };
-    const { frame, expiresAt } = await openCardForm({ base: '/api/v1/widget/sites/s', conversationId: 'c1', requestId: 'r1', visitorToken: 'vt_1', container, fetchFn, doc: fakeDoc });
-    assert.equal(called.url, '/api/v1/widget/sites/s/chats/c1/card-forms/r1/open');
-    assert.equal(called.init.method, 'POST');
-    assert.equal(called.init.headers.Authorization, 'Bearer vt_1');
-    assert.equal(frame.src, '/card-form/v1/form?site=s&c=c1&r=r1#cf_x');
-    assert.equal(frame.attrs.referrerpolicy, 'no-referrer');
-    assert.deepEqual(container.children, [frame]);
-    assert.equal(expiresAt, '2026-01-05T09:15:00Z');
-  });
-  it('reports the API error and frames nothing else', async () => {
-    const fetchFn = async () => ({ status: 410, json: async () => ({ error: { code: 'card_form_expired', message: 'This form has expired.' } }) });
-    await assert.rejects(openCardForm({ base: '/b', conversationId: 'c', requestId: 'r', visitorToken: 't', container, fetchFn, doc: fakeDoc }),
-      (e) => e.code === 'card_form_expired' && e.status === 410);
-    const odd = async () => ({ status: 200, json: async () => ({ form_url: 'https://evil.example/' }) });
-    await assert.rejects(openCardForm({ base: '/b', conversationId: 'c', requestId: 'r', visitorToken: 't', container, fetchFn: odd, doc: fakeDoc }));
-  });
-  it('recognises only the form\'s own messages', () => {
-    const origin = 'https://parley.example';
-    assert.deepEqual(cardFormMessage({ origin, data: { type: 'parley:card-form', status: 'submitted', request: 'r1' } }, origin), { status: 'submitted', requestId: 'r1' });
-    assert.equal(cardFormMessage({ origin: 'https://shop.example', data: { type: 'parley:card-form' } }, origin), null);
-    assert.equal(cardFormMessage({ origin, data: 'x' }, origin), null);
   });
 });
 
