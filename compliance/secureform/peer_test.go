@@ -175,3 +175,31 @@ func TestStaticPeerKeys(t *testing.T) {
 		t.Error("tenants share a peer key")
 	}
 }
+
+// FuzzPeerVerify: whatever arrives at the node-to-node endpoint, Verify never panics and never
+// accepts a body whose signature was not made with the tenant's secret.
+func FuzzPeerVerify(f *testing.F) {
+	clk := newClock()
+	asker := &Peer{Keys: peerSecret, Now: clk.Now}
+	_, body, sig, err := asker.Sign(context.Background(), PeerRequest{Op: OpView, Tenant: "t1", Conversation: "c1", Request: "r1", Agent: "a", Mode: "last4"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(body, sig)
+	f.Add([]byte(`{"op":"reveal","tenant":"t1"}`), "v1=00")
+	f.Add([]byte(`{}`), "")
+	f.Add([]byte(`[`), "v1=")
+	f.Fuzz(func(t *testing.T, b []byte, s string) {
+		holder := &Peer{Keys: peerSecret, Now: clk.Now}
+		req, err := holder.Verify(context.Background(), b, s)
+		if err == nil {
+			mac, _, kerr := holder.keys(context.Background(), req.Tenant)
+			if kerr != nil || s != signature(mac, b) {
+				t.Fatalf("accepted a request not signed with the secret: %+v", req)
+			}
+		}
+		if err != nil && !errors.Is(err, ErrPeerAuth) {
+			t.Fatalf("error %v does not wrap ErrPeerAuth", err)
+		}
+	})
+}
