@@ -252,7 +252,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	srv, err := server.New(server.Deps{
 		Config: cfg, Log: opts.Log, Now: opts.Now, Checks: checks, ErrorPage: pages.Template("error.html"),
 		Modules: []server.Module{
-			&console.Module{Pages: pages, Tenants: a.Tenants},
+			&console.Module{Pages: pages, Tenants: a.Tenants, PublicURL: cfg.PublicURL},
 			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation."},
 			&accounthttp.Module{Accounts: a.Accounts, Sessions: a.AccountSessions, Tenants: a.Tenants, Pages: pages,
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},

@@ -3,10 +3,12 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/web"
@@ -14,8 +16,9 @@ import (
 
 // Module serves the console's public pages and static assets.
 type Module struct {
-	Pages   *web.Pages
-	Tenants *tenant.Store
+	Pages     *web.Pages
+	Tenants   *tenant.Store
+	PublicURL string
 }
 
 var _ server.Module = (*Module)(nil)
@@ -25,6 +28,7 @@ func (m *Module) Routes() []server.Route {
 	static := echo.WrapHandler(web.Static())
 	return []server.Route{
 		{Method: http.MethodGet, Path: "/", Access: server.Public, Summary: "Start page.", Handler: m.home},
+		{Method: http.MethodGet, Path: "/demo", Access: server.Public, Summary: "Demo visitor page embedding the widget of a site (?site=KEY).", Handler: m.demo},
 		{Method: http.MethodGet, Path: "/static/*", Access: server.Public, Summary: "Stylesheets and scripts.", Handler: func(c echo.Context) error {
 			c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 			return static(c)
@@ -38,4 +42,28 @@ func (m *Module) home(c echo.Context) error {
 		return err
 	}
 	return m.Pages.Render(c, http.StatusOK, "home.html", map[string]any{"NeedsSetup": n == 0})
+}
+
+// demo renders the demo visitor page: a made-up customer website embedding the widget of the site
+// named by ?site=, with the SRI-pinned loader. The site must list Parley's own origin among its
+// allowed origins for the widget to open there.
+func (m *Module) demo(c echo.Context) error {
+	key := c.QueryParam("site")
+	if key == "" || len(key) > 80 {
+		return api.ErrNotFound
+	}
+	site, err := m.Tenants.SiteByKey(c.Request().Context(), key)
+	if errors.Is(err, tenant.ErrNotFound) {
+		return api.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	sri, err := web.WidgetIntegrity("widget.js")
+	if err != nil {
+		return err
+	}
+	return m.Pages.Render(c, http.StatusOK, "demo.html", web.DemoPage{
+		SiteKey: site.SiteKey, SiteName: site.Name, ParleyOrigin: m.PublicURL, Integrity: sri,
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/parleyhq/parley/app"
 )
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "parley: setup link: %v\n", err)
 		return exitFailure
 	}
+	printDemo(ctx, e, a, cfg.PublicURL)
 	if ok {
 		fmt.Fprintf(e.stdout, "  setup:    %s/setup?token=%s\n", cfg.PublicURL, token)
 		fmt.Fprintf(e.stdout, "            one-time link for the first organisation and owner; expires %s\n", expires.Format("2006-01-02 15:04 MST"))
@@ -79,4 +81,27 @@ func runServe(ctx context.Context, e env, args []string) int {
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// printDemo prints the demo visitor page of the first site that allows Parley's own origin, or
+// how to make one.
+func printDemo(ctx context.Context, e env, a *app.App, publicURL string) {
+	tenants, err := a.Tenants.List(ctx)
+	if err == nil {
+		for _, t := range tenants {
+			sites, err := a.Tenants.Sites(ctx, t.ID)
+			if err != nil {
+				break
+			}
+			for _, s := range sites {
+				for _, o := range s.Origins() {
+					if s.Enabled && strings.EqualFold(o, publicURL) {
+						fmt.Fprintf(e.stdout, "  demo:     %s/demo?site=%s\n", publicURL, s.SiteKey)
+						return
+					}
+				}
+			}
+		}
+	}
+	fmt.Fprintf(e.stdout, "  demo:     after setup, `parley site create --tenant ID --name Demo --origin %s`, then %s/demo?site=KEY\n", publicURL, publicURL)
 }
