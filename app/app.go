@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
+	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
@@ -262,6 +263,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				Allowed: a.Guard.Allowed},
 			&chat.Module{Service: a.Chat, Assets: web.WidgetAssets()},
 			&cardform.Module{Service: a.CardForms, Pages: pages},
+			&keysapi.Module{Keys: a.KeyTools},
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},

@@ -132,6 +132,9 @@ var routeFixtures = map[string]fixture{
 		return formRequest("/access-review", url.Values{"report_digest": {w.digest()}})
 	}},
 
+	// Encryption key status (app/keysapi).
+	"GET /api/v1/keys/status": {build: get("/api/v1/keys/status"), status: http.StatusOK},
+
 	// Audit log (app/auditapi): every read is recorded before it is answered.
 	"GET /api/v1/audit/events":      {build: get("/api/v1/audit/events"), status: http.StatusOK},
 	"GET /api/v1/audit/events/:seq": {build: get("/api/v1/audit/events/999999")},
