@@ -40,4 +40,3 @@ func TestKeyStatus(t *testing.T) {
 		}
 	})
 }
-
