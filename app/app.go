@@ -237,6 +237,11 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if err := a.newChat(cfg, db, opts); err != nil {
 		return nil, err
 	}
+	if opts.CardForms.NodeURL == "" && opts.CardForms.PeerSecret == nil && opts.CardForms.Tokenizer == nil {
+		if opts.CardForms, err = cardOptions(cfg.Cards); err != nil {
+			return nil, err
+		}
+	}
 	if a.CardForms, err = cardform.New(cardform.Config{DB: db.Gorm, Chat: a.Chat, Sites: a.Tenants, Audit: a.Audit,
 		Modes: a.RedactionPolicies, Keys: a.Keys, Node: cfg.NodeID, Now: opts.Now, Rand: opts.Rand, Log: opts.Log,
 		Options: opts.CardForms}); err != nil {

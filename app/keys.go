@@ -11,7 +11,9 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/config"
+	"github.com/parleyhq/parley/compliance/secureform"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -100,4 +102,23 @@ func (a *App) openKeys(opts Options) error {
 	a.Envelope = env
 	a.KeyTools = vault.NewKeys(a.Keys, store, 0)
 	return nil
+}
+
+// cardOptions turns the configured card-form deployment into the card form's options: the node
+// URL other nodes call, a shared peer secret, and an HTTPS tokenization endpoint.
+func cardOptions(c config.Cards) (cardform.Options, error) {
+	o := cardform.Options{NodeURL: c.NodeURL}
+	if c.PeerSecret != "" {
+		o.PeerSecret = []byte(c.PeerSecret)
+	}
+	if c.TokenizerURL != "" {
+		t, err := secureform.NewHTTPSTokenizer(secureform.HTTPSTokenizerConfig{
+			URL: c.TokenizerURL, Header: "Authorization", Value: c.TokenizerAuth,
+		})
+		if err != nil {
+			return o, fmt.Errorf("card tokenization endpoint: %w", err)
+		}
+		o.Tokenizer = t
+	}
+	return o, nil
 }

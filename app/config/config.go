@@ -42,8 +42,21 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 
+	// Cards configures the secure card form across nodes and its optional tokenization endpoint.
+	Cards Cards
+
 	// Migrate lets serve apply pending migrations before it starts.
 	Migrate bool
+}
+
+// Cards is the secure card form's deployment: the URL other nodes reach this node at for card
+// data it holds in memory, an optional shared node-to-node secret, and an optional payment or
+// tokenization endpoint that receives card data at submission so agents never see it.
+type Cards struct {
+	NodeURL       string
+	PeerSecret    string
+	TokenizerURL  string
+	TokenizerAuth string
 }
 
 // Vault is how Parley reaches HashiCorp Vault. With no address, the local dev key provider is used
@@ -90,6 +103,7 @@ type rawValues struct {
 	vaultCACert, vaultMount                                            string
 	maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout string
 	shutdownTimeout                                                    string
+	nodeURL, cardPeerSecret, tokenizerURL, tokenizerAuth               string
 }
 
 func (r *rawValues) settings(_ *Config) []setting {
@@ -116,6 +130,10 @@ func (r *rawValues) settings(_ *Config) []setting {
 		{"write-timeout", "PARLEY_WRITE_TIMEOUT", "30s", "time allowed to write a response (not WebSocket streams)", false, &r.writeTimeout},
 		{"idle-timeout", "PARLEY_IDLE_TIMEOUT", "120s", "keep-alive idle time", false, &r.idleTimeout},
 		{"shutdown-timeout", "PARLEY_SHUTDOWN_TIMEOUT", "20s", "time given to open requests on SIGINT/SIGTERM", false, &r.shutdownTimeout},
+		{"node-url", "PARLEY_NODE_URL", "", "URL other nodes reach this node at for secure-form card data it holds (several nodes)", false, &r.nodeURL},
+		{"card-peer-secret", "PARLEY_CARD_PEER_SECRET", "", "shared node-to-node secret for card data (at least 32 bytes; default: per-tenant keys from the key provider)", true, &r.cardPeerSecret},
+		{"card-tokenizer-url", "PARLEY_CARD_TOKENIZER_URL", "", "https:// payment or tokenization endpoint that receives secure-form card data at submission", false, &r.tokenizerURL},
+		{"card-tokenizer-auth", "PARLEY_CARD_TOKENIZER_AUTH", "", "Authorization header value for the tokenization endpoint", true, &r.tokenizerAuth},
 	}
 }
 
@@ -271,6 +289,22 @@ func (r *rawValues) validate(cfg *Config) (*Config, error) {
 	cfg.WriteTimeout = parseDuration(r.writeTimeout, "PARLEY_WRITE_TIMEOUT", &p)
 	cfg.IdleTimeout = parseDuration(r.idleTimeout, "PARLEY_IDLE_TIMEOUT", &p)
 	cfg.ShutdownTimeout = parseDuration(r.shutdownTimeout, "PARLEY_SHUTDOWN_TIMEOUT", &p)
+
+	cfg.Cards = Cards{NodeURL: strings.TrimRight(r.nodeURL, "/"), PeerSecret: r.cardPeerSecret,
+		TokenizerURL: r.tokenizerURL, TokenizerAuth: r.tokenizerAuth}
+	if c := cfg.Cards; c.NodeURL != "" {
+		if u, err := url.Parse(c.NodeURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("PARLEY_NODE_URL", "%q is not an http(s) URL", c.NodeURL)
+		}
+	}
+	if c := cfg.Cards; c.PeerSecret != "" && len(c.PeerSecret) < 32 {
+		bad("PARLEY_CARD_PEER_SECRET", "must be at least 32 bytes")
+	}
+	if c := cfg.Cards; c.TokenizerURL != "" {
+		if u, err := url.Parse(c.TokenizerURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			bad("PARLEY_CARD_TOKENIZER_URL", "must be an https:// URL")
+		}
+	}
 
 	if len(p) > 0 {
 		return nil, p

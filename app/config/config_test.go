@@ -64,6 +64,9 @@ func TestProblems(t *testing.T) {
 		{name: "bad address", env: map[string]string{"PARLEY_ADDR": "localhost"}, want: []string{"PARLEY_ADDR"}},
 		{name: "bad duration", env: map[string]string{"PARLEY_READ_TIMEOUT": "soon"}, want: []string{"PARLEY_READ_TIMEOUT"}},
 		{name: "vault without credentials", env: map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}, want: []string{"VAULT_TOKEN"}},
+		{name: "short card peer secret", env: map[string]string{"PARLEY_CARD_PEER_SECRET": "short"}, want: []string{"PARLEY_CARD_PEER_SECRET"}},
+		{name: "plain-http tokenizer", env: map[string]string{"PARLEY_CARD_TOKENIZER_URL": "http://pay.example.com/tokens"}, want: []string{"PARLEY_CARD_TOKENIZER_URL"}},
+		{name: "bad node URL", env: map[string]string{"PARLEY_NODE_URL": "node-2:8080"}, want: []string{"PARLEY_NODE_URL"}},
 		{name: "several at once", env: map[string]string{"PARLEY_DATABASE_URL": "oracle://x", "PARLEY_LOG_LEVEL": "loud"}, want: []string{"PARLEY_DATABASE_URL", "PARLEY_LOG_LEVEL"}},
 	}
 	for _, tt := range tests {
