@@ -86,6 +86,7 @@ const (
 	ActionKeyRewrap            Action = "key.rewrap"
 	ActionKeyMinVersion        Action = "key.min_version"
 	ActionKeyShred             Action = "key.shred"
+	ActionDecryptFailure       Action = "key.decrypt.failure"
 	ActionSiteCreate           Action = "site.create"
 	ActionSiteUpdate           Action = "site.update"
 	ActionSiteDelete           Action = "site.delete"
@@ -194,6 +195,7 @@ var catalogue = []ActionInfo{
 	{ActionKeyRewrap, CategoryKeys, "Stored data keys were rewrapped under the newest key version.", ref(pciAdmin, "3.7.4"), ref("164.312(a)(2)(iv)")},
 	{ActionKeyMinVersion, CategoryKeys, "A key's minimum decryption version was raised.", ref(pciAdmin, "3.7.5"), ref("164.312(a)(2)(iv)")},
 	{ActionKeyShred, CategoryKeys, "A key was destroyed, crypto-shredding the data it protected.", ref(pciObjects, "3.7.5"), ref("164.310(d)(2)(i)")},
+	{ActionDecryptFailure, CategoryKeys, "A stored ciphertext did not open under its binding (moved between rows, fields or tenants, altered, or its key shredded).", ref("10.2.1.4", "3.5.1"), ref("164.312(c)(1)", hipaaAudit)},
 	{ActionSiteCreate, CategoryAdministration, "A website was added.", ref(pciAdmin, pciObjects), nil},
 	{ActionSiteUpdate, CategoryAdministration, "A website's settings were changed.", ref(pciAdmin), nil},
 	{ActionSiteDelete, CategoryAdministration, "A website was removed.", ref(pciAdmin, pciObjects), nil},

@@ -112,13 +112,16 @@ type Masker interface {
 
 // Service errors. Handlers map them to HTTP errors and error frames (errors.go).
 var (
-	ErrNotFound       = errors.New("chat: not found")
-	ErrEnded          = errors.New("chat: conversation has ended")
-	ErrForbidden      = errors.New("chat: not allowed")
-	ErrTaken          = errors.New("chat: conversation taken by another agent")
-	ErrEmpty          = errors.New("chat: message is empty")
-	ErrTooLong        = errors.New("chat: message is too long")
-	ErrUnavailable    = errors.New("chat: key provider unavailable")
+	ErrNotFound    = errors.New("chat: not found")
+	ErrEnded       = errors.New("chat: conversation has ended")
+	ErrForbidden   = errors.New("chat: not allowed")
+	ErrTaken       = errors.New("chat: conversation taken by another agent")
+	ErrEmpty       = errors.New("chat: message is empty")
+	ErrTooLong     = errors.New("chat: message is too long")
+	ErrUnavailable = errors.New("chat: key provider unavailable")
+	// ErrUnreadable means a stored ciphertext did not open under its binding: moved to another
+	// row, field or tenant, altered, or its conversation crypto-shredded. It is audited.
+	ErrUnreadable     = errors.New("chat: stored data cannot be read")
 	ErrBanned         = errors.New("chat: visitor may not chat")
 	ErrRateLimited    = errors.New("chat: rate limited")
 	ErrSurveyDone     = errors.New("chat: survey already submitted")

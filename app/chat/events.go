@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -54,7 +56,33 @@ func (s *Service) open(ctx context.Context, tenantID, scope, field string, seq i
 		return "", nil
 	}
 	pt, err := s.sealer.OpenString(ctx, vault.Binding{Tenant: tenantID, Scope: scope, Field: field, Seq: seq}, ct)
+	if errors.Is(err, vault.ErrMismatch) || errors.Is(err, vault.ErrMalformed) || errors.Is(err, vault.ErrUnreadable) {
+		s.auditUnreadable(ctx, tenantID, scope, field, seq, err)
+		return "", fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
 	return pt, sealErr(err)
+}
+
+// auditUnreadable records a ciphertext that did not open (PCI DSS 10.2.1.4; HIPAA integrity): the
+// field and row, never the ciphertext. The read fails whether or not the record is written.
+func (s *Service) auditUnreadable(ctx context.Context, tenantID, scope, field string, seq int64, cause error) {
+	reason := "mismatch"
+	switch {
+	case errors.Is(cause, vault.ErrShredded):
+		reason = "shredded"
+	case errors.Is(cause, vault.ErrUnreadable):
+		reason = "unreadable"
+	case errors.Is(cause, vault.ErrMalformed):
+		reason = "malformed"
+	}
+	ev := audit.Event{
+		Tenant: tenantID, Actor: audit.Actor{ID: "chat", Kind: audit.ActorSystem}, Origin: audit.Origin{Node: s.node},
+		Action: audit.ActionDecryptFailure, Target: audit.Target{Kind: "conversation", ID: scope},
+		Outcome: audit.Failure, Reason: reason, Details: map[string]string{"field": field, "seq": strconv.FormatInt(seq, 10)},
+	}
+	if err := s.audit.Append(ctx, s.db.WithContext(ctx), ev); err != nil {
+		s.log.ErrorContext(ctx, "recording an unreadable ciphertext failed", "conversation", scope, "cause", err.Error())
+	}
 }
 
 // seqState is a conversation as its seq was taken.
