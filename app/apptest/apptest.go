@@ -87,6 +87,12 @@ type Request struct {
 // Do sends r through the real router and returns the recorded response.
 func (a *App) Do(r Request) *httptest.ResponseRecorder {
 	a.t.Helper()
+	return Serve(a.Server.Echo, r)
+}
+
+// Serve sends r through h (the application's router) and returns the recorded response: a JSON
+// body gets its content type unless r names one, and RemoteAddr stands in for the client's peer.
+func Serve(h http.Handler, r Request) *httptest.ResponseRecorder {
 	var body io.Reader
 	if r.Body != "" {
 		body = strings.NewReader(r.Body)
@@ -106,6 +112,6 @@ func (a *App) Do(r Request) *httptest.ResponseRecorder {
 		req.RemoteAddr = r.RemoteAddr
 	}
 	rec := httptest.NewRecorder()
-	a.Server.Echo.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	return rec
 }

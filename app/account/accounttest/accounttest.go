@@ -176,27 +176,7 @@ func (a *App) RefreshPolicy() {
 // Do sends r through the real router.
 func (a *App) Do(r apptest.Request) *httptest.ResponseRecorder {
 	a.t.Helper()
-	var body io.Reader
-	if r.Body != "" {
-		body = strings.NewReader(r.Body)
-	}
-	req := httptest.NewRequest(r.Method, r.Path, body)
-	if r.ContentType != "" {
-		req.Header.Set("Content-Type", r.ContentType)
-	} else if r.Body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if r.RemoteAddr != "" {
-		req.RemoteAddr = r.RemoteAddr
-	}
-	rec := httptest.NewRecorder()
-	a.Server.Echo.ServeHTTP(rec, req)
-	return rec
+	return apptest.Serve(a.Server.Echo, r)
 }
 
 // Client is a cookie-carrying client from one address.
