@@ -53,7 +53,7 @@ func (m *Module) Routes() []server.Route {
 		pub(http.MethodPost, widgetBase+"/chats/:conversation/read", "Long poll: read receipt.", m.postRead),
 		pub(http.MethodPost, widgetBase+"/chats/:conversation/end", "End the conversation.", m.endChat),
 		pub(http.MethodPost, widgetBase+"/chats/:conversation/survey", "Post-chat survey.", m.survey),
-		pub(http.MethodPost, widgetBase+"/chats/:conversation/files", "Send a file (when the site allows files).", m.visitorUpload),
+		upload(pub(http.MethodPost, widgetBase+"/chats/:conversation/files", "Send a file (when the site allows files).", m.visitorUpload)),
 		pub(http.MethodGet, widgetBase+"/chats/:conversation/files/:file", "Download a file of the conversation.", m.visitorDownload),
 		pub(http.MethodPost, widgetBase+"/offline", "Leave an offline message.", m.offline),
 		pub(http.MethodGet, "/widget.js", "The widget loader script.", m.loader),
@@ -65,7 +65,7 @@ func (m *Module) Routes() []server.Route {
 		// in any department.
 		{Method: http.MethodGet, Path: chatBase + "/agent/ws", Access: server.Authenticated, API: true,
 			Summary: "Agent WebSocket: queue, offers and conversations (needs chat.accept in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
-		inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m),
+		upload(inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m)),
 		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
 		auth(http.MethodPost, chatBase+"/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor.", m.addBan),
@@ -75,6 +75,13 @@ func (m *Module) Routes() []server.Route {
 		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
 		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
 	}
+}
+
+// upload lets a file upload route take bodies up to the largest file size a site may allow; the
+// handler then applies the site's own limit (file_too_large).
+func upload(r server.Route) server.Route {
+	r.MaxBodyBytes = MaxFileBytes
+	return r
 }
 
 // inConversation checks a route's permission in the department of the :conversation it names.

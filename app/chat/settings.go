@@ -20,6 +20,10 @@ import (
 // DefaultFileMaxBytes is a site's file size limit unless it sets another.
 const DefaultFileMaxBytes = 1 << 20
 
+// MaxFileBytes is the largest file size limit a site may set: the hard cap the upload routes
+// declare as their body limit (larger bodies are refused with 413 before they are read).
+const MaxFileBytes = 25 << 20
+
 // Settings are a site's widget and chat settings.
 type Settings struct {
 	CookieMode      string                       `json:"cookie_mode"`
@@ -184,7 +188,7 @@ func (s *Settings) Validate() error {
 	if err := s.Prechat.validate(); err != nil {
 		return err
 	}
-	if s.FileMaxBytes <= 0 || s.FileMaxBytes > 25<<20 {
+	if s.FileMaxBytes <= 0 || s.FileMaxBytes > MaxFileBytes {
 		return invalid("file_max_bytes", "The file size limit must be 1 byte to 25 MiB.")
 	}
 	if len(s.SensitiveParams) > 100 {

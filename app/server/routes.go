@@ -51,6 +51,11 @@ type Route struct {
 	Summary    string
 	Handler    echo.HandlerFunc
 	Middleware []echo.MiddlewareFunc
+	// MaxBodyBytes is the largest request body the route accepts; 0 means the server-wide limit
+	// (PARLEY_MAX_BODY_BYTES). A route that takes uploads declares the hard cap of its feature
+	// here; its handler then enforces the narrower limit of the tenant or site. A route allowed
+	// more than the server-wide limit also gets more time to read its body (see uploadTime).
+	MaxBodyBytes int64
 	// Department resolves the department a ScopeDepartment request addresses when its path names
 	// an object (a conversation, a transcript) rather than the department: it returns the
 	// object's department id ("" when the object belongs to no department, so only tenant-wide
@@ -84,6 +89,8 @@ func validateRoutes(routes []Route) error {
 			problems = append(problems, r.Key()+": scope without a permission")
 		case r.Permission != "" && r.Scope == ScopeNone:
 			problems = append(problems, r.Key()+": permission without a scope")
+		case r.MaxBodyBytes < 0:
+			problems = append(problems, r.Key()+": negative body limit")
 		}
 		if seen[r.Key()] {
 			problems = append(problems, r.Key()+": declared twice")

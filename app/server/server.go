@@ -68,7 +68,9 @@ func New(d Deps) (*Server, error) {
 	e.Use(accessLog(d.Log, d.Now))
 	e.Use(recoverPanics(d.Log))
 	e.Use(securityHeaders(d.Config.TLS()))
-	e.Use(bodyLimit(d.Config.MaxBodyBytes))
+	limits := &bodyLimits{global: d.Config.MaxBodyBytes, readTimeout: d.Config.ReadTimeout,
+		writeTimeout: d.Config.WriteTimeout, clock: time.Now, routes: map[string]int64{}}
+	e.Use(limits.middleware)
 	e.Use(sameOrigin(d.Config.PublicURL))
 
 	h := &health{checks: d.Checks, log: d.Log, timeout: 3 * time.Second}
@@ -79,6 +81,11 @@ func New(d Deps) (*Server, error) {
 	}
 	if err := validateRoutes(routes); err != nil {
 		return nil, err
+	}
+	for _, r := range routes {
+		if r.MaxBodyBytes > 0 {
+			limits.routes[r.Key()] = r.MaxBodyBytes
+		}
 	}
 	for _, r := range routes {
 		mw := append([]echo.MiddlewareFunc{}, r.Middleware...)
@@ -101,22 +108,6 @@ func denyAll(echo.HandlerFunc) echo.HandlerFunc {
 
 // Ready runs the readiness checks (the /readyz body).
 func (s *Server) Ready(ctx context.Context) Readiness { return s.health.Ready(ctx) }
-
-// bodyLimit caps every request body; reading past the cap fails with 413.
-func bodyLimit(max int64) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			req := c.Request()
-			if req.ContentLength > max {
-				return api.ErrBodyTooLarge
-			}
-			if req.Body != nil {
-				req.Body = http.MaxBytesReader(c.Response(), req.Body, max)
-			}
-			return next(c)
-		}
-	}
-}
 
 // HTTPServer returns the net/http server with Parley's timeouts.
 func (s *Server) HTTPServer() *http.Server {

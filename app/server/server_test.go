@@ -255,6 +255,7 @@ func TestRouteTableRefusesUndeclaredAccess(t *testing.T) {
 		{name: "permission without scope", r: server.Route{Method: "GET", Path: "/x", Access: server.Authenticated, Permission: "user.manage", Handler: h}},
 		{name: "no handler", r: server.Route{Method: "GET", Path: "/x", Access: server.Public}},
 		{name: "duplicate", r: server.Route{Method: "GET", Path: "/healthz", Access: server.Public, Handler: h}},
+		{name: "negative body limit", r: server.Route{Method: "POST", Path: "/x", Access: server.Public, MaxBodyBytes: -1, Handler: h}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
