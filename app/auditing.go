@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
+	"github.com/parleyhq/parley/audit/forward"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
@@ -66,6 +67,45 @@ func OpenAuditLog(ctx context.Context, cfg *config.Config, db *migrations.DB, ke
 	}
 	return auditlog.New(auditlog.Config{
 		DB: db, Signer: signer, Masker: panMasker{m}, Alerter: alerts, Logger: log, Now: now, Node: cfg.NodeID,
+		Retention: cfg.AuditRetention,
+	})
+}
+
+// OpenAuditForwarder assembles the forwarding of the audit log to the configured syslog
+// collector and JSON-lines file (PCI DSS 10.3.3), or returns nil when none is configured.
+// Events and signed checkpoints go to each destination in sequence order; progress is a cursor
+// per destination and tenant in the database, so a restarted node resumes where forwarding
+// stopped. Destinations are named by their address or path, not by node: on several nodes a
+// lease lets one node at a time forward to each, and another takes over from the same cursor
+// when it stops. A failing destination raises AlertForwardFailed through alerts (error log,
+// /readyz, console banner, count) and the alert clears when it accepts events again.
+func OpenAuditForwarder(cfg *config.Config, db *migrations.DB, l *auditlog.Log, alerts *Alerts, log *slog.Logger, now func() time.Time) (*forward.Forwarder, error) {
+	f := cfg.AuditForward
+	if !f.Enabled() {
+		return nil, nil
+	}
+	var sinks []forward.Sink
+	if f.SyslogAddr != "" {
+		tc, err := f.SyslogTLS()
+		if err != nil {
+			return nil, fmt.Errorf("audit forwarding: %w", err)
+		}
+		s, err := forward.NewSyslogSink(forward.SyslogConfig{Addr: f.SyslogAddr, TLS: tc, Hostname: cfg.NodeID})
+		if err != nil {
+			return nil, fmt.Errorf("audit forwarding: %w", err)
+		}
+		sinks = append(sinks, s)
+	}
+	if f.File != "" {
+		s, err := forward.NewFileSink("", f.File)
+		if err != nil {
+			return nil, fmt.Errorf("audit forwarding: %w", err)
+		}
+		sinks = append(sinks, s)
+	}
+	return forward.New(forward.Config{
+		DB: db, Source: l, Recorder: l, Sinks: sinks, Alerter: alerts, Logger: log, Now: now, Node: cfg.NodeID,
+		Interval: f.Interval, BatchSize: f.Batch, MinBackoff: f.Interval,
 	})
 }
 
@@ -131,7 +171,11 @@ func (a *Alerts) Raised() map[audit.AlertKind]int64 {
 	return out
 }
 
-// auditCheck is the readiness probe of the audit log: the log's tables answer and no alert stands.
+// auditCheck is the readiness probe of the audit log: the log's tables answer and no alert
+// stands. Standing alerts are listed in the detail, with how many of each kind were raised since
+// start. A forwarding failure is shown but keeps the node ready: events stay in the database
+// and are sent when the destination is back, and taking nodes out of service would not bring
+// it back sooner.
 func auditCheck(l *auditlog.Log, alerts *Alerts) func(ctx context.Context) (map[string]any, error) {
 	return func(ctx context.Context) (map[string]any, error) {
 		pending, err := l.Pending(ctx)
@@ -139,13 +183,24 @@ func auditCheck(l *auditlog.Log, alerts *Alerts) func(ctx context.Context) (map[
 			return nil, err
 		}
 		d := map[string]any{"pending": pending}
-		if act := alerts.Active(); len(act) > 0 {
-			kinds := make([]string, 0, len(act))
-			for _, al := range act {
-				kinds = append(kinds, string(al.Kind))
+		if raised := alerts.Raised(); len(raised) > 0 {
+			d["alerts_raised"] = raised
+		}
+		act := alerts.Active()
+		if len(act) == 0 {
+			return d, nil
+		}
+		kinds := make([]string, 0, len(act))
+		var failing []string
+		for _, al := range act {
+			kinds = append(kinds, string(al.Kind))
+			if al.Kind != audit.AlertForwardFailed {
+				failing = append(failing, string(al.Kind))
 			}
-			d["alerts"] = kinds
-			return d, fmt.Errorf("audit alerts standing: %v", kinds)
+		}
+		d["alerts"] = kinds
+		if len(failing) > 0 {
+			return d, fmt.Errorf("audit alerts standing: %v", failing)
 		}
 		return d, nil
 	}
@@ -212,13 +267,23 @@ func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, o
 }
 
 // Background runs the application's background work until ctx ends: the audit log's sealer and
-// checkpointer (which records audit start and stop), the audit verifier and the authorization
-// policy's reload poller. If one part stops with an error the others are stopped and the error is
-// returned, so the caller can stop serving rather than run without its audit controls.
+// checkpointer (which records audit start and stop), the audit verifier, the audit forwarding
+// when configured and the authorization policy's reload poller. If one part stops with an error
+// the others are stopped and the error is returned, so the caller can stop serving rather than
+// run without its audit controls.
 func (a *App) Background(ctx context.Context) error {
+	fwd, err := OpenAuditForwarder(a.Config, a.DB, a.Audit, a.Alerts, a.Log, a.Now)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 5)
+	parts := 5
+	errc := make(chan error, parts+1)
+	if fwd != nil {
+		parts++
+		go func() { errc <- fwd.Run(ctx) }()
+	}
 	go func() { errc <- a.Audit.Run(ctx) }()
 	go func() { errc <- a.AuditMonitor.Run(ctx) }()
 	go func() { a.Enforcer.Run(ctx); errc <- nil }()
@@ -233,7 +298,7 @@ func (a *App) Background(ctx context.Context) error {
 		errc <- err
 	}()
 	var first error
-	for range 5 {
+	for range parts {
 		err := <-errc
 		if err != nil && ctx.Err() == nil && first == nil {
 			first = err

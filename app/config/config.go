@@ -45,6 +45,11 @@ type Config struct {
 	// Cards configures the secure card form across nodes and its optional tokenization endpoint.
 	Cards Cards
 
+	// AuditForward copies the audit log to central stores; AuditRetention is how long audit
+	// events stay online before `parley audit archive` may remove them.
+	AuditForward   AuditForward
+	AuditRetention time.Duration
+
 	// Migrate lets serve apply pending migrations before it starts.
 	Migrate bool
 }
@@ -58,6 +63,29 @@ type Cards struct {
 	TokenizerURL  string
 	TokenizerAuth string
 }
+
+// AuditForward is where the audit log is copied as it is written (PCI DSS 10.3.3): a syslog
+// collector over TLS (RFC 5425) and/or a JSON-lines file. Events and signed checkpoints are
+// sent; one node at a time forwards to each destination, resuming from a cursor in the
+// database.
+type AuditForward struct {
+	// SyslogAddr is the collector's host:port; SyslogCA the PEM roots to verify it (system
+	// roots when empty), SyslogServerName the name its certificate must carry (default: the
+	// host of SyslogAddr), SyslogCert and SyslogKey a client certificate for mutual TLS.
+	SyslogAddr       string
+	SyslogCA         string
+	SyslogServerName string
+	SyslogCert       string
+	SyslogKey        string
+	// File is the path of the JSON-lines file.
+	File string
+	// Interval is how often new events are looked for; Batch the most events per send.
+	Interval time.Duration
+	Batch    int
+}
+
+// Enabled reports whether any forwarding destination is configured.
+func (f AuditForward) Enabled() bool { return f.SyslogAddr != "" || f.File != "" }
 
 // Vault is how Parley reaches HashiCorp Vault. With no address, the local dev key provider is used
 // and reported as not for production.
@@ -104,6 +132,8 @@ type rawValues struct {
 	maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout string
 	shutdownTimeout                                                    string
 	nodeURL, cardPeerSecret, tokenizerURL, tokenizerAuth               string
+	fwdSyslog, fwdCA, fwdServerName, fwdCert, fwdKey, fwdFile          string
+	fwdInterval, fwdBatch, auditRetention                              string
 }
 
 func (r *rawValues) settings(_ *Config) []setting {
@@ -134,6 +164,15 @@ func (r *rawValues) settings(_ *Config) []setting {
 		{"card-peer-secret", "PARLEY_CARD_PEER_SECRET", "", "shared node-to-node secret for card data (at least 32 bytes; default: per-tenant keys from the key provider)", true, &r.cardPeerSecret},
 		{"card-tokenizer-url", "PARLEY_CARD_TOKENIZER_URL", "", "https:// payment or tokenization endpoint that receives secure-form card data at submission", false, &r.tokenizerURL},
 		{"card-tokenizer-auth", "PARLEY_CARD_TOKENIZER_AUTH", "", "Authorization header value for the tokenization endpoint", true, &r.tokenizerAuth},
+		{"audit-forward-syslog", "PARLEY_AUDIT_FORWARD_SYSLOG", "", "host:port of a syslog collector receiving audit events and checkpoints (RFC 5424 over TLS, RFC 5425)", false, &r.fwdSyslog},
+		{"audit-forward-syslog-ca", "PARLEY_AUDIT_FORWARD_SYSLOG_CA", "", "PEM CA certificates to verify the syslog collector (default: system roots)", false, &r.fwdCA},
+		{"audit-forward-syslog-server-name", "PARLEY_AUDIT_FORWARD_SYSLOG_SERVER_NAME", "", "name the collector's certificate must carry (default: the host of PARLEY_AUDIT_FORWARD_SYSLOG)", false, &r.fwdServerName},
+		{"audit-forward-syslog-cert", "PARLEY_AUDIT_FORWARD_SYSLOG_CERT", "", "PEM client certificate for mutual TLS with the collector", false, &r.fwdCert},
+		{"audit-forward-syslog-key", "PARLEY_AUDIT_FORWARD_SYSLOG_KEY", "", "PEM private key for PARLEY_AUDIT_FORWARD_SYSLOG_CERT", false, &r.fwdKey},
+		{"audit-forward-file", "PARLEY_AUDIT_FORWARD_FILE", "", "file that receives audit events and checkpoints as JSON lines (created 0600)", false, &r.fwdFile},
+		{"audit-forward-interval", "PARLEY_AUDIT_FORWARD_INTERVAL", "1s", "how often new audit events are looked for (also the first retry delay after a failure)", false, &r.fwdInterval},
+		{"audit-forward-batch", "PARLEY_AUDIT_FORWARD_BATCH", "500", "most audit events per send to a forwarding destination (1 to 10000)", false, &r.fwdBatch},
+		{"audit-retention-days", "PARLEY_AUDIT_RETENTION_DAYS", "365", "days audit events stay online before `parley audit archive` may remove them (at least 365)", false, &r.auditRetention},
 	}
 }
 
@@ -305,6 +344,9 @@ func (r *rawValues) validate(cfg *Config) (*Config, error) {
 			bad("PARLEY_CARD_TOKENIZER_URL", "must be an https:// URL")
 		}
 	}
+
+	cfg.AuditForward = r.auditForward(bad, &p)
+	cfg.AuditRetention = parseRetention(r.auditRetention, &p)
 
 	if len(p) > 0 {
 		return nil, p

@@ -67,6 +67,16 @@ func TestProblems(t *testing.T) {
 		{name: "short card peer secret", env: map[string]string{"PARLEY_CARD_PEER_SECRET": "short"}, want: []string{"PARLEY_CARD_PEER_SECRET"}},
 		{name: "plain-http tokenizer", env: map[string]string{"PARLEY_CARD_TOKENIZER_URL": "http://pay.example.com/tokens"}, want: []string{"PARLEY_CARD_TOKENIZER_URL"}},
 		{name: "bad node URL", env: map[string]string{"PARLEY_NODE_URL": "node-2:8080"}, want: []string{"PARLEY_NODE_URL"}},
+		{name: "syslog without a port", env: map[string]string{"PARLEY_AUDIT_FORWARD_SYSLOG": "siem.example.com"}, want: []string{"PARLEY_AUDIT_FORWARD_SYSLOG"}},
+		{name: "syslog CA that is not PEM", env: map[string]string{"PARLEY_AUDIT_FORWARD_SYSLOG": "siem.example.com:6514", "PARLEY_AUDIT_FORWARD_SYSLOG_CA": junk}, want: []string{"PARLEY_AUDIT_FORWARD_SYSLOG_CA"}},
+		{name: "syslog client cert without key", env: map[string]string{"PARLEY_AUDIT_FORWARD_SYSLOG": "siem.example.com:6514", "PARLEY_AUDIT_FORWARD_SYSLOG_CERT": junk}, want: []string{"PARLEY_AUDIT_FORWARD_SYSLOG_KEY"}},
+		{name: "syslog client pair unparsable", env: map[string]string{"PARLEY_AUDIT_FORWARD_SYSLOG": "siem.example.com:6514", "PARLEY_AUDIT_FORWARD_SYSLOG_CERT": junk, "PARLEY_AUDIT_FORWARD_SYSLOG_KEY": junk}, want: []string{"PARLEY_AUDIT_FORWARD_SYSLOG_CERT"}},
+		{name: "syslog settings without a collector", env: map[string]string{"PARLEY_AUDIT_FORWARD_SYSLOG_CA": junk, "PARLEY_AUDIT_FORWARD_SYSLOG_SERVER_NAME": "siem"}, want: []string{"PARLEY_AUDIT_FORWARD_SYSLOG_CA", "PARLEY_AUDIT_FORWARD_SYSLOG_SERVER_NAME"}},
+		{name: "forward file in a missing folder", env: map[string]string{"PARLEY_AUDIT_FORWARD_FILE": filepath.Join(dir, "nope", "audit.jsonl")}, want: []string{"PARLEY_AUDIT_FORWARD_FILE"}},
+		{name: "forward file is a folder", env: map[string]string{"PARLEY_AUDIT_FORWARD_FILE": dir}, want: []string{"PARLEY_AUDIT_FORWARD_FILE"}},
+		{name: "forward interval", env: map[string]string{"PARLEY_AUDIT_FORWARD_INTERVAL": "0s"}, want: []string{"PARLEY_AUDIT_FORWARD_INTERVAL"}},
+		{name: "forward batch", env: map[string]string{"PARLEY_AUDIT_FORWARD_BATCH": "0"}, want: []string{"PARLEY_AUDIT_FORWARD_BATCH"}},
+		{name: "retention under 12 months", env: map[string]string{"PARLEY_AUDIT_RETENTION_DAYS": "90"}, want: []string{"PARLEY_AUDIT_RETENTION_DAYS"}},
 		{name: "several at once", env: map[string]string{"PARLEY_DATABASE_URL": "oracle://x", "PARLEY_LOG_LEVEL": "loud"}, want: []string{"PARLEY_DATABASE_URL", "PARLEY_LOG_LEVEL"}},
 	}
 	for _, tt := range tests {

@@ -294,7 +294,12 @@ func (f *Forwarder) passTenant(ctx context.Context, s Sink, tenant string, cur c
 		if len(cps) > 0 {
 			next.checkpoint = cps[len(cps)-1].Seq
 		}
-		if err := f.store.set(ctx, s.Name(), tenant, next, f.cfg.Now()); err != nil {
+		// The batch is out: record that even when ctx has just ended, so a clean stop sends
+		// nothing twice. Only a crash between Send and here repeats a batch (at least once).
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err = f.store.set(sctx, s.Name(), tenant, next, f.cfg.Now())
+		cancel()
+		if err != nil {
 			return sent, err
 		}
 		cur = next
