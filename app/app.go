@@ -304,15 +304,15 @@ func (a *App) Close() error {
 // encryption, the audit log, RBAC decisions, visitor tracking and the fan-out hub (with the
 // LISTEN/NOTIFY relay on PostgreSQL).
 func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error {
-	masker, err := pan.NewMasker(pan.Options{})
-	if err != nil {
-		return err
-	}
-	split, err := pan.NewSplitDetector(masker, pan.SplitOptions{Now: opts.Now})
-	if err != nil {
-		return err
-	}
-	a.Visitors = visitor.NewStore(db.Gorm, opts.Now, opts.Rand, masker)
+	// Page URLs and titles, like every text of the chat, are masked in the tenant's mode and
+	// through its redaction rules.
+	a.Visitors = visitor.NewStore(db.Gorm, opts.Now, opts.Rand, visitor.MasksFunc(func(ctx context.Context, tenantID string) (visitor.Masker, error) {
+		p, err := a.RedactionPolicies.For(ctx, tenantID)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}))
 	a.ChatHub = hub.New()
 	if db.Dialect == migrations.Postgres {
 		sqlDB, err := db.SQL()
@@ -321,9 +321,10 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 		}
 		a.ChatRelay = hub.NewPostgres(a.ChatHub, sqlDB, opts.Log)
 	}
+	var err error
 	a.Chat, err = chat.New(chat.Config{
 		DB: db, Tenants: a.Tenants, Visitors: a.Visitors, Hub: a.ChatHub, Sealer: a.Envelope, Audit: a.Audit,
-		Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Masker: masker, Splitter: split,
+		Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Policies: a.RedactionPolicies, Split: pan.SplitOptions{Now: opts.Now},
 		Names: chat.NamesFunc(func(ctx context.Context, tenantID, userID string) (string, error) {
 			u, err := a.Users.ByID(ctx, tenantID, userID)
 			return u.DisplayName, err

@@ -50,7 +50,7 @@ type BanInput struct {
 var ErrBanExists = errors.New("chat: ban already exists")
 
 // cleanBan checks a ban and returns its canonical value.
-func (s *Service) cleanBan(in BanInput) (Ban, error) {
+func (s *Service) cleanBan(ctx context.Context, tenantID string, in BanInput) (Ban, error) {
 	b := Ban{Kind: in.Kind}
 	switch in.Kind {
 	case BanIP:
@@ -77,7 +77,9 @@ func (s *Service) cleanBan(in BanInput) (Ban, error) {
 	if err != nil {
 		return Ban{}, invalid("reason", "The reason is at most 500 characters.")
 	}
-	b.Reason = s.masker.MaskString(reason)
+	if b.Reason, err = s.maskText(ctx, tenantID, reason); err != nil {
+		return Ban{}, err
+	}
 	if in.ExpiresAt != nil {
 		t := in.ExpiresAt.UTC()
 		if !t.After(s.now()) {
@@ -90,7 +92,7 @@ func (s *Service) cleanBan(in BanInput) (Ban, error) {
 
 // AddBan adds a ban to the tenant's list (audited).
 func (s *Service) AddBan(ctx context.Context, p *api.Principal, in BanInput, o Origin) (Ban, error) {
-	b, err := s.cleanBan(in)
+	b, err := s.cleanBan(ctx, p.TenantID, in)
 	if err != nil {
 		return Ban{}, err
 	}

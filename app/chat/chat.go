@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/limit"
+	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
@@ -96,18 +97,11 @@ type noAuditor struct{}
 
 func (noAuditor) Append(context.Context, *gorm.DB, audit.Event) error { return ErrNoAuditor }
 
-// Splitter masks card numbers in a sender's messages, including numbers spread over several
-// messages; *pan.SplitDetector satisfies it.
-type Splitter interface {
-	Mask(sender, messageID, text string) (string, pan.SplitResult)
-	Forget(sender string)
-}
-
-// Masker masks card numbers in one text and in fragments of texts already masked; *pan.Masker
-// satisfies it.
-type Masker interface {
-	MaskString(s string) string
-	MaskFragments(text string, frags []pan.Fragment) string
+// Policies gives each tenant's text policy — its card-number masking mode (BIN and last four, or
+// last four only) and its enabled redaction rules; *redaction.Policies satisfies it. An error
+// (the policy cannot be read) refuses the text: nothing is stored unmasked.
+type Policies interface {
+	For(ctx context.Context, tenantID string) (*redaction.Policy, error)
 }
 
 // Service errors. Handlers map them to HTTP errors and error frames (errors.go).
@@ -253,11 +247,13 @@ type Config struct {
 	Audit    Auditor
 	Authz    Authorizer
 	Names    Names
-	Masker   Masker
-	Splitter Splitter
-	Log      *slog.Logger
-	Now      func() time.Time
-	Rand     io.Reader
+	Policies Policies
+	// Split configures the detection of card numbers spread over several messages of one sender
+	// (window, memory bounds); its clock defaults to Now.
+	Split pan.SplitOptions
+	Log   *slog.Logger
+	Now   func() time.Time
+	Rand  io.Reader
 	// Node names this node in audit records and presence rows.
 	Node string
 	// PublicOrigin is Parley's own origin (scheme://host[:port]): the widget iframe's origin.
@@ -279,8 +275,13 @@ type Service struct {
 	audit    Auditor
 	authz    Authorizer
 	names    Names
-	masker   Masker
-	split    Splitter
+	policies Policies
+	// splits holds one split detector per masking mode.
+	splits map[pan.Mode]*pan.SplitDetector
+	// redacted remembers, for the split window, what recent messages read before the tenant's
+	// redaction rules changed them, so that a card number completed later is masked at the
+	// right offsets (amend).
+	redacted *preRedaction
 	log      *slog.Logger
 	now      func() time.Time
 	rand     io.Reader
@@ -315,8 +316,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.Join(ErrConfig, errors.New("a sealer (envelope encryption) is required"))
 	case cfg.Authz == nil:
 		return nil, errors.Join(ErrConfig, errors.New("an authorizer is required"))
-	case cfg.Masker == nil || cfg.Splitter == nil:
-		return nil, errors.Join(ErrConfig, errors.New("a PAN masker and split detector are required"))
+	case cfg.Policies == nil:
+		return nil, errors.Join(ErrConfig, errors.New("the tenants' masking policies are required"))
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -333,11 +334,14 @@ func New(cfg Config) (*Service, error) {
 	l := cfg.Limits.withDefaults()
 	s := &Service{
 		db: cfg.DB.Gorm, dialect: cfg.DB.Dialect, tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
-		sealer: cfg.Sealer, audit: cfg.Audit, authz: cfg.Authz, names: cfg.Names, masker: cfg.Masker,
-		split: cfg.Splitter, log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
+		sealer: cfg.Sealer, audit: cfg.Audit, authz: cfg.Authz, names: cfg.Names, policies: cfg.Policies,
+		log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
 		limits: l, closed: cfg.Closed,
 	}
 	s.store = &store{db: cfg.DB.Gorm, dialect: cfg.DB.Dialect}
+	if err := s.initMasking(cfg.Split); err != nil {
+		return nil, errors.Join(ErrConfig, err)
+	}
 	s.base, s.stop = context.WithCancel(context.Background())
 	mk := func(r limit.Rate) *limit.Limiter { return limit.New(r, l.MaxKeys, cfg.Now) }
 	s.visitorMsgs, s.visitorStarts, s.visitorViews, s.visitorConns = mk(l.VisitorMessages), mk(l.VisitorStarts), mk(l.VisitorPageViews), mk(l.VisitorConnects)

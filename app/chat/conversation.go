@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
@@ -58,14 +59,19 @@ func auditActor(a Actor) audit.Actor {
 }
 func userActor(id string) audit.Actor { return audit.Actor{ID: id, Kind: audit.ActorUser} }
 
-// cleanPrechat validates the pre-chat answers against the form and masks card numbers in them.
-func (s *Service) cleanPrechat(set Settings, in StartInput) (name, email string, answers map[string]string, err error) {
+// cleanPrechat validates the pre-chat answers against the form and applies the tenant's masking
+// policy to them (card numbers, redaction rules).
+func (s *Service) cleanPrechat(ctx context.Context, tenantID string, set Settings, in StartInput) (name, email string, answers map[string]string, err error) {
+	pol, err := s.policy(ctx, tenantID)
+	if err != nil {
+		return "", "", nil, err
+	}
 	p := set.Prechat
 	if p.AskName || in.Name != "" {
 		if name, err = sanitize.Optional(in.Name, sanitize.Name); err != nil {
 			return "", "", nil, invalid("name", "The name is at most 100 characters.")
 		}
-		name = s.masker.MaskString(name)
+		name = pol.Apply(name)
 	}
 	if p.Enabled && p.RequireName && name == "" {
 		return "", "", nil, invalid("name", "Please enter your name.")
@@ -81,6 +87,8 @@ func (s *Service) cleanPrechat(set Settings, in StartInput) (name, email string,
 	if p.Enabled && p.RequireEmail && email == "" {
 		return "", "", nil, invalid("email", "Please enter your e-mail address.")
 	}
+	// An address can be a card number ("4111111111111111@example.com"): masked like any text.
+	email = pol.Apply(email)
 	if p.Enabled && p.ConsentRequired && !in.Consent {
 		return "", "", nil, invalid("consent", "Please accept the privacy notice to start the chat.")
 	}
@@ -99,7 +107,7 @@ func (s *Service) cleanPrechat(set Settings, in StartInput) (name, email string,
 			return "", "", nil, invalid("answers."+id, "The answer is too long.")
 		}
 		if clean != "" {
-			answers[id] = s.masker.MaskString(clean)
+			answers[id] = pol.Apply(clean)
 		}
 	}
 	for _, q := range p.Questions {
@@ -131,7 +139,7 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 	if err != nil {
 		return Conversation{}, false, err
 	}
-	name, email, answers, err := s.cleanPrechat(set, in)
+	name, email, answers, err := s.cleanPrechat(ctx, site.TenantID, set, in)
 	if err != nil {
 		return Conversation{}, false, err
 	}
@@ -242,7 +250,10 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 	if err != nil {
 		return s.duplicateOr(ctx, convID, a, key, err)
 	}
-	masked, split := s.split.Mask(convID+"|"+a.ID, key, clean)
+	masked, pol, previous, err := s.maskMessage(ctx, tenantID, convID, a.ID, key, clean)
+	if err != nil {
+		return PostResult{}, err
+	}
 	var row eventRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
@@ -256,8 +267,8 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 		return s.duplicateOr(ctx, convID, a, key, err)
 	}
 	s.publish(wire(row, masked, &protocol.Sender{Kind: a.Kind, ID: a.ID, Name: a.Name}, nil))
-	if len(split.Previous) > 0 {
-		if err := s.amend(ctx, tenantID, convID, a, split.Previous); err != nil {
+	if len(previous) > 0 {
+		if err := s.amend(ctx, pol, tenantID, convID, a, previous); err != nil {
 			s.log.ErrorContext(ctx, "amend split card number", "conversation", convID, "error", err.Error())
 		}
 	}
@@ -300,7 +311,7 @@ func mayWrite(st seqState, a Actor) error {
 
 // amend masks the parts of earlier messages that turned out to be a card number split across
 // messages: the stored copy is resealed and an amend event tells receivers.
-func (s *Service) amend(ctx context.Context, tenantID, convID string, a Actor, frags []pan.Fragment) error {
+func (s *Service) amend(ctx context.Context, pol *redaction.Policy, tenantID, convID string, a Actor, frags []pan.Fragment) error {
 	byKey := map[string][]pan.Fragment{}
 	var keys []string
 	for _, f := range frags {
@@ -319,7 +330,7 @@ func (s *Service) amend(ctx context.Context, tenantID, convID string, a Actor, f
 		if err != nil {
 			return err
 		}
-		fixed := s.masker.MaskFragments(body, byKey[key])
+		fixed := s.refit(pol, convID, a.ID, key, body, byKey[key])
 		if fixed == body {
 			continue
 		}
@@ -595,12 +606,12 @@ func (s *Service) close(ctx context.Context, c Conversation, status, event strin
 	if c.AgentID != nil {
 		s.signal(userSignal(*c.AgentID, c.ID))
 	}
-	s.split.Forget(c.ID + "|" + c.VisitorID)
+	s.forgetSender(c.ID, c.VisitorID)
 	if s.closed != nil {
 		s.closed(c.TenantID, c.ID)
 	}
 	if c.AgentID != nil {
-		s.split.Forget(c.ID + "|" + *c.AgentID)
+		s.forgetSender(c.ID, *c.AgentID)
 	}
 	return nil
 }
@@ -635,7 +646,10 @@ func (s *Service) Survey(ctx context.Context, tenantID, convID, visitorID string
 	if err != nil {
 		return invalid("comment", "The comment is at most 1000 characters.")
 	}
-	body, _ := json.Marshal(map[string]any{"rating": in.Rating, "comment": s.masker.MaskString(comment)})
+	if comment, err = s.maskText(ctx, tenantID, comment); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]any{"rating": in.Rating, "comment": comment})
 	sealed, err := s.seal(ctx, tenantID, convID, vault.FieldSurveyAnswers, 0, string(body))
 	if err != nil {
 		return err

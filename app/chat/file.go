@@ -59,7 +59,11 @@ func (s *Service) Upload(ctx context.Context, c Conversation, a Actor, ip, name 
 	if err != nil {
 		return protocol.Event{}, err
 	}
-	checked, err := files.Check(name, data, s.masker.MaskString)
+	pol, err := s.policy(ctx, c.TenantID)
+	if err != nil {
+		return protocol.Event{}, err
+	}
+	checked, err := files.Check(name, data, pol.Apply)
 	switch {
 	case errors.Is(err, files.ErrType):
 		return protocol.Event{}, ErrFileType

@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
@@ -91,6 +92,10 @@ type env struct {
 	keys    vault.KeyProvider
 	dataDir string
 	audit   *recorder
+	// redaction holds the tenant's masking mode and redaction rules; every node reads them
+	// through its own cached policies, which a change invalidates.
+	redaction *redaction.Store
+	policies  []*redaction.Policies
 }
 
 // recorder is the test's audit log: it writes the events appended inside the caller's
@@ -177,6 +182,11 @@ func newEnv(t testing.TB, db *migrations.DB, url string) *env {
 	}
 	e.keys = local
 	e.audit = newRecorder(t, db.Gorm)
+	e.redaction = &redaction.Store{DB: db.Gorm, Audit: e.audit, Now: clock.Now, Node: "test", Changed: func(tenantID string) {
+		for _, p := range e.policies {
+			p.Invalidate(tenantID)
+		}
+	}}
 	return e
 }
 
@@ -227,19 +237,15 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	masker, err := pan.NewMasker(pan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	split, err := pan.NewSplitDetector(masker, pan.SplitOptions{Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	policies := &redaction.Policies{Store: e.redaction, Now: e.clock.Now}
+	e.policies = append(e.policies, policies)
 	tenants := tenant.NewStore(db.Gorm, e.clock.Now)
-	visitors := visitor.NewStore(db.Gorm, e.clock.Now, rand.Reader, masker)
+	visitors := visitor.NewStore(db.Gorm, e.clock.Now, rand.Reader, visitor.MasksFunc(func(ctx context.Context, tenantID string) (visitor.Masker, error) {
+		return policies.For(ctx, tenantID)
+	}))
 	svc, err := chat.New(chat.Config{
 		DB: db, Tenants: tenants, Visitors: visitors, Hub: h,
-		Sealer: env, Audit: e.audit, Authz: e.grants, Names: e.names, Masker: masker, Splitter: split,
+		Sealer: env, Audit: e.audit, Authz: e.grants, Names: e.names, Policies: policies, Split: pan.SplitOptions{Now: e.clock.Now},
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Now: e.clock.Now, Rand: rand.Reader, Node: "test", PublicOrigin: "http://parley.test", Limits: limits,
 	})
 	if err != nil {

@@ -94,13 +94,17 @@ func (s *Service) LeaveOffline(ctx context.Context, site tenant.Site, visitorID,
 	}
 	row := offlineRow{ID: uuid.Must(uuid.NewV7()).String(), TenantID: site.TenantID, SiteID: site.ID, DepartmentID: ptr(in.DepartmentID),
 		VisitorID: visitorID, Consent: in.Consent, Language: visitor.CleanLanguage(in.Language), CreatedAt: s.now().UTC()}
-	if row.Name, err = s.seal(ctx, row.TenantID, row.ID, vault.FieldVisitorName, 0, s.masker.MaskString(name)); err != nil {
+	pol, err := s.policy(ctx, row.TenantID)
+	if err != nil {
 		return "", err
 	}
-	if row.Email, err = s.seal(ctx, row.TenantID, row.ID, vault.FieldVisitorEmail, 0, email); err != nil {
+	if row.Name, err = s.seal(ctx, row.TenantID, row.ID, vault.FieldVisitorName, 0, pol.Apply(name)); err != nil {
 		return "", err
 	}
-	if row.Body, err = s.seal(ctx, row.TenantID, row.ID, vault.FieldOfflineMessage, 0, s.masker.MaskString(body)); err != nil {
+	if row.Email, err = s.seal(ctx, row.TenantID, row.ID, vault.FieldVisitorEmail, 0, pol.Apply(email)); err != nil {
+		return "", err
+	}
+	if row.Body, err = s.seal(ctx, row.TenantID, row.ID, vault.FieldOfflineMessage, 0, pol.Apply(body)); err != nil {
 		return "", err
 	}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {

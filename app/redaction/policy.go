@@ -25,6 +25,9 @@ func (p *Policy) Apply(text string) string {
 	return out
 }
 
+// MaskString is Apply, for the page tracking that takes a masker.
+func (p *Policy) MaskString(text string) string { return p.Apply(text) }
+
 // Policies caches each tenant's compiled Policy. A change on this node takes effect at once
 // (Store.Changed → Invalidate); a change made on another node within MaxAge.
 type Policies struct {

@@ -200,7 +200,7 @@ func (m *Module) putRetention(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err := m.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := (&Store{db: tx, now: m.Store.now, rand: m.Store.rand, masker: m.Store.masker}).SetRetention(ctx, p.TenantID, in.Days); err != nil {
+		if err := (&Store{db: tx, now: m.Store.now, rand: m.Store.rand, masks: m.Store.masks}).SetRetention(ctx, p.TenantID, in.Days); err != nil {
 			return err
 		}
 		if m.Audit == nil {

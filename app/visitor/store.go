@@ -112,16 +112,44 @@ func (retentionRow) TableName() string { return "visitor_retention" }
 
 // Store reads and writes visitor tracking rows. Every query is scoped by tenant or site.
 type Store struct {
-	db     *gorm.DB
-	now    func() time.Time
-	rand   io.Reader
-	masker Masker
+	db    *gorm.DB
+	now   func() time.Time
+	rand  io.Reader
+	masks Masks
 }
 
-// NewStore returns a store over db; masker masks card numbers in URLs and titles.
-func NewStore(db *gorm.DB, now func() time.Time, rnd io.Reader, masker Masker) *Store {
-	return &Store{db: db, now: now, rand: rnd, masker: masker}
+// NewStore returns a store over db; masks gives the masker that hides card numbers (and other
+// regulated data) in each tenant's page URLs and titles.
+func NewStore(db *gorm.DB, now func() time.Time, rnd io.Reader, masks Masks) *Store {
+	return &Store{db: db, now: now, rand: rnd, masks: masks}
 }
+
+// Masks gives a tenant's masker: its card-number masking mode and redaction rules. An error
+// refuses the page view (nothing is stored unmasked).
+type Masks interface {
+	MaskerFor(ctx context.Context, tenantID string) (Masker, error)
+}
+
+// FixedMasks uses one masker for every tenant.
+type FixedMasks struct{ Masker Masker }
+
+// MaskerFor returns the one masker.
+func (f FixedMasks) MaskerFor(context.Context, string) (Masker, error) {
+	if f.Masker == nil {
+		return nil, errNoMasker
+	}
+	return f.Masker, nil
+}
+
+// MasksFunc adapts a function to Masks.
+type MasksFunc func(ctx context.Context, tenantID string) (Masker, error)
+
+// MaskerFor calls f.
+func (f MasksFunc) MaskerFor(ctx context.Context, tenantID string) (Masker, error) {
+	return f(ctx, tenantID)
+}
+
+var errNoMasker = errors.New("visitor: no card-number masker configured")
 
 // View is a page view report, after the site was identified from its key.
 type View struct {
@@ -171,9 +199,16 @@ func (s *Store) Record(ctx context.Context, v View) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	url := CleanURL(v.URL, v.SensitiveParams, s.masker)
-	title := s.mask(sanitize.Truncate(v.Title, sanitize.Limits{MaxRunes: 300}))
-	ref := CleanURL(v.Referrer, v.SensitiveParams, s.masker)
+	if s.masks == nil {
+		return Identity{}, errNoMasker
+	}
+	m, err := s.masks.MaskerFor(ctx, v.TenantID)
+	if err != nil {
+		return Identity{}, err
+	}
+	url := CleanURL(v.URL, v.SensitiveParams, m)
+	title := m.MaskString(sanitize.Truncate(v.Title, sanitize.Limits{MaxRunes: 300}))
+	ref := CleanURL(v.Referrer, v.SensitiveParams, m)
 	client := ParseUserAgent(v.Agent)
 	lang := CleanLanguage(v.Language)
 	var out Identity
@@ -246,13 +281,6 @@ func (s *Store) Record(ctx context.Context, v View) (Identity, error) {
 	}
 	out.Returning = out.Visitor.IsReturning
 	return out, nil
-}
-
-func (s *Store) mask(t string) string {
-	if s.masker == nil {
-		return t
-	}
-	return s.masker.MaskString(t)
 }
 
 func (s *Store) tokenLife(ctx context.Context, tenantID, mode string) (time.Duration, error) {

@@ -97,7 +97,7 @@ func TestTracking(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := NewStore(db.Gorm, c.now, rand.Reader, masker(t))
+		s := NewStore(db.Gorm, c.now, rand.Reader, FixedMasks{masker(t)})
 		view := View{TenantID: ten.ID, SiteID: site.ID, CookieMode: CookiePersistent, URL: "https://www.acme.test/?session=s3cr3t&x=1",
 			Title: "Cards 4111 1111 1111 1111", Referrer: "https://search.test/?q=acme", Language: "de-DE", IP: "203.0.113.9",
 			Agent: "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"}
