@@ -31,11 +31,21 @@ type ArchiveInfo struct {
 //     naming the range and the bundle's SHA-256.
 //
 // Verify then starts the chain at S+1, anchored by the checkpoint at S. With nothing old
-// enough, Archive writes nothing and returns a zero ArchiveInfo.
+// enough, Archive writes nothing and returns a zero ArchiveInfo. The archive event names this
+// node as its actor; ArchiveBy names another (the operator at the command line).
+//
+// If the error comes after the bundle was written (info.SHA256 is set), whether the events were
+// removed is uncertain only when the commit itself failed: keep the bundle and run Verify.
 func (l *Log) Archive(ctx context.Context, tenant string, before time.Time, w io.Writer) (ArchiveInfo, error) {
+	return l.ArchiveBy(ctx, audit.Actor{ID: l.node, Kind: audit.ActorSystem}, tenant, before, w)
+}
+
+// ArchiveBy is Archive with by recorded as the actor of the archive event.
+func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, before time.Time, w io.Writer) (ArchiveInfo, error) {
 	var info ArchiveInfo
-	if cutoff := l.nowUTC().Add(-l.retention); before.After(cutoff) {
-		return info, fmt.Errorf("%w: events must stay online until %s", ErrRetention, cutoff.Add(l.retention).Format(time.DateOnly))
+	if cutoff := l.ArchiveCutoff(); before.After(cutoff) {
+		return info, fmt.Errorf("%w: events stay online for %d days, so only events before %s may be archived",
+			ErrRetention, int64(l.retention/(24*time.Hour)), cutoff.Format(time.RFC3339))
 	}
 	first, last, err := l.archiveRange(ctx, tenant, before)
 	if err != nil || last == 0 {
@@ -74,7 +84,7 @@ func (l *Log) Archive(ctx context.Context, tenant string, before time.Time, w io
 			return info, fmt.Errorf("sync archive bundle: %w", err)
 		}
 	}
-	if err := l.removeArchived(ctx, tenant, info); err != nil {
+	if err := l.removeArchived(ctx, by, tenant, info); err != nil {
 		return info, err
 	}
 	l.kickSealer()
@@ -102,7 +112,11 @@ func (l *Log) archiveRange(ctx context.Context, tenant string, before time.Time)
 	return lo.Int64, last, nil
 }
 
-func (l *Log) removeArchived(ctx context.Context, tenant string, info ArchiveInfo) (err error) {
+// ArchiveCutoff is the latest time Archive accepts: events at or after it are inside the
+// retention period.
+func (l *Log) ArchiveCutoff() time.Time { return l.nowUTC().Add(-l.retention) }
+
+func (l *Log) removeArchived(ctx context.Context, by audit.Actor, tenant string, info ArchiveInfo) (err error) {
 	tx, err := l.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("archive: %w", err)
@@ -127,7 +141,7 @@ func (l *Log) removeArchived(ctx context.Context, tenant string, info ArchiveInf
 		return fmt.Errorf("archive: %w", err)
 	}
 	ev := audit.Event{
-		Tenant: tenant, Actor: audit.Actor{ID: l.node, Kind: audit.ActorSystem}, Origin: audit.Origin{Node: l.node},
+		Tenant: tenant, Actor: by, Origin: audit.Origin{Node: l.node},
 		Action: audit.ActionAuditArchive, Target: audit.Target{Kind: "audit_chain", ID: tenant}, Outcome: audit.Success,
 		Details: map[string]string{
 			"first_seq":     strconv.FormatInt(info.FirstSeq, 10),

@@ -6,26 +6,33 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/app"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/audit/auditlog"
 )
 
-// runAudit implements `parley audit verify` and `parley audit export`.
+// runAudit implements `parley audit verify`, `parley audit export` and `parley audit archive`.
 func runAudit(ctx context.Context, e env, args []string) int {
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
-		fmt.Fprintln(e.stderr, "usage: parley audit verify [--tenant T] [--from-seq N] [--bundle FILE [--trusted-key PEM]]")
-		fmt.Fprintln(e.stderr, "       parley audit export --tenant T [--from TIME] [--to TIME] --out FILE")
-		return exitUsage
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
 	}
-	if args[0] == "verify" {
+	switch sub {
+	case "verify":
 		return auditVerify(ctx, e, args[1:])
+	case "export":
+		return auditExport(ctx, e, args[1:])
+	case "archive":
+		return auditArchive(ctx, e, args[1:])
 	}
-	return auditExport(ctx, e, args[1:])
+	fmt.Fprintln(e.stderr, "usage: parley audit verify [--tenant T] [--from-seq N] [--bundle FILE [--trusted-key PEM]]")
+	fmt.Fprintln(e.stderr, "       parley audit export --tenant T [--from TIME] [--to TIME] --out FILE")
+	fmt.Fprintln(e.stderr, "       parley audit archive --tenant T --before TIME --out FILE")
+	return exitUsage
 }
 
 func auditVerify(ctx context.Context, e env, args []string) int {
@@ -204,6 +211,119 @@ func auditExport(ctx context.Context, e env, args []string) int {
 	return exitOK
 }
 
+// auditArchive implements `parley audit archive`: a tenant's events older than --before (and
+// outside the retention period) move to a signed bundle, and the chain that stays online is
+// anchored by a signed checkpoint at the last archived event, so it still verifies.
+func auditArchive(ctx context.Context, e env, args []string) int {
+	fs := flag.NewFlagSet("audit archive", flag.ContinueOnError)
+	tenantName := fs.String("tenant", "", "organisation sign-in id, or _system")
+	before := fs.String("before", "", "archive the events older than this (RFC 3339 or YYYY-MM-DD, UTC); outside the retention period")
+	out := fs.String("out", "", "bundle file to write (created 0600, must not exist)")
+	cfg, code := loadConfig(e, fs, args)
+	if cfg == nil {
+		return code
+	}
+	var problems []string
+	beforeT, err := parseTime(*before)
+	switch {
+	case err != nil:
+		problems = append(problems, "--before: "+err.Error())
+	case beforeT.IsZero():
+		problems = append(problems, "--before is required")
+	}
+	if *tenantName == "" {
+		problems = append(problems, "--tenant is required")
+	}
+	if *out == "" {
+		problems = append(problems, "--out is required")
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(e.stderr, "parley: audit archive:", p)
+		}
+		return exitUsage
+	}
+	a, closeApp, code := openApp(ctx, e, cfg)
+	if a == nil {
+		return code
+	}
+	defer closeApp()
+	id, err := tenantID(ctx, a, *tenantName)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parley: audit archive: %v\n", err)
+		return exitUsage
+	}
+	if cutoff := a.Audit.ArchiveCutoff(); beforeT.After(cutoff) {
+		fmt.Fprintf(e.stderr, "parley: audit archive: events stay online for %d days (PARLEY_AUDIT_RETENTION_DAYS): --before must be %s or earlier\n",
+			int64(a.Audit.Retention()/(24*time.Hour)), cutoff.Format(time.RFC3339))
+		if err := recordCLI(ctx, e, a, id, audit.ActionAuditArchive, audit.Failure, "inside the retention period", nil); err != nil {
+			fmt.Fprintf(e.stderr, "parley: audit archive: recording the refusal failed: %v\n", err)
+		}
+		return exitUsage
+	}
+	if _, err := a.Audit.Seal(ctx); err != nil {
+		fmt.Fprintf(e.stderr, "parley: audit archive: chain pending events: %v\n", err)
+		return exitFailure
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the operator names the output file.
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parley: audit archive: %v\n", err)
+		return exitUsage
+	}
+	info, err := a.Audit.ArchiveBy(ctx, audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, id, beforeT, f)
+	if cerr := f.Close(); err == nil && cerr != nil && info.SHA256 == "" {
+		err = cerr
+	}
+	if err != nil {
+		return archiveFailed(ctx, e, a, id, *out, info, err)
+	}
+	if info.Events == 0 {
+		_ = os.Remove(*out)
+		if err := recordCLI(ctx, e, a, id, audit.ActionAuditArchive, audit.Success, "nothing to archive", map[string]string{"events": "0"}); err != nil {
+			fmt.Fprintf(e.stderr, "parley: audit archive: recording the attempt failed: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(e.stdout, "%s: nothing to archive — no events before %s\n", *tenantName, beforeT.Format(time.RFC3339))
+		return exitOK
+	}
+	// Chain the archive event, written with the deletion, at once.
+	if _, err := a.Audit.Seal(ctx); err != nil {
+		fmt.Fprintf(e.stderr, "parley: audit archive: events archived, but chaining the archive event failed (the sealer retries): %v\n", err)
+	}
+	fmt.Fprintf(e.stdout, "archived %s: %d events (seq %d–%d) to %s, sha256 %s\n", *tenantName, info.Events, info.FirstSeq, info.LastSeq, *out, info.SHA256)
+	fmt.Fprintf(e.stdout, "the online chain now starts at seq %d, anchored by the signed checkpoint at %d (head %s)\n", info.LastSeq+1, info.Anchor.Seq, info.Anchor.Head)
+	fmt.Fprintf(e.stdout, "keep the bundle; check it with `parley audit verify --bundle %s`\n", *out)
+	return exitOK
+}
+
+// archiveFailed reports a refused or failed archive, records it, and removes the bundle unless
+// the events may already be gone.
+func archiveFailed(ctx context.Context, e env, a *app.App, id, out string, info auditlog.ArchiveInfo, err error) int {
+	code := exitFailure
+	reason := "archive failed"
+	switch {
+	case errors.Is(err, auditlog.ErrRetention):
+		code, reason = exitUsage, "inside the retention period"
+	case errors.Is(err, auditlog.ErrChainDamaged):
+		reason = "chain damaged"
+		err = fmt.Errorf("%w; run `parley audit verify` for the first bad sequence number", err)
+	case errors.Is(err, auditlog.ErrNotForwarded):
+		reason = "events not yet forwarded"
+		err = fmt.Errorf("%w; wait for forwarding to catch up (PARLEY_AUDIT_FORWARD_*) and retry", err)
+	}
+	if info.SHA256 != "" {
+		// The bundle is complete; if only the commit failed, the events may be gone with it.
+		fmt.Fprintf(e.stderr, "parley: audit archive: %v\nparley: audit archive: the bundle %s was kept; run `parley audit verify` to see whether the events were removed\n", err, out)
+	} else {
+		_ = os.Remove(out)
+		fmt.Fprintf(e.stderr, "parley: audit archive: %v\n", err)
+	}
+	if rerr := recordCLI(ctx, e, a, id, audit.ActionAuditArchive, audit.Failure, reason, nil); rerr != nil {
+		fmt.Fprintf(e.stderr, "parley: audit archive: recording the failure failed: %v\n", rerr)
+	}
+	return code
+}
+
 // parseTime reads an RFC 3339 time or a UTC date; empty is the zero time (unbounded).
 func parseTime(s string) (time.Time, error) {
 	if s == "" {
@@ -250,12 +370,8 @@ func tenantID(ctx context.Context, a *app.App, name string) (string, error) {
 
 // recordCLI records an operator's command in the tenant's audit chain and chains it at once.
 func recordCLI(ctx context.Context, e env, a *app.App, tenantID string, action audit.Action, outcome audit.Outcome, reason string, details map[string]string) error {
-	user := e.getenv("SUDO_USER")
-	if user == "" {
-		user = e.getenv("USER")
-	}
 	ev := audit.Event{
-		Tenant: tenantID, Actor: audit.Actor{ID: "cli:" + strings.TrimSpace(user), Kind: audit.ActorSystem},
+		Tenant: tenantID, Actor: audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem},
 		Action: action, Target: audit.Target{Kind: "tenant", ID: tenantID}, Outcome: outcome, Reason: reason, Details: details,
 	}
 	if err := a.Audit.Record(ctx, ev); err != nil {

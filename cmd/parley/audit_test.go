@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -96,5 +100,165 @@ func TestAuditAndKeysCommands(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuditArchive drives `parley audit archive` against a real database: the installation
+// chain starts with events two years old, written by a log whose clock was set back, and goes on
+// with today's. Archiving inside the retention period (the default 12 months, or longer when
+// configured) is refused and writes nothing; archiving the old events writes a bundle that
+// verifies offline, removes them, is recorded in the chain naming the operator, and leaves a
+// chain that still verifies from its signed anchor.
+func TestAuditArchive(t *testing.T) {
+	for _, d := range migratetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			dbURL := migratetest.URL(t, d)
+			env := map[string]string{"PARLEY_DATA_DIR": dir, "PARLEY_DATABASE_URL": dbURL, "USER": "ops"}
+			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
+				t.Fatalf("migrate: %+v", r)
+			}
+			now := time.Now().UTC()
+			writeOldEvents(t, dbURL, dir, now.AddDate(-2, 0, 0), 5)
+			if r := runCmd(t, env, "", "audit", "verify", "--tenant", "_system"); r.code != 0 || !strings.Contains(r.stdout, "intact") {
+				t.Fatalf("verify before the archive: %+v", r)
+			}
+			bundle := filepath.Join(dir, "system-archive.tar")
+			before := now.AddDate(-1, 0, -30).Format("2006-01-02")
+
+			for _, tc := range []struct {
+				name   string
+				env    map[string]string
+				args   []string
+				stderr string
+			}{
+				{"inside the default retention", nil, []string{"--before", now.AddDate(0, -6, 0).Format("2006-01-02")}, "online for 365 days"},
+				{"inside a longer retention", map[string]string{"PARLEY_AUDIT_RETENTION_DAYS": "800"}, []string{"--before", before}, "online for 800 days"},
+				{"no --before", nil, nil, "--before is required"},
+				{"unknown tenant", nil, []string{"--before", before, "--tenant", "no-such-org"}, "no organisation"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					e := map[string]string{}
+					for k, v := range env {
+						e[k] = v
+					}
+					for k, v := range tc.env {
+						e[k] = v
+					}
+					args := append([]string{"audit", "archive", "--tenant", "_system", "--out", bundle}, tc.args...)
+					if r := runCmd(t, e, "", args...); r.code != 2 || !strings.Contains(r.stderr, tc.stderr) {
+						t.Fatalf("got %+v, want exit 2 saying %q", r, tc.stderr)
+					}
+					if _, err := os.Stat(bundle); !os.IsNotExist(err) {
+						t.Fatalf("a refused archive left %s behind (%v)", bundle, err)
+					}
+				})
+			}
+
+			// A forwarding destination that has not received the events yet holds the archive back.
+			execSQL(t, dbURL, "INSERT INTO audit_forward_cursors (sink, tenant_id, event_seq, checkpoint_seq, updated_us) VALUES ('syslog:siem.test:6514', '_system', 2, 0, 0)")
+			if r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle); r.code != 1 || !strings.Contains(r.stderr, "not yet forwarded") {
+				t.Fatalf("archive ahead of forwarding: %+v", r)
+			}
+			if _, err := os.Stat(bundle); !os.IsNotExist(err) {
+				t.Fatalf("a refused archive left %s behind (%v)", bundle, err)
+			}
+			execSQL(t, dbURL, "UPDATE audit_forward_cursors SET event_seq = 100")
+
+			r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle)
+			if r.code != 0 || !strings.Contains(r.stdout, "5 events (seq 1–5)") || !strings.Contains(r.stdout, "now starts at seq 6") {
+				t.Fatalf("archive: %+v", r)
+			}
+			if st, err := os.Stat(bundle); err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("bundle: %v, want a 0600 file", err)
+			}
+			pub := filepath.Join(dir, "audit-signing.pub")
+			if r := runCmd(t, nil, "", "audit", "verify", "--bundle", bundle, "--trusted-key", pub); r.code != 0 || !strings.Contains(r.stdout, "5 events (seq 1–5)") {
+				t.Fatalf("verify the archive bundle offline: %+v", r)
+			}
+			if r := runCmd(t, env, "", "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "_system: intact") {
+				t.Fatalf("verify the remaining chain: %+v", r)
+			}
+
+			// The archive is in the chain, named after the operator, with the bundle's digest.
+			l, db := openTestLog(t, dbURL, dir, time.Now)
+			p, err := l.Search(ctx, auditlog.Query{Tenant: audit.SystemTenant, Actions: []audit.Action{audit.ActionAuditArchive}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Entries) != 4 { // three refusals (retention twice, forwarding) and the archive
+				t.Fatalf("got %d archive events, want 4: %+v", len(p.Entries), p.Entries)
+			}
+			var done *audit.Entry
+			for i := range p.Entries {
+				if p.Entries[i].Outcome == audit.Success {
+					done = &p.Entries[i]
+				}
+			}
+			if done == nil || done.Actor.ID != "cli:ops" || done.Details["last_seq"] != "5" || !strings.Contains(r.stdout, done.Details["bundle_sha256"]) {
+				t.Errorf("got archive event %+v, want the operator, the range and the bundle digest", done)
+			}
+			_ = db.Close()
+
+			// Nothing older is left: a second archive writes nothing.
+			again := filepath.Join(dir, "again.tar")
+			if r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", again); r.code != 0 || !strings.Contains(r.stdout, "nothing to archive") {
+				t.Fatalf("second archive: %+v", r)
+			}
+			if _, err := os.Stat(again); !os.IsNotExist(err) {
+				t.Errorf("an empty archive left %s behind", again)
+			}
+			if r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle); r.code != 2 || !strings.Contains(r.stderr, "exists") {
+				t.Errorf("archive over an existing file: %+v", r)
+			}
+		})
+	}
+}
+
+func execSQL(t *testing.T, dbURL, q string) {
+	t.Helper()
+	db, err := migrations.Open(context.Background(), dbURL, migrations.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	if err := db.Gorm.Exec(q).Error; err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// openTestLog opens the audit log of the installation in dir with the given clock.
+func openTestLog(t *testing.T, dbURL, dir string, now func() time.Time) (*auditlog.Log, *migrations.DB) {
+	t.Helper()
+	db, err := migrations.Open(context.Background(), dbURL, migrations.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := audit.LoadOrCreateFileSigner(filepath.Join(dir, "audit-signing.key"), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := auditlog.New(auditlog.Config{DB: db, Signer: s, Node: "old-node", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, db
+}
+
+// writeOldEvents starts the installation chain with n events stamped at.
+func writeOldEvents(t *testing.T, dbURL, dir string, at time.Time, n int) {
+	t.Helper()
+	ctx := context.Background()
+	l, db := openTestLog(t, dbURL, dir, func() time.Time { return at })
+	defer func() { _ = db.Close() }()
+	for i := 0; i < n; i++ {
+		if err := l.Record(ctx, audit.Event{Tenant: audit.SystemTenant, Actor: audit.Actor{ID: "old-node", Kind: audit.ActorSystem},
+			Action: audit.ActionAuditStart, Target: audit.Target{Kind: "node", ID: "old-node"}, Outcome: audit.Success}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.Seal(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

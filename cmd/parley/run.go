@@ -44,7 +44,7 @@ func commands() map[string]command {
 		"migrate":   {"apply (up) or list (status) database migrations", runMigrate},
 		"user":      {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
 		"allowlist": {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
-		"audit":     {"verify the audit log's hash chains and signatures, or export a signed bundle", runAudit},
+		"audit":     {"verify the audit log's hash chains and signatures, export a signed bundle, or archive old events", runAudit},
 		"keys":      {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
 		"site":      {"create a website that embeds the widget (prints its public key)", runSite},
 		"redact":    {"mask card numbers from stdin to stdout, line by line", runRedact},
