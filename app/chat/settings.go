@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -77,26 +78,6 @@ type BusinessHours struct {
 	Days map[string][]string `json:"days"`
 }
 
-// DefaultTexts are the widget's texts in English, used for keys a site leaves unset.
-var DefaultTexts = map[string]string{
-	"title":          "Chat with us",
-	"greeting":       "Hello! How can we help you today?",
-	"start":          "Start chat",
-	"placeholder":    "Type your message…",
-	"send":           "Send",
-	"queued":         "Please wait, an agent will be with you shortly.",
-	"ended":          "The chat has ended. Thank you!",
-	"offline_title":  "Leave us a message",
-	"offline_intro":  "We are not available right now. Leave a message and we will get back to you.",
-	"offline_sent":   "Thank you, your message was sent.",
-	"survey_title":   "How did we do?",
-	"survey_thanks":  "Thank you for your feedback.",
-	"unavailable":    "Chat is not available at the moment.",
-	"reconnecting":   "Reconnecting…",
-	"file_disabled":  "Files cannot be sent in this chat.",
-	"launcher_label": "Chat",
-}
-
 // DefaultSettings are a site's settings before an admin changes them: persistent visitor id,
 // no file transfer, no transcript e-mail, a name-and-consent pre-chat form and a rating survey.
 func DefaultSettings() Settings {
@@ -132,7 +113,7 @@ func (settingsRow) TableName() string { return "site_chat_settings" }
 var (
 	langTag   = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
 	colorHex  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
-	textKey   = regexp.MustCompile(`^[a-z_]{1,40}$`)
+	textKey   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,59}$`)
 	questID   = regexp.MustCompile(`^[a-z0-9_]{1,40}$`)
 	hoursSpan = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$`)
 	paramName = regexp.MustCompile(`^[A-Za-z0-9_.\-\[\]]{1,64}$`)
@@ -164,9 +145,13 @@ func (s *Settings) Validate() error {
 			return invalid("texts", "At most 60 texts per language.")
 		}
 		for k, v := range texts {
-			clean, err := sanitize.Optional(v, sanitize.Limits{MaxRunes: 500, MultiLine: true})
+			limit := 500
+			if k == "consent_text" {
+				limit = 1000 // as prechat.consent_text, which it translates
+			}
+			clean, err := sanitize.Optional(v, sanitize.Limits{MaxRunes: limit, MultiLine: true})
 			if !textKey.MatchString(k) || err != nil {
-				return invalid("texts", "Text keys are lower-case words; texts are at most 500 characters.")
+				return invalid("texts", "Text keys are lower-case words (consent_text, question_ID for a pre-chat question); texts are at most 500 characters, the consent text 1000.")
 			}
 			texts[k] = clean
 		}
@@ -280,26 +265,39 @@ func (p *Prechat) validate() error {
 	return nil
 }
 
-// TextsFor returns the widget texts in lang (or its base language, then the site's default),
-// filled with DefaultTexts, and the language chosen.
-func (s Settings) TextsFor(lang string) (map[string]string, string) {
-	chosen := s.DefaultLanguage
-	if _, ok := s.Texts[lang]; ok {
-		chosen = lang
-	} else if base, _, _ := strings.Cut(lang, "-"); base != "" {
-		if _, ok := s.Texts[base]; ok {
-			chosen = base
+// Languages returns the languages the site's widget speaks: the default language first, then
+// every other language it has texts for, in order.
+func (s Settings) Languages() []string {
+	var others []string
+	for l := range s.Texts {
+		if !strings.EqualFold(l, s.DefaultLanguage) {
+			others = append(others, l)
 		}
 	}
-	out := make(map[string]string, len(DefaultTexts))
-	for k, v := range DefaultTexts {
-		out[k] = v
+	sort.Strings(others)
+	return append([]string{s.DefaultLanguage}, others...)
+}
+
+// TextsFor chooses the widget's language from the visitor's preferences (most wanted first, as
+// visitor.Languages lists them) among the site's Languages, the site's default when none
+// matches, and returns the site's own texts in it: those of a regional variant (de-CH) over
+// those of its primary language (de). Keys the site leaves unset are absent; the widget has its
+// own wording for them (web/widget/v1/texts.js), so no text of another language is mixed in.
+func (s Settings) TextsFor(prefs ...string) (map[string]string, string) {
+	chosen := visitor.Negotiate(prefs, s.Languages(), s.DefaultLanguage)
+	out := map[string]string{}
+	layers := []string{chosen}
+	if primary, _, regional := strings.Cut(chosen, "-"); regional {
+		layers = []string{primary, chosen}
 	}
-	for k, v := range s.Texts[s.DefaultLanguage] {
-		out[k] = v
-	}
-	for k, v := range s.Texts[chosen] {
-		out[k] = v
+	for _, lang := range layers {
+		for l, texts := range s.Texts {
+			if strings.EqualFold(l, lang) {
+				for k, v := range texts {
+					out[k] = v
+				}
+			}
+		}
 	}
 	return out, chosen
 }

@@ -92,6 +92,17 @@ function singleDepartment(config) {
   return deps.length === 1 ? deps[0].id : '';
 }
 
+// siteText is the site's own text for key in the widget's language ('' when it has none).
+function siteText(t, key) {
+  return typeof t.site === 'function' ? t.site(key) : '';
+}
+
+// consentText is the consent checkbox's label: the site's translation for the widget's language,
+// else the consent text of its pre-chat settings.
+function consentText(t, p) {
+  return siteText(t, 'consent_text') || p.consent_text || t('consent_missing');
+}
+
 /** prechatForm builds the pre-chat survey. submit(PreChat) → null | error. */
 export function prechatForm(config, t, submit) {
   const p = config.prechat || {};
@@ -108,10 +119,10 @@ export function prechatForm(config, t, submit) {
   if (dep) fields.department_id = dep;
   const questions = ask ? (p.questions || []) : [];
   for (const q of questions) {
-    fields[`answers.${q.id}`] = field({ name: `q-${q.id}`, label: q.label, required: !!q.required, maxLength: q.max_length || limits.answer_max_chars || 1000 }, t);
+    fields[`answers.${q.id}`] = field({ name: `q-${q.id}`, label: siteText(t, `question_${q.id}`) || q.label, required: !!q.required, maxLength: q.max_length || limits.answer_max_chars || 1000 }, t);
   }
   if (ask && (p.consent_required || p.consent_text)) {
-    fields.consent = field({ name: 'consent', label: p.consent_text || t('consent_missing'), type: 'checkbox', required: !!p.consent_required }, t);
+    fields.consent = field({ name: 'consent', label: consentText(t, p), type: 'checkbox', required: !!p.consent_required }, t);
   }
   const summary = h('p', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
   const button = h('button', { type: 'submit', class: 'primary', text: t('start') });
@@ -160,7 +171,7 @@ export function offlineForm(config, t, submit) {
   if (dep) fields.department_id = dep;
   fields.message = field({ name: 'message', label: t('offline_message_label'), type: 'textarea', required: true, maxLength: limits.message_max_chars || 4000 }, t);
   if (p.consent_required || p.consent_text) {
-    fields.consent = field({ name: 'consent', label: p.consent_text || t('consent_missing'), type: 'checkbox', required: !!p.consent_required }, t);
+    fields.consent = field({ name: 'consent', label: consentText(t, p), type: 'checkbox', required: !!p.consent_required }, t);
   }
   const intro = t('offline_intro');
   const summary = h('p', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });

@@ -11,7 +11,10 @@ import { ChatView } from './chatview.js';
 
 const query = new URLSearchParams(location.search);
 const site = document.body.dataset.site || query.get('site') || '';
-const lang = query.get('lang') || document.documentElement.lang || navigator.language || 'en';
+// The language the widget asks for: the embedding page's (the loader passes data-lang or the
+// page's <html lang>), else the browser's. The server answers in the best of the site's
+// languages (this one, then the browser's Accept-Language, else the site's default).
+const lang = query.get('lang') || navigator.language || 'en';
 const api = `/api/v1/widget/sites/${encodeURIComponent(site)}`;
 const embedded = window.parent !== window;
 const OPEN_STATES = new Set(['queued', 'assigned', 'active']);
@@ -124,7 +127,9 @@ function sendReady() {
   app.ready = true;
   const c = app.config;
   toHost({
-    type: 'ready', label: (c.appearance && c.appearance.launcher_label) || app.t('launcher_label'), title: app.t('title'),
+    // The launcher label: the site's text in the chosen language, else its appearance setting,
+    // else the built-in wording.
+    type: 'ready', label: app.t.site('launcher_label') || (c.appearance && c.appearance.launcher_label) || app.t('launcher_label'), title: app.t('title'),
     color: c.appearance && c.appearance.color, position: c.appearance && c.appearance.position,
     strip: Array.isArray(c.sensitive_params) ? c.sensitive_params : [], open: app.store.get('open') === '1',
   });

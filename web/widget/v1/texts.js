@@ -1,8 +1,9 @@
-// Parley widget texts: the built-in wording in English and German. A site's configuration
-// (SiteConfig.texts, per language) overrides any of these keys; the keys the server knows
-// (title, greeting, start, placeholder, send, queued, ended, offline_title, offline_intro,
-// offline_sent, survey_title, survey_thanks, unavailable, reconnecting, launcher_label) have the
-// same names there. Placeholders are {name}, {n} and {file}.
+// Parley widget texts: the built-in wording in English and German. The server chooses the
+// language (the lang parameter, then the browser's Accept-Language, else the site's default) and
+// sends the site's own texts in it (SiteConfig.texts), which override any of these keys; keys the
+// site leaves unset come from here in that language (English for languages without built-in
+// wording). Sites may also translate their pre-chat form: consent_text, and question_ID for the
+// label of the pre-chat question ID. Placeholders are {name}, {n} and {file}.
 // Every text is put on the page with textContent, never as markup.
 
 const EN = {
@@ -151,13 +152,17 @@ const BUILT_IN = { en: EN, de: DE };
 export function texts(lang, site = {}) {
   const primary = String(lang || 'en').toLowerCase().split('-')[0];
   const own = BUILT_IN[primary] || EN;
-  return function t(key, vars) {
-    let s = typeof site[key] === 'string' && site[key] !== '' ? site[key] : own[key] ?? EN[key] ?? key;
+  const siteText = (key) => (typeof site[key] === 'string' && site[key] !== '' ? site[key] : '');
+  function t(key, vars) {
+    let s = siteText(key) || (own[key] ?? EN[key] ?? key);
     if (vars) {
       s = s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
     }
     return s;
-  };
+  }
+  /** t.site returns the site's own text for key in this language, or '' when it has none. */
+  t.site = siteText;
+  return t;
 }
 
 /** KEYS lists every text key the widget uses, for site administrators and translators. */
