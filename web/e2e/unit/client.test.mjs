@@ -238,3 +238,31 @@ test('a server error before welcome is retried over WebSocket, not taken for a b
   assert.equal(chat.mode, 'ws');
   assert.equal(sockets.all.length, 5);
 });
+
+test('a read receipt says whether it went out: not before welcome, nor after a drop or stop', async () => {
+  const { chat, sockets, clock } = setup();
+  chat.start();
+  assert.equal(chat.read(3), false, 'before the socket opens');
+  sockets.last.open();
+  assert.equal(chat.read(3), false, 'before welcome');
+  sockets.last.receive(welcome);
+  assert.equal(chat.read(3), true, 'after welcome');
+  assert.deepEqual(sockets.last.frames('read'), [{ type: 'read', seq: 3 }]);
+  sockets.last.drop(1001);
+  assert.equal(chat.read(4), false, 'while reconnecting');
+  clock.run();
+  sockets.last.open();
+  sockets.last.receive(welcome);
+  assert.equal(chat.read(4), true, 'after the reconnect');
+  chat.stop();
+  assert.equal(chat.read(5), false, 'after stop');
+
+  // The long poll waits (never answers here); the receipt is a POST of its own.
+  const { fetch, calls } = scriptedFetch((method) => (method === 'GET' ? new Promise(() => {}) : { status: 204 }));
+  const polling = setup({ fetch, ws: '', pollWait: 0 });
+  polling.chat.start();
+  assert.equal(polling.chat.read(2), true, 'long polling posts it');
+  await flush();
+  polling.chat.stop();
+  assert.deepEqual(calls.filter((c) => c.method === 'POST').map((c) => [c.url, c.body]), [['/api/v1/widget/sites/site_a/chats/c1/read', { seq: 2 }]]);
+});

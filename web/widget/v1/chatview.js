@@ -24,7 +24,12 @@ export class ChatView {
     this.own = []; // our confirmed messages, in order
     this.maxSeq = 0;
     this.agentRead = 0;
+    // The read position: readSent is the last receipt that went out, kept in the visitor's
+    // storage (per cookie mode) so that after a reload the replayed messages up to it are
+    // neither counted as unread nor acknowledged again; readSeen is how far the visitor has
+    // seen, whose receipt may still be waiting for the connection.
     this.readSent = Number(opts.store.get(`read:${this.id}`)) || 0;
+    this.readSeen = this.readSent;
     this.unreadCount = 0;
     this.agentName = '';
     this.done = false;
@@ -301,7 +306,7 @@ export class ChatView {
   }
 
   incoming(seq) {
-    if (seq <= this.readSent) return;
+    if (seq <= this.readSeen) return;
     if (this.opts.visible()) {
       this.seen();
       return;
@@ -317,12 +322,19 @@ export class ChatView {
       this.unreadCount = 0;
       this.opts.unread(0);
     }
-    if (this.maxSeq > this.readSent && this.chat && !this.done) {
-      this.readSent = this.maxSeq;
-      this.opts.store.set(`read:${this.id}`, String(this.maxSeq));
+    if (this.maxSeq > this.readSeen && this.chat && !this.done) {
+      this.readSeen = this.maxSeq;
       clearTimeout(this.readTimer);
-      this.readTimer = setTimeout(() => this.chat.read(this.readSent), 250);
+      this.readTimer = setTimeout(() => this.sendRead(), 250);
     }
+  }
+
+  /** sendRead sends the receipt for what the visitor has seen, unless it already went out. */
+  sendRead() {
+    if (this.readSeen <= this.readSent || !this.chat || this.done) return;
+    if (!this.chat.read(this.readSeen)) return; // no connection: again on state('open')
+    this.readSent = this.readSeen;
+    this.opts.store.set(`read:${this.id}`, String(this.readSent));
   }
 
   ack(a) {
@@ -356,6 +368,7 @@ export class ChatView {
     } else if (s === 'open' || s === 'closed') {
       this.banner.hidden = true;
     }
+    if (s === 'open') this.sendRead(); // a receipt that could not go out while disconnected
   }
 
   welcome(conv) {

@@ -157,8 +157,13 @@ export class VisitorChat {
     this.signal({ type: 'typing', typing: !!on }, 'typing', { typing: !!on });
   }
 
+  /**
+   * read tells the server the visitor has seen everything up to seq. It returns false when the
+   * receipt could not go out (no connection right now): the caller sends it again once the
+   * connection is back (state 'open').
+   */
   read(seq) {
-    this.signal({ type: 'read', seq }, 'read', { seq });
+    return this.signal({ type: 'read', seq }, 'read', { seq });
   }
 
   /** end asks the server to end the conversation; the 'ended' system event follows. */
@@ -332,12 +337,20 @@ export class VisitorChat {
     } // otherwise it goes out with flush() after the next welcome
   }
 
+  /** signal sends an ephemeral frame; it returns whether it went out. */
   signal(frame, path, body) {
+    if (this.stopped) return false;
     if (this.mode === 'poll') {
       this.request('POST', `/chats/${encodeURIComponent(this.conversationId)}/${path}`, body).catch(() => {});
-      return;
+      return true;
     }
-    if (this.socket && this.opened) this.socket.send(JSON.stringify(frame));
+    if (!this.socket || !this.opened) return false;
+    try {
+      this.socket.send(JSON.stringify(frame));
+    } catch {
+      return false; // closing: onclose follows
+    }
+    return true;
   }
 
   // --- long polling ----------------------------------------------------------------------------
