@@ -3,6 +3,7 @@ package auditlog
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -58,12 +59,17 @@ func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, befo
 	if !rep.OK() {
 		return info, fmt.Errorf("%w: %s", ErrChainDamaged, rep.Damage)
 	}
-	var behind sql.NullInt64
-	if err := l.sql.QueryRowContext(ctx, rebind(l.db.Dialect, "SELECT MIN(event_seq) FROM audit_forward_cursors WHERE tenant_id = ?"), tenant).Scan(&behind); err != nil {
+	var (
+		sink   string
+		behind int64
+	)
+	err = l.sql.QueryRowContext(ctx, rebind(l.db.Dialect, "SELECT sink, event_seq FROM audit_forward_cursors WHERE tenant_id = ? AND event_seq < ? ORDER BY event_seq, sink LIMIT 1"),
+		tenant, last).Scan(&sink, &behind)
+	switch {
+	case err == nil:
+		return info, fmt.Errorf("%w: %s has received events up to %d, the archive would remove up to %d", ErrNotForwarded, sink, behind, last)
+	case !errors.Is(err, sql.ErrNoRows):
 		return info, fmt.Errorf("read forwarding cursors: %w", err)
-	}
-	if behind.Valid && behind.Int64 < last {
-		return info, fmt.Errorf("%w: a sink has received events up to %d, the archive would remove up to %d", ErrNotForwarded, behind.Int64, last)
 	}
 	anchor, err := l.checkpointGet(ctx, tenant, last)
 	if err != nil {

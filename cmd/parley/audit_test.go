@@ -158,7 +158,7 @@ func TestAuditArchive(t *testing.T) {
 
 			// A forwarding destination that has not received the events yet holds the archive back.
 			execSQL(t, dbURL, "INSERT INTO audit_forward_cursors (sink, tenant_id, event_seq, checkpoint_seq, updated_us) VALUES ('syslog:siem.test:6514', '_system', 2, 0, 0)")
-			if r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle); r.code != 1 || !strings.Contains(r.stderr, "not yet forwarded") {
+			if r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle); r.code != 1 || !strings.Contains(r.stderr, "not yet forwarded") || !strings.Contains(r.stderr, "syslog:siem.test:6514") {
 				t.Fatalf("archive ahead of forwarding: %+v", r)
 			}
 			if _, err := os.Stat(bundle); !os.IsNotExist(err) {
