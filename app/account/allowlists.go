@@ -108,6 +108,11 @@ func (s *Service) checkAllowlists(ctx context.Context, db *gorm.DB, tenantID, us
 	if err != nil {
 		return err
 	}
+	return s.enforceAllowlists(ctx, lists, tenantID, userID, st, o, stage)
+}
+
+// enforceAllowlists applies lists to o.IP, auditing a refusal.
+func (s *Service) enforceAllowlists(ctx context.Context, lists []Allowlist, tenantID, userID string, st Settings, o Origin, stage string) error {
 	if allowed(lists, ClientAddr(o.IP), st, s.now()) {
 		return nil
 	}

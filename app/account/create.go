@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,6 +77,15 @@ type Service struct {
 	Now  func() time.Time
 	Rand io.Reader
 	Log  *slog.Logger
+
+	// userCache and secCache hold, for Authenticate, users with their roles and tenants' security
+	// settings and allowlists, by the version of their rows.
+	userCache versionedCache[cachedUser]
+	secCache  versionedCache[*tenantSecurity]
+	// authSQL is Authenticate's session query, built on first use.
+	authSQLOnce sync.Once
+	authSQL     *sessionQuery
+	authSQLErr  error
 }
 
 // NewUser is what CreateUser needs.

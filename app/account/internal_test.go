@@ -2,6 +2,7 @@ package account
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -143,5 +144,40 @@ func TestIdentityOf(t *testing.T) {
 	got := identityOf("  Acme-Bank ", " Owner@ACME.test ")
 	if got.tenant != "acme-bank" || got.email != "owner@acme.test" {
 		t.Errorf("identityOf = %+v", got)
+	}
+}
+
+func TestSplitRoles(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"owner", []string{"owner"}},
+		{"supervisor,agent,supervisor", []string{"agent", "supervisor"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := splitRoles(tt.in); !slices.Equal(got, tt.want) {
+				t.Errorf("splitRoles(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestListsFor(t *testing.T) {
+	sec := &tenantSecurity{lists: []Allowlist{{Role: ""}, {Role: "agent"}, {Role: "supervisor"}}}
+	roles := func(ls []Allowlist) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Role)
+		}
+		return out
+	}
+	if got := roles(sec.listsFor([]string{"agent"})); !slices.Equal(got, []string{"", "agent"}) {
+		t.Errorf("lists for an agent = %q, want the tenant's and the agents'", got)
+	}
+	if got := roles(sec.listsFor(nil)); !slices.Equal(got, []string{""}) {
+		t.Errorf("lists for no role = %q, want the tenant's", got)
 	}
 }

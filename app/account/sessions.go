@@ -153,35 +153,38 @@ type Current struct {
 // client address must pass the tenant's and the user's roles' IP allowlists. A session ended by
 // time is deleted and audited. It errs with ErrNoSession, ErrSessionExpired, ErrIPNotAllowed or
 // a database or audit failure.
+//
+// One query reads the session and the versions of its user (row and role assignments) and of the
+// tenant's security settings (settings and allowlists); the user with their roles, and the
+// tenant's settings and allowlists, come from this node's caches when they hold those versions.
+// Any change to them, revocation, disabling or a role change (which also ends the user's
+// sessions) therefore applies from the next request, on every node.
 func (s *Service) Authenticate(ctx context.Context, token string, o Origin) (Current, error) {
 	if !validTokenShape(token) {
 		return Current{}, ErrNoSession
 	}
-	db := s.db().WithContext(ctx)
-	var sess Session
-	if err := db.Where("token_hash = ?", HashToken(token)).Take(&sess).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Current{}, ErrNoSession
-		}
-		return Current{}, err
-	}
-	u, err := s.Store.ByID(ctx, sess.TenantID, sess.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return Current{}, ErrNoSession
-	}
+	row, err := s.readSession(ctx, HashToken(token))
 	if err != nil {
 		return Current{}, err
 	}
+	sess := row.Session
+	su, err := s.sessionUser(ctx, sess.TenantID, sess.UserID, row.UserVersion)
+	if err != nil {
+		return Current{}, err
+	}
+	u, roles := su.user, su.roles
+	db := s.db().WithContext(ctx)
 	if u.Status != StatusActive && u.Status != StatusLocked {
 		if err := db.Where("id = ?", sess.ID).Delete(&Session{}).Error; err != nil {
 			return Current{}, err
 		}
 		return Current{}, ErrNoSession
 	}
-	st, err := s.Settings(ctx, sess.TenantID)
+	sec, err := s.security(ctx, sess.TenantID, row.SecurityVersion)
 	if err != nil {
 		return Current{}, err
 	}
+	st := sec.settings
 	now := s.now()
 	if why := st.Session.SessionExpired(sess.CreatedAt, sess.LastSeenAt, now); why != signin.ExpiryNone {
 		err := db.Transaction(func(tx *gorm.DB) error {
@@ -199,11 +202,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, o Origin) (Cur
 		}
 		return Current{}, ErrSessionExpired
 	}
-	roles, err := s.roleNames(ctx, db, u)
-	if err != nil {
-		return Current{}, err
-	}
-	if err := s.checkAllowlists(ctx, db, u.TenantID, u.ID, roles, st, o, "request"); err != nil {
+	if err := s.enforceAllowlists(ctx, sec.listsFor(roles), u.TenantID, u.ID, st, o, "request"); err != nil {
 		return Current{}, err
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
