@@ -50,6 +50,9 @@ func (m *Module) upload(c echo.Context, conv Conversation, a Actor) error {
 	if err != nil {
 		return httpError(c, err)
 	}
+	if a.Kind == SenderVisitor {
+		ev = visitorView(ev)
+	}
 	return c.JSON(http.StatusCreated, ev)
 }
 

@@ -223,7 +223,9 @@ func (s *Service) offlineReason(ctx context.Context, tenantID string, set Settin
 type PostResult struct {
 	ConversationID string
 	Seq            int64
-	Duplicate      bool
+	// VisitorSeq is Seq in the visitor's view (0 for a whisper): what a visitor's ack carries.
+	VisitorSeq int64
+	Duplicate  bool
 }
 
 // Post stores a message of actor in a conversation and delivers it. A message whose key the
@@ -257,7 +259,7 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 	var row eventRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		row, err = s.appendEvent(ctx, tx, tenantID, convID, newEvent{Kind: KindMessage, SenderKind: a.Kind, SenderID: a.ID, Key: key, Text: masked},
+		row, err = s.appendEvent(ctx, tx, tenantID, convID, newEvent{Kind: KindMessage, SenderKind: a.Kind, SenderID: a.ID, Key: key, Text: masked, Audience: a.audience()},
 			func(st seqState) error { return mayWrite(st, a) })
 		return err
 	})
@@ -272,15 +274,18 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 			s.log.ErrorContext(ctx, "amend split card number", "conversation", convID, "error", err.Error())
 		}
 	}
-	return PostResult{ConversationID: convID, Seq: row.Seq}, nil
+	return PostResult{ConversationID: convID, Seq: row.Seq, VisitorSeq: row.visitorSeq()}, nil
 }
 
 // duplicateOr answers a refused message: when the sender's key is already stored the original
 // seq is acked as a duplicate, otherwise the refusal stands.
 func (s *Service) duplicateOr(ctx context.Context, convID string, a Actor, key string, refusal error) (PostResult, error) {
 	prev, err := s.store.eventByKey(ctx, s.db, convID, a.ID, key)
+	if err == nil && prev.Audience != a.audience() {
+		return PostResult{}, invalid("key", "The key belongs to another message.")
+	}
 	if err == nil {
-		return PostResult{ConversationID: convID, Seq: prev.Seq, Duplicate: true}, nil
+		return PostResult{ConversationID: convID, Seq: prev.Seq, VisitorSeq: prev.visitorSeq(), Duplicate: true}, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return PostResult{}, err
@@ -291,7 +296,8 @@ func (s *Service) duplicateOr(ctx context.Context, convID string, a Actor, key s
 	return PostResult{}, refusal
 }
 
-// mayWrite refuses writes into closed conversations and by agents not handling them.
+// mayWrite refuses writes into closed conversations and by agents not handling them (a
+// supervisor who joined writes like the agent; a whisper goes into any open conversation).
 func mayWrite(st seqState, a Actor) error {
 	if st.Status == StatusEnded || st.Status == StatusMissed {
 		return ErrEnded
@@ -302,7 +308,10 @@ func mayWrite(st seqState, a Actor) error {
 			return ErrNotFound
 		}
 	case SenderAgent:
-		if st.Status != StatusActive || deref(st.AgentID) != a.ID {
+		if a.Whisper {
+			return nil // any open conversation; chat.whisper was checked
+		}
+		if st.Status != StatusActive || (deref(st.AgentID) != a.ID && !a.Joined) {
 			return ErrForbidden
 		}
 	}

@@ -29,6 +29,20 @@ type Actor struct {
 	ID string
 	// Name is the display name (agents) shown with their events.
 	Name string
+	// Whisper makes the actor's message a whisper: of audience AudienceAgents, never seen by the
+	// visitor. The caller has checked chat.whisper.
+	Whisper bool
+	// Joined lets a supervisor who joined the conversation (not its agent) write into it. The
+	// caller has checked the participation.
+	Joined bool
+}
+
+// audience is the audience of the actor's messages.
+func (a Actor) audience() string {
+	if a.Whisper {
+		return AudienceAgents
+	}
+	return AudienceAll
 }
 
 // sealErr maps a key provider failure to ErrUnavailable; other failures stay as they are.
@@ -87,10 +101,11 @@ func (s *Service) auditUnreadable(ctx context.Context, tenantID, scope, field st
 
 // seqState is a conversation as its seq was taken.
 type seqState struct {
-	Seq       int64
-	Status    string
-	AgentID   *string
-	VisitorID string
+	Seq        int64
+	VisitorSeq int64
+	Status     string
+	AgentID    *string
+	VisitorID  string
 }
 
 // newEvent is an event to append.
@@ -102,17 +117,39 @@ type newEvent struct {
 	Data                       map[string]string
 	TargetSeq                  int64
 	FileID                     string
+	// Audience is AudienceAll (the default) or AudienceAgents. An amend always has its target's.
+	Audience string
 }
 
 // appendEvent stores ev as the conversation's next event inside tx: it takes the next seq
 // (locking the conversation row), lets check refuse the write given the conversation's state,
 // seals the text bound to that seq and inserts the row. The caller publishes it after commit.
+//
+// An event the visitor sees (audience AudienceAll) also takes the next visitor_seq, the
+// numbering of the visitor's view; a whisper (AudienceAgents) takes none.
 func (s *Service) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID string, ev newEvent, check func(seqState) error) (eventRow, error) {
 	now := s.now().UTC()
+	var targetVisitorSeq int64
+	if ev.Kind == KindAmend && ev.TargetSeq > 0 {
+		var target eventRow
+		if err := tx.WithContext(ctx).Select("audience", "visitor_seq").
+			Where("tenant_id = ? AND conversation_id = ? AND seq = ?", tenantID, convID, ev.TargetSeq).Take(&target).Error; err != nil {
+			return eventRow{}, err
+		}
+		ev.Audience = target.Audience
+		targetVisitorSeq = target.visitorSeq()
+	}
+	if ev.Audience == "" {
+		ev.Audience = AudienceAll
+	}
+	next := "UPDATE conversations SET last_seq = last_seq + 1, visitor_last_seq = visitor_last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? " +
+		"RETURNING last_seq AS seq, visitor_last_seq AS visitor_seq, status, agent_id, visitor_id"
+	if ev.Audience == AudienceAgents {
+		next = "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? " +
+			"RETURNING last_seq AS seq, visitor_last_seq AS visitor_seq, status, agent_id, visitor_id"
+	}
 	var st seqState
-	res := tx.WithContext(ctx).Raw(
-		"UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? RETURNING last_seq AS seq, status, agent_id, visitor_id",
-		now, tenantID, convID).Scan(&st)
+	res := tx.WithContext(ctx).Raw(next, now, tenantID, convID).Scan(&st)
 	if res.Error != nil {
 		return eventRow{}, res.Error
 	}
@@ -131,6 +168,10 @@ func (s *Service) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID
 	row := eventRow{
 		ID: uuid.Must(uuid.NewV7()).String(), TenantID: tenantID, ConversationID: convID, Seq: st.Seq,
 		Kind: ev.Kind, SenderKind: ev.SenderKind, SenderID: ev.SenderID, Body: body, Event: ev.Event, CreatedAt: now,
+		Audience: ev.Audience, targetVisitorSeq: targetVisitorSeq,
+	}
+	if ev.Audience == AudienceAll {
+		row.VisitorSeq = &st.VisitorSeq
 	}
 	if ev.Key != "" {
 		row.IdempotencyKey = &ev.Key
@@ -166,6 +207,14 @@ func wire(row eventRow, text string, sender *protocol.Sender, file *protocol.Fil
 	}
 	if row.TargetSeq != nil {
 		ev.TargetSeq = *row.TargetSeq
+	}
+	if row.visible() {
+		ev.VisitorSeq, ev.TargetVisitorSeq = *row.VisitorSeq, row.targetVisitorSeq
+	} else {
+		ev.Audience = AudienceAgents
+		if row.Kind == KindMessage {
+			ev.Kind = KindWhisper
+		}
 	}
 	if row.Data != "" {
 		var d map[string]string

@@ -53,14 +53,44 @@ func (s *Service) senderOf(ctx context.Context, n *names, kind, id string) *prot
 			}
 			name = n.byID[id]
 		}
+		if name == "" && s.names != nil {
+			// A supervisor who whispers without having joined is no participant.
+			if dn, err := s.names.DisplayName(ctx, n.conv.TenantID, id); err == nil && dn != "" {
+				if n.byID == nil {
+					n.byID = map[string]string{}
+				}
+				name, n.byID[id] = dn, dn
+			}
+		}
 		return &protocol.Sender{Kind: kind, ID: id, Name: name}
 	}
 }
 
-// render turns stored rows into delivered events for v.
+// visitor reports whether v sees the conversation as its visitor: only the events of audience
+// AudienceAll, numbered by their visitor_seq.
+func (v viewer) visitor() bool { return v.kind == SenderVisitor }
+
+// visitorView renders an event the visitor sees in the visitor's numbering.
+func visitorView(ev protocol.Event) protocol.Event {
+	ev.Seq, ev.TargetSeq, ev.Audience = ev.VisitorSeq, ev.TargetVisitorSeq, ""
+	return ev
+}
+
+// render turns stored rows into delivered events for v. A visitor is never given an event of
+// audience AudienceAgents, and sees the others numbered by their visitor_seq.
 func (s *Service) render(ctx context.Context, n *names, v viewer, rows []eventRow) ([]protocol.Event, error) {
 	out := make([]protocol.Event, 0, len(rows))
 	for _, r := range rows {
+		if v.visitor() && !r.visible() {
+			continue
+		}
+		if v.visitor() && r.Kind == KindAmend && r.TargetSeq != nil {
+			t, err := s.store.visitorSeqAt(ctx, r.ConversationID, *r.TargetSeq)
+			if err != nil {
+				return nil, err
+			}
+			r.targetVisitorSeq = t
+		}
 		var text string
 		var file *protocol.File
 		var err error
@@ -78,30 +108,47 @@ func (s *Service) render(ctx context.Context, n *names, v viewer, rows []eventRo
 		if r.SenderKind != v.kind || r.SenderID != v.id {
 			ev.Key = ""
 		}
+		if v.visitor() {
+			ev = visitorView(ev)
+		}
 		out = append(out, ev)
 	}
 	return out, nil
 }
 
-// EventsAfter returns up to limit events of a conversation with seq > after, rendered for the
-// viewer, and whether more follow.
-func (s *Service) eventsAfter(ctx context.Context, n *names, v viewer, after int64, limit int) ([]protocol.Event, bool, error) {
-	rows, err := s.store.events(ctx, n.conv.TenantID, n.conv.ID, after, limit+1)
+// eventsAfter returns up to limit events of a conversation after the viewer's cursor, rendered
+// for the viewer, whether more follow, and the seq of the last event read (the log's numbering,
+// whichever numbering the viewer has; 0 when none). after and the events' seqs are in the
+// viewer's numbering: visitor_seq for the visitor, seq for everyone else.
+func (s *Service) eventsAfter(ctx context.Context, n *names, v viewer, after int64, limit int) ([]protocol.Event, bool, int64, error) {
+	read := s.store.events
+	if v.visitor() {
+		read = s.store.visitorEvents
+	}
+	rows, err := read(ctx, n.conv.TenantID, n.conv.ID, after, limit+1)
 	if err != nil {
-		return nil, false, err
+		return nil, false, 0, err
 	}
 	more := len(rows) > limit
 	if more {
 		rows = rows[:limit]
 	}
+	var last int64
+	if len(rows) > 0 {
+		last = rows[len(rows)-1].Seq
+	}
 	evs, err := s.render(ctx, n, v, rows)
-	return evs, more, err
+	return evs, more, last, err
 }
 
 // cursor is a follower's position in one conversation.
 type cursor struct {
+	// delivered is the last seq delivered, in the viewer's numbering.
 	delivered int64
-	names     *names
+	// seen is the last seq of the log the cursor has passed: delivered itself for agents; for
+	// the visitor, whose numbering skips whispers, it also passes the whispers.
+	seen  int64
+	names *names
 }
 
 // follower delivers the events of the conversations one socket follows: every event exactly
@@ -127,7 +174,15 @@ func (f *follower) follow(ctx context.Context, c Conversation, after int64) ([]p
 		return f.catchUp(ctx, c.ID, cur)
 	}
 	f.sub.Follow(hub.ConversationTopic(c.ID))
-	cur := &cursor{delivered: after, names: &names{conv: c}}
+	cur := &cursor{delivered: after, seen: after, names: &names{conv: c}}
+	if f.v.visitor() {
+		// The visitor has every event it sees up to c's last seq when it has all of its view; c
+		// was read before the subscription, so anything newer still comes.
+		cur.seen = 0
+		if after >= c.VisitorLastSeq {
+			cur.seen = c.LastSeq
+		}
+	}
 	f.convs[c.ID] = cur
 	return f.catchUp(ctx, c.ID, cur)
 }
@@ -137,16 +192,11 @@ func (f *follower) unfollow(convID string) {
 	f.sub.Unfollow(hub.ConversationTopic(convID))
 }
 
-func (f *follower) following(convID string) bool {
-	_, ok := f.convs[convID]
-	return ok
-}
-
 // catchUp loads every event after the cursor from the database.
 func (f *follower) catchUp(ctx context.Context, convID string, cur *cursor) ([]protocol.Event, error) {
 	var out []protocol.Event
 	for {
-		evs, more, err := f.s.eventsAfter(ctx, cur.names, f.v, cur.delivered, replayBatch)
+		evs, more, last, err := f.s.eventsAfter(ctx, cur.names, f.v, cur.delivered, replayBatch)
 		if err != nil {
 			return out, err
 		}
@@ -155,6 +205,11 @@ func (f *follower) catchUp(ctx context.Context, convID string, cur *cursor) ([]p
 				return out, errGap
 			}
 			cur.delivered = ev.Seq
+		}
+		if f.v.visitor() {
+			cur.seen = max(cur.seen, last)
+		} else {
+			cur.seen = cur.delivered
 		}
 		out = append(out, evs...)
 		if !more {
@@ -197,17 +252,29 @@ func (f *follower) drain(ctx context.Context) (pending, error) {
 		switch sig.Kind {
 		case hub.KindEvent:
 			cur, ok := f.convs[sig.Conversation]
-			if !ok || sig.Seq <= cur.delivered {
+			if !ok || sig.Seq <= cur.seen {
 				continue
 			}
-			if ev, ok := sig.Local.(protocol.Event); ok && sig.Seq == cur.delivered+1 {
+			ev, local := sig.Local.(protocol.Event)
+			if local && sig.Seq == cur.seen+1 && f.v.visitor() {
+				switch {
+				case ev.Audience == AudienceAgents:
+					cur.seen = sig.Seq // a whisper: not the visitor's
+					continue
+				case ev.VisitorSeq == cur.delivered+1:
+					ev = visitorView(ev)
+				default:
+					local = false
+				}
+			}
+			if local && sig.Seq == cur.seen+1 {
 				if ev.Sender != nil && ev.Sender.Name == "" && ev.Sender.Kind != SenderSystem {
 					ev.Sender = f.s.senderOf(ctx, cur.names, ev.Sender.Kind, ev.Sender.ID)
 				}
 				if ev.Sender == nil || ev.Sender.Kind != f.v.kind || ev.Sender.ID != f.v.id {
 					ev.Key = ""
 				}
-				cur.delivered = ev.Seq
+				cur.delivered, cur.seen = ev.Seq, sig.Seq
 				p.frames = append(p.frames, ev)
 				continue
 			}
@@ -225,8 +292,15 @@ func (f *follower) drain(ctx context.Context) (pending, error) {
 			}
 		case hub.KindRead:
 			if _, ok := f.convs[sig.Conversation]; ok && sig.SenderKind != f.v.kind {
+				seq := sig.Seq
+				if f.v.visitor() {
+					var err error
+					if seq, err = f.s.store.visitorSeqAt(ctx, sig.Conversation, sig.Seq); err != nil {
+						return p, err
+					}
+				}
 				p.frames = append(p.frames, protocol.Read{Type: protocol.TypeRead, ConversationID: sig.Conversation,
-					ReaderKind: sig.SenderKind, Seq: sig.Seq})
+					ReaderKind: sig.SenderKind, Seq: seq})
 			}
 		case hub.KindQueue:
 			p.queue = true
@@ -250,15 +324,20 @@ func (f *follower) recheck(ctx context.Context) (pending, error) {
 		ids = append(ids, id)
 	}
 	var rows []struct {
-		ID      string
-		LastSeq int64
+		ID             string
+		LastSeq        int64
+		VisitorLastSeq int64
 	}
-	if err := f.s.db.WithContext(ctx).Model(&Conversation{}).Select("id", "last_seq").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+	if err := f.s.db.WithContext(ctx).Model(&Conversation{}).Select("id", "last_seq", "visitor_last_seq").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
 		return p, err
 	}
 	for _, r := range rows {
 		cur := f.convs[r.ID]
-		if cur == nil || r.LastSeq <= cur.delivered {
+		last := r.LastSeq
+		if f.v.visitor() {
+			last = r.VisitorLastSeq
+		}
+		if cur == nil || last <= cur.delivered {
 			continue
 		}
 		evs, err := f.catchUp(ctx, r.ID, cur)

@@ -62,7 +62,7 @@ func (m *Module) pollEvents(c echo.Context) error {
 	_ = s.visitors.Seen(ctx, v.ID, ip)
 	me := viewer{kind: SenderVisitor, id: v.ID}
 	n := &names{conv: conv}
-	evs, more, err := s.eventsAfter(ctx, n, me, after, pollBatch)
+	evs, more, _, err := s.eventsAfter(ctx, n, me, after, pollBatch)
 	if err != nil {
 		return httpError(c, err)
 	}
@@ -71,7 +71,7 @@ func (m *Module) pollEvents(c echo.Context) error {
 		sub := s.hub.Subscribe(hub.ConversationTopic(conv.ID))
 		defer sub.Close()
 		// Read again now that the subscription is up, so an event committed in between is seen.
-		if evs, more, err = s.eventsAfter(ctx, n, me, after, pollBatch); err != nil {
+		if evs, more, _, err = s.eventsAfter(ctx, n, me, after, pollBatch); err != nil {
 			return httpError(c, err)
 		}
 		timer := time.NewTimer(wait)
@@ -93,11 +93,16 @@ func (m *Module) pollEvents(c echo.Context) error {
 					case sig.Kind == hub.KindTyping && sig.SenderKind != SenderVisitor:
 						signals = append(signals, protocol.Typing{Type: protocol.TypeTyping, ConversationID: conv.ID, SenderKind: sig.SenderKind, Typing: sig.Typing})
 					case sig.Kind == hub.KindRead && sig.SenderKind != SenderVisitor:
-						signals = append(signals, protocol.Read{Type: protocol.TypeRead, ConversationID: conv.ID, ReaderKind: sig.SenderKind, Seq: sig.Seq})
+						// The receipt names a seq of the log; the visitor counts in its own view.
+						seq, err := s.store.visitorSeqAt(ctx, conv.ID, sig.Seq)
+						if err != nil {
+							return httpError(c, err)
+						}
+						signals = append(signals, protocol.Read{Type: protocol.TypeRead, ConversationID: conv.ID, ReaderKind: sig.SenderKind, Seq: seq})
 					}
 				}
 				if event {
-					if evs, more, err = s.eventsAfter(ctx, n, me, after, pollBatch); err != nil {
+					if evs, more, _, err = s.eventsAfter(ctx, n, me, after, pollBatch); err != nil {
 						return httpError(c, err)
 					}
 				} else if len(signals) > 0 {
@@ -140,7 +145,7 @@ func (m *Module) postMessage(c echo.Context) error {
 	if err != nil {
 		return httpError(c, err)
 	}
-	return c.JSON(http.StatusOK, protocol.Ack{Type: protocol.TypeAck, ConversationID: conv.ID, Key: in.Key, Seq: res.Seq, Duplicate: res.Duplicate})
+	return c.JSON(http.StatusOK, protocol.Ack{Type: protocol.TypeAck, ConversationID: conv.ID, Key: in.Key, Seq: res.VisitorSeq, Duplicate: res.Duplicate})
 }
 
 type typingBody struct {
@@ -178,7 +183,7 @@ func (m *Module) postRead(c echo.Context) error {
 	if in.Seq < 0 {
 		return api.ErrInvalidRequest.WithField("seq")
 	}
-	if err := m.Service.Read(c.Request().Context(), conv.TenantID, conv.ID, Actor{Kind: SenderVisitor, ID: v.ID}, in.Seq); err != nil {
+	if err := m.Service.visitorRead(c.Request().Context(), conv.TenantID, conv.ID, Actor{Kind: SenderVisitor, ID: v.ID}, in.Seq); err != nil {
 		return httpError(c, err)
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -60,11 +60,11 @@ func (m *Module) Routes() []server.Route {
 		pub(http.MethodGet, "/widget/v1/frame", "The chat iframe page (framed only by the site's origins).", m.frame),
 		pub(http.MethodGet, "/widget/v1/:file", "Widget assets (versioned path for Subresource Integrity).", m.asset),
 
-		// The agent socket serves every department the user may accept chats in, so the route needs
-		// only a session; the handler refuses (403, before the upgrade) a user without chat.accept
-		// in any department.
+		// The agent socket serves every department the user may accept or supervise chats in, so
+		// the route needs only a session; the handler refuses (403, before the upgrade) a user
+		// without chat.accept, chat.monitor, chat.join or chat.whisper in any department.
 		{Method: http.MethodGet, Path: chatBase + "/agent/ws", Access: server.Authenticated, API: true,
-			Summary: "Agent WebSocket: queue, offers and conversations (needs chat.accept in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
+			Summary: "Agent WebSocket: queue, offers, conversations and supervision (needs chat.accept, chat.monitor, chat.join or chat.whisper in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
 		upload(inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m)),
 		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),

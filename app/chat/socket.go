@@ -74,6 +74,26 @@ func (sk *socket) reply(ctx context.Context, v any) {
 	}
 }
 
+// task is work queued for the writer goroutine, which owns the socket's follower: it runs in
+// order with the replies queued before and after it, and its frames are sent at once. An error
+// ends the socket, as a follower's does.
+type task func(ctx context.Context) ([]any, error)
+
+// send writes a queued value: a frame, or the frames of a task it runs.
+func (sk *socket) send(ctx context.Context, v any) error {
+	t, ok := v.(task)
+	if !ok {
+		return sk.write(ctx, v)
+	}
+	frames, err := t(ctx)
+	for _, fr := range frames {
+		if werr := sk.write(ctx, fr); werr != nil {
+			return werr
+		}
+	}
+	return err
+}
+
 // write sends one frame now (only the writer goroutine, or before it starts).
 func (sk *socket) write(ctx context.Context, v any) error {
 	b, err := json.Marshal(v)

@@ -38,7 +38,25 @@ const (
 	EventTransferred = "transferred"
 	EventEnded       = "ended"
 	EventMissed      = "missed"
+	// EventLeft: a supervisor who had joined the conversation left it.
+	EventLeft = "left"
 )
+
+// Audiences of an event: who sees it.
+const (
+	// AudienceAll events are seen by everyone in the conversation, the visitor included.
+	AudienceAll = "all"
+	// AudienceAgents events (whispers) are seen by agents and supervisors only: they never reach
+	// the visitor and have no visitor_seq.
+	AudienceAgents = "agents"
+)
+
+// KindWhisper is the kind a whisper is delivered with to agents and supervisors (it is stored as
+// a message of audience AudienceAgents).
+const KindWhisper = "whisper"
+
+// ParticipantSupervisor is the participant kind of a supervisor who joined a conversation.
+const ParticipantSupervisor = "supervisor"
 
 // Conversation is one row of conversations. Name, email, prechat and survey hold ciphertext.
 type Conversation struct {
@@ -64,6 +82,8 @@ type Conversation struct {
 	EndedBy      string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// VisitorLastSeq is the last seq of the visitor's view (the events of audience AudienceAll).
+	VisitorLastSeq int64
 }
 
 // TableName is the conversations table.
@@ -102,7 +122,8 @@ type participant struct {
 
 func (participant) TableName() string { return "conversation_participants" }
 
-// eventRow is one row of conversation_events; Body is ciphertext.
+// eventRow is one row of conversation_events; Body is ciphertext. Seq numbers every event;
+// VisitorSeq numbers the events the visitor sees (nil on the others), gapless as well.
 type eventRow struct {
 	ID             string `gorm:"primaryKey"`
 	TenantID       string
@@ -117,7 +138,22 @@ type eventRow struct {
 	Data           string
 	TargetSeq      *int64
 	FileID         *string
+	Audience       string
+	VisitorSeq     *int64
 	CreatedAt      time.Time
+	// targetVisitorSeq is an amend's target in the visitor's view (not stored; set by appendEvent).
+	targetVisitorSeq int64 `gorm:"-"`
+}
+
+// visible reports whether the visitor sees the event.
+func (r eventRow) visible() bool { return r.Audience != AudienceAgents && r.VisitorSeq != nil }
+
+// visitorSeq returns the event's seq in the visitor's view, 0 when the visitor does not see it.
+func (r eventRow) visitorSeq() int64 {
+	if !r.visible() {
+		return 0
+	}
+	return *r.VisitorSeq
 }
 
 func (eventRow) TableName() string { return "conversation_events" }
@@ -163,6 +199,39 @@ func (st *store) events(ctx context.Context, tenantID, convID string, after int6
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND conversation_id = ? AND seq > ?", tenantID, convID, after).
 		Order("seq").Limit(limit).Find(&out).Error
 	return out, err
+}
+
+// visitorEvents returns the events the visitor sees with visitor_seq > after, in that order, at
+// most limit. Every read on behalf of a visitor (socket replay, long poll, exports) goes through
+// it: events of audience AudienceAgents have no visitor_seq and never match.
+func (st *store) visitorEvents(ctx context.Context, tenantID, convID string, after int64, limit int) ([]eventRow, error) {
+	var out []eventRow
+	err := st.db.WithContext(ctx).Where("tenant_id = ? AND conversation_id = ? AND visitor_seq > ? AND audience = ?", tenantID, convID, after, AudienceAll).
+		Order("visitor_seq").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// visitorSeqAt returns the visitor's view of a position in the log: the visitor_seq of the last
+// event the visitor sees with seq <= at (0 when there is none).
+func (st *store) visitorSeqAt(ctx context.Context, convID string, at int64) (int64, error) {
+	var out []int64
+	err := st.db.WithContext(ctx).Model(&eventRow{}).Where("conversation_id = ? AND seq <= ? AND visitor_seq IS NOT NULL", convID, at).
+		Order("seq DESC").Limit(1).Pluck("visitor_seq", &out).Error
+	if err != nil || len(out) == 0 {
+		return 0, err
+	}
+	return out[0], nil
+}
+
+// seqOfVisitorSeq returns the seq of the event the visitor knows as vseq (0 when there is none).
+func (st *store) seqOfVisitorSeq(ctx context.Context, convID string, vseq int64) (int64, error) {
+	var out []int64
+	err := st.db.WithContext(ctx).Model(&eventRow{}).Where("conversation_id = ? AND visitor_seq = ?", convID, vseq).
+		Limit(1).Pluck("seq", &out).Error
+	if err != nil || len(out) == 0 {
+		return 0, err
+	}
+	return out[0], nil
 }
 
 func (st *store) participants(ctx context.Context, tenantID, convID string) ([]participant, error) {

@@ -17,8 +17,10 @@ import (
 	"github.com/parleyhq/parley/vault"
 )
 
-// agentSocket serves GET /api/v1/chat/agent/ws for a signed-in user holding chat.accept. The
-// Origin must be Parley's own: a page elsewhere cannot open a socket with the user's cookie.
+// agentSocket serves GET /api/v1/chat/agent/ws for a signed-in user holding chat.accept, or one
+// of the supervision permissions (chat.monitor, chat.join, chat.whisper), tenant-wide or in a
+// department. The Origin must be Parley's own: a page elsewhere cannot open a socket with the
+// user's cookie.
 func (m *Module) agentSocket(c echo.Context) error {
 	s := m.Service
 	p := api.PrincipalOf(c)
@@ -32,7 +34,11 @@ func (m *Module) agentSocket(c echo.Context) error {
 	if ok, err := s.acceptsSomewhere(c.Request().Context(), p); err != nil {
 		return err
 	} else if !ok {
-		return api.ErrForbidden
+		if ok, err := s.supervisesSomewhere(c.Request().Context(), p); err != nil {
+			return err
+		} else if !ok {
+			return api.ErrForbidden
+		}
 	}
 	if s.base.Err() != nil {
 		return api.ErrUnavailable
@@ -55,8 +61,17 @@ type agentSession struct {
 	any    bool
 	f      *follower
 	offers map[string]protocol.Offer
-	// mine mirrors the followed conversations for the reader goroutine.
+	// assigned is the conversations the socket follows as their agent; watch those it follows as a
+	// supervisor (id → protocol.ModeMonitor or ModeJoin). The writer goroutine owns both.
+	assigned map[string]bool
+	watch    map[string]string
+	// mine mirrors, for the reader goroutine, the followed conversations the user takes part in
+	// (as their agent, or a supervisor who joined): typing is relayed for those.
 	mine sync.Map
+	// joined mirrors, for the reader, the conversations the user joined as a supervisor.
+	joined sync.Map
+	// whispered is the conversations the socket has whispered into (reader goroutine only).
+	whispered map[string]bool
 }
 
 // runAgent is one agent socket from hello to close.
@@ -67,7 +82,8 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 	if err != nil {
 		return err
 	}
-	a := &agentSession{s: s, p: p, depts: map[string]bool{}, offers: map[string]protocol.Offer{}}
+	a := &agentSession{s: s, p: p, depts: map[string]bool{}, offers: map[string]protocol.Offer{},
+		assigned: map[string]bool{}, watch: map[string]string{}, whispered: map[string]bool{}}
 	a.name = "Agent"
 	if s.names != nil {
 		if n, err := s.names.DisplayName(ctx, p.TenantID, p.UserID); err == nil && n != "" {
@@ -94,14 +110,18 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 			deptList = append(deptList, d.ID)
 		}
 	}
-	if len(deptList) == 0 {
+	socketID := uuid.Must(uuid.NewV7()).String()
+	if len(deptList) > 0 {
+		if err := s.presenceUp(ctx, socketID, p.TenantID, p.UserID, deptList); err != nil {
+			return err
+		}
+		defer s.presenceDown(context.WithoutCancel(ctx), socketID)
+	} else if ok, err := s.supervisesSomewhere(ctx, p); err != nil {
+		return err
+	} else if !ok {
 		return closeWith(protocol.CloseUnavailable, "forbidden")
 	}
-	socketID := uuid.Must(uuid.NewV7()).String()
-	if err := s.presenceUp(ctx, socketID, p.TenantID, p.UserID, deptList); err != nil {
-		return err
-	}
-	defer s.presenceDown(context.WithoutCancel(ctx), socketID)
+	// A user who only supervises is not online as an agent: no chat is routed to them.
 
 	a.f = s.newFollower(viewer{kind: SenderAgent, id: p.UserID}, hub.QueueTopic(p.TenantID), hub.UserTopic(p.UserID))
 	defer a.f.close()
@@ -114,12 +134,17 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 	welcome := protocol.Welcome{Type: protocol.TypeWelcome, Protocol: protocol.Version, Agent: &protocol.Agent{ID: p.UserID, Name: a.name},
 		Departments: sortedKeys(a.depts), Conversations: []protocol.Conversation{}, ServerTime: s.now().UTC()}
 	for _, c := range convs {
+		a.assigned[c.ID] = true
 		evs, err := a.follow(ctx, c, hello.Conversations[c.ID])
 		if err != nil {
 			return err
 		}
 		replay = append(replay, evs...)
 		welcome.Conversations = append(welcome.Conversations, *a.summary(ctx, c))
+	}
+	supervised, err := a.resumeJoined(ctx, hello.Conversations)
+	if err != nil {
+		return err
 	}
 	queue, err := a.queue(ctx)
 	if err != nil {
@@ -137,9 +162,16 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 			return err
 		}
 	}
-	hctx, hcancel := context.WithCancel(ctx)
-	defer hcancel()
-	go a.heartbeat(hctx, socketID)
+	for _, fr := range supervised {
+		if err := sk.write(ctx, fr); err != nil {
+			return err
+		}
+	}
+	if len(deptList) > 0 {
+		hctx, hcancel := context.WithCancel(ctx)
+		defer hcancel()
+		go a.heartbeat(hctx, socketID)
+	}
 	return s.serve(ctx, en, sk, a.f, a.onDrain, func(ctx context.Context) error { return a.reads(ctx, sk, o) })
 }
 
@@ -257,9 +289,10 @@ func (a *agentSession) onDrain(ctx context.Context, p pending) ([]any, error) {
 		active := map[string]bool{}
 		for _, c := range convs {
 			active[c.ID] = true
-			if a.f.following(c.ID) {
+			if a.assigned[c.ID] {
 				continue
 			}
+			a.assigned[c.ID] = true
 			evs, err := a.follow(ctx, c, 0)
 			frames = append(frames, protocol.Assigned{Type: protocol.TypeAssigned, Conversation: *a.summary(ctx, c)})
 			for _, ev := range evs {
@@ -269,12 +302,17 @@ func (a *agentSession) onDrain(ctx context.Context, p pending) ([]any, error) {
 				return frames, err
 			}
 		}
-		for id := range a.f.convs {
+		for id := range a.assigned {
 			if active[id] {
 				continue
 			}
+			cur, ok := a.f.convs[id]
+			if !ok {
+				delete(a.assigned, id)
+				continue
+			}
 			// Deliver what is left of it (the transfer or end event) before letting go.
-			evs, err := a.f.catchUp(ctx, id, a.f.convs[id])
+			evs, err := a.f.catchUp(ctx, id, cur)
 			for _, ev := range evs {
 				frames = append(frames, ev)
 			}
@@ -288,11 +326,17 @@ func (a *agentSession) onDrain(ctx context.Context, p pending) ([]any, error) {
 			if c.Open() {
 				frames = append(frames, protocol.Withdrawn{Type: protocol.TypeUnassigned, ConversationID: id, Reason: "transferred"})
 			}
-			a.f.unfollow(id)
-			a.mine.Delete(id)
+			delete(a.assigned, id)
+			switch a.watch[id] {
+			case "":
+				a.f.unfollow(id)
+				a.mine.Delete(id)
+			case protocol.ModeMonitor:
+				a.mine.Delete(id)
+			}
 		}
 	}
-	return frames, nil
+	return append(frames, a.closedWatches(p.frames, frames)...), nil
 }
 
 func (a *agentSession) withdrawReason(ctx context.Context, id string) string {
@@ -337,7 +381,7 @@ func (a *agentSession) reads(ctx context.Context, sk *socket, o Origin) error {
 		case protocol.TypeRefuse:
 			ferr = s.Refuse(ctx, a.p, in.ConversationID)
 		case protocol.TypeMessage:
-			res, err := s.Post(ctx, a.p.TenantID, in.ConversationID, me, in.Key, in.Text, "")
+			res, err := s.Post(ctx, a.p.TenantID, in.ConversationID, a.author(ctx, me, in.ConversationID), in.Key, in.Text, "")
 			if err != nil {
 				ferr = err
 				break
@@ -353,6 +397,16 @@ func (a *agentSession) reads(ctx context.Context, sk *socket, o Origin) error {
 			ferr = s.Transfer(ctx, a.p, in.ConversationID, in.DepartmentID, in.AgentID, o)
 		case protocol.TypeEnd:
 			ferr = s.End(ctx, a.p.TenantID, in.ConversationID, me, a.p, o)
+		case protocol.TypeMonitor:
+			ferr = a.monitor(ctx, sk, in, o)
+		case protocol.TypeUnmonitor:
+			a.unmonitor(ctx, sk, in.ConversationID)
+		case protocol.TypeWhisper:
+			ferr = a.whisper(ctx, sk, in, o)
+		case protocol.TypeJoin:
+			ferr = a.join(ctx, sk, in, o)
+		case protocol.TypeLeave:
+			ferr = a.leave(ctx, sk, in.ConversationID)
 		}
 		if ferr == nil {
 			continue

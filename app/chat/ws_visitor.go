@@ -141,13 +141,13 @@ func (s *Service) visitorReads(ctx context.Context, sk *socket, c Conversation, 
 				ferr = err
 				break
 			}
-			sk.reply(ctx, protocol.Ack{Type: protocol.TypeAck, ConversationID: c.ID, Key: in.Key, Seq: res.Seq, Duplicate: res.Duplicate})
+			sk.reply(ctx, protocol.Ack{Type: protocol.TypeAck, ConversationID: c.ID, Key: in.Key, Seq: res.VisitorSeq, Duplicate: res.Duplicate})
 		case protocol.TypeTyping:
 			if ok, _ := s.visitorMsgs.Allow("typing:" + a.ID); ok {
 				s.Typing(ctx, c.ID, SenderVisitor, in.Typing)
 			}
 		case protocol.TypeRead:
-			ferr = s.Read(ctx, c.TenantID, c.ID, a, in.Seq)
+			ferr = s.visitorRead(ctx, c.TenantID, c.ID, a, in.Seq)
 		case protocol.TypeEnd:
 			ferr = s.End(ctx, c.TenantID, c.ID, a, nil, o)
 		}
@@ -242,6 +242,9 @@ func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, en *ender
 			for {
 				select {
 				case v := <-sk.out:
+					if _, ok := v.(task); ok {
+						continue // the socket is closing: nothing more to follow
+					}
 					if err := sk.write(ctx, v); err != nil {
 						return nil
 					}
@@ -250,7 +253,7 @@ func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, en *ender
 				}
 			}
 		case v := <-sk.out:
-			if err := sk.write(ctx, v); err != nil {
+			if err := sk.send(ctx, v); err != nil {
 				return err
 			}
 		case <-f.sub.C():

@@ -69,6 +69,11 @@ type (
 	typeOnly struct {
 		Type string `json:"type"`
 	}
+	supervise struct {
+		Type           string `json:"type"`
+		ConversationID string `json:"conversation_id"`
+		LastSeq        int64  `json:"last_seq"`
+	}
 )
 
 // Decode parses one client frame from side and validates it: one JSON object of at most
@@ -113,7 +118,7 @@ func Decode(side Side, data []byte) (Inbound, error) {
 		if err := strict(data, &f); err != nil {
 			return Inbound{}, err
 		}
-		return f.inbound(agent)
+		return f.inbound(TypeMessage, agent)
 	case TypeTyping:
 		var f typing
 		if err := strict(data, &f); err != nil {
@@ -162,6 +167,36 @@ func Decode(side Side, data []byte) (Inbound, error) {
 			return Inbound{}, err
 		}
 		return f.inbound()
+	case TypeMonitor, TypeJoin:
+		if !agent {
+			break
+		}
+		var f supervise
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		if f.LastSeq < 0 {
+			return Inbound{}, bad("last_seq must be 0 or more")
+		}
+		return withConversation(Inbound{Type: typ, LastSeq: f.LastSeq}, f.ConversationID, true)
+	case TypeUnmonitor, TypeLeave:
+		if !agent {
+			break
+		}
+		var f conversationOnly
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return withConversation(Inbound{Type: typ}, f.ConversationID, true)
+	case TypeWhisper:
+		if !agent {
+			break
+		}
+		var f message
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		return f.inbound(TypeWhisper, true)
 	}
 	return Inbound{}, bad("unknown type %s", safeName(typ))
 }
@@ -229,14 +264,14 @@ func (f agentHello) inbound() (Inbound, error) {
 	return Inbound{Type: TypeHello, Conversations: out}, nil
 }
 
-func (f message) inbound(agent bool) (Inbound, error) {
+func (f message) inbound(typ string, agent bool) (Inbound, error) {
 	if f.Key == nil || !ValidKey(*f.Key) {
-		return Inbound{}, bad("message needs a key of 1 to %d characters [A-Za-z0-9._:-]", MaxKeyLen)
+		return Inbound{}, bad("%s needs a key of 1 to %d characters [A-Za-z0-9._:-]", typ, MaxKeyLen)
 	}
 	if f.Text == nil {
-		return Inbound{}, bad("message needs a text")
+		return Inbound{}, bad("%s needs a text", typ)
 	}
-	return withConversation(Inbound{Type: TypeMessage, Key: *f.Key, Text: *f.Text}, f.ConversationID, agent)
+	return withConversation(Inbound{Type: typ, Key: *f.Key, Text: *f.Text}, f.ConversationID, agent)
 }
 
 func (f transfer) inbound() (Inbound, error) {

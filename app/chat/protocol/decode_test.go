@@ -32,6 +32,14 @@ func TestDecodeAccepts(t *testing.T) {
 			Inbound{Type: TypeTransfer, ConversationID: "c1", DepartmentID: "d1"}},
 		{"agent transfer agent", SideAgent, `{"type":"transfer","conversation_id":"c1","agent_id":"u1"}`,
 			Inbound{Type: TypeTransfer, ConversationID: "c1", AgentID: "u1"}},
+		{"monitor", SideAgent, `{"type":"monitor","conversation_id":"c1"}`, Inbound{Type: TypeMonitor, ConversationID: "c1"}},
+		{"monitor from seq", SideAgent, `{"type":"monitor","conversation_id":"c1","last_seq":9}`,
+			Inbound{Type: TypeMonitor, ConversationID: "c1", LastSeq: 9}},
+		{"unmonitor", SideAgent, `{"type":"unmonitor","conversation_id":"c1"}`, Inbound{Type: TypeUnmonitor, ConversationID: "c1"}},
+		{"whisper", SideAgent, `{"type":"whisper","conversation_id":"c1","key":"w-1","text":"offer the fee refund"}`,
+			Inbound{Type: TypeWhisper, ConversationID: "c1", Key: "w-1", Text: "offer the fee refund"}},
+		{"join", SideAgent, `{"type":"join","conversation_id":"c1","last_seq":2}`, Inbound{Type: TypeJoin, ConversationID: "c1", LastSeq: 2}},
+		{"leave", SideAgent, `{"type":"leave","conversation_id":"c1"}`, Inbound{Type: TypeLeave, ConversationID: "c1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +97,17 @@ func TestDecodeRefuses(t *testing.T) {
 		{"transfer both targets", SideAgent, `{"type":"transfer","conversation_id":"c","department_id":"d","agent_id":"a"}`, "either"},
 		{"transfer no target", SideAgent, `{"type":"transfer","conversation_id":"c"}`, "either"},
 		{"agent hello bad id", SideAgent, `{"type":"hello","conversations":{"a/b":1}}`, "conversations"},
+		{"visitor monitors", SideVisitor, `{"type":"monitor","conversation_id":"c"}`, `unknown type "monitor"`},
+		{"visitor whispers", SideVisitor, `{"type":"whisper","key":"k","text":"x"}`, `unknown type "whisper"`},
+		{"visitor joins", SideVisitor, `{"type":"join","conversation_id":"c"}`, `unknown type "join"`},
+		{"monitor without conversation", SideAgent, `{"type":"monitor"}`, "monitor needs a conversation_id"},
+		{"monitor negative seq", SideAgent, `{"type":"monitor","conversation_id":"c","last_seq":-1}`, "last_seq"},
+		{"unmonitor with seq", SideAgent, `{"type":"unmonitor","conversation_id":"c","last_seq":1}`, `unknown field "last_seq"`},
+		{"whisper without key", SideAgent, `{"type":"whisper","conversation_id":"c","text":"x"}`, "whisper needs a key"},
+		{"whisper without text", SideAgent, `{"type":"whisper","conversation_id":"c","key":"k"}`, "whisper needs a text"},
+		{"whisper without conversation", SideAgent, `{"type":"whisper","key":"k","text":"x"}`, "whisper needs a conversation_id"},
+		{"join bad id", SideAgent, `{"type":"join","conversation_id":"a/b"}`, "conversation_id"},
+		{"leave extra field", SideAgent, `{"type":"leave","conversation_id":"c","text":"bye"}`, `unknown field "text"`},
 		{"oversized", SideVisitor, `{"type":"message","key":"k","text":"` + strings.Repeat("x", MaxFrameBytes) + `"}`, "larger"},
 	}
 	for _, tt := range tests {
@@ -120,6 +139,8 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"message","key":"k","text":"hi"}`,
 		`{"type":"message","conversation_id":"c","key":"k","text":"hi"}`,
 		`{"type":"transfer","conversation_id":"c","agent_id":"a"}`,
+		`{"type":"monitor","conversation_id":"c","last_seq":3}`, `{"type":"whisper","conversation_id":"c","key":"k","text":"x"}`,
+		`{"type":"join","conversation_id":"c"}`, `{"type":"leave","conversation_id":"c"}`,
 		`{"type":"hello","conversations":{"a":1}}`,
 		`{"type":"typing","typing":true}`, `{"type":"read","seq":1e3}`, `{"type":"ping"}`, `{"type":"\u0000"}`,
 		`{"type":"ping","type":"end"}`, `{}`, `{"type":"message","key":"k","text":"\ud800"}`,
@@ -150,14 +171,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		switch in.Type {
 		case TypeHello, TypeMessage, TypeTyping, TypeRead, TypeEnd, TypePing:
-		case TypeAccept, TypeRefuse, TypeTransfer:
+		case TypeAccept, TypeRefuse, TypeTransfer, TypeMonitor, TypeUnmonitor, TypeWhisper, TypeJoin, TypeLeave:
 			if !agent {
 				t.Fatalf("visitor frame decoded as agent-only type %q", in.Type)
 			}
 		default:
 			t.Fatalf("decoded unknown type %q", in.Type)
 		}
-		if in.Type == TypeMessage && !ValidKey(in.Key) {
+		if (in.Type == TypeMessage || in.Type == TypeWhisper) && !ValidKey(in.Key) {
 			t.Fatalf("message with invalid key %q", in.Key)
 		}
 		if agent && in.Type != TypeHello && in.Type != TypePing && !ValidID(in.ConversationID) {

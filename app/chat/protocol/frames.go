@@ -42,6 +42,13 @@ const (
 	TypeAccept   = "accept"
 	TypeRefuse   = "refuse"
 	TypeTransfer = "transfer"
+	// Supervision (agent socket): watch a live chat unseen, stop watching, whisper to its agent,
+	// join it as a participant, leave it.
+	TypeMonitor   = "monitor"
+	TypeUnmonitor = "unmonitor"
+	TypeWhisper   = "whisper"
+	TypeJoin      = "join"
+	TypeLeave     = "leave"
 )
 
 // Frame types the server sends (besides typing, read and the pong answer).
@@ -55,6 +62,17 @@ const (
 	TypeUnassigned     = "unassigned"
 	TypeError          = "error"
 	TypePong           = "pong"
+	// TypeSupervising answers monitor and join: the socket now follows the conversation.
+	TypeSupervising = "supervising"
+	// TypeSupervisingEnded says the socket no longer follows a conversation it monitored or
+	// joined (unmonitor, leave, or the conversation ended).
+	TypeSupervisingEnded = "supervising_ended"
+)
+
+// Supervision modes.
+const (
+	ModeMonitor = "monitor"
+	ModeJoin    = "join"
 )
 
 // Inbound is a decoded, validated client frame. Only the fields of its Type are set.
@@ -102,6 +120,15 @@ type Event struct {
 	Data           map[string]string `json:"data,omitempty"`
 	TargetSeq      int64             `json:"target_seq,omitempty"`
 	File           *File             `json:"file,omitempty"`
+	// Audience is "agents" on events the visitor never sees (whispers and their amends); it is
+	// omitted on the others.
+	Audience string `json:"audience,omitempty"`
+
+	// VisitorSeq and TargetVisitorSeq are Seq and TargetSeq in the visitor's view (whose
+	// numbering skips the events of audience "agents"), 0 when the visitor does not see the
+	// event. They are server-internal and never sent.
+	VisitorSeq       int64 `json:"-"`
+	TargetVisitorSeq int64 `json:"-"`
 }
 
 // Conversation summarises a conversation in welcome, assigned and HTTP answers.
@@ -194,6 +221,23 @@ type Error struct {
 	Key            string `json:"key,omitempty"`
 	ConversationID string `json:"conversation_id,omitempty"`
 	RetryAfterMS   int64  `json:"retry_after_ms,omitempty"`
+}
+
+// Supervising answers monitor and join: the socket follows the conversation from now on, its
+// replay (events above the frame's last_seq) comes next. Mode is ModeMonitor or ModeJoin.
+type Supervising struct {
+	Type         string       `json:"type"`
+	Mode         string       `json:"mode"`
+	Conversation Conversation `json:"conversation"`
+}
+
+// SupervisingEnded says the socket stopped following a conversation it monitored or joined.
+// Reason is "requested" (unmonitor), "left" (leave) or "ended" (the conversation closed).
+type SupervisingEnded struct {
+	Type           string `json:"type"`
+	Mode           string `json:"mode"`
+	ConversationID string `json:"conversation_id"`
+	Reason         string `json:"reason"`
 }
 
 // Pong answers ping.
