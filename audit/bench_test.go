@@ -89,4 +89,88 @@ func BenchmarkVerifyChain(b *testing.B) {
 			b.ReportMetric(float64(chainT)/float64(eventT), "x-sum256")
 		})
 	}
+	for _, tc := range []struct {
+		name    string
+		details bool
+	}{{"parallel/details=2", true}, {"parallel/details=0", false}} {
+		b.Run(tc.name, func(b *testing.B) { benchParallelVerify(b, tc.details, walkSlice) })
+	}
+}
+
+// benchParallelVerify measures, in wall-clock time, the walk as the verifiers run it
+// (each page of walkSlice events hashed on a HashPool of GOMAXPROCS workers, then walked in
+// order with StepSum) against single-stream raw SHA-256 over the same bytes on one goroutine,
+// and the sequential walk (Step) timed the same way. The three alternate every page. x-raw-wall
+// is parallel walk ÷ raw SHA-256 (target: at most 2); speedup is sequential ÷ parallel walk;
+// workers is the pool size. On a machine that is busy elsewhere, wall time counts the waits.
+func benchParallelVerify(b *testing.B, details bool, walkSlice int) {
+	c := newMemChain(b, 10000, 1000)
+	if !details {
+		c = c.withoutDetails(b)
+	}
+	h := NewHasher()
+	var raw []byte
+	ends := make([]int, len(c.entries))
+	for i := range c.entries {
+		e := &c.entries[i]
+		raw = append(raw, h.Canonical(&e.Event)...)
+		raw = append(raw, e.PrevHash[:]...)
+		ends[i] = len(raw)
+	}
+	var refs []CheckpointRef
+	for _, cp := range c.cps {
+		refs = append(refs, CheckpointRef{Seq: cp.Seq, Head: cp.Head})
+	}
+	pool := NewHashPool(0, 0)
+	sums := make([]Hash, len(c.entries))
+	ahead := func(i int) *Entry {
+		if i+1 < len(c.entries) {
+			return &c.entries[i+1]
+		}
+		return nil
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	var (
+		parT, seqT, rawT time.Duration
+		sink             byte
+	)
+	for b.Loop() {
+		pw := NewWalker(NewHasher(), 1, Hash{}, refs)
+		sw := NewWalker(h, 1, Hash{}, refs)
+		for lo := 0; lo < len(c.entries); lo += walkSlice {
+			hi := min(lo+walkSlice, len(c.entries))
+			t0 := time.Now()
+			page := c.entries[lo:hi]
+			pool.Each(len(page), func(h *Hasher, i int) { sums[lo+i] = h.Sum(&page[i]) })
+			for i := lo; i < hi; i++ {
+				if d := pw.StepSum(&c.entries[i], ahead(i), "", sums[i]); d != nil {
+					b.Fatal(d)
+				}
+			}
+			t1 := time.Now()
+			from := 0
+			if lo > 0 {
+				from = ends[lo-1]
+			}
+			sink ^= sha256.Sum256(raw[from:ends[hi-1]])[0]
+			t2 := time.Now()
+			for i := lo; i < hi; i++ {
+				if d := sw.Step(&c.entries[i], ahead(i), ""); d != nil {
+					b.Fatal(d)
+				}
+			}
+			t3 := time.Now()
+			parT += t1.Sub(t0)
+			rawT += t2.Sub(t1)
+			seqT += t3.Sub(t2)
+		}
+	}
+	_ = sink
+	n := float64(b.N)
+	b.ReportMetric(float64(len(raw))*n/parT.Seconds()/1e6, "wall-MB/s")
+	b.ReportMetric(float64(len(raw))*n/rawT.Seconds()/1e6, "raw-wall-MB/s")
+	b.ReportMetric(float64(parT)/float64(rawT), "x-raw-wall")
+	b.ReportMetric(float64(seqT)/float64(parT), "speedup")
+	b.ReportMetric(float64(pool.Workers()), "workers")
 }

@@ -23,6 +23,13 @@ const (
 	maxBundleKeys      = 64
 )
 
+// Event lines are decoded and hashed in batches of at most this many lines or bytes, on a
+// HashPool, before the walk checks them in order.
+const (
+	bundleBatchLines = 2048
+	bundleBatchBytes = 8 << 20
+)
+
 // BundleReport is the result of verifying an export bundle offline.
 type BundleReport struct {
 	Tenant    string    `json:"tenant"`
@@ -65,8 +72,17 @@ func (r BundleReport) OK() bool { return r.Damage == nil }
 // used and KeysTrusted is false: compare the reported fingerprints with the published key.
 // The error is for unreadable or malformed bundles (ErrBundleFormat) and I/O failures;
 // tampering is reported in BundleReport.Damage.
+//
+// Event lines are decoded and hashed on all cores (a HashPool of runtime.GOMAXPROCS(0)
+// workers); the chain is still walked in order, so the report is the same as a sequential
+// walk's.
 func VerifyBundle(r io.Reader, trusted ...PublicKey) (BundleReport, error) {
-	v := &bundleVerifier{enc: NewHasher(), trusted: trusted}
+	return verifyBundle(r, NewHashPool(0, 0), bundleBatchLines, trusted)
+}
+
+// verifyBundle is VerifyBundle on the given pool, decoding batchLines event lines at a time.
+func verifyBundle(r io.Reader, pool *HashPool, batchLines int, trusted []PublicKey) (BundleReport, error) {
+	v := &bundleVerifier{enc: NewHasher(), pool: pool, batchLines: batchLines, trusted: trusted}
 	err := v.run(tar.NewReader(r))
 	v.rep.Damage = v.damage()
 	return v.rep, err
@@ -84,9 +100,15 @@ type bundleVerifier struct {
 	chain   *Damage // first chain damage
 	bundle  *Damage // first bundle-level damage
 
+	pool       *HashPool
+	batch      eventBatch
+	batchLines int
+
 	w        *Walker
 	pending  *Entry
 	pendBad  string
+	pendSum  Hash
+	pendE    Entry // storage for pending, which must outlive its batch
 	firstPrv Hash
 	lastSeq  int64
 	events   int64
@@ -284,15 +306,67 @@ func (v *bundleVerifier) checkpoint(line []byte) {
 	v.rep.Checkpoints++
 }
 
+// eventBatch holds event lines until they are decoded and hashed together.
+type eventBatch struct {
+	data    []byte // the lines, back to back
+	ends    []int  // ends[i] is the end of line i in data
+	entries []Entry
+	bads    []string // why line i could not be decoded; "" when it was
+	sums    []Hash   // Hasher.Sum of entry i, when it was decoded
+}
+
+func (b *eventBatch) line(i int) []byte {
+	from := 0
+	if i > 0 {
+		from = b.ends[i-1]
+	}
+	return b.data[from:b.ends[i]]
+}
+
+// event queues an event line; a full batch is decoded, hashed and walked.
 func (v *bundleVerifier) event(line []byte) {
-	var e Entry
-	bad := ""
-	if err := strictUnmarshal(line, &e); err != nil {
-		bad = "event line is malformed: " + truncate(err.Error(), 120)
-		e = Entry{}
-		if v.pending != nil {
-			e.Seq = v.pending.Seq + 1
+	b := &v.batch
+	b.data = append(b.data, line...)
+	b.ends = append(b.ends, len(b.data))
+	if len(b.ends) >= v.batchLines || len(b.data) >= bundleBatchBytes {
+		v.flushEvents()
+	}
+}
+
+// flushEvents decodes and hashes the queued lines on the pool, then walks them in order.
+func (v *bundleVerifier) flushEvents() {
+	b := &v.batch
+	n := len(b.ends)
+	if n == 0 {
+		return
+	}
+	b.entries = slices.Grow(b.entries[:0], n)[:n]
+	b.bads = slices.Grow(b.bads[:0], n)[:n]
+	b.sums = slices.Grow(b.sums[:0], n)[:n]
+	hash := v.chain == nil // after the first damage the walk stops; lines are only counted
+	v.pool.Each(n, func(h *Hasher, i int) {
+		e := &b.entries[i]
+		*e = Entry{}
+		b.bads[i] = ""
+		if err := strictUnmarshal(b.line(i), e); err != nil {
+			b.bads[i] = "event line is malformed: " + truncate(err.Error(), 120)
+			*e = Entry{}
+			return
 		}
+		if hash {
+			b.sums[i] = h.Sum(e)
+		}
+	})
+	for i := range n {
+		v.decoded(&b.entries[i], b.bads[i], b.sums[i])
+	}
+	b.data, b.ends = b.data[:0], b.ends[:0]
+}
+
+// decoded takes the next event in order; sum is Hasher.Sum(e) when e was decoded.
+func (v *bundleVerifier) decoded(e *Entry, bad string, sum Hash) {
+	if bad != "" && v.pending != nil {
+		e.Seq = v.pending.Seq + 1
 	}
 	if v.tenant == "" {
 		v.tenant = e.Tenant
@@ -301,7 +375,7 @@ func (v *bundleVerifier) event(line []byte) {
 		bad = "event of another tenant"
 	}
 	if v.pending != nil {
-		v.step(&e, bad == "")
+		v.step(e, bad == "")
 	} else if v.w == nil {
 		v.firstPrv = e.PrevHash
 		anchor := e.PrevHash
@@ -313,7 +387,8 @@ func (v *bundleVerifier) event(line []byte) {
 		v.w = NewWalker(v.enc, e.Seq, anchor, v.cps)
 		v.rep.FirstSeq = e.Seq
 	}
-	v.pending, v.pendBad = &e, bad
+	v.pendE, v.pendBad, v.pendSum = *e, bad, sum
+	v.pending = &v.pendE
 }
 
 // step walks the pending entry with e as its look-ahead.
@@ -324,7 +399,7 @@ func (v *bundleVerifier) step(ahead *Entry, aheadOK bool) {
 	if !aheadOK {
 		ahead = nil
 	}
-	if d := v.w.Step(v.pending, ahead, v.pendBad); d != nil {
+	if d := v.w.StepSum(v.pending, ahead, v.pendBad, v.pendSum); d != nil {
 		v.chain = d
 	}
 	v.lastSeq = v.pending.Seq
@@ -332,6 +407,7 @@ func (v *bundleVerifier) step(ahead *Entry, aheadOK bool) {
 }
 
 func (v *bundleVerifier) endEvents() {
+	v.flushEvents()
 	v.step(nil, false)
 	v.pending = nil
 	v.rep.Events = v.events

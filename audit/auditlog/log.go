@@ -83,6 +83,10 @@ type Log struct {
 	checkpointEvery    int64
 	checkpointInterval time.Duration
 	retention          time.Duration
+	// verifyWorkers and verifyChunk size Verify's audit.HashPool (0: its defaults, one
+	// worker per core); tests set them to compare the sequential and the parallel walk.
+	verifyWorkers int
+	verifyChunk   int
 
 	kick     chan struct{}
 	encoders sync.Pool

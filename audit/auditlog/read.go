@@ -127,6 +127,7 @@ func (l *Log) Get(ctx context.Context, tenant string, seq int64) (audit.Entry, e
 type storedEntry struct {
 	audit.Entry
 	bad string
+	sum audit.Hash // Hasher.Sum of the entry, when read by an iterator with a pool
 }
 
 func (l *Log) entriesPage(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]storedEntry, error) {
@@ -181,12 +182,14 @@ func scanEntry(rows *sql.Rows, out *storedEntry) error {
 }
 
 // entryIter walks a tenant's entries in seq order, a page at a time, with one entry of
-// look-ahead.
+// look-ahead. With a pool, it recomputes each page's entry hashes (storedEntry.sum) on it as
+// the page is read.
 type entryIter struct {
 	l      *Log
 	tenant string
 	after  int64
 	to     int64
+	pool   *audit.HashPool
 	page   []storedEntry
 	i      int
 	done   bool
@@ -210,6 +213,13 @@ func (it *entryIter) fill(ctx context.Context, n int) error {
 		}
 		if len(next) > 0 {
 			it.after = next[len(next)-1].Seq
+		}
+		if it.pool != nil {
+			it.pool.Each(len(next), func(h *audit.Hasher, i int) {
+				if next[i].bad == "" {
+					next[i].sum = h.Sum(&next[i].Entry)
+				}
+			})
 		}
 		it.page = append(it.page[it.i:], next...)
 		it.i = 0

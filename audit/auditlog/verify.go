@@ -41,7 +41,8 @@ func (r Report) OK() bool { return r.Damage == nil }
 // Verify detects modified, deleted, inserted and reordered events, history recomputed without
 // the signing key, and truncation after a checkpoint or after the recorded head; Report.Damage
 // names the first bad sequence number and the kind of damage. The error is only for failures
-// to read the database; damage is not an error.
+// to read the database; damage is not an error. Each page of events read is hashed on all
+// cores (audit.HashPool) and then walked in order, which gives the sequential walk's report.
 func (l *Log) Verify(ctx context.Context, tenant string, fromSeq int64) (Report, error) {
 	rep, err := l.verifyOnce(ctx, tenant, fromSeq)
 	if err == nil && rep.Damage != nil && rep.Damage.Kind == audit.DamageDeleted {
@@ -141,6 +142,8 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 	defer l.release(enc)
 	w := audit.NewWalker(enc, start, prev, good)
 	it := l.iterate(tenant, start, sum.head)
+	// Each page's entries are hashed on every core; the walk then checks them in order.
+	it.pool = audit.NewHashPool(l.verifyWorkers, l.verifyChunk)
 	var walkDamage *audit.Damage
 	for walkDamage == nil {
 		cur, ahead, err := it.next(ctx)
@@ -154,7 +157,7 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 		if ahead != nil {
 			next = &ahead.Entry
 		}
-		walkDamage = w.Step(&cur.Entry, next, cur.bad)
+		walkDamage = w.StepSum(&cur.Entry, next, cur.bad, cur.sum)
 	}
 	rep.ToSeq, rep.Events, rep.Matched = w.Next()-1, w.Count(), w.Matched()
 	if walkDamage == nil {
