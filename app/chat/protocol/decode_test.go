@@ -131,6 +131,18 @@ func TestOutboundShapes(t *testing.T) {
 	if got, want := string(b), `{"type":"ack","conversation_id":"c","key":"k","seq":4,"duplicate":false}`; got != want {
 		t.Errorf("ack = %s, want %s", got, want)
 	}
+	// The visitor's numbering is server-internal: it never goes on the wire.
+	b, err = json.Marshal(Event{Type: TypeEvent, ConversationID: "c", Seq: 5, Kind: "whisper", Audience: "agents", VisitorSeq: 4, TargetVisitorSeq: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); strings.Contains(got, "visitor") || !strings.Contains(got, `"audience":"agents"`) {
+		t.Errorf("event = %s, want the audience and no visitor numbering", got)
+	}
+	b, _ = json.Marshal(Event{Type: TypeEvent, ConversationID: "c", Seq: 5, Kind: "message"})
+	if strings.Contains(string(b), "audience") {
+		t.Errorf("event = %s, want no audience on an event everyone sees", b)
+	}
 }
 
 func FuzzDecode(f *testing.F) {
