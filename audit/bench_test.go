@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"runtime"
 	"testing"
@@ -173,4 +174,28 @@ func benchParallelVerify(b *testing.B, details bool, walkSlice int) {
 	b.ReportMetric(float64(parT)/float64(rawT), "x-raw-wall")
 	b.ReportMetric(float64(seqT)/float64(parT), "speedup")
 	b.ReportMetric(float64(pool.Workers()), "workers")
+}
+
+// BenchmarkVerifyBundle verifies a 10,000-event export bundle offline (tar reading, manifest
+// hashes, JSON decoding, canonical encoding and hashing, the walk), with one worker and with a
+// HashPool of GOMAXPROCS workers, as VerifyBundle runs it. Times are wall-clock.
+func BenchmarkVerifyBundle(b *testing.B) {
+	c := newMemChain(b, 10000, 1000)
+	bundle, _ := c.bundle(b, 1, len(c.entries))
+	for _, tc := range []struct {
+		name    string
+		workers int
+	}{{"workers=1", 1}, {"workers=GOMAXPROCS", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bundle)))
+			for b.Loop() {
+				r, err := verifyBundle(bytes.NewReader(bundle), NewHashPool(tc.workers, 0), bundleBatchLines, c.keys())
+				if err != nil || !r.OK() || r.Events != int64(len(c.entries)) {
+					b.Fatalf("got %+v, %v", r, err)
+				}
+			}
+			b.ReportMetric(float64(len(c.entries))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }
