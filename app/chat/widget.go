@@ -109,17 +109,8 @@ func (m *Module) config(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lang := c.QueryParam("lang")
-	if lang == "" {
-		lang = visitor.CleanLanguage(c.Request().Header.Get("Accept-Language"))
-	}
-	texts, chosen := set.TextsFor(lang)
-	langs := []string{set.DefaultLanguage}
-	for l := range set.Texts {
-		if l != set.DefaultLanguage {
-			langs = append(langs, l)
-		}
-	}
+	texts, chosen := set.TextsFor(visitor.Languages(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language"))...)
+	langs := set.Languages()
 	depts, err := s.tenants.Departments(ctx, site.TenantID)
 	if err != nil {
 		return err
@@ -237,7 +228,7 @@ func (m *Module) currentChat(c echo.Context) error {
 		return httpError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, summary(conv, conv.LastSeq))
+	return c.JSON(http.StatusOK, summary(conv, conv.VisitorLastSeq))
 }
 
 func (m *Module) startChat(c echo.Context) error {
@@ -259,9 +250,10 @@ func (m *Module) startChat(c echo.Context) error {
 	}
 	status := http.StatusOK
 	if created {
-		status = http.StatusCreated
+		// A new conversation holds its started event only, which the visitor sees.
+		status, conv.VisitorLastSeq = http.StatusCreated, conv.LastSeq
 	}
-	return c.JSON(status, summary(conv, conv.LastSeq))
+	return c.JSON(status, summary(conv, conv.VisitorLastSeq))
 }
 
 func (m *Module) endChat(c echo.Context) error {
