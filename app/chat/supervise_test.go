@@ -206,7 +206,7 @@ func TestWhisperNeverReachesVisitor(t *testing.T) {
 		}
 		fresh.quiet(200*time.Millisecond, "event")
 
-		// The long poll counts the same way.
+		// The long poll and the conversation summary count the same way.
 		var batch chat.EventBatch
 		if code := do(t, http.MethodGet, n.widgetURL(e, "/chats/"+ch.conv+"/events?after=0&wait=0"), ch.id.VisitorToken, nil, &batch); code != http.StatusOK {
 			t.Fatalf("long poll: %d", code)
@@ -218,6 +218,12 @@ func TestWhisperNeverReachesVisitor(t *testing.T) {
 			if ev.Seq != int64(i+1) || ev.Kind == "whisper" || ev.Audience != "" {
 				t.Fatalf("long poll event %d = %+v, want seq %d and no whisper", i, ev, i+1)
 			}
+		}
+		var cur struct {
+			LastSeq int64 `json:"last_seq"`
+		}
+		if code := do(t, http.MethodGet, n.widgetURL(e, "/chats/current"), ch.id.VisitorToken, nil, &cur); code != http.StatusOK || cur.LastSeq != 5 {
+			t.Fatalf("current chat: %d last_seq %d, want 200 and 5", code, cur.LastSeq)
 		}
 		var ack struct {
 			Seq int64 `json:"seq"`
