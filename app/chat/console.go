@@ -256,7 +256,7 @@ func (s *Service) SetSiteSettings(ctx context.Context, p *api.Principal, site te
 			return err
 		}
 		ev := s.auditEvent(site.TenantID, userActor(p.UserID), audit.ActionSiteUpdate, site.ID, o, map[string]string{
-			"change": "chat_settings", "cookie_mode": in.CookieMode, "file_transfer": boolText(in.FileTransfer),
+			"change": "chat_settings", "visitor_id_mode": in.CookieMode, "file_transfer": boolText(in.FileTransfer),
 			"transcript_email": boolText(in.TranscriptEmail),
 		})
 		ev.Target = audit.Target{Kind: "site", ID: site.ID}

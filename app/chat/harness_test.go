@@ -123,6 +123,10 @@ func (r *recorder) Append(ctx context.Context, tx *gorm.DB, ev audit.Event) erro
 	if !ev.Action.Valid() || ev.Tenant == "" || ev.Actor.ID == "" {
 		return fmt.Errorf("audit: invalid event %+v", ev)
 	}
+	// The audit log's own checks: detail keys that name secrets, oversized or malformed fields.
+	if _, err := audit.Normalize(ev, audit.MaskFunc(func(s string) string { return s }), "test"); err != nil {
+		return err
+	}
 	switch ev.Actor.Kind {
 	case audit.ActorUser, audit.ActorVisitor, audit.ActorSystem:
 	default:

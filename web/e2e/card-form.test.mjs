@@ -39,26 +39,6 @@ function cardLeaks(text) {
   return out;
 }
 
-// sqlite runs a statement on the server's database with the sqlite3 shell (test set-up only).
-async function sqlite(sql) {
-  const { stdout } = await exec('sqlite3', [path.join(env.parley.dataDir, 'parley.db'), sql]);
-  return stdout.trim();
-}
-
-// createSite makes the customer's site: with `parley site create` when the binary has it, else a
-// row written directly (the test's set-up, not the behaviour under test).
-async function createSite(origin) {
-  const key = await env.parley.createSite(TENANT, 'Card Shop', [origin]);
-  if (key) return key;
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  let siteKey = 'site_';
-  for (let i = 0; i < 24; i++) siteKey += alphabet[Math.floor(Math.random() * alphabet.length)];
-  await sqlite(`INSERT INTO sites (id, tenant_id, name, site_key, allowed_origins, enabled, created_at, updated_at)
-    SELECT '01a1ff22-e2e0-7000-8000-00000000c4d0', id, 'Card Shop', '${siteKey}', '${origin}', 1, created_at, created_at
-    FROM tenants WHERE name = '${TENANT}'`);
-  return siteKey;
-}
-
 // hostPage is the customer's page on its own origin, with its own strict policy: it frames
 // whatever Parley URL it is given in ?frame=, as the chat iframe frames the form.
 function hostPage(port, parleyBase) {
@@ -112,7 +92,7 @@ async function setUp() {
   env.owner = await env.parley.createUser(TENANT, 'owner@cards.test', 'owner');
   const hostPort = await freePort();
   env.host = await hostPage(hostPort, env.parley.base);
-  env.siteKey = await createSite(env.host.origin);
+  env.siteKey = await env.parley.createSite(env.owner.tenant, 'Card Shop', [env.host.origin]);
   env.browser = await launchChromium();
 }
 

@@ -84,12 +84,7 @@ async function setUp() {
   // The customer's site runs on its own origin; Parley allows it to frame the chat.
   const hostPort = await freePort();
   env.hostOrigin = `http://127.0.0.1:${hostPort}`;
-  let siteKey = await env.parley.createSite(TENANT, 'Acme Insurance', [env.hostOrigin]);
-  if (!siteKey) {
-    // No `parley site create` in this binary: the row is written directly (set-up only).
-    siteKey = await env.parley.insertSite(TENANT, 'Acme Insurance', [env.hostOrigin]);
-    env.siteBy = 'a row written with sqlite3 (the binary has no `parley site create`)';
-  }
+  const siteKey = await env.parley.createSite(owner.tenant, 'Acme Insurance', [env.hostOrigin]);
   assert.match(siteKey, /^site_[a-z2-7]{10,64}$/);
   env.host = await hostPage(env.parley.base, siteKey, sri(path.join(repoRoot, 'web/widget/v1/widget.js')), hostPort);
   env.browser = await launchChromium();
@@ -137,7 +132,6 @@ describe('visitor widget and agent workspace', { timeout: 900000 }, () => {
 async function conversation(t) {
   const { browser, desk, host, hostOrigin } = env;
   t.diagnostic(`agent workspace at ${env.workspace}`);
-  if (env.siteBy) t.diagnostic(`site created by ${env.siteBy}`);
 
   // --- the visitor -----------------------------------------------------------------------------
   const vctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -3,7 +3,7 @@
 // accounts and sites through the binary's own commands, and launch Debian's Chromium.
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -141,32 +141,17 @@ export class Parley {
   }
 
   /**
-   * createSite creates a website for the widget with `parley site create` and resolves its public
-   * key. null when the binary has no such command.
+   * createSite creates a website for the widget with `parley site create` (audited, as an
+   * operator does) for the organisation whose sign-in id is tenant, and resolves its public key.
+   * It rejects when the command fails.
    */
-  async createSite(tenantName, name, origins) {
-    const args = ['site', 'create', '--tenant', tenantName, '--name', name];
+  async createSite(tenant, name, origins) {
+    const args = ['site', 'create', '--tenant', tenant, '--name', name];
     for (const o of origins) args.push('--origin', o);
     const r = await this.command(args);
     const key = /\bsite_[a-z2-7]{10,64}\b/.exec(r.stdout);
     if (r.code === 0 && key) return key[0];
-    return null;
-  }
-
-  /**
-   * insertSite writes a site row straight into the SQLite database with the sqlite3 shell: the
-   * tests' set-up when the binary has no `parley site create`, never the behaviour under test.
-   * Resolves the new site key.
-   */
-  async insertSite(tenantName, name, origins) {
-    const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-    const key = `site_${[...randomBytes(24)].map((b) => alphabet[b % 32]).join('')}`;
-    const q = (v) => `'${String(v).replace(/'/g, "''")}'`;
-    const sql = `INSERT INTO sites (id, tenant_id, name, site_key, allowed_origins, enabled, created_at, updated_at)
-      SELECT ${q(randomUUID())}, id, ${q(name)}, ${q(key)}, ${q(origins.join(' '))}, 1, created_at, created_at
-      FROM tenants WHERE name = ${q(tenantName)}`;
-    await run('sqlite3', [path.join(this.dataDir, 'parley.db'), sql]);
-    return key;
+    throw new Error(`parley site create: exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`);
   }
 
   /** printed returns the first URL serve printed on a line that starts with label (e.g. "demo"). */
