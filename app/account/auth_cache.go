@@ -26,7 +26,7 @@ const securityLoadTries = 3
 // them.
 var errSecurityUnsettled = errors.New("security settings changed while being read")
 
-// versionedCache keeps values on this node as of the version of their rows (migration 00009:
+// versionedCache keeps values on this node as of the version of their rows (migration 00008:
 // triggers bump users.version and security_versions.version in the transaction of every write).
 // An entry is used only for a request whose session query read that same version, so a change
 // committed on any node is in force from the next request everywhere; nothing is invalidated by

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Seal chains every pending event of every tenant: each gets the next sequence number of its
@@ -31,7 +32,7 @@ func (l *Log) Seal(ctx context.Context) (int, error) {
 	var cpErrs []error
 	for _, t := range tenants {
 		for {
-			n, head, headHash, err := l.sealBatch(ctx, t)
+			n, head, headHash, err := l.sealBatchRetry(ctx, t)
 			if err != nil {
 				return total, fmt.Errorf("%w: tenant %q: %w", ErrSeal, t, err)
 			}
@@ -64,6 +65,24 @@ func (l *Log) pendingTenants(ctx context.Context) ([]string, error) {
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// sealBatchRetry is sealBatch, tried again a few times when the database reports a transient
+// lock conflict: the failed attempt was rolled back whole, so a retry seals the same events.
+func (l *Log) sealBatchRetry(ctx context.Context, tenant string) (n int, head int64, headHash audit.Hash, err error) {
+	wait := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		n, head, headHash, err = l.sealBatch(ctx, tenant)
+		if err == nil || attempt == 5 || !migrations.IsBusy(err) {
+			return n, head, headHash, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, audit.Hash{}, err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 }
 
 // sealBatch chains up to Config.SealBatch pending events of one tenant and returns how many, and the
