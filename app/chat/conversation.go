@@ -615,12 +615,9 @@ func (s *Service) close(ctx context.Context, c Conversation, status, event strin
 	if c.AgentID != nil {
 		s.signal(userSignal(*c.AgentID, c.ID))
 	}
-	s.forgetSender(c.ID, c.VisitorID)
+	s.forgetConversation(c.ID)
 	if s.closed != nil {
 		s.closed(c.TenantID, c.ID)
-	}
-	if c.AgentID != nil {
-		s.forgetSender(c.ID, *c.AgentID)
 	}
 	return nil
 }

@@ -103,13 +103,14 @@ func (s *Service) refit(p *redaction.Policy, convID, senderID, key, body string,
 	return p.Masker.MaskFragments(body, frags)
 }
 
-// forgetSender drops what the split detectors remember of a sender in a conversation.
-func (s *Service) forgetSender(convID, senderID string) {
-	sender := splitSender(convID, senderID)
+// forgetConversation drops what the split detectors remember of every sender in a conversation
+// — visitor, agents, supervisors who joined or whispered — when it ends.
+func (s *Service) forgetConversation(convID string) {
+	prefix := convID + "|"
 	for _, d := range s.splits {
-		d.Forget(sender)
+		d.ForgetPrefix(prefix)
 	}
-	s.redacted.forget(sender + "|")
+	s.redacted.forget(prefix)
 }
 
 func splitSender(convID, senderID string) string { return convID + "|" + senderID }

@@ -3,6 +3,7 @@ package pan
 import (
 	"container/list"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -307,6 +308,19 @@ func (d *SplitDetector) Forget(sender string) {
 	defer d.mu.Unlock()
 	if el, ok := d.senders[sender]; ok {
 		d.drop(el)
+	}
+}
+
+// ForgetPrefix drops everything remembered about every sender whose key
+// starts with prefix — all the senders of one conversation when it ends,
+// whoever took part. It visits every remembered sender.
+func (d *SplitDetector) ForgetPrefix(prefix string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for key, el := range d.senders {
+		if strings.HasPrefix(key, prefix) {
+			d.drop(el)
+		}
 	}
 }
 

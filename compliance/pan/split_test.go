@@ -221,6 +221,23 @@ func TestSplitBoundedSenders(t *testing.T) {
 	}
 }
 
+func TestSplitForgetPrefix(t *testing.T) {
+	d, _, _ := newSplit(t, Options{}, SplitOptions{})
+	for _, sender := range []string{"c1|visitor", "c1|agent", "c1|supervisor", "c10|visitor", "c2|visitor"} {
+		d.Mask(sender, "m1", "4111 1111")
+	}
+	d.ForgetPrefix("c1|")
+	if got := d.Senders(); got != 2 {
+		t.Fatalf("after ForgetPrefix Senders() = %d, want 2 (c10 and c2 kept)", got)
+	}
+	if got, _ := d.Mask("c1|supervisor", "m2", "1111 1111"); got != "1111 1111" {
+		t.Errorf("forgotten sender: got %q, want untouched", got)
+	}
+	if got, _ := d.Mask("c10|visitor", "m2", "1111 1111"); got != "•••• 1111" {
+		t.Errorf("other conversation's sender: got %q, want still remembered and masked", got)
+	}
+}
+
 func TestSplitOptionsRejected(t *testing.T) {
 	m := newMasker(t, Options{})
 	for _, tt := range []struct {
