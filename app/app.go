@@ -6,11 +6,13 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/app/account"
@@ -33,6 +35,7 @@ import (
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
+	"github.com/parleyhq/parley/audit/forward"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
@@ -61,6 +64,8 @@ type Options struct {
 	// node at for card data it holds (empty on a single node), a shared node-to-node secret
 	// instead of the key provider's per-tenant one, a tokenization endpoint, the TTL.
 	CardForms cardform.Options
+	// Version is the build's version, published by GET /metrics ("dev" when empty).
+	Version string
 }
 
 // App is an assembled Parley: its database, services and HTTP server.
@@ -96,6 +101,9 @@ type App struct {
 	Audit        *auditlog.Log
 	AuditMonitor *auditlog.Monitor
 	Alerts       *Alerts
+	// auditForwarder is the forwarder Background runs (nil when forwarding is off or stopped),
+	// for GET /metrics.
+	auditForwarder atomic.Pointer[forward.Forwarder]
 
 	// Redaction holds each tenant's PAN masking mode and redaction rules; RedactionPolicies is
 	// their compiled, cached form for the chat path (RedactionPolicies.For, MaskMode).
@@ -158,6 +166,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
 	}
 	a := &App{Config: cfg, Log: opts.Log, DB: db, Now: opts.Now}
 	if err := a.openKeys(opts); err != nil {
@@ -273,6 +284,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
 			&visitor.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
+			&metrics{token: sha256.Sum256([]byte(cfg.MetricsToken)), enabled: cfg.MetricsToken != "", version: opts.Version,
+				alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
+				hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second},
 		},
 		Guard: a.Guard.Route,
 	})

@@ -276,6 +276,10 @@ func (a *App) Background(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if fwd != nil { // GET /metrics reports its destinations while it runs
+		a.auditForwarder.Store(fwd)
+		defer a.auditForwarder.Store(nil)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	parts := 5

@@ -77,12 +77,12 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 }
 
-// TestAPIRoutesUnderAPIPrefix: JSON routes live under /api/ (or are the health checks), so the
-// error renderer answers them in JSON.
+// TestAPIRoutesUnderAPIPrefix: JSON routes live under /api/ (or are the health checks and the
+// metrics), so the error renderer answers them in JSON.
 func TestAPIRoutesUnderAPIPrefix(t *testing.T) {
 	a := apptest.New(t, migratetest.Open(t, migrations.SQLite), nil)
 	for _, r := range a.Server.Routes {
-		if r.API && !strings.HasPrefix(r.Path, "/api/") && r.Path != "/healthz" && r.Path != "/readyz" {
+		if r.API && !strings.HasPrefix(r.Path, "/api/") && r.Path != "/healthz" && r.Path != "/readyz" && r.Path != "/metrics" {
 			t.Errorf("API route %s is outside /api/", r.Key())
 		}
 	}

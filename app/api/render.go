@@ -85,7 +85,7 @@ var fallbackPage = template.Must(template.New("error").Parse(`<!doctype html><ht
 
 // wantsJSON decides the error body's form: JSON for the API and for clients that ask for it.
 func wantsJSON(req *http.Request) bool {
-	if strings.HasPrefix(req.URL.Path, "/api/") || req.URL.Path == "/healthz" || req.URL.Path == "/readyz" {
+	if strings.HasPrefix(req.URL.Path, "/api/") || req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || req.URL.Path == "/metrics" {
 		return true
 	}
 	accept := req.Header.Get(echo.HeaderAccept)

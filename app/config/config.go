@@ -50,6 +50,9 @@ type Config struct {
 	AuditForward   AuditForward
 	AuditRetention time.Duration
 
+	// MetricsToken is the bearer token GET /metrics requires; empty turns the endpoint off.
+	MetricsToken string
+
 	// Migrate lets serve apply pending migrations before it starts.
 	Migrate bool
 }
@@ -134,6 +137,7 @@ type rawValues struct {
 	nodeURL, cardPeerSecret, tokenizerURL, tokenizerAuth               string
 	fwdSyslog, fwdCA, fwdServerName, fwdCert, fwdKey, fwdFile          string
 	fwdInterval, fwdBatch, auditRetention                              string
+	metricsToken                                                       string
 }
 
 func (r *rawValues) settings(_ *Config) []setting {
@@ -173,6 +177,7 @@ func (r *rawValues) settings(_ *Config) []setting {
 		{"audit-forward-interval", "PARLEY_AUDIT_FORWARD_INTERVAL", "1s", "how often new audit events are looked for (also the first retry delay after a failure)", false, &r.fwdInterval},
 		{"audit-forward-batch", "PARLEY_AUDIT_FORWARD_BATCH", "500", "most audit events per send to a forwarding destination (1 to 10000)", false, &r.fwdBatch},
 		{"audit-retention-days", "PARLEY_AUDIT_RETENTION_DAYS", "365", "days audit events stay online before `parley audit archive` may remove them (at least 365)", false, &r.auditRetention},
+		{"metrics-token", "PARLEY_METRICS_TOKEN", "", "bearer token a Prometheus scraper sends to GET /metrics (at least 32 printable ASCII characters, no spaces; unset = no metrics endpoint)", true, &r.metricsToken},
 	}
 }
 
@@ -347,11 +352,31 @@ func (r *rawValues) validate(cfg *Config) (*Config, error) {
 
 	cfg.AuditForward = r.auditForward(bad, &p)
 	cfg.AuditRetention = parseRetention(r.auditRetention, &p)
+	cfg.MetricsToken = parseMetricsToken(r.metricsToken, &p)
 
 	if len(p) > 0 {
 		return nil, p
 	}
 	return cfg, nil
+}
+
+// parseMetricsToken checks the metrics bearer token: long enough not to be guessed, and made of
+// characters an Authorization header carries as they are.
+func parseMetricsToken(s string, p *Problems) string {
+	if s == "" {
+		return ""
+	}
+	for _, r := range s {
+		if r <= ' ' || r > '~' {
+			*p = append(*p, "PARLEY_METRICS_TOKEN: must be printable ASCII without spaces")
+			return ""
+		}
+	}
+	if len(s) < 32 {
+		*p = append(*p, "PARLEY_METRICS_TOKEN: must be at least 32 characters")
+		return ""
+	}
+	return s
 }
 
 func checkReadable(path string) error {

@@ -77,6 +77,8 @@ func TestProblems(t *testing.T) {
 		{name: "forward interval", env: map[string]string{"PARLEY_AUDIT_FORWARD_INTERVAL": "0s"}, want: []string{"PARLEY_AUDIT_FORWARD_INTERVAL"}},
 		{name: "forward batch", env: map[string]string{"PARLEY_AUDIT_FORWARD_BATCH": "0"}, want: []string{"PARLEY_AUDIT_FORWARD_BATCH"}},
 		{name: "retention under 12 months", env: map[string]string{"PARLEY_AUDIT_RETENTION_DAYS": "90"}, want: []string{"PARLEY_AUDIT_RETENTION_DAYS"}},
+		{name: "short metrics token", env: map[string]string{"PARLEY_METRICS_TOKEN": "too-short"}, want: []string{"PARLEY_METRICS_TOKEN"}},
+		{name: "metrics token with a space", env: map[string]string{"PARLEY_METRICS_TOKEN": "0123456789abcdef 0123456789abcdef"}, want: []string{"PARLEY_METRICS_TOKEN"}},
 		{name: "several at once", env: map[string]string{"PARLEY_DATABASE_URL": "oracle://x", "PARLEY_LOG_LEVEL": "loud"}, want: []string{"PARLEY_DATABASE_URL", "PARLEY_LOG_LEVEL"}},
 	}
 	for _, tt := range tests {
@@ -101,14 +103,33 @@ func TestProblems(t *testing.T) {
 	}
 }
 
+func TestMetricsToken(t *testing.T) {
+	cfg, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MetricsToken != "" {
+		t.Errorf("default metrics token = %q, want empty (endpoint off)", cfg.MetricsToken)
+	}
+	const token = "0123456789abcdef0123456789abcdef"
+	cfg, err = load(t, map[string]string{"PARLEY_METRICS_TOKEN": "from-the-environment-0123456789ab"}, "--metrics-token", token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MetricsToken != token {
+		t.Errorf("metrics token = %q, want the flag's %q", cfg.MetricsToken, token)
+	}
+}
+
 func TestSecretsNotEchoedInHelp(t *testing.T) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var out strings.Builder
 	fs.SetOutput(&out)
-	env := map[string]string{"VAULT_TOKEN": "hvs.supersecret", "PARLEY_DATABASE_URL": "postgres://u:hunter2@db/parley"}
+	env := map[string]string{"VAULT_TOKEN": "hvs.supersecret", "PARLEY_DATABASE_URL": "postgres://u:hunter2@db/parley",
+		"PARLEY_METRICS_TOKEN": "scrape-secret-0123456789abcdefghij"}
 	config.Register(fs, func(k string) string { return env[k] })
 	fs.PrintDefaults()
-	for _, s := range []string{"supersecret", "hunter2"} {
+	for _, s := range []string{"supersecret", "hunter2", "scrape-secret"} {
 		if strings.Contains(out.String(), s) {
 			t.Errorf("--help shows a secret from the environment: %q", s)
 		}

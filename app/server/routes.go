@@ -15,7 +15,8 @@ type Access int
 // The access levels a route can declare.
 const (
 	// Public routes answer anyone: health checks, sign-in, the setup link, static assets, the
-	// visitor widget. Each one is listed here on purpose.
+	// visitor widget, and the metrics (whose handler checks its own bearer token: a scraper has
+	// no session). Each one is listed here on purpose.
 	Public Access = iota + 1
 	// Authenticated routes need a signed-in console user and, when Permission is set, that
 	// permission in the route's scope.

@@ -27,7 +27,7 @@ func runServe(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "parley: database: %v\n", err)
 		return exitFailure
 	}
-	a, err := app.New(ctx, cfg, db, app.Options{Log: log})
+	a, err := app.New(ctx, cfg, db, app.Options{Log: log, Version: version})
 	if err != nil {
 		_ = db.Close()
 		fmt.Fprintf(e.stderr, "parley: %v\n", err)
