@@ -289,7 +289,7 @@ func TestAuditForwardingFromServe(t *testing.T) {
 			"PARLEY_DATA_DIR": dir, "PARLEY_NODE_ID": "node-a",
 			"PARLEY_AUDIT_FORWARD_SYSLOG": col.addr, "PARLEY_AUDIT_FORWARD_SYSLOG_CA": col.caFile,
 			"PARLEY_AUDIT_FORWARD_SYSLOG_SERVER_NAME": "collector.test",
-			"PARLEY_AUDIT_FORWARD_FILE": file, "PARLEY_AUDIT_FORWARD_INTERVAL": "20ms", "PARLEY_AUDIT_FORWARD_BATCH": "2",
+			"PARLEY_AUDIT_FORWARD_FILE":               file, "PARLEY_AUDIT_FORWARD_INTERVAL": "20ms", "PARLEY_AUDIT_FORWARD_BATCH": "2",
 		}
 		a := apptest.New(t, db, env)
 		keys := a.Audit.TrustedKeys()
