@@ -48,27 +48,16 @@ func (l *bodyLimits) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.Body != nil && req.Body != http.NoBody {
 			body := http.MaxBytesReader(c.Response(), req.Body, max)
 			if max > l.global {
-				body = &patientBody{ReadCloser: body, extend: func() { l.extend(c.Response(), max) }}
+				size := max
+				if req.ContentLength >= 0 {
+					size = req.ContentLength
+				}
+				body = &patientBody{ReadCloser: body, rc: http.NewResponseController(c.Response()), clock: l.clock,
+					idle: l.readTimeout, total: uploadTime(l.readTimeout, size), write: l.writeTimeout}
 			}
 			req.Body = body
 		}
 		return next(c)
-	}
-}
-
-// extend gives the connection time to read a body of up to max bytes at MinUploadRate and then
-// to write the answer. It is called when the handler starts reading the body, that is after the
-// handler has authenticated the caller: an anonymous client cannot hold a connection longer.
-func (l *bodyLimits) extend(w http.ResponseWriter, max int64) {
-	rc := http.NewResponseController(w)
-	now := l.clock()
-	read := uploadTime(l.readTimeout, max)
-	// Errors only mean the writer cannot set deadlines (a test recorder): nothing to extend.
-	if l.readTimeout > 0 {
-		_ = rc.SetReadDeadline(now.Add(read))
-	}
-	if l.writeTimeout > 0 {
-		_ = rc.SetWriteDeadline(now.Add(read + l.writeTimeout))
 	}
 }
 
@@ -78,17 +67,43 @@ func uploadTime(readTimeout time.Duration, max int64) time.Duration {
 	return readTimeout + time.Duration(max/MinUploadRate)*time.Second
 }
 
-// patientBody extends the connection's deadlines on its first read.
+// patientBody gives a large body time to arrive, but only while it keeps arriving. It starts
+// when the handler first reads the body (after the handler checked the caller and the site
+// accepts files): from then the body may take up to total — PARLEY_READ_TIMEOUT plus its
+// declared length (else the route's limit) at MinUploadRate — yet every read must bring data
+// within idle (PARLEY_READ_TIMEOUT) of the previous one, so a client that stalls is cut off as
+// on any other route. The write deadline follows so that the answer can still be written.
 type patientBody struct {
 	io.ReadCloser
-	extend   func()
-	extended bool
+	rc          *http.ResponseController
+	clock       func() time.Time
+	idle, total time.Duration
+	write       time.Duration
+	end         time.Time // zero until the first read
 }
 
 func (b *patientBody) Read(p []byte) (int, error) {
-	if !b.extended {
-		b.extended = true
-		b.extend()
+	now := b.clock()
+	if b.end.IsZero() {
+		b.end = now.Add(b.total)
 	}
-	return b.ReadCloser.Read(p)
+	b.arm(now)
+	n, err := b.ReadCloser.Read(p)
+	return n, err
+}
+
+// arm sets the read deadline to the next idle interval, never past the body's end. Errors only
+// mean the writer cannot set deadlines (a test recorder): nothing to extend.
+func (b *patientBody) arm(now time.Time) {
+	if b.idle <= 0 {
+		return
+	}
+	deadline := now.Add(b.idle)
+	if deadline.After(b.end) {
+		deadline = b.end
+	}
+	_ = b.rc.SetReadDeadline(deadline)
+	if b.write > 0 {
+		_ = b.rc.SetWriteDeadline(deadline.Add(b.write))
+	}
 }

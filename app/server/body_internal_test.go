@@ -48,33 +48,51 @@ func TestUploadTime(t *testing.T) {
 	}
 }
 
-// TestLargeBodyDeadlines: a route with a larger limit than the server-wide one gets the time to
-// read it, once its handler starts reading (after it has authenticated the caller); a handler
-// that refuses without reading, and a route with the server-wide limit, leave the deadlines.
+// TestLargeBodyDeadlines: a route with a larger limit than the server-wide one gets time to read
+// its body once its handler starts reading (after it checked the caller), but only while data
+// keeps coming: each read must arrive within the read timeout of the previous one, and the whole
+// body within the read timeout plus its declared length at MinUploadRate. A handler that refuses
+// without reading, and a route with the server-wide limit, leave the deadlines alone.
 func TestLargeBodyDeadlines(t *testing.T) {
 	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return at.Add(time.Duration(n) * time.Second) }
+	mib := strings.Repeat("x", 1<<20)
 	tests := []struct {
 		name      string
 		path      string
+		body      string
 		read      bool
 		wantRead  []time.Time
 		wantWrite []time.Time
 	}{
-		{name: "upload read", path: "/upload", read: true,
-			wantRead: []time.Time{at.Add(30*time.Second + 8*time.Second)}, wantWrite: []time.Time{at.Add(38*time.Second + 20*time.Second)}},
-		{name: "upload refused before reading", path: "/upload"},
-		{name: "ordinary route read", path: "/plain", read: true},
+		// 1 MiB declared: 30 s + 8 s in all; reads at 0, 10 and 20 s (the clock moves 10 s a read).
+		{name: "upload read", path: "/upload", body: mib, read: true,
+			wantRead: []time.Time{sec(30), sec(38), sec(38)}, wantWrite: []time.Time{sec(50), sec(58), sec(58)}},
+		// 4 bytes declared: 30 s in all, whatever the route's limit.
+		{name: "small upload", path: "/upload", body: "body", read: true,
+			wantRead: []time.Time{sec(30), sec(30)}, wantWrite: []time.Time{sec(50), sec(50)}},
+		{name: "upload refused before reading", path: "/upload", body: mib},
+		{name: "ordinary route read", path: "/plain", body: "body", read: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			now := at
 			l := &bodyLimits{global: 2048, routes: map[string]int64{"POST /upload": 1 << 20},
-				readTimeout: 30 * time.Second, writeTimeout: 20 * time.Second, clock: func() time.Time { return at }}
+				readTimeout: 30 * time.Second, writeTimeout: 20 * time.Second,
+				clock: func() time.Time { t := now; now = now.Add(10 * time.Second); return t }}
 			e := echo.New()
 			e.Use(l.middleware)
 			h := func(c echo.Context) error {
 				if tt.read {
-					if _, err := io.Copy(io.Discard, c.Request().Body); err != nil {
-						return err
+					buf := make([]byte, 512<<10)
+					for {
+						_, err := c.Request().Body.Read(buf)
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							return err
+						}
 					}
 				}
 				return c.NoContent(http.StatusNoContent)
@@ -82,7 +100,7 @@ func TestLargeBodyDeadlines(t *testing.T) {
 			e.POST("/upload", h)
 			e.POST("/plain", h)
 			rec := &deadlineRecorder{ResponseRecorder: httptest.NewRecorder()}
-			e.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, tt.path, strings.NewReader("body")))
+			e.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, tt.path, strings.NewReader(tt.body)))
 			if rec.Code != http.StatusNoContent {
 				t.Fatalf("status = %d", rec.Code)
 			}
