@@ -297,7 +297,8 @@ func (s *Service) duplicateOr(ctx context.Context, convID string, a Actor, key s
 }
 
 // mayWrite refuses writes into closed conversations and by agents not handling them (a
-// supervisor who joined writes like the agent; a whisper goes into any open conversation).
+// supervisor who joined writes like the agent; a whisper goes into any open conversation), and
+// a supervisor's write into a conversation that left the department they were checked in.
 func mayWrite(st seqState, a Actor) error {
 	if st.Status == StatusEnded || st.Status == StatusMissed {
 		return ErrEnded
@@ -308,6 +309,9 @@ func mayWrite(st seqState, a Actor) error {
 			return ErrNotFound
 		}
 	case SenderAgent:
+		if (a.Whisper || a.Joined) && (a.Department == nil || deref(st.DepartmentID) != *a.Department) {
+			return ErrForbidden // moved since the supervisor's permission was checked
+		}
 		if a.Whisper {
 			return nil // any open conversation; chat.whisper was checked
 		}

@@ -35,6 +35,10 @@ type Actor struct {
 	// Joined lets a supervisor who joined the conversation (not its agent) write into it. The
 	// caller has checked the participation.
 	Joined bool
+	// Department is, for a whisper or a joined supervisor's message, the department the
+	// supervisor's permission was checked in: a conversation in another department by the time
+	// the message is stored refuses it (ErrForbidden).
+	Department *string
 }
 
 // audience is the audience of the actor's messages.
@@ -104,8 +108,9 @@ type seqState struct {
 	Seq        int64
 	VisitorSeq int64
 	Status     string
-	AgentID    *string
-	VisitorID  string
+	AgentID      *string
+	VisitorID    string
+	DepartmentID *string
 }
 
 // newEvent is an event to append.
@@ -143,10 +148,10 @@ func (s *Service) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID
 		ev.Audience = AudienceAll
 	}
 	next := "UPDATE conversations SET last_seq = last_seq + 1, visitor_last_seq = visitor_last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? " +
-		"RETURNING last_seq AS seq, visitor_last_seq AS visitor_seq, status, agent_id, visitor_id"
+		"RETURNING last_seq AS seq, visitor_last_seq AS visitor_seq, status, agent_id, visitor_id, department_id"
 	if ev.Audience == AudienceAgents {
 		next = "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? " +
-			"RETURNING last_seq AS seq, visitor_last_seq AS visitor_seq, status, agent_id, visitor_id"
+			"RETURNING last_seq AS seq, visitor_last_seq AS visitor_seq, status, agent_id, visitor_id, department_id"
 	}
 	var st seqState
 	res := tx.WithContext(ctx).Raw(next, now, tenantID, convID).Scan(&st)

@@ -354,7 +354,8 @@ func (a *agentSession) whisper(ctx context.Context, sk *socket, in protocol.Inbo
 		}
 		a.whispered[c.ID] = true
 	}
-	res, err := s.Post(ctx, a.p.TenantID, c.ID, Actor{Kind: SenderAgent, ID: a.p.UserID, Name: a.name, Whisper: true}, in.Key, in.Text, "")
+	dept := c.Department()
+	res, err := s.Post(ctx, a.p.TenantID, c.ID, Actor{Kind: SenderAgent, ID: a.p.UserID, Name: a.name, Whisper: true, Department: &dept}, in.Key, in.Text, "")
 	if err != nil {
 		return err
 	}
@@ -362,13 +363,32 @@ func (a *agentSession) whisper(ctx context.Context, sk *socket, in protocol.Inbo
 	return nil
 }
 
-// author is who writes a message: the agent, or a supervisor who joined the conversation.
-func (a *agentSession) author(ctx context.Context, me Actor, convID string) Actor {
-	if _, ok := a.joined.Load(convID); ok {
-		if j, err := a.s.store.isJoined(ctx, a.p.TenantID, convID, a.p.UserID); err == nil && j {
-			me.Joined = true
-		}
+// author is who writes a message: the agent, or a supervisor who joined the conversation and
+// still holds chat.join in its current department (checked on every message; a refusal is
+// audited as access.denied and the message refused as forbidden).
+func (a *agentSession) author(ctx context.Context, me Actor, convID string, o Origin) Actor {
+	if _, ok := a.joined.Load(convID); !ok {
+		return me
 	}
+	s := a.s
+	c, err := s.store.conversation(ctx, s.db, a.p.TenantID, convID)
+	if err != nil || deref(c.AgentID) == a.p.UserID {
+		return me
+	}
+	if j, err := s.store.isJoined(ctx, a.p.TenantID, convID, a.p.UserID); err != nil || !j {
+		return me
+	}
+	ok, err := s.authz.Allowed(ctx, a.p, permJoin, c.Department())
+	if err != nil || !ok {
+		reason := "permission"
+		if err != nil {
+			reason = "policy_error"
+		}
+		s.auditDenied(ctx, a.p, convID, permJoin, c.Department(), reason, o)
+		return me
+	}
+	dept := c.Department()
+	me.Joined, me.Department = true, &dept
 	return me
 }
 
@@ -386,6 +406,9 @@ func (a *agentSession) watchStart(ctx context.Context, c Conversation, mode stri
 	if prev == protocol.ModeJoin {
 		mode = protocol.ModeJoin // joined is monitoring and more
 	}
+	if at, ok := a.checked[c.ID]; !ok || c.LastSeq < at {
+		a.checked[c.ID] = c.LastSeq
+	}
 	evs, err := a.f.follow(ctx, c, after)
 	a.watch[c.ID] = mode
 	if mode == protocol.ModeJoin {
@@ -395,6 +418,7 @@ func (a *agentSession) watchStart(ctx context.Context, c Conversation, mode stri
 	for _, ev := range evs {
 		frames = append(frames, ev)
 	}
+	frames = a.guard(ctx, frames)
 	if err != nil {
 		return frames, err
 	}
@@ -405,6 +429,7 @@ func (a *agentSession) watchStart(ctx context.Context, c Conversation, mode stri
 // as its agent.
 func (a *agentSession) watchStop(convID, mode, reason string) protocol.SupervisingEnded {
 	delete(a.watch, convID)
+	delete(a.checked, convID)
 	a.joined.Delete(convID)
 	if !a.assigned[convID] {
 		a.f.unfollow(convID)
@@ -426,6 +451,71 @@ func (a *agentSession) closedWatches(batches ...[]any) []any {
 		}
 	}
 	return out
+}
+
+// guard checks the supervisor's permission again when a watched conversation is transferred to
+// another department (an event above the seq it was last checked at): chat.monitor for a
+// monitor, chat.join for a supervisor who joined. Refused, the socket lets go of the
+// conversation after the transferred event with supervising_ended (forbidden) and drops the
+// frames of it that follow; a supervisor who joined also leaves it (a left event for the others).
+// The refusal is audited as access.denied.
+func (a *agentSession) guard(ctx context.Context, frames []any) []any {
+	var stopped map[string]bool
+	out := frames[:0:0]
+	for _, fr := range frames {
+		conv := frameConversation(fr)
+		if stopped[conv] {
+			continue
+		}
+		out = append(out, fr)
+		ev, ok := fr.(protocol.Event)
+		if !ok || ev.Kind != KindSystem || ev.Event != EventTransferred {
+			continue
+		}
+		mode, watched := a.watch[conv]
+		dept, moved := ev.Data["to_department_id"]
+		if !watched || !moved || ev.Seq <= a.checked[conv] {
+			continue
+		}
+		perm := permMonitor
+		if mode == protocol.ModeJoin {
+			perm = permJoin
+		}
+		allowed, err := a.s.authz.Allowed(ctx, a.p, perm, dept)
+		if err == nil && allowed {
+			a.checked[conv] = ev.Seq
+			continue
+		}
+		reason := "permission"
+		if err != nil {
+			reason = "policy_error"
+		}
+		a.s.auditDenied(ctx, a.p, conv, perm, dept, reason, Origin{})
+		if mode == protocol.ModeJoin {
+			if err := a.s.Leave(ctx, a.p, a.name, conv); err != nil && !errors.Is(err, errNotJoined) {
+				a.s.log.ErrorContext(ctx, "supervisor not removed from a transferred chat", "conversation", conv, "error", err.Error())
+			}
+		}
+		if stopped == nil {
+			stopped = map[string]bool{}
+		}
+		stopped[conv] = !a.assigned[conv]
+		out = append(out, a.watchStop(conv, mode, "forbidden"))
+	}
+	return out
+}
+
+// frameConversation is the conversation a followed frame (event, typing, read) is about.
+func frameConversation(fr any) string {
+	switch f := fr.(type) {
+	case protocol.Event:
+		return f.ConversationID
+	case protocol.Typing:
+		return f.ConversationID
+	case protocol.Read:
+		return f.ConversationID
+	}
+	return ""
 }
 
 // errorFrame is the error frame of a refused supervision request.

@@ -477,3 +477,73 @@ func TestSupervisionAcrossNodes(t *testing.T) {
 		t.Fatalf("visitor on node B got %+v, want seq %d", m, last+2)
 	}
 }
+
+// TestSupervisionEndsOnTransfer: supervision is checked again when a chat moves to another
+// department. Grace (chat.monitor, chat.join and chat.whisper in Cards only) joined Bob's Cards
+// chat and Mona (chat.monitor in Cards) monitors it; Bob transfers it to Loans. Both receive the
+// transferred event, then supervising_ended (forbidden), then nothing of the chat; Grace has
+// left it (the visitor sees her left event) and can neither write nor whisper into it. Hank,
+// who may monitor in both departments, keeps following it.
+func TestSupervisionEndsOnTransfer(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		n := e.node(e.db, chat.Limits{})
+		ch := openChat(t, e, n)
+		grace := e.agent("Grace", map[string][]string{"chat.monitor": {e.cards.ID}, "chat.join": {e.cards.ID}, "chat.whisper": {e.cards.ID}})
+		mona := e.agent("Mona", map[string][]string{"chat.monitor": {e.cards.ID}})
+		hank := e.agent("Hank", map[string][]string{"chat.monitor": {e.cards.ID, e.loans.ID}})
+		gs, _ := n.agentSocket(t, grace, nil)
+		ms, _ := n.agentSocket(t, mona, nil)
+		hs, _ := n.agentSocket(t, hank, nil)
+
+		gs.send(map[string]any{"type": "join", "conversation_id": ch.conv})
+		if f := gs.reply(ch.conv, "supervising"); f.Type != "supervising" {
+			t.Fatalf("join answered %+v, want supervising", f)
+		}
+		gs.events(3)
+		ch.visitor.events(1)
+		ch.agent.events(1)
+		for name, c := range map[string]*client{"Mona": ms, "Hank": hs} {
+			c.send(map[string]any{"type": "monitor", "conversation_id": ch.conv})
+			if f := c.reply(ch.conv, "supervising"); f.Type != "supervising" {
+				t.Fatalf("%s's monitor answered %+v, want supervising", name, f)
+			}
+			c.events(3)
+		}
+
+		lou := e.agent("Lou", map[string][]string{"chat.accept": {e.loans.ID}})
+		ls, _ := n.agentSocket(t, lou, nil)
+		ch.agent.send(map[string]any{"type": "transfer", "conversation_id": ch.conv, "department_id": e.loans.ID})
+		for name, c := range map[string]*client{"Grace": gs, "Mona": ms} {
+			if ev := c.events(1)[0]; ev.Seq != 4 || ev.Event != "transferred" {
+				t.Fatalf("%s got %+v, want the transferred event at seq 4", name, ev)
+			}
+			if f := c.reply(ch.conv, "supervising_ended"); f.Type != "supervising_ended" || f.Reason != "forbidden" {
+				t.Fatalf("%s got %+v, want supervising_ended (forbidden)", name, f)
+			}
+		}
+		if l := ch.visitor.events(2)[1]; l.Event != "left" || l.Sender.Name != "Grace" {
+			t.Fatalf("visitor got %+v, want Grace left", l)
+		}
+		if evs := hs.events(2); evs[0].Event != "transferred" || evs[1].Event != "left" {
+			t.Fatalf("Hank got %+v, want the transfer and Grace's leaving", evs)
+		}
+
+		ls.until("offer", func(f frame) bool { return f.Type == "offer" && f.Offer.ConversationID == ch.conv })
+		ls.send(map[string]any{"type": "accept", "conversation_id": ch.conv})
+		ch.visitor.send(map[string]any{"type": "message", "key": "v-1", "text": "about my loan"})
+		if m := hs.until("message", func(f frame) bool { return f.Type == "event" && f.Kind == "message" }); m.Text != "about my loan" {
+			t.Fatalf("Hank got %+v, want the visitor's message", m)
+		}
+
+		gs.send(map[string]any{"type": "message", "conversation_id": ch.conv, "key": "g-1", "text": "still here"})
+		if f := gs.until("error", func(f frame) bool { return f.Type == "error" }); f.Code != "forbidden" {
+			t.Fatalf("Grace's message after the transfer = %+v, want forbidden", f)
+		}
+		gs.send(map[string]any{"type": "whisper", "conversation_id": ch.conv, "key": "w-1", "text": "psst"})
+		if f := gs.until("error", func(f frame) bool { return f.Type == "error" }); f.Code != "forbidden" {
+			t.Fatalf("Grace's whisper after the transfer = %+v, want forbidden", f)
+		}
+		gs.quiet(300*time.Millisecond, "event", "typing", "read")
+		ms.quiet(100*time.Millisecond, "event", "typing", "read")
+	})
+}

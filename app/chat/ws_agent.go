@@ -65,6 +65,9 @@ type agentSession struct {
 	// supervisor (id → protocol.ModeMonitor or ModeJoin). The writer goroutine owns both.
 	assigned map[string]bool
 	watch    map[string]string
+	// checked is, for each watched conversation, the last seq its department was checked at:
+	// a transfer to another department above it checks the permission again (writer goroutine).
+	checked map[string]int64
 	// mine mirrors, for the reader goroutine, the followed conversations the user takes part in
 	// (as their agent, or a supervisor who joined): typing is relayed for those.
 	mine sync.Map
@@ -83,7 +86,7 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 		return err
 	}
 	a := &agentSession{s: s, p: p, depts: map[string]bool{}, offers: map[string]protocol.Offer{},
-		assigned: map[string]bool{}, watch: map[string]string{}, whispered: map[string]bool{}}
+		assigned: map[string]bool{}, watch: map[string]string{}, checked: map[string]int64{}, whispered: map[string]bool{}}
 	a.name = "Agent"
 	if s.names != nil {
 		if n, err := s.names.DisplayName(ctx, p.TenantID, p.UserID); err == nil && n != "" {
@@ -257,9 +260,17 @@ func (a *agentSession) queue(ctx context.Context) ([]protocol.Offer, error) {
 	return out, nil
 }
 
-// onDrain turns queue and user signals into offer, withdrawal, assignment and unassignment
-// frames, and follows newly assigned conversations from their first event.
+// onDrain returns the drained frames, with queue and user signals turned into offer, withdrawal,
+// assignment and unassignment frames (newly assigned conversations followed from their first
+// event), less what supervision may no longer see.
 func (a *agentSession) onDrain(ctx context.Context, p pending) ([]any, error) {
+	frames, err := a.drained(ctx, p)
+	all := a.guard(ctx, append(slices.Clip(p.frames), frames...))
+	return append(all, a.closedWatches(all)...), err
+}
+
+// drained turns queue and user signals into frames.
+func (a *agentSession) drained(ctx context.Context, p pending) ([]any, error) {
 	var frames []any
 	s := a.s
 	if p.queue || p.user {
@@ -336,7 +347,7 @@ func (a *agentSession) onDrain(ctx context.Context, p pending) ([]any, error) {
 			}
 		}
 	}
-	return append(frames, a.closedWatches(p.frames, frames)...), nil
+	return frames, nil
 }
 
 func (a *agentSession) withdrawReason(ctx context.Context, id string) string {
@@ -381,7 +392,7 @@ func (a *agentSession) reads(ctx context.Context, sk *socket, o Origin) error {
 		case protocol.TypeRefuse:
 			ferr = s.Refuse(ctx, a.p, in.ConversationID)
 		case protocol.TypeMessage:
-			res, err := s.Post(ctx, a.p.TenantID, in.ConversationID, a.author(ctx, me, in.ConversationID), in.Key, in.Text, "")
+			res, err := s.Post(ctx, a.p.TenantID, in.ConversationID, a.author(ctx, me, in.ConversationID, o), in.Key, in.Text, "")
 			if err != nil {
 				ferr = err
 				break

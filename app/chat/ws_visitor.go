@@ -200,7 +200,8 @@ func (s *Service) ping(ctx context.Context, en *ender, sk *socket) {
 }
 
 // writeLoop is a socket's writer: replies and followed events, in order, and the keepalive
-// pings. onDrain (agents) turns queue and user signals into frames.
+// pings. onDrain (agents) turns the drained frames, with queue and user signals, into the frames
+// sent.
 //
 // When stop closes (the reader ended) the writer sends the replies still queued — the throttle
 // errors before a 4429, say — so they reach the client ahead of the close frame.
@@ -217,9 +218,7 @@ func (s *Service) writeLoop(ctx context.Context, stop <-chan struct{}, en *ender
 	deliver := func(p pending, err error) error {
 		frames := p.frames
 		if err == nil && onDrain != nil {
-			var more []any
-			more, err = onDrain(ctx, p)
-			frames = append(frames, more...)
+			frames, err = onDrain(ctx, p)
 		}
 		for _, fr := range frames {
 			if werr := sk.write(ctx, fr); werr != nil {
