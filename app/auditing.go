@@ -90,14 +90,14 @@ func OpenAuditForwarder(cfg *config.Config, db *migrations.DB, l *auditlog.Log, 
 		if err != nil {
 			return nil, fmt.Errorf("audit forwarding: %w", err)
 		}
-		s, err := forward.NewSyslogSink(forward.SyslogConfig{Addr: f.SyslogAddr, TLS: tc, Hostname: cfg.NodeID})
+		s, err := forward.NewSyslogSink(forward.SyslogConfig{Name: syslogDestination(f), Addr: f.SyslogAddr, TLS: tc, Hostname: cfg.NodeID})
 		if err != nil {
 			return nil, fmt.Errorf("audit forwarding: %w", err)
 		}
 		sinks = append(sinks, s)
 	}
 	if f.File != "" {
-		s, err := forward.NewFileSink("", f.File)
+		s, err := forward.NewFileSink(fileDestination(f), f.File)
 		if err != nil {
 			return nil, fmt.Errorf("audit forwarding: %w", err)
 		}
@@ -108,6 +108,25 @@ func OpenAuditForwarder(cfg *config.Config, db *migrations.DB, l *auditlog.Log, 
 		Interval: f.Interval, BatchSize: f.Batch, MinBackoff: f.Interval,
 	})
 }
+
+// AuditForwardDestinations returns the names of the configured forwarding destinations, the
+// names OpenAuditForwarder gives them and their cursors carry: `parley audit archive` refuses
+// while one of them, reached yet or not, has not received the events it would remove.
+func AuditForwardDestinations(cfg *config.Config) []string {
+	f := cfg.AuditForward
+	var names []string
+	if f.SyslogAddr != "" {
+		names = append(names, syslogDestination(f))
+	}
+	if f.File != "" {
+		names = append(names, fileDestination(f))
+	}
+	return names
+}
+
+func syslogDestination(f config.AuditForward) string { return "syslog:" + f.SyslogAddr }
+
+func fileDestination(f config.AuditForward) string { return "file:" + f.File }
 
 // panMasker adapts the PAN masker to the audit log's Masker.
 type panMasker struct{ m *pan.Masker }

@@ -3,14 +3,23 @@ package auditlog
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"time"
 
 	"github.com/parleyhq/parley/audit"
 )
+
+// ArchiveOptions are ArchiveBy's settings.
+type ArchiveOptions struct {
+	// Destinations names the configured forwarding destinations (their cursor names). One that
+	// has no cursor for the tenant has received nothing, so it holds the archive back like one
+	// whose cursor is behind: a destination down since it was configured must not let events
+	// be deleted that it never received.
+	Destinations []string
+}
 
 // ArchiveInfo describes what Archive removed.
 type ArchiveInfo struct {
@@ -22,7 +31,8 @@ type ArchiveInfo struct {
 // Archive moves a tenant's events older than before out of the database, keeping the rest
 // of the chain verifiable. It refuses (ErrRetention) when before is inside the retention
 // period, (ErrChainDamaged) when the chain does not verify, and (ErrNotForwarded) when a
-// forwarding sink has not yet received the events. Otherwise it:
+// forwarding sink with a cursor for the tenant has not yet received the events (ArchiveBy also
+// refuses for a configured destination without a cursor). Otherwise it:
 //
 //  1. takes the oldest run of events all older than before, ending at seq S;
 //  2. signs an anchor checkpoint at S, unless one exists;
@@ -38,11 +48,12 @@ type ArchiveInfo struct {
 // If the error comes after the bundle was written (info.SHA256 is set), whether the events were
 // removed is uncertain only when the commit itself failed: keep the bundle and run Verify.
 func (l *Log) Archive(ctx context.Context, tenant string, before time.Time, w io.Writer) (ArchiveInfo, error) {
-	return l.ArchiveBy(ctx, audit.Actor{ID: l.node, Kind: audit.ActorSystem}, tenant, before, w)
+	return l.ArchiveBy(ctx, audit.Actor{ID: l.node, Kind: audit.ActorSystem}, tenant, before, w, ArchiveOptions{})
 }
 
-// ArchiveBy is Archive with by recorded as the actor of the archive event.
-func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, before time.Time, w io.Writer) (ArchiveInfo, error) {
+// ArchiveBy is Archive with by recorded as the actor of the archive event, refusing also while
+// any of opts.Destinations has not received the events (a missing cursor counts as none).
+func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, before time.Time, w io.Writer, opts ArchiveOptions) (ArchiveInfo, error) {
 	var info ArchiveInfo
 	if cutoff := l.ArchiveCutoff(); before.After(cutoff) {
 		return info, fmt.Errorf("%w: events stay online for %d days, so only events before %s may be archived",
@@ -59,17 +70,8 @@ func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, befo
 	if !rep.OK() {
 		return info, fmt.Errorf("%w: %s", ErrChainDamaged, rep.Damage)
 	}
-	var (
-		sink   string
-		behind int64
-	)
-	err = l.sql.QueryRowContext(ctx, rebind(l.db.Dialect, "SELECT sink, event_seq FROM audit_forward_cursors WHERE tenant_id = ? AND event_seq < ? ORDER BY event_seq, sink LIMIT 1"),
-		tenant, last).Scan(&sink, &behind)
-	switch {
-	case err == nil:
-		return info, fmt.Errorf("%w: %s has received events up to %d, the archive would remove up to %d", ErrNotForwarded, sink, behind, last)
-	case !errors.Is(err, sql.ErrNoRows):
-		return info, fmt.Errorf("read forwarding cursors: %w", err)
+	if err := l.checkForwarded(ctx, tenant, last, opts.Destinations); err != nil {
+		return info, err
 	}
 	anchor, err := l.checkpointGet(ctx, tenant, last)
 	if err != nil {
@@ -95,6 +97,54 @@ func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, befo
 	}
 	l.kickSealer()
 	return info, nil
+}
+
+// checkForwarded returns ErrNotForwarded unless every forwarding destination, those with a
+// cursor for the tenant and the configured ones (without a cursor: nothing received), has
+// received the tenant's events up to last.
+func (l *Log) checkForwarded(ctx context.Context, tenant string, last int64, configured []string) error {
+	rows, err := l.sql.QueryContext(ctx, rebind(l.db.Dialect, "SELECT sink, event_seq FROM audit_forward_cursors WHERE tenant_id = ?"), tenant)
+	if err != nil {
+		return fmt.Errorf("read forwarding cursors: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	got := map[string]int64{}
+	for rows.Next() {
+		var (
+			sink string
+			seq  int64
+		)
+		if err := rows.Scan(&sink, &seq); err != nil {
+			return fmt.Errorf("read forwarding cursors: %w", err)
+		}
+		got[sink] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read forwarding cursors: %w", err)
+	}
+	for _, name := range configured {
+		if _, ok := got[name]; !ok {
+			got[name] = 0
+		}
+	}
+	names := make([]string, 0, len(got))
+	for name := range got {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var (
+		sink   string
+		behind int64
+	)
+	for _, name := range names {
+		if seq := got[name]; seq < last && (sink == "" || seq < behind) {
+			sink, behind = name, seq
+		}
+	}
+	if sink != "" {
+		return fmt.Errorf("%w: %s has received events up to %d, the archive would remove up to %d", ErrNotForwarded, sink, behind, last)
+	}
+	return nil
 }
 
 // archiveRange returns the oldest run of events that are all older than before.

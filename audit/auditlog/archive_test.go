@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,12 @@ func TestArchiveRefusesDamagedOrUnforwardedChains(t *testing.T) {
 		fill(t, l, "t1", 5)
 		clock.Advance(800 * 24 * time.Hour)
 
+		// A configured destination without a cursor has received nothing.
+		by := audit.Actor{ID: "ops", Kind: audit.ActorSystem}
+		_, err := l.ArchiveBy(ctx, by, "t1", clock.Now().Add(-400*24*time.Hour), &bytes.Buffer{}, ArchiveOptions{Destinations: []string{"file:/var/log/never"}})
+		if !errors.Is(err, ErrNotForwarded) || !strings.Contains(err.Error(), "file:/var/log/never has received events up to 0") {
+			t.Errorf("got %v, want ErrNotForwarded naming the destination that never ran", err)
+		}
 		exec(t, db, "INSERT INTO audit_forward_cursors (sink, tenant_id, event_seq, checkpoint_seq, updated_us) VALUES ('siem', 't1', 3, 0, 0)")
 		if _, err := l.Archive(ctx, "t1", clock.Now().Add(-400*24*time.Hour), &bytes.Buffer{}); !errors.Is(err, ErrNotForwarded) {
 			t.Errorf("got %v, want ErrNotForwarded", err)

@@ -270,7 +270,8 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "parley: audit archive: %v\n", err)
 		return exitUsage
 	}
-	info, err := a.Audit.ArchiveBy(ctx, audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, id, beforeT, f)
+	info, err := a.Audit.ArchiveBy(ctx, audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, id, beforeT, f,
+		auditlog.ArchiveOptions{Destinations: app.AuditForwardDestinations(cfg)})
 	if cerr := f.Close(); err == nil && cerr != nil && info.SHA256 == "" {
 		err = cerr
 	}

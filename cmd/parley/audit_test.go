@@ -165,6 +165,18 @@ func TestAuditArchive(t *testing.T) {
 				t.Fatalf("a refused archive left %s behind (%v)", bundle, err)
 			}
 			execSQL(t, dbURL, "UPDATE audit_forward_cursors SET event_seq = 100")
+			// A configured destination that never received anything (no cursor yet) holds it back too.
+			fwdFile := filepath.Join(dir, "forward.jsonl")
+			withFile := map[string]string{"PARLEY_AUDIT_FORWARD_FILE": fwdFile}
+			for k, v := range env {
+				withFile[k] = v
+			}
+			if r := runCmd(t, withFile, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle); r.code != 1 || !strings.Contains(r.stderr, "not yet forwarded") || !strings.Contains(r.stderr, "file:"+fwdFile+" has received events up to 0") {
+				t.Fatalf("archive with a file destination that never ran: %+v", r)
+			}
+			if _, err := os.Stat(bundle); !os.IsNotExist(err) {
+				t.Fatalf("a refused archive left %s behind (%v)", bundle, err)
+			}
 
 			r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle)
 			if r.code != 0 || !strings.Contains(r.stdout, "5 events (seq 1–5)") || !strings.Contains(r.stdout, "now starts at seq 6") {
@@ -187,8 +199,8 @@ func TestAuditArchive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(p.Entries) != 4 { // three refusals (retention twice, forwarding) and the archive
-				t.Fatalf("got %d archive events, want 4: %+v", len(p.Entries), p.Entries)
+			if len(p.Entries) != 5 { // four refusals (retention twice, forwarding twice) and the archive
+				t.Fatalf("got %d archive events, want 5: %+v", len(p.Entries), p.Entries)
 			}
 			var done *audit.Entry
 			for i := range p.Entries {
