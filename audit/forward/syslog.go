@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -53,7 +54,9 @@ type SyslogConfig struct {
 // SyslogSink sends each event and checkpoint as one RFC 5424 message over TLS, framed by
 // octet counting (RFC 5425, RFC 6587 §3.4.1): "<len> <message>". The message carries the
 // tenant, seq, outcome and hash as structured data and the full entry as JSON after a BOM.
-// A write failure drops the connection; the forwarder retries and the sink reconnects.
+// A write failure drops the connection; the forwarder retries and the sink reconnects. Before
+// reusing an idle connection the sink checks that the collector has not closed it (a restarted
+// collector), since a write into a closed connection can succeed locally and be lost.
 // Syslog over TLS has no acknowledgement: messages in flight when a connection breaks may be
 // lost, which the collector can see from the gap in seq numbers and the checkpoints.
 type SyslogSink struct {
@@ -118,6 +121,12 @@ func (s *SyslogSink) Name() string { return s.cfg.Name }
 func (s *SyslogSink) Send(ctx context.Context, b Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.conn != nil && !s.open() {
+		// The collector closed it (a restart): a write would land in the local socket buffer,
+		// succeed, and be lost with the connection, so dial again instead.
+		_ = s.conn.Close()
+		s.conn = nil
+	}
 	if s.conn == nil {
 		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: s.cfg.DialTimeout}, Config: s.cfg.TLS}
 		c, err := d.DialContext(ctx, "tcp", s.cfg.Addr)
@@ -152,6 +161,22 @@ func (s *SyslogSink) Send(ctx context.Context, b Batch) error {
 		return s.drop(err)
 	}
 	return nil
+}
+
+// open probes the idle connection before it is reused. An RFC 5425 collector never sends, so a
+// read that times out at once means the connection is still open; end of stream, a reset or any
+// data means the collector closed it or is not one to trust with the next batch.
+func (s *SyslogSink) open() bool {
+	if err := s.conn.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
+		return false
+	}
+	var b [1]byte
+	_, err := s.conn.Read(b[:])
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		return false
+	}
+	return s.conn.SetReadDeadline(time.Time{}) == nil
 }
 
 func (s *SyslogSink) drop(err error) error {
