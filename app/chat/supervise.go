@@ -302,15 +302,25 @@ func (a *agentSession) unmonitor(ctx context.Context, sk *socket, convID string)
 	}))
 }
 
-// join answers a join frame.
-func (a *agentSession) join(ctx context.Context, sk *socket, in protocol.Inbound, o Origin) error {
-	c, err := a.s.Join(ctx, a.p, a.name, in.ConversationID, o)
-	if err != nil {
-		return err
-	}
-	a.joined.Store(c.ID, true)
-	sk.reply(ctx, task(func(ctx context.Context) ([]any, error) { return a.watchStart(ctx, c, protocol.ModeJoin, in.LastSeq) }))
-	return nil
+// join answers a join frame. It runs on the writer goroutine, which owns the watch list: a
+// socket at its limit of supervised chats is refused before anything is joined, recorded or
+// audited.
+func (a *agentSession) join(ctx context.Context, sk *socket, in protocol.Inbound, o Origin) {
+	sk.reply(ctx, task(func(ctx context.Context) ([]any, error) {
+		if _, watched := a.watch[in.ConversationID]; !watched && len(a.watch) >= maxWatched {
+			return []any{errorFrame(errTooMany, in.ConversationID)}, nil
+		}
+		c, err := a.s.Join(ctx, a.p, a.name, in.ConversationID, o)
+		if err != nil {
+			f, ok := frameError(err, "", in.ConversationID)
+			if !ok {
+				a.s.log.ErrorContext(ctx, "chat frame failed", "type", in.Type, "error", err.Error())
+			}
+			return []any{f}, nil
+		}
+		a.joined.Store(c.ID, true)
+		return a.watchStart(ctx, c, protocol.ModeJoin, in.LastSeq)
+	}))
 }
 
 // leave answers a leave frame: the socket delivers the left event before it lets go.

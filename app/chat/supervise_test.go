@@ -547,3 +547,44 @@ func TestSupervisionEndsOnTransfer(t *testing.T) {
 		ms.quiet(100*time.Millisecond, "event", "typing", "read")
 	})
 }
+
+// TestJoinRefusedAtWatchLimit: a socket supervising as many chats as it may is refused a join
+// before anything is joined: no joined event, no participant, no chat.join audit record.
+func TestJoinRefusedAtWatchLimit(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		n := e.node(e.db, chat.Limits{})
+		ch := openChat(t, e, n)
+		var c chat.Conversation
+		if err := e.db.Gorm.Where("id = ?", ch.conv).Take(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		grace := e.supervisor("Grace", e.cards.ID)
+		sup, _ := n.agentSocket(t, grace, nil)
+		for i := 0; i < 200; i++ {
+			other := c
+			other.ID, other.Status, other.AgentID, other.LastSeq, other.VisitorLastSeq = uuid.Must(uuid.NewV7()).String(), chat.StatusQueued, nil, 0, 0
+			if err := e.db.Gorm.Create(&other).Error; err != nil {
+				t.Fatal(err)
+			}
+			sup.send(map[string]any{"type": "monitor", "conversation_id": other.ID})
+			if f := sup.reply(other.ID, "supervising"); f.Type != "supervising" {
+				t.Fatalf("monitor %d answered %+v, want supervising", i, f)
+			}
+		}
+		sup.send(map[string]any{"type": "join", "conversation_id": ch.conv})
+		if f := sup.reply(ch.conv, "supervising"); f.Type != "error" || f.Code != "invalid_request" {
+			t.Fatalf("join over the limit answered %+v, want invalid_request", f)
+		}
+		ch.visitor.quiet(200*time.Millisecond, "event")
+		if got := e.audit.count(audit.ActionConversationJoin); got != 0 {
+			t.Fatalf("chat.join audit records = %d, want 0", got)
+		}
+		var joined int64
+		if err := e.db.Gorm.Table("conversation_participants").Where("conversation_id = ? AND participant_id = ?", ch.conv, grace).Count(&joined).Error; err != nil {
+			t.Fatal(err)
+		}
+		if joined != 0 {
+			t.Fatalf("participant rows for Grace = %d, want 0", joined)
+		}
+	})
+}

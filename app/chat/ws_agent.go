@@ -415,7 +415,7 @@ func (a *agentSession) reads(ctx context.Context, sk *socket, o Origin) error {
 		case protocol.TypeWhisper:
 			ferr = a.whisper(ctx, sk, in, o)
 		case protocol.TypeJoin:
-			ferr = a.join(ctx, sk, in, o)
+			a.join(ctx, sk, in, o)
 		case protocol.TypeLeave:
 			ferr = a.leave(ctx, sk, in.ConversationID)
 		}
