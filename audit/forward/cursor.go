@@ -37,9 +37,14 @@ func (s cursorStore) all(ctx context.Context, sink string) (map[string]cursor, e
 	return out, nil
 }
 
+// set moves the sink's cursor for tenant forward to c; it never moves back, so a node that
+// lost its lease mid-pass cannot undo the progress of the node that took over.
 func (s cursorStore) set(ctx context.Context, sink, tenant string, c cursor, now time.Time) error {
 	err := s.db.Gorm.WithContext(ctx).Exec("INSERT INTO audit_forward_cursors (sink, tenant_id, event_seq, checkpoint_seq, updated_us) VALUES (?, ?, ?, ?, ?) "+
-		"ON CONFLICT (sink, tenant_id) DO UPDATE SET event_seq = excluded.event_seq, checkpoint_seq = excluded.checkpoint_seq, updated_us = excluded.updated_us",
+		"ON CONFLICT (sink, tenant_id) DO UPDATE SET "+
+		"event_seq = CASE WHEN excluded.event_seq > audit_forward_cursors.event_seq THEN excluded.event_seq ELSE audit_forward_cursors.event_seq END, "+
+		"checkpoint_seq = CASE WHEN excluded.checkpoint_seq > audit_forward_cursors.checkpoint_seq THEN excluded.checkpoint_seq ELSE audit_forward_cursors.checkpoint_seq END, "+
+		"updated_us = excluded.updated_us",
 		sink, tenant, c.event, c.checkpoint, now.UnixMicro()).Error
 	if err != nil {
 		return fmt.Errorf("%w: %s: save cursor: %w", ErrSink, sink, err)

@@ -64,6 +64,9 @@ var (
 	ErrSink = errors.New("forward: sink failed")
 )
 
+// errLeaseLost ends a pass whose node no longer holds the sink's lease.
+var errLeaseLost = errors.New("forward: lease taken over by another node")
+
 // Config assembles a Forwarder.
 type Config struct {
 	// DB holds the cursors and leases (tables of migration 00003).
@@ -82,7 +85,8 @@ type Config struct {
 	BatchSize int
 	// MinBackoff and MaxBackoff bound the wait after a failure (defaults 1 s and 5 min).
 	MinBackoff, MaxBackoff time.Duration
-	// LeaseTTL is how long a node keeps a sink after its last pass (default 30 s).
+	// LeaseTTL is how long a node keeps a sink after it last renewed the lease, at the start of
+	// a pass and before each batch (default 30 s).
 	LeaseTTL time.Duration
 }
 
@@ -253,6 +257,9 @@ func (f *Forwarder) pass(ctx context.Context, s Sink) (int, error) {
 		}
 		n, err := f.passTenant(ctx, s, c.Tenant, cur)
 		sent += n
+		if errors.Is(err, errLeaseLost) {
+			return sent, nil // another node forwards to this sink now
+		}
 		if err != nil {
 			return sent, err
 		}
@@ -286,6 +293,17 @@ func (f *Forwarder) passTenant(ctx context.Context, s Sink, tenant string, cur c
 		cps = cps[:k]
 		if len(entries) == 0 && len(cps) == 0 {
 			return sent, nil
+		}
+		// A long pass may outlive the lease: renew it before each batch and stop once another
+		// node has taken the sink over, rather than forward beside it from a stale cursor.
+		now := f.cfg.Now()
+		held, err := f.store.lease(ctx, s.Name(), f.cfg.Node, now, now.Add(f.cfg.LeaseTTL))
+		if err != nil {
+			return sent, err
+		}
+		if !held {
+			f.log.WarnContext(ctx, "audit forwarding lease taken over by another node", "sink", s.Name(), "tenant", tenant)
+			return sent, errLeaseLost
 		}
 		if err := s.Send(ctx, Batch{Tenant: tenant, Entries: entries, Checkpoints: cps}); err != nil {
 			return sent, fmt.Errorf("%w: %s: %w", ErrSink, s.Name(), err)

@@ -274,3 +274,95 @@ func TestForwarderToSyslogEndToEnd(t *testing.T) {
 		t.Errorf("got %d frames, want 5", len(frames))
 	}
 }
+
+// TestCursorOnlyMovesForward: a node that lost its lease mid-pass and saves an older cursor
+// does not undo the progress of the node that took over.
+func TestCursorOnlyMovesForward(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s := cursorStore{db: db}
+		now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		for _, tc := range []struct {
+			name      string
+			set, want cursor
+		}{
+			{"first", cursor{event: 5, checkpoint: 5}, cursor{event: 5, checkpoint: 5}},
+			{"forward", cursor{event: 9, checkpoint: 9}, cursor{event: 9, checkpoint: 9}},
+			{"backward", cursor{event: 4, checkpoint: 3}, cursor{event: 9, checkpoint: 9}},
+			{"events forward, checkpoint behind", cursor{event: 12, checkpoint: 5}, cursor{event: 12, checkpoint: 9}},
+		} {
+			if err := s.set(ctx, "siem", "t1", tc.set, now); err != nil {
+				t.Fatal(err)
+			}
+			all, err := s.all(ctx, "siem")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := all["t1"]; got != tc.want {
+				t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+			}
+		}
+	})
+}
+
+// handover lets another node take the sink over while the first is sending its first batch.
+type handover struct {
+	Sink
+	sends    int
+	takeOver func()
+}
+
+func (h *handover) Send(ctx context.Context, b Batch) error {
+	if err := h.Sink.Send(ctx, b); err != nil {
+		return err
+	}
+	if h.sends++; h.sends == 1 {
+		h.takeOver()
+	}
+	return nil
+}
+
+// TestForwarderStopsWhenItsLeaseIsTaken: a pass longer than the lease ends at the next batch
+// once another node holds the sink, instead of forwarding beside it from a stale cursor.
+func TestForwarderStopsWhenItsLeaseIsTaken(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		l := newLog(t, db)
+		record(t, l, "t1", 6)
+		dir := t.TempDir()
+		now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		mk := func(node string, s Sink) *Forwarder {
+			f, err := New(Config{DB: db, Source: l, Sinks: []Sink{s}, Node: node, Now: clock, LeaseTTL: time.Minute, BatchSize: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		sb, _ := NewFileSink("shared", filepath.Join(dir, "b.jsonl"))
+		b := mk("node-b", sb)
+		sa, _ := NewFileSink("shared", filepath.Join(dir, "a.jsonl"))
+		a := mk("node-a", &handover{Sink: sa, takeOver: func() {
+			now = now.Add(2 * time.Minute) // node-a's first batch outlives its lease
+			if err := b.Flush(ctx); err != nil {
+				t.Errorf("node-b: %v", err)
+			}
+		}})
+		if err := a.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := readFileIfExists(t, filepath.Join(dir, "a.jsonl")), []string{"t1:e01", "t1:e02"}; !equal(got, want) {
+			t.Errorf("got %v from node-a, want only its first batch %v", got, want)
+		}
+		if got, want := readFileIfExists(t, filepath.Join(dir, "b.jsonl")), []string{"t1:e01", "t1:e02", "t1:e03", "t1:e04", "t1:e05", "t1:e06", "t1:c06"}; !equal(got, want) {
+			t.Errorf("got %v from node-b, want %v", got, want)
+		}
+		cur, err := cursorStore{db: db}.all(ctx, "shared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cur["t1"]; got.event != 6 || got.checkpoint != 6 {
+			t.Errorf("got cursor %+v, want node-b's 6/6", got)
+		}
+	})
+}
