@@ -105,9 +105,9 @@ func (s *Service) auditUnreadable(ctx context.Context, tenantID, scope, field st
 
 // seqState is a conversation as its seq was taken.
 type seqState struct {
-	Seq        int64
-	VisitorSeq int64
-	Status     string
+	Seq          int64
+	VisitorSeq   int64
+	Status       string
 	AgentID      *string
 	VisitorID    string
 	DepartmentID *string
