@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/parleyhq/parley/app"
@@ -270,7 +271,7 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "parley: audit archive: %v\n", err)
 		return exitUsage
 	}
-	info, err := a.Audit.ArchiveBy(ctx, audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, id, beforeT, f,
+	info, err := a.Audit.ArchiveBy(ctx, audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, id, beforeT, bundleFile{f},
 		auditlog.ArchiveOptions{Destinations: app.AuditForwardDestinations(cfg)})
 	if cerr := f.Close(); err == nil && cerr != nil && info.SHA256 == "" {
 		err = cerr
@@ -295,6 +296,22 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 	fmt.Fprintf(e.stdout, "the online chain now starts at seq %d, anchored by the signed checkpoint at %d (head %s)\n", info.LastSeq+1, info.Anchor.Seq, info.Anchor.Head)
 	fmt.Fprintf(e.stdout, "keep the bundle; check it with `parley audit verify --bundle %s`\n", *out)
 	return exitOK
+}
+
+// bundleFile is the archive bundle being written. Archive calls Sync before it deletes the
+// events; Sync makes the file's data durable and then its directory, so that after a crash the
+// bundle is still found under its name.
+type bundleFile struct{ *os.File }
+
+func (b bundleFile) Sync() error {
+	if err := b.File.Sync(); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(b.Name())) // #nosec G304 -- the folder of the file the operator named.
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
 }
 
 // archiveFailed reports a refused or failed archive, records it, and removes the bundle unless

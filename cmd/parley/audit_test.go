@@ -274,3 +274,30 @@ func writeOldEvents(t *testing.T, dbURL, dir string, at time.Time, n int) {
 		t.Fatal(err)
 	}
 }
+
+// TestBundleFileSyncsItsFolder: the bundle's Sync, which Archive calls before deleting events,
+// makes the file and then its folder durable, and fails when the folder cannot be synced.
+func TestBundleFileSyncsItsFolder(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.OpenFile(filepath.Join(dir, "bundle.tar"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.WriteString("bundle"); err != nil {
+		t.Fatal(err)
+	}
+	var w interface{ Sync() error } = bundleFile{f}
+	if err := w.Sync(); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err == nil {
+		t.Error("got nil syncing a bundle whose folder is gone, want an error")
+	}
+}
