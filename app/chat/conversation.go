@@ -375,19 +375,42 @@ func (s *Service) Typing(ctx context.Context, convID, senderKind string, typing 
 		SenderKind: senderKind, Typing: typing})
 }
 
-// Read records how far a participant has read and relays the receipt.
+// Read records how far a participant has read and relays the receipt. An agent's receipt (only
+// the visitor is given those) is relayed only when it reaches an event the visitor sees: reading
+// past whispers alone tells the visitor nothing.
 func (s *Service) Read(ctx context.Context, tenantID, convID string, a Actor, seq int64) error {
-	res := s.db.WithContext(ctx).Model(&participant{}).
-		Where("tenant_id = ? AND conversation_id = ? AND kind = ? AND participant_id = ? AND last_read_seq < ?", tenantID, convID, a.Kind, a.ID, seq).
+	mine := s.db.WithContext(ctx).Model(&participant{}).
+		Where("tenant_id = ? AND conversation_id = ? AND kind = ? AND participant_id = ?", tenantID, convID, a.Kind, a.ID)
+	var before []int64
+	if a.Kind != SenderVisitor {
+		if err := mine.Session(&gorm.Session{}).Pluck("last_read_seq", &before).Error; err != nil {
+			return err
+		}
+	}
+	res := mine.Session(&gorm.Session{}).Where("last_read_seq < ?", seq).
 		Where("? <= (SELECT last_seq FROM conversations WHERE id = ?)", seq, convID).
 		Update("last_read_seq", seq)
 	if res.Error != nil {
 		return res.Error
 	}
-	if res.RowsAffected > 0 {
-		s.hub.Publish(hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindRead, Conversation: convID,
-			SenderKind: a.Kind, Seq: seq})
+	if res.RowsAffected == 0 {
+		return nil
 	}
+	if len(before) > 0 {
+		was, err := s.store.visitorSeqAt(ctx, convID, before[0])
+		if err != nil {
+			return err
+		}
+		now, err := s.store.visitorSeqAt(ctx, convID, seq)
+		if err != nil {
+			return err
+		}
+		if now <= was {
+			return nil
+		}
+	}
+	s.hub.Publish(hub.Signal{Topic: hub.ConversationTopic(convID), Kind: hub.KindRead, Conversation: convID,
+		SenderKind: a.Kind, Seq: seq})
 	return nil
 }
 

@@ -147,7 +147,11 @@ type cursor struct {
 	delivered int64
 	// seen is the last seq of the log the cursor has passed: delivered itself for agents; for
 	// the visitor, whose numbering skips whispers, it also passes the whispers.
-	seen  int64
+	seen int64
+	// read is the last read receipt given the visitor, in its numbering: a receipt is given only
+	// when it moves forward (an agent reading up to a whisper would otherwise repeat the last
+	// one, and tell the visitor something was read it never saw).
+	read  int64
 	names *names
 }
 
@@ -291,13 +295,17 @@ func (f *follower) drain(ctx context.Context) (pending, error) {
 					SenderKind: sig.SenderKind, Typing: sig.Typing})
 			}
 		case hub.KindRead:
-			if _, ok := f.convs[sig.Conversation]; ok && sig.SenderKind != f.v.kind {
+			if cur, ok := f.convs[sig.Conversation]; ok && sig.SenderKind != f.v.kind {
 				seq := sig.Seq
 				if f.v.visitor() {
 					var err error
 					if seq, err = f.s.store.visitorSeqAt(ctx, sig.Conversation, sig.Seq); err != nil {
 						return p, err
 					}
+					if seq <= cur.read {
+						continue
+					}
+					cur.read = seq
 				}
 				p.frames = append(p.frames, protocol.Read{Type: protocol.TypeRead, ConversationID: sig.Conversation,
 					ReaderKind: sig.SenderKind, Seq: seq})

@@ -76,6 +76,7 @@ func (m *Module) pollEvents(c echo.Context) error {
 		}
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
+		var read int64 // the last read receipt given: only a later one is given (see cursor.read)
 	waiting:
 		for len(evs) == 0 {
 			select {
@@ -98,6 +99,10 @@ func (m *Module) pollEvents(c echo.Context) error {
 						if err != nil {
 							return httpError(c, err)
 						}
+						if seq <= read {
+							continue
+						}
+						read = seq
 						signals = append(signals, protocol.Read{Type: protocol.TypeRead, ConversationID: conv.ID, ReaderKind: sig.SenderKind, Seq: seq})
 					}
 				}

@@ -588,3 +588,49 @@ func TestJoinRefusedAtWatchLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestReadPastWhisperUnseen: an agent who reads up to a whisper gives the visitor no read
+// receipt (the visitor would get the one it already has again, and learn something it never saw
+// was read): the visitor never receives two receipts of the same seq, on the socket or the long
+// poll.
+func TestReadPastWhisperUnseen(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		n := e.node(e.db, chat.Limits{})
+		ch := openChat(t, e, n)
+		grace := e.supervisor("Grace", e.cards.ID)
+		sup, _ := n.agentSocket(t, grace, nil)
+
+		ch.agent.send(map[string]any{"type": "message", "conversation_id": ch.conv, "key": "a-1", "text": "Hello"})
+		ch.visitor.events(1)
+		ch.agent.events(1)
+		ch.agent.send(map[string]any{"type": "read", "conversation_id": ch.conv, "seq": 3})
+		if rd := ch.visitor.until("read", func(f frame) bool { return f.Type == "read" }); rd.Seq != 3 {
+			t.Fatalf("visitor got read receipt %+v, want seq 3", rd)
+		}
+
+		sup.send(map[string]any{"type": "whisper", "conversation_id": ch.conv, "key": "w-1", "text": "ask for the date"})
+		if ack := sup.until("ack", func(f frame) bool { return f.Type == "ack" || f.Type == "error" }); ack.Type != "ack" || ack.Seq != 4 {
+			t.Fatalf("whisper answered %+v, want ack seq 4", ack)
+		}
+		ch.agent.events(1)
+		polled := make(chan chat.EventBatch, 1)
+		go func() {
+			var batch chat.EventBatch
+			do(t, http.MethodGet, n.widgetURL(e, "/chats/"+ch.conv+"/events?after=3&wait=1"), ch.id.VisitorToken, nil, &batch)
+			polled <- batch
+		}()
+		ch.agent.send(map[string]any{"type": "read", "conversation_id": ch.conv, "seq": 4})
+		ch.visitor.quiet(300*time.Millisecond, "read")
+		if batch := <-polled; len(batch.Signals) != 0 || len(batch.Events) != 0 {
+			t.Fatalf("long poll = %+v, want nothing after the read of a whisper", batch)
+		}
+
+		ch.visitor.send(map[string]any{"type": "message", "key": "v-1", "text": "When?"})
+		ch.visitor.until("ack", func(f frame) bool { return f.Type == "ack" })
+		ch.agent.events(1)
+		ch.agent.send(map[string]any{"type": "read", "conversation_id": ch.conv, "seq": 5})
+		if rd := ch.visitor.until("read", func(f frame) bool { return f.Type == "read" }); rd.Seq != 4 {
+			t.Fatalf("visitor got read receipt %+v, want its seq 4", rd)
+		}
+	})
+}
