@@ -85,6 +85,8 @@ func runScan(ctx context.Context, e env, args []string) int {
 		}
 	}
 	rep.FinishedAt = time.Now().UTC()
+	// What is printed, audited and stored has card-number-like text in paths and errors masked.
+	rep = rep.Masked()
 
 	// The result is evidence: recorded in the audit chain (fail closed) and stored.
 	ev := audit.Event{

@@ -1,6 +1,10 @@
 package scan
 
-import "time"
+import (
+	"time"
+
+	"github.com/parleyhq/parley/compliance/pan"
+)
 
 // Kinds of location.
 const (
@@ -55,6 +59,41 @@ type Report struct {
 	Actor      string     `json:"actor"`
 	Locations  []Location `json:"locations"`
 }
+
+// Masked returns a copy of r whose free-text fields — location names (file paths), errors, sample
+// references, node and actor — have anything that reads as a card number masked to its last
+// four digits, as in any other text: a path such as /var/log/2905386197/001.log reads as one.
+// Samples are the scanner's own masking and are left as they are: an unmasked one is a defect
+// that Store.Save refuses.
+func (r Report) Masked() Report {
+	m := reportMasker
+	out := r
+	out.ID, out.Node, out.Actor = m.MaskString(r.ID), m.MaskString(r.Node), m.MaskString(r.Actor)
+	out.Locations = make([]Location, len(r.Locations))
+	for i, l := range r.Locations {
+		l.Name, l.Error = m.MaskString(l.Name), m.MaskString(l.Error)
+		samples := make([]Sample, len(l.Samples))
+		for j, s := range l.Samples {
+			s.Ref = m.MaskString(s.Ref)
+			samples[j] = s
+		}
+		if l.Samples == nil {
+			samples = nil
+		}
+		l.Samples = samples
+		out.Locations[i] = l
+	}
+	return out
+}
+
+// reportMasker masks reports' free text to the last four digits.
+var reportMasker = func() *pan.Masker {
+	m, err := pan.NewMasker(pan.Options{Mode: pan.ModeLast4})
+	if err != nil {
+		panic(err) // a constant, valid configuration
+	}
+	return m
+}()
 
 // Matches is the number of card numbers found in every location.
 func (r *Report) Matches() int64 {

@@ -37,8 +37,10 @@ type Store struct {
 	DB *gorm.DB
 }
 
-// Save stores a report. It checks once more that nothing in it reads as a card number.
+// Save stores a report, its free text masked (Report.Masked). It checks once more that nothing
+// in it reads as a card number.
 func (s *Store) Save(ctx context.Context, r Report) error {
+	r = r.Masked()
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
