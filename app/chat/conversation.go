@@ -547,9 +547,17 @@ func (s *Service) Transfer(ctx context.Context, p *api.Principal, convID, toDept
 	default:
 		return invalid("department_id", "Name a department or an agent.")
 	}
+	var leaving []string
+	if toDept != "" {
+		if leaving, err = s.supervisorsWithout(ctx, p.TenantID, convID, toDept); err != nil {
+			return err
+		}
+	}
 	now := s.now().UTC()
 	var row eventRow
+	var left []eventRow
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		left = nil
 		res := tx.Model(&Conversation{}).Where("tenant_id = ? AND id = ? AND status = ? AND agent_id = ?", p.TenantID, convID, StatusActive, p.UserID).Updates(update)
 		if res.Error != nil {
 			return res.Error
@@ -567,6 +575,24 @@ func (s *Service) Transfer(ctx context.Context, p *api.Principal, convID, toDept
 		if err != nil {
 			return err
 		}
+		// Supervisors who joined and may not join in the new department leave with it.
+		for _, uid := range leaving {
+			res := tx.Model(&participant{}).
+				Where("conversation_id = ? AND kind = ? AND participant_id = ? AND left_at IS NULL", convID, ParticipantSupervisor, uid).
+				Update("left_at", now)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				continue
+			}
+			l, err := s.appendEvent(ctx, tx, p.TenantID, convID, newEvent{Kind: KindSystem, SenderKind: SenderAgent, SenderID: uid,
+				Event: EventLeft, Data: map[string]string{"role": ParticipantSupervisor}}, nil)
+			if err != nil {
+				return err
+			}
+			left = append(left, l)
+		}
 		return s.audit.Append(ctx, tx, s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationTransfer, convID, o,
 			map[string]string{"to_department": toDept, "to_agent": toAgent, "from_department": c.Department()}))
 	})
@@ -574,11 +600,33 @@ func (s *Service) Transfer(ctx context.Context, p *api.Principal, convID, toDept
 		return err
 	}
 	s.publish(wire(row, "", &protocol.Sender{Kind: SenderAgent, ID: p.UserID}, nil))
+	for _, l := range left {
+		s.publish(wire(l, "", &protocol.Sender{Kind: SenderAgent, ID: l.SenderID}, nil))
+	}
 	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
 	if toAgent != "" {
 		s.signal(userSignal(toAgent, convID))
 	}
 	return nil
+}
+
+// supervisorsWithout lists the supervisors taking part in a conversation (joined, not left) who
+// may not join in dept.
+func (s *Service) supervisorsWithout(ctx context.Context, tenantID, convID, dept string) ([]string, error) {
+	ps, err := s.store.participants(ctx, tenantID, convID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, pt := range ps {
+		if pt.Kind != ParticipantSupervisor || pt.LeftAt != nil {
+			continue
+		}
+		if ok, err := s.authz.Allowed(ctx, &api.Principal{TenantID: tenantID, UserID: pt.ParticipantID}, permJoin, dept); err != nil || !ok {
+			out = append(out, pt.ParticipantID)
+		}
+	}
+	return out, nil
 }
 
 // End closes a conversation on behalf of its visitor or its agent.

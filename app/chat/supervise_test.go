@@ -634,3 +634,38 @@ func TestReadPastWhisperUnseen(t *testing.T) {
 		}
 	})
 }
+
+// TestTransferRemovesJoinedSupervisor: a supervisor who joined and may not join in the
+// department a chat is transferred to leaves it with the transfer, connected or not: the visitor
+// sees the left event, and a reconnect does not follow the chat again.
+func TestTransferRemovesJoinedSupervisor(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		n := e.node(e.db, chat.Limits{})
+		ch := openChat(t, e, n)
+		grace := e.agent("Grace", map[string][]string{"chat.join": {e.cards.ID}})
+		gs, _ := n.agentSocket(t, grace, nil)
+		gs.send(map[string]any{"type": "join", "conversation_id": ch.conv})
+		if f := gs.reply(ch.conv, "supervising"); f.Type != "supervising" {
+			t.Fatalf("join answered %+v, want supervising", f)
+		}
+		gs.events(3)
+		ch.visitor.events(1)
+		_ = gs.conn.CloseNow()
+
+		ch.agent.send(map[string]any{"type": "transfer", "conversation_id": ch.conv, "department_id": e.loans.ID})
+		evs := ch.visitor.events(2)
+		if evs[0].Event != "transferred" || evs[1].Event != "left" || evs[1].Sender.Name != "Grace" {
+			t.Fatalf("visitor got %+v, want the transfer and Grace leaving", evs)
+		}
+		var open int64
+		if err := e.db.Gorm.Table("conversation_participants").
+			Where("conversation_id = ? AND participant_id = ? AND left_at IS NULL", ch.conv, grace).Count(&open).Error; err != nil {
+			t.Fatal(err)
+		}
+		if open != 0 {
+			t.Fatalf("Grace still takes part in the chat (%d rows)", open)
+		}
+		gs, _ = n.agentSocket(t, grace, map[string]int64{ch.conv: 3})
+		gs.quiet(300*time.Millisecond, "supervising", "event")
+	})
+}
