@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/app/account/captcha"
 	"github.com/parleyhq/parley/app/account/passhash"
 	"github.com/parleyhq/parley/app/account/totp"
+	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/auditapi"
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/cardform"
@@ -339,6 +340,9 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 	a.Chat, err = chat.New(chat.Config{
 		DB: db, Tenants: a.Tenants, Visitors: a.Visitors, Hub: a.ChatHub, Sealer: a.Envelope, Audit: a.Audit,
 		Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Policies: a.RedactionPolicies, Split: pan.SplitOptions{Now: opts.Now},
+		Sessions: chat.SessionFunc(func(ctx context.Context, p *api.Principal) (bool, error) {
+			return a.Accounts.SessionLive(ctx, p.TenantID, p.UserID, p.SessionID)
+		}),
 		Names: chat.NamesFunc(func(ctx context.Context, tenantID, userID string) (string, error) {
 			u, err := a.Users.ByID(ctx, tenantID, userID)
 			return u.DisplayName, err

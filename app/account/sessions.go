@@ -221,6 +221,37 @@ func (s *Service) roleNames(ctx context.Context, db *gorm.DB, u User) ([]string,
 	return roles, err
 }
 
+// SessionLive reports whether a session still stands for a long-lived connection opened with it
+// (an agent's chat socket): the session exists (not signed out, revoked or rotated by a role
+// change), its user is active or locked, and its absolute lifetime has not passed. It is not
+// activity: it neither refreshes the session nor applies the idle timeout, which the console's
+// requests enforce.
+func (s *Service) SessionLive(ctx context.Context, tenantID, userID, sessionID string) (bool, error) {
+	var sess Session
+	err := s.db().WithContext(ctx).Where("id = ? AND tenant_id = ? AND user_id = ?", sessionID, tenantID, userID).Take(&sess).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	u, err := s.Store.ByID(ctx, tenantID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if u.Status != StatusActive && u.Status != StatusLocked {
+		return false, nil
+	}
+	st, err := s.Settings(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	return st.Session.SessionExpired(sess.CreatedAt, sess.CreatedAt, s.now()) != signin.ExpiryAbsolute, nil
+}
+
 // SessionView is a session as listed to its user or an administrator.
 type SessionView struct {
 	ID         string

@@ -97,6 +97,24 @@ type noAuditor struct{}
 
 func (noAuditor) Append(context.Context, *gorm.DB, audit.Event) error { return ErrNoAuditor }
 
+// SessionChecker tells whether the console session an agent socket was opened with is still
+// live: not signed out or revoked, not rotated by a role change, not past its absolute lifetime,
+// its user neither disabled nor removed. An open socket is re-checked on an interval and closed
+// (4401 unauthenticated) when it is not; an error (the database is unreachable) keeps it until
+// the next check. Sending and receiving over the socket is the agent at work, so the idle timeout
+// is the console's HTTP requests' concern, not the socket's.
+type SessionChecker interface {
+	SessionLive(ctx context.Context, p *api.Principal) (bool, error)
+}
+
+// SessionFunc adapts a function to SessionChecker.
+type SessionFunc func(ctx context.Context, p *api.Principal) (bool, error)
+
+// SessionLive calls f.
+func (f SessionFunc) SessionLive(ctx context.Context, p *api.Principal) (bool, error) {
+	return f(ctx, p)
+}
+
 // Policies gives each tenant's text policy — its card-number masking mode (BIN and last four, or
 // last four only) and its enabled redaction rules; *redaction.Policies satisfies it. An error
 // (the policy cannot be read) refuses the text: nothing is stored unmasked.
@@ -174,6 +192,8 @@ type Limits struct {
 	Ping time.Duration
 	// PresenceTTL is how long an agent socket counts as online after its last heartbeat.
 	PresenceTTL time.Duration
+	// SessionCheck is how often an open agent socket re-checks its session (Config.Sessions).
+	SessionCheck time.Duration
 	// Recheck is how often a socket compares its cursors with the database when there are other
 	// nodes (a lost notification is made good within this time).
 	Recheck time.Duration
@@ -190,6 +210,7 @@ func DefaultLimits() Limits {
 		AgentMessages: limit.Every(200*time.Millisecond, 30),
 		MaxKeys:       100000, ThrottleStrikes: 20, QueueSweep: 15 * time.Second, LongPollWait: 25 * time.Second,
 		HelloTimeout: 10 * time.Second, Ping: 25 * time.Second, PresenceTTL: 90 * time.Second, Recheck: 5 * time.Second,
+		SessionCheck: 30 * time.Second,
 	}
 }
 
@@ -231,6 +252,9 @@ func (l Limits) withDefaults() Limits {
 	if l.PresenceTTL <= 0 {
 		l.PresenceTTL = d.PresenceTTL
 	}
+	if l.SessionCheck <= 0 {
+		l.SessionCheck = d.SessionCheck
+	}
 	if l.Recheck <= 0 {
 		l.Recheck = d.Recheck
 	}
@@ -248,6 +272,8 @@ type Config struct {
 	Authz    Authorizer
 	Names    Names
 	Policies Policies
+	// Sessions re-checks open agent sockets' sessions; nil leaves them open until they close.
+	Sessions SessionChecker
 	// Split configures the detection of card numbers spread over several messages of one sender
 	// (window, memory bounds); its clock defaults to Now.
 	Split pan.SplitOptions
@@ -276,6 +302,7 @@ type Service struct {
 	authz    Authorizer
 	names    Names
 	policies Policies
+	sessions SessionChecker
 	// splits holds one split detector per masking mode.
 	splits map[pan.Mode]*pan.SplitDetector
 	// redacted remembers, for the split window, what recent messages read before the tenant's
@@ -334,7 +361,7 @@ func New(cfg Config) (*Service, error) {
 	l := cfg.Limits.withDefaults()
 	s := &Service{
 		db: cfg.DB.Gorm, dialect: cfg.DB.Dialect, tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
-		sealer: cfg.Sealer, audit: cfg.Audit, authz: cfg.Authz, names: cfg.Names, policies: cfg.Policies,
+		sealer: cfg.Sealer, audit: cfg.Audit, authz: cfg.Authz, names: cfg.Names, policies: cfg.Policies, sessions: cfg.Sessions,
 		log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
 		limits: l, closed: cfg.Closed,
 	}

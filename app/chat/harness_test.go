@@ -96,6 +96,8 @@ type env struct {
 	// through its own cached policies, which a change invalidates.
 	redaction *redaction.Store
 	policies  []*redaction.Policies
+	// signedOut holds the users whose console session has ended (chat.SessionChecker).
+	signedOut sync.Map
 }
 
 // recorder is the test's audit log: it writes the events appended inside the caller's
@@ -250,6 +252,10 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 	svc, err := chat.New(chat.Config{
 		DB: db, Tenants: tenants, Visitors: visitors, Hub: h,
 		Sealer: env, Audit: e.audit, Authz: e.grants, Names: e.names, Policies: policies, Split: pan.SplitOptions{Now: e.clock.Now},
+		Sessions: chat.SessionFunc(func(_ context.Context, p *api.Principal) (bool, error) {
+			_, gone := e.signedOut.Load(p.UserID)
+			return !gone, nil
+		}),
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Now: e.clock.Now, Rand: rand.Reader, Node: "test", PublicOrigin: "http://parley.test", Limits: limits,
 	})
 	if err != nil {

@@ -175,6 +175,11 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 		defer hcancel()
 		go a.heartbeat(hctx, socketID)
 	}
+	if s.sessions != nil {
+		sctx, scancel := context.WithCancel(ctx)
+		defer scancel()
+		go a.watchSession(sctx, en)
+	}
 	return s.serve(ctx, en, sk, a.f, a.onDrain, func(ctx context.Context) error { return a.reads(ctx, sk, o) })
 }
 
@@ -193,6 +198,30 @@ func (s *Service) acceptsSomewhere(ctx context.Context, p *api.Principal) (bool,
 		}
 	}
 	return false, nil
+}
+
+// watchSession closes the socket (4401 unauthenticated) once its session is no longer live: signed
+// out, revoked, rotated by a role change, past its absolute lifetime, or its user disabled.
+func (a *agentSession) watchSession(ctx context.Context, en *ender) {
+	t := time.NewTicker(a.s.limits.SessionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			live, err := a.s.sessions.SessionLive(ctx, a.p)
+			switch {
+			case err != nil:
+				if ctx.Err() == nil {
+					a.s.log.WarnContext(ctx, "agent socket session check", "error", err.Error())
+				}
+			case !live:
+				en.end(closeWith(protocol.CloseUnauthenticated, protocol.ReasonUnauthenticated))
+				return
+			}
+		}
+	}
 }
 
 func (a *agentSession) heartbeat(ctx context.Context, socketID string) {
