@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/migrations"
+	"gorm.io/gorm"
 )
 
 // cursor is how far one sink got in one tenant's chain.
@@ -62,4 +63,18 @@ func (s cursorStore) lease(ctx context.Context, sink, node string, now, until ti
 		return false, fmt.Errorf("%w: %s: take lease: %w", ErrSink, sink, res.Error)
 	}
 	return res.RowsAffected == 1, nil
+}
+
+// ForgetDestination deletes, inside the caller's transaction tx, the cursors (every tenant) and
+// the lease of a destination that is no longer configured, so its cursors stop holding back
+// `parley audit archive`. It returns how many tenants' cursors it deleted.
+func ForgetDestination(ctx context.Context, tx *gorm.DB, sink string) (int64, error) {
+	res := tx.WithContext(ctx).Exec("DELETE FROM audit_forward_cursors WHERE sink = ?", sink)
+	if res.Error != nil {
+		return 0, fmt.Errorf("forget %s: delete cursors: %w", sink, res.Error)
+	}
+	if err := tx.WithContext(ctx).Exec("DELETE FROM audit_forward_leases WHERE sink = ?", sink).Error; err != nil {
+		return 0, fmt.Errorf("forget %s: delete lease: %w", sink, err)
+	}
+	return res.RowsAffected, nil
 }

@@ -7,16 +7,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
+	"github.com/parleyhq/parley/audit/forward"
 )
 
-// runAudit implements `parley audit verify`, `parley audit export` and `parley audit archive`.
+// runAudit implements `parley audit verify`, `parley audit export`, `parley audit archive` and
+// `parley audit forget-destination`.
 func runAudit(ctx context.Context, e env, args []string) int {
 	sub := ""
 	if len(args) > 0 {
@@ -29,10 +36,13 @@ func runAudit(ctx context.Context, e env, args []string) int {
 		return auditExport(ctx, e, args[1:])
 	case "archive":
 		return auditArchive(ctx, e, args[1:])
+	case "forget-destination":
+		return auditForgetDestination(ctx, e, args[1:])
 	}
 	fmt.Fprintln(e.stderr, "usage: parley audit verify [--tenant T] [--from-seq N] [--bundle FILE [--trusted-key PEM]]")
 	fmt.Fprintln(e.stderr, "       parley audit export --tenant T [--from TIME] [--to TIME] --out FILE")
 	fmt.Fprintln(e.stderr, "       parley audit archive --tenant T --before TIME --out FILE")
+	fmt.Fprintln(e.stderr, "       parley audit forget-destination --destination NAME --reason TEXT")
 	return exitUsage
 }
 
@@ -295,6 +305,73 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 	fmt.Fprintf(e.stdout, "archived %s: %d events (seq %d–%d) to %s, sha256 %s\n", *tenantName, info.Events, info.FirstSeq, info.LastSeq, *out, info.SHA256)
 	fmt.Fprintf(e.stdout, "the online chain now starts at seq %d, anchored by the signed checkpoint at %d (head %s)\n", info.LastSeq+1, info.Anchor.Seq, info.Anchor.Head)
 	fmt.Fprintf(e.stdout, "keep the bundle; check it with `parley audit verify --bundle %s`\n", *out)
+	return exitOK
+}
+
+// errNoCursors means the destination to forget has no forwarding cursors.
+var errNoCursors = errors.New("no forwarding cursors")
+
+// auditForgetDestination implements `parley audit forget-destination`: the forwarding cursors
+// (every tenant) and the lease of a destination that is no longer configured are deleted, so
+// they stop holding back `parley audit archive`. The deletion and its audit event commit
+// together or not at all.
+func auditForgetDestination(ctx context.Context, e env, args []string) int {
+	fs := flag.NewFlagSet("audit forget-destination", flag.ContinueOnError)
+	dest := fs.String("destination", "", "destination as named by `parley audit archive` (syslog:HOST:PORT or file:PATH)")
+	reason := fs.String("reason", "", "why the destination is forgotten (recorded in the audit log)")
+	cfg, code := loadConfig(e, fs, args)
+	if cfg == nil {
+		return code
+	}
+	var problems []string
+	if *dest == "" {
+		problems = append(problems, "--destination is required")
+	}
+	if strings.TrimSpace(*reason) == "" {
+		problems = append(problems, "--reason is required")
+	}
+	if *dest != "" && slices.Contains(app.AuditForwardDestinations(cfg), *dest) {
+		problems = append(problems, fmt.Sprintf("%s is a configured forwarding destination (PARLEY_AUDIT_FORWARD_*); remove it from the configuration first", *dest))
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(e.stderr, "parley: audit forget-destination:", p)
+		}
+		return exitUsage
+	}
+	a, closeApp, code := openApp(ctx, e, cfg)
+	if a == nil {
+		return code
+	}
+	defer closeApp()
+	var tenants int64
+	err := a.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		n, err := forward.ForgetDestination(ctx, tx, *dest)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errNoCursors
+		}
+		tenants = n
+		return a.Audit.Append(ctx, tx, audit.Event{
+			Tenant: audit.SystemTenant, Actor: audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem},
+			Action: audit.ActionAuditConfig, Target: audit.Target{Kind: "forward_destination", ID: *dest}, Outcome: audit.Success,
+			Details: map[string]string{"destination": *dest, "reason": *reason, "tenants": strconv.FormatInt(n, 10)},
+		})
+	})
+	switch {
+	case errors.Is(err, errNoCursors):
+		fmt.Fprintf(e.stderr, "parley: audit forget-destination: %s has no forwarding cursors; nothing to forget\n", *dest)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(e.stderr, "parley: audit forget-destination: nothing was deleted: %v\n", err)
+		return exitFailure
+	}
+	if _, err := a.Audit.Seal(ctx); err != nil {
+		fmt.Fprintf(e.stderr, "parley: audit forget-destination: cursors deleted, but chaining the event failed (the sealer retries): %v\n", err)
+	}
+	fmt.Fprintf(e.stdout, "forgot %s: deleted its forwarding cursors for %d tenants\n", *dest, tenants)
 	return exitOK
 }
 

@@ -301,3 +301,118 @@ func TestBundleFileSyncsItsFolder(t *testing.T) {
 		t.Error("got nil syncing a bundle whose folder is gone, want an error")
 	}
 }
+
+// TestAuditForgetDestination drives `parley audit forget-destination`: the cursors of a
+// destination that is no longer configured hold `parley audit archive` back until they are
+// forgotten; forgetting a configured destination, one without cursors, or without a reason is
+// refused; a failed audit append deletes nothing; the forgetting is in the installation chain.
+func TestAuditForgetDestination(t *testing.T) {
+	for _, d := range migratetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			dbURL := migratetest.URL(t, d)
+			env := map[string]string{"PARLEY_DATA_DIR": dir, "PARLEY_DATABASE_URL": dbURL, "USER": "ops"}
+			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
+				t.Fatalf("migrate: %+v", r)
+			}
+			now := time.Now().UTC()
+			writeOldEvents(t, dbURL, dir, now.AddDate(-2, 0, 0), 5)
+			before := now.AddDate(-1, 0, -30).Format("2006-01-02")
+			bundle := filepath.Join(dir, "system-archive.tar")
+			const gone = "syslog:old-siem.test:6514"
+			fwdFile := filepath.Join(dir, "forward.jsonl")
+			execSQL(t, dbURL, "INSERT INTO audit_forward_cursors (sink, tenant_id, event_seq, checkpoint_seq, updated_us) VALUES "+
+				"('"+gone+"', '_system', 2, 0, 0), ('"+gone+"', 'tenant-b', 7, 0, 0), ('file:"+fwdFile+"', '_system', 100, 0, 0)")
+			execSQL(t, dbURL, "INSERT INTO audit_forward_leases (sink, owner, until_us) VALUES ('"+gone+"', 'old-node', 0)")
+			cursors := func(sink string) (n int64) {
+				t.Helper()
+				_, db := openTestLog(t, dbURL, dir, time.Now)
+				defer func() { _ = db.Close() }()
+				if err := db.Gorm.Raw("SELECT COUNT(*) FROM audit_forward_cursors WHERE sink = ?", sink).Scan(&n).Error; err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+
+			// The departed destination holds the archive back, named in the refusal.
+			if r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle); r.code != 1 || !strings.Contains(r.stderr, gone) {
+				t.Fatalf("archive held back by a departed destination: %+v", r)
+			}
+
+			withFile := map[string]string{"PARLEY_AUDIT_FORWARD_FILE": fwdFile}
+			for k, v := range env {
+				withFile[k] = v
+			}
+			for _, tc := range []struct {
+				name   string
+				env    map[string]string
+				args   []string
+				code   int
+				stderr []string
+			}{
+				{"no flags", env, nil, 2, []string{"--destination is required", "--reason is required"}},
+				{"configured destination", withFile, []string{"--destination", "file:" + fwdFile, "--reason", "gone"}, 2, []string{"file:" + fwdFile + " is a configured forwarding destination"}},
+				{"no cursors", env, []string{"--destination", "syslog:never.test:6514", "--reason", "typo"}, 2, []string{"has no forwarding cursors"}},
+				{"audit append fails", env, []string{"--destination", gone, "--reason", "-----BEGIN PRIVATE KEY-----"}, 1, []string{"nothing was deleted"}},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					args := append([]string{"audit", "forget-destination"}, tc.args...)
+					r := runCmd(t, tc.env, "", args...)
+					if r.code != tc.code {
+						t.Fatalf("got %+v, want exit %d", r, tc.code)
+					}
+					for _, s := range tc.stderr {
+						if !strings.Contains(r.stderr, s) {
+							t.Errorf("stderr %q does not say %q", r.stderr, s)
+						}
+					}
+				})
+			}
+			if n := cursors(gone); n != 2 {
+				t.Fatalf("after the refusals %s has %d cursors, want 2", gone, n)
+			}
+			if n := cursors("file:" + fwdFile); n != 1 {
+				t.Fatalf("the configured destination has %d cursors, want 1", n)
+			}
+
+			r := runCmd(t, env, "", "audit", "forget-destination", "--destination", gone, "--reason", "SIEM decommissioned, change CHG-42")
+			if r.code != 0 || !strings.Contains(r.stdout, "for 2 tenants") {
+				t.Fatalf("forget-destination: %+v", r)
+			}
+			if n := cursors(gone); n != 0 {
+				t.Errorf("%s still has %d cursors", gone, n)
+			}
+			_, db := openTestLog(t, dbURL, dir, time.Now)
+			var leases int64
+			if err := db.Gorm.Raw("SELECT COUNT(*) FROM audit_forward_leases WHERE sink = ?", gone).Scan(&leases).Error; err != nil || leases != 0 {
+				t.Errorf("lease of %s: %d rows (%v), want none", gone, leases, err)
+			}
+			_ = db.Close()
+			if r := runCmd(t, env, "", "audit", "forget-destination", "--destination", gone, "--reason", "again"); r.code != 2 || !strings.Contains(r.stderr, "no forwarding cursors") {
+				t.Errorf("forgetting twice: %+v", r)
+			}
+
+			// The archive proceeds.
+			if r := runCmd(t, env, "", "audit", "archive", "--tenant", "_system", "--before", before, "--out", bundle); r.code != 0 || !strings.Contains(r.stdout, "5 events (seq 1–5)") {
+				t.Fatalf("archive after forgetting: %+v", r)
+			}
+
+			// One forgetting is in the installation chain, naming the operator and the reason.
+			l, db := openTestLog(t, dbURL, dir, time.Now)
+			defer func() { _ = db.Close() }()
+			p, err := l.Search(ctx, auditlog.Query{Tenant: audit.SystemTenant, Actions: []audit.Action{audit.ActionAuditConfig}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Entries) != 1 {
+				t.Fatalf("got %d audit.config.change events, want 1: %+v", len(p.Entries), p.Entries)
+			}
+			ev := p.Entries[0]
+			if ev.Actor.ID != "cli:ops" || ev.Outcome != audit.Success || ev.Details["destination"] != gone ||
+				ev.Details["reason"] != "SIEM decommissioned, change CHG-42" || ev.Details["tenants"] != "2" {
+				t.Errorf("got event %+v, want the operator, the destination, the reason and 2 tenants", ev)
+			}
+		})
+	}
+}
