@@ -176,10 +176,7 @@ func auditExport(ctx context.Context, e env, args []string) int {
 	if *out == "" {
 		problems = append(problems, "--out is required")
 	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(e.stderr, "parley: audit export:", p)
-		}
+	if usageProblems(e, "audit export", problems) {
 		return exitUsage
 	}
 	a, closeApp, code := openApp(ctx, e, cfg)
@@ -248,10 +245,7 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 	if *out == "" {
 		problems = append(problems, "--out is required")
 	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(e.stderr, "parley: audit archive:", p)
-		}
+	if usageProblems(e, "audit archive", problems) {
 		return exitUsage
 	}
 	a, closeApp, code := openApp(ctx, e, cfg)
@@ -333,10 +327,7 @@ func auditForgetDestination(ctx context.Context, e env, args []string) int {
 	if *dest != "" && slices.Contains(app.AuditForwardDestinations(cfg), *dest) {
 		problems = append(problems, fmt.Sprintf("%s is a configured forwarding destination (PARLEY_AUDIT_FORWARD_*); remove it from the configuration first", *dest))
 	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(e.stderr, "parley: audit forget-destination:", p)
-		}
+	if usageProblems(e, "audit forget-destination", problems) {
 		return exitUsage
 	}
 	a, closeApp, code := openApp(ctx, e, cfg)

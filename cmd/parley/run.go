@@ -136,3 +136,12 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	}
 	return slog.New(pan.NewHandler(json, m))
 }
+
+// usageProblems prints each problem with the command's flags on its own line, as every command
+// does, and reports whether there were any (the caller then exits with exitUsage).
+func usageProblems(e env, command string, problems []string) bool {
+	for _, p := range problems {
+		fmt.Fprintf(e.stderr, "parley: %s: %s\n", command, p)
+	}
+	return len(problems) > 0
+}

@@ -62,10 +62,7 @@ func runUserCreate(ctx context.Context, e env, args []string) int {
 	if !*pwStdin {
 		problems = append(problems, "--password-stdin is required (passwords are never taken as arguments)")
 	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(e.stderr, "parley: user create:", p)
-		}
+	if usageProblems(e, "user create", problems) {
 		return exitUsage
 	}
 	pw, err := readPassword(e.stdin)
@@ -212,10 +209,7 @@ func runEmergency(ctx context.Context, e env, command string, args []string) int
 			problems = append(problems, fmt.Sprintf("--for must be between 1s and %s", account.MaxSuspension))
 		}
 	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintf(e.stderr, "parley: %s: %s\n", command, p)
-		}
+	if usageProblems(e, command, problems) {
 		return exitUsage
 	}
 	log := newLogger(e.stderr, cfg.LogLevel)
