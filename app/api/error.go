@@ -91,4 +91,7 @@ var (
 	ErrCSRF             = New(http.StatusForbidden, "csrf_failed", "The request could not be verified; reload the page and try again.")
 	ErrUnavailable      = New(http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable; try again shortly.")
 	ErrInternal         = New(http.StatusInternalServerError, "internal_error", "Something went wrong on our side. Quote the request id when you report it.")
+	// ErrCardNumber refuses a card number typed into a field that is stored in clear (a name, a
+	// key, a setting): Parley stores no cardholder data outside ciphertext. Field names the field.
+	ErrCardNumber = New(http.StatusBadRequest, "card_number_not_allowed", "A card number is not allowed in this field. Remove it and try again.")
 )
