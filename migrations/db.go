@@ -154,6 +154,9 @@ func OpenLocation(ctx context.Context, loc Location, opts Options) (*DB, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", loc.Dialect, err)
 	}
+	if err := registerCardGuard(g); err != nil {
+		return nil, fmt.Errorf("card guard: %w", err)
+	}
 	s, err := g.DB()
 	if err != nil {
 		return nil, err
