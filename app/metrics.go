@@ -95,7 +95,6 @@ func (m *metrics) serve(c echo.Context) error {
 	m.collect(c.Request().Context(), &e)
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, metricsContentType)
-	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	_, err := e.WriteTo(c.Response())
 	return err

@@ -44,7 +44,6 @@ func (h *health) routes() []Route {
 }
 
 func (h *health) live(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
@@ -79,7 +78,6 @@ func (h *health) Ready(ctx context.Context) Readiness {
 
 func (h *health) ready(c echo.Context) error {
 	r := h.Ready(c.Request().Context())
-	c.Response().Header().Set("Cache-Control", "no-store")
 	status := http.StatusOK
 	if r.Status != "ready" {
 		status = http.StatusServiceUnavailable

@@ -35,6 +35,9 @@ type Deps struct {
 	// enforces the route's permission. Without a Guard, Authenticated routes are refused
 	// (deny by default).
 	Guard func(Route) echo.MiddlewareFunc
+	// SessionCookies names the console's session cookie: every answer to a request carrying it
+	// is marked Cache-Control: no-store.
+	SessionCookies []string
 }
 
 // Server is a configured Parley HTTP server.
@@ -68,6 +71,8 @@ func New(d Deps) (*Server, error) {
 	e.Use(accessLog(d.Log, d.Now))
 	e.Use(recoverPanics(d.Log))
 	e.Use(securityHeaders(d.Config.TLS()))
+	private := &noStore{routes: map[string]bool{}, cookies: d.SessionCookies}
+	e.Use(private.middleware)
 	limits := &bodyLimits{global: d.Config.MaxBodyBytes, readTimeout: d.Config.ReadTimeout,
 		writeTimeout: d.Config.WriteTimeout, clock: time.Now, routes: map[string]int64{}}
 	e.Use(limits.middleware)
@@ -86,6 +91,7 @@ func New(d Deps) (*Server, error) {
 		if r.MaxBodyBytes > 0 {
 			limits.routes[r.Key()] = r.MaxBodyBytes
 		}
+		private.add(r)
 	}
 	for _, r := range routes {
 		mw := append([]echo.MiddlewareFunc{}, r.Middleware...)

@@ -46,7 +46,6 @@ func (m *Module) getSettings(c echo.Context) error {
 	if err != nil {
 		return classify(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, b)
 }
 
@@ -271,7 +270,6 @@ func (m *Module) getAllowlists(c echo.Context) error {
 		t := st.AllowlistSuspendedUntil
 		out.SuspendedUntil = &t
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }
 
