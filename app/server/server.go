@@ -27,6 +27,9 @@ type Deps struct {
 	Now    func() time.Time
 	// Checks are the readiness probes.
 	Checks []Check
+	// ReadyDetails reports whether a request may see each readiness check's result and detail in
+	// the /readyz body; nil shows them to nobody (everyone gets ready or unavailable only).
+	ReadyDetails func(*http.Request) bool
 	// Modules contribute routes.
 	Modules []Module
 	// ErrorPage renders HTML error pages; nil uses a minimal built-in page.
@@ -78,7 +81,7 @@ func New(d Deps) (*Server, error) {
 	e.Use(limits.middleware)
 	e.Use(sameOrigin(d.Config.PublicURL))
 
-	h := &health{checks: d.Checks, log: d.Log, timeout: 3 * time.Second}
+	h := &health{checks: d.Checks, log: d.Log, timeout: 3 * time.Second, details: d.ReadyDetails}
 	s := &Server{Echo: e, cfg: d.Config, log: d.Log, health: h}
 	routes := h.routes()
 	for _, m := range d.Modules {
