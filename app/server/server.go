@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -50,6 +51,7 @@ type Server struct {
 	cfg    *config.Config
 	log    *slog.Logger
 	health *health
+	now    func() time.Time
 }
 
 // New builds the Echo instance with Parley's middleware and every module's routes.
@@ -82,7 +84,7 @@ func New(d Deps) (*Server, error) {
 	e.Use(sameOrigin(d.Config.PublicURL))
 
 	h := &health{checks: d.Checks, log: d.Log, timeout: 3 * time.Second, details: d.ReadyDetails}
-	s := &Server{Echo: e, cfg: d.Config, log: d.Log, health: h}
+	s := &Server{Echo: e, cfg: d.Config, log: d.Log, health: h, now: d.Now}
 	routes := h.routes()
 	for _, m := range d.Modules {
 		routes = append(routes, m.Routes()...)
@@ -142,6 +144,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
 		hs.TLSConfig = rel.TLSConfig()
+		if _, err := NewTicketKeys(hs.TLSConfig, TicketKeyPeriod, s.now, rand.Reader); err != nil {
+			return err
+		}
 	}
 	errc := make(chan error, 1)
 	go func() {
