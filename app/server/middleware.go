@@ -137,8 +137,8 @@ func requestOrigin(c echo.Context) string {
 // The header is set as the response is written, so a handler cannot loosen it (a signed-in
 // browser's static assets are not cached either).
 type noStore struct {
-	// routes holds the Key of every API or Authenticated route.
-	routes map[string]bool
+	// routes holds every API or Authenticated route by method and path.
+	routes map[[2]string]bool
 	// cookies are the names of the session cookie.
 	cookies []string
 }
@@ -146,14 +146,14 @@ type noStore struct {
 // add records r when its answers are private.
 func (n *noStore) add(r Route) {
 	if r.API || r.Access == Authenticated {
-		n.routes[r.Key()] = true
+		n.routes[[2]string{r.Method, r.Path}] = true
 	}
 }
 
 // private reports whether c's answer must not be stored, from what is known before the handler.
 func (n *noStore) private(c echo.Context) bool {
 	req := c.Request()
-	if strings.HasPrefix(req.URL.Path, "/api/") || n.routes[req.Method+" "+c.Path()] {
+	if strings.HasPrefix(req.URL.Path, "/api/") || n.routes[[2]string{req.Method, c.Path()}] {
 		return true
 	}
 	for _, name := range n.cookies {

@@ -76,7 +76,7 @@ func New(d Deps) (*Server, error) {
 	e.Use(accessLog(d.Log, d.Now))
 	e.Use(recoverPanics(d.Log))
 	e.Use(securityHeaders(d.Config.TLS()))
-	private := &noStore{routes: map[string]bool{}, cookies: d.SessionCookies}
+	private := &noStore{routes: map[[2]string]bool{}, cookies: d.SessionCookies}
 	e.Use(private.middleware)
 	limits := &bodyLimits{global: d.Config.MaxBodyBytes, readTimeout: d.Config.ReadTimeout,
 		writeTimeout: d.Config.WriteTimeout, clock: time.Now, routes: map[string]int64{}}
