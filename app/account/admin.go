@@ -143,12 +143,16 @@ func (s *Service) view(u User, st Settings, roles []string, state signin.State) 
 // Unlock ends a user's lockout and clears their consecutive failures, after an administrator
 // confirmed their identity (PCI DSS 8.3.4).
 func (s *Service) Unlock(ctx context.Context, by Actor, userID string) error {
+	key, err := s.identityKey(ctx)
+	if err != nil {
+		return err
+	}
 	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {
 			return err
 		}
-		id, err := s.identityFor(ctx, tx, u)
+		id, err := s.identityFor(ctx, tx, key, u)
 		if err != nil {
 			return err
 		}
@@ -216,6 +220,10 @@ func (s *Service) disableTx(ctx context.Context, tx *gorm.DB, by Actor, u User, 
 // Enable re-enables a disabled user: the failure counts start again from zero (after 100
 // failures this is the administrator's decision) and the inactivity clock restarts.
 func (s *Service) Enable(ctx context.Context, by Actor, userID string) error {
+	key, err := s.identityKey(ctx)
+	if err != nil {
+		return err
+	}
 	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {
@@ -224,7 +232,7 @@ func (s *Service) Enable(ctx context.Context, by Actor, userID string) error {
 		if u.Status != StatusDisabled {
 			return fmt.Errorf("%w: the user is %s", ErrConflictState, u.Status)
 		}
-		id, err := s.identityFor(ctx, tx, u)
+		id, err := s.identityFor(ctx, tx, key, u)
 		if err != nil {
 			return err
 		}
@@ -250,14 +258,14 @@ func (s *Service) Enable(ctx context.Context, by Actor, userID string) error {
 	})
 }
 
-func (s *Service) identityFor(ctx context.Context, tx *gorm.DB, u User) (identity, error) {
+func (s *Service) identityFor(ctx context.Context, tx *gorm.DB, key []byte, u User) (identity, error) {
 	t, err := s.Tenants.WithTx(tx).ByID(ctx, u.TenantID)
 	if err != nil {
 		return identity{}, err
 	}
-	id, err := s.identityOf(ctx, t.Slug, u.Email)
+	id := identityWith(key, t.Slug, u.Email)
 	id.account = true
-	return id, err
+	return id, nil
 }
 
 // EmergencyAccess records that an operator used break-glass access from the server's shell

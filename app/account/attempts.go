@@ -83,17 +83,32 @@ const identityKeyName = "signin-identity"
 // (trimmed, lower case) and hashed with the installation's identity key, HMAC-SHA-256 with a
 // purpose label, the e-mail address bound to its organisation.
 func (s *Service) identityOf(ctx context.Context, tenantSlug, email string) (identity, error) {
-	id := identity{tenant: strings.ToLower(strings.TrimSpace(tenantSlug)), email: strings.ToLower(strings.TrimSpace(email))}
+	key, err := s.identityKey(ctx)
+	if err != nil {
+		return identity{}, err
+	}
+	return identityWith(key, tenantSlug, email), nil
+}
+
+// identityKey returns the installation's identity key. Call it outside a transaction: on first
+// use it may store the key (a write of its own, which on SQLite would wait for the caller's).
+func (s *Service) identityKey(ctx context.Context) ([]byte, error) {
 	if s.IdentityKey == nil {
-		return id, fmt.Errorf("%w: no key configured", ErrIdentityKey)
+		return nil, fmt.Errorf("%w: no key configured", ErrIdentityKey)
 	}
 	key, err := s.IdentityKey(ctx, identityKeyName)
 	if err != nil {
-		return id, fmt.Errorf("%w: %w", ErrIdentityKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrIdentityKey, err)
 	}
+	return key, nil
+}
+
+// identityWith is identityOf with the key at hand.
+func identityWith(key []byte, tenantSlug, email string) identity {
+	id := identity{tenant: strings.ToLower(strings.TrimSpace(tenantSlug)), email: strings.ToLower(strings.TrimSpace(email))}
 	id.tenantKey = identityHash(key, "organisation", id.tenant)
 	id.emailKey = identityHash(key, "e-mail", id.tenant+"\x00"+id.email)
-	return id, nil
+	return id
 }
 
 func identityHash(key []byte, purpose, value string) string {
