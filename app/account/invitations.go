@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +53,10 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 	if err != nil {
 		return Invitation{}, err
 	}
+	name, err := CleanDisplayName(in.Name)
+	if err != nil {
+		return Invitation{}, err
+	}
 	if !s.roleKnown(ctx, by.TenantID, in.Role) {
 		return Invitation{}, fmt.Errorf("%w %q", ErrUnknownRole, in.Role)
 	}
@@ -70,7 +73,7 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		u := User{
 			ID: uuid.Must(uuid.NewV7()).String(), TenantID: by.TenantID, Email: email, EmailKey: key,
-			DisplayName: strings.TrimSpace(in.Name), Status: StatusInvited,
+			DisplayName: name, Status: StatusInvited,
 		}
 		st := s.Store.WithTx(tx)
 		if err := st.Create(ctx, &u); err != nil {

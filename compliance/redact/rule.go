@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
 // Limits on rules, so that one tenant's configuration cannot make every
@@ -58,8 +60,17 @@ func compile(r Rule) (*compiledRule, error) {
 	fail := func(field string, err error, detail string) error {
 		return &RuleError{Rule: r.Name, Field: field, Err: err, Detail: detail}
 	}
+	if holdsCardNumber(r.Name) {
+		return nil, &RuleError{Field: "name", Err: ErrCardNumber}
+	}
 	if err := checkName(r.Name); err != nil {
 		return nil, fail("name", ErrInvalidName, err.Error())
+	}
+	if holdsCardNumber(r.Pattern) {
+		return nil, fail("pattern", ErrCardNumber, "")
+	}
+	if holdsCardNumber(r.Replacement) {
+		return nil, fail("replacement", ErrCardNumber, "")
 	}
 	switch {
 	case r.Pattern == "":
@@ -110,6 +121,22 @@ func compile(r Rule) (*compiledRule, error) {
 		c.repl = strings.ReplaceAll(r.Replacement, "$$", "$")
 	}
 	return c, nil
+}
+
+// holdsCardNumber reports whether s holds a card number as written, or once everything but its
+// digits is taken out: a pattern such as 4111[ -]?1111[ -]?1111[ -]?1111 spells a card number
+// although its text, with the classes between the groups, is not one.
+func holdsCardNumber(s string) bool {
+	if pan.Contains(s) {
+		return true
+	}
+	digits := make([]byte, 0, 32)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits = append(digits, s[i])
+		}
+	}
+	return len(digits) >= 13 && pan.Contains(string(digits))
 }
 
 // checkName validates a rule name.
