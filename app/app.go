@@ -289,7 +289,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
 				hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second},
 		},
-		Guard: a.Guard.Route,
+		Guard:       a.Guard.Route,
+		CardRefused: a.auditCardRefused,
 	})
 	if err != nil {
 		return nil, err

@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/tenant"
@@ -347,4 +349,24 @@ func (e escalation) CheckOutranks(ctx context.Context, by account.Actor, userID 
 func authzActor(by account.Actor) authz.Actor {
 	return authz.Actor{TenantID: by.TenantID, UserID: by.UserID, ClientIP: by.Origin.IP,
 		UserAgent: by.Origin.UserAgent, RequestID: by.Origin.RequestID}
+}
+
+// auditCardRefused records a card number refused where it would have been stored in clear
+// (card_number_not_allowed): who sent it, from where, the route and the field, never the value.
+// The refusal already stands; a failure to record it is logged.
+func (a *App) auditCardRefused(c echo.Context, e *api.Error) {
+	req := c.Request()
+	ev := audit.Event{
+		Tenant: audit.SystemTenant, Actor: audit.Actor{ID: "anonymous", Kind: audit.ActorVisitor},
+		Origin: audit.Origin{IP: c.RealIP(), UserAgent: req.UserAgent()},
+		Action: audit.ActionCardRefused, Target: audit.Target{Kind: "field", ID: e.Field},
+		Outcome: audit.Failure, Reason: "card number refused in a field stored in clear", RequestID: api.RequestID(c),
+		Details: map[string]string{"method": req.Method, "route": c.Path()},
+	}
+	if p := api.PrincipalOf(c); p != nil {
+		ev.Tenant, ev.Actor = p.TenantID, audit.Actor{ID: p.UserID, Kind: audit.ActorUser}
+	}
+	if err := a.Audit.Record(req.Context(), ev); err != nil {
+		a.Log.ErrorContext(req.Context(), "audit card refusal", "request_id", ev.RequestID, "cause", err.Error())
+	}
 }

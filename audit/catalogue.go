@@ -103,6 +103,7 @@ const (
 	ActionCardView             Action = "card.view"
 	ActionCardViewFull         Action = "card.view_full"
 	ActionCardPurge            Action = "card.purge"
+	ActionCardRefused          Action = "card.data.refused"
 	ActionConversationStart    Action = "chat.start"
 	ActionConversationJoin     Action = "chat.join"
 	ActionConversationAssign   Action = "chat.assign"
@@ -212,6 +213,7 @@ var catalogue = []ActionInfo{
 	{ActionCardView, CategoryCardholderData, "Masked card data from a secure form was viewed.", ref(pciCHD), nil},
 	{ActionCardViewFull, CategoryCardholderData, "Unmasked card data was viewed under card.view_full.", ref(pciCHD, "3.4.1"), nil},
 	{ActionCardPurge, CategoryCardholderData, "Card data held in memory was purged.", ref(pciCHD, "3.2.1"), nil},
+	{ActionCardRefused, CategoryCardholderData, "A card number typed into a field stored in clear was refused; the field is named, the value is not kept.", ref(pciCHD, "3.2.1"), nil},
 	{ActionConversationStart, CategoryChat, "A conversation started.", nil, ref(hipaaAudit)},
 	{ActionConversationJoin, CategoryChat, "A user joined a conversation.", nil, ref(hipaaAudit, hipaaAccess)},
 	{ActionConversationAssign, CategoryChat, "A conversation was assigned to an agent.", nil, ref(hipaaAudit)},

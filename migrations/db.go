@@ -69,11 +69,13 @@ func ParseURL(raw string) (Location, error) {
 }
 
 // sqliteDSN returns the driver DSN for an SQLite file: write-ahead log, enforced foreign keys, a
-// busy timeout so concurrent writers wait instead of failing, and IMMEDIATE transactions so a
-// read-then-write transaction cannot deadlock on lock upgrade.
+// busy timeout so concurrent writers wait instead of failing, and secure_delete so a deleted row
+// (a session, an expired visitor) leaves no bytes behind in a freed page. Transactions begin
+// IMMEDIATE through the connector (sqlite_driver.go), so a read-then-write transaction waits for
+// the write lock at its start instead of failing on lock upgrade.
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(ON)&_time_format=sqlite"
 }
 
 // DB is an open Parley database: the GORM handle stores use and the dialect they may branch on.
@@ -140,13 +142,20 @@ func OpenLocation(ctx context.Context, loc Location, opts Options) (*DB, error) 
 				return nil, fmt.Errorf("create database folder: %w", err)
 			}
 		}
-		dialector = sqlite.Open(loc.DSN)
+		pool, err := openSQLite(loc.DSN)
+		if err != nil {
+			return nil, err
+		}
+		dialector = &sqlite.Dialector{DSN: loc.DSN, Conn: pool}
 	default:
 		return nil, ErrUnknownScheme
 	}
 	g, err := gorm.Open(dialector, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", loc.Dialect, err)
+	}
+	if err := registerCardGuard(g); err != nil {
+		return nil, fmt.Errorf("card guard: %w", err)
 	}
 	s, err := g.DB()
 	if err != nil {

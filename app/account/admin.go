@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/signin"
 )
 
@@ -130,7 +131,7 @@ func (s *Service) view(u User, st Settings, roles []string, state signin.State) 
 // Unlock ends a user's lockout and clears their consecutive failures, after an administrator
 // confirmed their identity (PCI DSS 8.3.4).
 func (s *Service) Unlock(ctx context.Context, by Actor, userID string) error {
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {
 			return err
@@ -166,7 +167,7 @@ func (s *Service) Disable(ctx context.Context, by Actor, userID string) error {
 	if err := s.checkOutranks(ctx, by, userID); err != nil {
 		return err
 	}
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {
 			return err
@@ -203,7 +204,7 @@ func (s *Service) disableTx(ctx context.Context, tx *gorm.DB, by Actor, u User, 
 // Enable re-enables a disabled user: the failure counts start again from zero (after 100
 // failures this is the administrator's decision) and the inactivity clock restarts.
 func (s *Service) Enable(ctx context.Context, by Actor, userID string) error {
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {
 			return err

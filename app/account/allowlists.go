@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/allowlist"
 )
 
@@ -146,7 +147,7 @@ func (s *Service) SetAllowlist(ctx context.Context, by Actor, in SetAllowlistInp
 	if in.Role != "" && !s.roleKnown(ctx, by.TenantID, in.Role) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownRoleList, in.Role)
 	}
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if !in.ConfirmSelfExclusion && !by.System {
 			if err := s.wouldExcludeSelf(ctx, tx, by, in.Role, l); err != nil {
 				return err
@@ -225,7 +226,7 @@ func (s *Service) SuspendAllowlists(ctx context.Context, by Actor, tenantID stri
 	if !until.IsZero() {
 		value = until.UTC()
 	}
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.saveSetting(ctx, tx, tenantID, "allowlist_suspended_until", value, by.UserID); err != nil {
 			return err
 		}

@@ -128,7 +128,7 @@ type refusal struct {
 func (s *Service) beginAttempt(ctx context.Context, id identity, pol signin.Policy, tenantID string, user *User, o Origin) (attempt, *refusal, error) {
 	a := attempt{id: id, ip: ipKey(o.IP)}
 	var ref *refusal
-	err := s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		now := s.now()
 		row, err := s.lockIdentity(ctx, tx, id)
 		if err != nil {
@@ -182,7 +182,7 @@ func (s *Service) recordFailure(ctx context.Context, a attempt, pol signin.Polic
 	// not be a way around the count.
 	ctx = context.WithoutCancel(ctx)
 	var out failureOutcome
-	err := s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		now := s.now()
 		row, err := s.lockIdentity(ctx, tx, a.id)
 		if err != nil {
@@ -299,7 +299,7 @@ func ptr(t time.Time) *time.Time {
 func (s *Service) countAddress(ctx context.Context, ip string, pol signin.Policy) (signin.Decision, error) {
 	key := ipKey(ip)
 	var d signin.Decision
-	err := s.db().WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.db().WithContext(context.WithoutCancel(ctx)), func(tx *gorm.DB) error {
 		now := s.now()
 		row, err := s.lockIP(ctx, tx, key)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/parleyhq/parley/migrations"
 )
 
 // DisableInactive disables every active or locked account whose last sign-in (or activation,
@@ -40,7 +42,7 @@ func (s *Service) DisableInactive(ctx context.Context) (int, error) {
 			if !st.Session.AccountInactive(lastActive(u), now) {
 				continue
 			}
-			err := s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 				return s.disableTx(ctx, tx, Actor{TenantID: t.ID, UserID: "inactivity", System: true}, u, "inactive")
 			})
 			if err != nil {

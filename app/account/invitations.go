@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 )
 
@@ -70,7 +71,7 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.now()
 	inv := Invitation{Token: token, ExpiresAt: now.Add(InvitationTTL)}
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u := User{
 			ID: uuid.Must(uuid.NewV7()).String(), TenantID: by.TenantID, Email: email, EmailKey: key,
 			DisplayName: name, Status: StatusInvited,
@@ -159,7 +160,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, newPassword strin
 		return User{}, err
 	}
 	now := s.now()
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		res := tx.Model(&invitationRow{}).Where("id = ? AND used_at IS NULL AND expires_at > ?", row.ID, now).Update("used_at", now)
 		if res.Error != nil {
 			return res.Error

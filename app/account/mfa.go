@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app/account/totp"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // MFA errors.
@@ -215,7 +216,7 @@ func (s *Service) ActivateMFA(ctx context.Context, cur Current, code string, o O
 		return nil, NewSession{}, err
 	}
 	var ns NewSession
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		res := tx.Model(&User{}).Where("id = ? AND mfa_pending_at = ?", u.ID, *u.MFAPendingAt).Updates(map[string]any{
 			"mfa_enabled": true, "mfa_secret": sealed, "mfa_pending": nil, "mfa_pending_at": nil,
 			"mfa_enrolled_at": now, "totp_last_step": step, "mfa_grace_used": 0, "updated_at": now,
@@ -274,7 +275,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, cur Current, o Or
 	if err != nil {
 		return nil, err
 	}
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.replaceRecoveryCodes(ctx, tx, u, hashes); err != nil {
 			return err
 		}
@@ -321,7 +322,7 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, userID string) error {
 	if err := s.checkOutranks(ctx, by, userID); err != nil {
 		return err
 	}
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, userID)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 )
 
@@ -180,7 +181,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur Current, current, next
 		return NewSession{}, err
 	}
 	var ns NewSession
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
 			"password_hash": hash, "password_changed_at": now, "must_change_password": false, "updated_at": now,
 		}).Error; err != nil {
@@ -247,7 +248,7 @@ func (s *Service) ResetPassword(ctx context.Context, by Actor, userID string) (s
 	if err != nil {
 		return "", err
 	}
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
 			"password_hash": hash, "password_changed_at": now, "must_change_password": true, "updated_at": now,
 		}).Error; err != nil {

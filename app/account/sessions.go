@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/compliance/pan"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/signin"
 )
 
@@ -188,7 +189,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, o Origin) (Cur
 	st := sec.settings
 	now := s.now()
 	if why := st.Session.SessionExpired(sess.CreatedAt, sess.LastSeenAt, now); why != signin.ExpiryNone {
-		err := db.Transaction(func(tx *gorm.DB) error {
+		err := migrations.Transaction(db, func(tx *gorm.DB) error {
 			res := tx.Where("id = ?", sess.ID).Delete(&Session{})
 			if res.Error != nil || res.RowsAffected == 0 {
 				return res.Error
@@ -293,7 +294,7 @@ func (s *Service) Sessions(ctx context.Context, tenantID, userID string) ([]Sess
 // RevokeSession ends one of userID's sessions; by is the user themself or an administrator.
 // Another user's or tenant's session is ErrNoSession.
 func (s *Service) RevokeSession(ctx context.Context, by Actor, userID, sessionID string) error {
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		res := tx.Where("tenant_id = ? AND user_id = ? AND id = ?", by.TenantID, userID, sessionID).Delete(&Session{})
 		if res.Error != nil {
 			return res.Error
@@ -310,7 +311,7 @@ func (s *Service) RevokeSession(ctx context.Context, by Actor, userID, sessionID
 
 // SignOut ends the current session.
 func (s *Service) SignOut(ctx context.Context, cur Current, o Origin) error {
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := tx.Where("id = ?", cur.Session.ID).Delete(&Session{}).Error; err != nil {
 			return err
 		}

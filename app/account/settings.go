@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 	"github.com/parleyhq/parley/policy/signin"
 )
@@ -279,7 +280,7 @@ func (s *Service) SetMFAPolicy(ctx context.Context, by Actor, m MFAPolicy) error
 }
 
 func (s *Service) setPolicy(ctx context.Context, by Actor, column, area, doc string) error {
-	return s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.saveSetting(ctx, tx, by.TenantID, column, doc, by.UserID); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/app/account/captcha"
 	"github.com/parleyhq/parley/app/account/passhash"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 )
 
@@ -188,7 +189,7 @@ func (s *Service) SignIn(ctx context.Context, in Credentials, o Origin) (SignInR
 		if err := s.releaseAttempt(ctx, att); err != nil {
 			return SignInResult{}, err
 		}
-		err := s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 			return s.disableTx(ctx, tx, Actor{TenantID: u.TenantID, UserID: "inactivity", System: true, Origin: o}, u, "inactive")
 		})
 		if err != nil {
@@ -241,7 +242,7 @@ func (s *Service) SignIn(ctx context.Context, in Credentials, o Origin) (SignInR
 		}
 	}
 
-	err = s.db().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.recordSuccess(ctx, tx, att, st.SignIn); err != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Body is the JSON error body every API error has: {"error":{"code","message","request_id"}}.
@@ -30,6 +32,9 @@ type Renderer struct {
 	Log *slog.Logger
 	// Page renders an HTML error page; nil falls back to a minimal built-in page.
 	Page *template.Template
+	// CardRefused, when set, is told of every card_number_not_allowed answer (the field, never
+	// the value), so the refusal is audited.
+	CardRefused func(c echo.Context, e *Error)
 }
 
 // Handle implements echo.HTTPErrorHandler.
@@ -52,6 +57,9 @@ func (r *Renderer) Handle(err error, c echo.Context) {
 		r.Log.ErrorContext(req.Context(), "request failed", attrs...)
 	case e.Err != nil:
 		r.Log.InfoContext(req.Context(), "request refused", attrs...)
+	}
+	if e.Code == ErrCardNumber.Code && r.CardRefused != nil {
+		r.CardRefused(c, e)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	var werr error
@@ -95,6 +103,12 @@ func wantsJSON(req *http.Request) bool {
 // Classify maps any error to an *Error with a safe message. Echo's own errors keep their status;
 // anything unknown becomes internal_error with the cause kept for the log.
 func Classify(err error) *Error {
+	// A card number the storage guard refused is the client's input at fault, whatever the
+	// handler wrapped the store's error in.
+	var card *migrations.CardNumberError
+	if errors.As(err, &card) {
+		return ErrCardNumber.WithField(card.Column).Wrap(err)
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		if e.Status == 0 {

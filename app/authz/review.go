@@ -20,6 +20,7 @@ import (
 
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/compliance/pan"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/rbac"
 )
 
@@ -237,7 +238,7 @@ func (r *Reviews) SignOff(ctx context.Context, by Actor, reportDigest, notes str
 		ID: uuid.Must(uuid.NewV7()).String(), TenantID: by.TenantID, ReviewerID: by.UserID, ReviewerEmail: reviewer.Email,
 		SignedAt: r.now(), ReportDigest: rep.Digest, UserCount: len(rep.Users), Notes: notes, Report: string(body),
 	}
-	err = r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(r.DB.WithContext(ctx), func(tx *gorm.DB) error {
 		if err := tx.Create(&so).Error; err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/rbac"
 )
 
@@ -471,7 +472,7 @@ func (s *Service) change(ctx context.Context, by Actor, attempt Event, fn func(t
 	if s.Auditor == nil {
 		return fmt.Errorf("%w: %w", ErrAudit, ErrNoAuditor)
 	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.DB.WithContext(ctx), func(tx *gorm.DB) error {
 		st := s.Store.WithTx(tx)
 		if err := st.lockPolicy(ctx); err != nil {
 			return err

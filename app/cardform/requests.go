@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/secureform"
+	"github.com/parleyhq/parley/migrations"
 )
 
 func userActor(p *api.Principal) audit.Actor { return audit.Actor{ID: p.UserID, Kind: audit.ActorUser} }
@@ -43,7 +44,7 @@ func (s *Service) Request(ctx context.Context, p *api.Principal, convID string, 
 	now := s.now().UTC()
 	row := requestRow{ID: uuid.Must(uuid.NewV7()).String(), TenantID: p.TenantID, ConversationID: c.ID, RequestedBy: p.UserID,
 		Status: StatusRequested, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		var open int64
 		if err := tx.Model(&requestRow{}).Where("tenant_id = ? AND conversation_id = ? AND status = ? AND expires_at > ?",
 			p.TenantID, c.ID, StatusRequested, now).Count(&open).Error; err != nil {
@@ -203,7 +204,7 @@ func (s *Service) cardErr(ctx context.Context, r requestRow, err error) error {
 // expire closes a submitted request whose card is gone, with its audit record.
 func (s *Service) expire(ctx context.Context, r requestRow) {
 	ctx = context.WithoutCancel(ctx)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		ok, err := s.closeRow(ctx, tx, r.ID, StatusExpired, StatusSubmitted)
 		if err != nil || !ok {
 			return err
@@ -231,7 +232,7 @@ func (s *Service) Done(ctx context.Context, p *api.Principal, convID, id string,
 		return r.view(), nil
 	}
 	held := r.Status == StatusSubmitted
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		ok, err := s.closeRow(ctx, tx, r.ID, StatusDone, StatusRequested, StatusSubmitted)
 		if err != nil {
 			return err

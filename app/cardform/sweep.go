@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/secureform"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // run sweeps every interval until ctx ends.
@@ -92,7 +93,7 @@ func (s *Service) sweepHeld(ctx context.Context) error {
 // held a card.
 func (s *Service) closeEnded(ctx context.Context, k secureform.Key, held bool) {
 	ctx = context.WithoutCancel(ctx)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		ok, err := s.closeRow(ctx, tx, k.Request, StatusEnded, StatusSubmitted, StatusRequested)
 		if err != nil || !ok || !held {
 			return err

@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/secureform"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // tokenPrefix marks a form token.
@@ -146,7 +147,7 @@ func (s *Service) Submit(ctx context.Context, siteKey, convID, id, token string,
 	if err != nil {
 		return Receipt{}, err
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		held := h.HeldUntil.UTC()
 		res := tx.Model(&requestRow{}).Where("id = ? AND status = ? AND token_hash = ? AND expires_at > ?",
 			r.ID, StatusRequested, hashToken(token), now.UTC()).

@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // The chat's own API errors (docs/chat-protocol.md §3.2).
@@ -124,6 +125,8 @@ func frameError(err error, key, convID string) (protocol.Error, bool) {
 		f.Code, f.Message = "agent_unavailable", "That agent is not available to take the chat."
 	case errors.Is(err, ErrNotFound):
 		f.Code, f.Message = "not_found", "No such conversation."
+	case errors.Is(err, migrations.ErrCardNumber):
+		f.Code, f.Message = api.ErrCardNumber.Code, api.ErrCardNumber.Message
 	default:
 		f.Code, f.Message = "internal_error", "Something went wrong on our side; try again."
 		return f, false

@@ -287,5 +287,5 @@ func (s *Service) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
-	return s.db.WithContext(ctx).Transaction(fn)
+	return migrations.Transaction(s.db.WithContext(ctx), fn)
 }

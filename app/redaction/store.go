@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/compliance/redact"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Errors of the store. A *redact.RuleError explains an invalid rule.
@@ -257,7 +258,7 @@ func (s *Store) change(ctx context.Context, by Actor, tenantID, op, rule string,
 	if s.Audit == nil {
 		return ErrNoAuditor
 	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.DB.WithContext(ctx), func(tx *gorm.DB) error {
 		// Serialise a tenant's rule changes: the settings row is the lock (SQLite locks the whole
 		// database for writers anyway).
 		if err := s.ensureSettings(ctx, tx, tenantID); err != nil {
@@ -324,7 +325,7 @@ func (s *Store) SetMaskMode(ctx context.Context, by Actor, tenantID string, mode
 	if s.Audit == nil {
 		return ErrNoAuditor
 	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.DB.WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.ensureSettings(ctx, tx, tenantID); err != nil {
 			return err
 		}

@@ -35,6 +35,8 @@ type Deps struct {
 	// enforces the route's permission. Without a Guard, Authenticated routes are refused
 	// (deny by default).
 	Guard func(Route) echo.MiddlewareFunc
+	// CardRefused is told of every card_number_not_allowed answer, to audit it (api.Renderer).
+	CardRefused func(c echo.Context, e *api.Error)
 }
 
 // Server is a configured Parley HTTP server.
@@ -60,7 +62,7 @@ func New(d Deps) (*Server, error) {
 	e.HidePort = true
 	e.Logger.SetOutput(discard{})
 	e.IPExtractor = IPExtractor(d.Config.TrustedProxies)
-	renderer := &api.Renderer{Log: d.Log, Page: d.ErrorPage}
+	renderer := &api.Renderer{Log: d.Log, Page: d.ErrorPage, CardRefused: d.CardRefused}
 	e.HTTPErrorHandler = renderer.Handle
 
 	trustedPeer := func(c echo.Context) bool { return peerTrusted(c.Request().RemoteAddr, d.Config.TrustedProxies) }

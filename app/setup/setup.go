@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // TokenTTL is how long a setup link works.
@@ -75,7 +76,7 @@ func (s *Service) Issue(ctx context.Context) (token string, expires time.Time, o
 	token = base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.Now().UTC()
 	expires = now.Add(TokenTTL)
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.DB.WithContext(ctx), func(tx *gorm.DB) error {
 		if err := tx.Where("used_at IS NULL").Delete(&Token{}).Error; err != nil {
 			return err
 		}
@@ -115,7 +116,7 @@ func (s *Service) Complete(ctx context.Context, f Form) (tenant.Tenant, account.
 		t tenant.Tenant
 		u account.User
 	)
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.DB.WithContext(ctx), func(tx *gorm.DB) error {
 		now := s.Now().UTC()
 		res := tx.Model(&Token{}).
 			Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", hashToken(f.Token), now).

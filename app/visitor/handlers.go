@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Authorizer answers whether a console user holds a permission, tenant-wide (departmentID "") or
@@ -112,7 +113,7 @@ func (m *Module) pii(c echo.Context, p *api.Principal, target string) (bool, err
 		return false, api.ErrUnavailable.Wrap(errors.New("visitor: no audit log wired"))
 	}
 	ctx := c.Request().Context()
-	if err := m.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return m.Audit.Append(ctx, tx, ev) }); err != nil {
+	if err := migrations.Transaction(m.DB.WithContext(ctx), func(tx *gorm.DB) error { return m.Audit.Append(ctx, tx, ev) }); err != nil {
 		return false, api.ErrUnavailable.Wrap(err)
 	}
 	return true, nil
@@ -199,7 +200,7 @@ func (m *Module) putRetention(c echo.Context) error {
 		return api.ErrInvalidRequest.WithField("days").WithMessage("Retention must be 1 to 3650 days.")
 	}
 	ctx := c.Request().Context()
-	err := m.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(m.DB.WithContext(ctx), func(tx *gorm.DB) error {
 		if err := (&Store{db: tx, now: m.Store.now, rand: m.Store.rand, masks: m.Store.masks}).SetRetention(ctx, p.TenantID, in.Days); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Errors the store returns.
@@ -212,7 +213,7 @@ func (s *Store) Record(ctx context.Context, v View) (Identity, error) {
 	client := ParseUserAgent(v.Agent)
 	lang := CleanLanguage(v.Language)
 	var out Identity
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		var cur Visitor
 		found := false
 		if wellFormed(v.Token) {

@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/audit/forward"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // runAudit implements `parley audit verify`, `parley audit export`, `parley audit archive` and
@@ -336,7 +337,7 @@ func auditForgetDestination(ctx context.Context, e env, args []string) int {
 	}
 	defer closeApp()
 	var tenants int64
-	err := a.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := migrations.Transaction(a.DB.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
 		n, err := forward.ForgetDestination(ctx, tx, *dest)
 		if err != nil {
 			return err

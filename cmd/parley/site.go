@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // stringList collects a repeatable flag.
@@ -49,7 +50,7 @@ func runSite(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	var site tenant.Site
-	err = a.DB.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(a.DB.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
 		var err error
 		if site, err = a.Tenants.WithTx(tx).CreateSite(ctx, id, *name, origins); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/app"
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
 )
 
 const userUsage = `usage:
@@ -89,7 +90,7 @@ func runUserCreate(ctx context.Context, e env, args []string) int {
 		u       account.User
 		created bool
 	)
-	err = db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = migrations.Transaction(db.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
 		ts := a.Tenants.WithTx(tx)
 		var err error
 		t, err = ts.BySlug(ctx, tenant.Slug(*tenantName))
