@@ -36,6 +36,7 @@ func (invitationRow) TableName() string { return "invitations" }
 
 // InviteInput is a new user to invite.
 type InviteInput struct {
+	// Email and Name are stored in clear: a card number in either is refused (CardNumberError).
 	Email, Name, Role string
 }
 

@@ -59,9 +59,11 @@ type Session struct {
 	MFA         bool `gorm:"column:mfa"`
 	Restriction Restriction
 	ClientIP    string
-	UserAgent   string
-	CreatedAt   time.Time
-	LastSeenAt  time.Time
+	// UserAgent is the User-Agent header as SessionUserAgent keeps it: card numbers masked to
+	// their last four digits, at most MaxUserAgentLen bytes.
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
 }
 
 // TableName maps Session to sessions.

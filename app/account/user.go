@@ -40,8 +40,10 @@ var (
 
 // User is a console user of one tenant.
 type User struct {
-	ID                 string `gorm:"primaryKey"`
-	TenantID           string
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	// Email, EmailKey and DisplayName are stored in clear: CleanEmail and CleanDisplayName
+	// refuse card numbers in them.
 	Email              string
 	EmailKey           string
 	DisplayName        string

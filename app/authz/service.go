@@ -56,7 +56,9 @@ type Service struct {
 
 // RoleInput is a custom role as a caller writes it.
 type RoleInput struct {
-	Name        string
+	// Name is a slug (rbac.CheckRoleName); one holding a card number is refused.
+	Name string
+	// Description is free text: card numbers in it keep only their last four digits.
 	Description string
 	Permissions []string
 }

@@ -41,8 +41,12 @@ func (Ban) TableName() string { return "visitor_bans" }
 
 // BanInput is a new ban.
 type BanInput struct {
-	Kind      string     `json:"kind"`
-	Value     string     `json:"value"`
+	// Kind is BanIP, BanCIDR or BanVisitor.
+	Kind string `json:"kind"`
+	// Value is an IP address, a network prefix or a visitor id (ParseBanValue); stored in clear,
+	// so one that holds a card number is refused, not masked.
+	Value string `json:"value"`
+	// Reason is free text: card numbers in it are masked to their last four digits.
 	Reason    string     `json:"reason"`
 	ExpiresAt *time.Time `json:"expires_at"`
 }

@@ -33,7 +33,9 @@ type StartInput struct {
 	Email        string            `json:"email"`
 	Answers      map[string]string `json:"answers"`
 	Consent      bool              `json:"consent"`
-	Language     string            `json:"language"`
+	// Language is the browser's BCP 47 tag, stored canonical; one that does not parse or holds a
+	// card number is dropped for the site's default language (visitor.LanguageOr).
+	Language string `json:"language"`
 }
 
 func (s *Service) auditEvent(tenantID string, actor audit.Actor, action audit.Action, convID string, o Origin, details map[string]string) audit.Event {

@@ -21,7 +21,9 @@ type OfflineInput struct {
 	DepartmentID string `json:"department_id"`
 	Message      string `json:"message"`
 	Consent      bool   `json:"consent"`
-	Language     string `json:"language"`
+	// Language is as StartInput.Language: dropped for the site's default when it does not parse
+	// or holds a card number.
+	Language string `json:"language"`
 }
 
 type offlineRow struct {

@@ -26,7 +26,10 @@ const DefaultFileMaxBytes = 1 << 20
 // declare as their body limit (larger bodies are refused with 413 before they are read).
 const MaxFileBytes = 25 << 20
 
-// Settings are a site's widget and chat settings.
+// Settings are a site's widget and chat settings. Validate decides per field what a card number
+// in it means: language tags, text keys, pre-chat question ids and sensitive parameter names are
+// identifiers and refuse it (CardNumberError); texts, the consent text, question labels and the
+// launcher label are free text and keep only its last four digits (pan.MaskLast4).
 type Settings struct {
 	CookieMode      string                       `json:"cookie_mode"`
 	DefaultLanguage string                       `json:"default_language"`

@@ -31,9 +31,12 @@ const (
 // Rule is one redaction rule of a tenant.
 type Rule struct {
 	// Name identifies the rule within the tenant: letters, digits, spaces,
-	// '_', '-' and '.', starting with a letter or digit.
+	// '_', '-' and '.', starting with a letter or digit. Rules are stored in
+	// clear, so a card number in the name, pattern or replacement is refused
+	// (ErrCardNumber), never masked.
 	Name string `json:"name"`
-	// Pattern is a Go RE2 regular expression (regexp/syntax, Perl flags).
+	// Pattern is a Go RE2 regular expression (regexp/syntax, Perl flags). It
+	// may not hold a card number, as written or spelt by its digits alone.
 	Pattern string `json:"pattern"`
 	// Replacement replaces each match; $1, ${1} and ${name} refer to the
 	// pattern's groups, $$ is a dollar sign.
