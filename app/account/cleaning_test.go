@@ -21,6 +21,7 @@ func TestCleanEmail(t *testing.T) {
 		{name: "card number as local part", in: "4111111111111111@acme.test", card: true},
 		{name: "spaced card number", in: "\"4111 1111 1111 1111\"@acme.test", card: true},
 		{name: "dashed card number in a tag", in: "ada+5500-0000-0000-0004@acme.test", card: true},
+		{name: "dotted amex in a tag", in: "x+3400.0000.0000.009@acme.test", card: true},
 		{name: "card number as domain", in: "ada@6011000000000004.test", card: true},
 		{name: "full-width digits", in: "ada+４１１１１１１１１１１１１１１１@acme.test", card: true},
 		{name: "display name form", in: "Ada <ada@acme.test>", invalid: true},

@@ -89,10 +89,12 @@ type RoleAssignment struct {
 
 // CleanEmail checks an address and returns it trimmed with its lookup key (lower-cased).
 // An address that holds a card number ("4111111111111111@example.com") is refused with a
-// CardNumberError for field "email": the address and its key are stored in clear.
+// CardNumberError for field "email": the address and its key are stored in clear. A '+' is read
+// as the sub-address separator it is in an address, not as the start of a phone number, so
+// "ada+3400.0000.0000.009@example.com" is refused too.
 func CleanEmail(email string) (clean, key string, err error) {
 	email = strings.TrimSpace(email)
-	if pan.Contains(email) {
+	if pan.Contains(email) || pan.Contains(strings.ReplaceAll(email, "+", " ")) {
 		return "", "", &CardNumberError{Field: "email"}
 	}
 	if len(email) > 254 || email == "" {
