@@ -184,7 +184,12 @@ func (s *Store) List(ctx context.Context) ([]Tenant, error) {
 }
 
 // NormalizeOrigin checks an origin (scheme://host[:port], no path) and returns its canonical form.
+// Origins are stored in clear: one that holds a card number is refused with ErrCardNumber (and
+// is not repeated in the error).
 func NormalizeOrigin(o string) (string, error) {
+	if pan.Contains(o) {
+		return "", ErrCardNumber
+	}
 	u, err := url.Parse(strings.TrimSpace(o))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
