@@ -94,8 +94,11 @@ type App struct {
 	Keys     vault.KeyProvider
 	Envelope *vault.Envelope
 	KeyTools *vault.Keys
-	Server   *server.Server
-	Pages    *web.Pages
+	// InstallationKeys are the installation's own keys, wrapped by the key provider (the sign-in
+	// identity key).
+	InstallationKeys *vault.InstallationKeys
+	Server           *server.Server
+	Pages            *web.Pages
 
 	// Audit is the hash-chained audit log; AuditMonitor verifies it in the background; Alerts
 	// holds the audit controls' standing alerts.
@@ -221,8 +224,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if err != nil {
 		return nil, err
 	}
+	a.InstallationKeys = vault.NewInstallationKeys(db, a.Keys, opts.Now)
 	a.Accounts = &account.Service{
-		Store: a.Users, Hasher: hasher, DB: db, Tenants: a.Tenants, Common: password.NewBlocklist(),
+		Store: a.Users, Hasher: hasher, DB: db, Tenants: a.Tenants, Common: password.NewBlocklist(), IdentityKey: a.InstallationKeys.Key,
 		Auditor: opts.AccountAuditor, Sealer: opts.MFASealer, Captcha: captchas, Enroller: totp.NewEnroller(opts.Rand),
 		Now: opts.Now, Rand: opts.Rand, Log: opts.Log,
 	}

@@ -66,8 +66,12 @@ func (s *Service) Users(ctx context.Context, tenantID string) ([]UserView, error
 			roles[ra.UserID] = append(rs, ra.Role)
 		}
 	}
+	tid, err := s.identityOf(ctx, t.Slug, "")
+	if err != nil {
+		return nil, err
+	}
 	var rows []attemptRow
-	if err := db.Where("tenant_key = ?", identityOf(t.Slug, "").tenant).Find(&rows).Error; err != nil {
+	if err := db.Where("tenant_key = ?", tid.tenantKey).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	states := make(map[string]signin.State, len(rows))
@@ -76,7 +80,11 @@ func (s *Service) Users(ctx context.Context, tenantID string) ([]UserView, error
 	}
 	out := make([]UserView, 0, len(users))
 	for _, u := range users {
-		out = append(out, s.view(u, st, roles[u.ID], states[identityOf(t.Slug, u.Email).email]))
+		uid, err := s.identityOf(ctx, t.Slug, u.Email)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.view(u, st, roles[u.ID], states[uid.emailKey]))
 	}
 	return out, nil
 }
@@ -99,7 +107,11 @@ func (s *Service) User(ctx context.Context, tenantID, userID string) (UserView, 
 	if err != nil {
 		return UserView{}, err
 	}
-	state, _, err := s.identityState(ctx, identityOf(t.Slug, u.Email))
+	id, err := s.identityOf(ctx, t.Slug, u.Email)
+	if err != nil {
+		return UserView{}, err
+	}
+	state, _, err := s.identityState(ctx, id)
 	if err != nil {
 		return UserView{}, err
 	}
@@ -146,7 +158,7 @@ func (s *Service) Unlock(ctx context.Context, by Actor, userID string) error {
 		}
 		before := row.state()
 		row.set(signin.Unlock(before))
-		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).
+		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenantKey, id.emailKey).
 			Select("consecutive", "lifetime", "last_failure_at", "locked_until").Updates(&row).Error; err != nil {
 			return err
 		}
@@ -221,7 +233,7 @@ func (s *Service) Enable(ctx context.Context, by Actor, userID string) error {
 			return err
 		}
 		row.set(signin.Reenable(row.state()))
-		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).
+		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenantKey, id.emailKey).
 			Select("consecutive", "lifetime", "last_failure_at", "locked_until").Updates(&row).Error; err != nil {
 			return err
 		}
@@ -243,7 +255,9 @@ func (s *Service) identityFor(ctx context.Context, tx *gorm.DB, u User) (identit
 	if err != nil {
 		return identity{}, err
 	}
-	return identityOf(t.Slug, u.Email), nil
+	id, err := s.identityOf(ctx, t.Slug, u.Email)
+	id.account = true
+	return id, err
 }
 
 // EmergencyAccess records that an operator used break-glass access from the server's shell

@@ -2,7 +2,11 @@ package account
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -23,11 +27,13 @@ const (
 	verifyTimeout = 20 * time.Second
 )
 
-// attemptRow is the failure record of one sign-in identity: a tenant identifier and an e-mail
-// address as typed (normalized), whether or not they name a real account.
+// attemptRow is the failure record of one sign-in identity, whether or not it names a real
+// account: the keyed hashes of the organisation and e-mail address a sign-in named (identity),
+// never the text, which can be anything a person typed, a card number included.
 type attemptRow struct {
 	TenantKey     string `gorm:"primaryKey"`
 	EmailKey      string `gorm:"primaryKey"`
+	NamesAccount  bool
 	Consecutive   int
 	Lifetime      int
 	LastFailureAt *time.Time
@@ -57,11 +63,44 @@ type ipRow struct {
 
 func (ipRow) TableName() string { return "signin_ip_failures" }
 
-// identity is the key of a sign-in's failure record.
-type identity struct{ tenant, email string }
+// identity is a sign-in's identity: the organisation and e-mail address it named, normalised
+// (memory only: lookups and masked audit details), and the keyed hashes its failure record is
+// stored under. account says that it names a real account.
+type identity struct {
+	tenant, email       string
+	tenantKey, emailKey string
+	account             bool
+}
 
-func identityOf(tenantSlug, email string) identity {
-	return identity{tenant: strings.ToLower(strings.TrimSpace(tenantSlug)), email: strings.ToLower(strings.TrimSpace(email))}
+// ErrIdentityKey means the key of the sign-in bookkeeping could not be had from the key
+// provider; sign-ins fail closed.
+var ErrIdentityKey = errors.New("sign-in identity key unavailable")
+
+// identityKeyName is the installation key the sign-in bookkeeping hashes identities with.
+const identityKeyName = "signin-identity"
+
+// identityOf returns the identity of a sign-in naming tenantSlug and email: both normalised
+// (trimmed, lower case) and hashed with the installation's identity key, HMAC-SHA-256 with a
+// purpose label, the e-mail address bound to its organisation.
+func (s *Service) identityOf(ctx context.Context, tenantSlug, email string) (identity, error) {
+	id := identity{tenant: strings.ToLower(strings.TrimSpace(tenantSlug)), email: strings.ToLower(strings.TrimSpace(email))}
+	if s.IdentityKey == nil {
+		return id, fmt.Errorf("%w: no key configured", ErrIdentityKey)
+	}
+	key, err := s.IdentityKey(ctx, identityKeyName)
+	if err != nil {
+		return id, fmt.Errorf("%w: %w", ErrIdentityKey, err)
+	}
+	id.tenantKey = identityHash(key, "organisation", id.tenant)
+	id.emailKey = identityHash(key, "e-mail", id.tenant+"\x00"+id.email)
+	return id, nil
+}
+
+func identityHash(key []byte, purpose, value string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("parley sign-in " + purpose + "\x00"))
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // ipKey is the key of an address's failure record: an IPv4 address, or the /64 of an IPv6
@@ -80,7 +119,7 @@ func ipKey(ip string) string {
 
 // lockIdentity returns the identity's row locked for update inside tx, creating it when new.
 func (s *Service) lockIdentity(ctx context.Context, tx *gorm.DB, id identity) (attemptRow, error) {
-	row := attemptRow{TenantKey: id.tenant, EmailKey: id.email}
+	row := attemptRow{TenantKey: id.tenantKey, EmailKey: id.emailKey, NamesAccount: id.account}
 	if err := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return row, err
 	}
@@ -88,8 +127,16 @@ func (s *Service) lockIdentity(ctx context.Context, tx *gorm.DB, id identity) (a
 	if s.DB.Dialect == migrations.Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).Take(&row).Error
-	return row, err
+	if err := q.Where("tenant_key = ? AND email_key = ?", id.tenantKey, id.emailKey).Take(&row).Error; err != nil {
+		return row, err
+	}
+	if id.account && !row.NamesAccount {
+		row.NamesAccount = true
+		err := tx.WithContext(ctx).Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenantKey, id.emailKey).
+			Update("names_account", true).Error
+		return row, err
+	}
+	return row, nil
 }
 
 func (s *Service) lockIP(ctx context.Context, tx *gorm.DB, key string) (ipRow, error) {
@@ -154,7 +201,7 @@ func (s *Service) beginAttempt(ctx context.Context, id identity, pol signin.Poli
 			return s.auditFailure(ctx, tx, tenantID, user, id, ref.reason, ActionSignInFailure, o)
 		}
 		lease := now.Add(attemptLease)
-		return tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).
+		return tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", id.tenantKey, id.emailKey).
 			Update("attempt_until", lease).Error
 	})
 	return a, ref, err
@@ -164,7 +211,7 @@ func (s *Service) beginAttempt(ctx context.Context, id identity, pol signin.Poli
 // refused address, a busy hasher).
 func (s *Service) releaseAttempt(ctx context.Context, a attempt) error {
 	return s.db().WithContext(context.WithoutCancel(ctx)).Model(&attemptRow{}).
-		Where("tenant_key = ? AND email_key = ?", a.id.tenant, a.id.email).
+		Where("tenant_key = ? AND email_key = ?", a.id.tenantKey, a.id.emailKey).
 		Update("attempt_until", nil).Error
 }
 
@@ -193,7 +240,7 @@ func (s *Service) recordFailure(ctx context.Context, a attempt, pol signin.Polic
 		after := pol.Decide(next, now)
 		row.set(next)
 		row.AttemptUntil = nil
-		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", a.id.tenant, a.id.email).
+		if err := tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", a.id.tenantKey, a.id.emailKey).
 			Select("consecutive", "lifetime", "last_failure_at", "locked_until", "attempt_until").Updates(&row).Error; err != nil {
 			return err
 		}
@@ -249,7 +296,7 @@ func (s *Service) recordSuccess(ctx context.Context, tx *gorm.DB, a attempt, pol
 	next := pol.RecordSuccess(row.state(), s.now())
 	row.set(next)
 	row.AttemptUntil = nil
-	return tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", a.id.tenant, a.id.email).
+	return tx.Model(&attemptRow{}).Where("tenant_key = ? AND email_key = ?", a.id.tenantKey, a.id.emailKey).
 		Select("consecutive", "lifetime", "last_failure_at", "locked_until", "attempt_until").Updates(&row).Error
 }
 
@@ -264,7 +311,7 @@ func (s *Service) auditFailure(ctx context.Context, tx *gorm.DB, tenantID string
 // identityState returns the stored failure record of a user's sign-in identity.
 func (s *Service) identityState(ctx context.Context, id identity) (signin.State, bool, error) {
 	var row attemptRow
-	err := s.db().WithContext(ctx).Where("tenant_key = ? AND email_key = ?", id.tenant, id.email).Take(&row).Error
+	err := s.db().WithContext(ctx).Where("tenant_key = ? AND email_key = ?", id.tenantKey, id.emailKey).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return signin.State{}, false, nil
 	}

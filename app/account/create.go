@@ -73,6 +73,10 @@ type Service struct {
 	Captcha *captcha.Service
 	// Enroller creates TOTP enrolments.
 	Enroller *totp.Enroller
+	// IdentityKey returns an installation key by name (vault.InstallationKeys.Key): the sign-in
+	// bookkeeping stores keyed hashes of the identities a sign-in named, never the text. Without
+	// it sign-ins fail closed.
+	IdentityKey func(ctx context.Context, name string) ([]byte, error)
 	// Now is the clock; Rand the source of tokens.
 	Now  func() time.Time
 	Rand io.Reader

@@ -70,8 +70,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 		db.Where("expires_at <= ?", now).Delete(&captchaRow{}).Error,
 		db.Where("window_start < ?", now.Add(-25*time.Hour)).Delete(&ipRow{}).Error,
 		db.Where("expires_at < ? AND used_at IS NULL", now.Add(-30*24*time.Hour)).Delete(&invitationRow{}).Error,
-		db.Where("last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?) AND NOT EXISTS ("+
-			"SELECT 1 FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = signin_attempts.tenant_key AND u.email_key = signin_attempts.email_key)",
+		db.Where("last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?) AND NOT names_account",
 			now.Add(-staleIdentityAge), now).Delete(&attemptRow{}).Error,
 	)
 }

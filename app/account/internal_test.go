@@ -2,6 +2,8 @@ package account
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -141,9 +143,38 @@ func TestPickUsesWholeSet(t *testing.T) {
 }
 
 func TestIdentityOf(t *testing.T) {
-	got := identityOf("  Acme-Bank ", " Owner@ACME.test ")
+	ctx := context.Background()
+	key := bytes.Repeat([]byte{7}, 32)
+	s := &Service{IdentityKey: func(context.Context, string) ([]byte, error) { return key, nil }}
+	got, err := s.identityOf(ctx, "  Acme-Bank ", " Owner@ACME.test ")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got.tenant != "acme-bank" || got.email != "owner@acme.test" {
 		t.Errorf("identityOf = %+v", got)
+	}
+	same, _ := s.identityOf(ctx, "acme-bank", "owner@acme.test")
+	if same.tenantKey != got.tenantKey || same.emailKey != got.emailKey || len(got.tenantKey) != 64 || len(got.emailKey) != 64 {
+		t.Errorf("keys %q %q, want the same 64-hex keys for the normalised identity (%q %q)", got.tenantKey, got.emailKey, same.tenantKey, same.emailKey)
+	}
+	if strings.Contains(got.tenantKey+got.emailKey, "acme") {
+		t.Errorf("keys carry the typed text: %q %q", got.tenantKey, got.emailKey)
+	}
+	other, _ := s.identityOf(ctx, "other-bank", "owner@acme.test")
+	if other.emailKey == got.emailKey || other.tenantKey == got.tenantKey {
+		t.Error("the e-mail key does not depend on the organisation")
+	}
+	key2 := bytes.Repeat([]byte{8}, 32)
+	s2 := &Service{IdentityKey: func(context.Context, string) ([]byte, error) { return key2, nil }}
+	if k2, _ := s2.identityOf(ctx, "acme-bank", "owner@acme.test"); k2.emailKey == got.emailKey {
+		t.Error("the keys do not depend on the installation key")
+	}
+	if _, err := (&Service{}).identityOf(ctx, "acme-bank", "x"); !errors.Is(err, ErrIdentityKey) {
+		t.Errorf("without a key: %v, want ErrIdentityKey", err)
+	}
+	failing := &Service{IdentityKey: func(context.Context, string) ([]byte, error) { return nil, errors.New("vault down") }}
+	if _, err := failing.identityOf(ctx, "acme-bank", "x"); !errors.Is(err, ErrIdentityKey) {
+		t.Errorf("key provider down: %v, want ErrIdentityKey", err)
 	}
 }
 

@@ -170,7 +170,12 @@ func (s *Service) ChangePassword(ctx context.Context, cur Current, current, next
 		if err != nil {
 			return NewSession{}, err
 		}
-		att := attempt{id: identityOf(t.Slug, u.Email), ip: ipKey(o.IP)}
+		id, err := s.identityOf(ctx, t.Slug, u.Email)
+		if err != nil {
+			return NewSession{}, err
+		}
+		id.account = true
+		att := attempt{id: id, ip: ipKey(o.IP)}
 		if _, err := s.recordFailure(ctx, att, st.SignIn, u.TenantID, &u, "wrong_current_password", ActionSignInFailure, o); err != nil {
 			return NewSession{}, err
 		}

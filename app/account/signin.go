@@ -83,7 +83,10 @@ func (s *Service) SignIn(ctx context.Context, in Credentials, o Origin) (SignInR
 	if err != nil {
 		return SignInResult{}, fmt.Errorf("%w: %w", ErrPasswordTooLong, err)
 	}
-	id := identityOf(in.Tenant, in.Email)
+	id, err := s.identityOf(ctx, in.Tenant, in.Email)
+	if err != nil {
+		return SignInResult{}, err
+	}
 
 	var (
 		t    *tenant.Tenant
@@ -115,6 +118,7 @@ func (s *Service) SignIn(ctx context.Context, in Credentials, o Origin) (SignInR
 		}
 	}
 
+	id.account = user != nil
 	att, ref, err := s.beginAttempt(ctx, id, st.SignIn, tenantID, user, o)
 	if err != nil {
 		return SignInResult{}, err

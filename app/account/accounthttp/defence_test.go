@@ -268,12 +268,13 @@ func TestDisableAfterLifetimeFailures(t *testing.T) {
 		a := accounttest.New(t, db, nil)
 		tn, admin := adminAndTenant(t, a)
 		_, u := a.CreateUser("Acme Bank", agentEmail, agentPass, "agent", false)
-		// Arrange 99 earlier failures, none consecutive.
-		if err := db.Gorm.Exec("INSERT INTO signin_attempts (tenant_key, email_key, consecutive, lifetime) VALUES (?, ?, 0, 99)",
-			tn.Slug, agentEmail).Error; err != nil {
-			t.Fatal(err)
-		}
+		// Arrange 99 earlier failures, none consecutive: one failure makes the identity's record
+		// (stored under keyed hashes, so found by its count), then the counts are set.
 		c := a.Client(clientAddr)
+		wantError(t, c.Login(tn.Slug, agentEmail, "Wrong guess 123456", nil), http.StatusUnauthorized, "invalid_credentials")
+		if res := db.Gorm.Exec("UPDATE signin_attempts SET consecutive = 0, lifetime = 99 WHERE consecutive = 1 AND names_account"); res.Error != nil || res.RowsAffected != 1 {
+			t.Fatalf("arrange failures: %v, %d rows", res.Error, res.RowsAffected)
+		}
 		wantError(t, c.Login(tn.Slug, agentEmail, "Wrong guess 123456", nil), http.StatusUnauthorized, "invalid_credentials")
 		wantError(t, c.Login(tn.Slug, agentEmail, agentPass, nil), http.StatusForbidden, "account_locked")
 		disabled := a.Audit.Find(account.ActionUserDisable)

@@ -126,6 +126,7 @@ func classify(err error) error {
 	case errors.Is(err, account.ErrIPNotAllowed):
 		return errIPNotAllowed
 	case errors.Is(err, account.ErrAudit), errors.Is(err, account.ErrSealer), errors.Is(err, account.ErrNoSealer),
+		errors.Is(err, account.ErrIdentityKey),
 		errors.Is(err, captcha.ErrFull):
 		// Fail closed: without the audit log or the key provider the action does not happen.
 		return api.ErrUnavailable.Wrap(err)

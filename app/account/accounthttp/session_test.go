@@ -54,6 +54,9 @@ func selfSignedTLS(t *testing.T) map[string]string {
 // TestSessionCookie checks the cookie's flags with and without TLS.
 func TestSessionCookie(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		// The three configurations are nodes of one installation: one database, one key provider
+		// (the local dev provider's key file in a shared data folder).
+		data := t.TempDir()
 		cases := []struct {
 			name   string
 			env    map[string]string
@@ -66,7 +69,11 @@ func TestSessionCookie(t *testing.T) {
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				a := accounttest.New(t, db, tc.env)
+				env := map[string]string{"PARLEY_DATA_DIR": data}
+				for k, v := range tc.env {
+					env[k] = v
+				}
+				a := accounttest.New(t, db, env)
 				email := []string{"a@acme.test", "b@acme.test", "c@acme.test"}[i]
 				tn, _ := a.CreateUser("Acme Bank", email, ownerPass, "owner", false)
 				rec := a.Client(clientAddr).Login(tn.Slug, email, ownerPass, nil)

@@ -408,6 +408,10 @@ export class ChatView {
     this.banner.hidden = true;
     this.confirmBar.hidden = true;
     this.composer.hidden = true;
+    this.problem('');
+    // The chat is over: a card form still open (and its errors) closes, as the server has closed
+    // the request; what follows (the survey) is not left below a form that can no longer be sent.
+    for (const id of (this.cards ? [...this.cards.keys()] : [])) this.cardDone(id, 'card_closed');
     if (this.chat) this.chat.stop();
     this.opts.ended(how);
   }

@@ -27,6 +27,7 @@ const app = {
   token: null,
   hostOrigin: null,
   hostOpen: !embedded,
+  modal: false, // the open panel covers the host page: Tab stays in the chat
   ready: false,
   identity: null, // resolves once a page view has given us a visitor token
   identityDone: null,
@@ -156,6 +157,7 @@ window.addEventListener('message', (e) => {
     reportPage(d.page);
   }
   else if (d.type === 'open') setOpen(true, !!d.focus);
+  else if (d.type === 'modal') app.modal = d.on === true;
   else if (d.type === 'close') setOpen(false, false);
 });
 
@@ -176,8 +178,31 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && embedded) {
     e.preventDefault();
     toHost({ type: 'close' });
+  } else if (e.key === 'Tab' && app.modal) {
+    holdFocus(e);
   }
 });
+
+// holdFocus keeps Tab and Shift+Tab inside the chat while its panel covers the host page (whose
+// other elements the loader has made inert): from the last control to the first and back.
+function holdFocus(e) {
+  const all = [...document.querySelectorAll('a[href], button, input, select, textarea, iframe, [tabindex]')]
+    .filter((el) => el.tabIndex >= 0 && !el.disabled && el.getClientRects().length > 0);
+  if (!all.length) return;
+  const at = document.activeElement;
+  const away = !at || at === document.body;
+  // Whether any control comes before (after) the focused element, which may itself be outside the
+  // Tab order (a heading given the focus).
+  const before = !away && all.some((el) => el !== at && (el.compareDocumentPosition(at) & Node.DOCUMENT_POSITION_FOLLOWING));
+  const after = !away && all.some((el) => el !== at && (el.compareDocumentPosition(at) & Node.DOCUMENT_POSITION_PRECEDING));
+  if (e.shiftKey && !before) {
+    e.preventDefault();
+    all[all.length - 1].focus();
+  } else if (!e.shiftKey && !after) {
+    e.preventDefault();
+    all[0].focus();
+  }
+}
 
 // --- layout -----------------------------------------------------------------------------------------
 

@@ -108,6 +108,14 @@
   root.appendChild(css);
   root.appendChild(box);
 
+  // Where widget.css lets the open panel cover the whole page (a phone's width), the panel is a
+  // modal dialog: the rest of the page is made inert, so neither Tab nor a screen reader reaches
+  // what lies hidden behind it, and the frame keeps Tab and Shift+Tab inside the chat.
+  var covering = window.matchMedia ? window.matchMedia('(max-width: 480px)') : null;
+  var madeInert = []; // the page's elements this loader made inert, to be given back
+  var watcher = null;
+  var modal = false;
+
   var cssReady = false;
   var config = null; // the frame's 'ready' message
   var isOpen = false;
@@ -140,12 +148,49 @@
     if (cssReady && config) launcher.hidden = false;
   }
 
+  function makeInert(node) {
+    if (node === host || node.nodeType !== 1 || node.inert || node.hasAttribute('inert')) return;
+    node.inert = true;
+    madeInert.push(node);
+  }
+
+  // setModal makes the page behind the panel inert (or gives it back) while the open panel covers
+  // the viewport, and tells the frame to hold the focus.
+  function setModal(on) {
+    if (on === modal) return;
+    modal = on;
+    if (on) {
+      for (var i = 0; i < document.body.children.length; i++) makeInert(document.body.children[i]);
+      // Whatever the page adds while the panel covers it is inert too.
+      if (window.MutationObserver) {
+        watcher = new MutationObserver(function (list) {
+          for (var j = 0; j < list.length; j++) {
+            for (var k = 0; k < list[j].addedNodes.length; k++) makeInert(list[j].addedNodes[k]);
+          }
+        });
+        watcher.observe(document.body, { childList: true });
+      }
+      panel.setAttribute('aria-modal', 'true');
+    } else {
+      if (watcher) watcher.disconnect();
+      watcher = null;
+      while (madeInert.length) madeInert.pop().inert = false;
+      panel.removeAttribute('aria-modal');
+    }
+    post({ type: 'modal', on: on });
+  }
+
+  function fitModal() {
+    setModal(isOpen && !!covering && covering.matches);
+  }
+
   function open(focus) {
     if (isOpen) return;
     isOpen = true;
     panel.hidden = false;
     box.classList.add('pw-open');
     launcher.setAttribute('aria-expanded', 'true');
+    fitModal();
     if (focus) frame.focus();
     post({ type: 'open', focus: !!focus });
   }
@@ -156,6 +201,7 @@
     panel.hidden = true;
     box.classList.remove('pw-open');
     launcher.setAttribute('aria-expanded', 'false');
+    fitModal();
     post({ type: 'close' });
     if (focus) launcher.focus();
   }
@@ -170,7 +216,14 @@
   css.addEventListener('load', function () { cssReady = true; show(); });
   launcher.addEventListener('click', function () { if (isOpen) close(true); else open(true); });
   box.addEventListener('keydown', function (e) { if (e.key === 'Escape' && isOpen) close(true); });
-  frame.addEventListener('load', function () { post({ type: 'hello' }); });
+  frame.addEventListener('load', function () {
+    post({ type: 'hello' });
+    if (modal) post({ type: 'modal', on: true });
+  });
+  if (covering) {
+    if (covering.addEventListener) covering.addEventListener('change', fitModal);
+    else if (covering.addListener) covering.addListener(fitModal);
+  }
 
   window.addEventListener('message', function (e) {
     if (e.source !== frame.contentWindow || e.origin !== origin) return;
