@@ -705,3 +705,54 @@ func databaseFiles(t *testing.T, dbURL string) map[string][]byte {
 	}
 	return out
 }
+
+// TestChecksFindPlantedCardNumber proves the checks are not blind: a card number written past
+// the application (straight through database/sql, around the storage guard) is found by the
+// column dump, in the SQLite files and by the PAN scan.
+func TestChecksFindPlantedCardNumber(t *testing.T) {
+	for _, d := range migratetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			w := newWorld(t, d)
+			sqlDB, err := w.db.SQL()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := sqlDB.ExecContext(ctx, `CREATE TABLE planted (v TEXT)`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sqlDB.ExecContext(ctx, `INSERT INTO planted (v) VALUES ('paid with 4111 1111 1111 1111')`); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, v := range dumpDatabase(t, w.db) {
+				found = found || len(testCardIn(v.value)) > 0
+			}
+			if !found {
+				t.Error("the column dump missed the planted card number")
+			}
+			if d == migrations.SQLite {
+				all := ""
+				for _, data := range databaseFiles(t, w.dbURL) {
+					all += string(data)
+				}
+				if len(testCardIn(all)) == 0 {
+					t.Error("the SQLite file check missed the planted card number")
+				}
+			}
+			locs, err := (&scan.Scanner{}).ScanDatabase(ctx, w.db, scan.ParleySealed(), w.app.Envelope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var matches int64
+			for _, l := range locs {
+				if l.Name == "planted.v" {
+					matches = l.Matches
+				}
+			}
+			if matches != 1 {
+				t.Errorf("the scan found %d card numbers in planted.v, want 1", matches)
+			}
+		})
+	}
+}
