@@ -271,6 +271,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		{Name: "key_provider", Run: keyProviderCheck(a.Keys)},
 		{Name: "audit_log", Run: auditCheck(a.Audit, a.Alerts)},
 	}
+	met := &metrics{token: sha256.Sum256([]byte(cfg.MetricsToken)), enabled: cfg.MetricsToken != "", version: opts.Version,
+		alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
+		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second}
 	srv, err := server.New(server.Deps{
 		Config: cfg, Log: opts.Log, Now: opts.Now, Checks: checks, ErrorPage: pages.Template("error.html"),
 		Modules: []server.Module{
@@ -289,12 +292,12 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
 			&visitor.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
-			&metrics{token: sha256.Sum256([]byte(cfg.MetricsToken)), enabled: cfg.MetricsToken != "", version: opts.Version,
-				alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
-				hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second},
+			met,
 		},
-		Guard:       a.Guard.Route,
-		CardRefused: a.auditCardRefused,
+		ReadyDetails:   met.detailsAllowed,
+		Guard:          a.Guard.Route,
+		SessionCookies: []string{a.AccountSessions.CookieName()},
+		CardRefused:    a.auditCardRefused,
 	})
 	if err != nil {
 		return nil, err

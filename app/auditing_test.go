@@ -359,6 +359,7 @@ func TestAuditForwardingFailureAlerts(t *testing.T) {
 	a := apptest.New(t, db, map[string]string{
 		"PARLEY_NODE_ID": "node-a", "PARLEY_AUDIT_FORWARD_SYSLOG": col.addr, "PARLEY_AUDIT_FORWARD_SYSLOG_CA": col.caFile,
 		"PARLEY_AUDIT_FORWARD_SYSLOG_SERVER_NAME": "collector.test", "PARLEY_AUDIT_FORWARD_INTERVAL": "20ms",
+		"PARLEY_METRICS_TOKEN": metricsToken,
 	})
 	keys := a.Audit.TrustedKeys()
 	stop := runBackground(t, a)
@@ -383,7 +384,7 @@ func TestAuditForwardingFailureAlerts(t *testing.T) {
 			} `json:"detail"`
 		} `json:"checks"`
 	}
-	rec := a.Do(apptest.Request{Method: http.MethodGet, Path: "/readyz"})
+	rec := a.Do(apptest.Request{Method: http.MethodGet, Path: "/readyz", Header: http.Header{"Authorization": {"Bearer " + metricsToken}}})
 	if err := json.Unmarshal(rec.Body.Bytes(), &ready); err != nil {
 		t.Fatal(err)
 	}

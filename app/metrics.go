@@ -83,6 +83,13 @@ func (m *metrics) authorized(header string) bool {
 	return subtle.ConstantTimeCompare(got[:], m.token[:]) == 1
 }
 
+// detailsAllowed reports whether req may see the per-check details of /readyz: only with the
+// metrics bearer token, so only the operator's monitoring learns the key provider's kind, the
+// database dialect and the standing audit alerts. Without PARLEY_METRICS_TOKEN nobody does.
+func (m *metrics) detailsAllowed(req *http.Request) bool {
+	return m.enabled && m.authorized(req.Header.Get(echo.HeaderAuthorization))
+}
+
 func (m *metrics) serve(c echo.Context) error {
 	if !m.enabled {
 		return api.ErrNotFound
@@ -95,7 +102,6 @@ func (m *metrics) serve(c echo.Context) error {
 	m.collect(c.Request().Context(), &e)
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, metricsContentType)
-	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	_, err := e.WriteTo(c.Response())
 	return err

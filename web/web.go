@@ -71,8 +71,37 @@ func (p *Pages) Template(name string) *template.Template {
 	return t.Lookup("layout")
 }
 
-// Static serves the embedded assets under /static/.
-func Static() http.Handler {
+// StaticFiles is the embedded assets served under /static/: files only, a directory (the root
+// included) is not found, so no listing is ever produced.
+func StaticFiles() fs.FS {
+	// fs.Sub fails only for an invalid path, and "static" is a valid constant one.
 	sub, _ := fs.Sub(staticFS, "static")
-	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return FilesOnly(sub)
+}
+
+// Static serves StaticFiles under /static/: a directory answers 404, never a listing.
+func Static() http.Handler {
+	return http.StripPrefix("/static/", http.FileServer(http.FS(StaticFiles())))
+}
+
+// FilesOnly returns fsys without its directories: opening one fails with fs.ErrNotExist, so a
+// file server over it cannot list a folder.
+func FilesOnly(fsys fs.FS) fs.FS { return filesOnly{fsys} }
+
+type filesOnly struct{ fsys fs.FS }
+
+var _ fs.FS = filesOnly{}
+
+// Open opens name when it is a file.
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := file.Stat()
+	if err != nil || st.IsDir() {
+		_ = file.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return file, nil
 }

@@ -150,7 +150,7 @@ func (s *Service) settingsTx(ctx context.Context, tx *gorm.DB, tenantID string) 
 		if err := json.Unmarshal([]byte(row.PasswordPolicy), &ps); err != nil {
 			return Settings{}, fmt.Errorf("stored password policy: %w", err)
 		}
-		out.Password = ps.Policy()
+		out.Password = ps.bounded().Policy()
 		if err := out.Password.Validate(); err != nil {
 			return Settings{}, fmt.Errorf("stored password policy: %w", err)
 		}
@@ -160,7 +160,7 @@ func (s *Service) settingsTx(ctx context.Context, tx *gorm.DB, tenantID string) 
 		if err := json.Unmarshal([]byte(row.SigninPolicy), &ss); err != nil {
 			return Settings{}, fmt.Errorf("stored sign-in policy: %w", err)
 		}
-		out.SignIn = ss.Policy()
+		out.SignIn = ss.bounded().Policy()
 		if err := out.SignIn.Validate(); err != nil {
 			return Settings{}, fmt.Errorf("stored sign-in policy: %w", err)
 		}
@@ -170,7 +170,7 @@ func (s *Service) settingsTx(ctx context.Context, tx *gorm.DB, tenantID string) 
 		if err := json.Unmarshal([]byte(row.SessionPolicy), &ss); err != nil {
 			return Settings{}, fmt.Errorf("stored session policy: %w", err)
 		}
-		out.Session = ss.Policy()
+		out.Session = ss.bounded().Policy()
 		if err := out.Session.Validate(); err != nil {
 			return Settings{}, fmt.Errorf("stored session policy: %w", err)
 		}

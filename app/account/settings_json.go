@@ -1,6 +1,7 @@
 package account
 
 import (
+	"math"
 	"time"
 
 	"github.com/parleyhq/parley/policy/password"
@@ -66,8 +67,8 @@ type SignInSettings struct {
 func (s SignInSettings) Policy() signin.Policy {
 	return signin.Policy{
 		CaptchaAfter: s.CaptchaAfter, LockoutThreshold: s.LockoutThreshold,
-		LockoutDuration: time.Duration(s.LockoutMinutes) * time.Minute, DisableAfter: s.DisableAfter,
-		IPWindow: time.Duration(s.IPWindowMinutes) * time.Minute, IPCaptchaAfter: s.IPCaptchaAfter,
+		LockoutDuration: minutes(s.LockoutMinutes), DisableAfter: s.DisableAfter,
+		IPWindow: minutes(s.IPWindowMinutes), IPCaptchaAfter: s.IPCaptchaAfter,
 		IPThrottleAfter: s.IPThrottleAfter,
 	}
 }
@@ -93,8 +94,8 @@ type SessionSettings struct {
 // Policy converts to the policy package's form.
 func (s SessionSettings) Policy() signin.SessionPolicy {
 	return signin.SessionPolicy{
-		IdleTimeout:     time.Duration(s.IdleTimeoutMinutes) * time.Minute,
-		AbsoluteTimeout: time.Duration(s.AbsoluteTimeoutMinutes) * time.Minute,
+		IdleTimeout:     minutes(s.IdleTimeoutMinutes),
+		AbsoluteTimeout: minutes(s.AbsoluteTimeoutMinutes),
 		InactiveAfter:   days(s.InactiveAfterDays), PCI: s.PCI,
 	}
 }
@@ -107,6 +108,50 @@ func SessionSettingsFrom(p signin.SessionPolicy) SessionSettings {
 	}
 }
 
-func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+func days(n int) time.Duration { return scaled(n, 24*time.Hour) }
+
+func minutes(n int) time.Duration { return scaled(n, time.Minute) }
+
+// scaled is n units, saturated at the largest (or smallest) duration instead of wrapping, so no
+// huge request value can overflow into the allowed range: it fails the policy's bound instead.
+func scaled(n int, unit time.Duration) time.Duration {
+	switch {
+	case int64(n) > math.MaxInt64/int64(unit):
+		return math.MaxInt64
+	case int64(n) < math.MinInt64/int64(unit):
+		return math.MinInt64
+	}
+	return time.Duration(n) * unit
+}
 
 func inDays(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// Settings stored before the policies had upper bounds may lie beyond them. Read back, a value
+// beyond a bound is taken as the bound (counts towards the stricter side, a lockout at its
+// longest), so the tenant keeps working instead of failing closed on every sign-in; the next
+// change stores bounded values. The bounds are the policies' own (policy/password,
+// policy/signin).
+
+// bounded returns p with every value beyond an upper bound set to the bound.
+func (p PasswordSettings) bounded() PasswordSettings {
+	p.MinLength = min(p.MinLength, password.MaxMinLength)
+	p.MinLengthWithMFA = min(p.MinLengthWithMFA, p.MinLength)
+	p.ExpiryDays = min(p.ExpiryDays, inDays(password.MaxExpiry))
+	p.MinAgeDays = min(p.MinAgeDays, inDays(password.MaxMinAge))
+	p.MaxResetsPerDay = min(p.MaxResetsPerDay, password.MaxResetsLimit)
+	return p
+}
+
+// bounded returns s with every value beyond an upper bound set to the bound.
+func (s SignInSettings) bounded() SignInSettings {
+	s.LockoutMinutes = min(s.LockoutMinutes, int(signin.MaxLockoutDuration/time.Minute))
+	s.IPCaptchaAfter = min(s.IPCaptchaAfter, signin.MaxIPCaptchaAfter)
+	s.IPThrottleAfter = min(s.IPThrottleAfter, signin.MaxIPThrottleAfter)
+	return s
+}
+
+// bounded returns s with every value beyond an upper bound set to the bound.
+func (s SessionSettings) bounded() SessionSettings {
+	s.InactiveAfterDays = min(s.InactiveAfterDays, inDays(signin.MaxInactiveAfter))
+	return s
+}

@@ -86,7 +86,7 @@ var (
 	ErrMethodNotAllowed = New(http.StatusMethodNotAllowed, "method_not_allowed", "That method is not allowed here.")
 	ErrConflict         = New(http.StatusConflict, "conflict", "That conflicts with the current state.")
 	ErrBodyTooLarge     = New(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is too large.")
-	ErrUnsupportedMedia = New(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as application/json.")
+	ErrUnsupportedMedia = New(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as application/json (charset utf-8, if named).")
 	ErrRateLimited      = New(http.StatusTooManyRequests, "rate_limited", "Too many requests; try again shortly.")
 	ErrCSRF             = New(http.StatusForbidden, "csrf_failed", "The request could not be verified; reload the page and try again.")
 	ErrUnavailable      = New(http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable; try again shortly.")

@@ -183,7 +183,6 @@ func (m *Module) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -203,7 +202,6 @@ func (m *Module) event(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, body(e))
 }
 
@@ -268,7 +266,6 @@ func (m *Module) export(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/x-tar")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="parley-audit-`+time.Now().UTC().Format("20060102T150405Z")+`.tar"`)
-	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	_, err = m.Log.Export(ctx, c.Response(), p.TenantID, from, to)
 	return err

@@ -289,6 +289,10 @@ func checkCell(t *testing.T, w *world, h http.Handler, r server.Route, f fixture
 		}
 	}
 	cell := fmt.Sprintf("%s, %s, %s (%s %s)", r.Key(), p, tg, ar.Method, ar.Path)
+	// Every answer to a signed-in request, refused or not, stays out of caches.
+	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("%s: Cache-Control %q, want no-store", cell, got)
+	}
 	switch {
 	case !want.allowed:
 		if rec.Code != want.status {

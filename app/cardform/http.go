@@ -131,8 +131,6 @@ func principal(c echo.Context) (*api.Principal, error) {
 	return p, nil
 }
 
-func noStore(c echo.Context) { c.Response().Header().Set("Cache-Control", "no-store") }
-
 func (m *Module) request(c echo.Context) error {
 	p, err := principal(c)
 	if err != nil {
@@ -166,7 +164,6 @@ func (m *Module) view(c echo.Context) error {
 	if err != nil {
 		return httpError(err)
 	}
-	noStore(c)
 	return c.JSON(http.StatusOK, r)
 }
 
@@ -187,7 +184,6 @@ func (m *Module) full(c echo.Context) error {
 		return err
 	}
 	w := c.Response()
-	noStore(c)
 	w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	w.WriteHeader(http.StatusOK)
 	if _, err := io.WriteString(w, `{"request":`+string(head)+`,"card":`); err != nil {
@@ -226,7 +222,6 @@ func (m *Module) open(c echo.Context) error {
 	if err != nil {
 		return httpError(err)
 	}
-	noStore(c)
 	return c.JSON(http.StatusOK, o)
 }
 
@@ -245,7 +240,6 @@ func (m *Module) submit(c echo.Context) error {
 	if err != nil {
 		return httpError(err)
 	}
-	noStore(c)
 	return c.JSON(http.StatusCreated, rec)
 }
 

@@ -77,6 +77,30 @@ func TestCardFormTwoNodes(t *testing.T) {
 			if json.Unmarshal(got, &e) != nil || e["error"] != "unauthenticated" {
 				t.Errorf("forged node request answer %s", got)
 			}
+			// Like every JSON body: application/json only, no key given twice.
+			for _, bad := range []struct {
+				name, ctype string
+				body        []byte
+				status      int
+			}{
+				{"no content type", "", body, http.StatusUnsupportedMediaType},
+				{"utf-16", "application/json; charset=utf-16", body, http.StatusUnsupportedMediaType},
+				{"tenant twice", "application/json", bytes.Replace(body, []byte("{"), []byte(`{"tenant":"other",`), 1), http.StatusBadRequest},
+			} {
+				hr, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/internal/v1/card-forms", bytes.NewReader(bad.body))
+				hr.Header.Set(secureform.SignatureHeader, sig)
+				if bad.ctype != "" {
+					hr.Header.Set("Content-Type", bad.ctype)
+				}
+				resp, err := http.DefaultClient.Do(hr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = resp.Body.Close()
+				if resp.StatusCode != bad.status {
+					t.Errorf("node request, %s: status %d, want %d", bad.name, resp.StatusCode, bad.status)
+				}
+			}
 
 			rec = ownerB.do(http.MethodPost, agentPath(conv, "/", req, "/done"), "")
 			if rec.Code != http.StatusOK {

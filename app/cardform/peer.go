@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/api/strictjson"
 	"github.com/parleyhq/parley/compliance/secureform"
 	"github.com/parleyhq/parley/vault"
 )
@@ -99,6 +102,8 @@ const peerPath = "/internal/v1/card-forms"
 // maxPeerBody bounds a node-to-node request and reply.
 const maxPeerBody = 8 << 10
 
+var peerRequestType = reflect.TypeFor[secureform.PeerRequest]()
+
 // peerCall sends a signed request to the node holding a card and returns the sealed reply.
 func (s *Service) peerCall(ctx context.Context, holderURL string, req secureform.PeerRequest) (secureform.PeerRequest, []byte, error) {
 	if holderURL == "" {
@@ -155,8 +160,16 @@ func peerStatus(err error) int {
 // servePeer answers another node's signed request for a card this node holds. The route is
 // public: the signature is its authentication, checked before anything else.
 func (s *Service) servePeer(c echo.Context) error {
+	if api.CheckContentType(c.Request().Header.Get(echo.HeaderContentType)) != nil {
+		return c.JSON(http.StatusUnsupportedMediaType, map[string]string{"error": "failed"})
+	}
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxPeerBody+1))
 	if err != nil || len(body) > maxPeerBody {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "failed"})
+	}
+	// The body is read before its signature is checked (it names the tenant whose key signs
+	// it): a key given twice or in another case is refused as on every JSON body.
+	if strictjson.Check(body, peerRequestType) != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": "failed"})
 	}
 	ctx := c.Request().Context()

@@ -72,7 +72,6 @@ func sendFile(c echo.Context, d Download) error {
 		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(d.Name))
 	}
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "no-store")
 	return c.Blob(http.StatusOK, d.Type, d.Data)
 }
 
@@ -289,6 +288,5 @@ func (m *Module) listOffline(c echo.Context) error {
 		}
 		msgs = kept
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{"offline_messages": msgs})
 }

@@ -127,7 +127,6 @@ func (m *Module) pollEvents(c echo.Context) error {
 	if evs == nil {
 		evs = []protocol.Event{}
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, EventBatch{Events: evs, Signals: signals, LastSeq: last, Status: status, More: more})
 }
 

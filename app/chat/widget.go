@@ -136,7 +136,6 @@ func (m *Module) config(c echo.Context) error {
 		cfg.Departments = append(cfg.Departments, DepartmentRef{ID: d.ID, Name: d.Name})
 	}
 	allowCORS(c, site)
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, cfg)
 }
 
@@ -210,7 +209,6 @@ func (m *Module) pageView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, Identity{VisitorID: id.Visitor.ID, VisitorToken: id.Token, Returning: id.Returning, NewToken: id.NewToken})
 }
 
@@ -227,7 +225,6 @@ func (m *Module) currentChat(c echo.Context) error {
 	if err != nil {
 		return httpError(c, err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, summary(conv, conv.VisitorLastSeq))
 }
 

@@ -177,7 +177,7 @@ func (r *rawValues) settings(_ *Config) []setting {
 		{"audit-forward-interval", "PARLEY_AUDIT_FORWARD_INTERVAL", "1s", "how often new audit events are looked for (also the first retry delay after a failure)", false, &r.fwdInterval},
 		{"audit-forward-batch", "PARLEY_AUDIT_FORWARD_BATCH", "500", "most audit events per send to a forwarding destination (1 to 10000)", false, &r.fwdBatch},
 		{"audit-retention-days", "PARLEY_AUDIT_RETENTION_DAYS", "365", "days audit events stay online before `parley audit archive` may remove them (at least 365)", false, &r.auditRetention},
-		{"metrics-token", "PARLEY_METRICS_TOKEN", "", "bearer token a Prometheus scraper sends to GET /metrics (at least 32 printable ASCII characters, no spaces; unset = no metrics endpoint)", true, &r.metricsToken},
+		{"metrics-token", "PARLEY_METRICS_TOKEN", "", "bearer token a Prometheus scraper sends to GET /metrics, and monitoring to GET /readyz for the per-check details (at least 32 printable ASCII characters, no spaces; unset = no metrics endpoint, no readiness details)", true, &r.metricsToken},
 	}
 }
 

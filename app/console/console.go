@@ -4,7 +4,11 @@ package console
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,15 +29,36 @@ var _ server.Module = (*Module)(nil)
 
 // Routes implements server.Module.
 func (m *Module) Routes() []server.Route {
-	static := echo.WrapHandler(web.Static())
 	return []server.Route{
 		{Method: http.MethodGet, Path: "/", Access: server.Public, Summary: "Start page.", Handler: m.home},
 		{Method: http.MethodGet, Path: "/demo", Access: server.Public, Summary: "Demo visitor page embedding the widget of a site (?site=KEY).", Handler: m.demo},
-		{Method: http.MethodGet, Path: "/static/*", Access: server.Public, Summary: "Stylesheets and scripts.", Handler: func(c echo.Context) error {
-			c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-			return static(c)
-		}},
+		{Method: http.MethodGet, Path: "/static/*", Access: server.Public, Summary: "Stylesheets and scripts.", Handler: m.static},
 	}
+}
+
+// static serves one embedded asset. A folder, /static/ itself included, is not found: no
+// listing is ever produced.
+func (m *Module) static(c echo.Context) error {
+	name, err := url.PathUnescape(c.Param("*"))
+	if err != nil || name == "" || !fs.ValidPath(name) {
+		return api.ErrNotFound
+	}
+	f, err := web.StaticFiles().Open(name)
+	if err != nil {
+		return api.ErrNotFound
+	}
+	defer func() { _ = f.Close() }()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		return fmt.Errorf("static %s: embedded file cannot seek", name)
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeContent(c.Response(), c.Request(), st.Name(), st.ModTime(), rs)
+	return nil
 }
 
 func (m *Module) home(c echo.Context) error {

@@ -47,6 +47,5 @@ func (m *Module) status(c echo.Context) error {
 	if err != nil {
 		return errKeysUnavailable.Wrap(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, rep)
 }

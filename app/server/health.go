@@ -24,27 +24,34 @@ type CheckResult struct {
 	Detail map[string]any `json:"detail,omitempty"`
 }
 
-// Readiness is the /readyz body.
+// Readiness is the /readyz body for a caller allowed its details.
 type Readiness struct {
 	Status string                 `json:"status"`
 	Checks map[string]CheckResult `json:"checks"`
+}
+
+// ReadySummary is the /readyz body for anyone else: ready or unavailable, nothing about what
+// Parley runs on.
+type ReadySummary struct {
+	Status string `json:"status"`
 }
 
 type health struct {
 	checks  []Check
 	log     *slog.Logger
 	timeout time.Duration
+	// details reports whether the request may see each check's result and detail; nil: nobody.
+	details func(*http.Request) bool
 }
 
 func (h *health) routes() []Route {
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Access: Public, API: true, Summary: "Liveness: the process answers.", Handler: h.live},
-		{Method: http.MethodGet, Path: "/readyz", Access: Public, API: true, Summary: "Readiness: database, key provider and audit log reachable.", Handler: h.ready},
+		{Method: http.MethodGet, Path: "/readyz", Access: Public, API: true, Summary: "Readiness: database, key provider and audit log reachable (per-check details with the metrics token).", Handler: h.ready},
 	}
 }
 
 func (h *health) live(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
@@ -77,12 +84,17 @@ func (h *health) Ready(ctx context.Context) Readiness {
 	return out
 }
 
+// ready answers 200 when every check passes, else 503. The body says only ready or unavailable,
+// unless the caller may see the details (Deps.ReadyDetails: the metrics bearer token), for the
+// key provider's kind, the database dialect and the audit alerts tell an attacker what to aim at.
 func (h *health) ready(c echo.Context) error {
 	r := h.Ready(c.Request().Context())
-	c.Response().Header().Set("Cache-Control", "no-store")
 	status := http.StatusOK
 	if r.Status != "ready" {
 		status = http.StatusServiceUnavailable
 	}
-	return c.JSON(status, r)
+	if h.details != nil && h.details(c.Request()) {
+		return c.JSON(status, r)
+	}
+	return c.JSON(status, ReadySummary{Status: r.Status})
 }

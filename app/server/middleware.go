@@ -130,3 +130,49 @@ func sameOrigin(publicOrigin string) echo.MiddlewareFunc {
 func requestOrigin(c echo.Context) string {
 	return c.Scheme() + "://" + c.Request().Host
 }
+
+// noStore keeps every private answer out of caches: it sets Cache-Control: no-store on every
+// response under /api/, to an API or Authenticated route of the table, to a request carrying the
+// session cookie, or to a request a principal was set on — whatever the status, errors included.
+// The header is set as the response is written, so a handler cannot loosen it (a signed-in
+// browser's static assets are not cached either).
+type noStore struct {
+	// routes holds every API or Authenticated route by method and path.
+	routes map[[2]string]bool
+	// cookies are the names of the session cookie.
+	cookies []string
+}
+
+// add records r when its answers are private.
+func (n *noStore) add(r Route) {
+	if r.API || r.Access == Authenticated {
+		n.routes[[2]string{r.Method, r.Path}] = true
+	}
+}
+
+// private reports whether c's answer must not be stored, from what is known before the handler.
+func (n *noStore) private(c echo.Context) bool {
+	req := c.Request()
+	if strings.HasPrefix(req.URL.Path, "/api/") || n.routes[[2]string{req.Method, c.Path()}] {
+		return true
+	}
+	for _, name := range n.cookies {
+		if _, err := req.Cookie(name); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *noStore) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		private := n.private(c)
+		res := c.Response()
+		res.Before(func() {
+			if private || api.PrincipalOf(c) != nil {
+				res.Header().Set("Cache-Control", "no-store")
+			}
+		})
+		return next(c)
+	}
+}

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -27,6 +28,9 @@ type Deps struct {
 	Now    func() time.Time
 	// Checks are the readiness probes.
 	Checks []Check
+	// ReadyDetails reports whether a request may see each readiness check's result and detail in
+	// the /readyz body; nil shows them to nobody (everyone gets ready or unavailable only).
+	ReadyDetails func(*http.Request) bool
 	// Modules contribute routes.
 	Modules []Module
 	// ErrorPage renders HTML error pages; nil uses a minimal built-in page.
@@ -37,6 +41,9 @@ type Deps struct {
 	Guard func(Route) echo.MiddlewareFunc
 	// CardRefused is told of every card_number_not_allowed answer, to audit it (api.Renderer).
 	CardRefused func(c echo.Context, e *api.Error)
+	// SessionCookies names the console's session cookie: every answer to a request carrying it
+	// is marked Cache-Control: no-store.
+	SessionCookies []string
 }
 
 // Server is a configured Parley HTTP server.
@@ -46,6 +53,7 @@ type Server struct {
 	cfg    *config.Config
 	log    *slog.Logger
 	health *health
+	now    func() time.Time
 }
 
 // New builds the Echo instance with Parley's middleware and every module's routes.
@@ -70,13 +78,15 @@ func New(d Deps) (*Server, error) {
 	e.Use(accessLog(d.Log, d.Now))
 	e.Use(recoverPanics(d.Log))
 	e.Use(securityHeaders(d.Config.TLS()))
+	private := &noStore{routes: map[[2]string]bool{}, cookies: d.SessionCookies}
+	e.Use(private.middleware)
 	limits := &bodyLimits{global: d.Config.MaxBodyBytes, readTimeout: d.Config.ReadTimeout,
 		writeTimeout: d.Config.WriteTimeout, clock: time.Now, routes: map[string]int64{}}
 	e.Use(limits.middleware)
 	e.Use(sameOrigin(d.Config.PublicURL))
 
-	h := &health{checks: d.Checks, log: d.Log, timeout: 3 * time.Second}
-	s := &Server{Echo: e, cfg: d.Config, log: d.Log, health: h}
+	h := &health{checks: d.Checks, log: d.Log, timeout: 3 * time.Second, details: d.ReadyDetails}
+	s := &Server{Echo: e, cfg: d.Config, log: d.Log, health: h, now: d.Now}
 	routes := h.routes()
 	for _, m := range d.Modules {
 		routes = append(routes, m.Routes()...)
@@ -88,6 +98,7 @@ func New(d Deps) (*Server, error) {
 		if r.MaxBodyBytes > 0 {
 			limits.routes[r.Key()] = r.MaxBodyBytes
 		}
+		private.add(r)
 	}
 	for _, r := range routes {
 		mw := append([]echo.MiddlewareFunc{}, r.Middleware...)
@@ -135,6 +146,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
 		hs.TLSConfig = rel.TLSConfig()
+		if _, err := NewTicketKeys(hs.TLSConfig, TicketKeyPeriod, s.now, rand.Reader); err != nil {
+			return err
+		}
 	}
 	errc := make(chan error, 1)
 	go func() {

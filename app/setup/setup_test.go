@@ -2,6 +2,7 @@ package setup_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -134,16 +135,19 @@ func TestNewLinkInvalidatesOld(t *testing.T) {
 
 func TestHealthAndReadiness(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
-		a := apptest.New(t, db, nil)
+		const token = "readiness-token-for-tests-0123456789abcdef"
+		a := apptest.New(t, db, map[string]string{"PARLEY_METRICS_TOKEN": token})
 		if rec := a.Do(apptest.Request{Method: "GET", Path: "/healthz"}); rec.Code != 200 {
 			t.Errorf("healthz = %d", rec.Code)
 		}
-		rec := a.Do(apptest.Request{Method: "GET", Path: "/readyz"})
+		// The per-check details need the metrics token (app/readyz_test.go covers the rest).
+		bearer := http.Header{"Authorization": {"Bearer " + token}}
+		rec := a.Do(apptest.Request{Method: "GET", Path: "/readyz", Header: bearer})
 		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"database":{"status":"ok"`) {
 			t.Errorf("readyz = %d %s", rec.Code, rec.Body.String())
 		}
 		_ = db.Close()
-		rec = a.Do(apptest.Request{Method: "GET", Path: "/readyz"})
+		rec = a.Do(apptest.Request{Method: "GET", Path: "/readyz", Header: bearer})
 		if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"database":{"status":"unavailable"`) {
 			t.Errorf("readyz with database closed = %d %s", rec.Code, rec.Body.String())
 		}

@@ -138,7 +138,6 @@ func (m *Module) live(c echo.Context) error {
 	for _, v := range vs {
 		out = append(out, present(v, pii))
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{"visitors": out})
 }
 
@@ -167,7 +166,6 @@ func (m *Module) detail(c echo.Context) error {
 	for _, pg := range pages {
 		ps = append(ps, Page{URL: pg.URL, Title: pg.Title, ViewedAt: pg.ViewedAt})
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{"visitor": present(v, pii), "pages": ps})
 }
 

@@ -53,6 +53,17 @@ const (
 	// MaxHistoryDepth bounds HistoryDepth: each remembered password costs one
 	// hash comparison on every change.
 	MaxHistoryDepth = 24
+	// MaxMinLength bounds MinLength (and MinLengthWithMFA): a longer minimum
+	// than the shipped maximum length would leave nobody a valid password.
+	MaxMinLength = DefaultMaxLength
+	// MaxExpiry bounds MaxAge: a password expires after at most a year, when
+	// it expires at all.
+	MaxExpiry = 365 * Day
+	// MaxMinAge bounds MinAge: a user who fears a password is known must be
+	// able to change it within a week.
+	MaxMinAge = 7 * Day
+	// MaxResetsLimit bounds MaxResetsPerDay when it is set (zero: unlimited).
+	MaxResetsLimit = 10
 	// Day is 24 hours, the unit of the profiles' ages.
 	Day = 24 * time.Hour
 )
@@ -239,8 +250,8 @@ func (p Policy) Validate() error {
 	default:
 		bad("profile", "Choose one of %s, %s or %s.", ProfilePCIDSS4, ProfileNIST80063B, ProfileCustom)
 	}
-	if p.MinLength < FloorLength {
-		bad("min_length", "The minimum length must be at least %d characters; it is %d.", FloorLength, p.MinLength)
+	if p.MinLength < FloorLength || p.MinLength > MaxMinLength {
+		bad("min_length", "The minimum length must be %d to %d characters; it is %d.", FloorLength, MaxMinLength, p.MinLength)
 	}
 	if p.MinLengthWithMFA != 0 && (p.MinLengthWithMFA < FloorLength || p.MinLengthWithMFA > p.MinLength) {
 		bad("min_length_with_mfa", "The minimum length with MFA must be between %d and the minimum length (%d); it is %d.",
@@ -254,11 +265,11 @@ func (p Policy) Validate() error {
 			bad("max_length", "The maximum length (%d) must not be below the minimum length (%d).", p.MaxLength, p.MinLength)
 		}
 	}
-	if p.MaxAge < 0 {
-		bad("max_age", "The expiry must not be negative.")
+	if p.MaxAge < 0 || p.MaxAge > MaxExpiry {
+		bad("max_age", "The expiry must be 0 (never) to %s; it is %s.", days(MaxExpiry), days(p.MaxAge))
 	}
-	if p.MinAge < 0 {
-		bad("min_age", "The minimum age must not be negative.")
+	if p.MinAge < 0 || p.MinAge > MaxMinAge {
+		bad("min_age", "The minimum age must be 0 to %s; it is %s.", days(MaxMinAge), days(p.MinAge))
 	}
 	if p.MaxAge > 0 && p.MinAge >= p.MaxAge {
 		bad("min_age", "The minimum age (%s) must be shorter than the expiry (%s).", days(p.MinAge), days(p.MaxAge))
@@ -266,8 +277,8 @@ func (p Policy) Validate() error {
 	if p.HistoryDepth < 0 || p.HistoryDepth > MaxHistoryDepth {
 		bad("history_depth", "The history depth must be between 0 and %d; it is %d.", MaxHistoryDepth, p.HistoryDepth)
 	}
-	if p.MaxResetsPerDay < 0 {
-		bad("max_resets_per_day", "The reset limit must not be negative.")
+	if p.MaxResetsPerDay < 0 || p.MaxResetsPerDay > MaxResetsLimit {
+		bad("max_resets_per_day", "The reset limit must be 0 (unlimited) to %d a day; it is %d.", MaxResetsLimit, p.MaxResetsPerDay)
 	}
 	switch p.Profile {
 	case ProfilePCIDSS4:
@@ -353,7 +364,7 @@ func (p Policy) shortOfNIST() []Problem {
 
 // days renders a duration in whole days and hours for messages.
 func days(d time.Duration) string {
-	if d <= 0 {
+	if d == 0 {
 		return "none"
 	}
 	if d%Day == 0 {

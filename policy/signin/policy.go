@@ -30,6 +30,10 @@ const (
 	DefaultLockoutDuration = 30 * time.Minute
 	// MinLockoutDuration is the shortest lockout PCI DSS 8.3.4 allows.
 	MinLockoutDuration = 30 * time.Minute
+	// MaxLockoutDuration is the longest lockout Parley accepts: longer ones lock
+	// users out for days on an attacker's say-so (an administrator can unlock
+	// sooner, never later).
+	MaxLockoutDuration = 24 * time.Hour
 	// DefaultDisableAfter is how many failures, over the account's lifetime,
 	// disable it.
 	DefaultDisableAfter = 100
@@ -44,9 +48,15 @@ const (
 	// DefaultIPCaptchaAfter is how many failures from one client IP in a
 	// window make a CAPTCHA required for every sign-in from it.
 	DefaultIPCaptchaAfter = 10
+	// MaxIPCaptchaAfter is the most failures from one client IP in a window
+	// Parley lets pass before a CAPTCHA is required.
+	MaxIPCaptchaAfter = 1000
 	// DefaultIPThrottleAfter is how many failures from one client IP in a
 	// window refuse further sign-ins from it until the window ends.
 	DefaultIPThrottleAfter = 50
+	// MaxIPThrottleAfter is the most failures from one client IP in a window
+	// Parley lets pass before the address is throttled.
+	MaxIPThrottleAfter = 5000
 )
 
 // ErrInvalidPolicy reports a sign-in or session policy that is inconsistent or
@@ -64,7 +74,7 @@ type Policy struct {
 	// again.
 	LockoutThreshold int
 	// LockoutDuration is how long a lockout lasts unless an administrator
-	// unlocks the account; at least 30 minutes (PCI DSS 8.3.4).
+	// unlocks the account; 30 minutes (PCI DSS 8.3.4) to 24 hours.
 	LockoutDuration time.Duration
 	// DisableAfter is how many failures over the account's lifetime — never
 	// reset by a success or by time — disable the account; from
@@ -74,10 +84,11 @@ type Policy struct {
 	// are counted.
 	IPWindow time.Duration
 	// IPCaptchaAfter is how many failures from a client IP in a window make
-	// a CAPTCHA required for every sign-in from it.
+	// a CAPTCHA required for every sign-in from it; 1 to 1000.
 	IPCaptchaAfter int
 	// IPThrottleAfter is how many failures from a client IP in a window
-	// refuse sign-ins from it until the window ends; at least IPCaptchaAfter.
+	// refuse sign-ins from it until the window ends; from IPCaptchaAfter to
+	// 5000.
 	IPThrottleAfter int
 }
 
@@ -108,9 +119,9 @@ func (p Policy) Validate() error {
 		probs.add("captcha_after", "Require a CAPTCHA after 1 to %d failed attempts, no later than the lockout; the setting is %d.",
 			max(p.LockoutThreshold, 1), p.CaptchaAfter)
 	}
-	if p.LockoutDuration < MinLockoutDuration {
-		probs.add("lockout_duration", "Lock an account for at least %s; the setting is %s (PCI DSS 8.3.4).",
-			minutes(MinLockoutDuration), minutes(p.LockoutDuration))
+	if p.LockoutDuration < MinLockoutDuration || p.LockoutDuration > MaxLockoutDuration {
+		probs.add("lockout_duration", "Lock an account for %s to %s; the setting is %s (PCI DSS 8.3.4).",
+			minutes(MinLockoutDuration), minutes(MaxLockoutDuration), minutes(p.LockoutDuration))
 	}
 	if p.DisableAfter > MaxDisableAfter || p.DisableAfter < max(p.LockoutThreshold, 1) {
 		probs.add("disable_after", "Disable an account after at most %d failed attempts in all, and no fewer than the lockout threshold; the setting is %d (NIST SP 800-63B).",
@@ -120,10 +131,15 @@ func (p Policy) Validate() error {
 		probs.add("ip_window", "Count failures per address over %s to %s; the setting is %s.",
 			minutes(MinIPWindow), minutes(MaxIPWindow), minutes(p.IPWindow))
 	}
-	if p.IPCaptchaAfter < 1 {
-		probs.add("ip_captcha_after", "Require a CAPTCHA from an address after at least 1 failed attempt; the setting is %d.", p.IPCaptchaAfter)
+	if p.IPCaptchaAfter < 1 || p.IPCaptchaAfter > MaxIPCaptchaAfter {
+		probs.add("ip_captcha_after", "Require a CAPTCHA from an address after 1 to %d failed attempts; the setting is %d.",
+			MaxIPCaptchaAfter, p.IPCaptchaAfter)
 	}
-	if p.IPThrottleAfter < max(p.IPCaptchaAfter, 1) {
+	switch {
+	case p.IPThrottleAfter > MaxIPThrottleAfter:
+		probs.add("ip_throttle_after", "Throttle an address after %d to %d failed attempts; the setting is %d.",
+			max(p.IPCaptchaAfter, 1), MaxIPThrottleAfter, p.IPThrottleAfter)
+	case p.IPThrottleAfter < max(p.IPCaptchaAfter, 1):
 		probs.add("ip_throttle_after", "Throttle an address no sooner than it must solve a CAPTCHA (%d failures); the setting is %d.",
 			p.IPCaptchaAfter, p.IPThrottleAfter)
 	}

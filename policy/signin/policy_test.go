@@ -73,7 +73,7 @@ func TestPolicyValidateMessages(t *testing.T) {
 		{"lockout threshold", withPolicy(func(p *Policy) { p.LockoutThreshold, p.CaptchaAfter = 12, 5 }),
 			"lockout_threshold: Lock an account after 1 to 10 failed attempts; the setting is 12 (PCI DSS 8.3.4)."},
 		{"lockout duration", withPolicy(func(p *Policy) { p.LockoutDuration = 15 * time.Minute }),
-			"lockout_duration: Lock an account for at least 30 minutes; the setting is 15 minutes (PCI DSS 8.3.4)."},
+			"lockout_duration: Lock an account for 30 minutes to 1 day; the setting is 15 minutes (PCI DSS 8.3.4)."},
 		{"disable after", withPolicy(func(p *Policy) { p.DisableAfter = 500 }),
 			"disable_after: Disable an account after at most 100 failed attempts in all, and no fewer than the lockout threshold; the setting is 500 (NIST SP 800-63B)."},
 	}

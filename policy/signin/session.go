@@ -20,6 +20,9 @@ const (
 	MaxPCIInactiveAfter = 90 * 24 * time.Hour
 	// MinInactiveAfter is the shortest inactivity period Parley accepts.
 	MinInactiveAfter = 24 * time.Hour
+	// MaxInactiveAfter is the longest inactivity period Parley accepts when
+	// the PCI limits are off (zero, never, stays possible there).
+	MaxInactiveAfter = 365 * 24 * time.Hour
 )
 
 // SessionPolicy is a tenant's console-session timing and account-inactivity
@@ -56,9 +59,9 @@ func (p SessionPolicy) Validate() error {
 		probs.add("absolute_timeout", "End sessions between %s and %s after sign-in; the setting is %s.",
 			minutes(MinIdleTimeout), minutes(MaxAbsoluteTimeout), minutes(p.AbsoluteTimeout))
 	}
-	if p.IdleTimeout < MinIdleTimeout {
-		probs.add("idle_timeout", "End idle sessions after at least %s; the setting is %s.",
-			minutes(MinIdleTimeout), minutes(p.IdleTimeout))
+	if p.IdleTimeout < MinIdleTimeout || p.IdleTimeout > MaxAbsoluteTimeout {
+		probs.add("idle_timeout", "End idle sessions after %s to %s; the setting is %s.",
+			minutes(MinIdleTimeout), minutes(MaxAbsoluteTimeout), minutes(p.IdleTimeout))
 	}
 	if p.PCI && p.IdleTimeout > MaxPCIIdleTimeout {
 		probs.add("idle_timeout", "End idle sessions after at most %s; the setting is %s (PCI DSS 8.2.8).",
@@ -69,9 +72,9 @@ func (p SessionPolicy) Validate() error {
 			minutes(p.IdleTimeout), minutes(p.AbsoluteTimeout))
 	}
 	switch {
-	case p.InactiveAfter < 0 || (p.InactiveAfter > 0 && p.InactiveAfter < MinInactiveAfter):
-		probs.add("inactive_after", "Disable unused accounts after at least %s, or never; the setting is %s.",
-			minutes(MinInactiveAfter), minutes(p.InactiveAfter))
+	case p.InactiveAfter < 0 || (p.InactiveAfter > 0 && (p.InactiveAfter < MinInactiveAfter || p.InactiveAfter > MaxInactiveAfter)):
+		probs.add("inactive_after", "Disable unused accounts after %s to %s, or never; the setting is %s.",
+			minutes(MinInactiveAfter), minutes(MaxInactiveAfter), minutes(p.InactiveAfter))
 	case p.PCI && (p.InactiveAfter == 0 || p.InactiveAfter > MaxPCIInactiveAfter):
 		probs.add("inactive_after", "Disable accounts unused for at most %s; the setting is %s (PCI DSS 8.2.6).",
 			minutes(MaxPCIInactiveAfter), inactivity(p.InactiveAfter))

@@ -161,7 +161,6 @@ func (m *Module) login(c echo.Context) error {
 		n := res.RecoveryCodesLeft
 		body.RecoveryCodesLeft = &n
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, body)
 }
 
@@ -188,7 +187,6 @@ func (m *Module) session(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, body)
 }
 
@@ -221,7 +219,6 @@ func (m *Module) newChallenge(c echo.Context) error {
 		retryAfter(c, err, m.now())
 		return classify(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, challengeBody(ch))
 }
 
@@ -240,7 +237,6 @@ func (m *Module) challengeImage(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "image/png")
-	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	return captcha.WritePNG(c.Response(), ch)
 }
@@ -256,7 +252,6 @@ func (m *Module) challengeAudio(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "audio/wav")
-	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
 	return captcha.WriteWAV(c.Response(), ch, lang)
 }

@@ -180,7 +180,7 @@ func TestLockoutPolicyLimits(t *testing.T) {
 		_, admin := adminAndTenant(t, a)
 		for _, tc := range []struct{ body, field string }{
 			{`{"lockout_threshold":11}`, "lockout_threshold"},
-			{`{"lockout_minutes":29}`, "lockout_duration"},
+			{`{"lockout_minutes":29}`, "lockout_minutes"},
 			{`{"disable_after":101}`, "disable_after"},
 			{`{"captcha_after":0}`, "captcha_after"},
 		} {

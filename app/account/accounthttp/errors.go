@@ -96,13 +96,13 @@ func classify(err error) error {
 	case errors.As(err, &pwPolicy):
 		ps := make([]account.Problem, len(pwPolicy.Problems))
 		for i, p := range pwPolicy.Problems {
-			ps[i] = account.Problem{Field: p.Field, Message: p.Message}
+			ps[i] = account.Problem{Field: requestField(p.Field), Message: p.Message}
 		}
 		return settingsError(ps)
 	case errors.As(err, &siPolicy):
 		ps := make([]account.Problem, len(siPolicy.Problems))
 		for i, p := range siPolicy.Problems {
-			ps[i] = account.Problem{Field: p.Field, Message: p.Message}
+			ps[i] = account.Problem{Field: requestField(p.Field), Message: p.Message}
 		}
 		return settingsError(ps)
 	case errors.Is(err, account.ErrInvalidSettings):
@@ -226,4 +226,24 @@ func settingsError(ps []account.Problem) error {
 		e = e.WithField(ps[0].Field)
 	}
 	return e
+}
+
+// policyFields names, for each policy setting whose request field carries a unit, the field the
+// request sent, so a refusal points at what the administrator typed.
+var policyFields = map[string]string{
+	"max_age":          "expiry_days",
+	"min_age":          "min_age_days",
+	"lockout_duration": "lockout_minutes",
+	"ip_window":        "ip_window_minutes",
+	"idle_timeout":     "idle_timeout_minutes",
+	"absolute_timeout": "absolute_timeout_minutes",
+	"inactive_after":   "inactive_after_days",
+}
+
+// requestField returns the request field of a policy setting.
+func requestField(policyField string) string {
+	if f, ok := policyFields[policyField]; ok {
+		return f
+	}
+	return policyField
 }

@@ -100,7 +100,7 @@ func TestPasswordPolicyRejected(t *testing.T) {
 		for _, tc := range []struct{ body, field string }{
 			{`{"profile":"pci-dss-4","min_length":10}`, "min_length"},
 			{`{"profile":"pci-dss-4","history_depth":2}`, "history_depth"},
-			{`{"profile":"nist-800-63b","expiry_days":90}`, "max_age"},
+			{`{"profile":"nist-800-63b","expiry_days":90}`, "expiry_days"},
 			{`{"profile":"gold"}`, "profile"},
 			{`{"expiry_days":99999}`, "expiry_days"},
 			{`{"profile":"custom","min_length":4}`, "min_length"},

@@ -17,7 +17,6 @@ func (m *Module) me(c echo.Context) error {
 	if err != nil {
 		return classify(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, userBody(v))
 }
 
@@ -65,7 +64,6 @@ func (m *Module) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, body)
 }
 
@@ -99,7 +97,6 @@ func (m *Module) listSessions(c echo.Context, userID string) error {
 			CreatedAt: v.CreatedAt, LastSeenAt: v.LastSeenAt, ExpiresAt: v.ExpiresAt, MFA: v.MFA,
 		}
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -134,7 +131,6 @@ func (m *Module) beginEnrolment(c echo.Context) error {
 	if err != nil {
 		return classify(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, EnrolmentBody{ManualKey: enr.ManualKey, OTPAuthURL: enr.URL, QRCode: qrDataURL(enr.QRCode)})
 }
 
@@ -165,7 +161,6 @@ func (m *Module) activate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, ActivationBody{RecoveryCodes: codes, RotatedBody: rb})
 }
 
@@ -179,7 +174,6 @@ func (m *Module) regenerateCodes(c echo.Context) error {
 	if err != nil {
 		return classify(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, RecoveryCodesBody{RecoveryCodes: codes})
 }
 

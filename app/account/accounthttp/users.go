@@ -25,7 +25,6 @@ func (m *Module) listUsers(c echo.Context) error {
 	for i, v := range vs {
 		out.Users[i] = userBody(v)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -34,7 +33,6 @@ func (m *Module) getUser(c echo.Context) error {
 	if err != nil {
 		return classify(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, userBody(v))
 }
 
@@ -74,7 +72,6 @@ func (m *Module) invite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, InvitationBody{
 		User: userBody(v), InvitationURL: m.PublicURL + "/invite?token=" + url.QueryEscape(inv.Token), ExpiresAt: inv.ExpiresAt,
 	})
@@ -115,7 +112,6 @@ func (m *Module) resetPassword(c echo.Context) error {
 	if err != nil {
 		return classify(err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, TemporaryPasswordBody{TemporaryPassword: temp})
 }
 

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
+	"github.com/parleyhq/parley/app/api/strictjson"
 	"github.com/parleyhq/parley/compliance/pan"
 )
 
@@ -90,8 +92,11 @@ func Decode(side Side, data []byte) (Inbound, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return Inbound{}, bad("frame must be a JSON object")
 	}
-	var head struct {
-		Type json.RawMessage `json:"type"`
+	var head frameHead
+	// A key given twice anywhere, or "type" in another letter case, is refused before the type
+	// is read (strict checks the other fields' case once the type is known).
+	if err := keysError(strictjson.Check(data, frameHeadType)); err != nil {
+		return Inbound{}, err
 	}
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil {
 		return Inbound{}, bad("invalid JSON")
@@ -203,8 +208,33 @@ func Decode(side Side, data []byte) (Inbound, error) {
 	return Inbound{}, bad("unknown type %s", safeName(typ))
 }
 
-// strict decodes data into v refusing unknown fields and trailing data.
+// frameHead is the part of a frame read first: its type.
+type frameHead struct {
+	Type json.RawMessage `json:"type"`
+}
+
+var frameHeadType = reflect.TypeFor[frameHead]()
+
+// keysError turns a key strictjson refused into a bad frame naming the key when it is safe to.
+func keysError(err error) error {
+	var ke *strictjson.KeyError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ke) && ke.Field != "":
+		return bad("key %s must be written %s", safeName(ke.Key), safeName(ke.Field))
+	case errors.As(err, &ke):
+		return bad("key %s given twice", safeName(ke.Key))
+	}
+	return bad("invalid JSON")
+}
+
+// strict decodes data into v refusing keys given twice or matching a field only in another
+// letter case, unknown fields and trailing data.
 func strict(data []byte, v any) error {
+	if err := keysError(strictjson.Check(data, reflect.TypeOf(v))); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

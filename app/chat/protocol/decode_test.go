@@ -108,6 +108,11 @@ func TestDecodeRefuses(t *testing.T) {
 		{"whisper without conversation", SideAgent, `{"type":"whisper","key":"k","text":"x"}`, "whisper needs a conversation_id"},
 		{"join bad id", SideAgent, `{"type":"join","conversation_id":"a/b"}`, "conversation_id"},
 		{"leave extra field", SideAgent, `{"type":"leave","conversation_id":"c","text":"bye"}`, `unknown field "text"`},
+		{"type twice", SideVisitor, `{"type":"ping","type":"message"}`, `key "type" given twice`},
+		{"field twice", SideVisitor, `{"type":"message","key":"k","text":"a","text":"b"}`, `key "text" given twice`},
+		{"nested key twice", SideAgent, `{"type":"hello","conversations":[{"id":"c","id":"d"}]}`, `key "id" given twice`},
+		{"type in another case", SideVisitor, `{"TYPE":"ping"}`, `key (unnamed) must be written "type"`},
+		{"field in another case", SideVisitor, `{"type":"message","key":"k","Text":"a"}`, `key (unnamed) must be written "text"`},
 		{"oversized", SideVisitor, `{"type":"message","key":"k","text":"` + strings.Repeat("x", MaxFrameBytes) + `"}`, "larger"},
 	}
 	for _, tt := range tests {

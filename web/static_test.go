@@ -1,0 +1,48 @@
+package web
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"testing/fstest"
+)
+
+func TestFilesOnly(t *testing.T) {
+	fsys := FilesOnly(fstest.MapFS{
+		"a.css":        {Data: []byte("a")},
+		"sub/b.js":     {Data: []byte("b")},
+		"sub/deep/c.x": {Data: []byte("c")},
+	})
+	for _, name := range []string{"a.css", "sub/b.js", "sub/deep/c.x"} {
+		if b, err := fs.ReadFile(fsys, name); err != nil || len(b) != 1 {
+			t.Errorf("ReadFile(%s) = %q, %v; want the file", name, b, err)
+		}
+	}
+	for _, name := range []string{".", "sub", "sub/deep", "missing"} {
+		if _, err := fsys.Open(name); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Open(%s) error = %v, want fs.ErrNotExist", name, err)
+		}
+	}
+}
+
+func TestStaticServesNoListing(t *testing.T) {
+	tests := []struct {
+		path   string
+		status int
+	}{
+		{path: "/static/parley.css", status: http.StatusOK},
+		{path: "/static/", status: http.StatusNotFound},
+		{path: "/static/missing/", status: http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			Static().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			if rec.Code != tt.status {
+				t.Errorf("status = %d, want %d", rec.Code, tt.status)
+			}
+		})
+	}
+}
