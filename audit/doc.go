@@ -15,6 +15,7 @@
 // offline verifier and the canonical encoding can be reviewed and fuzzed on their own.
 //
 // Events carry no secrets: Normalize refuses detail keys named like secrets (password, token,
-// secret, cvv, pan, …) and values that look like key material, and masks card numbers in free
-// text through a Masker. Identifiers are stored as given.
+// secret, cvv, pan, …) and values that look like key material, and masks card numbers through a
+// Masker in free text and in the identifiers a client can choose (actor, target, request id),
+// last four digits only as the app wires it.
 package audit

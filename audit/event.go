@@ -58,8 +58,10 @@ type Origin struct {
 // Target is the resource an action affected (PCI DSS 10.2.2 "identity or name of affected
 // data, system component, resource, or service").
 type Target struct {
+	// Kind is the resource type ("user", "role", "conversation", …); PAN-masked.
 	Kind string `json:"kind"`
-	ID   string `json:"id"`
+	// ID is the resource's id or name (a role name, a user id); PAN-masked.
+	ID string `json:"id"`
 }
 
 // Event is one audited action. Callers fill Tenant, Actor, Origin, Action, Target, Outcome,
@@ -68,9 +70,9 @@ type Target struct {
 //
 // Details carry structured context. Callers must pass data that is already masked: the log
 // refuses keys named like secrets (password, token, secret, cvv, pan, …) with
-// ErrSensitiveDetail and runs every value, the Reason and the user agent through its Masker,
-// but identifiers (tenant, actor, target and request ids) are stored as given and must never
-// carry card data.
+// ErrSensitiveDetail, refuses detail keys that hold a card number, and runs every value, the
+// Reason, the user agent and the actor, target and request ids through its Masker (a card
+// number keeps its last four digits only). The tenant id is stored as given.
 type Event struct {
 	Tenant    string            `json:"tenant"`
 	Seq       int64             `json:"seq"`

@@ -105,24 +105,32 @@ func maskText(m Masker, s string, max int) string {
 	return truncate(m.Mask(s), max)
 }
 
+// maskID cleans, masks and truncates an identifier. Identifiers are Parley's own ids or names
+// that were checked where they entered (role names refuse card numbers), so masking changes
+// nothing for them; it keeps a card number out of the log whatever path an identifier took.
+func maskID(m Masker, s string) string {
+	return truncate(m.Mask(cleanText(s, maxMaskInput)), MaxIDBytes)
+}
+
 // Normalize checks an event and returns the form that is hashed and stored: text made valid
-// UTF-8 without NUL, free text (reason, user agent, detail values) PAN-masked by m
+// UTF-8 without NUL, free text (reason, user agent, detail values) and the identifiers a client
+// can choose (actor id and role, target kind and id, request id) PAN-masked by m
 // (DigitRunMasker when nil) and truncated, the IP in canonical form, an empty Origin.Node set
-// to node. It refuses unknown actions, malformed fields and secret-looking details. It does
-// not set Time or Seq.
+// to node. It refuses unknown actions, malformed fields, secret-looking details and detail keys
+// that hold a card number. It does not set Time or Seq.
 func Normalize(ev Event, m Masker, node string) (Event, error) {
 	if m == nil {
 		m = DigitRunMasker{}
 	}
 	out := Event{
 		Tenant:    cleanText(ev.Tenant, MaxIDBytes),
-		Actor:     Actor{ID: cleanText(ev.Actor.ID, MaxIDBytes), Role: cleanText(ev.Actor.Role, MaxIDBytes), Kind: ev.Actor.Kind},
+		Actor:     Actor{ID: maskID(m, ev.Actor.ID), Role: maskID(m, ev.Actor.Role), Kind: ev.Actor.Kind},
 		Origin:    Origin{UserAgent: maskText(m, ev.Origin.UserAgent, MaxUserAgentBytes), Node: cleanText(ev.Origin.Node, MaxIDBytes)},
 		Action:    ev.Action,
-		Target:    Target{Kind: cleanText(ev.Target.Kind, MaxIDBytes), ID: cleanText(ev.Target.ID, MaxIDBytes)},
+		Target:    Target{Kind: maskID(m, ev.Target.Kind), ID: maskID(m, ev.Target.ID)},
 		Outcome:   ev.Outcome,
 		Reason:    maskText(m, ev.Reason, MaxReasonBytes),
-		RequestID: cleanText(ev.RequestID, MaxIDBytes),
+		RequestID: maskID(m, ev.RequestID),
 	}
 	if out.Tenant == "" {
 		return Event{}, fmt.Errorf("%w: tenant is empty (use SystemTenant for installation events)", ErrInvalidEvent)
@@ -164,6 +172,9 @@ func Normalize(ev Event, m Masker, node string) (Event, error) {
 		for k, v := range ev.Details {
 			if !validDetailKey(k) {
 				return Event{}, fmt.Errorf("%w: detail key %q must be lower-case letters, digits, '_', '.' or '-'", ErrInvalidEvent, truncate(cleanText(k, 64), 64))
+			}
+			if m.Mask(k) != k {
+				return Event{}, fmt.Errorf("%w: a detail key holds a card number", ErrSensitiveDetail)
 			}
 			if sensitiveKey(k) {
 				return Event{}, fmt.Errorf("%w: detail key %q", ErrSensitiveDetail, k)

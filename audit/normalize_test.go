@@ -103,3 +103,35 @@ func TestNormalizeUsesTheGivenMasker(t *testing.T) {
 		t.Errorf("got %q (%v), want the injected masker's output", got.Reason, err)
 	}
 }
+
+// TestNormalizeMasksIdentifiers: the identifiers a client can choose (target id, actor id and
+// role, request id) keep no card number, and a detail key holding one is refused.
+func TestNormalizeMasksIdentifiers(t *testing.T) {
+	e := sampleEvent("t1", 1)
+	e.Target = Target{Kind: "role", ID: "r4111111111111111"}
+	e.Actor.ID = "5500-0000-0000-0004"
+	e.Actor.Role = "desk 6011 0000 0000 0004"
+	e.RequestID = "req-3530111333300000"
+	got, err := Normalize(e, DigitRunMasker{}, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"target id": got.Target.ID, "actor id": got.Actor.ID, "actor role": got.Actor.Role, "request id": got.RequestID} {
+		if strings.Contains(strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, v), "00000") || strings.Contains(v, "4111111111111111") {
+			t.Errorf("%s = %q, want the card number masked", name, v)
+		}
+	}
+	if got.Target.ID != "r************1111" {
+		t.Errorf("target id = %q, want r************1111", got.Target.ID)
+	}
+	e = sampleEvent("t1", 1)
+	e.Details = map[string]string{"4111111111111111": "x"}
+	if _, err := Normalize(e, DigitRunMasker{}, "n"); !errors.Is(err, ErrSensitiveDetail) || strings.Contains(err.Error(), "4111") {
+		t.Errorf("detail key holding a card number: %v, want ErrSensitiveDetail without the key", err)
+	}
+}

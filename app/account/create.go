@@ -112,6 +112,10 @@ func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, in NewUser) (User
 	if err != nil {
 		return User{}, err
 	}
+	name, err := CleanDisplayName(in.Name)
+	if err != nil {
+		return User{}, err
+	}
 	if !s.roleKnown(ctx, in.TenantID, in.Role) {
 		return User{}, fmt.Errorf("%w %q", ErrUnknownRole, in.Role)
 	}
@@ -120,7 +124,7 @@ func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, in NewUser) (User
 		return User{}, fmt.Errorf("password policy: %w", err)
 	}
 	violations, err := ev.Evaluate(in.Password, password.Context{
-		Username: in.Name, Email: email, TenantName: in.TenantName,
+		Username: name, Email: email, TenantName: in.TenantName,
 		History: password.HistoryFunc(func(string, int) (bool, error) { return false, nil }),
 	})
 	if err != nil {
@@ -140,7 +144,7 @@ func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, in NewUser) (User
 	now := s.Store.now().UTC()
 	u := User{
 		ID: uuid.Must(uuid.NewV7()).String(), TenantID: in.TenantID, Email: email, EmailKey: key,
-		DisplayName: strings.TrimSpace(in.Name), Status: StatusActive, PasswordHash: hash,
+		DisplayName: name, Status: StatusActive, PasswordHash: hash,
 		PasswordChangedAt: &now, MustChangePassword: in.MustChange, ActivatedAt: &now,
 	}
 	st := s.Store.WithTx(tx)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +36,7 @@ func (invitationRow) TableName() string { return "invitations" }
 
 // InviteInput is a new user to invite.
 type InviteInput struct {
+	// Email and Name are stored in clear: a card number in either is refused (CardNumberError).
 	Email, Name, Role string
 }
 
@@ -52,6 +52,10 @@ type Invitation struct {
 // with which they choose their password.
 func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitation, error) {
 	email, key, err := CleanEmail(in.Email)
+	if err != nil {
+		return Invitation{}, err
+	}
+	name, err := CleanDisplayName(in.Name)
 	if err != nil {
 		return Invitation{}, err
 	}
@@ -71,7 +75,7 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 	err = migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		u := User{
 			ID: uuid.Must(uuid.NewV7()).String(), TenantID: by.TenantID, Email: email, EmailKey: key,
-			DisplayName: strings.TrimSpace(in.Name), Status: StatusInvited,
+			DisplayName: name, Status: StatusInvited,
 		}
 		st := s.Store.WithTx(tx)
 		if err := st.Create(ctx, &u); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/signin"
 )
@@ -58,9 +59,11 @@ type Session struct {
 	MFA         bool `gorm:"column:mfa"`
 	Restriction Restriction
 	ClientIP    string
-	UserAgent   string
-	CreatedAt   time.Time
-	LastSeenAt  time.Time
+	// UserAgent is the User-Agent header as SessionUserAgent keeps it: card numbers masked to
+	// their last four digits, at most MaxUserAgentLen bytes.
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
 }
 
 // TableName maps Session to sessions.
@@ -123,7 +126,7 @@ func (s *Service) createSession(ctx context.Context, tx *gorm.DB, u User, mfa bo
 	now := s.now()
 	sess := Session{
 		ID: uuid.Must(uuid.NewV7()).String(), TenantID: u.TenantID, UserID: u.ID, TokenHash: HashToken(token),
-		MFA: mfa, Restriction: r, ClientIP: o.IP, UserAgent: truncate(o.UserAgent, 256), CreatedAt: now, LastSeenAt: now,
+		MFA: mfa, Restriction: r, ClientIP: o.IP, UserAgent: SessionUserAgent(o.UserAgent), CreatedAt: now, LastSeenAt: now,
 	}
 	if err := tx.WithContext(ctx).Create(&sess).Error; err != nil {
 		return NewSession{}, err
@@ -325,6 +328,18 @@ func (s *Service) SignOut(ctx context.Context, cur Current, o Origin) error {
 func (s *Service) RevokeUserSessions(ctx context.Context, tx *gorm.DB, tenantID, userID string) (int64, error) {
 	res := tx.WithContext(ctx).Where("tenant_id = ? AND user_id = ?", tenantID, userID).Delete(&Session{})
 	return res.RowsAffected, res.Error
+}
+
+// MaxUserAgentLen bounds the User-Agent header a session keeps, in bytes.
+const MaxUserAgentLen = 256
+
+// SessionUserAgent is the form of a User-Agent header a session stores: card numbers masked to
+// their last four digits (the header is free text a client chooses), then cut to
+// MaxUserAgentLen bytes. The header is cut to 1 KiB before masking so that a huge header costs
+// little; masking comes before the final cut so that no cut can leave digits of a card number
+// readable.
+func SessionUserAgent(ua string) string {
+	return truncate(pan.MaskLast4(truncate(ua, 1024)), MaxUserAgentLen)
 }
 
 func truncate(s string, n int) string {

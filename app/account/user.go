@@ -9,9 +9,12 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 )
 
@@ -31,12 +34,16 @@ var (
 	ErrNotFound     = errors.New("user not found")
 	ErrEmailTaken   = errors.New("e-mail address already in use in this organisation")
 	ErrInvalidEmail = errors.New("not a valid e-mail address")
+	// ErrInvalidName means a display name is too long or holds control characters.
+	ErrInvalidName = errors.New("display name must be at most 200 characters without control characters")
 )
 
 // User is a console user of one tenant.
 type User struct {
-	ID                 string `gorm:"primaryKey"`
-	TenantID           string
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	// Email, EmailKey and DisplayName are stored in clear: CleanEmail and CleanDisplayName
+	// refuse card numbers in them.
 	Email              string
 	EmailKey           string
 	DisplayName        string
@@ -81,17 +88,62 @@ type RoleAssignment struct {
 }
 
 // CleanEmail checks an address and returns it trimmed with its lookup key (lower-cased).
+// An address that holds a card number ("4111111111111111@example.com") is refused with a
+// CardNumberError for field "email": the address and its key are stored in clear. A '+' is read
+// as the sub-address separator it is in an address, not as the start of a phone number, so
+// "ada+3400.0000.0000.009@example.com" is refused too.
 func CleanEmail(email string) (clean, key string, err error) {
 	email = strings.TrimSpace(email)
+	if pan.Contains(email) || pan.Contains(strings.ReplaceAll(email, "+", " ")) {
+		return "", "", &CardNumberError{Field: "email"}
+	}
 	if len(email) > 254 || email == "" {
 		return "", "", ErrInvalidEmail
 	}
 	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || a.Name != "" || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+	if err != nil || a.Address != email || a.Name != "" {
+		return "", "", ErrInvalidEmail
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at > 64 || !strings.Contains(email[at:], ".") {
 		return "", "", ErrInvalidEmail
 	}
 	return email, strings.ToLower(email), nil
 }
+
+// MaxDisplayNameRunes bounds a user's display name.
+const MaxDisplayNameRunes = 200
+
+// CleanDisplayName trims a user's display name and checks it: at most MaxDisplayNameRunes
+// characters, no control or bidi characters (ErrInvalidName), and no card number (a
+// CardNumberError for field "name": the name is stored in clear and shown everywhere).
+func CleanDisplayName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if pan.Contains(name) {
+		return "", &CardNumberError{Field: "name"}
+	}
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxDisplayNameRunes {
+		return "", ErrInvalidName
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return "", ErrInvalidName
+		}
+	}
+	return name, nil
+}
+
+// ErrCardNumber is wrapped by CardNumberError.
+var ErrCardNumber = errors.New("account: card number not allowed")
+
+// CardNumberError means a value stored in clear (an e-mail address, a name) holds a card number;
+// it is refused. Field names the input field. The value itself is never part of the error.
+type CardNumberError struct{ Field string }
+
+func (e *CardNumberError) Error() string { return "a card number is not allowed in the " + e.Field }
+
+// Unwrap lets errors.Is match ErrCardNumber.
+func (e *CardNumberError) Unwrap() error { return ErrCardNumber }
 
 // Store reads and writes users and role assignments.
 type Store struct {

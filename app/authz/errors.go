@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/policy/rbac"
 )
 
@@ -28,6 +29,26 @@ var (
 	// ErrAudit wraps a failure to record an event; the change it belonged to did not happen.
 	ErrAudit = errors.New("audit record failed")
 )
+
+// ErrCardNumber is wrapped by CardNumberError.
+var ErrCardNumber = errors.New("card number not allowed")
+
+// CardNumberError means a value stored in clear (a role name) holds a card number; it is refused.
+// Field names the request field ("name", "role").
+type CardNumberError struct{ Field string }
+
+func (e *CardNumberError) Error() string { return "a card number is not allowed in the " + e.Field }
+
+// Unwrap lets errors.Is match ErrCardNumber.
+func (e *CardNumberError) Unwrap() error { return ErrCardNumber }
+
+// noCardNumber returns a CardNumberError for field when value holds a card number.
+func noCardNumber(field, value string) error {
+	if pan.Contains(value) {
+		return &CardNumberError{Field: field}
+	}
+	return nil
+}
 
 // EscalationError is an attempt to grant, change or remove permissions the acting user does not
 // hold in that scope. Missing lists them.

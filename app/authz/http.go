@@ -92,10 +92,15 @@ func classify(err error) error {
 		unknownPerms *rbac.UnknownPermissionsError
 		unknownRole  *UnknownRoleError
 		esc          *EscalationError
+		card         *CardNumberError
 	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &card):
+		return api.ErrCardNumber.WithField(card.Field)
+	case errors.Is(err, rbac.ErrRoleNameCardNumber):
+		return api.ErrCardNumber.WithField("name")
 	case errors.As(err, &unknownPerms):
 		return errUnknownPermission.WithField("permissions").
 			WithMessage(fmt.Sprintf("Unknown permissions: %s.", strings.Join(quoteAll(unknownPerms.Names), ", "))).

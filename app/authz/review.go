@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/rbac"
 )
@@ -286,7 +287,8 @@ func (r *Reviews) lastSignOff(ctx context.Context, tenantID string) (*time.Time,
 }
 
 // CleanNotes trims sign-off notes and checks them: at most 2000 characters, line breaks and tabs
-// allowed, no other control or bidirectional-override characters.
+// allowed, no other control or bidirectional-override characters. Notes are free text stored in
+// clear: a card number pasted into them is masked to its last four digits, not refused.
 func CleanNotes(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxNotesLen {
@@ -297,5 +299,5 @@ func CleanNotes(s string) (string, error) {
 			return "", ErrInvalidNotes
 		}
 	}
-	return s, nil
+	return pan.MaskLast4(s), nil
 }

@@ -56,7 +56,9 @@ type Service struct {
 
 // RoleInput is a custom role as a caller writes it.
 type RoleInput struct {
-	Name        string
+	// Name is a slug (rbac.CheckRoleName); one holding a card number is refused.
+	Name string
+	// Description is free text: card numbers in it keep only their last four digits.
 	Description string
 	Permissions []string
 }
@@ -163,6 +165,9 @@ func (s *Service) UpdateRole(ctx context.Context, by Actor, name string, in Role
 	if rbac.IsDefaultRole(name) {
 		return rbac.Role{}, ErrBuiltinRole
 	}
+	if err := noCardNumber("name", name); err != nil {
+		return rbac.Role{}, err
+	}
 	in.Name = name
 	r, err := cleanRole(in, false)
 	if err != nil {
@@ -203,6 +208,9 @@ func (s *Service) DeleteRole(ctx context.Context, by Actor, name string) error {
 	if rbac.IsDefaultRole(name) {
 		return ErrBuiltinRole
 	}
+	if err := noCardNumber("name", name); err != nil {
+		return err
+	}
 	attempt := by.event(ActionRoleDelete, Success, "role", name)
 	return s.change(ctx, by, attempt, func(tx *gorm.DB, st *Store) error {
 		old, err := st.Role(ctx, by.TenantID, name)
@@ -238,6 +246,9 @@ func (s *Service) UserAssignments(ctx context.Context, tenantID, userID string) 
 // Assign grants a role to a user, tenant-wide (departmentID "") or in one department. The actor
 // must hold, in that scope, every permission the grant gives; the user's sessions end.
 func (s *Service) Assign(ctx context.Context, by Actor, userID, role, departmentID string) (Assignment, error) {
+	if err := noCardNumber("role", role); err != nil {
+		return Assignment{}, err
+	}
 	if err := s.userExists(ctx, by.TenantID, userID); err != nil {
 		return Assignment{}, err
 	}

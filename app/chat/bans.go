@@ -10,9 +10,10 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app/api"
-	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 )
 
@@ -40,8 +41,12 @@ func (Ban) TableName() string { return "visitor_bans" }
 
 // BanInput is a new ban.
 type BanInput struct {
-	Kind      string     `json:"kind"`
-	Value     string     `json:"value"`
+	// Kind is BanIP, BanCIDR or BanVisitor.
+	Kind string `json:"kind"`
+	// Value is an IP address, a network prefix or a visitor id (ParseBanValue); stored in clear,
+	// so one that holds a card number is refused, not masked.
+	Value string `json:"value"`
+	// Reason is free text: card numbers in it are masked to their last four digits.
 	Reason    string     `json:"reason"`
 	ExpiresAt *time.Time `json:"expires_at"`
 }
@@ -49,35 +54,58 @@ type BanInput struct {
 // ErrBanExists means the tenant already bans that value.
 var ErrBanExists = errors.New("chat: ban already exists")
 
-// cleanBan checks a ban and returns its canonical value.
+// maxBanValue bounds a ban value before it is parsed (the longest IPv6 prefix is 43 bytes).
+const maxBanValue = 64
+
+// ParseBanValue checks a ban value of kind and returns its canonical form: for BanIP an IP
+// address without zone (IPv4-mapped IPv6 unmapped), for BanCIDR a network prefix without zone,
+// its host bits cleared, for BanVisitor a visitor id (a UUID, see visitor.ParseID). A value that
+// holds a card number is refused with a CardNumberError for field "value", anything else that
+// does not parse with an InvalidError for "value" (or "kind" for an unknown kind). The value is
+// stored in clear, so nothing else is accepted.
+func ParseBanValue(kind, value string) (string, error) {
+	if err := noCardNumber("value", value); err != nil {
+		return "", err
+	}
+	if len(value) > maxBanValue {
+		value = "" // refused below with the kind's message
+	}
+	switch kind {
+	case BanIP:
+		a, err := netip.ParseAddr(value)
+		if err != nil || a.Zone() != "" {
+			return "", invalid("value", "Enter an IP address.")
+		}
+		return a.Unmap().String(), nil
+	case BanCIDR:
+		p, err := netip.ParsePrefix(value)
+		if err != nil || p.Addr().Zone() != "" {
+			return "", invalid("value", "Enter a network such as 203.0.113.0/24.")
+		}
+		return p.Masked().String(), nil
+	case BanVisitor:
+		id, err := visitor.ParseID(value)
+		if err != nil {
+			return "", invalid("value", "Enter a visitor id.")
+		}
+		return id, nil
+	}
+	return "", invalid("kind", "The kind is ip, cidr or visitor.")
+}
+
+// cleanBan checks a ban and returns its canonical value. The reason is free text: card numbers
+// in it are masked to their last four digits (and by the tenant's redaction rules), not refused.
 func (s *Service) cleanBan(ctx context.Context, tenantID string, in BanInput) (Ban, error) {
 	b := Ban{Kind: in.Kind}
-	switch in.Kind {
-	case BanIP:
-		a, err := netip.ParseAddr(in.Value)
-		if err != nil {
-			return Ban{}, invalid("value", "Enter an IP address.")
-		}
-		b.Value = a.Unmap().String()
-	case BanCIDR:
-		p, err := netip.ParsePrefix(in.Value)
-		if err != nil {
-			return Ban{}, invalid("value", "Enter a network such as 203.0.113.0/24.")
-		}
-		b.Value = p.Masked().String()
-	case BanVisitor:
-		if !protocol.ValidID(in.Value) {
-			return Ban{}, invalid("value", "Enter a visitor id.")
-		}
-		b.Value = in.Value
-	default:
-		return Ban{}, invalid("kind", "The kind is ip, cidr or visitor.")
+	var err error
+	if b.Value, err = ParseBanValue(in.Kind, in.Value); err != nil {
+		return Ban{}, err
 	}
 	reason, err := sanitize.Optional(in.Reason, sanitize.Limits{MaxRunes: 500})
 	if err != nil {
 		return Ban{}, invalid("reason", "The reason is at most 500 characters.")
 	}
-	if b.Reason, err = s.maskText(ctx, tenantID, reason); err != nil {
+	if b.Reason, err = s.maskText(ctx, tenantID, pan.MaskLast4(reason)); err != nil {
 		return Ban{}, err
 	}
 	if in.ExpiresAt != nil {

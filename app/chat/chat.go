@@ -162,6 +162,27 @@ func (e *InvalidError) Error() string { return "chat: invalid " + e.Field + ": "
 // Unwrap lets errors.Is match ErrInvalid.
 func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
+// ErrCardNumber is wrapped by CardNumberError.
+var ErrCardNumber = errors.New("chat: card number not allowed")
+
+// CardNumberError means a field stored in clear (a message key, a ban value, a language tag, a
+// setting's key or name) holds a card number: it is refused, never stored, and answered as
+// card_number_not_allowed naming Field.
+type CardNumberError struct{ Field string }
+
+func (e *CardNumberError) Error() string { return "chat: card number in " + e.Field }
+
+// Unwrap lets errors.Is match ErrCardNumber.
+func (e *CardNumberError) Unwrap() error { return ErrCardNumber }
+
+// noCardNumber returns a CardNumberError naming field when value holds a card number.
+func noCardNumber(field, value string) error {
+	if pan.Contains(value) {
+		return &CardNumberError{Field: field}
+	}
+	return nil
+}
+
 // RateError means a token bucket is empty.
 type RateError struct{ RetryAfter time.Duration }
 

@@ -33,7 +33,9 @@ type StartInput struct {
 	Email        string            `json:"email"`
 	Answers      map[string]string `json:"answers"`
 	Consent      bool              `json:"consent"`
-	Language     string            `json:"language"`
+	// Language is the browser's BCP 47 tag, stored canonical; one that does not parse or holds a
+	// card number is dropped for the site's default language (visitor.LanguageOr).
+	Language string `json:"language"`
 }
 
 func (s *Service) auditEvent(tenantID string, actor audit.Actor, action audit.Action, convID string, o Origin, details map[string]string) audit.Event {
@@ -160,7 +162,7 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 	now := s.now().UTC()
 	c := Conversation{
 		ID: uuid.Must(uuid.NewV7()).String(), TenantID: site.TenantID, SiteID: site.ID, DepartmentID: ptr(dept),
-		VisitorID: v.ID, Status: StatusQueued, Consent: in.Consent, Language: visitor.CleanLanguage(in.Language),
+		VisitorID: v.ID, Status: StatusQueued, Consent: in.Consent, Language: visitor.LanguageOr(in.Language, set.DefaultLanguage),
 		QueuedAt: now, CreatedAt: now, UpdatedAt: now,
 	}
 	// Seal before the transaction: the first seal of a conversation fetches its data key from the
@@ -233,6 +235,12 @@ type PostResult struct {
 // duplicate check costs nothing on the hot path: the unique index on (conversation, sender, key)
 // refuses the second insert, and only a failed write looks the key up.
 func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, key, text, ip string) (PostResult, error) {
+	// Keys are stored in clear (the idempotency index): one that holds a card number, well-formed
+	// or not, is refused as card_number_not_allowed before anything else looks at it, so it
+	// reaches neither the database nor the split-number detector.
+	if err := noCardNumber("key", key); err != nil {
+		return PostResult{}, err
+	}
 	if !protocol.ValidKey(key) {
 		return PostResult{}, invalid("key", "The message key must be 1 to 64 characters [A-Za-z0-9._:-].")
 	}

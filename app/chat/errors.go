@@ -39,9 +39,12 @@ func httpError(c echo.Context, err error) error {
 	var inv *InvalidError
 	var off *OfflineError
 	var rate *RateError
+	var card *CardNumberError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &card):
+		return api.ErrCardNumber.WithField(card.Field)
 	case errors.As(err, &inv):
 		return api.ErrInvalidRequest.WithField(inv.Field).WithMessage(inv.Message)
 	case errors.As(err, &off):
@@ -94,7 +97,14 @@ func frameError(err error, key, convID string) (protocol.Error, bool) {
 	f := protocol.Error{Type: protocol.TypeError, Key: key, ConversationID: convID}
 	var inv *InvalidError
 	var rate *RateError
+	var card *CardNumberError
 	switch {
+	case errors.As(err, &card):
+		// The key is not echoed: it is the card number.
+		f.Code, f.Message, f.Field = api.ErrCardNumber.Code, api.ErrCardNumber.Message, card.Field
+		if card.Field == "key" {
+			f.Key = ""
+		}
 	case errors.As(err, &rate):
 		f.Code, f.Message, f.RetryAfterMS = "rate_limited", "You are sending messages too quickly.", max(rate.RetryAfter.Milliseconds(), 1)
 	case errors.As(err, &inv):

@@ -430,6 +430,7 @@ type frame struct {
 	Key            string                  `json:"key"`
 	Event          string                  `json:"event"`
 	Code           string                  `json:"code"`
+	Field          string                  `json:"field"`
 	Duplicate      bool                    `json:"duplicate"`
 	TargetSeq      int64                   `json:"target_seq"`
 	Typing         bool                    `json:"typing"`

@@ -21,7 +21,9 @@ type OfflineInput struct {
 	DepartmentID string `json:"department_id"`
 	Message      string `json:"message"`
 	Consent      bool   `json:"consent"`
-	Language     string `json:"language"`
+	// Language is as StartInput.Language: dropped for the site's default when it does not parse
+	// or holds a card number.
+	Language string `json:"language"`
 }
 
 type offlineRow struct {
@@ -93,7 +95,7 @@ func (s *Service) LeaveOffline(ctx context.Context, site tenant.Site, visitorID,
 		}
 	}
 	row := offlineRow{ID: uuid.Must(uuid.NewV7()).String(), TenantID: site.TenantID, SiteID: site.ID, DepartmentID: ptr(in.DepartmentID),
-		VisitorID: visitorID, Consent: in.Consent, Language: visitor.CleanLanguage(in.Language), CreatedAt: s.now().UTC()}
+		VisitorID: visitorID, Consent: in.Consent, Language: visitor.LanguageOr(in.Language, set.DefaultLanguage), CreatedAt: s.now().UTC()}
 	pol, err := s.policy(ctx, row.TenantID)
 	if err != nil {
 		return "", err

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/sanitize"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
 // DefaultFileMaxBytes is a site's file size limit unless it sets another.
@@ -25,7 +26,10 @@ const DefaultFileMaxBytes = 1 << 20
 // declare as their body limit (larger bodies are refused with 413 before they are read).
 const MaxFileBytes = 25 << 20
 
-// Settings are a site's widget and chat settings.
+// Settings are a site's widget and chat settings. Validate decides per field what a card number
+// in it means: language tags, text keys, pre-chat question ids and sensitive parameter names are
+// identifiers and refuse it (CardNumberError); texts, the consent text, question labels and the
+// launcher label are free text and keep only its last four digits (pan.MaskLast4).
 type Settings struct {
 	CookieMode      string                       `json:"cookie_mode"`
 	DefaultLanguage string                       `json:"default_language"`
@@ -111,7 +115,6 @@ type settingsRow struct {
 func (settingsRow) TableName() string { return "site_chat_settings" }
 
 var (
-	langTag   = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
 	colorHex  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	textKey   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,59}$`)
 	questID   = regexp.MustCompile(`^[a-z0-9_]{1,40}$`)
@@ -124,6 +127,19 @@ var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "
 
 func invalid(field, msg string) error { return &InvalidError{Field: field, Message: msg} }
 
+// settingsLanguage is visitor.ParseLanguage for a settings field: the canonical BCP 47 tag, a
+// CardNumberError when the value holds a card number, an InvalidError naming field otherwise.
+func settingsLanguage(field, tag string) (string, error) {
+	out, err := visitor.ParseLanguage(tag)
+	switch {
+	case errors.Is(err, visitor.ErrLanguageCardNumber):
+		return "", &CardNumberError{Field: field}
+	case err != nil:
+		return "", invalid(field, "Language tags are BCP 47 tags such as en or de-CH.")
+	}
+	return out, nil
+}
+
 // Validate checks and cleans settings in place.
 func (s *Settings) Validate() error {
 	switch s.CookieMode {
@@ -131,20 +147,30 @@ func (s *Settings) Validate() error {
 	default:
 		return invalid("cookie_mode", "Cookie mode must be persistent, session or none.")
 	}
-	if !langTag.MatchString(s.DefaultLanguage) {
-		return invalid("default_language", "The default language must be a language tag such as en or de-CH.")
+	lang, err := settingsLanguage("default_language", s.DefaultLanguage)
+	if err != nil {
+		return err
 	}
+	s.DefaultLanguage = lang
 	if len(s.Texts) > 50 {
 		return invalid("texts", "At most 50 languages.")
 	}
-	for lang, texts := range s.Texts {
-		if !langTag.MatchString(lang) {
-			return invalid("texts", "Texts are keyed by language tags such as en or de-CH.")
+	texts := make(map[string]map[string]string, len(s.Texts))
+	for lang, byKey := range s.Texts {
+		canon, err := settingsLanguage("texts", lang)
+		if err != nil {
+			return err
 		}
-		if len(texts) > 60 {
+		if _, dup := texts[canon]; dup {
+			return invalid("texts", "Each language has one set of texts ("+canon+" is given twice).")
+		}
+		if len(byKey) > 60 {
 			return invalid("texts", "At most 60 texts per language.")
 		}
-		for k, v := range texts {
+		for k, v := range byKey {
+			if err := noCardNumber("texts", k); err != nil {
+				return err
+			}
 			limit := 500
 			if k == "consent_text" {
 				limit = 1000 // as prechat.consent_text, which it translates
@@ -153,8 +179,12 @@ func (s *Settings) Validate() error {
 			if !textKey.MatchString(k) || err != nil {
 				return invalid("texts", "Text keys are lower-case words (consent_text, question_ID for a pre-chat question); texts are at most 500 characters, the consent text 1000.")
 			}
-			texts[k] = clean
+			byKey[k] = pan.MaskLast4(clean)
 		}
+		texts[canon] = byKey
+	}
+	if s.Texts != nil {
+		s.Texts = texts
 	}
 	if s.Appearance.Color != "" && !colorHex.MatchString(s.Appearance.Color) {
 		return invalid("appearance.color", "The color must be #RRGGBB.")
@@ -166,7 +196,7 @@ func (s *Settings) Validate() error {
 	if err != nil {
 		return invalid("appearance.launcher_label", "The launcher label is at most 40 characters.")
 	}
-	s.Appearance.LauncherLabel = label
+	s.Appearance.LauncherLabel = pan.MaskLast4(label)
 	if err := s.BusinessHours.validate(); err != nil {
 		return err
 	}
@@ -180,6 +210,9 @@ func (s *Settings) Validate() error {
 		return invalid("sensitive_params", "At most 100 parameters.")
 	}
 	for _, p := range s.SensitiveParams {
+		if err := noCardNumber("sensitive_params", p); err != nil {
+			return err
+		}
 		if !paramName.MatchString(p) {
 			return invalid("sensitive_params", "Parameter names are letters, digits and . _ - [ ].")
 		}
@@ -242,19 +275,22 @@ func (p *Prechat) validate() error {
 	if err != nil {
 		return invalid("prechat.consent_text", "The consent text is at most 1000 characters.")
 	}
-	p.ConsentText = text
+	p.ConsentText = pan.MaskLast4(text)
 	if len(p.Questions) > 20 {
 		return invalid("prechat.questions", "At most 20 questions.")
 	}
 	seen := map[string]bool{}
 	for i := range p.Questions {
 		q := &p.Questions[i]
+		if err := noCardNumber("prechat.questions", q.ID); err != nil {
+			return err
+		}
 		label, err := sanitize.Text(q.Label, sanitize.Limits{MaxRunes: 200})
 		if !questID.MatchString(q.ID) || seen[q.ID] || err != nil {
 			return invalid("prechat.questions", "Each question needs a unique id (a-z, 0-9, _) and a label of at most 200 characters.")
 		}
 		seen[q.ID] = true
-		q.Label = label
+		q.Label = pan.MaskLast4(label)
 		if q.MaxLength <= 0 || q.MaxLength > sanitize.Answer.MaxRunes {
 			q.MaxLength = sanitize.Answer.MaxRunes
 		}

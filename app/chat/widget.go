@@ -203,7 +203,7 @@ func (m *Module) pageView(c echo.Context) error {
 	}
 	id, err := s.visitors.Record(ctx, visitor.View{
 		TenantID: site.TenantID, SiteID: site.ID, CookieMode: set.CookieMode, SensitiveParams: set.SensitiveParams,
-		Token: token, URL: in.URL, Title: in.Title, Referrer: in.Referrer, Language: in.Language,
+		Token: token, URL: in.URL, Title: in.Title, Referrer: in.Referrer, Language: in.Language, // visitor.CleanLanguage drops a tag that does not parse: the last known one stays
 		Agent: c.Request().UserAgent(), IP: ip, Heartbeat: in.Heartbeat,
 	})
 	if err != nil {

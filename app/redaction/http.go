@@ -70,6 +70,8 @@ func classify(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &re) && errors.Is(err, redact.ErrCardNumber):
+		return api.ErrCardNumber.WithField(re.Field)
 	case errors.As(err, &re):
 		return errInvalidRule.WithField(re.Field).WithMessage(sentence(re.Error())).Wrap(err)
 	case errors.Is(err, ErrExists):

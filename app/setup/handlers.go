@@ -65,7 +65,14 @@ func (m *Module) submit(c echo.Context) error {
 	}
 	var msgs []string
 	var rejected *account.PasswordRejected
+	var card *account.CardNumberError
+	status := http.StatusUnprocessableEntity
 	switch {
+	case errors.Is(err, tenant.ErrCardNumber):
+		// Neither shown again nor kept: the field is emptied.
+		msgs, f.TenantName, status = append(msgs, "A card number is not allowed in the organisation name."), "", http.StatusBadRequest
+	case errors.As(err, &card):
+		msgs, f.Email, status = append(msgs, "A card number is not allowed in the e-mail address."), "", http.StatusBadRequest
 	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrAlreadySetUp):
 		return errInvalidLink
 	case errors.As(err, &rejected):
@@ -85,7 +92,7 @@ func (m *Module) submit(c echo.Context) error {
 	if verr != nil {
 		return errInvalidLink
 	}
-	return m.Pages.Render(c, http.StatusUnprocessableEntity, "setup.html", formData{
+	return m.Pages.Render(c, status, "setup.html", formData{
 		Token: f.Token, Tenant: f.TenantName, Email: f.Email, PasswordHelp: m.PasswordHelp,
 		ExpiresAt: exp.UTC().Format(time.RFC3339), Errors: msgs,
 	})

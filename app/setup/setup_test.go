@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -149,6 +150,39 @@ func TestHealthAndReadiness(t *testing.T) {
 		rec = a.Do(apptest.Request{Method: "GET", Path: "/readyz", Header: bearer})
 		if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"database":{"status":"unavailable"`) {
 			t.Errorf("readyz with database closed = %d %s", rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// TestSetupRefusesCardNumbers: an organisation name, its slug or the owner's e-mail address that
+// holds a card number is refused on the form (400, the field emptied, not repeated back), and
+// nothing is created.
+func TestSetupRefusesCardNumbers(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		a := apptest.New(t, db, nil)
+		token, _, _, err := a.Setup.Issue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct{ name, tenant, email, want string }{
+			{"card number as organisation", "Acme 4111 1111 1111 1111", "owner@acme.test", "organisation name"},
+			{"card number only in the slug", "Acme 4111€1111€1111€1111", "owner@acme.test", "organisation name"},
+			{"card number as e-mail", "Acme Bank", "5500000000000004@acme.test", "e-mail address"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				code, body := post(a, form(token, tt.tenant, tt.email, "Tr1cky-Lantern-Harbour", "Tr1cky-Lantern-Harbour"))
+				if code != 400 || !strings.Contains(body, "card number is not allowed in the "+tt.want) {
+					t.Fatalf("setup = %d, want 400 naming the %s: %s", code, tt.want, body)
+				}
+				if pan.Contains(body) || strings.Contains(body, "4111") || strings.Contains(body, "5500000000000004") {
+					t.Errorf("the form repeats the card number: %s", body)
+				}
+				if n, _ := a.Tenants.Count(ctx); n != 0 {
+					t.Fatalf("tenants after a refused setup = %d, want 0", n)
+				}
+			})
 		}
 	})
 }

@@ -19,14 +19,18 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 )
 
 // Errors the store returns.
 var (
-	ErrNotFound      = errors.New("not found")
-	ErrNameTaken     = errors.New("name already in use")
-	ErrInvalidName   = errors.New("name must be 2 to 100 printable characters")
+	ErrNotFound    = errors.New("not found")
+	ErrNameTaken   = errors.New("name already in use")
+	ErrInvalidName = errors.New("name must be 2 to 100 printable characters")
+	// ErrCardNumber means a name (or the slug derived from it) holds a card number: names and
+	// slugs are stored in clear, so it is refused.
+	ErrCardNumber    = errors.New("a card number is not allowed in a name")
 	ErrInvalidOrigin = errors.New("origin must be scheme://host[:port]")
 )
 
@@ -80,9 +84,13 @@ func NewStore(db *gorm.DB, now func() time.Time) *Store {
 // WithTx returns the store writing inside transaction tx.
 func (s *Store) WithTx(tx *gorm.DB) *Store { return &Store{db: tx, now: s.now} }
 
-// CleanName trims a display name and checks it: 2–100 characters, no control characters.
+// CleanName trims a display name and checks it: 2–100 characters, no control characters
+// (ErrInvalidName), no card number (ErrCardNumber).
 func CleanName(name string) (string, error) {
 	name = strings.TrimSpace(name)
+	if pan.Contains(name) {
+		return "", ErrCardNumber
+	}
 	n := utf8.RuneCountInString(name)
 	if n < 2 || n > 100 || !utf8.ValidString(name) {
 		return "", ErrInvalidName
@@ -128,6 +136,10 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, error) {
 	if len(slug) < 2 {
 		return Tenant{}, fmt.Errorf("%w (it needs at least two ASCII letters or digits)", ErrInvalidName)
 	}
+	if pan.Contains(slug) {
+		// "4111€1111€1111€1111" holds no card number; its slug 4111-1111-1111-1111 does.
+		return Tenant{}, ErrCardNumber
+	}
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&Tenant{}).Where("slug = ?", slug).Count(&n).Error; err != nil {
 		return Tenant{}, err
@@ -172,7 +184,12 @@ func (s *Store) List(ctx context.Context) ([]Tenant, error) {
 }
 
 // NormalizeOrigin checks an origin (scheme://host[:port], no path) and returns its canonical form.
+// Origins are stored in clear: one that holds a card number is refused with ErrCardNumber (and
+// is not repeated in the error).
 func NormalizeOrigin(o string) (string, error) {
+	if pan.Contains(o) {
+		return "", ErrCardNumber
+	}
 	u, err := url.Parse(strings.TrimSpace(o))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {

@@ -54,21 +54,3 @@ func ParseUserAgent(ua string) Client {
 	}
 	return c
 }
-
-// CleanLanguage keeps the first language tag of an Accept-Language-like value: letters, digits
-// and hyphens, at most 35 characters.
-func CleanLanguage(s string) string {
-	s, _, _ = strings.Cut(s, ",")
-	s, _, _ = strings.Cut(s, ";")
-	s = strings.TrimSpace(s)
-	if len(s) > 35 {
-		return ""
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' {
-			return ""
-		}
-	}
-	return s
-}

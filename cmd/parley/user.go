@@ -115,7 +115,14 @@ func runUserCreate(ctx context.Context, e env, args []string) int {
 		_, err = a.Audit.Seal(ctx)
 	}
 	var rejected *account.PasswordRejected
+	var card *account.CardNumberError
 	switch {
+	case errors.Is(err, tenant.ErrCardNumber):
+		fmt.Fprintln(e.stderr, "parley: user create: --tenant: a card number is not allowed in the organisation name")
+		return exitUsage
+	case errors.As(err, &card):
+		fmt.Fprintf(e.stderr, "parley: user create: --%s: a card number is not allowed in the %s\n", card.Field, card.Field)
+		return exitUsage
 	case errors.As(err, &rejected):
 		fmt.Fprintln(e.stderr, "parley: user create: the password was rejected:")
 		for _, v := range rejected.Violations {

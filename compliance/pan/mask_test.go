@@ -488,3 +488,20 @@ func TestNoAllocationsWithoutCards(t *testing.T) {
 		t.Errorf("AppendMatches with capacity allocates %.0f times, want 0", a)
 	}
 }
+
+func TestMaskLast4(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"card 4111 1111 1111 1111 please", "card •••• •••• •••• 1111 please"},
+		{"4111111111111111", "••••••••••••1111"},
+		{"no card 1234", "no card 1234"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := MaskLast4(tt.in); got != tt.want {
+			t.Errorf("MaskLast4(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if Contains(MaskLast4(tt.in)) {
+			t.Errorf("MaskLast4(%q) still holds a card number", tt.in)
+		}
+	}
+}

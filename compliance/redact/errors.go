@@ -19,6 +19,9 @@ var (
 	ErrUnknownValidator   = errors.New("unknown validator")
 	ErrTooManyRules       = errors.New("too many rules")
 	ErrSampleTooLarge     = errors.New("sample text too large")
+	// ErrCardNumber means a rule's name, pattern or replacement holds a card number: rules are
+	// stored in clear, so it is refused. The RuleError carrying it never repeats the value.
+	ErrCardNumber = errors.New("a card number is not allowed here")
 )
 
 // RuleError explains why a rule was rejected, in words an administrator can

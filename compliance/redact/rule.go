@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
 // Limits on rules, so that one tenant's configuration cannot make every
@@ -29,9 +31,12 @@ const (
 // Rule is one redaction rule of a tenant.
 type Rule struct {
 	// Name identifies the rule within the tenant: letters, digits, spaces,
-	// '_', '-' and '.', starting with a letter or digit.
+	// '_', '-' and '.', starting with a letter or digit. Rules are stored in
+	// clear, so a card number in the name, pattern or replacement is refused
+	// (ErrCardNumber), never masked.
 	Name string `json:"name"`
-	// Pattern is a Go RE2 regular expression (regexp/syntax, Perl flags).
+	// Pattern is a Go RE2 regular expression (regexp/syntax, Perl flags). It
+	// may not hold a card number, as written or spelt by its digits alone.
 	Pattern string `json:"pattern"`
 	// Replacement replaces each match; $1, ${1} and ${name} refer to the
 	// pattern's groups, $$ is a dollar sign.
@@ -58,8 +63,17 @@ func compile(r Rule) (*compiledRule, error) {
 	fail := func(field string, err error, detail string) error {
 		return &RuleError{Rule: r.Name, Field: field, Err: err, Detail: detail}
 	}
+	if holdsCardNumber(r.Name) {
+		return nil, &RuleError{Field: "name", Err: ErrCardNumber}
+	}
 	if err := checkName(r.Name); err != nil {
 		return nil, fail("name", ErrInvalidName, err.Error())
+	}
+	if holdsCardNumber(r.Pattern) {
+		return nil, fail("pattern", ErrCardNumber, "")
+	}
+	if holdsCardNumber(r.Replacement) {
+		return nil, fail("replacement", ErrCardNumber, "")
 	}
 	switch {
 	case r.Pattern == "":
@@ -110,6 +124,22 @@ func compile(r Rule) (*compiledRule, error) {
 		c.repl = strings.ReplaceAll(r.Replacement, "$$", "$")
 	}
 	return c, nil
+}
+
+// holdsCardNumber reports whether s holds a card number as written, or once everything but its
+// digits is taken out: a pattern such as 4111[ -]?1111[ -]?1111[ -]?1111 spells a card number
+// although its text, with the classes between the groups, is not one.
+func holdsCardNumber(s string) bool {
+	if pan.Contains(s) {
+		return true
+	}
+	digits := make([]byte, 0, 32)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits = append(digits, s[i])
+		}
+	}
+	return len(digits) >= 13 && pan.Contains(string(digits))
 }
 
 // checkName validates a rule name.

@@ -85,6 +85,9 @@ func TestRuleValidation(t *testing.T) {
 		{"replacement leading zero", with(func(r *Rule) { r.Pattern = `(a)b`; r.Replacement = "$01" }), ErrInvalidReplacement, "replacement", ""},
 		{"replacement invalid utf-8", with(func(r *Rule) { r.Replacement = "\xff" }), ErrInvalidReplacement, "replacement", "UTF-8"},
 		{"unknown validator", with(func(r *Rule) { r.Validator = "luhn" }), ErrUnknownValidator, "validator", ValidatorIBAN},
+		{"card number in pattern", with(func(r *Rule) { r.Pattern = `4111111111111111` }), ErrCardNumber, "pattern", ""},
+		{"card number spelt by a pattern", with(func(r *Rule) { r.Pattern = `4111[ -]?1111[ -]?1111[ -]?1111` }), ErrCardNumber, "pattern", ""},
+		{"card number in replacement", with(func(r *Rule) { r.Replacement = "5500 0000 0000 0004" }), ErrCardNumber, "replacement", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,5 +168,25 @@ func TestBuiltinRulesAreOff(t *testing.T) {
 	in := "SSN 123-45-6789, IBAN DE89 3704 0044 0532 0130 00"
 	if got, res := e.Apply(in); got != in || res.Total() != 0 {
 		t.Errorf("default built-ins changed %q to %q", in, got)
+	}
+}
+
+// TestRuleNameCardNumber: a rule name that holds a card number is refused without being repeated
+// in the error (which reaches logs).
+func TestRuleNameCardNumber(t *testing.T) {
+	for _, name := range []string{"4111111111111111", "card 6011-0000-0000-0004", "３５３０１１１３３３３０００００"} {
+		_, err := NewEngine([]Rule{{Name: name, Pattern: `EMP-[0-9]{6}`, Replacement: "[EMP]"}})
+		var re *RuleError
+		if !errors.Is(err, ErrCardNumber) || !errors.As(err, &re) || re.Field != "name" || re.Rule != "" {
+			t.Fatalf("NewEngine with name %q = %v, want ErrCardNumber on name without the name", name, err)
+		}
+		if strings.ContainsAny(err.Error(), "0123456789") {
+			t.Errorf("error %q repeats digits of the name", err)
+		}
+	}
+	for _, pattern := range []string{`\b[0-9]{16}\b`, `POL-([0-9]{4})([0-9]{4})`, `\d{4}-\d{4}-\d{4}-\d{4}`} {
+		if _, err := NewEngine([]Rule{{Name: "numbers", Pattern: pattern, Replacement: "[x]"}}); err != nil {
+			t.Errorf("pattern %q = %v, want accepted: it holds no card number", pattern, err)
+		}
 	}
 }

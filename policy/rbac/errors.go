@@ -9,6 +9,9 @@ import (
 var (
 	// ErrInvalidRoleName means a custom role name breaks the naming rule.
 	ErrInvalidRoleName = errors.New("invalid role name")
+	// ErrRoleNameCardNumber means a role name holds a card number. Role names are stored in
+	// clear (roles, role_permissions, role assignments, audit targets), so it is refused.
+	ErrRoleNameCardNumber = errors.New("a card number is not allowed in a role name")
 	// ErrReservedRoleName means a custom role would take a default role's or a reserved name.
 	ErrReservedRoleName = errors.New("reserved role name")
 	// ErrInvalidDescription means a role description is too long or holds control characters.

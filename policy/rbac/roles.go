@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
 // The default roles every tenant has. They are defined here, not stored, so their grants are
@@ -127,8 +129,12 @@ var roleNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 var reservedRoleNames = []string{"system", "root", "superuser", "everyone", "anonymous", "visitor"}
 
 // CheckRoleName validates a custom role's name: 2–40 characters of lower-case ASCII letters,
-// digits, '-' and '_', starting with a letter, and neither a default role's nor a reserved name.
+// digits, '-' and '_', starting with a letter, neither a default role's nor a reserved name, and
+// no card number in it (ErrRoleNameCardNumber: a4111111111111111 is a well-formed slug).
 func CheckRoleName(name string) error {
+	if pan.Contains(name) {
+		return ErrRoleNameCardNumber
+	}
 	if n := len(name); n < 2 || n > MaxRoleNameLen || !roleNamePattern.MatchString(name) {
 		return fmt.Errorf("%w: use 2 to %d lower-case letters, digits, '-' or '_', starting with a letter", ErrInvalidRoleName, MaxRoleNameLen)
 	}
@@ -139,7 +145,8 @@ func CheckRoleName(name string) error {
 }
 
 // CleanDescription trims a role description and checks it: at most 300 characters, no control
-// or bidirectional-override characters.
+// or bidirectional-override characters. A description is free text stored in clear: card numbers
+// in it are masked to their last four digits (pan.MaskLast4), not refused.
 func CleanDescription(d string) (string, error) {
 	d = strings.TrimSpace(d)
 	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > MaxDescriptionLen {
@@ -150,7 +157,7 @@ func CleanDescription(d string) (string, error) {
 			return "", fmt.Errorf("%w: no control characters", ErrInvalidDescription)
 		}
 	}
-	return d, nil
+	return pan.MaskLast4(d), nil
 }
 
 // CleanPermissions checks a custom role's permission list: at least one permission, every one in

@@ -55,8 +55,11 @@ func classify(err error) error {
 		setErr   *account.SettingsError
 		pwPolicy *password.PolicyError
 		siPolicy *signin.PolicyError
+		card     *account.CardNumberError
 	)
 	switch {
+	case errors.As(err, &card):
+		return api.ErrCardNumber.WithField(card.Field)
 	case errors.As(err, &se):
 		return signInError(se)
 	case errors.Is(err, account.ErrPasswordTooLong):
@@ -110,6 +113,8 @@ func classify(err error) error {
 		return errEmailTaken
 	case errors.Is(err, account.ErrInvalidEmail):
 		return errInvalidEmail
+	case errors.Is(err, account.ErrInvalidName):
+		return api.ErrInvalidRequest.WithField("name").WithMessage("The name is at most 200 characters, without control characters.")
 	case errors.Is(err, account.ErrNotFound), errors.Is(err, account.ErrNoSession):
 		return api.ErrNotFound
 	case errors.Is(err, account.ErrNotPermitted):

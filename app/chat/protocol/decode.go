@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/app/api/strictjson"
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
 // ErrBadFrame is wrapped by every decoding error; the close reason is the error's Reason.
@@ -296,7 +297,9 @@ func (f agentHello) inbound() (Inbound, error) {
 }
 
 func (f message) inbound(typ string, agent bool) (Inbound, error) {
-	if f.Key == nil || !ValidKey(*f.Key) {
+	// A key that holds a card number passes here even when malformed: the chat service answers
+	// it with a card_number_not_allowed error frame (field "key") and the socket stays open.
+	if f.Key == nil || (!ValidKey(*f.Key) && !pan.Contains(*f.Key)) {
 		return Inbound{}, bad("%s needs a key of 1 to %d characters [A-Za-z0-9._:-]", typ, MaxKeyLen)
 	}
 	if f.Text == nil {

@@ -221,6 +221,8 @@ type Error struct {
 	Key            string `json:"key,omitempty"`
 	ConversationID string `json:"conversation_id,omitempty"`
 	RetryAfterMS   int64  `json:"retry_after_ms,omitempty"`
+	// Field names the frame field at fault, for card_number_not_allowed ("key").
+	Field string `json:"field,omitempty"`
 }
 
 // Supervising answers monitor and join: the socket follows the conversation from now on, its
