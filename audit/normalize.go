@@ -108,9 +108,45 @@ func maskText(m Masker, s string, max int) string {
 // maskID cleans, masks and truncates an identifier. Identifiers are Parley's own ids or names
 // that were checked where they entered (role names refuse card numbers), so masking changes
 // nothing for them; it keeps a card number out of the log whatever path an identifier took.
+//
+// Ids Parley generates — canonical UUIDs and 32-hex-digit request ids — are kept as they are: their
+// random digit groups can read as a card number by chance (a UUID's 8-4-4 or 4-12 digits, a run of
+// 13–19 digits in hex), and an audit record must name the very id it concerns.
 func maskID(m Masker, s string) string {
-	return truncate(m.Mask(cleanText(s, maxMaskInput)), MaxIDBytes)
+	s = cleanText(s, maxMaskInput)
+	if generatedID(s) {
+		return s
+	}
+	return truncate(m.Mask(s), MaxIDBytes)
 }
+
+// generatedID reports whether s has the form of an id Parley generates: a canonical UUID
+// (lower-case hex, 8-4-4-4-12) or a request id (32 lower-case hex digits).
+func generatedID(s string) bool {
+	switch len(s) {
+	case 36:
+		for i := 0; i < len(s); i++ {
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if s[i] != '-' {
+					return false
+				}
+			} else if !isLowerHex(s[i]) {
+				return false
+			}
+		}
+		return true
+	case 32:
+		for i := 0; i < len(s); i++ {
+			if !isLowerHex(s[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 // Normalize checks an event and returns the form that is hashed and stored: text made valid
 // UTF-8 without NUL, free text (reason, user agent, detail values) and the identifiers a client

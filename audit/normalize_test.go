@@ -135,3 +135,47 @@ func TestNormalizeMasksIdentifiers(t *testing.T) {
 		t.Errorf("detail key holding a card number: %v, want ErrSensitiveDetail without the key", err)
 	}
 }
+
+// TestNormalizeKeepsGeneratedIDs: ids Parley generates stay exactly as given even when their
+// digit groups read as a card number; any other identifier holding one is masked.
+func TestNormalizeKeepsGeneratedIDs(t *testing.T) {
+	m := maskAll{}
+	cases := []struct {
+		in   string
+		kept bool
+	}{
+		{"41111111-1111-1111-abcd-0123456789ab", true},
+		{"0193a7c2-8d41-7c3e-8111-411111111111", true},
+		{"4111111111111111abcdef0123456789", true},
+		{"role-4111111111111111", false},
+		{"41111111-1111-1111-ABCD-0123456789AB", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			ev := Event{Tenant: "t1", Actor: Actor{ID: tc.in, Kind: ActorUser}, Action: ActionRoleChange,
+				Target: Target{Kind: "role", ID: tc.in}, Outcome: Success, RequestID: tc.in}
+			out, err := Normalize(ev, m, "node-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, got := range map[string]string{"actor": out.Actor.ID, "target": out.Target.ID, "request": out.RequestID} {
+				if (got == tc.in) != tc.kept {
+					t.Errorf("%s id %q became %q, kept = %v", name, tc.in, got, tc.kept)
+				}
+			}
+		})
+	}
+}
+
+// maskAll masks every digit, so any identifier it sees changes.
+type maskAll struct{}
+
+func (maskAll) Mask(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			b[i] = '*'
+		}
+	}
+	return string(b)
+}

@@ -193,8 +193,13 @@ func (g *cardGuard) assignments(db *gorm.DB, set clause.Set) {
 // rawWrite matches a raw statement that writes rows, and the table it names.
 var rawWrite = regexp.MustCompile(`(?is)^\s*(?:with\s.*?\)\s*)?(insert\s+(?:or\s+\w+\s+)?into|update|replace\s+into)\s+"?([A-Za-z_][A-Za-z0-9_]*)`)
 
+// canonicalUUID matches an id in the canonical UUID form, the form of every id Parley generates.
+var canonicalUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
 // raw checks the arguments of a raw write (db.Exec): with no column names to go by, any text
-// argument holding a card number refuses the statement.
+// argument holding a card number refuses the statement. Arguments in the canonical UUID form are
+// ids (raw writes bind ids, names of configured destinations and numbers): their random digit
+// groups can read as a card number by chance (8-4-4 or 4-12 digits).
 func (g *cardGuard) raw(db *gorm.DB) {
 	st := db.Statement
 	if db.Error != nil || st == nil || len(st.Vars) == 0 {
@@ -205,7 +210,7 @@ func (g *cardGuard) raw(db *gorm.DB) {
 		return
 	}
 	for _, v := range st.Vars {
-		if s, ok := textOf(v); ok && pan.Contains(s) {
+		if s, ok := textOf(v); ok && !canonicalUUID.MatchString(s) && pan.Contains(s) {
 			_ = db.AddError(&CardNumberError{Table: strings.ToLower(m[2])})
 			return
 		}

@@ -203,6 +203,14 @@ func TestCardGuard(t *testing.T) {
 			}
 		})
 
+		t.Run("raw ids pass", func(t *testing.T) {
+			// An id whose digit groups read as a card number (8-4-4 digits) is an id, not a card.
+			id := "41111111-1111-1111-abcd-0123456789ab"
+			if err := g.Exec("UPDATE tenants SET updated_at = updated_at WHERE id = ?", id).Error; err != nil {
+				t.Fatalf("raw write binding a UUID: %v", err)
+			}
+		})
+
 		t.Run("generated columns pass", func(t *testing.T) {
 			// An id that reads as a card number by chance is not refused: ids are Parley's own.
 			if err := g.Create(&guardTenant{ID: "4111111111111111", Name: "Random", Slug: "random", CreatedAt: now}).Error; err != nil {

@@ -94,7 +94,7 @@ export class AgentSocket extends EventTarget {
   send(id, text) {
     const c = this.conversations.get(id);
     if (!c) return '';
-    const key = `a-${this.crypto.randomUUID()}`;
+    const key = letterKey('a', this.crypto);
     c.outbox.set(key, { key, text });
     this.transmit(c, key);
     this.emit('conversation', { id });
@@ -289,4 +289,20 @@ export class AgentSocket extends EventTarget {
     }
     this.emit('notice', { code: f.code, message: f.message || '', id: f.conversation_id || '' });
   }
+}
+
+/**
+ * letterKey returns a fresh idempotency key: prefix, a dash and 24 random lower-case letters.
+ * Letters only, as the widget's keys: the server refuses a key whose digits read as a card number,
+ * which a random UUID's digit groups do now and then.
+ */
+function letterKey(prefix, cryptoImpl) {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const bytes = cryptoImpl.getRandomValues(new Uint8Array(32));
+  let out = '';
+  for (let i = 0; out.length < 24; i++) {
+    if (i === bytes.length) { cryptoImpl.getRandomValues(bytes); i = 0; }
+    if (bytes[i] < 234) out += letters[bytes[i] % 26];
+  }
+  return `${prefix}-${out}`;
 }

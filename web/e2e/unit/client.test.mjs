@@ -41,6 +41,7 @@ test('newKey matches the protocol key syntax and differs each time', () => {
   const a = newKey('v');
   const b = newKey('v');
   assert.match(a, /^[A-Za-z0-9._:-]{1,64}$/);
+  assert.match(a, /^v-[a-z]{24}$/, 'letters only: no digit group can read as a card number');
   assert.notEqual(a, b);
 });
 

@@ -44,9 +44,23 @@ export function backoffDelay(attempt, { base = 500, max = 30000, random = Math.r
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** newKey returns a fresh idempotency key: prefix, a dash and a random UUID (matches [A-Za-z0-9._:-]{1,64}). */
+const keyLetters = 'abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * newKey returns a fresh idempotency key: prefix, a dash and 24 random lower-case letters (about
+ * 112 bits; matches [A-Za-z0-9._:-]{1,64}). Letters only: a key is stored in clear, and the server
+ * refuses one whose digits read as a card number, which a random UUID's digit groups do now and
+ * then.
+ */
 export function newKey(prefix, cryptoImpl = globalThis.crypto) {
-  return `${prefix}-${cryptoImpl.randomUUID()}`;
+  const bytes = cryptoImpl.getRandomValues(new Uint8Array(24));
+  let out = '';
+  // 256 = 9 * 26 + 22: bytes of 234 and more are drawn again, so every letter is equally likely.
+  for (let i = 0; out.length < 24; i++) {
+    if (i === bytes.length) { cryptoImpl.getRandomValues(bytes); i = 0; }
+    if (bytes[i] < 234) out += keyLetters[bytes[i] % 26];
+  }
+  return `${prefix}-${out}`;
 }
 
 /** wsURL turns the config's WebSocket path into an absolute ws:// or wss:// URL relative to page. */
