@@ -123,3 +123,32 @@ func TestBar(t *testing.T) {
 		t.Errorf("bar output %q does not start at 0%%", out)
 	}
 }
+
+// TestGeneratedValuesPass: a stored value that is wholly a UUID or a long lower-case hex digest
+// is not reported, even when its digit groups read as a card number; the same digits typed in
+// any other form are.
+func TestGeneratedValuesPass(t *testing.T) {
+	cases := []struct {
+		value string
+		hit   bool
+	}{
+		{"41111111-1111-1111-abcd-0123456789ab", false},
+		{"ab4111111111111111cd0123456789abcdef0123456789abcdef0123456789ab", false},
+		{"0123456789abcdef4111111111111111", false},
+		{"4111111111111111", true},
+		{"41111111-1111-1111-ABCD-0123456789AB", true},
+		{"card 41111111-1111-1111-abcd-0123456789ab", true},
+		{"4111 1111 1111 1111 is mine", true},
+		{"0123456789abcdef411111111111111", false}, // 31 hex digits: too short to pass, no card number
+	}
+	for _, tc := range cases {
+		t.Run(tc.value, func(t *testing.T) {
+			var loc Location
+			c := (&Scanner{}).counter(&loc)
+			c.value([]byte(tc.value), func() string { return "row 1" })
+			if got := loc.Hits > 0; got != tc.hit {
+				t.Errorf("hit = %v, want %v", got, tc.hit)
+			}
+		})
+	}
+}
