@@ -138,7 +138,7 @@ func TestGuardFailsClosed(t *testing.T) {
 	t.Run("a denial stands when its audit record fails", func(t *testing.T) {
 		g := &authz.Guard{Authenticate: asPrincipal(me), Decider: deciderFunc(func(context.Context, string, string, string, string) (bool, error) {
 			return false, nil
-		}), Auditor: &recorder{Fail: errBoom}}
+		}), Auditor: &recorder{Recorder: apptest.Recorder[authz.Event]{Fail: errBoom}}}
 		if rr := serve(guardServer(t, g, routes...), "GET", "/api/v1/keys"); rr.Code != 403 {
 			t.Errorf("status %d, want 403", rr.Code)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -311,23 +310,6 @@ func checkCell(t *testing.T, w *world, h http.Handler, r server.Route, f fixture
 			p.c = w.a.login(w.A.Slug, p.email)
 		}
 	}
-}
-
-// via sends a request as the client through h.
-func (c *client) via(h http.Handler, r apptest.Request) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(r.Method, r.Path, strings.NewReader(r.Body))
-	if r.ContentType != "" {
-		req.Header.Set(echo.HeaderContentType, r.ContentType)
-	} else if r.Body != "" {
-		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	}
-	req.Header.Set("Cookie", c.cookie)
-	if r.Method != http.MethodGet {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
 }
 
 // TestAuthorizationMatrix runs the matrix over Parley's route table on SQLite and PostgreSQL.
