@@ -47,8 +47,10 @@ tools:
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	@command -v gosec >/dev/null || $(GO) install github.com/securego/gosec/v2/cmd/gosec@v2.22.4
 
-## lint: go vet, staticcheck and gosec; each exception is justified where it is made.
+## lint: go.mod and go.sum tidy, go vet, staticcheck and gosec; each exception is justified
+## where it is made. `go mod tidy -diff` changes nothing: it prints what tidy would change and fails.
 lint: tools
+	$(GO) mod tidy -diff
 	$(GO) vet $(PKGS)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck $(PKGS)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" gosec -quiet -exclude-generated -exclude-dir=web/e2e $(PKGS)

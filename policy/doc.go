@@ -4,4 +4,7 @@
 // allowlists (policy/allowlist). Every decision here is a pure function of its
 // inputs and an injected clock; nothing here speaks HTTP, touches a database or
 // imports app, so an assessor can review and test each control on its own.
+//
+// This package itself holds what the policies share: Problem and PolicyError, the one way a
+// password, sign-in or session policy reports settings it refuses.
 package policy

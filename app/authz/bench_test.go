@@ -34,7 +34,7 @@ func benchApp(b *testing.B) (*testApp, *client, string) {
 func BenchmarkGuardAuthorize(b *testing.B) {
 	a, owner, dept := benchApp(b)
 	route := server.Route{Method: http.MethodGet, Path: "/api/v1/departments/:department/transcripts", Access: server.Authenticated,
-		Permission: "transcript.view.department", Scope: server.ScopeDepartment}
+		Permission: "offline.view.department", Scope: server.ScopeDepartment}
 	e := echo.New()
 	c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), httptest.NewRecorder())
 	c.SetParamNames("department")

@@ -27,13 +27,13 @@ func TestCheckRoutes(t *testing.T) {
 		want  string
 	}{
 		{"tenant scope", server.Route{Method: "GET", Path: "/a", Access: server.Authenticated, Permission: "role.view", Scope: server.ScopeTenant}, ""},
-		{"department parameter", server.Route{Method: "GET", Path: "/d/:department/t", Access: server.Authenticated, Permission: "transcript.view.department", Scope: server.ScopeDepartment}, ""},
+		{"department parameter", server.Route{Method: "GET", Path: "/d/:department/t", Access: server.Authenticated, Permission: "offline.view.department", Scope: server.ScopeDepartment}, ""},
 		{"resolver", server.Route{Method: "GET", Path: "/c/:id", Access: server.Authenticated, Permission: "chat.monitor", Scope: server.ScopeDepartment, Department: resolver}, ""},
 		{"session only", server.Route{Method: "GET", Path: "/me", Access: server.Authenticated}, ""},
 		{"public", server.Route{Method: "GET", Path: "/", Access: server.Public}, ""},
 		{"unknown permission", server.Route{Method: "GET", Path: "/x", Access: server.Authenticated, Permission: "audit.delete", Scope: server.ScopeTenant}, `permission "audit.delete" is not in the catalogue`},
 		{"tenant permission in a department", server.Route{Method: "GET", Path: "/d/:department/k", Access: server.Authenticated, Permission: "keys.manage", Scope: server.ScopeDepartment}, "does not apply in a department"},
-		{"no department source", server.Route{Method: "GET", Path: "/t/:id", Access: server.Authenticated, Permission: "transcript.view.department", Scope: server.ScopeDepartment}, "without a :department parameter"},
+		{"no department source", server.Route{Method: "GET", Path: "/t/:id", Access: server.Authenticated, Permission: "offline.view.department", Scope: server.ScopeDepartment}, "without a :department parameter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestGuardFailsClosed(t *testing.T) {
 	t.Run("a denial stands when its audit record fails", func(t *testing.T) {
 		g := &authz.Guard{Authenticate: asPrincipal(me), Decider: deciderFunc(func(context.Context, string, string, string, string) (bool, error) {
 			return false, nil
-		}), Auditor: &recorder{Fail: errBoom}}
+		}), Auditor: &recorder{Recorder: apptest.Recorder[authz.Event]{Fail: errBoom}}}
 		if rr := serve(guardServer(t, g, routes...), "GET", "/api/v1/keys"); rr.Code != 403 {
 			t.Errorf("status %d, want 403", rr.Code)
 		}

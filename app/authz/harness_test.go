@@ -5,18 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/parleyhq/parley/app"
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/apptest"
@@ -30,92 +26,34 @@ const testPassword = "Quiet-harbour-2026-lamp"
 
 // recorder is an authz.Auditor keeping events in memory; Fail makes every Record fail.
 type recorder struct {
-	mu     sync.Mutex
-	events []authz.Event
-	Fail   error
+	apptest.Recorder[authz.Event]
 }
 
 var _ authz.Auditor = (*recorder)(nil)
 
-func (r *recorder) Record(_ context.Context, _ *gorm.DB, e authz.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.Fail != nil {
-		return r.Fail
-	}
-	r.events = append(r.events, e)
-	return nil
-}
-
 func (r *recorder) find(action string) []authz.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []authz.Event
-	for _, e := range r.events {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
+	return r.Filter(func(e authz.Event) bool { return e.Action == action })
 }
 
 // byRequest returns the events recorded for one request.
 func (r *recorder) byRequest(requestID string) []authz.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []authz.Event
-	for _, e := range r.events {
-		if e.RequestID == requestID {
-			out = append(out, e)
-		}
-	}
-	return out
+	return r.Filter(func(e authz.Event) bool { return e.RequestID == requestID })
 }
 
-// testApp is a whole Parley application over a migrated database, with in-memory audit
-// recorders for account and authorization events.
+// testApp is a whole Parley application over a migrated database (accounttest's, with its
+// account event recorder), recording authorization events in Audit.
 type testApp struct {
-	*app.App
-	t       testing.TB
-	Clock   *apptest.Clock
-	Audit   *recorder
-	Account *accounttest.Recorder
+	*accounttest.App
+	t testing.TB
+	// Audit holds the authorization events; the account events are in App.Audit.
+	Audit *recorder
 }
 
 func newApp(t testing.TB, db *migrations.DB) *testApp {
 	t.Helper()
-	cfg := apptest.Config(t, nil)
-	clock := apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	rec, acc := &recorder{}, &accounttest.Recorder{}
-	a, err := app.New(context.Background(), cfg, db, app.Options{
-		Now: clock.Now, AccountAuditor: acc, AuthzAuditor: rec,
-	})
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	return &testApp{App: a, t: t, Clock: clock, Audit: rec, Account: acc}
-}
-
-// do sends a request through the real router.
-func (a *testApp) do(r apptest.Request) *httptest.ResponseRecorder {
-	var body io.Reader
-	if r.Body != "" {
-		body = strings.NewReader(r.Body)
-	}
-	req := httptest.NewRequest(r.Method, r.Path, body)
-	if r.ContentType != "" {
-		req.Header.Set("Content-Type", r.ContentType)
-	} else if r.Body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	rec := httptest.NewRecorder()
-	a.Server.Echo.ServeHTTP(rec, req)
-	return rec
+	rec := &recorder{}
+	a := accounttest.NewWith(t, db, nil, accounttest.Options{AuthzAuditor: rec})
+	return &testApp{App: a, t: t, Audit: rec}
 }
 
 // createTenant creates a tenant with departments.
@@ -184,7 +122,7 @@ type client struct {
 func (a *testApp) login(slug, email string) *client {
 	a.t.Helper()
 	body := fmt.Sprintf(`{"tenant":%q,"email":%q,"password":%q}`, slug, email, testPassword)
-	rec := a.do(apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login", Body: body})
+	rec := a.Do(apptest.Request{Method: http.MethodPost, Path: "/api/v1/auth/login", Body: body})
 	if rec.Code != http.StatusOK {
 		a.t.Fatalf("sign in %s: status %d, body %s", email, rec.Code, rec.Body)
 	}
@@ -215,16 +153,22 @@ func (c *client) do(method, path, body string) *httptest.ResponseRecorder {
 }
 
 func (c *client) doRequest(r apptest.Request) *httptest.ResponseRecorder {
-	h := http.Header{}
+	return c.via(c.a.Server.Echo, r)
+}
+
+// via sends a request as the client through h: the session cookie, and the CSRF token on a
+// state-changing request.
+func (c *client) via(h http.Handler, r apptest.Request) *httptest.ResponseRecorder {
+	hd := http.Header{}
 	for k, v := range r.Header {
-		h[k] = v
+		hd[k] = v
 	}
-	h.Set("Cookie", c.cookie)
+	hd.Set("Cookie", c.cookie)
 	if r.Method != http.MethodGet {
-		h.Set("X-CSRF-Token", c.csrf)
+		hd.Set("X-CSRF-Token", c.csrf)
 	}
-	r.Header = h
-	return c.a.do(r)
+	r.Header = hd
+	return apptest.Serve(h, r)
 }
 
 // errorCode returns the code of a JSON error body.

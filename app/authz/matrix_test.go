@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -317,23 +316,6 @@ func checkCell(t *testing.T, w *world, h http.Handler, r server.Route, f fixture
 	}
 }
 
-// via sends a request as the client through h.
-func (c *client) via(h http.Handler, r apptest.Request) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(r.Method, r.Path, strings.NewReader(r.Body))
-	if r.ContentType != "" {
-		req.Header.Set(echo.HeaderContentType, r.ContentType)
-	} else if r.Body != "" {
-		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	}
-	req.Header.Set("Cookie", c.cookie)
-	if r.Method != http.MethodGet {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
 // TestAuthorizationMatrix runs the matrix over Parley's route table on SQLite and PostgreSQL.
 func TestAuthorizationMatrix(t *testing.T) {
 	if testing.Short() {
@@ -368,12 +350,12 @@ func TestAuthorizationMatrixDepartmentRoutes(t *testing.T) {
 			return c.JSON(http.StatusOK, map[string]string{"department": authz.DepartmentOf(c)})
 		}
 		routes := []server.Route{
-			{Method: http.MethodGet, Path: "/api/v1/probe/departments/:department/transcripts", Access: server.Authenticated,
-				Permission: "transcript.view.department", Scope: server.ScopeDepartment, Handler: echoDept},
-			{Method: http.MethodPost, Path: "/api/v1/probe/departments/:department/canned", Access: server.Authenticated,
-				Permission: "canned.manage", Scope: server.ScopeDepartment, Handler: echoDept},
-			{Method: http.MethodGet, Path: "/api/v1/probe/departments/:department/reports", Access: server.Authenticated,
-				Permission: "report.view.department", Scope: server.ScopeDepartment, Handler: echoDept},
+			{Method: http.MethodGet, Path: "/api/v1/probe/departments/:department/offline", Access: server.Authenticated,
+				Permission: "offline.view.department", Scope: server.ScopeDepartment, Handler: echoDept},
+			{Method: http.MethodPost, Path: "/api/v1/probe/departments/:department/join", Access: server.Authenticated,
+				Permission: "chat.join", Scope: server.ScopeDepartment, Handler: echoDept},
+			{Method: http.MethodGet, Path: "/api/v1/probe/departments/:department/cards", Access: server.Authenticated,
+				Permission: "card.view_full", Scope: server.ScopeDepartment, Handler: echoDept},
 			{Method: http.MethodGet, Path: "/api/v1/probe/conversations/:conversation", Access: server.Authenticated,
 				Permission: "chat.monitor", Scope: server.ScopeDepartment, Department: resolve, Handler: echoDept},
 			{Method: http.MethodGet, Path: "/api/v1/probe/transcripts", Access: server.Authenticated,
@@ -395,11 +377,11 @@ func TestAuthorizationMatrixDepartmentRoutes(t *testing.T) {
 			return request{path: "/api/v1/probe/conversations/" + map[target]string{ownDepartment: "conv-d1", otherDepartment: "conv-d2", otherTenant: "conv-b"}[tg]}
 		}
 		fixtures := map[string]fixture{
-			"GET /api/v1/probe/departments/:department/transcripts": {build: inDept("/api/v1/probe/departments/:department/transcripts"), status: 200},
-			"POST /api/v1/probe/departments/:department/canned":     {build: inDept("/api/v1/probe/departments/:department/canned"), status: 200},
-			"GET /api/v1/probe/departments/:department/reports":     {build: inDept("/api/v1/probe/departments/:department/reports"), status: 200},
-			"GET /api/v1/probe/conversations/:conversation":         {build: conv, status: 200},
-			"GET /api/v1/probe/transcripts":                         {build: func(*world, *principal, target) request { return request{path: "/api/v1/probe/transcripts"} }, status: 200},
+			"GET /api/v1/probe/departments/:department/offline": {build: inDept("/api/v1/probe/departments/:department/offline"), status: 200},
+			"POST /api/v1/probe/departments/:department/join":   {build: inDept("/api/v1/probe/departments/:department/join"), status: 200},
+			"GET /api/v1/probe/departments/:department/cards":   {build: inDept("/api/v1/probe/departments/:department/cards"), status: 200},
+			"GET /api/v1/probe/conversations/:conversation":     {build: conv, status: 200},
+			"GET /api/v1/probe/transcripts":                     {build: func(*world, *principal, target) request { return request{path: "/api/v1/probe/transcripts"} }, status: 200},
 		}
 		runMatrix(t, w, srv.Echo, srv.Routes, fixtures)
 

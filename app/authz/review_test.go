@@ -73,7 +73,7 @@ func TestAccessReview(t *testing.T) {
 				if len(u.Grants) != 1 || u.Grants[0].DepartmentID != depts[0].ID || u.Grants[0].DepartmentName != "Cards" || u.Grants[0].GrantedBy != owner.ID {
 					t.Errorf("supervisor grants = %+v", u.Grants)
 				}
-				if u.LastSignInAt != nil || u.MFAEnabled || !strings.Contains(strings.Join(u.Sensitive, " "), "transcript.view.department") {
+				if u.LastSignInAt != nil || u.MFAEnabled || !strings.Contains(strings.Join(u.Sensitive, " "), "chat.monitor") {
 					t.Errorf("supervisor row = %+v", u)
 				}
 			case u.Email == "owner@acme.test":

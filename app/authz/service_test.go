@@ -37,7 +37,7 @@ func TestRoleEditorGuardRails(t *testing.T) {
 			}
 		})
 		t.Run("admin cannot create a role with audit access", func(t *testing.T) {
-			_, err := a.Authz.CreateRole(ctx, byAdmin, authz.RoleInput{Name: "peek", Permissions: []string{"user.view", "audit.view"}})
+			_, err := a.Authz.CreateRole(ctx, byAdmin, authz.RoleInput{Name: "peek", Permissions: []string{"site.manage", "audit.view"}})
 			var esc *authz.EscalationError
 			if !errors.As(err, &esc) || !slices.Equal(esc.Missing, []string{"audit.view"}) {
 				t.Fatalf("error = %v, want escalation missing audit.view", err)
@@ -136,11 +136,11 @@ func TestRoleEditorGuardRails(t *testing.T) {
 			}
 		})
 		t.Run("custom role lifecycle", func(t *testing.T) {
-			r, err := a.Authz.CreateRole(ctx, byAdmin, authz.RoleInput{Name: "billing", Description: " Billing desk ", Permissions: []string{"report.view.all", "chat.accept", "chat.accept"}})
+			r, err := a.Authz.CreateRole(ctx, byAdmin, authz.RoleInput{Name: "billing", Description: " Billing desk ", Permissions: []string{"ban.manage", "chat.accept", "chat.accept"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Description != "Billing desk" || !slices.Equal(r.Permissions, []string{"chat.accept", "report.view.all"}) {
+			if r.Description != "Billing desk" || !slices.Equal(r.Permissions, []string{"chat.accept", "ban.manage"}) {
 				t.Errorf("role = %+v", r)
 			}
 			if _, err := a.Authz.CreateRole(ctx, byAdmin, authz.RoleInput{Name: "billing", Permissions: []string{"chat.accept"}}); !errors.Is(err, authz.ErrRoleExists) {
@@ -277,18 +277,18 @@ func TestPolicyReachesOtherNodes(t *testing.T) {
 		acme, _ := n1.createTenant("Acme Bank")
 		owner := n1.createUser(acme, "owner@acme.test", rbac.RoleOwner)
 		agent := n1.createBareUser(acme.ID)
-		// Node 2 has decided (and cached) that the agent may not read reports.
-		if ok, _ := n2.Enforcer.Allowed(ctx, acme.ID, agent.ID, "", "report.view.all"); ok {
+		// Node 2 has decided (and cached) that the agent may not manage bans.
+		if ok, _ := n2.Enforcer.Allowed(ctx, acme.ID, agent.ID, "", "ban.manage"); ok {
 			t.Fatal("allowed before any grant")
 		}
 		if _, err := n1.Authz.Assign(ctx, actor(acme.ID, owner.ID), agent.ID, rbac.RoleAdmin, ""); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := n1.Enforcer.Allowed(ctx, acme.ID, agent.ID, "", "report.view.all"); !ok {
+		if ok, _ := n1.Enforcer.Allowed(ctx, acme.ID, agent.ID, "", "ban.manage"); !ok {
 			t.Error("node 1 (where the change was made) does not see it")
 		}
 		n2.Clock.Advance(rbac.DefaultCheckInterval + 1)
-		if ok, _ := n2.Enforcer.Allowed(ctx, acme.ID, agent.ID, "", "report.view.all"); !ok {
+		if ok, _ := n2.Enforcer.Allowed(ctx, acme.ID, agent.ID, "", "ban.manage"); !ok {
 			t.Error("node 2 does not see the change after its check interval")
 		}
 		if n1.Enforcer.Version() != n2.Enforcer.Version() {

@@ -110,3 +110,47 @@ func TestMigrationDownAndUp(t *testing.T) {
 		}
 	})
 }
+
+// TestStoredPlannedPermissionsGrantNothing: a custom role saved when the catalogue still held
+// permissions now planned (canned.use, report.view.all) keeps loading, at startup and on every
+// refresh; those names grant nothing and the role keeps its catalogued permissions.
+func TestStoredPlannedPermissionsGrantNothing(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		a := newApp(t, db)
+		ctx := context.Background()
+		acme, _ := a.createTenant("Acme Bank")
+		u := a.createBareUser(acme.ID)
+		now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+		for _, role := range []string{"legacy", "reports"} {
+			if err := db.Gorm.Exec("INSERT INTO roles (tenant_id, name, description, created_at, updated_at) VALUES (?, ?, '', ?, ?)", acme.ID, role, now, now).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, rp := range [][2]string{{"legacy", "canned.use"}, {"legacy", "chat.accept"}, {"reports", "report.view.all"}} {
+			if err := db.Gorm.Exec("INSERT INTO role_permissions (tenant_id, role, permission) VALUES (?, ?, ?)", acme.ID, rp[0], rp[1]).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, role := range []string{"legacy", "reports"} {
+			if err := a.Users.Assign(ctx, &account.RoleAssignment{ID: uuid.Must(uuid.NewV7()).String(), TenantID: acme.ID, UserID: u.ID, Role: role}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := a.Enforcer.Refresh(ctx); err != nil {
+			t.Fatalf("refresh with planned permissions stored: %v", err)
+		}
+		restarted := newApp(t, db) // startup loads the same rows
+		for _, tc := range []struct {
+			perm string
+			want bool
+		}{{"chat.accept", true}, {"canned.use", false}, {"report.view.all", false}} {
+			if got, err := restarted.Enforcer.Allowed(ctx, acme.ID, u.ID, "", tc.perm); err != nil || got != tc.want {
+				t.Errorf("Allowed(%s) = %v, %v; want %v", tc.perm, got, err, tc.want)
+			}
+		}
+		r, err := restarted.Authz.Role(ctx, acme.ID, "legacy")
+		if err != nil || len(r.Permissions) != 1 || r.Permissions[0] != "chat.accept" {
+			t.Errorf("role legacy = %+v, %v; want only chat.accept", r, err)
+		}
+	})
+}

@@ -429,7 +429,7 @@ func (s *Service) Accept(ctx context.Context, p *api.Principal, name, convID str
 	if err != nil {
 		return Conversation{}, err
 	}
-	if ok, err := s.authz.Allowed(ctx, p, "chat.accept", c.Department()); err != nil || !ok {
+	if ok, err := s.authz.Allowed(ctx, p, permAccept, c.Department()); err != nil || !ok {
 		return Conversation{}, ErrForbidden
 	}
 	if c.Status == StatusActive && deref(c.AgentID) == p.UserID {
@@ -487,7 +487,7 @@ func (s *Service) Refuse(ctx context.Context, p *api.Principal, convID string) e
 	if err != nil {
 		return err
 	}
-	if ok, err := s.authz.Allowed(ctx, p, "chat.refuse", c.Department()); err != nil || !ok {
+	if ok, err := s.authz.Allowed(ctx, p, permRefuse, c.Department()); err != nil || !ok {
 		return ErrForbidden
 	}
 	now := s.now().UTC()
@@ -517,7 +517,7 @@ func (s *Service) Transfer(ctx context.Context, p *api.Principal, convID, toDept
 	if err != nil {
 		return err
 	}
-	if ok, err := s.authz.Allowed(ctx, p, "chat.transfer", c.Department()); err != nil || !ok {
+	if ok, err := s.authz.Allowed(ctx, p, permTransfer, c.Department()); err != nil || !ok {
 		return ErrForbidden
 	}
 	if !c.Open() {
@@ -542,7 +542,7 @@ func (s *Service) Transfer(ctx context.Context, p *api.Principal, convID, toDept
 			return invalid("agent_id", "Choose another agent.")
 		}
 		target := &api.Principal{TenantID: p.TenantID, UserID: toAgent}
-		if ok, err := s.authz.Allowed(ctx, target, "chat.accept", dept); err != nil || !ok {
+		if ok, err := s.authz.Allowed(ctx, target, permAccept, dept); err != nil || !ok {
 			return ErrAgentNotOnline
 		}
 		if n, err := s.userOnline(ctx, p.TenantID, toAgent); err != nil {
@@ -649,7 +649,7 @@ func (s *Service) End(ctx context.Context, tenantID, convID string, a Actor, p *
 			return ErrNotFound
 		}
 	case SenderAgent:
-		if ok, err := s.authz.Allowed(ctx, p, "chat.end", c.Department()); err != nil || !ok {
+		if ok, err := s.authz.Allowed(ctx, p, permEnd, c.Department()); err != nil || !ok {
 			return ErrForbidden
 		}
 		if deref(c.AgentID) != a.ID {

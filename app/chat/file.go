@@ -141,7 +141,7 @@ func (s *Service) DownloadFile(ctx context.Context, c Conversation, a Actor, p *
 			return Download{}, err
 		}
 		if n == 0 {
-			ok, err := s.authz.Allowed(ctx, p, "transcript.view.all", "")
+			ok, err := s.authz.Allowed(ctx, p, permFilesAll, "")
 			if err != nil || !ok {
 				return Download{}, ErrNotFound
 			}

@@ -121,7 +121,7 @@ func (s *Service) OfflineMessages(ctx context.Context, p *api.Principal, limit i
 	if limit <= 0 || limit > 500 {
 		limit = 500
 	}
-	all, err := s.authz.Allowed(ctx, p, "offline.view.all", "")
+	all, err := s.authz.Allowed(ctx, p, permOfflineAll, "")
 	if err != nil {
 		all = false
 	}
@@ -133,7 +133,7 @@ func (s *Service) OfflineMessages(ctx context.Context, p *api.Principal, limit i
 		}
 		var mine []string
 		for _, d := range depts {
-			if ok, err := s.authz.Allowed(ctx, p, "offline.view.department", d.ID); err == nil && ok {
+			if ok, err := s.authz.Allowed(ctx, p, permOfflineDepartment, d.ID); err == nil && ok {
 				mine = append(mine, d.ID)
 			}
 		}

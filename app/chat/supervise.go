@@ -29,13 +29,6 @@ import (
 // Each permission is checked in the conversation's department. Another tenant's conversation,
 // or an unknown one, is not_found; a refusal is audited as access.denied.
 
-// Permissions of supervision.
-const (
-	permMonitor = "chat.monitor"
-	permWhisper = "chat.whisper"
-	permJoin    = "chat.join"
-)
-
 // maxWatched bounds the conversations one socket monitors or joined at once.
 const maxWatched = protocol.MaxResume
 

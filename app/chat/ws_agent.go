@@ -94,7 +94,7 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 		}
 	}
 	var deptList []string
-	if ok, err := s.authz.Allowed(ctx, p, "chat.accept", ""); err == nil && ok {
+	if ok, err := s.authz.Allowed(ctx, p, permAccept, ""); err == nil && ok {
 		a.any = true
 		deptList = append(deptList, anyDepartment)
 	}
@@ -108,7 +108,7 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 			deptList = append(deptList, d.ID)
 			continue
 		}
-		if ok, err := s.authz.Allowed(ctx, p, "chat.accept", d.ID); err == nil && ok {
+		if ok, err := s.authz.Allowed(ctx, p, permAccept, d.ID); err == nil && ok {
 			a.depts[d.ID] = true
 			deptList = append(deptList, d.ID)
 		}
@@ -185,7 +185,7 @@ func (s *Service) runAgent(ctx context.Context, en *ender, p *api.Principal, o O
 
 // acceptsSomewhere reports whether the user holds chat.accept tenant-wide or in a department.
 func (s *Service) acceptsSomewhere(ctx context.Context, p *api.Principal) (bool, error) {
-	if ok, err := s.authz.Allowed(ctx, p, "chat.accept", ""); err == nil && ok {
+	if ok, err := s.authz.Allowed(ctx, p, permAccept, ""); err == nil && ok {
 		return true, nil
 	}
 	depts, err := s.tenants.Departments(ctx, p.TenantID)
@@ -193,7 +193,7 @@ func (s *Service) acceptsSomewhere(ctx context.Context, p *api.Principal) (bool,
 		return false, err
 	}
 	for _, d := range depts {
-		if ok, err := s.authz.Allowed(ctx, p, "chat.accept", d.ID); err == nil && ok {
+		if ok, err := s.authz.Allowed(ctx, p, permAccept, d.ID); err == nil && ok {
 			return true, nil
 		}
 	}

@@ -94,12 +94,20 @@ func present(v Visitor, pii bool) LiveVisitor {
 	return out
 }
 
+// permViewPII unmasks visitors' personal data; the handlers check it themselves, beside the
+// routes' visitor.view.
+const permViewPII = "visitor.view_pii"
+
+// Checks returns the permissions the visitor handlers check beside their routes' (the catalogue
+// test in package app reads it).
+func Checks() []string { return []string{permViewPII} }
+
 // pii reports whether the caller may see IP addresses; seeing them is audited (fail closed).
 func (m *Module) pii(c echo.Context, p *api.Principal, target string) (bool, error) {
 	if m.Authz == nil {
 		return false, nil
 	}
-	ok, err := m.Authz.Allowed(c.Request().Context(), p, "visitor.view_pii", "")
+	ok, err := m.Authz.Allowed(c.Request().Context(), p, permViewPII, "")
 	if err != nil || !ok {
 		return false, nil
 	}

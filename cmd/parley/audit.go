@@ -153,11 +153,9 @@ func verifyBundle(e env, path, trustedKey string) int {
 }
 
 func auditExport(ctx context.Context, e env, args []string) int {
-	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
-	tenantName := fs.String("tenant", "", "organisation sign-in id, or _system")
+	fs, b := bundleFlags("audit export")
 	from := fs.String("from", "", "first event time (RFC 3339 or YYYY-MM-DD), default: the start")
 	to := fs.String("to", "", "end of the range, exclusive (RFC 3339 or YYYY-MM-DD), default: now")
-	out := fs.String("out", "", "bundle file to write (created 0600, must not exist)")
 	cfg, code := loadConfig(e, fs, args)
 	if cfg == nil {
 		return code
@@ -171,52 +169,37 @@ func auditExport(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		problems = append(problems, "--to: "+err.Error())
 	}
-	if *tenantName == "" {
-		problems = append(problems, "--tenant is required")
-	}
-	if *out == "" {
-		problems = append(problems, "--out is required")
-	}
-	if usageProblems(e, "audit export", problems) {
-		return exitUsage
-	}
-	a, closeApp, code := openApp(ctx, e, cfg)
+	a, id, closeApp, code := b.open(ctx, e, cfg, problems)
 	if a == nil {
 		return code
 	}
 	defer closeApp()
-	id, err := tenantID(ctx, a, *tenantName)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parley: audit export: %v\n", err)
-		return exitUsage
-	}
 	if _, err := a.Audit.Seal(ctx); err != nil {
 		fmt.Fprintf(e.stderr, "parley: audit export: %v\n", err)
 		return exitFailure
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the operator names the output file.
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parley: audit export: %v\n", err)
-		return exitUsage
+	f, code := b.create(e)
+	if f == nil {
+		return code
 	}
 	info, err := a.Audit.Export(ctx, f, id, fromT, toT)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		_ = os.Remove(*out)
+		_ = os.Remove(*b.out)
 		fmt.Fprintf(e.stderr, "parley: audit export: %v\n", err)
 		return exitFailure
 	}
 	details := map[string]string{"events": fmt.Sprint(info.Events), "sha256": info.SHA256,
 		"first_seq": fmt.Sprint(info.FirstSeq), "last_seq": fmt.Sprint(info.LastSeq)}
 	if err := recordCLI(ctx, e, a, id, audit.ActionAuditExport, audit.Success, "", details); err != nil {
-		_ = os.Remove(*out)
+		_ = os.Remove(*b.out)
 		fmt.Fprintf(e.stderr, "parley: audit export: recording the export failed, bundle removed: %v\n", err)
 		return exitFailure
 	}
 	fmt.Fprintf(e.stdout, "wrote %s: %d events (seq %d–%d), %d checkpoints, sha256 %s\n",
-		*out, info.Events, info.FirstSeq, info.LastSeq, info.Checkpoints, info.SHA256)
+		*b.out, info.Events, info.FirstSeq, info.LastSeq, info.Checkpoints, info.SHA256)
 	return exitOK
 }
 
@@ -224,10 +207,8 @@ func auditExport(ctx context.Context, e env, args []string) int {
 // outside the retention period) move to a signed bundle, and the chain that stays online is
 // anchored by a signed checkpoint at the last archived event, so it still verifies.
 func auditArchive(ctx context.Context, e env, args []string) int {
-	fs := flag.NewFlagSet("audit archive", flag.ContinueOnError)
-	tenantName := fs.String("tenant", "", "organisation sign-in id, or _system")
+	fs, b := bundleFlags("audit archive")
 	before := fs.String("before", "", "archive the events older than this (RFC 3339 or YYYY-MM-DD, UTC); outside the retention period")
-	out := fs.String("out", "", "bundle file to write (created 0600, must not exist)")
 	cfg, code := loadConfig(e, fs, args)
 	if cfg == nil {
 		return code
@@ -240,25 +221,11 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 	case beforeT.IsZero():
 		problems = append(problems, "--before is required")
 	}
-	if *tenantName == "" {
-		problems = append(problems, "--tenant is required")
-	}
-	if *out == "" {
-		problems = append(problems, "--out is required")
-	}
-	if usageProblems(e, "audit archive", problems) {
-		return exitUsage
-	}
-	a, closeApp, code := openApp(ctx, e, cfg)
+	a, id, closeApp, code := b.open(ctx, e, cfg, problems)
 	if a == nil {
 		return code
 	}
 	defer closeApp()
-	id, err := tenantID(ctx, a, *tenantName)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parley: audit archive: %v\n", err)
-		return exitUsage
-	}
 	if cutoff := a.Audit.ArchiveCutoff(); beforeT.After(cutoff) {
 		fmt.Fprintf(e.stderr, "parley: audit archive: events stay online for %d days (PARLEY_AUDIT_RETENTION_DAYS): --before must be %s or earlier\n",
 			int64(a.Audit.Retention()/(24*time.Hour)), cutoff.Format(time.RFC3339))
@@ -271,10 +238,9 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "parley: audit archive: chain pending events: %v\n", err)
 		return exitFailure
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the operator names the output file.
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parley: audit archive: %v\n", err)
-		return exitUsage
+	f, code := b.create(e)
+	if f == nil {
+		return code
 	}
 	info, err := a.Audit.ArchiveBy(ctx, audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, id, beforeT, bundleFile{f},
 		auditlog.ArchiveOptions{Destinations: app.AuditForwardDestinations(cfg)})
@@ -282,25 +248,80 @@ func auditArchive(ctx context.Context, e env, args []string) int {
 		err = cerr
 	}
 	if err != nil {
-		return archiveFailed(ctx, e, a, id, *out, info, err)
+		return archiveFailed(ctx, e, a, id, *b.out, info, err)
 	}
 	if info.Events == 0 {
-		_ = os.Remove(*out)
+		_ = os.Remove(*b.out)
 		if err := recordCLI(ctx, e, a, id, audit.ActionAuditArchive, audit.Success, "nothing to archive", map[string]string{"events": "0"}); err != nil {
 			fmt.Fprintf(e.stderr, "parley: audit archive: recording the attempt failed: %v\n", err)
 			return exitFailure
 		}
-		fmt.Fprintf(e.stdout, "%s: nothing to archive — no events before %s\n", *tenantName, beforeT.Format(time.RFC3339))
+		fmt.Fprintf(e.stdout, "%s: nothing to archive — no events before %s\n", *b.tenant, beforeT.Format(time.RFC3339))
 		return exitOK
 	}
 	// Chain the archive event, written with the deletion, at once.
 	if _, err := a.Audit.Seal(ctx); err != nil {
 		fmt.Fprintf(e.stderr, "parley: audit archive: events archived, but chaining the archive event failed (the sealer retries): %v\n", err)
 	}
-	fmt.Fprintf(e.stdout, "archived %s: %d events (seq %d–%d) to %s, sha256 %s\n", *tenantName, info.Events, info.FirstSeq, info.LastSeq, *out, info.SHA256)
+	fmt.Fprintf(e.stdout, "archived %s: %d events (seq %d–%d) to %s, sha256 %s\n", *b.tenant, info.Events, info.FirstSeq, info.LastSeq, *b.out, info.SHA256)
 	fmt.Fprintf(e.stdout, "the online chain now starts at seq %d, anchored by the signed checkpoint at %d (head %s)\n", info.LastSeq+1, info.Anchor.Seq, info.Anchor.Head)
-	fmt.Fprintf(e.stdout, "keep the bundle; check it with `parley audit verify --bundle %s`\n", *out)
+	fmt.Fprintf(e.stdout, "keep the bundle; check it with `parley audit verify --bundle %s`\n", *b.out)
 	return exitOK
+}
+
+// bundleArgs are the flags `audit export` and `audit archive` share: the organisation whose
+// chain is written and the bundle file.
+type bundleArgs struct {
+	command     string
+	tenant, out *string
+}
+
+// bundleFlags returns the flag set of command with --tenant and --out defined; the command adds
+// its own flags.
+func bundleFlags(command string) (*flag.FlagSet, bundleArgs) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	return fs, bundleArgs{
+		command: command,
+		tenant:  fs.String("tenant", "", "organisation sign-in id, or _system"),
+		out:     fs.String("out", "", "bundle file to write (created 0600, must not exist)"),
+	}
+}
+
+// open reports the command's own problems and those of --tenant and --out, then opens the
+// application and resolves the tenant. On failure the application is nil and code is the exit
+// code; otherwise done closes the application.
+func (b bundleArgs) open(ctx context.Context, e env, cfg *config.Config, problems []string) (a *app.App, id string, done func(), code int) {
+	if *b.tenant == "" {
+		problems = append(problems, "--tenant is required")
+	}
+	if *b.out == "" {
+		problems = append(problems, "--out is required")
+	}
+	if usageProblems(e, b.command, problems) {
+		return nil, "", nil, exitUsage
+	}
+	a, done, code = openApp(ctx, e, cfg)
+	if a == nil {
+		return nil, "", nil, code
+	}
+	id, err := tenantID(ctx, a, *b.tenant)
+	if err != nil {
+		done()
+		fmt.Fprintf(e.stderr, "parley: %s: %v\n", b.command, err)
+		return nil, "", nil, exitUsage
+	}
+	return a, id, done, exitOK
+}
+
+// create creates the bundle file, readable by its owner only and never over an existing file;
+// on failure the file is nil and code is the exit code.
+func (b bundleArgs) create(e env) (f *os.File, code int) {
+	f, err := os.OpenFile(*b.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the operator names the output file.
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parley: %s: %v\n", b.command, err)
+		return nil, exitUsage
+	}
+	return f, exitOK
 }
 
 // errNoCursors means the destination to forget has no forwarding cursors.

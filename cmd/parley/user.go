@@ -71,26 +71,18 @@ func runUserCreate(ctx context.Context, e env, args []string) int {
 		fmt.Fprintln(e.stderr, "parley: user create:", err)
 		return exitUsage
 	}
-	log := newLogger(e.stderr, cfg.LogLevel)
-	db, err := app.OpenDatabase(ctx, cfg, log, false)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parley: database: %v\n", err)
-		return exitFailure
+	a, closeApp, code := openApp(ctx, e, cfg)
+	if a == nil {
+		return code
 	}
-	a, err := app.New(ctx, cfg, db, app.Options{Log: log})
-	if err != nil {
-		_ = db.Close()
-		fmt.Fprintf(e.stderr, "parley: %v\n", err)
-		return exitFailure
-	}
-	defer func() { _ = a.Close() }()
+	defer closeApp()
 
 	var (
 		t       tenant.Tenant
 		u       account.User
 		created bool
 	)
-	err = migrations.Transaction(db.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
+	err = migrations.Transaction(a.DB.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
 		ts := a.Tenants.WithTx(tx)
 		var err error
 		t, err = ts.BySlug(ctx, tenant.Slug(*tenantName))
@@ -220,19 +212,11 @@ func runEmergency(ctx context.Context, e env, command string, args []string) int
 	if usageProblems(e, command, problems) {
 		return exitUsage
 	}
-	log := newLogger(e.stderr, cfg.LogLevel)
-	db, err := app.OpenDatabase(ctx, cfg, log, false)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "parley: database: %v\n", err)
-		return exitFailure
+	a, closeApp, code := openApp(ctx, e, cfg)
+	if a == nil {
+		return code
 	}
-	a, err := app.New(ctx, cfg, db, app.Options{Log: log})
-	if err != nil {
-		_ = db.Close()
-		fmt.Fprintf(e.stderr, "parley: %v\n", err)
-		return exitFailure
-	}
-	defer func() { _ = a.Close() }()
+	defer closeApp()
 	msg, err := emergency(ctx, a, req)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parley: %s: %v\n", command, emergencyError(err))

@@ -1,6 +1,7 @@
 package pan
 
 import (
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -97,7 +98,7 @@ func appendContext(dst []Span, s string, from, maxRunes int, bare bool) []Span {
 				tokens++
 				continue
 			}
-			end, nd := digitToken(s, i)
+			_, end, nd := readNumber(s, i, math.MaxInt)
 			if nd >= 3 && nd <= 4 && isolated(s, end) &&
 				(kw == kwCode || (bare && !words && tokens < 2 && standalone(s, from, i, valueEnd))) {
 				dst = append(dst, Span{Start: i, End: end, Kind: SpanCode})
@@ -160,32 +161,10 @@ func isASCIIDigit(c byte) bool {
 	return '0' <= c && c <= '9'
 }
 
-// digitToken returns the end of the digits starting at s[i:] (invisible
-// characters between them are skipped) and how many there are.
-func digitToken(s string, i int) (end, n int) {
-	end = i
-	ign := 0
-	for j := i; j < len(s); {
-		r, w := decodeRune(s, j)
-		if digitValue(r) >= 0 {
-			n++
-			j += w
-			end = j
-			ign = 0
-			continue
-		}
-		if isIgnorable(r) && ign < maxGapIgnorables {
-			ign++
-			j += w
-			continue
-		}
-		break
-	}
-	return end, n
-}
-
-// readNumber reads up to maxDigits digits at s[i:] and returns their value,
-// the end and the count.
+// readNumber reads up to maxDigits digits at s[i:] (invisible characters
+// between them are skipped) and returns their value, the end and the count.
+// With maxDigits math.MaxInt it reads the whole digit token; the value then
+// means nothing beyond 18 digits.
 func readNumber(s string, i, maxDigits int) (val, end, n int) {
 	end = i
 	ign := 0

@@ -14,9 +14,10 @@ package password
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/policy"
 )
 
 // Profile names a password policy profile a tenant can choose.
@@ -199,42 +200,14 @@ func (p Policy) MinLengthFor(mfaEnforced bool) int {
 	return p.MinLength
 }
 
-// Problem is one reason a Policy is not acceptable.
-type Problem struct {
-	// Field is the policy setting at fault, in snake case ("min_length").
-	Field string
-	// Message is a sentence an administrator understands.
-	Message string
-	// Err is ErrInvalidPolicy or ErrBelowProfile.
-	Err error
-}
+// Problem is one reason a Policy is not acceptable; its Err is ErrInvalidPolicy or
+// ErrBelowProfile.
+type Problem = policy.Problem
 
-// PolicyError lists every Problem of a Policy. errors.Is matches it against
-// ErrInvalidPolicy and, when a problem is a shortfall against the claimed
-// profile, ErrBelowProfile.
-type PolicyError struct {
-	Problems []Problem
-}
-
-// Error joins the problems' messages.
-func (e *PolicyError) Error() string {
-	msgs := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		msgs[i] = p.Field + ": " + p.Message
-	}
-	return "password: invalid policy: " + strings.Join(msgs, "; ")
-}
-
-// Unwrap returns the distinct sentinel errors of the problems.
-func (e *PolicyError) Unwrap() []error {
-	errs := []error{ErrInvalidPolicy}
-	for _, p := range e.Problems {
-		if p.Err == ErrBelowProfile {
-			return append(errs, ErrBelowProfile)
-		}
-	}
-	return errs
-}
+// PolicyError lists every Problem of a Policy. errors.Is matches it against ErrInvalidPolicy
+// and, when a problem is a shortfall against the claimed profile, ErrBelowProfile. It is the
+// policy.PolicyError every policy package reports, so callers handle them alike.
+type PolicyError = policy.PolicyError
 
 // Validate reports every problem of the policy as a *PolicyError: settings
 // that contradict each other, fall below Parley's floors, or — for a policy
@@ -287,7 +260,7 @@ func (p Policy) Validate() error {
 		probs = append(probs, p.shortOfNIST()...)
 	}
 	if len(probs) > 0 {
-		return &PolicyError{Problems: probs}
+		return &PolicyError{Invalid: ErrInvalidPolicy, Problems: probs}
 	}
 	return nil
 }
@@ -308,7 +281,7 @@ func (p Policy) Meets(profile Profile) error {
 		return fmt.Errorf("%w: %q", ErrUnknownProfile, truncate(string(profile), 32))
 	}
 	if len(probs) > 0 {
-		return &PolicyError{Problems: probs}
+		return &PolicyError{Invalid: ErrInvalidPolicy, Problems: probs}
 	}
 	return nil
 }

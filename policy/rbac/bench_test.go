@@ -13,7 +13,7 @@ func benchSource() *memSource {
 	roles := DefaultRoleNames()
 	for t := range 50 {
 		tenant := fmt.Sprintf("tenant-%02d", t)
-		src.policy.Roles = append(src.policy.Roles, TenantRole{TenantID: tenant, Role: Role{Name: "billing", Permissions: []string{"transcript.view.all", "report.view.all"}}})
+		src.policy.Roles = append(src.policy.Roles, TenantRole{TenantID: tenant, Role: Role{Name: "billing", Permissions: []string{"transcript.view.all", "offline.view.all"}}})
 		for u := range 200 {
 			a := Assignment{TenantID: tenant, UserID: fmt.Sprintf("%s-user-%03d", tenant, u), Role: roles[u%len(roles)]}
 			if u%3 != 0 {

@@ -76,7 +76,7 @@ func fixture() *memSource {
 	return &memSource{policy: Policy{
 		Version: 1,
 		Roles: []TenantRole{
-			{TenantID: "t1", Role: Role{Name: "billing", Permissions: []string{"transcript.view.all", "report.view.department"}}},
+			{TenantID: "t1", Role: Role{Name: "billing", Permissions: []string{"transcript.view.all", "offline.view.department"}}},
 			{TenantID: "t2", Role: Role{Name: "billing", Permissions: []string{"keys.manage"}}},
 		},
 		Assignments: []Assignment{
@@ -102,7 +102,7 @@ func TestEnforcerDecisions(t *testing.T) {
 		want                     bool
 	}{
 		{"owner tenant-wide", "t1", "owner1", "", "keys.manage", true},
-		{"owner reaches departments", "t1", "owner1", "d9", "transcript.view.department", true},
+		{"owner reaches departments", "t1", "owner1", "d9", "card.view_full", true},
 		{"owner of t1 is nothing in t2", "t2", "owner1", "", "keys.manage", false},
 		{"agent in own department", "t1", "agent1", "d1", "chat.accept", true},
 		{"agent in other department", "t1", "agent1", "d2", "chat.accept", false},
@@ -114,12 +114,12 @@ func TestEnforcerDecisions(t *testing.T) {
 		{"admin has no audit", "t1", "admin1", "", "audit.view", false},
 		{"admin manages roles", "t1", "admin1", "", "role.manage", true},
 		{"auditor reads audit", "t1", "aud1", "", "audit.view", true},
-		{"auditor reads no transcripts", "t1", "aud1", "d1", "transcript.view.department", false},
+		{"auditor reads no offline messages", "t1", "aud1", "d1", "offline.view.department", false},
 		{"custom role tenant-wide", "t1", "bill1", "", "transcript.view.all", true},
-		{"custom role departmental permission reaches departments", "t1", "bill1", "d1", "report.view.department", true},
+		{"custom role departmental permission reaches departments", "t1", "bill1", "d1", "offline.view.department", true},
 		{"custom role of same name in other tenant", "t2", "bill2", "", "transcript.view.all", false},
 		{"other tenant's custom role grants its own", "t2", "bill2", "", "keys.manage", true},
-		{"department admin: departmental permission", "t1", "deptadmin", "d1", "canned.manage", true},
+		{"department admin: departmental permission", "t1", "deptadmin", "d1", "chat.monitor", true},
 		{"department admin: tenant permission does not apply", "t1", "deptadmin", "d1", "role.manage", false},
 		{"department admin: not tenant-wide", "t1", "deptadmin", "", "role.manage", false},
 		{"unknown permission", "t1", "owner1", "", "audit.delete", false},

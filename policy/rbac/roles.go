@@ -35,43 +35,36 @@ type Role struct {
 func (r Role) Grants(permission string) bool { return slices.Contains(r.Permissions, permission) }
 
 var agentPermissions = []string{
-	"chat.accept", "chat.refuse", "chat.transfer", "chat.agent_chat", "chat.invite", "chat.end",
-	"chat.request_card", "visitor.view", "transcript.view.own", "offline.view.department",
-	"offline.reply", "cobrowse.view", "canned.use",
+	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "visitor.view",
+	"offline.view.department",
 }
 
 var supervisorExtra = []string{
-	"chat.join", "chat.monitor", "chat.whisper", "cobrowse.control", "canned.manage",
-	"visitor.view_pii", "transcript.view.department", "report.view.department",
-	"department.view", "user.view",
+	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii",
 }
 
 var adminExtra = []string{
-	"campaign.manage", "survey.manage", "routing.manage", "department.manage", "site.view",
-	"site.manage", "ban.manage", "user.manage", "user.reset_mfa", "session.revoke", "role.view",
-	"role.manage", "security.view", "security.manage", "retention.manage", "keys.manage",
-	"report.view.all", "access_review.view",
+	"site.manage", "ban.manage", "user.manage", "role.view", "role.manage", "security.view",
+	"security.manage", "retention.manage", "keys.manage", "access_review.view",
 }
 
 var auditorPermissions = []string{
-	"audit.view", "audit.export", "audit.verify", "evidence.view", "evidence.generate",
-	"access_review.view", "access_review.perform", "role.view", "user.view", "department.view",
-	"site.view", "security.view",
+	"audit.view", "audit.export", "audit.verify", "access_review.view", "access_review.perform",
+	"role.view", "security.view",
 }
 
 // DefaultRoles returns the default roles, most privileged first.
 //
 //   - owner holds every permission of the catalogue (and so can grant any of them);
-//   - admin runs the organisation (users, roles, departments, routing, sites, security policy,
-//     retention, keys) and can do everything a supervisor can, but reads no transcript outside
-//     the departments' work, sees no full card number, cannot export or delete transcripts, and
-//     has no access to the audit log or evidence, so the people it administers can be audited by
-//     someone else;
+//   - admin runs the organisation (users, roles, sites, bans, security policy, retention, keys)
+//     and can do everything a supervisor can, but reads no other conversation's files, sees no
+//     full card number and has no access to the audit log, so the people it administers can be
+//     audited by someone else;
 //   - supervisor runs a department: everything an agent can, plus joining, monitoring and
-//     whispering, the department's transcripts and reports, and its canned messages;
+//     whispering, and visitors' personal data;
 //   - agent takes chats;
-//   - auditor reads and verifies the audit log, produces and reads evidence, and reviews and
-//     signs off access; it changes nothing and reads no chat content.
+//   - auditor reads and verifies the audit log, and reviews and signs off access; it changes
+//     nothing and reads no chat content.
 //
 // No role, not even owner, can alter or delete audit data: the catalogue has no such permission.
 func DefaultRoles() []Role {
@@ -80,13 +73,13 @@ func DefaultRoles() []Role {
 		{Name: RoleOwner, Builtin: true, Permissions: Names(),
 			Description: "Holds every permission; the organisation's accountable owner. At least one user keeps this role."},
 		{Name: RoleAdmin, Builtin: true, Permissions: concat(supervisor, adminExtra),
-			Description: "Administers users, roles, departments, routing, sites, security policy, retention and keys; no audit log, evidence or organisation-wide transcript access."},
+			Description: "Administers users, roles, sites, security policy, retention and keys; no audit log or organisation-wide transcript access."},
 		{Name: RoleSupervisor, Builtin: true, Permissions: supervisor,
-			Description: "Leads a department: takes chats, joins, monitors and whispers, reads the department's transcripts and reports."},
+			Description: "Leads a department: takes chats, joins, monitors and whispers, and sees visitors' personal data."},
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),
-			Description: "Takes chats, reads the transcripts of their own chats and answers offline messages."},
+			Description: "Takes chats and reads the offline messages of their departments."},
 		{Name: RoleAuditor, Builtin: true, Permissions: slices.Clone(auditorPermissions),
-			Description: "Reads and verifies the audit log, produces evidence and signs off access reviews; changes nothing and reads no chat content."},
+			Description: "Reads and verifies the audit log and signs off access reviews; changes nothing and reads no chat content."},
 	}
 }
 

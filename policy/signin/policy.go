@@ -12,8 +12,9 @@ package signin
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/policy"
 )
 
 // Defaults and limits of the sign-in defence.
@@ -146,31 +147,14 @@ func (p Policy) Validate() error {
 	return probs.err()
 }
 
-// Problem is one reason a policy is not acceptable.
-type Problem struct {
-	// Field is the setting at fault, in snake case ("lockout_threshold").
-	Field string
-	// Message is a sentence an administrator understands.
-	Message string
-}
+// Problem is one reason a policy is not acceptable; Field is the setting at fault, in snake
+// case ("lockout_threshold").
+type Problem = policy.Problem
 
-// PolicyError lists every Problem of a Policy or SessionPolicy; errors.Is
-// matches it against ErrInvalidPolicy.
-type PolicyError struct {
-	Problems []Problem
-}
-
-// Error joins the problems' messages.
-func (e *PolicyError) Error() string {
-	msgs := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		msgs[i] = p.Field + ": " + p.Message
-	}
-	return "signin: invalid policy: " + strings.Join(msgs, "; ")
-}
-
-// Unwrap returns ErrInvalidPolicy.
-func (e *PolicyError) Unwrap() error { return ErrInvalidPolicy }
+// PolicyError lists every Problem of a Policy or SessionPolicy; errors.Is matches it against
+// ErrInvalidPolicy. It is the policy.PolicyError every policy package reports, so callers handle
+// them alike.
+type PolicyError = policy.PolicyError
 
 type problems []Problem
 
@@ -182,7 +166,7 @@ func (ps problems) err() error {
 	if len(ps) == 0 {
 		return nil
 	}
-	return &PolicyError{Problems: ps}
+	return &PolicyError{Invalid: ErrInvalidPolicy, Problems: ps}
 }
 
 // minutes renders a duration for administrators: "30 minutes", "12 hours",

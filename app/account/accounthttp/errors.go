@@ -11,9 +11,9 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/account/captcha"
+	"github.com/parleyhq/parley/policy"
 	"github.com/parleyhq/parley/policy/allowlist"
 	"github.com/parleyhq/parley/policy/password"
-	"github.com/parleyhq/parley/policy/signin"
 
 	"github.com/parleyhq/parley/app/api"
 )
@@ -53,9 +53,8 @@ func classify(err error) error {
 		tooSoon  *account.TooSoonError
 		perr     *allowlist.ParseError
 		setErr   *account.SettingsError
-		pwPolicy *password.PolicyError
-		siPolicy *signin.PolicyError
 		card     *account.CardNumberError
+		polErr   *policy.PolicyError // password, sign-in and session policies
 	)
 	switch {
 	case errors.As(err, &card):
@@ -93,15 +92,9 @@ func classify(err error) error {
 		return errUnknownRole
 	case errors.As(err, &setErr):
 		return settingsError(setErr.Problems)
-	case errors.As(err, &pwPolicy):
-		ps := make([]account.Problem, len(pwPolicy.Problems))
-		for i, p := range pwPolicy.Problems {
-			ps[i] = account.Problem{Field: requestField(p.Field), Message: p.Message}
-		}
-		return settingsError(ps)
-	case errors.As(err, &siPolicy):
-		ps := make([]account.Problem, len(siPolicy.Problems))
-		for i, p := range siPolicy.Problems {
+	case errors.As(err, &polErr):
+		ps := make([]account.Problem, len(polErr.Problems))
+		for i, p := range polErr.Problems {
 			ps[i] = account.Problem{Field: requestField(p.Field), Message: p.Message}
 		}
 		return settingsError(ps)

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/app"
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/migrations"
 )
@@ -32,30 +32,10 @@ import (
 // Recorder is an account.Auditor that keeps events in memory. Set Fail to make every Record fail
 // (to test that audited actions fail closed).
 type Recorder struct {
-	mu     sync.Mutex
-	events []account.Event
-	Fail   error
+	apptest.Recorder[account.Event]
 }
 
 var _ account.Auditor = (*Recorder)(nil)
-
-// Record keeps e, or returns Fail.
-func (r *Recorder) Record(_ context.Context, _ *gorm.DB, e account.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.Fail != nil {
-		return r.Fail
-	}
-	r.events = append(r.events, e)
-	return nil
-}
-
-// Events returns the events recorded so far.
-func (r *Recorder) Events() []account.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]account.Event(nil), r.events...)
-}
 
 // Actions returns the actions of the events recorded so far, in order.
 func (r *Recorder) Actions() []string {
@@ -68,20 +48,7 @@ func (r *Recorder) Actions() []string {
 
 // Find returns the recorded events with action.
 func (r *Recorder) Find(action string) []account.Event {
-	var out []account.Event
-	for _, e := range r.Events() {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// Reset forgets the recorded events.
-func (r *Recorder) Reset() {
-	r.mu.Lock()
-	r.events = nil
-	r.mu.Unlock()
+	return r.Filter(func(e account.Event) bool { return e.Action == action })
 }
 
 // App is an application under test.
@@ -102,6 +69,9 @@ type Options struct {
 	Log *slog.Logger
 	// Rand replaces the random source (tokens, TOTP secrets, salts).
 	Rand io.Reader
+	// AuthzAuditor receives the authorization events (role changes, escalation attempts,
+	// access reviews); nil leaves the application's default.
+	AuthzAuditor authz.Auditor
 }
 
 // New assembles the application over db with env settings, a test clock starting at
@@ -116,7 +86,7 @@ func NewWith(t testing.TB, db *migrations.DB, env map[string]string, o Options) 
 	cfg := apptest.Config(t, env)
 	clock := apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	rec := &Recorder{}
-	opts := app.Options{Now: clock.Now, Rand: o.Rand, MFASealer: o.Sealer, Log: o.Log}
+	opts := app.Options{Now: clock.Now, Rand: o.Rand, MFASealer: o.Sealer, Log: o.Log, AuthzAuditor: o.AuthzAuditor}
 	if !o.NoAuditor {
 		opts.AccountAuditor = rec
 	}
