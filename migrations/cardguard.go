@@ -122,7 +122,7 @@ func (g *cardGuard) structValues(db *gorm.DB, rv reflect.Value) {
 		return
 	}
 	for _, f := range st.Schema.Fields {
-		if f.DBName == "" || !textKind(f.FieldType) {
+		if f.DBName == "" || !inspected(st.Table, f.DBName) || !textKind(f.FieldType) {
 			continue
 		}
 		v, zero := f.ValueOf(st.Context, rv)
@@ -215,6 +215,13 @@ func (g *cardGuard) raw(db *gorm.DB) {
 			return
 		}
 	}
+}
+
+// inspected reports whether the guard looks at a column's values: Refuse and Mask columns, and
+// columns it does not know (treated as Refuse).
+func inspected(table, column string) bool {
+	t, ok := ColumnTreatment(table, column)
+	return !ok || t == Refuse || t == Mask
 }
 
 // check applies the column's treatment to one value: the value to write instead when it was
