@@ -52,7 +52,7 @@ func BenchmarkCardGuardCreate(b *testing.B) {
 			row := benchEvent{ID: "0193a7c2-8d41-7c3e-9a11-4b2c3d4e5f60", TenantID: "0193a7c2-8d41-7c3e-9a11-4b2c3d4e5f61",
 				ConversationID: "0193a7c2-8d41-7c3e-9a11-4b2c3d4e5f62", Seq: 7, Kind: "message", SenderKind: "visitor",
 				SenderID: "0193a7c2-8d41-7c3e-9a11-4b2c3d4e5f63", IdempotencyKey: &key,
-				Body: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZH",
+				Body:     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZH",
 				Audience: "all", CreatedAt: time.Unix(1_800_000_000, 0)}
 			b.ReportAllocs()
 			b.ResetTimer()
