@@ -23,13 +23,14 @@ type Base struct {
 type withEmbedded struct {
 	*Base
 	Untagged string
-	Ignored  string           `json:"-"`
-	Dash     string           `json:"-,"`
-	When     time.Time        `json:"when"`
-	Raw      json.RawMessage  `json:"raw"`
-	Bytes    []byte           `json:"bytes"`
-	Grid     [2][]node        `json:"grid"`
-	ByID     map[string]*node `json:"by_id"`
+	Ignored  string `json:"-"`
+	//lint:ignore SA5008 a field encoding/json names "-" is one of the cases under test
+	Dash  string           `json:"-,"`
+	When  time.Time        `json:"when"`
+	Raw   json.RawMessage  `json:"raw"`
+	Bytes []byte           `json:"bytes"`
+	Grid  [2][]node        `json:"grid"`
+	ByID  map[string]*node `json:"by_id"`
 }
 
 func TestCheck(t *testing.T) {
