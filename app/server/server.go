@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"html/template"
@@ -154,7 +155,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() {
 		var err error
 		if hs.TLSConfig != nil {
-			err = hs.ServeTLS(ln, "", "")
+			// Not ServeTLS: it serves with a clone of TLSConfig, on which the rotating session
+			// ticket keys (set on this config) would never take effect. NextProtos lists h2, so
+			// Serve still speaks HTTP/2 over these connections.
+			err = hs.Serve(tls.NewListener(ln, hs.TLSConfig))
 		} else {
 			err = hs.Serve(ln)
 		}

@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -119,5 +122,57 @@ func TestTicketOlderThanWindowNotResumed(t *testing.T) {
 				t.Error("a ticket two periods old resumed")
 			}
 		})
+	}
+}
+
+// TestServeRotatesTicketKeys goes through Server.Serve, as `parley serve` does: a session ticket
+// two periods old does not resume on the live listener (the rotating keys are those of the
+// config the listener serves with, not of a copy).
+func TestServeRotatesTicketKeys(t *testing.T) {
+	certFile, keyFile := writeCert(t, t.TempDir(), "tickets")
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	s, err := server.New(server.Deps{Config: testConfig(t, map[string]string{"PARLEY_TLS_CERT": certFile, "PARLEY_TLS_KEY": keyFile}),
+		Log: slog.New(slog.DiscardHandler), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	url := "https://" + ln.Addr().String() + "/healthz"
+	// get reports whether a request on a new connection with cache resumed its TLS session.
+	get := func(cache tls.ClientSessionCache) bool {
+		t.Helper()
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{ // #nosec G402 -- self-signed test certificate.
+			InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, ClientSessionCache: cache}}}
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.TLS != nil && resp.TLS.DidResume
+	}
+	old := tls.NewLRUClientSessionCache(1)
+	get(old)
+	if !get(old) {
+		t.Fatal("a fresh ticket did not resume")
+	}
+	clock.now = clock.now.Add(server.TicketKeyPeriod)
+	get(tls.NewLRUClientSessionCache(1)) // a handshake in each period rotates
+	clock.now = clock.now.Add(server.TicketKeyPeriod)
+	get(tls.NewLRUClientSessionCache(1))
+	if get(old) {
+		t.Error("a ticket two periods old resumed on the served listener")
 	}
 }
