@@ -6,9 +6,11 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
 
 	"github.com/parleyhq/parley/compliance/pan"
 )
@@ -42,6 +44,8 @@ func (e *CardNumberError) Is(target error) bool { return target == ErrCardNumber
 // text arguments is refused when it holds a card number.
 type cardGuard struct {
 	masker *pan.Masker
+	// schemas caches the parsed schemas of update values whose type is not the model's.
+	schemas sync.Map
 }
 
 // registerCardGuard installs the card guard on g.
@@ -58,7 +62,14 @@ func registerCardGuard(g *gorm.DB) error {
 	if err := cb.Update().Before("gorm:update").Register("parley:card_guard", cg.update); err != nil {
 		return err
 	}
-	return cb.Raw().Before("gorm:raw").Register("parley:card_guard", cg.raw)
+	if err := cb.Raw().Before("gorm:raw").Register("parley:card_guard", cg.raw); err != nil {
+		return err
+	}
+	// A write with RETURNING sent through Raw(...).Scan or Rows runs as a row or query statement.
+	if err := cb.Row().Before("gorm:row").Register("parley:card_guard", cg.raw); err != nil {
+		return err
+	}
+	return cb.Query().Before("gorm:query").Register("parley:card_guard", cg.raw)
 }
 
 func (g *cardGuard) create(db *gorm.DB) {
@@ -118,25 +129,41 @@ func (g *cardGuard) statementValues(db *gorm.DB) {
 
 func (g *cardGuard) structValues(db *gorm.DB, rv reflect.Value) {
 	st := db.Statement
-	if st.Schema == nil || rv.Type() != st.Schema.ModelType {
-		return
+	sch := st.Schema
+	if sch == nil || rv.Type() != sch.ModelType {
+		// Updates with a struct of another type: GORM matches its fields to the model's columns
+		// by name, so the guard reads them through that type's own schema.
+		var err error
+		if sch, err = g.schemaOf(db, rv.Type()); err != nil {
+			_ = db.AddError(err)
+			return
+		}
 	}
-	for _, f := range st.Schema.Fields {
-		if f.DBName == "" || !inspected(st.Table, f.DBName) || !textKind(f.FieldType) {
+	for _, f := range sch.Fields {
+		if f.DBName == "" || !textKind(f.FieldType) {
+			continue
+		}
+		col := f.DBName
+		if st.Schema != nil && sch != st.Schema {
+			if mf := st.Schema.LookUpField(f.Name); mf != nil && mf.DBName != "" {
+				col = mf.DBName
+			}
+		}
+		if !inspected(st.Table, col) {
 			continue
 		}
 		v, zero := f.ValueOf(st.Context, rv)
 		if zero {
 			continue
 		}
-		out, changed, err := g.check(st.Table, f.DBName, v)
+		out, changed, err := g.check(st.Table, col, v)
 		if err != nil {
 			_ = db.AddError(err)
 			return
 		}
 		if changed {
 			if !rv.CanAddr() {
-				_ = db.AddError(&CardNumberError{Table: st.Table, Column: f.DBName})
+				_ = db.AddError(&CardNumberError{Table: st.Table, Column: col})
 				return
 			}
 			if err := f.Set(st.Context, rv, out); err != nil {
@@ -168,6 +195,19 @@ func (g *cardGuard) mapValues(db *gorm.DB, rv reflect.Value) {
 			rv.SetMapIndex(k, reflect.ValueOf(out))
 		}
 	}
+}
+
+// schemaOf parses (once per type) the schema of a value written into another model's table.
+func (g *cardGuard) schemaOf(db *gorm.DB, t reflect.Type) (*schema.Schema, error) {
+	if s, ok := g.schemas.Load(t); ok {
+		return s.(*schema.Schema), nil
+	}
+	s, err := schema.Parse(reflect.New(t).Interface(), &sync.Map{}, db.NamingStrategy)
+	if err != nil {
+		return nil, err
+	}
+	g.schemas.Store(t, s)
+	return s, nil
 }
 
 // conflictSet checks the values of an upsert's DO UPDATE SET.
@@ -205,7 +245,7 @@ func (g *cardGuard) raw(db *gorm.DB) {
 	if db.Error != nil || st == nil || len(st.Vars) == 0 {
 		return
 	}
-	m := rawWrite.FindStringSubmatch(st.SQL.String())
+	m := rawWrite.FindStringSubmatch(skipComments(st.SQL.String()))
 	if m == nil {
 		return
 	}
@@ -224,6 +264,64 @@ func inspected(table, column string) bool {
 	return !ok || t == Refuse || t == Mask
 }
 
+// skipComments returns sql without its leading white space and comments.
+func skipComments(sql string) string {
+	for {
+		sql = strings.TrimLeft(sql, " \t\r\n")
+		switch {
+		case strings.HasPrefix(sql, "--"):
+			i := strings.IndexByte(sql, '\n')
+			if i < 0 {
+				return ""
+			}
+			sql = sql[i+1:]
+		case strings.HasPrefix(sql, "/*"):
+			i := strings.Index(sql, "*/")
+			if i < 0 {
+				return ""
+			}
+			sql = sql[i+2:]
+		default:
+			return sql
+		}
+	}
+}
+
+// exprVars checks the arguments of an expression written into a column (gorm.Expr): a card
+// number refuses the write in a Refuse column and is masked in place in a Mask column.
+func (g *cardGuard) exprVars(table, column string, t Treatment, vars []any) error {
+	for i, v := range vars {
+		switch x := v.(type) {
+		case clause.Expr:
+			if err := g.exprVars(table, column, t, x.Vars); err != nil {
+				return err
+			}
+			continue
+		case *clause.Expr:
+			if x != nil {
+				if err := g.exprVars(table, column, t, x.Vars); err != nil {
+					return err
+				}
+			}
+			continue
+		case clause.NamedExpr:
+			if err := g.exprVars(table, column, t, x.Vars); err != nil {
+				return err
+			}
+			continue
+		}
+		s, ok := textOf(v)
+		if !ok || !pan.Contains(s) {
+			continue
+		}
+		if t != Mask {
+			return &CardNumberError{Table: table, Column: column}
+		}
+		vars[i] = g.masker.MaskString(s)
+	}
+	return nil
+}
+
 // check applies the column's treatment to one value: the value to write instead when it was
 // masked, or a CardNumberError.
 func (g *cardGuard) check(table, column string, v any) (any, bool, error) {
@@ -233,6 +331,16 @@ func (g *cardGuard) check(table, column string, v any) (any, bool, error) {
 	}
 	if t != Refuse && t != Mask {
 		return nil, false, nil
+	}
+	switch x := v.(type) {
+	case clause.Expr:
+		return nil, false, g.exprVars(table, column, t, x.Vars)
+	case *clause.Expr:
+		if x != nil {
+			return nil, false, g.exprVars(table, column, t, x.Vars)
+		}
+	case clause.NamedExpr:
+		return nil, false, g.exprVars(table, column, t, x.Vars)
 	}
 	s, ok := textOf(v)
 	if !ok || !pan.Contains(s) {

@@ -153,6 +153,23 @@ func TestCardGuard(t *testing.T) {
 			{"raw update", func(tx *gorm.DB) error {
 				return tx.Exec("UPDATE tenants SET name = ? WHERE id = ?", "3530111333300000", base.ID).Error
 			}},
+			{"raw update after a comment", func(tx *gorm.DB) error {
+				return tx.Exec("/* rename */ -- and more\n UPDATE tenants SET name = ? WHERE id = ?", testCard, base.ID).Error
+			}},
+			{"raw returning scan", func(tx *gorm.DB) error {
+				var id string
+				return tx.Raw("UPDATE tenants SET name = ? WHERE id = ? RETURNING id", testCard, base.ID).Scan(&id).Error
+			}},
+			{"updates another struct type", func(tx *gorm.DB) error {
+				type rename struct{ Name string }
+				return tx.Model(&guardTenant{}).Where("id = ?", base.ID).Updates(&rename{Name: testCard}).Error
+			}},
+			{"update expression", func(tx *gorm.DB) error {
+				return tx.Model(&guardTenant{}).Where("id = ?", base.ID).Update("name", gorm.Expr("?", testCard)).Error
+			}},
+			{"updates map expression", func(tx *gorm.DB) error {
+				return tx.Model(&guardTenant{}).Where("id = ?", base.ID).Updates(map[string]any{"name": gorm.Expr("? || ?", "x", testCard)}).Error
+			}},
 		}
 		for _, r := range refusals {
 			t.Run(r.name, func(t *testing.T) {
@@ -200,6 +217,16 @@ func TestCardGuard(t *testing.T) {
 			}
 			if pan.Contains(*got.Description) || !strings.HasSuffix(*got.Description, "0004") {
 				t.Fatalf("updated description %q, want the card masked", *got.Description)
+			}
+			if err := g.Model(&guardRole{}).Where("tenant_id = ? AND name = ?", base.ID, "teller").
+				Update("description", gorm.Expr("?", "expr card 6011 0000 0000 0004")).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := g.Take(&got, "tenant_id = ? AND name = ?", base.ID, "teller").Error; err != nil {
+				t.Fatal(err)
+			}
+			if pan.Contains(*got.Description) || !strings.HasPrefix(*got.Description, "expr card") {
+				t.Fatalf("description written by an expression %q, want the card masked", *got.Description)
 			}
 		})
 

@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
+	"sync/atomic"
 
 	"github.com/glebarez/sqlite"
 )
@@ -62,6 +64,10 @@ func openSQLite(dsn string) (*sql.DB, error) {
 type immediateConn struct {
 	driver.Conn
 	exec driver.ExecerContext
+	// broken is set when a transaction could be neither committed nor rolled back: SQLite's
+	// transaction may still be open (holding the write lock), so database/sql must discard the
+	// connection instead of reusing it.
+	broken atomic.Bool
 }
 
 var (
@@ -123,16 +129,22 @@ func (c *immediateConn) Ping(ctx context.Context) error {
 	return nil
 }
 
-// ResetSession implements driver.SessionResetter.
+// ResetSession implements driver.SessionResetter: a broken connection is discarded.
 func (c *immediateConn) ResetSession(ctx context.Context) error {
+	if c.broken.Load() {
+		return driver.ErrBadConn
+	}
 	if r, ok := c.Conn.(driver.SessionResetter); ok {
 		return r.ResetSession(ctx)
 	}
 	return nil
 }
 
-// IsValid implements driver.Validator.
+// IsValid implements driver.Validator: a broken connection is not returned to the pool.
 func (c *immediateConn) IsValid() bool {
+	if c.broken.Load() {
+		return false
+	}
 	if v, ok := c.Conn.(driver.Validator); ok {
 		return v.IsValid()
 	}
@@ -143,17 +155,29 @@ func (c *immediateConn) IsValid() bool {
 type immediateTx struct{ c *immediateConn }
 
 // Commit implements driver.Tx. A COMMIT that fails leaves SQLite's transaction open, so it is
-// rolled back before the connection goes back to the pool.
+// rolled back before the connection goes back to the pool; when that fails too, the connection
+// is marked broken and discarded.
 func (t immediateTx) Commit() error {
 	_, err := t.c.exec.ExecContext(context.Background(), "COMMIT", nil)
 	if err != nil {
-		_, _ = t.c.exec.ExecContext(context.Background(), "ROLLBACK", nil)
+		if _, rerr := t.c.exec.ExecContext(context.Background(), "ROLLBACK", nil); rerr != nil && !noTransaction(rerr) {
+			t.c.broken.Store(true)
+		}
 	}
 	return err
 }
 
-// Rollback implements driver.Tx.
+// Rollback implements driver.Tx; a rollback that fails marks the connection broken.
 func (t immediateTx) Rollback() error {
 	_, err := t.c.exec.ExecContext(context.Background(), "ROLLBACK", nil)
+	if err != nil && !noTransaction(err) {
+		t.c.broken.Store(true)
+	}
 	return err
+}
+
+// noTransaction reports SQLite's answer to a ROLLBACK with no transaction open (SQLite already
+// rolled it back, as it does after some errors): the connection is clean.
+func noTransaction(err error) bool {
+	return strings.Contains(err.Error(), "no transaction is active")
 }

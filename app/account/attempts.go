@@ -191,6 +191,7 @@ func (s *Service) beginAttempt(ctx context.Context, id identity, pol signin.Poli
 	a := attempt{id: id, ip: ipKey(o.IP)}
 	var ref *refusal
 	err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
+		ref = nil // a retried attempt decides afresh
 		now := s.now()
 		row, err := s.lockIdentity(ctx, tx, id)
 		if err != nil {
