@@ -141,6 +141,13 @@ func TestConsolePages(t *testing.T) {
 		if rec := b.DoRequest(req); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "is not right") {
 			t.Fatalf("wrong password on the page: %d", rec.Code)
 		}
+		// A card number typed as the e-mail address is shown back masked, never as typed.
+		req = form(url.Values{"tenant": {tn.Slug}, "email": {"4111 1111 1111 1111"}, "password": {"Wrong guess 123456"}, "csrf_token": {m[1]}})
+		req.Path = "/login"
+		if rec := b.DoRequest(req); rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), "4111 1111 1111 1111") ||
+			!strings.Contains(rec.Body.String(), "1111") {
+			t.Fatalf("card number as e-mail on the page: %d, shown as typed or not at all", rec.Code)
+		}
 		req = form(url.Values{"tenant": {tn.Slug}, "email": {agentEmail}, "password": {agentPass}, "csrf_token": {m[1]}})
 		req.Path = "/login"
 		rec := b.DoRequest(req)

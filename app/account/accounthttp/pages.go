@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/policy/password"
 )
 
@@ -48,7 +49,7 @@ func (m *Module) loginPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return m.Pages.Render(c, http.StatusOK, "login.html", loginView{CSRF: tok, Tenant: c.QueryParam("tenant")})
+	return m.Pages.Render(c, http.StatusOK, "login.html", loginView{CSRF: tok, Tenant: pan.MaskLast4(c.QueryParam("tenant"))})
 }
 
 func (m *Module) loginSubmit(c echo.Context) error {
@@ -61,7 +62,8 @@ func (m *Module) loginSubmit(c echo.Context) error {
 		Tenant: c.FormValue("tenant"), Email: c.FormValue("email"), Password: c.FormValue("password"),
 		TOTP: c.FormValue("totp"), CaptchaID: c.FormValue("captcha_id"), CaptchaAnswer: c.FormValue("captcha_answer"),
 	}
-	view := loginView{CSRF: ck.Value, Tenant: req.Tenant, Email: req.Email, CodeRequested: req.TOTP != ""}
+	// What was typed is shown back on a refusal, with any card number in it masked.
+	view := loginView{CSRF: ck.Value, Tenant: pan.MaskLast4(req.Tenant), Email: pan.MaskLast4(req.Email), CodeRequested: req.TOTP != ""}
 	in, err := req.credentials()
 	if err == nil {
 		var res account.SignInResult
