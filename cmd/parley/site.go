@@ -20,7 +20,8 @@ func (s *stringList) String() string     { return strings.Join(*s, " ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // runSite implements `parley site create`: a website that embeds the widget, with the origins
-// allowed to frame it and talk to it. It prints the site's public key for the embed snippet.
+// allowed to frame it and talk to it. It prints the site's id (what the console and the API name
+// it by) and its public key for the embed snippet.
 func runSite(ctx context.Context, e env, args []string) int {
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprintln(e.stderr, "usage: parley site create --tenant T --name NAME --origin https://www.example.com [--origin …]")
@@ -67,6 +68,7 @@ func runSite(ctx context.Context, e env, args []string) int {
 	}
 	_, _ = a.Audit.Seal(ctx)
 	fmt.Fprintf(e.stdout, "created site %q, key %s\n", site.Name, site.SiteKey)
+	fmt.Fprintf(e.stdout, "site id: %s\n", site.ID)
 	fmt.Fprintf(e.stdout, "embed: <script src=\"%s/widget.js\" data-site=\"%s\" async></script>\n", cfg.PublicURL, site.SiteKey)
 	return exitOK
 }
