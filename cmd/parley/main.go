@@ -3,6 +3,8 @@
 //	parley serve [--migrate]      run the HTTP server
 //	parley migrate up|status      apply or list database migrations
 //	parley user create …          create a tenant (if new) and a user without the web setup flow
+//	parley site create …          create a website that embeds the widget (prints its id and key)
+//	parley department create …    create a department of an organisation (prints its id)
 //	parley audit verify|export    check the audit log's chains, export signed bundles
 //	parley keys …                 a tenant's key: status, rotate, rewrap, set-min-version
 //	parley redact                 mask card numbers from stdin to stdout

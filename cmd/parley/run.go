@@ -40,15 +40,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":     {"run the HTTP server", runServe},
-		"migrate":   {"apply (up) or list (status) database migrations", runMigrate},
-		"user":      {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
-		"allowlist": {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
-		"audit":     {"verify the audit log's hash chains and signatures, export a signed bundle, or archive old events", runAudit},
-		"keys":      {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
-		"site":      {"create a website that embeds the widget (prints its public key)", runSite},
-		"redact":    {"mask card numbers from stdin to stdout, line by line", runRedact},
-		"scan":      {"PAN discovery in the database, logs and exports; exits 3 when card numbers are found", runScan},
+		"serve":      {"run the HTTP server", runServe},
+		"migrate":    {"apply (up) or list (status) database migrations", runMigrate},
+		"user":       {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
+		"allowlist":  {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
+		"audit":      {"verify the audit log's hash chains and signatures, export a signed bundle, or archive old events", runAudit},
+		"keys":       {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
+		"site":       {"create a website that embeds the widget (prints its id and public key)", runSite},
+		"department": {"create a department of an organisation (prints its id)", runDepartment},
+		"redact":     {"mask card numbers from stdin to stdout, line by line", runRedact},
+		"scan":       {"PAN discovery in the database, logs and exports; exits 3 when card numbers are found", runScan},
 		"version": {"print the version", func(_ context.Context, e env, _ []string) int {
 			fmt.Fprintln(e.stdout, "parley", version)
 			return exitOK
@@ -85,7 +86,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: parley <command> [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun `parley serve --help` for the configuration settings every command reads.")
 }
