@@ -33,6 +33,7 @@ import (
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/app/tenant/tenanthttp"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
@@ -288,6 +289,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&chat.Module{Service: a.Chat, Assets: web.WidgetAssets()},
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools},
+			&tenanthttp.Module{Tenants: a.Tenants},
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},

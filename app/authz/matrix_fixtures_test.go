@@ -132,6 +132,9 @@ var routeFixtures = map[string]fixture{
 		return formRequest("/access-review", url.Values{"report_digest": {w.digest()}})
 	}},
 
+	// Sites of the tenant (app/tenant/tenanthttp): a list, never another tenant's.
+	"GET /api/v1/sites": {build: get("/api/v1/sites"), status: http.StatusOK},
+
 	// Encryption key status (app/keysapi).
 	"GET /api/v1/keys/status": {build: get("/api/v1/keys/status"), status: http.StatusOK},
 
