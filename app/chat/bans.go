@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app/api"
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"

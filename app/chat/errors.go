@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,102 +35,145 @@ var (
 	errUnavailable            = api.New(http.StatusServiceUnavailable, "unavailable", "The message could not be stored; retry shortly.")
 )
 
+// answer is how the chat answers one engine error: over HTTP (handlers) and in an error frame
+// (sockets). Both paths read the same answer, so a code or message is written once.
+type answer struct {
+	// api is the HTTP answer; its code and message are also the frame's.
+	api *api.Error
+	// toRenderer makes httpError return the engine error itself, for api.Classify to answer.
+	toRenderer bool
+	// wrap makes the HTTP answer carry the engine error as its cause (for the log).
+	wrap bool
+	// noFrame answers a frame with internal_error: the caller logs the error.
+	noFrame bool
+	// frameMessage replaces api's message in the frame, where the two paths say it differently.
+	frameMessage string
+	// frameField names the frame field at fault; it is the card number's field only.
+	frameField string
+	// hideKey leaves the frame's key out: it is the card number.
+	hideKey bool
+	// retryAfter is a rate limit's wait: the Retry-After header in whole seconds and the frame's
+	// retry_after_ms, each at least 1.
+	retryAfter *time.Duration
+	// frameRetryAfterMS is the frame's retry_after_ms when no wait is known.
+	frameRetryAfterMS int64
+}
+
+// errorRow matches an engine error: a sentinel (is, through errors.Is) or a typed error (as,
+// through errors.As, returning the answer built from the error's fields).
+type errorRow struct {
+	is     error
+	as     func(error) (answer, bool)
+	answer answer
+}
+
+// engineErrors is the one table of the engine's errors and their answers, matched in order: an
+// error that wraps several of them is answered by the first row it matches.
+var engineErrors = []errorRow{
+	{as: func(err error) (answer, bool) {
+		var card *CardNumberError
+		if !errors.As(err, &card) {
+			return answer{}, false
+		}
+		return answer{api: api.ErrCardNumber.WithField(card.Field), frameField: card.Field, hideKey: card.Field == "key"}, true
+	}},
+	{as: func(err error) (answer, bool) {
+		var inv *InvalidError
+		if !errors.As(err, &inv) {
+			return answer{}, false
+		}
+		return answer{api: api.ErrInvalidRequest.WithField(inv.Field).WithMessage(inv.Message)}, true
+	}},
+	{as: func(err error) (answer, bool) {
+		var off *OfflineError
+		if !errors.As(err, &off) {
+			return answer{}, false
+		}
+		return answer{api: errChatOffline.WithDetails(map[string]string{"reason": off.Reason}), noFrame: true}, true
+	}},
+	{as: func(err error) (answer, bool) {
+		var rate *RateError
+		if !errors.As(err, &rate) {
+			return answer{}, false
+		}
+		wait := rate.RetryAfter
+		return answer{api: api.ErrRateLimited, frameMessage: "You are sending messages too quickly.", retryAfter: &wait}, true
+	}},
+	{is: visitor.ErrUnauthenticated, answer: answer{api: errVisitorUnauthenticated, noFrame: true}},
+	{is: ErrNotFound, answer: answer{api: api.ErrNotFound, frameMessage: "No such conversation."}},
+	{is: ErrBanned, answer: answer{api: errChatUnavailable, noFrame: true}},
+	{is: ErrEnded, answer: answer{api: errEnded}},
+	{is: ErrStillOpen, answer: answer{api: errStillOpen, noFrame: true}},
+	{is: ErrSurveyDone, answer: answer{api: errSurveyDone, noFrame: true}},
+	{is: ErrForbidden, answer: answer{api: api.ErrForbidden}},
+	{is: ErrTaken, answer: answer{api: errTaken}},
+	{is: ErrAgentNotOnline, answer: answer{api: errAgentNotOnline}},
+	{is: ErrEmpty, answer: answer{api: errEmpty}},
+	{is: ErrTooLong, answer: answer{api: errTooLong}},
+	{is: ErrFilesDisabled, answer: answer{api: errFilesDisabled, noFrame: true}},
+	{is: ErrFileTooLarge, answer: answer{api: errFileTooLarge, noFrame: true}},
+	{is: ErrFileType, answer: answer{api: errFileType, noFrame: true}},
+	{is: ErrFileInvalid, answer: answer{api: errFileInvalid, noFrame: true}},
+	{is: ErrBanExists, answer: answer{api: errBanExists, noFrame: true}},
+	{is: ErrUnavailable, answer: answer{api: errUnavailable, wrap: true, frameRetryAfterMS: 2000}},
+	// The storage guard's refusal: api.Classify answers it over HTTP, naming the column.
+	{is: migrations.ErrCardNumber, answer: answer{api: api.ErrCardNumber, toRenderer: true}},
+}
+
+// lookup returns the answer of the first row err matches.
+func lookup(err error) (answer, bool) {
+	if err == nil {
+		return answer{}, false
+	}
+	for _, r := range engineErrors {
+		if r.as != nil {
+			if a, ok := r.as(err); ok {
+				return a, true
+			}
+			continue
+		}
+		if errors.Is(err, r.is) {
+			return r.answer, true
+		}
+	}
+	return answer{}, false
+}
+
 // httpError maps a service error to the API error handlers return.
 func httpError(c echo.Context, err error) error {
-	var inv *InvalidError
-	var off *OfflineError
-	var rate *RateError
-	var card *CardNumberError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &card):
-		return api.ErrCardNumber.WithField(card.Field)
-	case errors.As(err, &inv):
-		return api.ErrInvalidRequest.WithField(inv.Field).WithMessage(inv.Message)
-	case errors.As(err, &off):
-		return errChatOffline.WithDetails(map[string]string{"reason": off.Reason})
-	case errors.As(err, &rate):
-		secs := int(rate.RetryAfter.Seconds() + 0.999)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		return api.ErrRateLimited
-	case errors.Is(err, visitor.ErrUnauthenticated):
-		return errVisitorUnauthenticated
-	case errors.Is(err, ErrNotFound):
-		return api.ErrNotFound
-	case errors.Is(err, ErrBanned):
-		return errChatUnavailable
-	case errors.Is(err, ErrEnded):
-		return errEnded
-	case errors.Is(err, ErrStillOpen):
-		return errStillOpen
-	case errors.Is(err, ErrSurveyDone):
-		return errSurveyDone
-	case errors.Is(err, ErrForbidden):
-		return api.ErrForbidden
-	case errors.Is(err, ErrTaken):
-		return errTaken
-	case errors.Is(err, ErrAgentNotOnline):
-		return errAgentNotOnline
-	case errors.Is(err, ErrEmpty):
-		return errEmpty
-	case errors.Is(err, ErrTooLong):
-		return errTooLong
-	case errors.Is(err, ErrFilesDisabled):
-		return errFilesDisabled
-	case errors.Is(err, ErrFileTooLarge):
-		return errFileTooLarge
-	case errors.Is(err, ErrFileType):
-		return errFileType
-	case errors.Is(err, ErrFileInvalid):
-		return errFileInvalid
-	case errors.Is(err, ErrBanExists):
-		return errBanExists
-	case errors.Is(err, ErrUnavailable):
-		return errUnavailable.Wrap(err)
+	a, ok := lookup(err)
+	if !ok || a.toRenderer {
+		return err
 	}
-	return err
+	if a.retryAfter != nil {
+		secs := int(a.retryAfter.Seconds() + 0.999)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
+	if a.wrap {
+		return a.api.Wrap(err)
+	}
+	return a.api
 }
 
 // frameError maps a service error to an error frame (the socket stays open). ok is false for
 // errors the caller must log: they are answered with internal_error, the socket stays open.
 func frameError(err error, key, convID string) (protocol.Error, bool) {
 	f := protocol.Error{Type: protocol.TypeError, Key: key, ConversationID: convID}
-	var inv *InvalidError
-	var rate *RateError
-	var card *CardNumberError
-	switch {
-	case errors.As(err, &card):
-		// The key is not echoed: it is the card number.
-		f.Code, f.Message, f.Field = api.ErrCardNumber.Code, api.ErrCardNumber.Message, card.Field
-		if card.Field == "key" {
-			f.Key = ""
-		}
-	case errors.As(err, &rate):
-		f.Code, f.Message, f.RetryAfterMS = "rate_limited", "You are sending messages too quickly.", max(rate.RetryAfter.Milliseconds(), 1)
-	case errors.As(err, &inv):
-		f.Code, f.Message = "invalid_request", inv.Message
-	case errors.Is(err, ErrEmpty):
-		f.Code, f.Message = "empty_message", "The message is empty."
-	case errors.Is(err, ErrTooLong):
-		f.Code, f.Message = "message_too_long", "The message is longer than 4000 characters."
-	case errors.Is(err, ErrEnded):
-		f.Code, f.Message = "conversation_ended", "This conversation has ended."
-	case errors.Is(err, ErrUnavailable):
-		f.Code, f.Message, f.RetryAfterMS = "unavailable", "The message could not be stored; retry shortly.", 2000
-	case errors.Is(err, ErrForbidden):
-		f.Code, f.Message = "forbidden", "You do not have permission to do that."
-	case errors.Is(err, ErrTaken):
-		f.Code, f.Message = "conflict", "Another agent has taken this chat."
-	case errors.Is(err, ErrAgentNotOnline):
-		f.Code, f.Message = "agent_unavailable", "That agent is not available to take the chat."
-	case errors.Is(err, ErrNotFound):
-		f.Code, f.Message = "not_found", "No such conversation."
-	case errors.Is(err, migrations.ErrCardNumber):
-		f.Code, f.Message = api.ErrCardNumber.Code, api.ErrCardNumber.Message
-	default:
+	a, ok := lookup(err)
+	if !ok || a.noFrame {
 		f.Code, f.Message = "internal_error", "Something went wrong on our side; try again."
 		return f, false
+	}
+	f.Code, f.Message, f.Field = a.api.Code, a.api.Message, a.frameField
+	if a.frameMessage != "" {
+		f.Message = a.frameMessage
+	}
+	if a.hideKey {
+		f.Key = ""
+	}
+	f.RetryAfterMS = a.frameRetryAfterMS
+	if a.retryAfter != nil {
+		f.RetryAfterMS = max(a.retryAfter.Milliseconds(), 1)
 	}
 	return f, true
 }

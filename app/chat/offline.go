@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/parleyhq/parley/app/api"
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/vault"

@@ -13,7 +13,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/compliance/pan"

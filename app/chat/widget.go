@@ -14,7 +14,7 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/chat/files"
 	"github.com/parleyhq/parley/app/chat/protocol"
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
 )

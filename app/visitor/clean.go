@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 )
 
 // DefaultSensitiveParams are query parameters never stored, whatever the site configures: they

@@ -22,7 +22,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/migrations"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/account/passhash/storm"
 	"github.com/parleyhq/parley/app/apptest"
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/parleyhq/parley/app/chat/sanitize"
+	"github.com/parleyhq/parley/app/sanitize"
 )
 
 // Errors returned by Check.

@@ -4,6 +4,12 @@
 // endings normalised and length limited. It never escapes markup: Parley stores plain text and
 // every renderer escapes it for its own medium (html/template on the console, textContent in the
 // widget).
+//
+// It sits under app, beside chat and visitor, rather than inside either: chat imports visitor, and
+// visitor cleans the page addresses and titles it records with it, so a package of chat's would make
+// visitor import upward. It holds no HTTP and no database, only the rules of Parley's chat and
+// visitor text and their limits, which is also why it is not under compliance: compliance knows
+// nothing of chat.
 package sanitize
 
 import (
