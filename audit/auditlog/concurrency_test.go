@@ -69,6 +69,21 @@ func TestConcurrentAppendsFromTwoNodes(t *testing.T) {
 			}
 
 			ctx := context.Background()
+			// Both nodes record audit.start before the load begins: on SQLite a node still waiting
+			// for the write lock when the test stops it would have its start interrupted.
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				var started int64
+				if err := dbA.Gorm.Raw("SELECT (SELECT COUNT(*) FROM audit_outbox WHERE action = ?) + (SELECT COUNT(*) FROM audit_events WHERE action = ?)",
+					audit.ActionAuditStart, audit.ActionAuditStart).Row().Scan(&started); err != nil {
+					t.Fatal(err)
+				}
+				if started == 2 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of 2 nodes recorded audit.start", started)
+				}
+			}
 			var wg sync.WaitGroup
 			errs := make(chan error, 2*workers)
 			for n, l := range nodes {
