@@ -245,7 +245,11 @@ func (g *cardGuard) raw(db *gorm.DB) {
 	if db.Error != nil || st == nil || len(st.Vars) == 0 {
 		return
 	}
-	m := rawWrite.FindStringSubmatch(skipComments(st.SQL.String()))
+	sql := skipComments(st.SQL.String())
+	if sql == "" || !strings.ContainsRune("iIuUrRwW", rune(sql[0])) {
+		return // a SELECT, the common case, skips the pattern
+	}
+	m := rawWrite.FindStringSubmatch(sql)
 	if m == nil {
 		return
 	}
