@@ -284,19 +284,8 @@ func (w *walker) array(t *info, depth int) {
 		if w.stop {
 			return
 		}
-		w.ws()
-		if w.pos >= len(w.data) {
-			w.stop = true
+		if !w.more(']') {
 			return
-		}
-		switch w.data[w.pos] {
-		case ',':
-			w.pos++
-		case ']':
-			w.pos++
-			return
-		default:
-			w.stop = true
 		}
 	}
 }
@@ -387,19 +376,8 @@ func (w *walker) objectKeys(t *info, depth, base int) {
 		if w.stop {
 			return
 		}
-		w.ws()
-		if w.pos >= len(w.data) {
-			w.stop = true
+		if !w.more('}') {
 			return
-		}
-		switch w.data[w.pos] {
-		case ',':
-			w.pos++
-		case '}':
-			w.pos++
-			return
-		default:
-			w.stop = true
 		}
 	}
 }
@@ -530,4 +508,25 @@ func hex4(b []byte) (rune, bool) {
 		r = r*16 + rune(c)
 	}
 	return r, true
+}
+
+// more reads what follows an element of an array or object: a comma (another element follows),
+// the closing bracket (it ends), or anything else (malformed: the walk stops; the decoder
+// reports the error).
+func (w *walker) more(closing byte) bool {
+	w.ws()
+	if w.pos >= len(w.data) {
+		w.stop = true
+		return false
+	}
+	switch w.data[w.pos] {
+	case ',':
+		w.pos++
+		return true
+	case closing:
+		w.pos++
+		return false
+	}
+	w.stop = true
+	return false
 }
