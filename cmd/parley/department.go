@@ -11,7 +11,6 @@ import (
 
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
-	"github.com/parleyhq/parley/migrations"
 )
 
 const departmentUsage = "usage: parley department create --tenant SLUG --name NAME"
@@ -45,27 +44,18 @@ func runDepartment(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	defer closeApp()
-	id, err := tenantID(ctx, a, *tenantName)
-	if err != nil || id == audit.SystemTenant {
-		fmt.Fprintf(e.stderr, "parley: department create: --tenant: no organisation %q\n", *tenantName)
-		return exitUsage
-	}
 	var d tenant.Department
-	err = migrations.Transaction(a.DB.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
+	err := createInTenant(ctx, e, a, "department create", *tenantName, func(tx *gorm.DB, id string) (audit.Event, error) {
 		var err error
 		if d, err = a.Tenants.WithTx(tx).CreateDepartment(ctx, id, *name); err != nil {
-			return err
+			return audit.Event{}, err
 		}
-		return a.Audit.Append(ctx, tx, audit.Event{
-			Tenant: id, Actor: audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem},
-			Action: audit.ActionDepartmentCreate, Target: audit.Target{Kind: "department", ID: d.ID}, Outcome: audit.Success,
-			Details: map[string]string{"name": d.Name},
-		})
+		return audit.Event{Action: audit.ActionDepartmentCreate, Target: audit.Target{Kind: "department", ID: d.ID},
+			Details: map[string]string{"name": d.Name}}, nil
 	})
-	if err == nil {
-		_, err = a.Audit.Seal(ctx)
-	}
 	switch {
+	case errors.Is(err, errNoTenant):
+		return exitUsage
 	case errors.Is(err, tenant.ErrCardNumber):
 		fmt.Fprintln(e.stderr, "parley: department create: --name: a card number is not allowed in the department name")
 		return exitUsage

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/app"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
@@ -45,30 +47,53 @@ func runSite(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	defer closeApp()
-	id, err := tenantID(ctx, a, *tenantName)
-	if err != nil || id == audit.SystemTenant {
-		fmt.Fprintf(e.stderr, "parley: site create: no organisation %q\n", *tenantName)
-		return exitUsage
-	}
 	var site tenant.Site
-	err = migrations.Transaction(a.DB.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
+	err := createInTenant(ctx, e, a, "site create", *tenantName, func(tx *gorm.DB, id string) (audit.Event, error) {
 		var err error
 		if site, err = a.Tenants.WithTx(tx).CreateSite(ctx, id, *name, origins); err != nil {
-			return err
+			return audit.Event{}, err
 		}
-		return a.Audit.Append(ctx, tx, audit.Event{
-			Tenant: id, Actor: audit.Actor{ID: "cli:" + e.getenv("USER"), Kind: audit.ActorSystem},
-			Action: audit.ActionSiteCreate, Target: audit.Target{Kind: "site", ID: site.ID}, Outcome: audit.Success,
-			Details: map[string]string{"name": site.Name, "origins": site.AllowedOrigins},
-		})
+		return audit.Event{Action: audit.ActionSiteCreate, Target: audit.Target{Kind: "site", ID: site.ID},
+			Details: map[string]string{"name": site.Name, "origins": site.AllowedOrigins}}, nil
 	})
+	if errors.Is(err, errNoTenant) {
+		return exitUsage
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "parley: site create: %v\n", err)
 		return exitFailure
 	}
-	_, _ = a.Audit.Seal(ctx)
 	fmt.Fprintf(e.stdout, "created site %q, key %s\n", site.Name, site.SiteKey)
 	fmt.Fprintf(e.stdout, "site id: %s\n", site.ID)
 	fmt.Fprintf(e.stdout, "embed: <script src=\"%s/widget.js\" data-site=\"%s\" async></script>\n", cfg.PublicURL, site.SiteKey)
 	return exitOK
+}
+
+// errNoTenant means createInTenant found no organisation by that sign-in id; it has said so.
+var errNoTenant = errors.New("no such organisation")
+
+// createInTenant creates something in the organisation tenantSlug names, from the command line:
+// insert runs in a transaction with the audit event it returns (the tenant, the operator as
+// actor and the outcome filled in), then the audit log is sealed when it can be. An unknown organisation is
+// reported on stderr and answered with errNoTenant.
+func createInTenant(ctx context.Context, e env, a *app.App, command, tenantSlug string, insert func(tx *gorm.DB, tenantID string) (audit.Event, error)) error {
+	id, err := tenantID(ctx, a, tenantSlug)
+	if err != nil || id == audit.SystemTenant {
+		fmt.Fprintf(e.stderr, "parley: %s: --tenant: no organisation %q\n", command, tenantSlug)
+		return errNoTenant
+	}
+	err = migrations.Transaction(a.DB.Gorm.WithContext(ctx), func(tx *gorm.DB) error {
+		ev, err := insert(tx, id)
+		if err != nil {
+			return err
+		}
+		ev.Tenant, ev.Actor, ev.Outcome = id, audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, audit.Success
+		return a.Audit.Append(ctx, tx, ev)
+	})
+	if err != nil {
+		return err
+	}
+	// The event is committed; chaining it now is a courtesy (any node's sealer chains it later).
+	_, _ = a.Audit.Seal(ctx)
+	return nil
 }
