@@ -1,7 +1,6 @@
 package cardform_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,24 +37,6 @@ const (
 	password   = "Quiet-harbour-2026-lamp"
 )
 
-// syncBuffer is a log sink tests read while the app writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // world is one tenant with a site, a department, users and a visitor, over one database, served
 // by one or more nodes.
 type world struct {
@@ -64,7 +44,7 @@ type world struct {
 	db    *migrations.DB
 	dbURL string
 	clock *apptest.Clock
-	logs  *syncBuffer
+	logs  *apptest.LogBuffer
 	// keys is the key provider every node shares (as the nodes of an installation share Vault).
 	keys     vault.KeyProvider
 	tenant   tenant.Tenant
@@ -116,7 +96,7 @@ func (w *world) newNode(db *migrations.DB, serve bool) *node {
 
 func newWorld(t *testing.T, db *migrations.DB, dbURL string) (*world, *node) {
 	t.Helper()
-	w := &world{t: t, db: db, dbURL: dbURL, clock: apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)), logs: &syncBuffer{}}
+	w := &world{t: t, db: db, dbURL: dbURL, clock: apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)), logs: &apptest.LogBuffer{}}
 	keys, err := vault.OpenLocal(vault.LocalConfig{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -58,24 +57,6 @@ var cardForms = []string{
 	fullWidth("5500000000000004"),
 }
 
-// syncBuffer is the log sink the application writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // world is the application under test, served over real HTTP.
 type world struct {
 	t     *testing.T
@@ -83,7 +64,7 @@ type world struct {
 	db    *migrations.DB
 	app   *app.App
 	srv   *httptest.Server
-	logs  *syncBuffer
+	logs  *apptest.LogBuffer
 	clock *apptest.Clock
 }
 
@@ -103,7 +84,7 @@ func newWorld(t *testing.T, d migrations.Dialect) *world {
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &apptest.LogBuffer{}
 	// The logger `parley serve` uses: JSON lines through the PAN masker, here at debug level.
 	masker, err := pan.NewMasker(pan.Options{Mode: pan.ModeLast4})
 	if err != nil {
