@@ -332,6 +332,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 	// Page URLs and titles, like every text of the chat, are masked in the tenant's mode and
 	// through its redaction rules.
 	a.Visitors = visitor.NewStore(db.Gorm, opts.Now, opts.Rand, visitor.MasksFunc(func(ctx context.Context, tenantID string) (visitor.Masker, error) {
+		ctx = migrations.WithTenant(ctx, tenantID)
 		p, err := a.RedactionPolicies.For(ctx, tenantID)
 		if err != nil {
 			return nil, err
@@ -354,6 +355,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 			return a.Accounts.SessionLive(ctx, p.TenantID, p.UserID, p.SessionID)
 		}),
 		Names: chat.NamesFunc(func(ctx context.Context, tenantID, userID string) (string, error) {
+			ctx = migrations.WithTenant(ctx, tenantID)
 			u, err := a.Users.ByID(ctx, tenantID, userID)
 			return u.DisplayName, err
 		}),

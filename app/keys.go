@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/compliance/secureform"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -72,10 +73,12 @@ var _ account.SecretSealer = mfaSealer{}
 const fieldMFASecret = "mfa.secret"
 
 func (s mfaSealer) Seal(ctx context.Context, tenantID, scope string, plaintext []byte) ([]byte, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return s.env.Seal(ctx, vault.Binding{Tenant: tenantID, Scope: scope, Field: fieldMFASecret}, plaintext)
 }
 
 func (s mfaSealer) Open(ctx context.Context, tenantID, scope string, ciphertext []byte) ([]byte, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	out, err := s.env.Open(ctx, vault.Binding{Tenant: tenantID, Scope: scope, Field: fieldMFASecret}, ciphertext)
 	if errors.Is(err, vault.ErrUnavailable) {
 		return nil, fmt.Errorf("key provider unavailable: %w", err)

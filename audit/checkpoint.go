@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"github.com/parleyhq/parley/migrations"
 	"time"
 )
 
@@ -37,6 +38,7 @@ func (c Checkpoint) VerifySignature(keys ...PublicKey) error {
 // SignCheckpoint signs a checkpoint of (tenant, seq, head) at time at with s, and checks the
 // signature under s's public key before returning it. Errors wrap ErrSign.
 func SignCheckpoint(ctx context.Context, s Signer, tenant string, seq int64, head Hash, at time.Time) (Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	c := Checkpoint{Tenant: tenant, Seq: seq, Head: head, Time: CanonicalTime(at), KeyID: s.KeyID()}
 	sig, err := signChecked(ctx, s, c.Message())
 	if err != nil {

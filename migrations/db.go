@@ -135,7 +135,11 @@ func OpenLocation(ctx context.Context, loc Location, opts Options) (*DB, error) 
 	var dialector gorm.Dialector
 	switch loc.Dialect {
 	case Postgres:
-		dialector = postgres.Open(loc.DSN)
+		pool, err := openPostgres(loc.DSN)
+		if err != nil {
+			return nil, err
+		}
+		dialector = postgres.New(postgres.Config{DSN: loc.DSN, Conn: pool})
 	case SQLite:
 		if dir := filepath.Dir(loc.Path); dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleyhq/parley/migrations"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -110,6 +111,7 @@ func (e *Envelope) sweep(every time.Duration) {
 
 // CreateTenantKey creates the tenant's key at the provider (call it when a tenant is created).
 func (e *Envelope) CreateTenantKey(ctx context.Context, tenantID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return e.provider.CreateTenantKey(ctx, tenantID)
 }
 
@@ -200,6 +202,7 @@ func (e *Envelope) OpenString(ctx context.Context, b Binding, ciphertext string)
 // never gets a new key) and its cached key zeroed. Every ciphertext of the scope, in the database
 // and in every backup, becomes unreadable. Shredding twice is a no-op.
 func (e *Envelope) Shred(ctx context.Context, tenantID, scopeID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if err := validTenantID(tenantID); err != nil {
 		return err
 	}
@@ -224,6 +227,7 @@ func (e *Envelope) Forget(tenantID, scopeID string) {
 // (every version), then deletes the tenant's wrapped data keys and zeroes its cached keys. Once the
 // provider has destroyed the key, no backup can bring the data back.
 func (e *Envelope) DeleteTenantKey(ctx context.Context, tenantID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if err := validTenantID(tenantID); err != nil {
 		return err
 	}
@@ -240,6 +244,7 @@ func (e *Envelope) DeleteTenantKey(ctx context.Context, tenantID string) error {
 // withKey runs fn with the scope's plaintext data key, fetching it (and with create, making it)
 // when it is not cached.
 func (e *Envelope) withKey(ctx context.Context, tenantID, scopeID string, create bool, fn func(key []byte) error) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if e.closed.Load() {
 		return ErrClosed
 	}
@@ -264,6 +269,7 @@ func (e *Envelope) withKey(ctx context.Context, tenantID, scopeID string, create
 // fetch loads a scope's data key once for all concurrent callers. The load runs on a context of
 // its own, so one caller giving up does not fail the others.
 func (e *Envelope) fetch(ctx context.Context, id, tenantID, scopeID string, create bool) (*cachedKey, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	fk := "o\x00" + id
 	if create {
 		fk = "c\x00" + id
@@ -302,6 +308,7 @@ func (e *Envelope) fetch(ctx context.Context, id, tenantID, scopeID string, crea
 // generates one and stores its wrapped form. If the tenant has no key at the provider yet (a
 // tenant created before encryption was enabled) it is created.
 func (e *Envelope) load(ctx context.Context, tenantID, scopeID string, create bool) ([]byte, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	rec, err := e.store.Get(ctx, tenantID, scopeID)
 	switch {
 	case err == nil:

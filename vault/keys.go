@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/migrations"
 	"io"
 	"time"
 )
@@ -32,6 +33,7 @@ func NewKeys(provider KeyProvider, store *Store, batchSize int) *Keys {
 // Rotate adds a version to the tenant's key and returns the key's new status. New data keys are
 // wrapped under the new version; existing ones stay readable until rewrapped.
 func (k *Keys) Rotate(ctx context.Context, tenantID string) (KeyStatus, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if err := k.provider.RotateTenantKey(ctx, tenantID); err != nil {
 		return KeyStatus{}, err
 	}
@@ -60,6 +62,7 @@ type RewrapSummary struct {
 // cannot rewrap are counted and reported with ErrRewrapIncomplete; provider outages stop the run
 // with ErrUnavailable.
 func (k *Keys) Rewrap(ctx context.Context, tenantID string, progress io.Writer) (RewrapSummary, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if progress == nil {
 		progress = io.Discard
 	}
@@ -141,6 +144,7 @@ func percent(n, total int) int {
 // refuses (ErrKeysBelowVersion) while stored data keys are still wrapped under a retired version,
 // because their scopes would become unreadable: run Rewrap first.
 func (k *Keys) SetMinDecryptionVersion(ctx context.Context, tenantID string, version int, force bool) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if err := validTenantID(tenantID); err != nil {
 		return err
 	}
@@ -184,6 +188,7 @@ type TenantKeyReport struct {
 // Status reports the tenant's key versions, minimum decryption version, last rotation and stored
 // data keys per version.
 func (k *Keys) Status(ctx context.Context, tenantID string) (TenantKeyReport, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if err := validTenantID(tenantID); err != nil {
 		return TenantKeyReport{}, err
 	}

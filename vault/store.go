@@ -64,6 +64,7 @@ func (r dataKeyRow) stored() StoredKey {
 
 // Get returns the scope's row, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, tenantID, scopeID string) (StoredKey, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var r dataKeyRow
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND scope_id = ?", tenantID, scopeID).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -78,6 +79,7 @@ func (s *Store) Get(ctx context.Context, tenantID, scopeID string) (StoredKey, e
 // Insert stores a new wrapped key unless the scope already has a row (a key, or a shredding
 // tombstone); it reports whether it inserted.
 func (s *Store) Insert(ctx context.Context, tenantID, scopeID, wrapped string, keyVersion int) (bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	r := dataKeyRow{TenantID: tenantID, ScopeID: scopeID, WrappedKey: wrapped, KeyVersion: keyVersion, CreatedAt: s.now().UTC()}
 	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
 	if res.Error != nil {
@@ -89,6 +91,7 @@ func (s *Store) Insert(ctx context.Context, tenantID, scopeID, wrapped string, k
 // Shred deletes the scope's wrapped key and leaves a tombstone, so the scope's ciphertext can
 // never be decrypted again and the scope never gets a new key. Shredding twice is a no-op.
 func (s *Store) Shred(ctx context.Context, tenantID, scopeID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	now := s.now().UTC()
 	r := dataKeyRow{TenantID: tenantID, ScopeID: scopeID, CreatedAt: now, ShreddedAt: &now}
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
@@ -107,6 +110,7 @@ func (s *Store) Shred(ctx context.Context, tenantID, scopeID string) error {
 
 // DeleteTenant removes every row of the tenant (offboarding, after its tenant key is destroyed).
 func (s *Store) DeleteTenant(ctx context.Context, tenantID string) (int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	res := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Delete(&dataKeyRow{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("delete data keys: %w", res.Error)
@@ -117,6 +121,7 @@ func (s *Store) DeleteTenant(ctx context.Context, tenantID string) (int64, error
 // ListBelowVersion returns up to limit live keys of the tenant wrapped under a version below
 // version, with scope ids after afterScope, in scope id order: the pages a resumable rewrap walks.
 func (s *Store) ListBelowVersion(ctx context.Context, tenantID string, version int, afterScope string, limit int) ([]StoredKey, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []dataKeyRow
 	err := s.db.WithContext(ctx).
 		Where("tenant_id = ? AND shredded_at IS NULL AND key_version < ? AND scope_id > ?", tenantID, version, afterScope).
@@ -134,6 +139,7 @@ func (s *Store) ListBelowVersion(ctx context.Context, tenantID string, version i
 // ReplaceWrapped swaps a scope's wrapped key for its rewrapped form, only if the row still holds
 // old (it may have been shredded or rewrapped meanwhile); it reports whether it replaced.
 func (s *Store) ReplaceWrapped(ctx context.Context, tenantID, scopeID, old, wrapped string, keyVersion int) (bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	now := s.now().UTC()
 	res := s.db.WithContext(ctx).Model(&dataKeyRow{}).
 		Where("tenant_id = ? AND scope_id = ? AND wrapped_key = ? AND shredded_at IS NULL", tenantID, scopeID, old).
@@ -152,6 +158,7 @@ type VersionCounts struct {
 
 // CountByVersion counts the tenant's wrapped keys per key version and its shredded scopes.
 func (s *Store) CountByVersion(ctx context.Context, tenantID string) (VersionCounts, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []struct {
 		KeyVersion int
 		Shredded   bool

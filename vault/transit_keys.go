@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // tenantKeyType is the transit key type of every tenant key.
@@ -36,6 +37,7 @@ func (t *Transit) path(parts ...string) string {
 // CreateTenantKey creates the tenant's aes256-gcm96 transit key; an existing key of that type is
 // kept as it is.
 func (t *Transit) CreateTenantKey(ctx context.Context, tenantID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := t.KeyName(tenantID)
 	if err != nil {
 		return err
@@ -82,6 +84,7 @@ func (t *Transit) readKey(ctx context.Context, name string) (*api.Secret, error)
 
 // DeleteTenantKey allows deletion of the tenant's transit key and deletes it with all its versions.
 func (t *Transit) DeleteTenantKey(ctx context.Context, tenantID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := t.KeyName(tenantID)
 	if err != nil {
 		return err
@@ -105,6 +108,7 @@ func (t *Transit) DeleteTenantKey(ctx context.Context, tenantID string) error {
 
 // GenerateDataKey asks transit/datakey/plaintext for a 256-bit data key.
 func (t *Transit) GenerateDataKey(ctx context.Context, tenantID string) (DataKey, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := t.KeyName(tenantID)
 	if err != nil {
 		return DataKey{}, err
@@ -135,6 +139,7 @@ func (t *Transit) GenerateDataKey(ctx context.Context, tenantID string) (DataKey
 
 // UnwrapDataKey decrypts a wrapped data key with transit/decrypt.
 func (t *Transit) UnwrapDataKey(ctx context.Context, tenantID, wrapped string) ([]byte, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := t.KeyName(tenantID)
 	if err != nil {
 		return nil, err
@@ -160,6 +165,7 @@ func (t *Transit) UnwrapDataKey(ctx context.Context, tenantID, wrapped string) (
 // RewrapDataKeys rewraps data keys with transit/rewrap and batch_input: Vault decrypts and
 // re-encrypts them under the latest key version; Parley never sees their plaintext.
 func (t *Transit) RewrapDataKeys(ctx context.Context, tenantID string, wrapped []string) ([]RewrapResult, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := t.KeyName(tenantID)
 	if err != nil {
 		return nil, err
@@ -204,6 +210,7 @@ func (t *Transit) RewrapDataKeys(ctx context.Context, tenantID string, wrapped [
 
 // RotateTenantKey adds a version to the tenant's transit key.
 func (t *Transit) RotateTenantKey(ctx context.Context, tenantID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := t.KeyName(tenantID)
 	if err != nil {
 		return err
@@ -217,6 +224,7 @@ func (t *Transit) RotateTenantKey(ctx context.Context, tenantID string) error {
 // SetMinDecryptionVersion sets the key's min_decryption_version; version must lie between 1 and
 // the latest version.
 func (t *Transit) SetMinDecryptionVersion(ctx context.Context, tenantID string, version int) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	st, err := t.TenantKeyStatus(ctx, tenantID)
 	if err != nil {
 		return err
@@ -232,6 +240,7 @@ func (t *Transit) SetMinDecryptionVersion(ctx context.Context, tenantID string, 
 
 // TenantKeyStatus reads the tenant's transit key.
 func (t *Transit) TenantKeyStatus(ctx context.Context, tenantID string) (KeyStatus, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := t.KeyName(tenantID)
 	if err != nil {
 		return KeyStatus{}, err

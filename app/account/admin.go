@@ -43,6 +43,7 @@ type UserView struct {
 
 // Users lists a tenant's users, by e-mail address, with a fixed number of queries.
 func (s *Service) Users(ctx context.Context, tenantID string) ([]UserView, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	db := s.db().WithContext(ctx)
 	var users []User
 	if err := db.Where("tenant_id = ?", tenantID).Order("email_key").Find(&users).Error; err != nil {
@@ -91,6 +92,7 @@ func (s *Service) Users(ctx context.Context, tenantID string) ([]UserView, error
 
 // User returns one user of a tenant as a view; another tenant's is ErrNotFound.
 func (s *Service) User(ctx context.Context, tenantID, userID string) (UserView, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	u, err := s.Store.ByID(ctx, tenantID, userID)
 	if err != nil {
 		return UserView{}, err
@@ -143,6 +145,7 @@ func (s *Service) view(u User, st Settings, roles []string, state signin.State) 
 // Unlock ends a user's lockout and clears their consecutive failures, after an administrator
 // confirmed their identity (PCI DSS 8.3.4).
 func (s *Service) Unlock(ctx context.Context, by Actor, userID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	key, err := s.identityKey(ctx)
 	if err != nil {
 		return err
@@ -180,6 +183,7 @@ func (s *Service) Unlock(ctx context.Context, by Actor, userID string) error {
 
 // Disable disables a user and ends their sessions.
 func (s *Service) Disable(ctx context.Context, by Actor, userID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := s.checkOutranks(ctx, by, userID); err != nil {
 		return err
 	}
@@ -200,6 +204,7 @@ func (s *Service) Disable(ctx context.Context, by Actor, userID string) error {
 
 // disableTx disables u in tx, ends their sessions and audits it.
 func (s *Service) disableTx(ctx context.Context, tx *gorm.DB, by Actor, u User, reason string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	now := s.now()
 	if err := tx.WithContext(ctx).Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
 		"status": StatusDisabled, "disabled_at": now, "disabled_reason": reason, "updated_at": now,
@@ -220,6 +225,7 @@ func (s *Service) disableTx(ctx context.Context, tx *gorm.DB, by Actor, u User, 
 // Enable re-enables a disabled user: the failure counts start again from zero (after 100
 // failures this is the administrator's decision) and the inactivity clock restarts.
 func (s *Service) Enable(ctx context.Context, by Actor, userID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	key, err := s.identityKey(ctx)
 	if err != nil {
 		return err
@@ -272,6 +278,7 @@ func (s *Service) identityFor(ctx context.Context, tx *gorm.DB, key []byte, u Us
 // (HIPAA 164.312(a)(2)(ii)): the command, the user it concerns and the reason given. Call it
 // before the action; when it fails, do not act.
 func (s *Service) EmergencyAccess(ctx context.Context, by Actor, command, userID, reason string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	e := by.event(by.TenantID, ActionEmergencyAccess, Success)
 	e.Target = Target{Kind: "user", ID: userID}
 	if userID == "" {

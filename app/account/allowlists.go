@@ -50,6 +50,7 @@ func (allowlistRow) TableName() string { return "ip_allowlists" }
 
 // Allowlists returns a tenant's lists, the tenant-wide one first.
 func (s *Service) Allowlists(ctx context.Context, tenantID string) ([]Allowlist, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []allowlistRow
 	if err := s.db().WithContext(ctx).Where("tenant_id = ?", tenantID).Order("role").Find(&rows).Error; err != nil {
 		return nil, err
@@ -72,6 +73,7 @@ func parseRows(rows []allowlistRow) ([]Allowlist, error) {
 
 // listsFor returns the lists that apply to holders of roles (the tenant's and each role's).
 func (s *Service) listsFor(ctx context.Context, db *gorm.DB, tenantID string, roles []string) ([]Allowlist, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []allowlistRow
 	q := db.WithContext(ctx).Where("tenant_id = ? AND (role = '' OR role IN ?)", tenantID, append([]string{""}, roles...))
 	if err := q.Find(&rows).Error; err != nil {
@@ -105,6 +107,7 @@ func allowed(lists []Allowlist, addr netip.Addr, st Settings, now time.Time) boo
 
 // checkAllowlists applies the tenant's and the roles' lists to o.IP, auditing a refusal.
 func (s *Service) checkAllowlists(ctx context.Context, db *gorm.DB, tenantID, userID string, roles []string, st Settings, o Origin, stage string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	lists, err := s.listsFor(ctx, db, tenantID, roles)
 	if err != nil {
 		return err
@@ -114,6 +117,7 @@ func (s *Service) checkAllowlists(ctx context.Context, db *gorm.DB, tenantID, us
 
 // enforceAllowlists applies lists to o.IP, auditing a refusal.
 func (s *Service) enforceAllowlists(ctx context.Context, lists []Allowlist, tenantID, userID string, st Settings, o Origin, stage string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if allowed(lists, ClientAddr(o.IP), st, s.now()) {
 		return nil
 	}
@@ -140,6 +144,7 @@ type SetAllowlistInput struct {
 // Malformed entries are a *allowlist.ParseError naming each; a list that would shut out the
 // administrator's own address (by.Origin.IP) is ErrExcludesSelf unless confirmed.
 func (s *Service) SetAllowlist(ctx context.Context, by Actor, in SetAllowlistInput) (*allowlist.List, error) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	l, err := allowlist.ParseEntries(in.Entries)
 	if err != nil {
 		return nil, err
@@ -183,6 +188,7 @@ func (s *Service) SetAllowlist(ctx context.Context, by Actor, in SetAllowlistInp
 
 // wouldExcludeSelf checks the administrator's own access with the new list in place.
 func (s *Service) wouldExcludeSelf(ctx context.Context, tx *gorm.DB, by Actor, role string, next *allowlist.List) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, by.UserID)
 	if err != nil {
 		return err
@@ -218,6 +224,7 @@ func (s *Service) wouldExcludeSelf(ctx context.Context, tx *gorm.DB, by Actor, r
 // from the server's shell (HIPAA 164.312(a)(2)(ii)), time-limited and audited. A zero until ends
 // a suspension.
 func (s *Service) SuspendAllowlists(ctx context.Context, by Actor, tenantID string, until time.Time) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	now := s.now()
 	if !until.IsZero() && (!until.After(now) || until.Sub(now) > MaxSuspension) {
 		return fmt.Errorf("%w: suspend for up to %s", ErrInvalidSettings, MaxSuspension)

@@ -188,6 +188,7 @@ type refusal struct {
 // beginAttempt decides what the attempt faces and, when credentials may be checked, reserves the
 // identity for it. A refused attempt is audited in the same transaction.
 func (s *Service) beginAttempt(ctx context.Context, id identity, pol signin.Policy, tenantID string, user *User, o Origin) (attempt, *refusal, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	a := attempt{id: id, ip: ipKey(o.IP)}
 	var ref *refusal
 	err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
@@ -241,6 +242,7 @@ type failureOutcome struct {
 // and audits the failure, a lockout that begins with it, and an account disabled by it — all in
 // one transaction. action is ActionSignInFailure or ActionMFAFailure.
 func (s *Service) recordFailure(ctx context.Context, a attempt, pol signin.Policy, tenantID string, user *User, reason, action string, o Origin) (failureOutcome, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	// A failure is recorded even when the client goes away meanwhile: cancelling a request must
 	// not be a way around the count.
 	ctx = context.WithoutCancel(ctx)
@@ -317,6 +319,7 @@ func (s *Service) recordSuccess(ctx context.Context, tx *gorm.DB, a attempt, pol
 }
 
 func (s *Service) auditFailure(ctx context.Context, tx *gorm.DB, tenantID string, user *User, id identity, reason, action string, o Origin) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	e := o.event(tenantID, action, userID(user), Failure)
 	e.Target = Target{Kind: "user", ID: userID(user)}
 	e.Reason = reason

@@ -83,6 +83,7 @@ const roleSeparator = ","
 // or later: from the cache when it holds that version, else from the database in one query, so
 // the user and the roles are of one version. ErrNoSession when the user is gone.
 func (s *Service) sessionUser(ctx context.Context, tenantID, userID string, version int64) (cachedUser, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if u, ok := s.userCache.get(userID, version); ok && u.user.TenantID == tenantID {
 		return u, nil
 	}
@@ -135,6 +136,7 @@ func (t *tenantSecurity) listsFor(roles []string) []Allowlist {
 // security returns a tenant's settings and allowlists as of version (read with the session) or
 // later: from the cache when it holds that version, else from the database.
 func (s *Service) security(ctx context.Context, tenantID string, version int64) (*tenantSecurity, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if t, ok := s.secCache.get(tenantID, version); ok {
 		return t, nil
 	}
@@ -151,6 +153,7 @@ func (s *Service) security(ctx context.Context, tenantID string, version int64) 
 // exactly that version (every change bumps it in its own transaction); otherwise it tries again.
 // A stored setting or list that no longer validates is an error (fail closed).
 func (s *Service) loadSecurity(ctx context.Context, tenantID string) (int64, *tenantSecurity, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	db := s.db().WithContext(ctx)
 	for range securityLoadTries {
 		before, err := securityVersion(db, tenantID)

@@ -12,11 +12,13 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/parleyhq/parley/app/account/captcha"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // issueCaptcha creates a challenge for a sign-in that must solve one, and audits that a CAPTCHA
 // was shown.
 func (s *Service) issueCaptcha(ctx context.Context, tenantID string, user *User, id identity, o Origin) (*captcha.Challenge, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if s.Captcha == nil {
 		return nil, errors.New("no CAPTCHA service configured")
 	}

@@ -161,6 +161,7 @@ func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, in NewUser) (User
 }
 
 func (s *Service) roleKnown(ctx context.Context, tenantID, role string) bool {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if s.KnownRole != nil {
 		return s.KnownRole(ctx, tenantID, role)
 	}
@@ -174,6 +175,7 @@ func (s *Service) roleKnown(ctx context.Context, tenantID, role string) bool {
 
 // evaluator returns the password evaluator in force for a tenant.
 func (s *Service) evaluator(ctx context.Context, tx *gorm.DB, tenantID string) (*password.Evaluator, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if s.Policy != nil {
 		return s.Policy(ctx, tenantID)
 	}
@@ -186,6 +188,7 @@ func (s *Service) evaluator(ctx context.Context, tx *gorm.DB, tenantID string) (
 
 // PasswordEvaluator returns the evaluator of a tenant's password policy.
 func (s *Service) PasswordEvaluator(ctx context.Context, tenantID string) (*password.Evaluator, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return s.evaluator(ctx, s.db(), tenantID)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // ErrNotPermitted means an administrative action would reach beyond the acting user's own
@@ -24,6 +25,7 @@ type Escalation interface {
 // checkGrant applies the grant rule to a user's action; Parley's own jobs and the emergency CLI
 // (System actors) are not users and are not checked.
 func (s *Service) checkGrant(ctx context.Context, by Actor, role string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if by.System {
 		return nil
 	}
@@ -38,6 +40,7 @@ func (s *Service) checkGrant(ctx context.Context, by Actor, role string) error {
 
 // checkOutranks applies the outrank rule to a user's action on another account.
 func (s *Service) checkOutranks(ctx context.Context, by Actor, userID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if by.System || by.UserID == userID {
 		return nil
 	}

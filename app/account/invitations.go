@@ -51,6 +51,7 @@ type Invitation struct {
 // Invite creates an invited user (no password, cannot sign in) with a role and a one-time link
 // with which they choose their password.
 func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitation, error) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	email, key, err := CleanEmail(in.Email)
 	if err != nil {
 		return Invitation{}, err

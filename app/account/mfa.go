@@ -291,6 +291,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, cur Current, o Or
 
 // RecoveryCodesLeft counts a user's unused recovery codes.
 func (s *Service) RecoveryCodesLeft(ctx context.Context, tenantID, userID string) (int, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var n int64
 	err := s.db().WithContext(ctx).Model(&recoveryCode{}).Where("tenant_id = ? AND user_id = ?", tenantID, userID).Count(&n).Error
 	return int(n), err
@@ -319,6 +320,7 @@ func (s *Service) replaceRecoveryCodes(ctx context.Context, tx *gorm.DB, u User,
 // ResetMFA removes a user's second factor and recovery codes, gives their grace sign-ins back and
 // ends their sessions: an administrator's reset after confirming the user's identity.
 func (s *Service) ResetMFA(ctx context.Context, by Actor, userID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := s.checkOutranks(ctx, by, userID); err != nil {
 		return err
 	}

@@ -218,6 +218,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur Current, current, next
 // changed at first use (PCI DSS 8.3.5); it ends their sessions. The policy's daily reset limit
 // applies.
 func (s *Service) ResetPassword(ctx context.Context, by Actor, userID string) (string, error) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := s.checkOutranks(ctx, by, userID); err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // SecretSealer encrypts the secrets a user's second factor needs (the TOTP shared secret and the
@@ -27,6 +28,7 @@ var ErrSealer = errors.New("MFA secret encryption failed")
 func mfaScope(userID string) string { return "mfa:" + userID }
 
 func seal(ctx context.Context, s SecretSealer, tenantID, userID string, plaintext []byte) ([]byte, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if s == nil {
 		return nil, ErrNoSealer
 	}
@@ -38,6 +40,7 @@ func seal(ctx context.Context, s SecretSealer, tenantID, userID string, plaintex
 }
 
 func unseal(ctx context.Context, s SecretSealer, tenantID, userID string, ciphertext []byte) ([]byte, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if s == nil {
 		return nil, ErrNoSealer
 	}

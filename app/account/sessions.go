@@ -231,6 +231,7 @@ func (s *Service) roleNames(ctx context.Context, db *gorm.DB, u User) ([]string,
 // activity: it neither refreshes the session nor applies the idle timeout, which the console's
 // requests enforce.
 func (s *Service) SessionLive(ctx context.Context, tenantID, userID, sessionID string) (bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var sess Session
 	err := s.db().WithContext(ctx).Where("id = ? AND tenant_id = ? AND user_id = ?", sessionID, tenantID, userID).Take(&sess).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -270,6 +271,7 @@ type SessionView struct {
 
 // Sessions lists a user's live sessions, newest first.
 func (s *Service) Sessions(ctx context.Context, tenantID, userID string) ([]SessionView, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	st, err := s.Settings(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -296,6 +298,7 @@ func (s *Service) Sessions(ctx context.Context, tenantID, userID string) ([]Sess
 // RevokeSession ends one of userID's sessions; by is the user themself or an administrator.
 // Another user's or tenant's session is ErrNoSession.
 func (s *Service) RevokeSession(ctx context.Context, by Actor, userID, sessionID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		res := tx.Where("tenant_id = ? AND user_id = ? AND id = ?", by.TenantID, userID, sessionID).Delete(&Session{})
 		if res.Error != nil {
@@ -326,6 +329,7 @@ func (s *Service) SignOut(ctx context.Context, cur Current, o Origin) error {
 // RevokeUserSessions ends every session of a user in tx, for example when their roles change
 // (a privilege change: they sign in again and get a new token). It returns how many ended.
 func (s *Service) RevokeUserSessions(ctx context.Context, tx *gorm.DB, tenantID, userID string) (int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	res := tx.WithContext(ctx).Where("tenant_id = ? AND user_id = ?", tenantID, userID).Delete(&Session{})
 	return res.RowsAffected, res.Error
 }

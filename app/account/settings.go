@@ -132,10 +132,12 @@ func (settingsRow) TableName() string { return "security_settings" }
 // Settings returns a tenant's security settings. A stored setting that no longer validates is an
 // error, never silently replaced by a default (fail closed).
 func (s *Service) Settings(ctx context.Context, tenantID string) (Settings, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return s.settingsTx(ctx, s.db(), tenantID)
 }
 
 func (s *Service) settingsTx(ctx context.Context, tx *gorm.DB, tenantID string) (Settings, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	out := DefaultSettings()
 	var row settingsRow
 	err := tx.WithContext(ctx).Where("tenant_id = ?", tenantID).Take(&row).Error
@@ -193,6 +195,7 @@ func (s *Service) settingsTx(ctx context.Context, tx *gorm.DB, tenantID string) 
 
 // saveSetting writes one column of a tenant's settings row, creating the row when needed.
 func (s *Service) saveSetting(ctx context.Context, tx *gorm.DB, tenantID, column string, value any, by string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	now := s.now().UTC()
 	row := settingsRow{TenantID: tenantID, UpdatedAt: now, UpdatedBy: by}
 	if err := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
@@ -222,6 +225,7 @@ func (a Actor) event(tenantID, action string, outcome Outcome) Event {
 
 // SetPasswordPolicy replaces a tenant's password policy after checking it.
 func (s *Service) SetPasswordPolicy(ctx context.Context, by Actor, p password.Policy) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -234,6 +238,7 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, by Actor, p password.Po
 
 // SetSignInPolicy replaces a tenant's sign-in defence after checking it.
 func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -246,6 +251,7 @@ func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy
 
 // SetSessionPolicy replaces a tenant's session timing after checking it.
 func (s *Service) SetSessionPolicy(ctx context.Context, by Actor, p signin.SessionPolicy) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -258,6 +264,7 @@ func (s *Service) SetSessionPolicy(ctx context.Context, by Actor, p signin.Sessi
 
 // SetMFAPolicy replaces a tenant's second-factor enforcement after checking it.
 func (s *Service) SetMFAPolicy(ctx context.Context, by Actor, m MFAPolicy) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -280,6 +287,7 @@ func (s *Service) SetMFAPolicy(ctx context.Context, by Actor, m MFAPolicy) error
 }
 
 func (s *Service) setPolicy(ctx context.Context, by Actor, column, area, doc string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.saveSetting(ctx, tx, by.TenantID, column, doc, by.UserID); err != nil {
 			return err

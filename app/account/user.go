@@ -175,6 +175,7 @@ func (s *Store) Create(ctx context.Context, u *User) error {
 
 // ByEmail finds a tenant's user by e-mail address (case-insensitive).
 func (s *Store) ByEmail(ctx context.Context, tenantID, email string) (User, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var u User
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND email_key = ?", tenantID, strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
 	return u, notFound(err)
@@ -182,6 +183,7 @@ func (s *Store) ByEmail(ctx context.Context, tenantID, email string) (User, erro
 
 // ByID finds a tenant's user; another tenant's user is ErrNotFound.
 func (s *Store) ByID(ctx context.Context, tenantID, id string) (User, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var u User
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&u).Error
 	return u, notFound(err)
@@ -195,6 +197,7 @@ func (s *Store) Assign(ctx context.Context, a *RoleAssignment) error {
 
 // Roles lists a user's role assignments.
 func (s *Store) Roles(ctx context.Context, tenantID, userID string) ([]RoleAssignment, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []RoleAssignment
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND user_id = ?", tenantID, userID).Order("created_at, id").Find(&out).Error
 	return out, err

@@ -114,6 +114,7 @@ func (r *Reviews) now() time.Time {
 
 // Report builds a tenant's access review report as of now.
 func (r *Reviews) Report(ctx context.Context, tenantID string) (Report, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	now := r.now()
 	users, err := r.Users.Users(ctx, tenantID)
 	if err != nil {
@@ -212,6 +213,7 @@ func digest(users []ReviewUser) (string, error) {
 // sign-off fails with ErrReportChanged. The sign-off stores the report and is audited in the
 // same transaction.
 func (r *Reviews) SignOff(ctx context.Context, by Actor, reportDigest, notes string) (SignOff, error) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	notes, err := CleanNotes(notes)
 	if err != nil {
 		return SignOff{}, err
@@ -254,6 +256,7 @@ func (r *Reviews) SignOff(ctx context.Context, by Actor, reportDigest, notes str
 
 // SignOffs lists a tenant's sign-offs, newest first, at most limit.
 func (r *Reviews) SignOffs(ctx context.Context, tenantID string, limit int) ([]SignOff, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []SignOff
 	err := r.DB.WithContext(ctx).Omit("report").Where("tenant_id = ?", tenantID).
 		Order("signed_at DESC, id DESC").Limit(limit).Find(&out).Error
@@ -266,6 +269,7 @@ func (r *Reviews) SignOffs(ctx context.Context, tenantID string, limit int) ([]S
 // Status returns whether a tenant's access review is current: what the admin dashboard and the
 // evidence report show.
 func (r *Reviews) Status(ctx context.Context, tenantID string) (rbac.ReviewStatus, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	last, err := r.lastSignOff(ctx, tenantID)
 	if err != nil {
 		return rbac.ReviewStatus{}, err
@@ -274,6 +278,7 @@ func (r *Reviews) Status(ctx context.Context, tenantID string) (rbac.ReviewStatu
 }
 
 func (r *Reviews) lastSignOff(ctx context.Context, tenantID string) (*time.Time, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var so SignOff
 	err := r.DB.WithContext(ctx).Select("signed_at").Where("tenant_id = ?", tenantID).Order("signed_at DESC").Take(&so).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

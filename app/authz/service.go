@@ -85,6 +85,7 @@ func (s *Service) log() *slog.Logger {
 
 // Roles lists a tenant's roles: the default roles first, then the custom ones by name.
 func (s *Service) Roles(ctx context.Context, tenantID string) ([]RoleView, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	custom, err := s.Store.CustomRoles(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -102,6 +103,7 @@ func (s *Service) Roles(ctx context.Context, tenantID string) ([]RoleView, error
 
 // Role returns one role of a tenant; ErrRoleNotFound if it has none of that name.
 func (s *Service) Role(ctx context.Context, tenantID, name string) (RoleView, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	r, err := s.Store.Role(ctx, tenantID, name)
 	if err != nil {
 		return RoleView{}, err
@@ -116,6 +118,7 @@ func (s *Service) Role(ctx context.Context, tenantID, name string) (RoleView, er
 // KnownRole reports whether a tenant has a role of that name (for account.Service.KnownRole and
 // `parley user create --role`).
 func (s *Service) KnownRole(ctx context.Context, tenantID, role string) bool {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	_, err := s.Store.Role(ctx, tenantID, role)
 	return err == nil
 }
@@ -141,6 +144,7 @@ func cleanRole(in RoleInput, checkName bool) (rbac.Role, error) {
 
 // CreateRole adds a custom role. The actor must hold every permission it grants, tenant-wide.
 func (s *Service) CreateRole(ctx context.Context, by Actor, in RoleInput) (rbac.Role, error) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	r, err := cleanRole(in, true)
 	if err != nil {
 		return rbac.Role{}, err
@@ -162,6 +166,7 @@ func (s *Service) CreateRole(ctx context.Context, by Actor, in RoleInput) (rbac.
 // UpdateRole replaces a custom role's description and permissions. The actor must hold every
 // permission the role has now and will have, and every holder's sessions end.
 func (s *Service) UpdateRole(ctx context.Context, by Actor, name string, in RoleInput) (rbac.Role, error) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if rbac.IsDefaultRole(name) {
 		return rbac.Role{}, ErrBuiltinRole
 	}
@@ -205,6 +210,7 @@ func (s *Service) UpdateRole(ctx context.Context, by Actor, name string, in Role
 
 // DeleteRole removes a custom role that nobody holds. The actor must hold its permissions.
 func (s *Service) DeleteRole(ctx context.Context, by Actor, name string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if rbac.IsDefaultRole(name) {
 		return ErrBuiltinRole
 	}
@@ -237,6 +243,7 @@ func (s *Service) DeleteRole(ctx context.Context, by Actor, name string) error {
 
 // UserAssignments lists a user's role assignments; ErrUserNotFound for another tenant's user.
 func (s *Service) UserAssignments(ctx context.Context, tenantID, userID string) ([]Assignment, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if err := s.userExists(ctx, tenantID, userID); err != nil {
 		return nil, err
 	}
@@ -246,6 +253,7 @@ func (s *Service) UserAssignments(ctx context.Context, tenantID, userID string) 
 // Assign grants a role to a user, tenant-wide (departmentID "") or in one department. The actor
 // must hold, in that scope, every permission the grant gives; the user's sessions end.
 func (s *Service) Assign(ctx context.Context, by Actor, userID, role, departmentID string) (Assignment, error) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := noCardNumber("role", role); err != nil {
 		return Assignment{}, err
 	}
@@ -290,6 +298,7 @@ func (s *Service) Assign(ctx context.Context, by Actor, userID, role, department
 // Unassign removes one of a user's role assignments. The actor must hold the permissions it
 // gave; the last active owner keeps the owner role; the user's sessions end.
 func (s *Service) Unassign(ctx context.Context, by Actor, userID, assignmentID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := s.userExists(ctx, by.TenantID, userID); err != nil {
 		return err
 	}
@@ -334,6 +343,7 @@ func (s *Service) Unassign(ctx context.Context, by Actor, userID, assignmentID s
 // transaction that does so: it locks the policy, so role changes and other such checks wait for
 // that transaction, and counts the owners it sees.
 func (s *Service) CheckOwnerRemains(ctx context.Context, tx *gorm.DB, tenantID, userID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	st := s.Store.WithTx(tx)
 	if err := st.lockPolicy(ctx); err != nil {
 		return err
@@ -357,6 +367,7 @@ func (s *Service) CheckOwnerRemains(ctx context.Context, tx *gorm.DB, tenantID, 
 // *UnknownRoleError for a role the tenant lacks; *EscalationError, audited as an escalation
 // attempt, when by does not hold every permission the grant gives there.
 func (s *Service) CheckGrant(ctx context.Context, by Actor, role, departmentID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	r, err := s.Store.Role(ctx, by.TenantID, role)
 	if errors.Is(err, ErrRoleNotFound) {
 		return &UnknownRoleError{Name: role}
@@ -371,6 +382,7 @@ func (s *Service) CheckGrant(ctx context.Context, by Actor, role, departmentID s
 // or second factor): nil when by holds every permission userID holds, in every scope;
 // *EscalationError, audited, otherwise. So an administrator cannot lock out an owner.
 func (s *Service) CheckOutranks(ctx context.Context, by Actor, userID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	target, err := s.EffectivePermissions(ctx, by.TenantID, userID)
 	if err != nil {
 		return err
@@ -393,6 +405,7 @@ func (s *Service) CheckOutranks(ctx context.Context, by Actor, userID string) er
 
 // checkHeld fails with an audited *EscalationError unless by holds perms in the scope.
 func (s *Service) checkHeld(ctx context.Context, by Actor, perms []string, departmentID string, details map[string]string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	err := s.requireHeld(ctx, s.Store, by, perms, departmentID)
 	var esc *EscalationError
 	if errors.As(err, &esc) {
@@ -404,6 +417,7 @@ func (s *Service) checkHeld(ctx context.Context, by Actor, perms []string, depar
 // auditEscalation records an escalation attempt outside any transaction: the attempt changed
 // nothing, and the refusal stands whether or not the record is written.
 func (s *Service) auditEscalation(ctx context.Context, by Actor, targetKind, targetID, attempted string, esc *EscalationError, details map[string]string) {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	e := by.event(ActionEscalationAttempt, Failure, targetKind, targetID)
 	e.Reason = "escalation"
 	e.Details = map[string]string{"attempted": attempted, "missing": strings.Join(esc.Missing, " ")}
@@ -425,6 +439,7 @@ type Effective struct {
 
 // EffectivePermissions computes a user's effective permissions from the stored policy.
 func (s *Service) EffectivePermissions(ctx context.Context, tenantID, userID string) (Effective, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if err := s.userExists(ctx, tenantID, userID); err != nil {
 		return Effective{}, err
 	}
@@ -440,6 +455,7 @@ func (s *Service) EffectivePermissions(ctx context.Context, tenantID, userID str
 }
 
 func (s *Service) grantsFrom(ctx context.Context, st *Store, tenantID string, as []Assignment) (rbac.Grants, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	roles, err := st.RoleSet(ctx, tenantID)
 	if err != nil {
 		return rbac.Grants{}, err
@@ -454,6 +470,7 @@ func (s *Service) grantsFrom(ctx context.Context, st *Store, tenantID string, as
 // requireHeld fails with *EscalationError unless the actor holds every permission in perms in the
 // scope, as the transaction sees the policy (not the cache).
 func (s *Service) requireHeld(ctx context.Context, st *Store, by Actor, perms []string, departmentID string) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	as, err := st.Assignments(ctx, by.TenantID, by.UserID)
 	if err != nil {
 		return err
@@ -471,6 +488,7 @@ func (s *Service) requireHeld(ctx context.Context, st *Store, by Actor, perms []
 // change runs fn in a transaction that first locks the policy; on success the enforcer reloads.
 // An escalation is audited as an attempt outside the rolled-back transaction.
 func (s *Service) change(ctx context.Context, by Actor, attempt Event, fn func(tx *gorm.DB, st *Store) error) error {
+	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if s.Auditor == nil {
 		return fmt.Errorf("%w: %w", ErrAudit, ErrNoAuditor)
 	}
@@ -500,6 +518,7 @@ func (s *Service) change(ctx context.Context, by Actor, attempt Event, fn func(t
 
 // endSessions ends the sessions of users, failing closed without a session store.
 func (s *Service) endSessions(ctx context.Context, tx *gorm.DB, tenantID string, userIDs ...string) (int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if s.Sessions == nil {
 		return 0, errors.New("authz: no session store to end sessions after a privilege change")
 	}
@@ -515,6 +534,7 @@ func (s *Service) endSessions(ctx context.Context, tx *gorm.DB, tenantID string,
 }
 
 func (s *Service) userExists(ctx context.Context, tenantID, userID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if userID == "" {
 		return ErrUserNotFound
 	}
@@ -526,6 +546,7 @@ func (s *Service) userExists(ctx context.Context, tenantID, userID string) error
 }
 
 func (s *Service) departmentExists(ctx context.Context, tenantID, id string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	_, err := s.Departments.Department(ctx, tenantID, id)
 	if errors.Is(err, tenant.ErrNotFound) {
 		return ErrDepartmentNotFound

@@ -169,6 +169,7 @@ func (s *Store) lockPolicy(ctx context.Context) error {
 
 // CustomRoles lists a tenant's custom roles with their permissions, by name.
 func (s *Store) CustomRoles(ctx context.Context, tenantID string) ([]rbac.Role, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	db := s.db.WithContext(ctx)
 	var roles []roleRow
 	if err := db.Where("tenant_id = ?", tenantID).Order("name").Find(&roles).Error; err != nil {
@@ -188,6 +189,7 @@ func (s *Store) CustomRoles(ctx context.Context, tenantID string) ([]rbac.Role, 
 
 // RoleSet returns every role of a tenant by name: the default roles and its custom roles.
 func (s *Store) RoleSet(ctx context.Context, tenantID string) (map[string]rbac.Role, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	custom, err := s.CustomRoles(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -197,6 +199,7 @@ func (s *Store) RoleSet(ctx context.Context, tenantID string) (map[string]rbac.R
 
 // Role returns a tenant's role by name, default or custom; ErrRoleNotFound when it has none.
 func (s *Store) Role(ctx context.Context, tenantID, name string) (rbac.Role, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if r, ok := rbac.DefaultRole(name); ok {
 		return r, nil
 	}
@@ -217,6 +220,7 @@ func (s *Store) Role(ctx context.Context, tenantID, name string) (rbac.Role, err
 
 // createRole inserts a custom role with its permissions.
 func (s *Store) createRole(ctx context.Context, tenantID string, r rbac.Role, by string, now time.Time) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	db := s.db.WithContext(ctx)
 	err := db.Create(&roleRow{TenantID: tenantID, Name: r.Name, Description: r.Description, CreatedBy: by, CreatedAt: now, UpdatedBy: by, UpdatedAt: now}).Error
 	if migrations.IsUniqueViolation(err) {
@@ -229,6 +233,7 @@ func (s *Store) createRole(ctx context.Context, tenantID string, r rbac.Role, by
 }
 
 func (s *Store) insertPermissions(ctx context.Context, tenantID, role string, perms []string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if len(perms) == 0 {
 		return nil
 	}
@@ -241,6 +246,7 @@ func (s *Store) insertPermissions(ctx context.Context, tenantID, role string, pe
 
 // updateRole replaces a custom role's description and permissions.
 func (s *Store) updateRole(ctx context.Context, tenantID string, r rbac.Role, by string, now time.Time) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	db := s.db.WithContext(ctx)
 	res := db.Model(&roleRow{}).Where("tenant_id = ? AND name = ?", tenantID, r.Name).
 		Updates(map[string]any{"description": r.Description, "updated_by": by, "updated_at": now})
@@ -258,6 +264,7 @@ func (s *Store) updateRole(ctx context.Context, tenantID string, r rbac.Role, by
 
 // deleteRole removes a custom role and its permissions.
 func (s *Store) deleteRole(ctx context.Context, tenantID, name string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	res := s.db.WithContext(ctx).Where("tenant_id = ? AND name = ?", tenantID, name).Delete(&roleRow{})
 	if res.Error != nil {
 		return res.Error
@@ -270,6 +277,7 @@ func (s *Store) deleteRole(ctx context.Context, tenantID, name string) error {
 
 // Assignments lists a user's role assignments, oldest first.
 func (s *Store) Assignments(ctx context.Context, tenantID, userID string) ([]Assignment, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []assignmentRow
 	if err := s.db.WithContext(ctx).Where("tenant_id = ? AND user_id = ?", tenantID, userID).Order("created_at, id").Find(&rows).Error; err != nil {
 		return nil, err
@@ -279,6 +287,7 @@ func (s *Store) Assignments(ctx context.Context, tenantID, userID string) ([]Ass
 
 // TenantAssignments lists every role assignment of a tenant, by user.
 func (s *Store) TenantAssignments(ctx context.Context, tenantID string) ([]Assignment, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []assignmentRow
 	if err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("user_id, created_at, id").Find(&rows).Error; err != nil {
 		return nil, err
@@ -296,6 +305,7 @@ func toAssignments(rows []assignmentRow) []Assignment {
 
 // assignment returns one assignment of a user; ErrAssignmentNotFound when it is not theirs.
 func (s *Store) assignment(ctx context.Context, tenantID, userID, id string) (Assignment, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var row assignmentRow
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND user_id = ? AND id = ?", tenantID, userID, id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -306,6 +316,7 @@ func (s *Store) assignment(ctx context.Context, tenantID, userID, id string) (As
 
 // RoleUsers returns the ids of the users who hold a role, in any scope.
 func (s *Store) RoleUsers(ctx context.Context, tenantID, role string) ([]string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var ids []string
 	err := s.db.WithContext(ctx).Model(&assignmentRow{}).Where("tenant_id = ? AND role = ?", tenantID, role).
 		Distinct().Order("user_id").Pluck("user_id", &ids).Error
@@ -314,6 +325,7 @@ func (s *Store) RoleUsers(ctx context.Context, tenantID, role string) ([]string,
 
 // RoleAssignmentCounts returns how many assignments each role of a tenant has.
 func (s *Store) RoleAssignmentCounts(ctx context.Context, tenantID string) (map[string]int, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []struct {
 		Role string
 		N    int
@@ -347,6 +359,7 @@ func (s *Store) addAssignment(ctx context.Context, a *Assignment) error {
 
 // removeAssignment deletes one assignment.
 func (s *Store) removeAssignment(ctx context.Context, tenantID, id string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	res := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Delete(&assignmentRow{})
 	if res.Error != nil {
 		return res.Error
@@ -360,6 +373,7 @@ func (s *Store) removeAssignment(ctx context.Context, tenantID, id string) error
 // activeOwners counts the tenant-wide owner assignments of active users, leaving out one
 // assignment (the one about to be removed) and one user's; "" leaves out none.
 func (s *Store) activeOwners(ctx context.Context, tenantID, exceptAssignment, exceptUser string) (int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var n int64
 	q := s.db.WithContext(ctx).Table("role_assignments AS ra").
 		Joins("JOIN users u ON u.id = ra.user_id AND u.tenant_id = ra.tenant_id").
@@ -378,6 +392,7 @@ func (s *Store) activeOwners(ctx context.Context, tenantID, exceptAssignment, ex
 
 // userOwnerAssignments returns the ids of a user's tenant-wide owner assignments.
 func (s *Store) userOwnerAssignments(ctx context.Context, tenantID, userID string) ([]string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var ids []string
 	err := s.db.WithContext(ctx).Model(&assignmentRow{}).
 		Where("tenant_id = ? AND user_id = ? AND role = ? AND department_id IS NULL", tenantID, userID, rbac.RoleOwner).

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/api/strictjson"
 	"github.com/parleyhq/parley/compliance/secureform"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -49,6 +50,7 @@ const maxPeerKeys = 4096
 
 // PeerKey implements secureform.PeerKeys.
 func (k *ProviderPeerKeys) PeerKey(ctx context.Context, tenantID string) ([]byte, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	k.mu.Lock()
 	key, ok := k.cache[tenantID]
 	k.mu.Unlock()

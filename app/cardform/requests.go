@@ -20,6 +20,7 @@ func userActor(p *api.Principal) audit.Actor { return audit.Actor{ID: p.UserID, 
 
 // conversation loads a conversation of the principal's tenant.
 func (s *Service) conversation(ctx context.Context, tenantID, convID string) (chat.Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	c, err := s.chat.Lookup(ctx, tenantID, convID)
 	if errors.Is(err, chat.ErrNotFound) {
 		return c, ErrNotFound

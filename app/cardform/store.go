@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/compliance/secureform"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // requestRow is one row of card_form_requests: ids, state and times, never card data.
@@ -64,6 +65,7 @@ func (r requestRow) view() Request {
 
 // row loads a request of a tenant's conversation.
 func (s *Service) row(ctx context.Context, db *gorm.DB, tenantID, convID, id string) (requestRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var r requestRow
 	err := db.WithContext(ctx).Where("tenant_id = ? AND conversation_id = ? AND id = ?", tenantID, convID, id).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/compliance/redact"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Policy is what the chat path applies to a tenant's text before it is stored or delivered:
@@ -59,6 +60,7 @@ func (ps *Policies) now() time.Time {
 // For returns the tenant's policy. An error (the database is unreachable, a stored rule no
 // longer compiles) leaves the caller to fail closed.
 func (ps *Policies) For(ctx context.Context, tenantID string) (*Policy, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	maxAge := ps.MaxAge
 	if maxAge <= 0 {
 		maxAge = 30 * time.Second
@@ -85,6 +87,7 @@ func (ps *Policies) For(ctx context.Context, tenantID string) (*Policy, error) {
 
 // MaskMode returns the tenant's PAN masking mode, for the chat path and the secure form.
 func (ps *Policies) MaskMode(ctx context.Context, tenantID string) (pan.Mode, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	p, err := ps.For(ctx, tenantID)
 	if err != nil {
 		return 0, err
@@ -100,6 +103,7 @@ func (ps *Policies) Invalidate(tenantID string) {
 }
 
 func (ps *Policies) load(ctx context.Context, tenantID string) (*Policy, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	mode, err := ps.Store.MaskMode(ctx, tenantID)
 	if err != nil {
 		return nil, err

@@ -111,10 +111,12 @@ func builtinByKey(key string) (redact.Rule, bool) {
 // Rules returns a tenant's rules in the order they apply: the built-ins (as the tenant set
 // them, off unless enabled), then the tenant's own in creation order.
 func (s *Store) Rules(ctx context.Context, tenantID string) ([]Rule, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return s.rules(ctx, s.DB, tenantID)
 }
 
 func (s *Store) rules(ctx context.Context, db *gorm.DB, tenantID string) ([]Rule, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var rows []ruleRow
 	if err := db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("position, created_at, id").Find(&rows).Error; err != nil {
 		return nil, err
@@ -162,6 +164,7 @@ func checkSet(rules []Rule) error {
 
 // Create adds a tenant's rule at the end of its list.
 func (s *Store) Create(ctx context.Context, by Actor, tenantID string, in redact.Rule) (Rule, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if _, ok := builtinByKey(nameKey(in.Name)); ok {
 		return Rule{}, ErrExists
 	}
@@ -183,6 +186,7 @@ func (s *Store) Create(ctx context.Context, by Actor, tenantID string, in redact
 // Update changes a rule. A built-in rule keeps its name, pattern and validator: only its
 // replacement and enabled flag change.
 func (s *Store) Update(ctx context.Context, by Actor, tenantID, id string, in redact.Rule) (Rule, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out Rule
 	err := s.change(ctx, by, tenantID, "update", id, func(tx *gorm.DB, rules []Rule) error {
 		i := slices.IndexFunc(rules, func(r Rule) bool { return r.ID == id })
@@ -241,6 +245,7 @@ func (s *Store) Update(ctx context.Context, by Actor, tenantID, id string, in re
 
 // Delete removes a tenant's own rule; built-in rules are disabled instead (ErrBuiltin).
 func (s *Store) Delete(ctx context.Context, by Actor, tenantID, id string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return s.change(ctx, by, tenantID, "delete", id, func(tx *gorm.DB, rules []Rule) error {
 		i := slices.IndexFunc(rules, func(r Rule) bool { return r.ID == id })
 		switch {
@@ -255,6 +260,7 @@ func (s *Store) Delete(ctx context.Context, by Actor, tenantID, id string) error
 
 // change runs fn over the tenant's current rules in a transaction with its audit record.
 func (s *Store) change(ctx context.Context, by Actor, tenantID, op, rule string, fn func(tx *gorm.DB, rules []Rule) error) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if s.Audit == nil {
 		return ErrNoAuditor
 	}
@@ -294,6 +300,7 @@ func (s *Store) event(by Actor, tenantID, setting string, details map[string]str
 
 // ensureSettings creates the tenant's settings row with the defaults if it has none.
 func (s *Store) ensureSettings(ctx context.Context, tx *gorm.DB, tenantID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var n int64
 	if err := tx.WithContext(ctx).Model(&settingsRow{}).Where("tenant_id = ?", tenantID).Count(&n).Error; err != nil {
 		return err
@@ -306,6 +313,7 @@ func (s *Store) ensureSettings(ctx context.Context, tx *gorm.DB, tenantID string
 
 // MaskMode returns the tenant's PAN masking mode (BIN and last four unless changed).
 func (s *Store) MaskMode(ctx context.Context, tenantID string) (pan.Mode, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var row settingsRow
 	err := s.DB.WithContext(ctx).Where("tenant_id = ?", tenantID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -319,6 +327,7 @@ func (s *Store) MaskMode(ctx context.Context, tenantID string) (pan.Mode, error)
 
 // SetMaskMode changes the tenant's PAN masking mode.
 func (s *Store) SetMaskMode(ctx context.Context, by Actor, tenantID string, mode pan.Mode) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if mode != pan.ModeBINLast4 && mode != pan.ModeLast4 {
 		return ErrInvalidMode
 	}

@@ -200,6 +200,7 @@ func NormalizeOrigin(o string) (string, error) {
 
 // CreateSite adds a website with a fresh public site key.
 func (s *Store) CreateSite(ctx context.Context, tenantID, name string, origins []string) (Site, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := CleanName(name)
 	if err != nil {
 		return Site{}, err
@@ -233,6 +234,7 @@ func (s *Store) CreateSite(ctx context.Context, tenantID, name string, origins [
 
 // Sites lists a tenant's sites.
 func (s *Store) Sites(ctx context.Context, tenantID string) ([]Site, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []Site
 	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("name").Find(&out).Error
 	return out, err
@@ -247,6 +249,7 @@ func (s *Store) SiteByKey(ctx context.Context, key string) (Site, error) {
 
 // CreateDepartment adds a department to a tenant.
 func (s *Store) CreateDepartment(ctx context.Context, tenantID, name string) (Department, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	name, err := CleanName(name)
 	if err != nil {
 		return Department{}, err
@@ -264,6 +267,7 @@ func (s *Store) CreateDepartment(ctx context.Context, tenantID, name string) (De
 
 // Departments lists a tenant's departments.
 func (s *Store) Departments(ctx context.Context, tenantID string) ([]Department, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []Department
 	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("name").Find(&out).Error
 	return out, err
@@ -271,6 +275,7 @@ func (s *Store) Departments(ctx context.Context, tenantID string) ([]Department,
 
 // Department finds one department of a tenant; another tenant's is ErrNotFound.
 func (s *Store) Department(ctx context.Context, tenantID, id string) (Department, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var d Department
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&d).Error
 	return d, notFound(err)

@@ -147,6 +147,7 @@ type MasksFunc func(ctx context.Context, tenantID string) (Masker, error)
 
 // MaskerFor calls f.
 func (f MasksFunc) MaskerFor(ctx context.Context, tenantID string) (Masker, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return f(ctx, tenantID)
 }
 
@@ -285,6 +286,7 @@ func (s *Store) Record(ctx context.Context, v View) (Identity, error) {
 }
 
 func (s *Store) tokenLife(ctx context.Context, tenantID, mode string) (time.Duration, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	switch mode {
 	case CookieSession:
 		return sessionTokenLife, nil
@@ -322,6 +324,7 @@ func (s *Store) Seen(ctx context.Context, visitorID, ip string) error {
 
 // Get returns one visitor of a tenant.
 func (s *Store) Get(ctx context.Context, tenantID, id string) (Visitor, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var v Visitor
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&v).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -333,6 +336,7 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (Visitor, error) {
 // Live lists the tenant's visitors seen within LiveWindow, most recent first; siteID narrows it
 // to one site.
 func (s *Store) Live(ctx context.Context, tenantID, siteID string, limit int) ([]Visitor, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
@@ -347,6 +351,7 @@ func (s *Store) Live(ctx context.Context, tenantID, siteID string, limit int) ([
 
 // Pages returns a visitor's most recent page views, newest first.
 func (s *Store) Pages(ctx context.Context, tenantID, visitorID string, limit int) ([]PageView, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if limit <= 0 || limit > 500 {
 		limit = 500
 	}
@@ -358,6 +363,7 @@ func (s *Store) Pages(ctx context.Context, tenantID, visitorID string, limit int
 
 // Retention returns the tenant's visitor retention in days.
 func (s *Store) Retention(ctx context.Context, tenantID string) (int, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var r retentionRow
 	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -368,6 +374,7 @@ func (s *Store) Retention(ctx context.Context, tenantID string) (int, error) {
 
 // SetRetention sets the tenant's visitor retention.
 func (s *Store) SetRetention(ctx context.Context, tenantID string, days int) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if days < 1 || days > 3650 {
 		return ErrInvalidRetention
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // ArchiveOptions are ArchiveBy's settings.
@@ -48,12 +49,14 @@ type ArchiveInfo struct {
 // If the error comes after the bundle was written (info.SHA256 is set), whether the events were
 // removed is uncertain only when the commit itself failed: keep the bundle and run Verify.
 func (l *Log) Archive(ctx context.Context, tenant string, before time.Time, w io.Writer) (ArchiveInfo, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	return l.ArchiveBy(ctx, audit.Actor{ID: l.node, Kind: audit.ActorSystem}, tenant, before, w, ArchiveOptions{})
 }
 
 // ArchiveBy is Archive with by recorded as the actor of the archive event, refusing also while
 // any of opts.Destinations has not received the events (a missing cursor counts as none).
 func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, before time.Time, w io.Writer, opts ArchiveOptions) (ArchiveInfo, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	var info ArchiveInfo
 	if cutoff := l.ArchiveCutoff(); before.After(cutoff) {
 		return info, fmt.Errorf("%w: events stay online for %d days, so only events before %s may be archived",
@@ -103,6 +106,7 @@ func (l *Log) ArchiveBy(ctx context.Context, by audit.Actor, tenant string, befo
 // cursor for the tenant and the configured ones (without a cursor: nothing received), has
 // received the tenant's events up to last.
 func (l *Log) checkForwarded(ctx context.Context, tenant string, last int64, configured []string) error {
+	ctx = migrations.WithTenant(ctx, tenant)
 	rows, err := l.sql.QueryContext(ctx, rebind(l.db.Dialect, "SELECT sink, event_seq FROM audit_forward_cursors WHERE tenant_id = ?"), tenant)
 	if err != nil {
 		return fmt.Errorf("read forwarding cursors: %w", err)
@@ -149,6 +153,7 @@ func (l *Log) checkForwarded(ctx context.Context, tenant string, last int64, con
 
 // archiveRange returns the oldest run of events that are all older than before.
 func (l *Log) archiveRange(ctx context.Context, tenant string, before time.Time) (int64, int64, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	var lo, hi, young sql.NullInt64
 	q := rebind(l.db.Dialect, "SELECT (SELECT MIN(seq) FROM audit_events WHERE tenant_id = ?), (SELECT MAX(seq) FROM audit_events WHERE tenant_id = ?), "+
 		"(SELECT MIN(seq) FROM audit_events WHERE tenant_id = ? AND at_us >= ?)")
@@ -173,6 +178,7 @@ func (l *Log) archiveRange(ctx context.Context, tenant string, before time.Time)
 func (l *Log) ArchiveCutoff() time.Time { return l.nowUTC().Add(-l.retention) }
 
 func (l *Log) removeArchived(ctx context.Context, by audit.Actor, tenant string, info ArchiveInfo) (err error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	tx, err := l.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("archive: %w", err)

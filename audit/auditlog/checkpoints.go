@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // checkpointMark is what the sealer remembers of a tenant's latest checkpoint.
@@ -19,6 +20,7 @@ type checkpointMark struct {
 // Checkpoint signs and stores a checkpoint at the tenant's current chain head, whether or not
 // one is due, and returns it. It returns ErrEmptyChain when nothing is sealed yet.
 func (l *Log) Checkpoint(ctx context.Context, tenant string) (audit.Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	seq, head, err := l.Head(ctx, tenant)
 	if err != nil {
 		return audit.Checkpoint{}, err
@@ -68,6 +70,7 @@ func (l *Log) CheckpointDue(ctx context.Context) error {
 
 // maybeCheckpoint signs a checkpoint at (seq, head) if one is due for the tenant.
 func (l *Log) maybeCheckpoint(ctx context.Context, tenant string, seq int64, head audit.Hash) error {
+	ctx = migrations.WithTenant(ctx, tenant)
 	mark, err := l.lastMark(ctx, tenant)
 	if err != nil {
 		return err
@@ -82,6 +85,7 @@ func (l *Log) maybeCheckpoint(ctx context.Context, tenant string, seq int64, hea
 }
 
 func (l *Log) lastMark(ctx context.Context, tenant string) (checkpointMark, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	l.mu.Lock()
 	m, ok := l.marks[tenant]
 	l.mu.Unlock()
@@ -115,6 +119,7 @@ func (l *Log) setMark(tenant string, m checkpointMark) {
 // checkpointAt signs and stores a checkpoint at (seq, head). When another node stored one at
 // the same seq first, that one is returned.
 func (l *Log) checkpointAt(ctx context.Context, tenant string, seq int64, head audit.Hash) (audit.Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	cp, err := audit.SignCheckpoint(ctx, l.signer, tenant, seq, head, l.nowUTC())
 	if err != nil {
 		return audit.Checkpoint{}, err
@@ -138,6 +143,7 @@ func (l *Log) checkpointAt(ctx context.Context, tenant string, seq int64, head a
 }
 
 func (l *Log) checkpointGet(ctx context.Context, tenant string, seq int64) (audit.Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	rows, err := l.sql.QueryContext(ctx, l.q.cpGet, tenant, seq)
 	if err != nil {
 		return audit.Checkpoint{}, fmt.Errorf("read checkpoint: %w", err)
@@ -154,12 +160,14 @@ func (l *Log) checkpointGet(ctx context.Context, tenant string, seq int64) (audi
 
 // Checkpoints returns up to limit checkpoints of a tenant with afterSeq < seq, in seq order.
 func (l *Log) Checkpoints(ctx context.Context, tenant string, afterSeq int64, limit int) ([]audit.Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	return l.checkpointsBetween(ctx, tenant, afterSeq, maxSeq, limit)
 }
 
 const maxSeq = int64(1<<63 - 1)
 
 func (l *Log) checkpointsBetween(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]audit.Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	if limit <= 0 {
 		limit = 1000
 	}

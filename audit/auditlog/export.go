@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Export writes a bundle of a tenant's events with from ≤ time < to (zero times are
@@ -19,6 +20,7 @@ import (
 // nodes disagreed slightly. A range with no events gives a valid, empty bundle. The caller
 // records audit.ActionAuditExport.
 func (l *Log) Export(ctx context.Context, w io.Writer, tenant string, from, to time.Time) (audit.BundleInfo, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	first, last, err := l.seqRange(ctx, tenant, from, to)
 	if err != nil {
 		return audit.BundleInfo{}, err
@@ -28,6 +30,7 @@ func (l *Log) Export(ctx context.Context, w io.Writer, tenant string, from, to t
 
 // seqRange maps a time range to the sequence numbers it spans (0, 0 when empty).
 func (l *Log) seqRange(ctx context.Context, tenant string, from, to time.Time) (int64, int64, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	fromUs, toUs := int64(-1<<63), maxSeq
 	if !from.IsZero() {
 		fromUs = audit.CanonicalTime(from).UnixMicro()
@@ -49,6 +52,7 @@ func (l *Log) seqRange(ctx context.Context, tenant string, from, to time.Time) (
 // exportRange writes the bundle of events first..last (0, 0: empty) with the checkpoints at
 // first-1..last and the first one after last.
 func (l *Log) exportRange(ctx context.Context, out io.Writer, tenant string, first, last int64, from, to time.Time) (audit.BundleInfo, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	headSeq, headHash, err := l.Head(ctx, tenant)
 	if err != nil {
 		return audit.BundleInfo{}, err

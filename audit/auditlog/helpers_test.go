@@ -122,7 +122,7 @@ func mustVerify(t testing.TB, l *Log, tenant string, from int64) Report {
 // exec runs raw SQL as an attacker with database access would.
 func exec(t testing.TB, db *migrations.DB, q string, args ...any) {
 	t.Helper()
-	if err := db.Gorm.Exec(q, args...).Error; err != nil {
+	if err := migratetest.Beneath(t, db).Gorm.Exec(q, args...).Error; err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }

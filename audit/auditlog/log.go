@@ -233,6 +233,7 @@ func (l *Log) insertOutbox(ctx context.Context, ex execer, evs []audit.Event) er
 	if len(evs) == 0 {
 		return nil
 	}
+	ctx = eventScope(ctx, evs)
 	prepared := make([]audit.Event, len(evs))
 	details := make([]string, len(evs))
 	for i, ev := range evs {
@@ -270,6 +271,18 @@ func (l *Log) insertOutbox(ctx context.Context, ex execer, evs []audit.Event) er
 }
 
 // outboxArrays turns events into one array per outbox column, for the unnest insert.
+// eventScope returns ctx scoped to the tenant of the events, whose chain they join: for an
+// installation event (audit.SystemTenant) during a tenant's request too. A batch of several
+// tenants' events is written across tenants (SECURITY.md).
+func eventScope(ctx context.Context, evs []audit.Event) context.Context {
+	for _, ev := range evs[1:] {
+		if ev.Tenant != evs[0].Tenant {
+			return migrations.AcrossTenants(ctx)
+		}
+	}
+	return migrations.AsTenant(ctx, evs[0].Tenant)
+}
+
 func outboxArrays(evs []audit.Event, details []string) []any {
 	n := len(evs)
 	var (
@@ -334,6 +347,7 @@ func (l *Log) raise(ctx context.Context, a audit.Alert) {
 }
 
 func (l *Log) clear(ctx context.Context, kind audit.AlertKind, tenant string) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	l.mu.Lock()
 	key := kind + audit.AlertKind("|"+tenant)
 	was := l.alerting[key]

@@ -66,7 +66,8 @@ func TestAppendSealVerify(t *testing.T) {
 
 func TestAppendIsAtomicWithTheCallersTransaction(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
-		ctx := context.Background()
+		// The test writes tenants of its own beside their events.
+		ctx := migrations.AcrossTenants(context.Background())
 		l := newTestLog(t, db, newTestClock())
 		now := "2026-01-01T00:00:00Z"
 		boom := errors.New("business rule failed")
@@ -118,7 +119,7 @@ func TestAppendIsAtomicWithTheCallersTransaction(t *testing.T) {
 			t.Errorf("error %q leaks the detail value", err)
 		}
 		var n int64
-		db.Gorm.Raw("SELECT COUNT(*) FROM tenants WHERE id = ?", "noaudit").Scan(&n)
+		migratetest.Beneath(t, db).Gorm.Raw("SELECT COUNT(*) FROM tenants WHERE id = ?", "noaudit").Scan(&n)
 		if n != 0 {
 			t.Errorf("got %d business rows, want 0 after the audit write failed", n)
 		}
@@ -150,7 +151,7 @@ func TestGuardsRefuseUpdateAndDelete(t *testing.T) {
 			"DELETE FROM audit_checkpoints",
 		} {
 			t.Run(q, func(t *testing.T) {
-				if err := db.Gorm.Exec(q).Error; err == nil || !strings.Contains(err.Error(), "append-only") {
+				if err := migratetest.Beneath(t, db).Gorm.Exec(q).Error; err == nil || !strings.Contains(err.Error(), "append-only") {
 					t.Errorf("got %v, want an append-only refusal", err)
 				}
 			})

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Head returns the sequence number and hash of the tenant's latest sealed event; 0 and the
 // zero audit.Hash for a chain with no events.
 func (l *Log) Head(ctx context.Context, tenant string) (int64, audit.Hash, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	var (
 		seq int64
 		raw []byte
@@ -30,6 +32,7 @@ func (l *Log) Head(ctx context.Context, tenant string) (int64, audit.Hash, error
 
 // Tenants lists every tenant with a chain head or a checkpoint, audit.SystemTenant included.
 func (l *Log) Tenants(ctx context.Context) ([]string, error) {
+	ctx = migrations.AcrossTenants(ctx) // verification and monitoring span tenants (SECURITY.md)
 	rows, err := l.sql.QueryContext(ctx, l.q.tenants)
 	if err != nil {
 		return nil, fmt.Errorf("list audit chains: %w", err)
@@ -59,6 +62,7 @@ type ChainHead struct {
 // Chains returns every chain's head, ordered by tenant. It reads one small row per tenant,
 // so forwarders can poll it cheaply.
 func (l *Log) Chains(ctx context.Context) ([]ChainHead, error) {
+	ctx = migrations.AcrossTenants(ctx) // verification and monitoring span tenants (SECURITY.md)
 	rows, err := l.sql.QueryContext(ctx, l.q.chainList)
 	if err != nil {
 		return nil, fmt.Errorf("list audit chains: %w", err)
@@ -81,6 +85,7 @@ func (l *Log) Chains(ctx context.Context) ([]ChainHead, error) {
 
 // Pending returns how many appended events wait to be sealed, across all tenants.
 func (l *Log) Pending(ctx context.Context) (int64, error) {
+	ctx = migrations.AcrossTenants(ctx) // verification and monitoring span tenants (SECURITY.md)
 	var n int64
 	if err := l.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_outbox").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count pending audit events: %w", err)
@@ -91,6 +96,7 @@ func (l *Log) Pending(ctx context.Context) (int64, error) {
 // Entries returns up to limit sealed entries of a tenant with seq > afterSeq, in seq order.
 // The forwarder reads the chain with it.
 func (l *Log) Entries(ctx context.Context, tenant string, afterSeq int64, limit int) ([]audit.Entry, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	page, err := l.entriesPage(ctx, tenant, afterSeq, maxSeq, limit)
 	if err != nil {
 		return nil, err
@@ -104,6 +110,7 @@ func (l *Log) Entries(ctx context.Context, tenant string, afterSeq int64, limit 
 
 // Get returns one sealed entry, or ErrNotFound.
 func (l *Log) Get(ctx context.Context, tenant string, seq int64) (audit.Entry, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	rows, err := l.sql.QueryContext(ctx, l.q.entryGet, tenant, seq)
 	if err != nil {
 		return audit.Entry{}, fmt.Errorf("read audit event: %w", err)
@@ -131,6 +138,7 @@ type storedEntry struct {
 }
 
 func (l *Log) entriesPage(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]storedEntry, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	if limit <= 0 {
 		limit = 1000
 	}

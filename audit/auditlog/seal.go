@@ -51,6 +51,7 @@ func (l *Log) Seal(ctx context.Context) (int, error) {
 }
 
 func (l *Log) pendingTenants(ctx context.Context) ([]string, error) {
+	ctx = migrations.AcrossTenants(ctx) // sealing spans tenants (SECURITY.md)
 	rows, err := l.sql.QueryContext(ctx, l.q.pendingTenan)
 	if err != nil {
 		return nil, err
@@ -70,6 +71,7 @@ func (l *Log) pendingTenants(ctx context.Context) ([]string, error) {
 // sealBatchRetry is sealBatch, tried again a few times when the database reports a transient
 // lock conflict: the failed attempt was rolled back whole, so a retry seals the same events.
 func (l *Log) sealBatchRetry(ctx context.Context, tenant string) (n int, head int64, headHash audit.Hash, err error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	wait := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		n, head, headHash, err = l.sealBatch(ctx, tenant)
@@ -88,6 +90,7 @@ func (l *Log) sealBatchRetry(ctx context.Context, tenant string) (n int, head in
 // sealBatch chains up to Config.SealBatch pending events of one tenant and returns how many, and the
 // new head.
 func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, headHash audit.Hash, err error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	tx, err := l.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, 0, audit.Hash{}, err
@@ -146,6 +149,7 @@ func (l *Log) sealBatch(ctx context.Context, tenant string) (n int, head int64, 
 // in append order. details holds each event's stored details text, written unchanged to
 // audit_events. The caller's transaction makes the move atomic.
 func (l *Log) takeOutbox(ctx context.Context, tx *sql.Tx, tenant string) ([]audit.Entry, []string, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	rows, err := tx.QueryContext(ctx, l.q.outboxTake, tenant, l.batchSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read outbox: %w", err)

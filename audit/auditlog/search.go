@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Search limits.
@@ -49,6 +50,7 @@ type Page struct {
 // Search returns one page of a tenant's events matching q. The caller is responsible for the
 // audit.view permission and for recording the search itself (audit.ActionAuditSearch).
 func (l *Log) Search(ctx context.Context, q Query) (Page, error) {
+	ctx = migrations.WithTenant(ctx, q.Tenant)
 	where, args, err := searchWhere(q)
 	if err != nil {
 		return Page{}, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Report is the result of verifying one tenant's chain.
@@ -44,6 +45,7 @@ func (r Report) OK() bool { return r.Damage == nil }
 // to read the database; damage is not an error. Each page of events read is hashed on all
 // cores (audit.HashPool) and then walked in order, which gives the sequential walk's report.
 func (l *Log) Verify(ctx context.Context, tenant string, fromSeq int64) (Report, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	rep, err := l.verifyOnce(ctx, tenant, fromSeq)
 	if err == nil && rep.Damage != nil && rep.Damage.Kind == audit.DamageDeleted {
 		// An archive running at the same time removes events legitimately; if the chain
@@ -67,6 +69,7 @@ type chainSummary struct {
 }
 
 func (l *Log) summary(ctx context.Context, tenant string) (chainSummary, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	var (
 		head, lo, hi sql.NullInt64
 		raw          []byte
@@ -82,6 +85,7 @@ func (l *Log) summary(ctx context.Context, tenant string) (chainSummary, error) 
 }
 
 func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Report, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	rep := Report{Tenant: tenant}
 	sum, err := l.summary(ctx, tenant)
 	if err != nil {
@@ -173,6 +177,7 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 
 // checkEnd compares the end of the walk with the chain head and the remaining checkpoints.
 func (l *Log) checkEnd(ctx context.Context, tenant string, sum chainSummary, w *audit.Walker) (*audit.Damage, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	last := w.Next() - 1
 	if sum.hasHead {
 		switch {
@@ -205,6 +210,7 @@ func (l *Log) checkEnd(ctx context.Context, tenant string, sum chainSummary, w *
 
 // findAnchor returns the latest checkpoint with lo ≤ seq ≤ hi whose signature verifies, or nil.
 func (l *Log) findAnchor(ctx context.Context, tenant string, lo, hi int64) (*audit.Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	for hi >= lo {
 		rows, err := l.sql.QueryContext(ctx, l.q.cpBelow, tenant, lo, hi, 64)
 		if err != nil {
@@ -230,6 +236,7 @@ func (l *Log) findAnchor(ctx context.Context, tenant string, lo, hi int64) (*aud
 // verifiedCheckpoints loads the tenant's checkpoints with seq > after, checks each signature
 // and returns the good ones in order and the first bad one as damage.
 func (l *Log) verifiedCheckpoints(ctx context.Context, tenant string, after int64) ([]audit.CheckpointRef, *audit.Damage, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	var (
 		good []audit.CheckpointRef
 		bad  *audit.Damage

@@ -27,6 +27,7 @@ func (s cursorStore) all(ctx context.Context, sink string) (map[string]cursor, e
 		EventSeq      int64
 		CheckpointSeq int64
 	}
+	ctx = migrations.AcrossTenants(ctx) // forwarding spans tenants (SECURITY.md)
 	err := s.db.Gorm.WithContext(ctx).Raw("SELECT tenant_id, event_seq, checkpoint_seq FROM audit_forward_cursors WHERE sink = ?", sink).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: read cursors: %w", ErrSink, sink, err)
@@ -41,6 +42,7 @@ func (s cursorStore) all(ctx context.Context, sink string) (map[string]cursor, e
 // set moves the sink's cursor for tenant forward to c; it never moves back, so a node that
 // lost its lease mid-pass cannot undo the progress of the node that took over.
 func (s cursorStore) set(ctx context.Context, sink, tenant string, c cursor, now time.Time) error {
+	ctx = migrations.WithTenant(ctx, tenant)
 	err := s.db.Gorm.WithContext(ctx).Exec("INSERT INTO audit_forward_cursors (sink, tenant_id, event_seq, checkpoint_seq, updated_us) VALUES (?, ?, ?, ?, ?) "+
 		"ON CONFLICT (sink, tenant_id) DO UPDATE SET "+
 		"event_seq = CASE WHEN excluded.event_seq > audit_forward_cursors.event_seq THEN excluded.event_seq ELSE audit_forward_cursors.event_seq END, "+
@@ -69,6 +71,7 @@ func (s cursorStore) lease(ctx context.Context, sink, node string, now, until ti
 // the lease of a destination that is no longer configured, so its cursors stop holding back
 // `parley audit archive`. It returns how many tenants' cursors it deleted.
 func ForgetDestination(ctx context.Context, tx *gorm.DB, sink string) (int64, error) {
+	ctx = migrations.AcrossTenants(ctx) // a destination's cursors span tenants (SECURITY.md)
 	res := tx.WithContext(ctx).Exec("DELETE FROM audit_forward_cursors WHERE sink = ?", sink)
 	if res.Error != nil {
 		return 0, fmt.Errorf("forget %s: delete cursors: %w", sink, res.Error)

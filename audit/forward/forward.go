@@ -268,6 +268,7 @@ func (f *Forwarder) pass(ctx context.Context, s Sink) (int, error) {
 }
 
 func (f *Forwarder) passTenant(ctx context.Context, s Sink, tenant string, cur cursor) (int, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
 	sent := 0
 	for {
 		entries, err := f.cfg.Source.Entries(ctx, tenant, cur.event, f.cfg.BatchSize)

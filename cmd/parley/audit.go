@@ -478,6 +478,7 @@ func tenantID(ctx context.Context, a *app.App, name string) (string, error) {
 
 // recordCLI records an operator's command in the tenant's audit chain and chains it at once.
 func recordCLI(ctx context.Context, e env, a *app.App, tenantID string, action audit.Action, outcome audit.Outcome, reason string, details map[string]string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	ev := audit.Event{
 		Tenant: tenantID, Actor: audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem},
 		Action: action, Target: audit.Target{Kind: "tenant", ID: tenantID}, Outcome: outcome, Reason: reason, Details: details,

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/compliance/pan"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // PeerKeys gives the secret the nodes of an installation share for a tenant's card data: at
@@ -123,6 +124,7 @@ func (p *Peer) rand() io.Reader {
 
 // keys derives the MAC and reply keys of a tenant.
 func (p *Peer) keys(ctx context.Context, tenantID string) (mac, reply []byte, err error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if p.Keys == nil || tenantID == "" {
 		return nil, nil, ErrPeerAuth
 	}

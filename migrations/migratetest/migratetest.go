@@ -13,8 +13,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/migrations"
 )
@@ -50,9 +53,39 @@ func Each(t *testing.T, fn func(t *testing.T, db *migrations.DB)) {
 
 // Open returns a migrated database of the given dialect, removed when the test ends. A Postgres
 // database is skipped (or failed, when services are required) if PARLEY_TEST_POSTGRES_URL is unset.
+// On PostgreSQL the handle connects as the server's role (AppRole): row-level security applies.
 func Open(t testing.TB, d migrations.Dialect) *migrations.DB {
 	t.Helper()
-	db := OpenEmpty(t, d)
+	u := URL(t, d)
+	db := open(t, u)
+	if d == migrations.SQLite {
+		migrate(t, db)
+	}
+	return db
+}
+
+// OpenEmpty returns an empty database, without the migrations; on PostgreSQL it connects as the
+// schema's owner (OwnerRole), as `parley migrate up` does in production.
+func OpenEmpty(t testing.TB, d migrations.Dialect) *migrations.DB {
+	t.Helper()
+	owner, _ := EmptyURLs(t, d)
+	return open(t, owner)
+}
+
+func open(t testing.TB, u string) *migrations.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := migrations.Open(ctx, u, migrations.Options{MaxOpenConns: 10})
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func migrate(t testing.TB, db *migrations.DB) {
+	t.Helper()
 	m, err := migrations.NewMigrator(db)
 	if err != nil {
 		t.Fatalf("migrator: %v", err)
@@ -60,32 +93,41 @@ func Open(t testing.TB, d migrations.Dialect) *migrations.DB {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := m.Up(ctx); err != nil {
-		t.Fatalf("migrate up on %s: %v", d, err)
+		t.Fatalf("migrate up on %s: %v", db.Dialect, err)
 	}
-	return db
 }
 
-// OpenEmpty is Open without the migrations.
-func OpenEmpty(t testing.TB, d migrations.Dialect) *migrations.DB {
-	t.Helper()
-	u := URL(t, d)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := migrations.Open(ctx, u, migrations.Options{MaxOpenConns: 10})
-	if err != nil {
-		t.Fatalf("open %s: %v", d, err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
+// The PostgreSQL roles the harness uses, as in production (README): the owner of the tables, which
+// runs the migrations, and the server's role, which owns nothing and does not bypass row-level
+// security. The harness creates them (without passwords; the test server trusts loopback) when
+// they are missing.
+const (
+	OwnerRole = "parley_owner"
+	AppRole   = "parley_app"
+)
 
-// URL returns a database URL for a fresh, empty database of dialect d: an SQLite file in the
-// test's temporary folder, or a new schema on the configured Postgres server (dropped at cleanup).
+// URL returns a database URL for a fresh database of dialect d: an empty SQLite file in the
+// test's temporary folder, or a new schema on the configured Postgres server (dropped at cleanup),
+// migrated by OwnerRole, for the server's role AppRole. Migrating it again finds nothing pending.
 func URL(t testing.TB, d migrations.Dialect) string {
+	t.Helper()
+	owner, app := EmptyURLs(t, d)
+	if d == migrations.Postgres {
+		db := open(t, owner)
+		migrate(t, db)
+		_ = db.Close()
+	}
+	return app
+}
+
+// EmptyURLs returns two URLs of one fresh, empty database: the owner's, to migrate it, and the
+// server's. They are the same SQLite file.
+func EmptyURLs(t testing.TB, d migrations.Dialect) (owner, app string) {
 	t.Helper()
 	switch d {
 	case migrations.SQLite:
-		return "sqlite://" + filepath.Join(t.TempDir(), "parley.db")
+		u := "sqlite://" + filepath.Join(t.TempDir(), "parley.db")
+		return u, u
 	case migrations.Postgres:
 		base := os.Getenv(EnvPostgresURL)
 		if base == "" {
@@ -97,11 +139,33 @@ func URL(t testing.TB, d migrations.Dialect) string {
 		return postgresSchema(t, base)
 	default:
 		t.Fatalf("unknown dialect %q", d)
-		return ""
+		return "", ""
 	}
 }
 
-func postgresSchema(t testing.TB, base string) string {
+// ensureRoles creates OwnerRole and AppRole when missing; concurrent test packages take turns on
+// an advisory lock.
+func ensureRoles(ctx context.Context, admin *migrations.DB) error {
+	return admin.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(730173)").Error; err != nil {
+			return err
+		}
+		for _, r := range []string{OwnerRole, AppRole} {
+			var n int64
+			if err := tx.Raw("SELECT count(*) FROM pg_roles WHERE rolname = ?", r).Scan(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				if err := tx.Exec("CREATE ROLE " + r + " LOGIN NOSUPERUSER NOBYPASSRLS").Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func postgresSchema(t testing.TB, base string) (owner, app string) {
 	t.Helper()
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -115,8 +179,18 @@ func postgresSchema(t testing.TB, base string) string {
 		t.Fatalf("connect to PostgreSQL at %s: %v", EnvPostgresURL, err)
 	}
 	defer func() { _ = admin.Close() }()
-	if err := admin.Gorm.WithContext(ctx).Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
+	if err := ensureRoles(ctx, admin); err != nil {
+		t.Fatalf("create roles: %v", err)
+	}
+	for _, q := range []string{
+		"CREATE SCHEMA " + schema + " AUTHORIZATION " + OwnerRole,
+		"GRANT USAGE ON SCHEMA " + schema + " TO " + AppRole,
+		"ALTER DEFAULT PRIVILEGES FOR ROLE " + OwnerRole + " IN SCHEMA " + schema + " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + AppRole,
+		"ALTER DEFAULT PRIVILEGES FOR ROLE " + OwnerRole + " IN SCHEMA " + schema + " GRANT USAGE, SELECT ON SEQUENCES TO " + AppRole,
+	} {
+		if err := admin.Gorm.WithContext(ctx).Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -138,5 +212,49 @@ func postgresSchema(t testing.TB, base string) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	u.User = url.User(OwnerRole)
+	owner = u.String()
+	u.User = url.User(AppRole)
+	return owner, u.String()
 }
+
+// Beneath returns a handle on db's database that row-level security does not bind: db itself on
+// SQLite, a superuser connection to the same schema on PostgreSQL. Tests use it to look at what is
+// stored whatever its tenant, or to tamper as someone with database access would.
+func Beneath(t testing.TB, db *migrations.DB) *migrations.DB {
+	t.Helper()
+	if db.Dialect != migrations.Postgres {
+		return db
+	}
+	beneathMu.Lock()
+	defer beneathMu.Unlock()
+	if b, ok := beneath[db]; ok {
+		return b
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var schema string
+	if err := db.Gorm.WithContext(ctx).Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+		t.Fatalf("current schema: %v", err)
+	}
+	u, err := url.Parse(os.Getenv(EnvPostgresURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	b := open(t, u.String())
+	beneath[db] = b
+	t.Cleanup(func() {
+		beneathMu.Lock()
+		delete(beneath, db)
+		beneathMu.Unlock()
+	})
+	return b
+}
+
+var (
+	beneathMu sync.Mutex
+	beneath   = map[*migrations.DB]*migrations.DB{}
+)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/casbin/casbin/v2"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Defaults of the enforcer.
@@ -89,6 +90,7 @@ func (e *Enforcer) Version() int64 {
 // one department. Any error (an invalid id, a policy that cannot be evaluated) comes with false:
 // callers deny.
 func (e *Enforcer) Allowed(ctx context.Context, tenantID, userID, departmentID, permission string) (bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if e.polling.Load() == 0 {
 		if now := e.now().UnixNano(); now >= e.nextCheck.Load() {
 			e.maybeRefresh(ctx, now)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Channel is the PostgreSQL notification channel chat signals travel on.
@@ -160,7 +159,7 @@ func (p *Postgres) listen(ctx context.Context, up func()) error {
 	}
 	defer func() { _ = conn.Close() }()
 	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
+		sc, ok := dc.(interface{ Conn() *pgx.Conn })
 		if !ok {
 			return fmt.Errorf("hub: driver connection %T is not pgx", dc)
 		}
