@@ -3,6 +3,7 @@ package migrations
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Tenant isolation in the database (PostgreSQL). Every tenant-owned table has row-level security
@@ -83,4 +84,39 @@ func scopeOf(ctx context.Context) scope {
 // tenant (an installation event during a tenant's request goes to audit.SystemTenant's chain).
 func AsTenant(ctx context.Context, tenantID string) context.Context {
 	return context.WithValue(ctx, tenantKey{}, scope{tenant: tenantID})
+}
+
+// ErrIsolationBypassed means the server's PostgreSQL role escapes row-level security: it is a
+// superuser, has BYPASSRLS, or owns tables (so it could turn row-level security off).
+var ErrIsolationBypassed = errors.New("database role escapes row-level security")
+
+// CheckIsolation reports, on PostgreSQL, whether the connection's role is bound by row-level
+// security: neither a superuser nor BYPASSRLS, and owning none of the schema's tables. The server
+// warns at start when it is not (README, "Production deployment"). SQLite has nothing to check.
+func CheckIsolation(ctx context.Context, db *DB) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	var r struct {
+		Super  bool
+		Bypass bool
+		Owns   int64
+		Role   string
+	}
+	err := db.Gorm.WithContext(ctx).Raw(`SELECT r.rolsuper AS super, r.rolbypassrls AS bypass, current_user AS role,
+		(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		  WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relowner = r.oid) AS owns
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&r).Error
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.Super:
+		return fmt.Errorf("%w: %s is a superuser", ErrIsolationBypassed, r.Role)
+	case r.Bypass:
+		return fmt.Errorf("%w: %s has BYPASSRLS", ErrIsolationBypassed, r.Role)
+	case r.Owns > 0:
+		return fmt.Errorf("%w: %s owns %d tables (migrate as the owner, serve as another role)", ErrIsolationBypassed, r.Role, r.Owns)
+	}
+	return nil
 }

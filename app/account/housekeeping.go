@@ -14,6 +14,7 @@ import (
 // for an account never used) is older than its tenant's inactivity period (PCI DSS 8.2.6), each
 // in its own audited transaction. It returns how many it disabled.
 func (s *Service) DisableInactive(ctx context.Context) (int, error) {
+	ctx = migrations.AcrossTenants(ctx) // housekeeping spans tenants (SECURITY.md)
 	tenants, err := s.Tenants.List(ctx)
 	if err != nil {
 		return 0, err
@@ -63,6 +64,7 @@ const staleIdentityAge = 90 * 24 * time.Hour
 // challenges, per-address windows, invitation links, and failure records of identities that name
 // no account and have not failed for 90 days.
 func (s *Service) Sweep(ctx context.Context) error {
+	ctx = migrations.AcrossTenants(ctx) // housekeeping spans tenants (SECURITY.md)
 	now := s.now()
 	db := s.db().WithContext(ctx)
 	return errors.Join(

@@ -68,6 +68,7 @@ func buildSessionQuery(db *gorm.DB, d migrations.Dialect) (*sessionQuery, error)
 // readSession runs the session query for a token hash; ErrNoSession when no session of an
 // existing user has it.
 func (s *Service) readSession(ctx context.Context, tokenHash string) (sessionRow, error) {
+	ctx = migrations.AcrossTenants(ctx) // resolution: which tenant a session token belongs to
 	q, err := s.authQuery()
 	if err != nil {
 		return sessionRow{}, err

@@ -172,6 +172,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, o Origin) (Cur
 		return Current{}, err
 	}
 	sess := row.Session
+	ctx = migrations.WithTenant(ctx, sess.TenantID)
 	su, err := s.sessionUser(ctx, sess.TenantID, sess.UserID, row.UserVersion)
 	if err != nil {
 		return Current{}, err

@@ -101,6 +101,7 @@ func (s *Service) SignIn(ctx context.Context, in Credentials, o Origin) (SignInR
 	tenantID := ""
 	if t != nil {
 		tenantID = t.ID
+		ctx = migrations.WithTenant(ctx, t.ID)
 		if st, err = s.Settings(ctx, t.ID); err != nil {
 			return SignInResult{}, err
 		}

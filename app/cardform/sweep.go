@@ -33,6 +33,7 @@ func (s *Service) run(ctx context.Context, every time.Duration) {
 // ended are wiped, and requests nobody answered in time are closed. It runs every SweepEvery;
 // tests call it directly.
 func (s *Service) Sweep(ctx context.Context) error {
+	ctx = migrations.AcrossTenants(ctx) // housekeeping spans tenants (SECURITY.md)
 	for _, k := range s.cards.Sweep() {
 		s.expire(ctx, requestRow{ID: k.Request, TenantID: k.Tenant, ConversationID: k.Conversation})
 	}
@@ -53,6 +54,7 @@ type heldState struct {
 // sweepHeld wipes the cards this node holds whose request is no longer submitted (closed on
 // another node) or whose conversation ended (closing the request, audited).
 func (s *Service) sweepHeld(ctx context.Context) error {
+	ctx = migrations.AcrossTenants(ctx) // housekeeping spans tenants (SECURITY.md)
 	holdings := s.cards.Holdings()
 	if len(holdings) == 0 {
 		return nil
@@ -92,7 +94,7 @@ func (s *Service) sweepHeld(ctx context.Context) error {
 // closeEnded closes a request whose conversation ended, with the purge's audit record when it
 // held a card.
 func (s *Service) closeEnded(ctx context.Context, k secureform.Key, held bool) {
-	ctx = context.WithoutCancel(ctx)
+	ctx = migrations.WithTenant(context.WithoutCancel(ctx), k.Tenant)
 	err := migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		ok, err := s.closeRow(ctx, tx, k.Request, StatusEnded, StatusSubmitted, StatusRequested)
 		if err != nil || !ok || !held {
@@ -111,7 +113,7 @@ func (s *Service) closeEnded(ctx context.Context, k secureform.Key, held bool) {
 // conversation. Cards held by other nodes are wiped there at once when they can be reached, and
 // by their sweep otherwise.
 func (s *Service) ConversationClosed(tenantID, conversationID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(migrations.WithTenant(context.Background(), tenantID), 5*time.Second)
 	defer cancel()
 	s.cards.PurgeConversation(tenantID, conversationID)
 	var rows []requestRow

@@ -141,7 +141,8 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, error) {
 		return Tenant{}, ErrCardNumber
 	}
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&Tenant{}).Where("slug = ?", slug).Count(&n).Error; err != nil {
+	// Slugs are unique across tenants: the check looks at all of them (SECURITY.md, the narrow path).
+	if err := s.db.WithContext(migrations.AcrossTenants(ctx)).Model(&Tenant{}).Where("slug = ?", slug).Count(&n).Error; err != nil {
 		return Tenant{}, err
 	}
 	if n > 0 {
@@ -149,7 +150,7 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, error) {
 	}
 	now := s.now().UTC()
 	t := Tenant{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Slug: slug, CreatedAt: now, UpdatedAt: now}
-	if err := s.db.WithContext(ctx).Create(&t).Error; err != nil {
+	if err := s.db.WithContext(migrations.WithTenant(ctx, t.ID)).Create(&t).Error; err != nil {
 		return Tenant{}, err
 	}
 	return t, nil
@@ -157,6 +158,7 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, error) {
 
 // Count returns how many tenants exist.
 func (s *Store) Count(ctx context.Context) (int64, error) {
+	ctx = migrations.AcrossTenants(ctx) // resolution: is there any tenant yet (setup)
 	var n int64
 	err := s.db.WithContext(ctx).Model(&Tenant{}).Count(&n).Error
 	return n, err
@@ -164,6 +166,7 @@ func (s *Store) Count(ctx context.Context) (int64, error) {
 
 // BySlug finds a tenant by its sign-in identifier (case-insensitive).
 func (s *Store) BySlug(ctx context.Context, slug string) (Tenant, error) {
+	ctx = migrations.AcrossTenants(ctx) // resolution: which tenant a sign-in names
 	var t Tenant
 	err := s.db.WithContext(ctx).Where("slug = ?", strings.ToLower(strings.TrimSpace(slug))).Take(&t).Error
 	return t, notFound(err)
@@ -171,6 +174,7 @@ func (s *Store) BySlug(ctx context.Context, slug string) (Tenant, error) {
 
 // ByID finds a tenant.
 func (s *Store) ByID(ctx context.Context, id string) (Tenant, error) {
+	ctx = migrations.WithTenant(ctx, id)
 	var t Tenant
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&t).Error
 	return t, notFound(err)
@@ -178,6 +182,7 @@ func (s *Store) ByID(ctx context.Context, id string) (Tenant, error) {
 
 // List returns every tenant, oldest first.
 func (s *Store) List(ctx context.Context) ([]Tenant, error) {
+	ctx = migrations.AcrossTenants(ctx) // operators' commands and jobs that visit every tenant
 	var out []Tenant
 	err := s.db.WithContext(ctx).Order("created_at, id").Find(&out).Error
 	return out, err
@@ -242,6 +247,7 @@ func (s *Store) Sites(ctx context.Context, tenantID string) ([]Site, error) {
 
 // SiteByKey finds an enabled site by its public key (the widget's only credential).
 func (s *Store) SiteByKey(ctx context.Context, key string) (Site, error) {
+	ctx = migrations.AcrossTenants(ctx) // resolution: which tenant a widget's site key belongs to
 	var site Site
 	err := s.db.WithContext(ctx).Where("site_key = ? AND enabled = ?", key, true).Take(&site).Error
 	return site, notFound(err)

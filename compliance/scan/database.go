@@ -138,6 +138,7 @@ func quote(id string) string { return `"` + strings.ReplaceAll(id, `"`, `""`) + 
 // columns decrypted through opener (nil skips them, reported as such). Sealed columns are not
 // scanned as stored (their ciphertext is random). Each column is one location.
 func (s *Scanner) ScanDatabase(ctx context.Context, db *migrations.DB, sealed []Sealed, opener Opener) ([]Location, error) {
+	ctx = migrations.AcrossTenants(ctx) // the PAN discovery scan reads every tenant's rows (SECURITY.md)
 	sqlDB, err := db.SQL()
 	if err != nil {
 		return nil, err
