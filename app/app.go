@@ -158,6 +158,11 @@ func OpenDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, mig
 		_ = db.Close()
 		return nil, fmt.Errorf("%w: %w", ErrSchema, err)
 	}
+	if err := migrations.CheckIsolation(ctx, db); err != nil {
+		// Tenants stay apart through every store's filter, but the database's own isolation is
+		// not in force (README, "Production deployment": migrate as the owner, serve as another role).
+		log.Warn("PostgreSQL row-level security does not bind this server's role", "cause", err.Error())
+	}
 	return db, nil
 }
 

@@ -277,6 +277,8 @@ func (a authzAuditor) Record(ctx context.Context, tx *gorm.DB, e authz.Event) er
 // it creates the tenant's transit key and records the creation in the audit log, so a tenant
 // exists only with its key and its record.
 func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, owner account.User) error {
+	ctx = migrations.WithTenant(ctx, t.ID)
+	tx = tx.WithContext(ctx)
 	if err := a.Envelope.CreateTenantKey(ctx, t.ID); err != nil {
 		return fmt.Errorf("create the tenant's encryption key: %w", err)
 	}

@@ -205,6 +205,7 @@ func (s *Service) Disable(ctx context.Context, by Actor, userID string) error {
 // disableTx disables u in tx, ends their sessions and audits it.
 func (s *Service) disableTx(ctx context.Context, tx *gorm.DB, by Actor, u User, reason string) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
+	tx = tx.WithContext(ctx)
 	now := s.now()
 	if err := tx.WithContext(ctx).Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
 		"status": StatusDisabled, "disabled_at": now, "disabled_reason": reason, "updated_at": now,
@@ -294,6 +295,8 @@ var ErrLastOwner = errors.New("the organisation would have no active owner left"
 
 // keepAnOwner refuses to disable the tenant's last active owner.
 func (s *Service) keepAnOwner(ctx context.Context, tx *gorm.DB, u User) error {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
+	tx = tx.WithContext(ctx)
 	var owners []string
 	if err := tx.WithContext(ctx).Table("role_assignments AS ra").Joins("JOIN users u ON u.id = ra.user_id").
 		Where("ra.tenant_id = ? AND ra.role = ? AND ra.department_id IS NULL AND u.status IN ?", u.TenantID, "owner",

@@ -189,6 +189,7 @@ func (s *Service) SetAllowlist(ctx context.Context, by Actor, in SetAllowlistInp
 // wouldExcludeSelf checks the administrator's own access with the new list in place.
 func (s *Service) wouldExcludeSelf(ctx context.Context, tx *gorm.DB, by Actor, role string, next *allowlist.List) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
+	tx = tx.WithContext(ctx)
 	u, err := s.Store.WithTx(tx).ByID(ctx, by.TenantID, by.UserID)
 	if err != nil {
 		return err

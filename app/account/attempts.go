@@ -320,6 +320,7 @@ func (s *Service) recordSuccess(ctx context.Context, tx *gorm.DB, a attempt, pol
 
 func (s *Service) auditFailure(ctx context.Context, tx *gorm.DB, tenantID string, user *User, id identity, reason, action string, o Origin) error {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	e := o.event(tenantID, action, userID(user), Failure)
 	e.Target = Target{Kind: "user", ID: userID(user)}
 	e.Reason = reason

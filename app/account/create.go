@@ -108,6 +108,8 @@ type NewUser struct {
 
 // CreateUser creates an active user with a role, inside tx.
 func (s *Service) CreateUser(ctx context.Context, tx *gorm.DB, in NewUser) (User, error) {
+	ctx = migrations.WithTenant(ctx, in.TenantID)
+	tx = tx.WithContext(ctx)
 	email, key, err := CleanEmail(in.Email)
 	if err != nil {
 		return User{}, err
@@ -176,6 +178,7 @@ func (s *Service) roleKnown(ctx context.Context, tenantID, role string) bool {
 // evaluator returns the password evaluator in force for a tenant.
 func (s *Service) evaluator(ctx context.Context, tx *gorm.DB, tenantID string) (*password.Evaluator, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	if s.Policy != nil {
 		return s.Policy(ctx, tenantID)
 	}

@@ -306,6 +306,8 @@ func (s *Service) recoveryCodes(key []byte) ([]string, [][]byte, error) {
 }
 
 func (s *Service) replaceRecoveryCodes(ctx context.Context, tx *gorm.DB, u User, hashes [][]byte) error {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
+	tx = tx.WithContext(ctx)
 	if err := tx.WithContext(ctx).Where("user_id = ?", u.ID).Delete(&recoveryCode{}).Error; err != nil {
 		return err
 	}

@@ -52,6 +52,8 @@ type historyRow struct {
 func (historyRow) TableName() string { return "password_history" }
 
 func addHistory(ctx context.Context, tx *gorm.DB, u User, hash, kind string, now time.Time) error {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
+	tx = tx.WithContext(ctx)
 	row := historyRow{ID: uuid.Must(uuid.NewV7()).String(), TenantID: u.TenantID, UserID: u.ID, PasswordHash: hash, Kind: kind, CreatedAt: now}
 	if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
 		return err

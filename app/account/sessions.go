@@ -119,6 +119,8 @@ func validTokenShape(t string) bool {
 
 // createSession writes a new session for u in tx.
 func (s *Service) createSession(ctx context.Context, tx *gorm.DB, u User, mfa bool, r Restriction, o Origin) (NewSession, error) {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
+	tx = tx.WithContext(ctx)
 	token, err := newToken(s.rand())
 	if err != nil {
 		return NewSession{}, err
@@ -137,6 +139,8 @@ func (s *Service) createSession(ctx context.Context, tx *gorm.DB, u User, mfa bo
 // rotateSession replaces a session by a new one with a new token (privilege change: MFA
 // activated, password changed, restriction lifted). The old token stops working at once.
 func (s *Service) rotateSession(ctx context.Context, tx *gorm.DB, old Session, u User, mfa bool, r Restriction, o Origin) (NewSession, error) {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
+	tx = tx.WithContext(ctx)
 	if err := tx.WithContext(ctx).Where("id = ?", old.ID).Delete(&Session{}).Error; err != nil {
 		return NewSession{}, err
 	}
@@ -331,6 +335,7 @@ func (s *Service) SignOut(ctx context.Context, cur Current, o Origin) error {
 // (a privilege change: they sign in again and get a new token). It returns how many ended.
 func (s *Service) RevokeUserSessions(ctx context.Context, tx *gorm.DB, tenantID, userID string) (int64, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	res := tx.WithContext(ctx).Where("tenant_id = ? AND user_id = ?", tenantID, userID).Delete(&Session{})
 	return res.RowsAffected, res.Error
 }

@@ -138,6 +138,7 @@ func (s *Service) Settings(ctx context.Context, tenantID string) (Settings, erro
 
 func (s *Service) settingsTx(ctx context.Context, tx *gorm.DB, tenantID string) (Settings, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	out := DefaultSettings()
 	var row settingsRow
 	err := tx.WithContext(ctx).Where("tenant_id = ?", tenantID).Take(&row).Error
@@ -196,6 +197,7 @@ func (s *Service) settingsTx(ctx context.Context, tx *gorm.DB, tenantID string) 
 // saveSetting writes one column of a tenant's settings row, creating the row when needed.
 func (s *Service) saveSetting(ctx context.Context, tx *gorm.DB, tenantID, column string, value any, by string) error {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	now := s.now().UTC()
 	row := settingsRow{TenantID: tenantID, UpdatedAt: now, UpdatedBy: by}
 	if err := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {

@@ -344,6 +344,7 @@ func (s *Service) Unassign(ctx context.Context, by Actor, userID, assignmentID s
 // that transaction, and counts the owners it sees.
 func (s *Service) CheckOwnerRemains(ctx context.Context, tx *gorm.DB, tenantID, userID string) error {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	st := s.Store.WithTx(tx)
 	if err := st.lockPolicy(ctx); err != nil {
 		return err
@@ -519,6 +520,7 @@ func (s *Service) change(ctx context.Context, by Actor, attempt Event, fn func(t
 // endSessions ends the sessions of users, failing closed without a session store.
 func (s *Service) endSessions(ctx context.Context, tx *gorm.DB, tenantID string, userIDs ...string) (int64, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	if s.Sessions == nil {
 		return 0, errors.New("authz: no session store to end sessions after a privilege change")
 	}

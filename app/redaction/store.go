@@ -301,6 +301,7 @@ func (s *Store) event(by Actor, tenantID, setting string, details map[string]str
 // ensureSettings creates the tenant's settings row with the defaults if it has none.
 func (s *Store) ensureSettings(ctx context.Context, tx *gorm.DB, tenantID string) error {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	tx = tx.WithContext(ctx)
 	var n int64
 	if err := tx.WithContext(ctx).Model(&settingsRow{}).Where("tenant_id = ?", tenantID).Count(&n).Error; err != nil {
 		return err
