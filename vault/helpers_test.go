@@ -16,7 +16,7 @@ func newTenant(t testing.TB, db *migrations.DB) string {
 	t.Helper()
 	id := vaulttest.Name("t")
 	now := time.Now().UTC()
-	err := db.Gorm.Exec("INSERT INTO tenants (id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+	err := migratetest.Beneath(t, db).Gorm.Exec("INSERT INTO tenants (id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
 		id, "Tenant "+id, id, now, now).Error
 	if err != nil {
 		t.Fatalf("insert tenant: %v", err)

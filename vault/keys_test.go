@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/vault/vaulttest"
 )
 
@@ -256,7 +257,7 @@ func TestCorruptedWrappedKeyIsolated(t *testing.T) {
 		} else {
 			w[i] = 'A'
 		}
-		if err := db.Gorm.Exec("UPDATE data_keys SET wrapped_key = ? WHERE tenant_id = ? AND scope_id = ?", string(w), tenant, rec.ScopeID).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Exec("UPDATE data_keys SET wrapped_key = ? WHERE tenant_id = ? AND scope_id = ?", string(w), tenant, rec.ScopeID).Error; err != nil {
 			t.Fatal(err)
 		}
 		fresh := newEnvelope(t, db, p)
@@ -302,7 +303,7 @@ func TestDeleteTenantKeyOffboards(t *testing.T) {
 			t.Errorf("Open after offboarding = %v, want ErrUnreadable", err)
 		}
 		var n int64
-		if err := db.Gorm.Raw("SELECT COUNT(*) FROM data_keys WHERE tenant_id = ?", tenant).Scan(&n).Error; err != nil || n != 0 {
+		if err := migratetest.Beneath(t, db).Gorm.Raw("SELECT COUNT(*) FROM data_keys WHERE tenant_id = ?", tenant).Scan(&n).Error; err != nil || n != 0 {
 			t.Errorf("data_keys rows of the deleted tenant = %d, %v; want 0", n, err)
 		}
 		openAll(t, e, kept)

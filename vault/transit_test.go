@@ -35,7 +35,7 @@ func TestTransitOutageFailsClosedAndRecovers(t *testing.T) {
 			c.RetryWaitMin, c.RetryWaitMax = 20*time.Millisecond, 100*time.Millisecond
 		})
 		e := newEnvelope(t, db, tr)
-		if err := db.Gorm.Exec("CREATE TABLE chat_messages (tenant_id TEXT NOT NULL, scope_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL)").Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Exec("CREATE TABLE chat_messages (tenant_id TEXT NOT NULL, scope_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL)").Error; err != nil {
 			t.Fatal(err)
 		}
 		// send is the chat's contract in miniature: seal, and store only what was sealed.
@@ -44,7 +44,7 @@ func TestTransitOutageFailsClosedAndRecovers(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return db.Gorm.Exec("INSERT INTO chat_messages (tenant_id, scope_id, seq, body) VALUES (?, ?, ?, ?)", b.Tenant, b.Scope, b.Seq, ct).Error
+			return migratetest.Beneath(t, db).Gorm.Exec("INSERT INTO chat_messages (tenant_id, scope_id, seq, body) VALUES (?, ?, ?, ?)", b.Tenant, b.Scope, b.Seq, ct).Error
 		}
 		tenant := newTenant(t, db)
 		if err := e.CreateTenantKey(ctx, tenant); err != nil {
@@ -59,7 +59,7 @@ func TestTransitOutageFailsClosedAndRecovers(t *testing.T) {
 			}
 		}
 		var idleCT string
-		if err := db.Gorm.Raw("SELECT body FROM chat_messages WHERE scope_id = ?", idle.Scope).Scan(&idleCT).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Raw("SELECT body FROM chat_messages WHERE scope_id = ?", idle.Scope).Scan(&idleCT).Error; err != nil {
 			t.Fatal(err)
 		}
 		e.Forget(tenant, idle.Scope)
@@ -109,7 +109,7 @@ func assertNowhere(t *testing.T, db *migrations.DB, text string) {
 	t.Helper()
 	needles := [][]byte{[]byte(text), []byte(base64.StdEncoding.EncodeToString([]byte(text)))}
 	for _, table := range []string{"data_keys", "chat_messages"} {
-		rows, err := db.Gorm.Raw("SELECT * FROM " + table).Rows()
+		rows, err := migratetest.Beneath(t, db).Gorm.Raw("SELECT * FROM " + table).Rows()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func assertNowhere(t *testing.T, db *migrations.DB, text string) {
 	}
 	var seq int
 	var name, file string
-	if err := db.Gorm.Raw("PRAGMA database_list").Row().Scan(&seq, &name, &file); err != nil || file == "" {
+	if err := migratetest.Beneath(t, db).Gorm.Raw("PRAGMA database_list").Row().Scan(&seq, &name, &file); err != nil || file == "" {
 		t.Fatalf("locate SQLite file: %v", err)
 	}
 	for _, f := range []string{file, file + "-wal", file + "-shm"} {

@@ -99,7 +99,7 @@ func (c *cluster) setList(t *testing.T, n *accounttest.App, role string, entries
 
 func (c *cluster) exec(t *testing.T, q string, args ...any) {
 	t.Helper()
-	if err := c.db.Gorm.Exec(q, args...).Error; err != nil {
+	if err := migratetest.Beneath(t, c.db).Gorm.Exec(q, args...).Error; err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
@@ -282,7 +282,7 @@ func TestVersions(t *testing.T) {
 		version := func(tenantID string) int64 {
 			t.Helper()
 			var v []int64
-			if err := db.Gorm.Table("security_versions").Where("tenant_id = ?", tenantID).Pluck("version", &v).Error; err != nil {
+			if err := migratetest.Beneath(t, db).Gorm.Table("security_versions").Where("tenant_id = ?", tenantID).Pluck("version", &v).Error; err != nil {
 				t.Fatal(err)
 			}
 			if len(v) == 0 {
@@ -334,7 +334,7 @@ func TestVersions(t *testing.T) {
 		userVersion := func(id string) int64 {
 			t.Helper()
 			var v []int64
-			if err := db.Gorm.Table("users").Where("id = ?", id).Pluck("version", &v).Error; err != nil || len(v) != 1 {
+			if err := migratetest.Beneath(t, db).Gorm.Table("users").Where("id = ?", id).Pluck("version", &v).Error; err != nil || len(v) != 1 {
 				t.Fatalf("user version: %v, %v", v, err)
 			}
 			return v[0]
@@ -350,7 +350,7 @@ func TestVersions(t *testing.T) {
 			{"role changed", "UPDATE role_assignments SET role = 'supervisor' WHERE id = 'ra-1' AND user_id = ?"},
 			{"role taken", "DELETE FROM role_assignments WHERE id = 'ra-1' AND user_id = ?"},
 		} {
-			if err := db.Gorm.Exec(step.q, agentID).Error; err != nil {
+			if err := migratetest.Beneath(t, db).Gorm.Exec(step.q, agentID).Error; err != nil {
 				t.Fatalf("%s: %v", step.name, err)
 			}
 			if v := userVersion(agentID); v != last+1 {
@@ -359,10 +359,10 @@ func TestVersions(t *testing.T) {
 				last = v
 			}
 		}
-		if err := db.Gorm.Exec("DELETE FROM users WHERE id = ?", agentID).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Exec("DELETE FROM users WHERE id = ?", agentID).Error; err != nil {
 			t.Fatalf("delete user: %v", err)
 		}
-		if err := db.Gorm.Exec("DELETE FROM tenants WHERE id = ?", c.tn.ID).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Exec("DELETE FROM tenants WHERE id = ?", c.tn.ID).Error; err != nil {
 			t.Fatalf("delete tenant: %v", err)
 		}
 		if v := version(c.tn.ID); v != 0 {

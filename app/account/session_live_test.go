@@ -26,7 +26,7 @@ func TestSessionLive(t *testing.T) {
 				t.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
 			}
 			var id string
-			db.Gorm.Model(&account.Session{}).Where("user_id = ?", u.ID).Order("created_at DESC").Limit(1).Pluck("id", &id)
+			migratetest.Beneath(t, db).Gorm.Model(&account.Session{}).Where("user_id = ?", u.ID).Order("created_at DESC").Limit(1).Pluck("id", &id)
 			return id
 		}
 		live := func(sessionID string) bool {
@@ -50,13 +50,13 @@ func TestSessionLive(t *testing.T) {
 		// Past the idle timeout (15 min) but within the absolute lifetime (12 h): still live, and
 		// the check did not count as activity.
 		var before time.Time
-		db.Gorm.Model(&account.Session{}).Where("id = ?", id).Pluck("last_seen_at", &before)
+		migratetest.Beneath(t, db).Gorm.Model(&account.Session{}).Where("id = ?", id).Pluck("last_seen_at", &before)
 		a.Clock.Advance(time.Hour)
 		if !live(id) {
 			t.Fatal("an idle session's socket was closed; only the absolute lifetime applies")
 		}
 		var after time.Time
-		db.Gorm.Model(&account.Session{}).Where("id = ?", id).Pluck("last_seen_at", &after)
+		migratetest.Beneath(t, db).Gorm.Model(&account.Session{}).Where("id = ?", id).Pluck("last_seen_at", &after)
 		if !after.Equal(before) {
 			t.Fatalf("the check refreshed the session: last seen %v → %v", before, after)
 		}
@@ -66,15 +66,15 @@ func TestSessionLive(t *testing.T) {
 		}
 		// Disabled user; revoked session.
 		id = signIn()
-		db.Gorm.Exec("UPDATE users SET status = ? WHERE id = ?", account.StatusDisabled, u.ID)
+		migratetest.Beneath(t, db).Gorm.Exec("UPDATE users SET status = ? WHERE id = ?", account.StatusDisabled, u.ID)
 		if live(id) {
 			t.Fatal("a disabled user's session is live")
 		}
-		db.Gorm.Exec("UPDATE users SET status = ? WHERE id = ?", account.StatusActive, u.ID)
+		migratetest.Beneath(t, db).Gorm.Exec("UPDATE users SET status = ? WHERE id = ?", account.StatusActive, u.ID)
 		if !live(id) {
 			t.Fatal("the session of a user enabled again is not live")
 		}
-		db.Gorm.Exec("DELETE FROM sessions WHERE id = ?", id)
+		migratetest.Beneath(t, db).Gorm.Exec("DELETE FROM sessions WHERE id = ?", id)
 		if live(id) {
 			t.Fatal("a revoked session is live")
 		}

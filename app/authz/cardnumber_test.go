@@ -67,7 +67,7 @@ func TestRoleInputsCardNumbers(t *testing.T) {
 		for _, q := range []string{"SELECT name FROM roles", "SELECT description FROM roles", "SELECT role FROM role_permissions",
 			"SELECT notes FROM access_reviews", "SELECT report FROM access_reviews", "SELECT target_id FROM audit_events"} {
 			var vals []string
-			if err := db.Gorm.Raw(q).Scan(&vals).Error; err != nil && !strings.Contains(err.Error(), "audit_events") {
+			if err := migratetest.Beneath(t, db).Gorm.Raw(q).Scan(&vals).Error; err != nil && !strings.Contains(err.Error(), "audit_events") {
 				t.Fatalf("%s: %v", q, err)
 			}
 			stored = append(stored, vals...)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/compliance/redact"
+	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/policy/rbac"
 )
 
@@ -259,7 +260,7 @@ func (w *world) conversation(tg target) string {
 	}
 	id := fmt.Sprintf("00000000-0000-7000-8000-%012d", len(w.conversations)+1)
 	now := w.a.Clock.Now().UTC()
-	if err := w.a.DB.Gorm.Exec(`INSERT INTO conversations (id, tenant_id, site_id, department_id, visitor_id, status, queued_at, created_at, updated_at)
+	if err := migratetest.Beneath(w.a.t, w.a.DB).Gorm.Exec(`INSERT INTO conversations (id, tenant_id, site_id, department_id, visitor_id, status, queued_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`, id, t.ID, site.ID, w.department(tg), "matrix-visitor", now, now, now).Error; err != nil {
 		w.a.t.Fatalf("conversation: %v", err)
 	}

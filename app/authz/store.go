@@ -98,6 +98,7 @@ func (s *Store) PolicyVersion(ctx context.Context) (int64, error) {
 
 // LoadPolicy implements rbac.Source: the version first, then every custom role and assignment.
 func (s *Store) LoadPolicy(ctx context.Context) (rbac.Policy, error) {
+	ctx = migrations.AcrossTenants(ctx) // every node holds the whole policy in memory (SECURITY.md)
 	v, err := s.PolicyVersion(ctx)
 	if err != nil {
 		return rbac.Policy{}, err
@@ -345,6 +346,7 @@ func (s *Store) RoleAssignmentCounts(ctx context.Context, tenantID string) (map[
 // addAssignment inserts an assignment; ErrAlreadyAssigned if the user already holds the role in
 // that scope.
 func (s *Store) addAssignment(ctx context.Context, a *Assignment) error {
+	ctx = migrations.WithTenant(ctx, a.TenantID)
 	row := assignmentRow{ID: a.ID, TenantID: a.TenantID, UserID: a.UserID, Role: a.Role, GrantedBy: a.GrantedBy, CreatedAt: a.CreatedAt}
 	if a.DepartmentID != "" {
 		d := a.DepartmentID

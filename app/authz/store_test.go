@@ -122,12 +122,12 @@ func TestStoredPlannedPermissionsGrantNothing(t *testing.T) {
 		u := a.createBareUser(acme.ID)
 		now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 		for _, role := range []string{"legacy", "reports"} {
-			if err := db.Gorm.Exec("INSERT INTO roles (tenant_id, name, description, created_at, updated_at) VALUES (?, ?, '', ?, ?)", acme.ID, role, now, now).Error; err != nil {
+			if err := migratetest.Beneath(t, db).Gorm.Exec("INSERT INTO roles (tenant_id, name, description, created_at, updated_at) VALUES (?, ?, '', ?, ?)", acme.ID, role, now, now).Error; err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, rp := range [][2]string{{"legacy", "canned.use"}, {"legacy", "chat.accept"}, {"reports", "report.view.all"}} {
-			if err := db.Gorm.Exec("INSERT INTO role_permissions (tenant_id, role, permission) VALUES (?, ?, ?)", acme.ID, rp[0], rp[1]).Error; err != nil {
+			if err := migratetest.Beneath(t, db).Gorm.Exec("INSERT INTO role_permissions (tenant_id, role, permission) VALUES (?, ?, ?)", acme.ID, rp[0], rp[1]).Error; err != nil {
 				t.Fatal(err)
 			}
 		}

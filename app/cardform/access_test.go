@@ -118,7 +118,7 @@ func TestCardFormSweepEnded(t *testing.T) {
 	if rec := n.submit(conv, req, token, validCard); rec.Code != http.StatusCreated {
 		t.Fatalf("submit: %d %s", rec.Code, rec.Body)
 	}
-	if err := w.db.Gorm.Exec("UPDATE conversations SET status = 'ended' WHERE id = ?", conv).Error; err != nil {
+	if err := migratetest.Beneath(t, w.db).Gorm.Exec("UPDATE conversations SET status = 'ended' WHERE id = ?", conv).Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := n.CardForms.Sweep(context.Background()); err != nil {

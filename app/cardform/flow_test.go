@@ -56,7 +56,7 @@ func TestCardFormCycle(t *testing.T) {
 
 		req := owner.request(conv)
 		var events []struct{ Event, Data string }
-		w.db.Gorm.Raw("SELECT event, data FROM conversation_events WHERE conversation_id = ? ORDER BY seq", conv).Scan(&events)
+		migratetest.Beneath(t, w.db).Gorm.Raw("SELECT event, data FROM conversation_events WHERE conversation_id = ? ORDER BY seq", conv).Scan(&events)
 		if len(events) != 1 || events[0].Event != chat.EventCardFormRequested || !strings.Contains(events[0].Data, req) {
 			t.Fatalf("chat events after the request = %+v, want card_form_requested with the request id", events)
 		}
@@ -169,7 +169,7 @@ func TestCardFormCycle(t *testing.T) {
 		auditJSON, _ := json.Marshal(all)
 		places := map[string]string{"database": dumpDatabase(t, w.db), "logs": w.logs.String(), "audit log": string(auditJSON)}
 		if w.db.Dialect == migrations.SQLite {
-			if err := w.db.Gorm.Exec("PRAGMA wal_checkpoint(PASSIVE)").Error; err != nil {
+			if err := migratetest.Beneath(t, w.db).Gorm.Exec("PRAGMA wal_checkpoint(PASSIVE)").Error; err != nil {
 				t.Fatal(err)
 			}
 			places["database files"] = databaseFiles(t, w.dbURL)

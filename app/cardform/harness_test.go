@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -281,7 +282,7 @@ func (n *node) events(action audit.Action) []audit.Entry {
 // status returns a request's status in the database.
 func (w *world) status(req string) string {
 	var s string
-	if err := w.db.Gorm.Raw("SELECT status FROM card_form_requests WHERE id = ?", req).Scan(&s).Error; err != nil {
+	if err := migratetest.Beneath(w.t, w.db).Gorm.Raw("SELECT status FROM card_form_requests WHERE id = ?", req).Scan(&s).Error; err != nil {
 		w.t.Fatal(err)
 	}
 	return s

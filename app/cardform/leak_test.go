@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // secrets are the forms in which the test card could leak: the number with and without spaces,
@@ -40,18 +41,18 @@ func dumpDatabase(t *testing.T, db *migrations.DB) string {
 	var cols []col
 	switch db.Dialect {
 	case migrations.Postgres:
-		if err := db.Gorm.Raw(`SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns
+		if err := migratetest.Beneath(t, db).Gorm.Raw(`SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns
 			WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'bytea', 'json', 'jsonb')`).Scan(&cols).Error; err != nil {
 			t.Fatal(err)
 		}
 	default:
 		var tables []string
-		if err := db.Gorm.Raw(`SELECT name FROM sqlite_master WHERE type = 'table'`).Scan(&tables).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Raw(`SELECT name FROM sqlite_master WHERE type = 'table'`).Scan(&tables).Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, tb := range tables {
 			var info []struct{ Name, Type string }
-			if err := db.Gorm.Raw(`SELECT name, type FROM pragma_table_info(?)`, tb).Scan(&info).Error; err != nil {
+			if err := migratetest.Beneath(t, db).Gorm.Raw(`SELECT name, type FROM pragma_table_info(?)`, tb).Scan(&info).Error; err != nil {
 				t.Fatal(err)
 			}
 			for _, c := range info {
@@ -66,7 +67,7 @@ func dumpDatabase(t *testing.T, db *migrations.DB) string {
 		if db.Dialect == migrations.Postgres {
 			q = `SELECT encode(convert_to("` + c.Column + `"::text, 'UTF8'), 'escape') FROM "` + c.Table + `" WHERE "` + c.Column + `" IS NOT NULL`
 		}
-		if err := db.Gorm.Raw(q).Scan(&vals).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Raw(q).Scan(&vals).Error; err != nil {
 			t.Fatalf("dump %s.%s: %v", c.Table, c.Column, err)
 		}
 		for _, v := range vals {

@@ -629,18 +629,18 @@ func dumpDatabase(t *testing.T, db *migrations.DB) []storedValue {
 	var cols []col
 	switch db.Dialect {
 	case migrations.Postgres:
-		if err := db.Gorm.Raw(`SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns
+		if err := migratetest.Beneath(t, db).Gorm.Raw(`SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns
 			WHERE table_schema = current_schema()`).Scan(&cols).Error; err != nil {
 			t.Fatal(err)
 		}
 	default:
 		var tables []string
-		if err := db.Gorm.Raw(`SELECT name FROM sqlite_master WHERE type = 'table'`).Scan(&tables).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Raw(`SELECT name FROM sqlite_master WHERE type = 'table'`).Scan(&tables).Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, tb := range tables {
 			var info []struct{ Name string }
-			if err := db.Gorm.Raw(`SELECT name FROM pragma_table_info(?)`, tb).Scan(&info).Error; err != nil {
+			if err := migratetest.Beneath(t, db).Gorm.Raw(`SELECT name FROM pragma_table_info(?)`, tb).Scan(&info).Error; err != nil {
 				t.Fatal(err)
 			}
 			for _, c := range info {
@@ -655,7 +655,7 @@ func dumpDatabase(t *testing.T, db *migrations.DB) []storedValue {
 		if db.Dialect == migrations.Postgres {
 			q = `SELECT "` + c.Column + `"::text FROM "` + c.Table + `" WHERE "` + c.Column + `" IS NOT NULL`
 		}
-		if err := db.Gorm.Raw(q).Scan(&vals).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Raw(q).Scan(&vals).Error; err != nil {
 			t.Fatalf("dump %s.%s: %v", c.Table, c.Column, err)
 		}
 		for _, v := range vals {

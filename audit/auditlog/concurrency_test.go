@@ -73,7 +73,7 @@ func TestConcurrentAppendsFromTwoNodes(t *testing.T) {
 			// for the write lock when the test stops it would have its start interrupted.
 			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 				var started int64
-				if err := dbA.Gorm.Raw("SELECT (SELECT COUNT(*) FROM audit_outbox WHERE action = ?) + (SELECT COUNT(*) FROM audit_events WHERE action = ?)",
+				if err := migratetest.Beneath(t, dbA).Gorm.Raw("SELECT (SELECT COUNT(*) FROM audit_outbox WHERE action = ?) + (SELECT COUNT(*) FROM audit_events WHERE action = ?)",
 					audit.ActionAuditStart, audit.ActionAuditStart).Row().Scan(&started); err != nil {
 					t.Fatal(err)
 				}
@@ -131,7 +131,7 @@ func TestConcurrentAppendsFromTwoNodes(t *testing.T) {
 					t.Fatalf("tenant %s: got %v, want intact", tenant, r.Damage)
 				}
 				var cnt, lo, hi int64
-				row := dbA.Gorm.Raw("SELECT COUNT(*), MIN(seq), MAX(seq) FROM audit_events WHERE tenant_id = ?", tenant).Row()
+				row := migratetest.Beneath(t, dbA).Gorm.Raw("SELECT COUNT(*), MIN(seq), MAX(seq) FROM audit_events WHERE tenant_id = ?", tenant).Row()
 				if err := row.Scan(&cnt, &lo, &hi); err != nil {
 					t.Fatal(err)
 				}

@@ -89,7 +89,7 @@ func TestAuditAndKeysCommands(t *testing.T) {
 					"DROP TRIGGER audit_events_no_update",
 					"UPDATE audit_events SET reason = 'nothing to see' WHERE seq = 2 AND tenant_id <> '_system'",
 				} {
-					if err := raw.Gorm.Exec(q).Error; err != nil {
+					if err := migratetest.Beneath(t, raw).Gorm.Exec(q).Error; err != nil {
 						t.Fatalf("%s: %v", q, err)
 					}
 				}
@@ -235,7 +235,7 @@ func execSQL(t *testing.T, dbURL, q string) {
 		t.Fatal(err)
 	}
 	defer func() { _ = db.Close() }()
-	if err := db.Gorm.Exec(q).Error; err != nil {
+	if err := migratetest.Beneath(t, db).Gorm.Exec(q).Error; err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
@@ -329,7 +329,7 @@ func TestAuditForgetDestination(t *testing.T) {
 				t.Helper()
 				_, db := openTestLog(t, dbURL, dir, time.Now)
 				defer func() { _ = db.Close() }()
-				if err := db.Gorm.Raw("SELECT COUNT(*) FROM audit_forward_cursors WHERE sink = ?", sink).Scan(&n).Error; err != nil {
+				if err := migratetest.Beneath(t, db).Gorm.Raw("SELECT COUNT(*) FROM audit_forward_cursors WHERE sink = ?", sink).Scan(&n).Error; err != nil {
 					t.Fatal(err)
 				}
 				return n
@@ -385,7 +385,7 @@ func TestAuditForgetDestination(t *testing.T) {
 			}
 			_, db := openTestLog(t, dbURL, dir, time.Now)
 			var leases int64
-			if err := db.Gorm.Raw("SELECT COUNT(*) FROM audit_forward_leases WHERE sink = ?", gone).Scan(&leases).Error; err != nil || leases != 0 {
+			if err := migratetest.Beneath(t, db).Gorm.Raw("SELECT COUNT(*) FROM audit_forward_leases WHERE sink = ?", gone).Scan(&leases).Error; err != nil || leases != 0 {
 				t.Errorf("lease of %s: %d rows (%v), want none", gone, leases, err)
 			}
 			_ = db.Close()

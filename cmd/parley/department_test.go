@@ -113,7 +113,7 @@ func countAudit(t *testing.T, dbURL, action, target string) int64 {
 	}
 	defer func() { _ = db.Close() }()
 	var n int64
-	if err := db.Gorm.Table("audit_events").Where("action = ? AND target_id = ?", action, target).Count(&n).Error; err != nil {
+	if err := migratetest.Beneath(t, db).Gorm.Table("audit_events").Where("action = ? AND target_id = ?", action, target).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n

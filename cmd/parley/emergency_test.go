@@ -72,7 +72,7 @@ func TestEmergencyCommands(t *testing.T) {
 		c := a.Client("198.51.100.7:1")
 		// One real failure, then the rest of a lockout arranged directly.
 		c.Login(tn.Slug, "agent@acme.test", "Wrong guess 123456", nil)
-		if err := db.Gorm.Exec("UPDATE signin_attempts SET locked_until = ?, consecutive = 10", a.Clock.Now().Add(time.Hour)).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Exec("UPDATE signin_attempts SET locked_until = ?, consecutive = 10", a.Clock.Now().Add(time.Hour)).Error; err != nil {
 			t.Fatal(err)
 		}
 		if rec := c.Login(tn.Slug, "agent@acme.test", "Quiet orchard 4471", nil); rec.Code != http.StatusForbidden {

@@ -35,7 +35,7 @@ func plantSealedCard(t *testing.T, env map[string]string) {
 	}
 	defer func() { _ = a.Close() }()
 	var tenantID string
-	if err := db.Gorm.Raw("SELECT id FROM tenants LIMIT 1").Scan(&tenantID).Error; err != nil || tenantID == "" {
+	if err := migratetest.Beneath(t, db).Gorm.Raw("SELECT id FROM tenants LIMIT 1").Scan(&tenantID).Error; err != nil || tenantID == "" {
 		t.Fatalf("tenant: %q %v", tenantID, err)
 	}
 	site, err := a.Tenants.CreateSite(ctx, tenantID, "Shop", []string{"https://shop.example"})
@@ -43,7 +43,7 @@ func plantSealedCard(t *testing.T, env map[string]string) {
 		t.Fatal(err)
 	}
 	conv, now := "01a1ff22-0000-7000-8000-0000000000c1", time.Now().UTC()
-	if err := db.Gorm.Exec(`INSERT INTO conversations (id, tenant_id, site_id, visitor_id, status, last_seq, queued_at, created_at, updated_at)
+	if err := migratetest.Beneath(t, db).Gorm.Exec(`INSERT INTO conversations (id, tenant_id, site_id, visitor_id, status, last_seq, queued_at, created_at, updated_at)
 		VALUES (?, ?, ?, 'v1', 'ended', 1, ?, ?, ?)`, conv, tenantID, site.ID, now, now, now).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func plantSealedCard(t *testing.T, env map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Gorm.Exec(`INSERT INTO conversation_events (id, tenant_id, conversation_id, seq, kind, sender_kind, body, created_at)
+	if err := migratetest.Beneath(t, db).Gorm.Exec(`INSERT INTO conversation_events (id, tenant_id, conversation_id, seq, kind, sender_kind, body, created_at)
 		VALUES ('ev-planted', ?, ?, 1, 'message', 'visitor', ?, ?)`, tenantID, conv, body, now).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestScanCommand(t *testing.T) {
 				t.Errorf("stored result = %+v, %v", last, err)
 			}
 			var audited int64
-			db.Gorm.Raw("SELECT COUNT(*) FROM audit_events WHERE tenant_id = '_system' AND action = 'compliance.pan_scan.run'").Scan(&audited)
+			migratetest.Beneath(t, db).Gorm.Raw("SELECT COUNT(*) FROM audit_events WHERE tenant_id = '_system' AND action = 'compliance.pan_scan.run'").Scan(&audited)
 			if audited != 2 {
 				t.Errorf("%d compliance.pan_scan.run events, want 2", audited)
 			}

@@ -55,7 +55,7 @@ func newFixture(t *testing.T, db *migrations.DB) *fixture {
 		{`INSERT INTO conversations (id, tenant_id, site_id, visitor_id, status, last_seq, queued_at, created_at, updated_at)
 			VALUES (?, ?, 's1', 'v1', 'active', 0, ?, ?, ?)`, []any{convID, tenantID, now, now, now}},
 	} {
-		if err := db.Gorm.Exec(q.sql, q.args...).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Exec(q.sql, q.args...).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,7 +70,7 @@ func (f *fixture) message(t *testing.T, seq int64, text string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.Gorm.Exec(`INSERT INTO conversation_events (id, tenant_id, conversation_id, seq, kind, sender_kind, body, created_at)
+	if err := migratetest.Beneath(t, f.db).Gorm.Exec(`INSERT INTO conversation_events (id, tenant_id, conversation_id, seq, kind, sender_kind, body, created_at)
 		VALUES (?, ?, ?, ?, 'message', 'visitor', ?, ?)`, convID+"-"+string(rune('a'+seq)), tenantID, convID, seq, body, now).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestScanDatabase(t *testing.T) {
 
 		// A card number that slipped into a sealed message, and one in a clear column.
 		f.message(t, 2, "card 4111 1111 1111 1111 thanks")
-		if err := db.Gorm.Exec(`UPDATE sites SET name = 'Shop 5555555555554444' WHERE id = 's1'`).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Exec(`UPDATE sites SET name = 'Shop 5555555555554444' WHERE id = 's1'`).Error; err != nil {
 			t.Fatal(err)
 		}
 		locs, err = s.ScanDatabase(ctx, db, scan.ParleySealed(), f.env)
@@ -248,7 +248,7 @@ func TestStore(t *testing.T) {
 			t.Fatalf("Last = %+v, %v", got, err)
 		}
 		var outcome string
-		db.Gorm.Raw("SELECT outcome FROM pan_scan_runs WHERE id = 'run-1'").Scan(&outcome)
+		migratetest.Beneath(t, db).Gorm.Raw("SELECT outcome FROM pan_scan_runs WHERE id = 'run-1'").Scan(&outcome)
 		if outcome != scan.OutcomeFound {
 			t.Errorf("stored outcome %q", outcome)
 		}

@@ -47,7 +47,7 @@ func TestProductionAuditLog(t *testing.T) {
 		ok(admin.Do(http.MethodPost, "/api/v1/auth/logout", ""), "sign-out")
 
 		var actions []string
-		err := db.Gorm.Raw("SELECT action FROM audit_outbox UNION ALL SELECT action FROM audit_events").Scan(&actions).Error
+		err := migratetest.Beneath(t, db).Gorm.Raw("SELECT action FROM audit_outbox UNION ALL SELECT action FROM audit_events").Scan(&actions).Error
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestProductionAuditLog(t *testing.T) {
 			}
 		}
 		var system int64
-		db.Gorm.Raw("SELECT COUNT(*) FROM (SELECT tenant_id FROM audit_outbox WHERE action = ? UNION ALL SELECT tenant_id FROM audit_events WHERE action = ?) x WHERE tenant_id = '_system'",
+		migratetest.Beneath(t, db).Gorm.Raw("SELECT COUNT(*) FROM (SELECT tenant_id FROM audit_outbox WHERE action = ? UNION ALL SELECT tenant_id FROM audit_events WHERE action = ?) x WHERE tenant_id = '_system'",
 			account.ActionSignInFailure, account.ActionSignInFailure).Scan(&system)
 		if system != 1 {
 			t.Errorf("%d sign-in failures in the installation's chain, want 1 (the unknown organisation)", system)

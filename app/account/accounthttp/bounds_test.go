@@ -79,7 +79,7 @@ func TestStoredSettingsBeyondBounds(t *testing.T) {
 		if rec := admin.Do(http.MethodPut, "/api/v1/security/settings/signin", `{"ip_captcha_after":10}`); rec.Code != http.StatusOK {
 			t.Fatalf("store settings: %d %s", rec.Code, rec.Body)
 		}
-		err := a.DB.Gorm.Exec(`UPDATE security_settings SET signin_policy = ?, password_policy = ?, session_policy = ? WHERE tenant_id = ?`,
+		err := migratetest.Beneath(t, a.DB).Gorm.Exec(`UPDATE security_settings SET signin_policy = ?, password_policy = ?, session_policy = ? WHERE tenant_id = ?`,
 			`{"captcha_after":5,"lockout_threshold":10,"lockout_minutes":100000,"disable_after":100,"ip_window_minutes":15,"ip_captcha_after":100000,"ip_throttle_after":200000}`,
 			`{"profile":"custom","min_length":500,"max_length":0,"ban_common":true,"ban_personal":true,"expiry_days":3000,"min_age_days":300,"history_depth":4,"max_resets_per_day":99}`,
 			`{"idle_timeout_minutes":15,"absolute_timeout_minutes":720,"inactive_after_days":3000,"pci":false}`,

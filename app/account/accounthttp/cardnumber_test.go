@@ -39,7 +39,7 @@ func TestInvitationRefusesCardNumbers(t *testing.T) {
 			t.Fatalf("clean invitation = %d %s", rec.Code, rec.Body)
 		}
 		var rows []struct{ Email, EmailKey, DisplayName string }
-		if err := db.Gorm.Raw("SELECT email, email_key, display_name FROM users").Scan(&rows).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Raw("SELECT email, email_key, display_name FROM users").Scan(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range rows {

@@ -272,7 +272,7 @@ func TestDisableAfterLifetimeFailures(t *testing.T) {
 		// (stored under keyed hashes, so found by its count), then the counts are set.
 		c := a.Client(clientAddr)
 		wantError(t, c.Login(tn.Slug, agentEmail, "Wrong guess 123456", nil), http.StatusUnauthorized, "invalid_credentials")
-		if res := db.Gorm.Exec("UPDATE signin_attempts SET consecutive = 0, lifetime = 99 WHERE consecutive = 1 AND names_account"); res.Error != nil || res.RowsAffected != 1 {
+		if res := migratetest.Beneath(t, db).Gorm.Exec("UPDATE signin_attempts SET consecutive = 0, lifetime = 99 WHERE consecutive = 1 AND names_account"); res.Error != nil || res.RowsAffected != 1 {
 			t.Fatalf("arrange failures: %v, %d rows", res.Error, res.RowsAffected)
 		}
 		wantError(t, c.Login(tn.Slug, agentEmail, "Wrong guess 123456", nil), http.StatusUnauthorized, "invalid_credentials")

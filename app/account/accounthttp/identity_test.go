@@ -40,7 +40,7 @@ func TestSignInStoresNoTypedIdentity(t *testing.T) {
 			Consecutive         int
 			NamesAccount        bool
 		}
-		if err := db.Gorm.Raw("SELECT tenant_key, email_key, consecutive, names_account FROM signin_attempts").Scan(&rows).Error; err != nil {
+		if err := migratetest.Beneath(t, db).Gorm.Raw("SELECT tenant_key, email_key, consecutive, names_account FROM signin_attempts").Scan(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
 		hexKey := regexp.MustCompile(`^[0-9a-f]{64}$`)

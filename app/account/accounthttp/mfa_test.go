@@ -36,7 +36,7 @@ func TestTOTP(t *testing.T) {
 		}
 		wantError(t, c.Do(http.MethodPost, "/api/v1/account/mfa/activation", `{"code":"000000"}`), http.StatusUnauthorized, "mfa_invalid")
 		var stored account.User
-		db.Gorm.Where("id = ?", u.ID).Take(&stored)
+		migratetest.Beneath(t, db).Gorm.Where("id = ?", u.ID).Take(&stored)
 		if stored.MFAEnabled || len(stored.MFAPending) == 0 || strings.Contains(string(stored.MFAPending), strings.ReplaceAll(enr.ManualKey, " ", "")) {
 			t.Fatalf("pending enrolment not stored sealed, or activated by a wrong code")
 		}
@@ -54,7 +54,7 @@ func TestTOTP(t *testing.T) {
 			t.Fatalf("rotated session: %d", rec.Code)
 		}
 		var codes int64
-		db.Gorm.Table("recovery_codes").Where("user_id = ?", u.ID).Count(&codes)
+		migratetest.Beneath(t, db).Gorm.Table("recovery_codes").Where("user_id = ?", u.ID).Count(&codes)
 		if codes != 10 {
 			t.Fatalf("%d recovery code hashes stored, want 10", codes)
 		}
@@ -206,7 +206,7 @@ func TestMFAFailsClosed(t *testing.T) {
 		c := signedIn(t, a, tn, agentEmail, agentPass)
 		wantError(t, c.Do(http.MethodPost, "/api/v1/account/mfa/enrolment", ""), http.StatusServiceUnavailable, "unavailable")
 		var stored account.User
-		db.Gorm.Where("id = ?", u.ID).Take(&stored)
+		migratetest.Beneath(t, db).Gorm.Where("id = ?", u.ID).Take(&stored)
 		if len(stored.MFAPending) != 0 || len(stored.MFASecret) != 0 {
 			t.Fatal("an MFA secret was stored without a sealer")
 		}
@@ -222,7 +222,7 @@ func TestAuditFailsClosed(t *testing.T) {
 		a.Audit.Fail = fmt.Errorf("audit store down")
 		wantError(t, a.Client(clientAddr).Login(tn.Slug, agentEmail, agentPass, nil), http.StatusServiceUnavailable, "unavailable")
 		var n int64
-		db.Gorm.Model(&account.Session{}).Count(&n)
+		migratetest.Beneath(t, db).Gorm.Model(&account.Session{}).Count(&n)
 		if n != 0 {
 			t.Fatalf("%d sessions created while the audit log failed", n)
 		}
