@@ -106,7 +106,8 @@ const testCard = "4111 1111 1111 1111"
 // generated columns pass.
 func TestCardGuard(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
-		ctx := context.Background()
+		// The writes span tenants (and row-level security has its own test).
+		ctx := migrations.AcrossTenants(context.Background())
 		g := db.Gorm.WithContext(ctx)
 		now := time.Now().UTC()
 		base := guardTenant{ID: "t-guard", Name: "Acme", Slug: "acme", CreatedAt: now}

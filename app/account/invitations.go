@@ -129,7 +129,8 @@ func (s *Service) liveInvitation(ctx context.Context, db *gorm.DB, token string)
 		return invitationRow{}, User{}, ErrInvalidInvitation
 	}
 	var row invitationRow
-	err := db.WithContext(ctx).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", HashToken(token), s.now()).Take(&row).Error
+	// Resolution: which tenant an invitation link belongs to (SECURITY.md, the narrow path).
+	err := db.WithContext(migrations.AcrossTenants(ctx)).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", HashToken(token), s.now()).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return invitationRow{}, User{}, ErrInvalidInvitation
 	}
@@ -153,6 +154,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, newPassword strin
 	if err != nil {
 		return User{}, err
 	}
+	ctx = migrations.WithTenant(ctx, row.TenantID)
 	st, err := s.Settings(ctx, u.TenantID)
 	if err != nil {
 		return User{}, err

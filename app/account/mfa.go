@@ -76,6 +76,7 @@ var errFactorRejected = errors.New("second factor rejected")
 // checkSecondFactor verifies a TOTP code (6 digits) or a recovery code and spends it: the TOTP
 // step by compare-and-set on the last accepted step, the recovery code by deleting its row.
 func (s *Service) checkSecondFactor(ctx context.Context, u User, code string) (secondFactor, error) {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
 	plain, err := unseal(ctx, s.Sealer, u.TenantID, u.ID, u.MFASecret)
 	if err != nil {
 		return secondFactor{}, err

@@ -73,6 +73,7 @@ func addHistory(ctx context.Context, tx *gorm.DB, u User, hash, kind string, now
 
 // history returns a HistoryChecker over the user's current and previous hashes.
 func (s *Service) history(ctx context.Context, u User) password.HistoryChecker {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
 	return password.HistoryFunc(func(normalized string, depth int) (bool, error) {
 		var hashes []string
 		if err := s.db().WithContext(ctx).Model(&historyRow{}).Where("user_id = ?", u.ID).
@@ -100,6 +101,7 @@ func (s *Service) history(ctx context.Context, u User) password.HistoryChecker {
 
 // checkNewPassword evaluates a candidate against the tenant's policy for u and returns its hash.
 func (s *Service) checkNewPassword(ctx context.Context, u User, st Settings, candidate string) (string, error) {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
 	if len(candidate) > password.MaxBytes {
 		return "", ErrPasswordTooLong
 	}
@@ -285,6 +287,7 @@ var ErrConflictState = errors.New("the account's state does not allow this")
 
 // temporaryPassword draws a random password that meets the tenant's policy.
 func (s *Service) temporaryPassword(ctx context.Context, u User, st Settings) (string, error) {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
 	const (
 		upper   = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 		lower   = "abcdefghijkmnpqrstuvwxyz"

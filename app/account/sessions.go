@@ -224,6 +224,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, o Origin) (Cur
 }
 
 func (s *Service) roleNames(ctx context.Context, db *gorm.DB, u User) ([]string, error) {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
 	var roles []string
 	err := db.WithContext(ctx).Model(&RoleAssignment{}).Where("tenant_id = ? AND user_id = ?", u.TenantID, u.ID).
 		Distinct().Order("role").Pluck("role", &roles).Error

@@ -164,6 +164,7 @@ func (s *Store) WithTx(tx *gorm.DB) *Store { return &Store{db: tx, now: s.now} }
 
 // Create inserts a user.
 func (s *Store) Create(ctx context.Context, u *User) error {
+	ctx = migrations.WithTenant(ctx, u.TenantID)
 	now := s.now().UTC()
 	u.CreatedAt, u.UpdatedAt = now, now
 	err := s.db.WithContext(ctx).Create(u).Error
@@ -191,6 +192,7 @@ func (s *Store) ByID(ctx context.Context, tenantID, id string) (User, error) {
 
 // Assign grants role to a user, tenant-wide when departmentID is nil.
 func (s *Store) Assign(ctx context.Context, a *RoleAssignment) error {
+	ctx = migrations.WithTenant(ctx, a.TenantID)
 	a.CreatedAt = s.now().UTC()
 	return s.db.WithContext(ctx).Create(a).Error
 }

@@ -76,9 +76,11 @@ func TestPolicyVersionFollowsEveryWriter(t *testing.T) {
 
 // TestMigrationDownAndUp applies migration 00005's down and up again.
 func TestMigrationDownAndUp(t *testing.T) {
-	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+	migratetest.Each(t, func(t *testing.T, app *migrations.DB) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		// Migrations run as the schema's owner, as in production.
+		db := migratetest.OpenEmpty(t, app.Dialect)
 		sqlDB, err := db.SQL()
 		if err != nil {
 			t.Fatal(err)
@@ -93,6 +95,9 @@ func TestMigrationDownAndUp(t *testing.T) {
 		}
 		p, err := goose.NewProvider(dialect, sqlDB, sub, goose.WithDisableGlobalRegistry(true))
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Up(ctx); err != nil {
 			t.Fatal(err)
 		}
 		cur, err := p.GetDBVersion(ctx)

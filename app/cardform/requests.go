@@ -190,6 +190,7 @@ func (s *Service) Reveal(ctx context.Context, p *api.Principal, convID, id strin
 // cardErr maps a store or node error for a request whose row says submitted: a card the holder
 // no longer has (expired, or lost with a restarted node) closes the request.
 func (s *Service) cardErr(ctx context.Context, r requestRow, err error) error {
+	ctx = migrations.WithTenant(ctx, r.TenantID)
 	switch {
 	case err == nil:
 		return nil
@@ -204,6 +205,7 @@ func (s *Service) cardErr(ctx context.Context, r requestRow, err error) error {
 
 // expire closes a submitted request whose card is gone, with its audit record.
 func (s *Service) expire(ctx context.Context, r requestRow) {
+	ctx = migrations.WithTenant(ctx, r.TenantID)
 	ctx = context.WithoutCancel(ctx)
 	err := migrations.Transaction(s.db.WithContext(ctx), func(tx *gorm.DB) error {
 		ok, err := s.closeRow(ctx, tx, r.ID, StatusExpired, StatusSubmitted)
@@ -265,6 +267,7 @@ func (s *Service) Done(ctx context.Context, p *api.Principal, convID, id string,
 
 // wipe purges a card here or on the node holding it.
 func (s *Service) wipe(ctx context.Context, r requestRow, agent string) {
+	ctx = migrations.WithTenant(ctx, r.TenantID)
 	if r.HolderNode == s.instance || r.HolderNode == "" {
 		s.cards.Purge(r.key())
 		return

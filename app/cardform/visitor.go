@@ -84,6 +84,7 @@ func (s *Service) Open(ctx context.Context, siteKey, visitorToken, convID, id st
 
 // submittable checks that a request can still take a form.
 func (s *Service) submittable(ctx context.Context, r requestRow, c chat.Conversation) error {
+	ctx = migrations.WithTenant(ctx, r.TenantID)
 	switch {
 	case r.Status == StatusRequested && !s.now().Before(r.ExpiresAt):
 		_, _ = s.closeRow(context.WithoutCancel(ctx), s.db, r.ID, StatusExpired, StatusRequested)

@@ -196,6 +196,7 @@ func wellFormed(token string) bool {
 // Record stores a page view: it recognises the visitor by token (a new visitor and token
 // otherwise), starts a new visit after VisitGap, and updates the live state.
 func (s *Store) Record(ctx context.Context, v View) (Identity, error) {
+	ctx = migrations.WithTenant(ctx, v.TenantID)
 	now := s.now().UTC()
 	life, err := s.tokenLife(ctx, v.TenantID, v.CookieMode)
 	if err != nil {
