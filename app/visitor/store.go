@@ -301,7 +301,8 @@ func (s *Store) tokenLife(ctx context.Context, tenantID, mode string) (time.Dura
 	return time.Duration(days) * 24 * time.Hour, nil
 }
 
-// Authenticate returns the visitor a token belongs to on a site, or ErrUnauthenticated.
+// Authenticate returns the visitor a token belongs to on a site, or ErrUnauthenticated. ctx is
+// scoped to the site's tenant (the widget's site key resolved it).
 func (s *Store) Authenticate(ctx context.Context, siteID, token string) (Visitor, error) {
 	if !wellFormed(token) {
 		return Visitor{}, ErrUnauthenticated
@@ -391,11 +392,13 @@ func (s *Store) SetRetention(ctx context.Context, tenantID string, days int) err
 func (s *Store) Purge(ctx context.Context) (int64, error) {
 	now := s.now().UTC()
 	var tenants []string
-	if err := s.db.WithContext(ctx).Model(&Visitor{}).Distinct("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
+	// Retention visits every tenant (SECURITY.md, the narrow path), then works in each one's scope.
+	if err := s.db.WithContext(migrations.AcrossTenants(ctx)).Model(&Visitor{}).Distinct("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
 		return 0, err
 	}
 	var total int64
 	for _, t := range tenants {
+		ctx := migrations.WithTenant(ctx, t)
 		days, err := s.Retention(ctx, t)
 		if err != nil {
 			return total, err

@@ -135,6 +135,7 @@ func TestTracking(t *testing.T) {
 			t.Fatalf("view after a gap = %+v, want returning, visit 2, 1 page", third.Visitor)
 		}
 
+		ctx = migrations.WithTenant(ctx, ten.ID) // the widget's site key resolved the tenant
 		if _, err := s.Authenticate(ctx, other.ID, first.Token); !errors.Is(err, ErrUnauthenticated) {
 			t.Errorf("token on another site: error = %v, want ErrUnauthenticated", err)
 		}

@@ -22,6 +22,7 @@ import (
 // After sealing it signs the checkpoints that are due. A checkpoint failure does not undo the
 // sealing; it is returned (wrapping audit.ErrSign) after all tenants are sealed.
 func (l *Log) Seal(ctx context.Context) (int, error) {
+	ctx = migrations.AcrossTenants(ctx) // sealing spans tenants, each chain in its own scope (SECURITY.md)
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
 	tenants, err := l.pendingTenants(ctx)
