@@ -1,17 +1,15 @@
 package api
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
 
-// Principal is the authenticated console user a request acts for. The session middleware sets it;
-// the authorization guard and handlers read it. It carries ids only, never credentials.
-type Principal struct {
-	TenantID  string
-	UserID    string
-	SessionID string
-	Email     string
-	// MFA reports that this session passed a second factor.
-	MFA bool
-}
+	"github.com/parleyhq/parley/app/identity"
+)
+
+// Principal is the authenticated console user a request acts for (identity.Principal, which
+// packages without HTTP use). The session middleware sets it; the authorization guard and
+// handlers read it. It carries ids only, never credentials.
+type Principal = identity.Principal
 
 const principalKey = "parley.principal"
 
