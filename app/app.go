@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
@@ -117,10 +118,12 @@ type App struct {
 	// CardForms is the secure card form: card data held in this node's memory only.
 	CardForms *cardform.Service
 
-	// Chat is the chat engine; ChatHub fans its signals out on this node and ChatRelay carries
-	// them to the other nodes (PostgreSQL only; nil on SQLite); Visitors tracks the sites'
-	// visitors. RunChat runs their background work; call Chat.Shutdown before the HTTP server's.
+	// Chat is the chat engine and ChatHTTP serves it (widget API, sockets, console chat API);
+	// ChatHub fans its signals out on this node and ChatRelay carries them to the other nodes
+	// (PostgreSQL only; nil on SQLite); Visitors tracks the sites' visitors. RunChat runs their
+	// background work; call ChatHTTP.Shutdown, then Chat.Shutdown, before the HTTP server's.
 	Chat      *chat.Service
+	ChatHTTP  *chathttp.Module
 	ChatHub   *hub.Hub
 	ChatRelay *hub.Postgres
 	Visitors  *visitor.Store
@@ -286,7 +289,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 			&redaction.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
-			&chat.Module{Service: a.Chat, Assets: web.WidgetAssets()},
+			a.ChatHTTP,
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools},
 			&tenanthttp.Module{Tenants: a.Tenants},
@@ -325,9 +328,9 @@ func (a *App) Close() error {
 	return a.DB.Close()
 }
 
-// newChat assembles the chat engine: PAN masking with split detection on every message, envelope
-// encryption, the audit log, RBAC decisions, visitor tracking and the fan-out hub (with the
-// LISTEN/NOTIFY relay on PostgreSQL).
+// newChat assembles the chat engine — PAN masking with split detection on every message,
+// envelope encryption, the audit log, RBAC decisions, visitor tracking and the fan-out hub (with
+// the LISTEN/NOTIFY relay on PostgreSQL) — and its HTTP transport.
 func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error {
 	// Page URLs and titles, like every text of the chat, are masked in the tenant's mode and
 	// through its redaction rules.
@@ -365,7 +368,11 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 			}
 		},
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log})
+	return nil
 }
 
 // RunChat runs the chat's background work until ctx ends: the cross-node relay (PostgreSQL),
