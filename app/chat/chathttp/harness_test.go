@@ -30,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
@@ -304,7 +305,7 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 		}
 	}
 	srv, err := server.New(server.Deps{Config: apptest.Config(t, nil), Log: slog.New(slog.DiscardHandler), Now: e.clock.Now,
-		Modules: []server.Module{mod, &visitor.Module{Store: visitors, DB: db.Gorm, Authz: e.grants, Audit: e.audit, Node: "test"}}, Guard: guard})
+		Modules: []server.Module{mod, &visitorhttp.Module{Store: visitors, DB: db.Gorm, Authz: e.grants, Audit: e.audit, Node: "test"}}, Guard: guard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
-	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/audit"
 )
 
@@ -34,7 +34,7 @@ func TestVisitorTracking(t *testing.T) {
 		}
 
 		viewer := e.agent("Vic", map[string][]string{"visitor.view": nil})
-		var live struct{ Visitors []visitor.LiveVisitor }
+		var live struct{ Visitors []visitorhttp.LiveVisitor }
 		if code := do(t, http.MethodGet, n.srv.URL+"/api/v1/visitors", "", nil, &live, "X-Test-User", viewer); code != http.StatusOK || len(live.Visitors) != 1 {
 			t.Fatalf("live visitors = %d %+v", code, live)
 		}
@@ -44,8 +44,8 @@ func TestVisitorTracking(t *testing.T) {
 			t.Fatalf("live visitor = %+v, want current page, 2 pages, Safari on mobile, referrer, language, no IP", v)
 		}
 		var detail struct {
-			Visitor visitor.LiveVisitor
-			Pages   []visitor.Page
+			Visitor visitorhttp.LiveVisitor
+			Pages   []visitorhttp.Page
 		}
 		do(t, http.MethodGet, n.srv.URL+"/api/v1/visitors/"+id.VisitorID, "", nil, &detail, "X-Test-User", viewer)
 		if len(detail.Pages) != 2 || detail.Pages[1].URL != siteOrigin+"/cards?plan=gold" {

@@ -1,4 +1,7 @@
-package visitor
+// Package visitorhttp serves the console's visitor tracking API over HTTP: the live visitors of
+// the tenant's sites, one visitor with the pages they visited (IP addresses only with
+// visitor.view_pii, audited), and the tenant's visitor data retention.
+package visitorhttp
 
 import (
 	"context"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 )
@@ -30,7 +34,7 @@ type Auditor interface {
 
 // Module serves the console's visitor tracking API.
 type Module struct {
-	Store *Store
+	Store *visitor.Store
 	DB    *gorm.DB
 	Authz Authorizer
 	Audit Auditor
@@ -81,7 +85,7 @@ type Page struct {
 	ViewedAt time.Time `json:"viewed_at"`
 }
 
-func present(v Visitor, pii bool) LiveVisitor {
+func present(v visitor.Visitor, pii bool) LiveVisitor {
 	out := LiveVisitor{
 		ID: v.ID, SiteID: v.SiteID, CurrentURL: v.CurrentURL, CurrentTitle: v.CurrentTitle, Referrer: v.Referrer,
 		VisitPages: v.VisitPages, Visits: v.Visits, Returning: v.IsReturning, TimeOnSiteSecond: int64(v.TimeOnSite().Seconds()),
@@ -156,7 +160,7 @@ func (m *Module) detail(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	v, err := m.Store.Get(ctx, p.TenantID, c.Param("visitor"))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, visitor.ErrNotFound) {
 		return api.ErrNotFound
 	}
 	if err != nil {
@@ -207,7 +211,7 @@ func (m *Module) putRetention(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err := migrations.Transaction(m.DB.WithContext(ctx), func(tx *gorm.DB) error {
-		if err := (&Store{db: tx, now: m.Store.now, rand: m.Store.rand, masks: m.Store.masks}).SetRetention(ctx, p.TenantID, in.Days); err != nil {
+		if err := m.Store.In(tx).SetRetention(ctx, p.TenantID, in.Days); err != nil {
 			return err
 		}
 		if m.Audit == nil {
