@@ -31,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
+	"github.com/parleyhq/parley/app/redaction/redactionhttp"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
@@ -288,7 +289,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
-			&redaction.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+			&redactionhttp.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
 			a.ChatHTTP,
 			&cardform.Module{Service: a.CardForms, Pages: pages},

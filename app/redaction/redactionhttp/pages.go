@@ -1,4 +1,4 @@
-package redaction
+package redactionhttp
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/compliance/redact"
 )
@@ -27,7 +28,7 @@ type pageData struct {
 	Error     string
 	CanManage bool
 	Mode      string
-	Rules     []Rule
+	Rules     []redaction.Rule
 	// Try is the test-your-rule form as submitted; Trial its result.
 	Try        redact.Rule
 	Sample     string
@@ -143,7 +144,7 @@ func (m *Module) modeForm(c echo.Context) error {
 	}
 	mode, err := pan.ParseMode(c.FormValue("mode"))
 	if err != nil {
-		return m.failed(c, ErrInvalidMode, pageData{})
+		return m.failed(c, redaction.ErrInvalidMode, pageData{})
 	}
 	if err := m.Store.SetMaskMode(c.Request().Context(), by, tenantID, mode); err != nil {
 		return m.failed(c, err, pageData{})

@@ -1,4 +1,6 @@
-package redaction
+// Package redactionhttp serves each tenant's data-masking settings (package redaction) over
+// HTTP: the JSON API and the console page with its "test your rule" form.
+package redactionhttp
 
 import (
 	"errors"
@@ -7,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/compliance/redact"
@@ -21,7 +24,7 @@ const (
 
 // Module serves the redaction settings API and console page.
 type Module struct {
-	Store *Store
+	Store *redaction.Store
 	Pages *web.Pages
 	// CSRF returns the request's CSRF token for the page's forms.
 	CSRF func(c echo.Context) string
@@ -74,15 +77,15 @@ func classify(err error) error {
 		return api.ErrCardNumber.WithField(re.Field)
 	case errors.As(err, &re):
 		return errInvalidRule.WithField(re.Field).WithMessage(sentence(re.Error())).Wrap(err)
-	case errors.Is(err, ErrExists):
+	case errors.Is(err, redaction.ErrExists):
 		return errRuleExists.WithField("name")
-	case errors.Is(err, ErrBuiltin):
+	case errors.Is(err, redaction.ErrBuiltin):
 		return errBuiltin
-	case errors.Is(err, ErrTooMany):
+	case errors.Is(err, redaction.ErrTooMany):
 		return errTooMany
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, redaction.ErrNotFound):
 		return api.ErrNotFound
-	case errors.Is(err, ErrInvalidMode):
+	case errors.Is(err, redaction.ErrInvalidMode):
 		return errMode
 	case errors.Is(err, redact.ErrSampleTooLarge):
 		return errSample
@@ -104,18 +107,18 @@ func sentence(s string) string {
 	return s
 }
 
-func actor(c echo.Context) (Actor, string, error) {
+func actor(c echo.Context) (redaction.Actor, string, error) {
 	p := api.PrincipalOf(c)
 	if p == nil {
-		return Actor{}, "", api.ErrUnauthenticated
+		return redaction.Actor{}, "", api.ErrUnauthenticated
 	}
-	return Actor{UserID: p.UserID, IP: c.RealIP(), UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}, p.TenantID, nil
+	return redaction.Actor{UserID: p.UserID, IP: c.RealIP(), UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}, p.TenantID, nil
 }
 
 // settingsBody is the answer of GET /api/v1/redaction.
 type settingsBody struct {
-	PanMaskMode string `json:"pan_mask_mode"`
-	Rules       []Rule `json:"rules"`
+	PanMaskMode string           `json:"pan_mask_mode"`
+	Rules       []redaction.Rule `json:"rules"`
 }
 
 func (m *Module) get(c echo.Context) error {
