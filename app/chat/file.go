@@ -35,13 +35,7 @@ func (s *Service) Upload(ctx context.Context, c Conversation, a Actor, ip, name 
 	if int64(len(data)) > set.FileMaxBytes {
 		return protocol.Event{}, ErrFileTooLarge
 	}
-	switch a.Kind {
-	case SenderVisitor:
-		err = allow(s.visitorMsgs, s.ipMsgs, a.ID, ip)
-	default:
-		err = allow(s.agentMsgs, s.agentMsgs, a.ID, "")
-	}
-	if err != nil {
+	if err = s.allowMessage(a, ip); err != nil {
 		return protocol.Event{}, err
 	}
 	pol, err := s.policy(ctx, c.TenantID)

@@ -113,6 +113,15 @@ func allow(visitorL, ipL *limit.Limiter, visitorKey, ip string) error {
 	return nil
 }
 
+// allowMessage takes a token for a message or a file of a: from the visitor's and the address's
+// buckets, or from the agent's.
+func (s *Service) allowMessage(a Actor, ip string) error {
+	if a.Kind == SenderVisitor {
+		return allow(s.visitorMsgs, s.ipMsgs, a.ID, ip)
+	}
+	return allow(s.agentMsgs, s.agentMsgs, a.ID, "")
+}
+
 // AllowConnect takes a token from the source address's connection bucket: a socket is opened
 // only with one (a RateError otherwise).
 func (s *Service) AllowConnect(ip string) error { return allow(nil, s.ipConns, "", ip) }

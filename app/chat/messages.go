@@ -59,13 +59,7 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 	case errors.Is(err, sanitize.ErrTooLong):
 		return s.duplicateOr(ctx, convID, a, key, ErrTooLong)
 	}
-	switch a.Kind {
-	case SenderVisitor:
-		err = allow(s.visitorMsgs, s.ipMsgs, a.ID, ip)
-	default:
-		err = allow(s.agentMsgs, s.agentMsgs, a.ID, "")
-	}
-	if err != nil {
+	if err = s.allowMessage(a, ip); err != nil {
 		return s.duplicateOr(ctx, convID, a, key, err)
 	}
 	masked, pol, previous, err := s.maskMessage(ctx, tenantID, convID, a.ID, key, clean)
@@ -115,12 +109,20 @@ func (s *Service) duplicateOr(ctx context.Context, convID string, a Actor, key s
 	return PostResult{}, refusal
 }
 
+// stillOpen refuses a write into a conversation that has ended or was missed (ErrEnded).
+func stillOpen(st seqState) error {
+	if st.Status == StatusEnded || st.Status == StatusMissed {
+		return ErrEnded
+	}
+	return nil
+}
+
 // mayWrite refuses writes into closed conversations and by agents not handling them (a
 // supervisor who joined writes like the agent; a whisper goes into any open conversation), and
 // a supervisor's write into a conversation that left the department they were checked in.
 func mayWrite(st seqState, a Actor) error {
-	if st.Status == StatusEnded || st.Status == StatusMissed {
-		return ErrEnded
+	if err := stillOpen(st); err != nil {
+		return err
 	}
 	switch a.Kind {
 	case SenderVisitor:
@@ -238,12 +240,7 @@ func (s *Service) VisitorRead(ctx context.Context, tenantID, convID string, a Ac
 // the agents like any other event. It fails with ErrEnded once the conversation has ended.
 func (s *Service) Announce(ctx context.Context, tenantID, convID string, a Actor, event string, data map[string]string) error {
 	row, err := s.store.append(ctx, tenantID, convID, newEvent{Kind: KindSystem, SenderKind: a.Kind, SenderID: a.ID,
-		Event: event, Data: data}, func(st seqState) error {
-		if st.Status == StatusEnded || st.Status == StatusMissed {
-			return ErrEnded
-		}
-		return nil
-	}, nil)
+		Event: event, Data: data}, stillOpen, nil)
 	if err != nil {
 		return err
 	}

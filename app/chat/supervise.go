@@ -114,9 +114,9 @@ func (s *Service) Join(ctx context.Context, p *identity.Principal, name, convID 
 	}
 	row, joined, err := s.store.join(ctx, c, p.UserID, name, newEvent{Kind: KindSystem, SenderKind: SenderAgent, SenderID: p.UserID,
 		Event: EventJoined, Data: map[string]string{"role": ParticipantSupervisor}}, func(st seqState) error {
-		switch {
-		case st.Status == StatusEnded || st.Status == StatusMissed:
-			return ErrEnded
+		switch err := stillOpen(st); {
+		case err != nil:
+			return err
 		case st.Status != StatusActive:
 			return errJoinInactive
 		case deref(st.AgentID) == p.UserID:
@@ -143,12 +143,7 @@ func (s *Service) Leave(ctx context.Context, p *identity.Principal, name, convID
 		return err
 	}
 	row, err := s.store.leave(ctx, c, p.UserID, newEvent{Kind: KindSystem, SenderKind: SenderAgent, SenderID: p.UserID,
-		Event: EventLeft, Data: map[string]string{"role": ParticipantSupervisor}}, func(st seqState) error {
-		if st.Status == StatusEnded || st.Status == StatusMissed {
-			return ErrEnded
-		}
-		return nil
-	})
+		Event: EventLeft, Data: map[string]string{"role": ParticipantSupervisor}}, stillOpen)
 	if errors.Is(err, ErrEnded) {
 		// The conversation is over: the participation ends without an event.
 		return s.store.leaveQuietly(ctx, c, p.UserID)
