@@ -39,6 +39,7 @@ var ErrNoAuditor = errors.New("chat: no audit log configured")
 // OfflineError means no chat can start now; Reason is "outside_hours" or "no_agents".
 type OfflineError struct{ Reason string }
 
+// Error implements error.
 func (e *OfflineError) Error() string { return "chat: offline: " + e.Reason }
 
 // InvalidError names the input field at fault.
@@ -47,6 +48,7 @@ type InvalidError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *InvalidError) Error() string { return "chat: invalid " + e.Field + ": " + e.Message }
 
 // Unwrap lets errors.Is match ErrInvalid.
@@ -62,6 +64,7 @@ var ErrCardNumber = errors.New("chat: card number not allowed")
 // card_number_not_allowed naming Field.
 type CardNumberError struct{ Field string }
 
+// Error implements error.
 func (e *CardNumberError) Error() string { return "chat: card number in " + e.Field }
 
 // Unwrap lets errors.Is match ErrCardNumber.
@@ -78,6 +81,7 @@ func noCardNumber(field, value string) error {
 // RateError means a token bucket is empty.
 type RateError struct{ RetryAfter time.Duration }
 
+// Error implements error.
 func (e *RateError) Error() string { return "chat: rate limited" }
 
 // Unwrap lets errors.Is match ErrRateLimited.

@@ -6,7 +6,9 @@ import (
 	"github.com/parleyhq/parley/app/chat/limit"
 )
 
-// Limits are the engine's throttles and sizes. Zero fields take DefaultLimits' values.
+// Limits are the engine's throttles, sizes and timeouts. Zero fields take DefaultLimits' values.
+// The transport reads the ones of its connections (ThrottleStrikes, LongPollWait, HelloTimeout,
+// Ping, Recheck) through Service.Limits.
 type Limits struct {
 	// Per visitor.
 	VisitorMessages, VisitorStarts, VisitorPageViews, VisitorConnects, VisitorPolls limit.Rate
