@@ -25,16 +25,19 @@ import (
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
+	"github.com/parleyhq/parley/app/redaction/redactionhttp"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/tenant/tenanthttp"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/audit/forward"
@@ -117,10 +120,12 @@ type App struct {
 	// CardForms is the secure card form: card data held in this node's memory only.
 	CardForms *cardform.Service
 
-	// Chat is the chat engine; ChatHub fans its signals out on this node and ChatRelay carries
-	// them to the other nodes (PostgreSQL only; nil on SQLite); Visitors tracks the sites'
-	// visitors. RunChat runs their background work; call Chat.Shutdown before the HTTP server's.
+	// Chat is the chat engine and ChatHTTP serves it (widget API, sockets, console chat API);
+	// ChatHub fans its signals out on this node and ChatRelay carries them to the other nodes
+	// (PostgreSQL only; nil on SQLite); Visitors tracks the sites' visitors. RunChat runs their
+	// background work; call ChatHTTP.Shutdown, then Chat.Shutdown, before the HTTP server's.
 	Chat      *chat.Service
+	ChatHTTP  *chathttp.Module
 	ChatHub   *hub.Hub
 	ChatRelay *hub.Postgres
 	Visitors  *visitor.Store
@@ -289,16 +294,16 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
-			&redaction.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+			&redactionhttp.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
-			&chat.Module{Service: a.Chat, Assets: web.WidgetAssets()},
+			a.ChatHTTP,
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools},
 			&tenanthttp.Module{Tenants: a.Tenants},
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
-			&visitor.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
+			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,
@@ -330,9 +335,9 @@ func (a *App) Close() error {
 	return a.DB.Close()
 }
 
-// newChat assembles the chat engine: PAN masking with split detection on every message, envelope
-// encryption, the audit log, RBAC decisions, visitor tracking and the fan-out hub (with the
-// LISTEN/NOTIFY relay on PostgreSQL).
+// newChat assembles the chat engine — PAN masking with split detection on every message,
+// envelope encryption, the audit log, RBAC decisions, visitor tracking and the fan-out hub (with
+// the LISTEN/NOTIFY relay on PostgreSQL) — and its HTTP transport.
 func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error {
 	// Page URLs and titles, like every text of the chat, are masked in the tenant's mode and
 	// through its redaction rules.
@@ -372,7 +377,11 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 			}
 		},
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log})
+	return nil
 }
 
 // RunChat runs the chat's background work until ctx ends: the cross-node relay (PostgreSQL),

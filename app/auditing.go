@@ -321,6 +321,8 @@ func (a *App) Background(ctx context.Context) error {
 		// with 1001 (going away) so clients reconnect to another node at once.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
+		_ = a.ChatHTTP.Shutdown(sctx)
+		// The engine then runs the deliveries (fan-out, amends) the last acks handed over.
 		_ = a.Chat.Shutdown(sctx)
 		errc <- err
 	}()

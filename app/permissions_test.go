@@ -5,7 +5,7 @@ import (
 
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/chat"
-	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/policy/rbac"
@@ -16,8 +16,8 @@ import (
 // handlers' unmasking. No background job checks a permission.
 func nonRouteChecks() map[string][]string {
 	return map[string][]string{
-		"app/chat":    chat.Checks(),
-		"app/visitor": visitor.Checks(),
+		"app/chat":                chat.Checks(),
+		"app/visitor/visitorhttp": visitorhttp.Checks(),
 	}
 }
 

@@ -3,19 +3,14 @@ package api
 import (
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/migrations"
 )
 
-// Principal is the authenticated console user a request acts for. The session middleware sets it;
-// the authorization guard and handlers read it. It carries ids only, never credentials.
-type Principal struct {
-	TenantID  string
-	UserID    string
-	SessionID string
-	Email     string
-	// MFA reports that this session passed a second factor.
-	MFA bool
-}
+// Principal is the authenticated console user a request acts for (identity.Principal, which
+// packages without HTTP use). The session middleware sets it; the authorization guard and
+// handlers read it. It carries ids only, never credentials.
+type Principal = identity.Principal
 
 const principalKey = "parley.principal"
 

@@ -7,14 +7,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
-	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"
-	"github.com/parleyhq/parley/migrations"
 )
 
 // Ban kinds.
@@ -119,51 +117,31 @@ func (s *Service) cleanBan(ctx context.Context, tenantID string, in BanInput) (B
 }
 
 // AddBan adds a ban to the tenant's list (audited).
-func (s *Service) AddBan(ctx context.Context, p *api.Principal, in BanInput, o Origin) (Ban, error) {
+func (s *Service) AddBan(ctx context.Context, p *identity.Principal, in BanInput, o Origin) (Ban, error) {
 	b, err := s.cleanBan(ctx, p.TenantID, in)
 	if err != nil {
 		return Ban{}, err
 	}
 	b.ID, b.TenantID, b.CreatedBy, b.CreatedAt = uuid.Must(uuid.NewV7()).String(), p.TenantID, p.UserID, s.now().UTC()
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&b).Error; err != nil {
-			if migrations.IsUniqueViolation(err) {
-				return ErrBanExists
-			}
-			return err
-		}
-		ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionBanListChange, b.ID, o,
-			map[string]string{"change": "add", "kind": b.Kind})
-		ev.Target = audit.Target{Kind: "visitor_ban", ID: b.ID}
-		return s.audit.Append(ctx, tx, ev)
-	})
-	if err != nil {
+	ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionBanListChange, b.ID, o,
+		map[string]string{"change": "add", "kind": b.Kind})
+	ev.Target = audit.Target{Kind: "visitor_ban", ID: b.ID}
+	if err := s.store.addBan(ctx, b, ev); err != nil {
 		return Ban{}, err
 	}
 	return b, nil
 }
 
 // RemoveBan deletes a ban (audited).
-func (s *Service) RemoveBan(ctx context.Context, p *api.Principal, id string, o Origin) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Where("tenant_id = ? AND id = ?", p.TenantID, id).Delete(&Ban{})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionBanListChange, id, o, map[string]string{"change": "remove"})
-		ev.Target = audit.Target{Kind: "visitor_ban", ID: id}
-		return s.audit.Append(ctx, tx, ev)
-	})
+func (s *Service) RemoveBan(ctx context.Context, p *identity.Principal, id string, o Origin) error {
+	ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionBanListChange, id, o, map[string]string{"change": "remove"})
+	ev.Target = audit.Target{Kind: "visitor_ban", ID: id}
+	return s.store.removeBan(ctx, p.TenantID, id, ev)
 }
 
 // Bans lists the tenant's bans, expired ones included, newest first.
 func (s *Service) Bans(ctx context.Context, tenantID string) ([]Ban, error) {
-	var out []Ban
-	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("created_at DESC").Limit(1000).Find(&out).Error
-	return out, err
+	return s.store.bans(ctx, tenantID)
 }
 
 // Banned reports whether a visitor id or source address is on the tenant's ban list now.
@@ -172,10 +150,7 @@ func (s *Service) Banned(ctx context.Context, tenantID, visitorID, ip string) (b
 	if addrErr == nil {
 		addr = addr.Unmap()
 	}
-	var bans []Ban
-	err := s.db.WithContext(ctx).Where("tenant_id = ? AND (expires_at IS NULL OR expires_at > ?)", tenantID, s.now().UTC()).
-		Where("(kind = ? AND value = ?) OR (kind = ? AND value = ?) OR kind = ?", BanVisitor, visitorID, BanIP, addr.String(), BanCIDR).
-		Limit(10000).Find(&bans).Error
+	bans, err := s.store.activeBans(ctx, tenantID, visitorID, addr.String(), s.now().UTC())
 	if err != nil {
 		return false, err
 	}

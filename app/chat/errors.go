@@ -2,178 +2,87 @@ package chat
 
 import (
 	"errors"
-	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
-	"github.com/parleyhq/parley/app/api"
-	"github.com/parleyhq/parley/app/chat/protocol"
-	"github.com/parleyhq/parley/app/visitor"
-	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
-// The chat's own API errors (docs/chat-protocol.md §3.2).
+// Service errors. The transport answers each of them with one HTTP error and one error frame
+// (chathttp's table of engine errors).
 var (
-	errVisitorUnauthenticated = api.New(http.StatusUnauthorized, "visitor_unauthenticated", "Your chat session is not valid; reload the page.")
-	errChatUnavailable        = api.New(http.StatusForbidden, "chat_unavailable", "Sorry, chat is not available at the moment.")
-	errOriginNotAllowed       = api.New(http.StatusForbidden, "origin_not_allowed", "This page may not open the chat.")
-	errFilesDisabled          = api.New(http.StatusForbidden, "file_transfer_disabled", "Files cannot be sent in this chat.")
-	errChatOffline            = api.New(http.StatusConflict, "chat_offline", "No agent is available right now; please leave a message.")
-	errEnded                  = api.New(http.StatusConflict, "conversation_ended", "This conversation has ended.")
-	errStillOpen              = api.New(http.StatusConflict, "conversation_open", "The survey opens when the conversation has ended.")
-	errSurveyDone             = api.New(http.StatusConflict, "survey_submitted", "Thank you, the survey was already answered.")
-	errTaken                  = api.New(http.StatusConflict, "conflict", "Another agent has taken this chat.")
-	errAgentNotOnline         = api.New(http.StatusConflict, "agent_unavailable", "That agent is not available to take the chat.")
-	errEmpty                  = api.New(http.StatusBadRequest, "empty_message", "The message is empty.")
-	errTooLong                = api.New(http.StatusBadRequest, "message_too_long", "The message is longer than 4000 characters.")
-	errFileTooLarge           = api.New(http.StatusRequestEntityTooLarge, "file_too_large", "The file is larger than this chat allows.")
-	errFileType               = api.New(http.StatusUnsupportedMediaType, "file_type_not_allowed", "Only images (PNG, JPEG, GIF), PDF and plain text files can be sent.")
-	errFileInvalid            = api.New(http.StatusBadRequest, "file_invalid", "The file could not be read.")
-	errBanExists              = api.New(http.StatusConflict, "conflict", "That ban already exists.")
-	errUnavailable            = api.New(http.StatusServiceUnavailable, "unavailable", "The message could not be stored; retry shortly.")
+	ErrNotFound    = errors.New("chat: not found")
+	ErrEnded       = errors.New("chat: conversation has ended")
+	ErrForbidden   = errors.New("chat: not allowed")
+	ErrTaken       = errors.New("chat: conversation taken by another agent")
+	ErrEmpty       = errors.New("chat: message is empty")
+	ErrTooLong     = errors.New("chat: message is too long")
+	ErrUnavailable = errors.New("chat: key provider unavailable")
+	// ErrUnreadable means a stored ciphertext did not open under its binding: moved to another
+	// row, field or tenant, altered, or its conversation crypto-shredded. It is audited.
+	ErrUnreadable     = errors.New("chat: stored data cannot be read")
+	ErrBanned         = errors.New("chat: visitor may not chat")
+	ErrRateLimited    = errors.New("chat: rate limited")
+	ErrSurveyDone     = errors.New("chat: survey already submitted")
+	ErrStillOpen      = errors.New("chat: conversation has not ended")
+	ErrInvalid        = errors.New("chat: invalid input")
+	ErrFilesDisabled  = errors.New("chat: file transfer is disabled")
+	ErrFileType       = errors.New("chat: file type not allowed")
+	ErrFileTooLarge   = errors.New("chat: file too large")
+	ErrFileInvalid    = errors.New("chat: file is invalid")
+	ErrAgentNotOnline = errors.New("chat: target agent is not available")
 )
 
-// answer is how the chat answers one engine error: over HTTP (handlers) and in an error frame
-// (sockets). Both paths read the same answer, so a code or message is written once.
-type answer struct {
-	// api is the HTTP answer; its code and message are also the frame's.
-	api *api.Error
-	// toRenderer makes httpError return the engine error itself, for api.Classify to answer.
-	toRenderer bool
-	// wrap makes the HTTP answer carry the engine error as its cause (for the log).
-	wrap bool
-	// noFrame answers a frame with internal_error: the caller logs the error.
-	noFrame bool
-	// frameMessage replaces api's message in the frame, where the two paths say it differently.
-	frameMessage string
-	// frameField names the frame field at fault; it is the card number's field only.
-	frameField string
-	// hideKey leaves the frame's key out: it is the card number.
-	hideKey bool
-	// retryAfter is a rate limit's wait: the Retry-After header in whole seconds and the frame's
-	// retry_after_ms, each at least 1.
-	retryAfter *time.Duration
-	// frameRetryAfterMS is the frame's retry_after_ms when no wait is known.
-	frameRetryAfterMS int64
+// ErrNoAuditor means the engine was assembled without an audit log: every audited action
+// (starting, accepting, transferring, ending a chat, downloading a file) is refused.
+var ErrNoAuditor = errors.New("chat: no audit log configured")
+
+// OfflineError means no chat can start now; Reason is "outside_hours" or "no_agents".
+type OfflineError struct{ Reason string }
+
+// Error implements error.
+func (e *OfflineError) Error() string { return "chat: offline: " + e.Reason }
+
+// InvalidError names the input field at fault.
+type InvalidError struct {
+	Field   string
+	Message string
 }
 
-// errorRow matches an engine error: a sentinel (is, through errors.Is) or a typed error (as,
-// through errors.As, returning the answer built from the error's fields).
-type errorRow struct {
-	is     error
-	as     func(error) (answer, bool)
-	answer answer
+// Error implements error.
+func (e *InvalidError) Error() string { return "chat: invalid " + e.Field + ": " + e.Message }
+
+// Unwrap lets errors.Is match ErrInvalid.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func invalid(field, msg string) error { return &InvalidError{Field: field, Message: msg} }
+
+// ErrCardNumber is wrapped by CardNumberError.
+var ErrCardNumber = errors.New("chat: card number not allowed")
+
+// CardNumberError means a field stored in clear (a message key, a ban value, a language tag, a
+// setting's key or name) holds a card number: it is refused, never stored, and answered as
+// card_number_not_allowed naming Field.
+type CardNumberError struct{ Field string }
+
+// Error implements error.
+func (e *CardNumberError) Error() string { return "chat: card number in " + e.Field }
+
+// Unwrap lets errors.Is match ErrCardNumber.
+func (e *CardNumberError) Unwrap() error { return ErrCardNumber }
+
+// noCardNumber returns a CardNumberError naming field when value holds a card number.
+func noCardNumber(field, value string) error {
+	if pan.Contains(value) {
+		return &CardNumberError{Field: field}
+	}
+	return nil
 }
 
-// engineErrors is the one table of the engine's errors and their answers, matched in order: an
-// error that wraps several of them is answered by the first row it matches.
-var engineErrors = []errorRow{
-	{as: func(err error) (answer, bool) {
-		var card *CardNumberError
-		if !errors.As(err, &card) {
-			return answer{}, false
-		}
-		return answer{api: api.ErrCardNumber.WithField(card.Field), frameField: card.Field, hideKey: card.Field == "key"}, true
-	}},
-	{as: func(err error) (answer, bool) {
-		var inv *InvalidError
-		if !errors.As(err, &inv) {
-			return answer{}, false
-		}
-		return answer{api: api.ErrInvalidRequest.WithField(inv.Field).WithMessage(inv.Message)}, true
-	}},
-	{as: func(err error) (answer, bool) {
-		var off *OfflineError
-		if !errors.As(err, &off) {
-			return answer{}, false
-		}
-		return answer{api: errChatOffline.WithDetails(map[string]string{"reason": off.Reason}), noFrame: true}, true
-	}},
-	{as: func(err error) (answer, bool) {
-		var rate *RateError
-		if !errors.As(err, &rate) {
-			return answer{}, false
-		}
-		wait := rate.RetryAfter
-		return answer{api: api.ErrRateLimited, frameMessage: "You are sending messages too quickly.", retryAfter: &wait}, true
-	}},
-	{is: visitor.ErrUnauthenticated, answer: answer{api: errVisitorUnauthenticated, noFrame: true}},
-	{is: ErrNotFound, answer: answer{api: api.ErrNotFound, frameMessage: "No such conversation."}},
-	{is: ErrBanned, answer: answer{api: errChatUnavailable, noFrame: true}},
-	{is: ErrEnded, answer: answer{api: errEnded}},
-	{is: ErrStillOpen, answer: answer{api: errStillOpen, noFrame: true}},
-	{is: ErrSurveyDone, answer: answer{api: errSurveyDone, noFrame: true}},
-	{is: ErrForbidden, answer: answer{api: api.ErrForbidden}},
-	{is: ErrTaken, answer: answer{api: errTaken}},
-	{is: ErrAgentNotOnline, answer: answer{api: errAgentNotOnline}},
-	{is: ErrEmpty, answer: answer{api: errEmpty}},
-	{is: ErrTooLong, answer: answer{api: errTooLong}},
-	{is: ErrFilesDisabled, answer: answer{api: errFilesDisabled, noFrame: true}},
-	{is: ErrFileTooLarge, answer: answer{api: errFileTooLarge, noFrame: true}},
-	{is: ErrFileType, answer: answer{api: errFileType, noFrame: true}},
-	{is: ErrFileInvalid, answer: answer{api: errFileInvalid, noFrame: true}},
-	{is: ErrBanExists, answer: answer{api: errBanExists, noFrame: true}},
-	{is: ErrUnavailable, answer: answer{api: errUnavailable, wrap: true, frameRetryAfterMS: 2000}},
-	// The storage guard's refusal: api.Classify answers it over HTTP, naming the column.
-	{is: migrations.ErrCardNumber, answer: answer{api: api.ErrCardNumber, toRenderer: true}},
-}
+// RateError means a token bucket is empty.
+type RateError struct{ RetryAfter time.Duration }
 
-// lookup returns the answer of the first row err matches.
-func lookup(err error) (answer, bool) {
-	if err == nil {
-		return answer{}, false
-	}
-	for _, r := range engineErrors {
-		if r.as != nil {
-			if a, ok := r.as(err); ok {
-				return a, true
-			}
-			continue
-		}
-		if errors.Is(err, r.is) {
-			return r.answer, true
-		}
-	}
-	return answer{}, false
-}
+// Error implements error.
+func (e *RateError) Error() string { return "chat: rate limited" }
 
-// httpError maps a service error to the API error handlers return.
-func httpError(c echo.Context, err error) error {
-	a, ok := lookup(err)
-	if !ok || a.toRenderer {
-		return err
-	}
-	if a.retryAfter != nil {
-		secs := int(a.retryAfter.Seconds() + 0.999)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	}
-	if a.wrap {
-		return a.api.Wrap(err)
-	}
-	return a.api
-}
-
-// frameError maps a service error to an error frame (the socket stays open). ok is false for
-// errors the caller must log: they are answered with internal_error, the socket stays open.
-func frameError(err error, key, convID string) (protocol.Error, bool) {
-	f := protocol.Error{Type: protocol.TypeError, Key: key, ConversationID: convID}
-	a, ok := lookup(err)
-	if !ok || a.noFrame {
-		f.Code, f.Message = "internal_error", "Something went wrong on our side; try again."
-		return f, false
-	}
-	f.Code, f.Message, f.Field = a.api.Code, a.api.Message, a.frameField
-	if a.frameMessage != "" {
-		f.Message = a.frameMessage
-	}
-	if a.hideKey {
-		f.Key = ""
-	}
-	f.RetryAfterMS = a.frameRetryAfterMS
-	if a.retryAfter != nil {
-		f.RetryAfterMS = max(a.retryAfter.Milliseconds(), 1)
-	}
-	return f, true
-}
+// Unwrap lets errors.Is match ErrRateLimited.
+func (e *RateError) Unwrap() error { return ErrRateLimited }

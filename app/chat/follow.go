@@ -155,8 +155,8 @@ type cursor struct {
 	names *names
 }
 
-// follower delivers the events of the conversations one socket follows: every event exactly
-// once, in seq order. It is used by one goroutine (the socket's writer).
+// follower delivers the events of the conversations one connection follows: every event exactly
+// once, in seq order. It is used by one goroutine (the connection's writer).
 type follower struct {
 	s     *Service
 	sub   *hub.Sub
@@ -223,7 +223,7 @@ func (f *follower) catchUp(ctx context.Context, convID string, cur *cursor) ([]p
 }
 
 // errGap would mean the database holds a gap in a conversation's seq: impossible while the
-// schema's constraints and appendEvent hold. The socket is closed rather than skip an event.
+// schema's constraints and appendEvent hold. The connection is closed rather than skip an event.
 var errGap = errors.New("chat: gap in conversation seq")
 
 // pending is what a drain produced.
@@ -331,12 +331,8 @@ func (f *follower) recheck(ctx context.Context) (pending, error) {
 	for id := range f.convs {
 		ids = append(ids, id)
 	}
-	var rows []struct {
-		ID             string
-		LastSeq        int64
-		VisitorLastSeq int64
-	}
-	if err := f.s.db.WithContext(ctx).Model(&Conversation{}).Select("id", "last_seq", "visitor_last_seq").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+	rows, err := f.s.store.cursors(ctx, ids)
+	if err != nil {
 		return p, err
 	}
 	for _, r := range rows {

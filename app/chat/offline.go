@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
@@ -25,23 +25,6 @@ type OfflineInput struct {
 	// or holds a card number.
 	Language string `json:"language"`
 }
-
-type offlineRow struct {
-	ID           string `gorm:"primaryKey"`
-	TenantID     string
-	SiteID       string
-	DepartmentID *string
-	VisitorID    string
-	Name         string
-	Email        string
-	Body         string
-	Consent      bool
-	Language     string
-	CreatedAt    time.Time
-	ReadAt       *time.Time
-}
-
-func (offlineRow) TableName() string { return "offline_messages" }
 
 // OfflineMessage is an offline message as the console shows it.
 type OfflineMessage struct {
@@ -109,7 +92,7 @@ func (s *Service) LeaveOffline(ctx context.Context, site tenant.Site, visitorID,
 	if row.Body, err = s.seal(ctx, row.TenantID, row.ID, vault.FieldOfflineMessage, 0, pol.Apply(body)); err != nil {
 		return "", err
 	}
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := s.store.addOffline(ctx, row); err != nil {
 		return "", err
 	}
 	return row.ID, nil
@@ -117,7 +100,7 @@ func (s *Service) LeaveOffline(ctx context.Context, site tenant.Site, visitorID,
 
 // OfflineMessages lists the tenant's offline messages the user may read: all of them with
 // offline.view.all, else those of departments where they hold offline.view.department.
-func (s *Service) OfflineMessages(ctx context.Context, p *api.Principal, limit int) ([]OfflineMessage, error) {
+func (s *Service) OfflineMessages(ctx context.Context, p *identity.Principal, limit int) ([]OfflineMessage, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 500
 	}
@@ -125,13 +108,12 @@ func (s *Service) OfflineMessages(ctx context.Context, p *api.Principal, limit i
 	if err != nil {
 		all = false
 	}
-	q := s.db.WithContext(ctx).Where("tenant_id = ?", p.TenantID)
+	var mine []string // nil: every department's
 	if !all {
 		depts, err := s.tenants.Departments(ctx, p.TenantID)
 		if err != nil {
 			return nil, err
 		}
-		var mine []string
 		for _, d := range depts {
 			if ok, err := s.authz.Allowed(ctx, p, permOfflineDepartment, d.ID); err == nil && ok {
 				mine = append(mine, d.ID)
@@ -140,10 +122,9 @@ func (s *Service) OfflineMessages(ctx context.Context, p *api.Principal, limit i
 		if len(mine) == 0 {
 			return nil, ErrForbidden
 		}
-		q = q.Where("department_id IN ?", mine)
 	}
-	var rows []offlineRow
-	if err := q.Order("created_at DESC").Limit(limit).Find(&rows).Error; err != nil {
+	rows, err := s.store.offline(ctx, p.TenantID, mine, limit)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]OfflineMessage, 0, len(rows))

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,12 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
+	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"
 )
 
@@ -93,27 +91,6 @@ func DefaultSettings() Settings {
 	}
 }
 
-type settingsRow struct {
-	SiteID              string `gorm:"primaryKey"`
-	TenantID            string
-	CookieMode          string
-	DefaultLanguage     string
-	Texts               string
-	Appearance          string
-	BusinessHours       string
-	Prechat             string
-	PostchatEnabled     bool
-	FileTransfer        bool
-	FileMaxBytes        int64
-	TranscriptEmail     bool
-	SensitiveParams     string
-	DefaultDepartmentID *string
-	QueueTimeoutSeconds int
-	UpdatedAt           time.Time
-}
-
-func (settingsRow) TableName() string { return "site_chat_settings" }
-
 var (
 	colorHex  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	textKey   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,59}$`)
@@ -124,8 +101,6 @@ var (
 
 var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
-
-func invalid(field, msg string) error { return &InvalidError{Field: field, Message: msg} }
 
 // settingsLanguage is visitor.ParseLanguage for a settings field: the canonical BCP 47 tag, a
 // CardNumberError when the value holds a card number, an InvalidError naming field otherwise.
@@ -338,67 +313,33 @@ func (s Settings) TextsFor(prefs ...string) (map[string]string, string) {
 	return out, chosen
 }
 
-// settings returns a site's settings (the defaults when none are stored).
-func (st *store) settings(ctx context.Context, siteID string) (Settings, error) {
-	var r settingsRow
-	err := st.db.WithContext(ctx).Where("site_id = ?", siteID).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return DefaultSettings(), nil
-	}
-	if err != nil {
-		return Settings{}, err
-	}
-	s := Settings{
-		CookieMode: r.CookieMode, DefaultLanguage: r.DefaultLanguage, PostchatEnabled: r.PostchatEnabled,
-		FileTransfer: r.FileTransfer, FileMaxBytes: r.FileMaxBytes, TranscriptEmail: r.TranscriptEmail,
-		SensitiveParams: strings.Fields(r.SensitiveParams), DefaultDepartmentID: deref(r.DefaultDepartmentID),
-		QueueTimeoutSeconds: r.QueueTimeoutSeconds,
-	}
-	if err := json.Unmarshal([]byte(r.Texts), &s.Texts); err != nil {
-		return Settings{}, fmt.Errorf("site settings texts: %w", err)
-	}
-	if err := json.Unmarshal([]byte(r.Appearance), &s.Appearance); err != nil {
-		return Settings{}, fmt.Errorf("site settings appearance: %w", err)
-	}
-	if err := json.Unmarshal([]byte(r.Prechat), &s.Prechat); err != nil {
-		return Settings{}, fmt.Errorf("site settings prechat: %w", err)
-	}
-	if r.BusinessHours != "" {
-		s.BusinessHours = &BusinessHours{}
-		if err := json.Unmarshal([]byte(r.BusinessHours), s.BusinessHours); err != nil {
-			return Settings{}, fmt.Errorf("site settings business hours: %w", err)
-		}
-	}
-	if s.Texts == nil {
-		s.Texts = map[string]map[string]string{}
-	}
-	if s.Prechat.Questions == nil {
-		s.Prechat.Questions = []Question{}
-	}
-	return s, nil
-}
-
-// saveSettings stores a site's validated settings inside tx.
-func (st *store) saveSettings(ctx context.Context, tx *gorm.DB, site tenant.Site, s Settings, now time.Time) error {
-	texts, _ := json.Marshal(s.Texts)
-	app, _ := json.Marshal(s.Appearance)
-	pre, _ := json.Marshal(s.Prechat)
-	hours := ""
-	if s.BusinessHours != nil {
-		b, _ := json.Marshal(s.BusinessHours)
-		hours = string(b)
-	}
-	row := settingsRow{
-		SiteID: site.ID, TenantID: site.TenantID, CookieMode: s.CookieMode, DefaultLanguage: s.DefaultLanguage,
-		Texts: string(texts), Appearance: string(app), BusinessHours: hours, Prechat: string(pre),
-		PostchatEnabled: s.PostchatEnabled, FileTransfer: s.FileTransfer, FileMaxBytes: s.FileMaxBytes,
-		TranscriptEmail: s.TranscriptEmail, SensitiveParams: strings.Join(s.SensitiveParams, " "),
-		DefaultDepartmentID: ptr(s.DefaultDepartmentID), QueueTimeoutSeconds: s.QueueTimeoutSeconds, UpdatedAt: now,
-	}
-	return tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "site_id"}}, UpdateAll: true}).Create(&row).Error
-}
-
-// SiteSettings returns a site's settings.
+// SiteSettings returns a site's settings (the defaults when none are stored).
 func (s *Service) SiteSettings(ctx context.Context, siteID string) (Settings, error) {
 	return s.store.settings(ctx, siteID)
+}
+
+// SetSiteSettings validates and stores a site's settings (audited as site.update, naming the
+// settings that move data out of the gateway).
+func (s *Service) SetSiteSettings(ctx context.Context, p *identity.Principal, site tenant.Site, in Settings, o Origin) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if in.DefaultDepartmentID != "" {
+		if _, err := s.tenants.Department(ctx, site.TenantID, in.DefaultDepartmentID); err != nil {
+			return invalid("default_department_id", "No such department.")
+		}
+	}
+	ev := s.auditEvent(site.TenantID, userActor(p.UserID), audit.ActionSiteUpdate, site.ID, o, map[string]string{
+		"change": "chat_settings", "visitor_id_mode": in.CookieMode, "file_transfer": boolText(in.FileTransfer),
+		"transcript_email": boolText(in.TranscriptEmail),
+	})
+	ev.Target = audit.Target{Kind: "site", ID: site.ID}
+	return s.store.saveSettings(ctx, site, in, ev)
+}
+
+func boolText(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

@@ -108,7 +108,7 @@ func refs(r ...string) []string { return r }
 // catalogue is the permission catalogue. Order is the order the role editor shows.
 //
 // The catalogue holds only permissions that guard something: a route's Permission, or a check
-// the chat engine or the visitor handlers make (chat.Checks, visitor.Checks);
+// the chat engine or the visitor handlers make (chat.Checks, visitorhttp.Checks);
 // TestCataloguePermissionsGuardSomething in package app fails on any other. Visitors belong to
 // sites, not departments, and are seen before any chat routes them to one, so visitor.view is
 // checked tenant-wide and is not departmental.

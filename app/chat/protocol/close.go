@@ -1,21 +1,19 @@
 package protocol
 
-import (
-	"errors"
-
-	"github.com/coder/websocket"
-)
+import "errors"
 
 // Close codes Parley uses besides the standard ones (docs/chat-protocol.md §4.4). The private
-// range mirrors HTTP statuses: 4400 is a bad request, 4429 too many requests.
+// range mirrors HTTP statuses: 4400 is a bad request, 4429 too many requests. They are untyped
+// numbers, so the wire format needs no WebSocket library: the transport passes them as its
+// library's status code.
 const (
-	CloseBadFrame        websocket.StatusCode = 4400
-	CloseUnauthenticated websocket.StatusCode = 4401
-	CloseUnavailable     websocket.StatusCode = 4403
-	CloseNotFound        websocket.StatusCode = 4404
-	CloseHelloTimeout    websocket.StatusCode = 4408
-	CloseHelloRequired   websocket.StatusCode = 4409
-	CloseRateLimited     websocket.StatusCode = 4429
+	CloseBadFrame        = 4400
+	CloseUnauthenticated = 4401
+	CloseUnavailable     = 4403
+	CloseNotFound        = 4404
+	CloseHelloTimeout    = 4408
+	CloseHelloRequired   = 4409
+	CloseRateLimited     = 4429
 )
 
 // Close reasons. A reason is at most 123 bytes of ASCII and never holds message content.

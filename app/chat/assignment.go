@@ -1,0 +1,137 @@
+package chat
+
+import (
+	"context"
+
+	"github.com/parleyhq/parley/app/chat/protocol"
+	"github.com/parleyhq/parley/app/identity"
+	"github.com/parleyhq/parley/audit"
+)
+
+// Accept gives a queued conversation (or one offered to this agent) to the agent. The first agent
+// wins; later ones get ErrTaken.
+func (s *Service) Accept(ctx context.Context, p *identity.Principal, name, convID string, o Origin) (Conversation, error) {
+	c, err := s.store.conversation(ctx, p.TenantID, convID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if ok, err := s.authz.Allowed(ctx, p, permAccept, c.Department()); err != nil || !ok {
+		return Conversation{}, ErrForbidden
+	}
+	if c.Status == StatusActive && deref(c.AgentID) == p.UserID {
+		return c, nil
+	}
+	joined, err := s.store.accept(ctx, c, p.UserID, name,
+		newEvent{Kind: KindSystem, SenderKind: SenderAgent, SenderID: p.UserID, Event: EventJoined},
+		s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationAssign, convID, o,
+			map[string]string{"department": c.Department()}))
+	if err != nil {
+		return Conversation{}, err
+	}
+	s.publish(wire(joined, "", &protocol.Sender{Kind: SenderAgent, ID: p.UserID, Name: name}, nil))
+	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	return s.store.conversation(ctx, p.TenantID, convID)
+}
+
+// Refuse hides a queued conversation from the agent, or hands one offered to them back to its
+// department's queue.
+func (s *Service) Refuse(ctx context.Context, p *identity.Principal, convID string) error {
+	c, err := s.store.conversation(ctx, p.TenantID, convID)
+	if err != nil {
+		return err
+	}
+	if ok, err := s.authz.Allowed(ctx, p, permRefuse, c.Department()); err != nil || !ok {
+		return ErrForbidden
+	}
+	if err := s.store.refuse(ctx, c, p.UserID); err != nil {
+		return err
+	}
+	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	return nil
+}
+
+// Transfer moves an agent's conversation to another department's queue or offers it to another
+// agent, who must be online with chat.accept in the conversation's department.
+func (s *Service) Transfer(ctx context.Context, p *identity.Principal, convID, toDept, toAgent string, o Origin) error {
+	c, err := s.store.conversation(ctx, p.TenantID, convID)
+	if err != nil {
+		return err
+	}
+	if ok, err := s.authz.Allowed(ctx, p, permTransfer, c.Department()); err != nil || !ok {
+		return ErrForbidden
+	}
+	if !c.Open() {
+		return ErrEnded
+	}
+	if c.Status != StatusActive || deref(c.AgentID) != p.UserID {
+		return ErrForbidden
+	}
+	data := map[string]string{"from_agent_id": p.UserID}
+	dept := c.Department()
+	switch {
+	case toDept != "":
+		if _, err := s.tenants.Department(ctx, p.TenantID, toDept); err != nil {
+			return invalid("department_id", "No such department.")
+		}
+		data["to_department_id"] = toDept
+		dept = toDept
+	case toAgent != "":
+		if toAgent == p.UserID {
+			return invalid("agent_id", "Choose another agent.")
+		}
+		target := &identity.Principal{TenantID: p.TenantID, UserID: toAgent}
+		if ok, err := s.authz.Allowed(ctx, target, permAccept, dept); err != nil || !ok {
+			return ErrAgentNotOnline
+		}
+		if n, err := s.store.userOnline(ctx, p.TenantID, toAgent, s.onlineSince()); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrAgentNotOnline
+		}
+		data["to_agent_id"] = toAgent
+	default:
+		return invalid("department_id", "Name a department or an agent.")
+	}
+	var leaving []string
+	if toDept != "" {
+		if leaving, err = s.supervisorsWithout(ctx, p.TenantID, convID, toDept); err != nil {
+			return err
+		}
+	}
+	// Supervisors who joined and may not join in the new department leave with it.
+	row, left, err := s.store.transfer(ctx, c, p.UserID, transferTarget{Department: toDept, Agent: toAgent},
+		newEvent{Kind: KindSystem, SenderKind: SenderAgent, SenderID: p.UserID, Event: EventTransferred, Data: data}, leaving,
+		s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationTransfer, convID, o,
+			map[string]string{"to_department": toDept, "to_agent": toAgent, "from_department": c.Department()}))
+	if err != nil {
+		return err
+	}
+	s.publish(wire(row, "", &protocol.Sender{Kind: SenderAgent, ID: p.UserID}, nil))
+	for _, l := range left {
+		s.publish(wire(l, "", &protocol.Sender{Kind: SenderAgent, ID: l.SenderID}, nil))
+	}
+	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	if toAgent != "" {
+		s.signal(userSignal(toAgent, convID))
+	}
+	return nil
+}
+
+// supervisorsWithout lists the supervisors taking part in a conversation (joined, not left) who
+// may not join in dept.
+func (s *Service) supervisorsWithout(ctx context.Context, tenantID, convID, dept string) ([]string, error) {
+	ps, err := s.store.participants(ctx, tenantID, convID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, pt := range ps {
+		if pt.Kind != ParticipantSupervisor || pt.LeftAt != nil {
+			continue
+		}
+		if ok, err := s.authz.Allowed(ctx, &identity.Principal{TenantID: tenantID, UserID: pt.ParticipantID}, permJoin, dept); err != nil || !ok {
+			out = append(out, pt.ParticipantID)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,149 @@
+package chathttp
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/app/visitor"
+)
+
+// Widget and console route prefixes.
+const (
+	widgetBase = "/api/v1/widget/sites/:site"
+	chatBase   = "/api/v1/chat"
+)
+
+// Routes implements server.Module.
+func (m *Module) Routes() []server.Route {
+	pub := func(method, path, summary string, h echo.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Access: server.Public, API: strings.HasPrefix(path, "/api/"), Summary: summary, Handler: h}
+	}
+	auth := func(method, path, perm string, scope server.Scope, summary string, h echo.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: perm, Scope: scope, API: true, Summary: summary, Handler: h}
+	}
+	return []server.Route{
+		pub(http.MethodGet, widgetBase+"/config", "Widget configuration of a site (texts, appearance, cookie mode, online state, pre-chat form).", m.config),
+		pub(http.MethodPost, widgetBase+"/pageviews", "Report a page view; identifies (or creates) the visitor and returns their token.", m.pageView),
+		pub(http.MethodGet, widgetBase+"/chats/current", "The visitor's open conversation on the site.", m.currentChat),
+		pub(http.MethodPost, widgetBase+"/chats", "Start a conversation with the pre-chat survey.", m.startChat),
+		pub(http.MethodGet, widgetBase+"/ws", "Visitor WebSocket (docs/chat-protocol.md).", m.visitorSocket),
+		pub(http.MethodGet, widgetBase+"/chats/:conversation/events", "Long poll: events after a seq.", m.pollEvents),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/messages", "Long poll: send a message (idempotent by key).", m.postMessage),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/typing", "Long poll: typing signal.", m.postTyping),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/read", "Long poll: read receipt.", m.postRead),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/end", "End the conversation.", m.endChat),
+		pub(http.MethodPost, widgetBase+"/chats/:conversation/survey", "Post-chat survey.", m.survey),
+		upload(pub(http.MethodPost, widgetBase+"/chats/:conversation/files", "Send a file (when the site allows files).", m.visitorUpload)),
+		pub(http.MethodGet, widgetBase+"/chats/:conversation/files/:file", "Download a file of the conversation.", m.visitorDownload),
+		pub(http.MethodPost, widgetBase+"/offline", "Leave an offline message.", m.offline),
+		pub(http.MethodGet, "/widget.js", "The widget loader script.", m.loader),
+		pub(http.MethodGet, "/widget/v1/frame", "The chat iframe page (framed only by the site's origins).", m.frame),
+		pub(http.MethodGet, "/widget/v1/:file", "Widget assets (versioned path for Subresource Integrity).", m.asset),
+
+		// The agent socket serves every department the user may accept or supervise chats in, so
+		// the route needs only a session; the handler refuses (403, before the upgrade) a user
+		// without chat.accept, chat.monitor, chat.join or chat.whisper in any department.
+		{Method: http.MethodGet, Path: chatBase + "/agent/ws", Access: server.Authenticated, API: true,
+			Summary: "Agent WebSocket: queue, offers, conversations and supervision (needs chat.accept, chat.monitor, chat.join or chat.whisper in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
+		upload(inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m)),
+		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
+		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
+		auth(http.MethodPost, chatBase+"/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor.", m.addBan),
+		auth(http.MethodDelete, chatBase+"/bans/:ban", "ban.manage", server.ScopeTenant, "Lift a ban.", m.removeBan),
+		auth(http.MethodGet, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "A site's widget and chat settings.", m.getSettings),
+		auth(http.MethodPut, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "Change a site's widget and chat settings.", m.putSettings),
+		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
+		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
+	}
+}
+
+// upload lets a file upload route take bodies up to the largest file size a site may allow; the
+// handler then applies the site's own limit (file_too_large).
+func upload(r server.Route) server.Route {
+	r.MaxBodyBytes = chat.MaxFileBytes
+	return r
+}
+
+// inConversation checks a route's permission in the department of the :conversation it names.
+func inConversation(r server.Route, m *Module) server.Route {
+	r.Department = func(c echo.Context, tenantID string) (string, error) {
+		conv, err := m.chat.Lookup(c.Request().Context(), tenantID, c.Param("conversation"))
+		if errors.Is(err, chat.ErrNotFound) {
+			return "", api.ErrNotFound
+		}
+		return conv.Department(), err
+	}
+	return r
+}
+
+// site resolves the :site key of a widget route (or ?site= of the frame): an unknown, malformed
+// or disabled key is 404.
+func (m *Module) site(c echo.Context) (tenant.Site, error) {
+	key := c.Param("site")
+	if key == "" {
+		key = c.QueryParam("site")
+	}
+	site, err := m.chat.SiteByKey(c.Request().Context(), key)
+	if errors.Is(err, chat.ErrNotFound) {
+		return tenant.Site{}, api.ErrNotFound
+	}
+	return site, err
+}
+
+// bearer returns the visitor token of the Authorization header.
+func bearer(c echo.Context) string {
+	h := c.Request().Header.Get(echo.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// visitorOf authenticates the visitor of a widget request.
+func (m *Module) visitorOf(c echo.Context, site tenant.Site) (visitor.Visitor, error) {
+	v, err := m.chat.AuthenticateVisitor(c.Request().Context(), site, bearer(c))
+	if errors.Is(err, visitor.ErrUnauthenticated) {
+		return visitor.Visitor{}, errVisitorUnauthenticated
+	}
+	return v, err
+}
+
+// visitorConversation resolves :conversation for the visitor: another visitor's, another site's
+// or a malformed id is 404.
+func (m *Module) visitorConversation(c echo.Context) (tenant.Site, visitor.Visitor, chat.Conversation, error) {
+	site, err := m.site(c)
+	if err != nil {
+		return site, visitor.Visitor{}, chat.Conversation{}, err
+	}
+	v, err := m.visitorOf(c, site)
+	if err != nil {
+		return site, v, chat.Conversation{}, err
+	}
+	conv, err := m.chat.Lookup(c.Request().Context(), site.TenantID, c.Param("conversation"))
+	if err != nil {
+		return site, v, conv, httpError(c, err)
+	}
+	if conv.VisitorID != v.ID || conv.SiteID != site.ID {
+		return site, v, conv, api.ErrNotFound
+	}
+	return site, v, conv, nil
+}
+
+func originOf(c echo.Context) chat.Origin {
+	return chat.Origin{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), RequestID: api.RequestID(c)}
+}
+
+func principal(c echo.Context) (*api.Principal, error) {
+	p := api.PrincipalOf(c)
+	if p == nil {
+		return nil, api.ErrUnauthenticated
+	}
+	return p, nil
+}
