@@ -6,6 +6,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Accept gives a queued conversation (or one offered to this agent) to the agent. The first agent
@@ -120,6 +121,7 @@ func (s *Service) Transfer(ctx context.Context, p *identity.Principal, convID, t
 // supervisorsWithout lists the supervisors taking part in a conversation (joined, not left) who
 // may not join in dept.
 func (s *Service) supervisorsWithout(ctx context.Context, tenantID, convID, dept string) ([]string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	ps, err := s.store.participants(ctx, tenantID, convID)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Ban kinds.
@@ -94,6 +95,7 @@ func ParseBanValue(kind, value string) (string, error) {
 // cleanBan checks a ban and returns its canonical value. The reason is free text: card numbers
 // in it are masked to their last four digits (and by the tenant's redaction rules), not refused.
 func (s *Service) cleanBan(ctx context.Context, tenantID string, in BanInput) (Ban, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	b := Ban{Kind: in.Kind}
 	var err error
 	if b.Value, err = ParseBanValue(in.Kind, in.Value); err != nil {
@@ -141,11 +143,13 @@ func (s *Service) RemoveBan(ctx context.Context, p *identity.Principal, id strin
 
 // Bans lists the tenant's bans, expired ones included, newest first.
 func (s *Service) Bans(ctx context.Context, tenantID string) ([]Ban, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return s.store.bans(ctx, tenantID)
 }
 
 // Banned reports whether a visitor id or source address is on the tenant's ban list now.
 func (s *Service) Banned(ctx context.Context, tenantID, visitorID, ip string) (bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	addr, addrErr := netip.ParseAddr(ip)
 	if addrErr == nil {
 		addr = addr.Unmap()

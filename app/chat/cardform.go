@@ -5,6 +5,7 @@ import (
 
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // System events of the secure card form (app/cardform). Their data carries ids only, never card
@@ -18,6 +19,7 @@ const (
 // Lookup returns a tenant's conversation (ErrNotFound when it is not the tenant's, or id is not
 // a conversation id).
 func (s *Service) Lookup(ctx context.Context, tenantID, id string) (Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if !protocol.ValidID(id) {
 		return Conversation{}, ErrNotFound
 	}

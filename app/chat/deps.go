@@ -5,6 +5,7 @@ import (
 
 	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/redaction"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -36,6 +37,7 @@ type NamesFunc func(ctx context.Context, tenantID, userID string) (string, error
 
 // DisplayName implements Names.
 func (f NamesFunc) DisplayName(ctx context.Context, tenantID, userID string) (string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return f(ctx, tenantID, userID)
 }
 

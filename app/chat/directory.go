@@ -8,6 +8,7 @@ import (
 	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -28,6 +29,7 @@ func (s *Service) SiteByKey(ctx context.Context, key string) (tenant.Site, error
 
 // Site returns a site of the tenant by id (ErrNotFound when it is not the tenant's).
 func (s *Service) Site(ctx context.Context, tenantID, siteID string) (tenant.Site, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	sites, err := s.tenants.Sites(ctx, tenantID)
 	if err != nil {
 		return tenant.Site{}, err
@@ -42,6 +44,7 @@ func (s *Service) Site(ctx context.Context, tenantID, siteID string) (tenant.Sit
 
 // Departments lists the tenant's departments (those a visitor may choose).
 func (s *Service) Departments(ctx context.Context, tenantID string) ([]tenant.Department, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return s.tenants.Departments(ctx, tenantID)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -26,6 +27,7 @@ func bindingFor(tenantID, scope, field string, seq int64) vault.Binding {
 }
 
 func (s *Service) seal(ctx context.Context, tenantID, scope, field string, seq int64, text string) (string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if text == "" {
 		return "", nil
 	}
@@ -36,10 +38,12 @@ func (s *Service) seal(ctx context.Context, tenantID, scope, field string, seq i
 // sealWith returns the seal callback of a text the store appends: the text sealed in field of the
 // conversation, bound to the seq the store gives the event.
 func (s *Service) sealWith(ctx context.Context, tenantID, convID, field, text string) sealFunc {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return func(seq int64) (string, error) { return s.seal(ctx, tenantID, convID, field, seq, text) }
 }
 
 func (s *Service) open(ctx context.Context, tenantID, scope, field string, seq int64, ct string) (string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if ct == "" {
 		return "", nil
 	}
@@ -54,6 +58,7 @@ func (s *Service) open(ctx context.Context, tenantID, scope, field string, seq i
 // auditUnreadable records a ciphertext that did not open (PCI DSS 10.2.1.4; HIPAA integrity): the
 // field and row, never the ciphertext. The read fails whether or not the record is written.
 func (s *Service) auditUnreadable(ctx context.Context, tenantID, scope, field string, seq int64, cause error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	reason := "mismatch"
 	switch {
 	case errors.Is(cause, vault.ErrShredded):

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -57,6 +58,7 @@ func userActor(id string) audit.Actor { return audit.Actor{ID: id, Kind: audit.A
 // cleanPrechat validates the pre-chat answers against the form and applies the tenant's masking
 // policy to them (card numbers, redaction rules).
 func (s *Service) cleanPrechat(ctx context.Context, tenantID string, set Settings, in StartInput) (name, email string, answers map[string]string, err error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	pol, err := s.policy(ctx, tenantID)
 	if err != nil {
 		return "", "", nil, err
@@ -190,6 +192,7 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 
 // offlineReason says why no chat can start now in dept: "outside_hours", "no_agents" or "".
 func (s *Service) offlineReason(ctx context.Context, tenantID string, set Settings, dept string) (string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if !set.BusinessHours.OpenAt(s.now()) {
 		return "outside_hours", nil
 	}
@@ -207,6 +210,7 @@ func (s *Service) offlineReason(ctx context.Context, tenantID string, set Settin
 // ""): outside business hours, or no agent online for its default department (any department
 // when none is set).
 func (s *Service) SiteOffline(ctx context.Context, tenantID string, set Settings) (string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if !set.BusinessHours.OpenAt(s.now()) {
 		return "outside_hours", nil
 	}
@@ -231,6 +235,7 @@ func (s *Service) CurrentConversation(ctx context.Context, site tenant.Site, vis
 
 // End closes a conversation on behalf of its visitor or its agent.
 func (s *Service) End(ctx context.Context, tenantID, convID string, a Actor, p *identity.Principal, o Origin) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	c, err := s.store.conversation(ctx, tenantID, convID)
 	if err != nil {
 		return err
@@ -290,6 +295,7 @@ type SurveyInput struct {
 
 // Survey stores the visitor's post-chat survey, once, after the conversation ended.
 func (s *Service) Survey(ctx context.Context, tenantID, convID, visitorID string, in SurveyInput) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	c, err := s.store.conversation(ctx, tenantID, convID)
 	if err != nil {
 		return err
@@ -330,6 +336,7 @@ func (s *Service) Survey(ctx context.Context, tenantID, convID, visitorID string
 
 // SweepMissed marks conversations nobody accepted within their site's queue timeout as missed.
 func (s *Service) SweepMissed(ctx context.Context) (int, error) {
+	ctx = migrations.AcrossTenants(ctx) // housekeeping spans tenants (SECURITY.md)
 	now := s.now().UTC()
 	waiting, err := s.store.waiting(ctx, now.Add(-30*time.Second))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/compliance/pan"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Every free text a visitor or an agent gives the chat — messages in both directions, pre-chat
@@ -20,6 +21,7 @@ import (
 // policy returns the tenant's text policy. A policy that cannot be read refuses the operation
 // with the retryable ErrUnavailable: the chat never falls back to storing text unmasked.
 func (s *Service) policy(ctx context.Context, tenantID string) (*redaction.Policy, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	p, err := s.policies.For(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: masking policy: %w", ErrUnavailable, err)
@@ -32,6 +34,7 @@ func (s *Service) policy(ctx context.Context, tenantID string) (*redaction.Polic
 
 // maskText applies the tenant's policy to one text that stands alone (no split detection).
 func (s *Service) maskText(ctx context.Context, tenantID, text string) (string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if text == "" {
 		return "", nil
 	}
@@ -72,6 +75,7 @@ func (s *Service) initMasking(o pan.SplitOptions) error {
 // redaction rules. previous lists the parts of the sender's earlier messages that turned out to
 // belong to a card number; amend masks their stored copies.
 func (s *Service) maskMessage(ctx context.Context, tenantID, convID, senderID, key, text string) (masked string, p *redaction.Policy, previous []pan.Fragment, err error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	p, err = s.policy(ctx, tenantID)
 	if err != nil {
 		return "", nil, nil, err

@@ -43,6 +43,7 @@ func (r PostResult) Deliver() {
 // set. The duplicate check costs nothing on the hot path: the unique index on (conversation,
 // sender, key) refuses the second insert, and only a failed write looks the key up.
 func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, key, text, ip string) (PostResult, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	// Keys are stored in clear (the idempotency index): one that holds a card number, well-formed
 	// or not, is refused as card_number_not_allowed before anything else looks at it, so it
 	// reaches neither the database nor the split-number detector.
@@ -147,6 +148,7 @@ func mayWrite(st seqState, a Actor) error {
 // messages: the stored copy is resealed and an amend event tells receivers. It runs on the
 // conversation's delivery queue, after the ack of the message that completed the number.
 func (s *Service) amend(ctx context.Context, pol *redaction.Policy, tenantID, convID string, a Actor, frags []pan.Fragment) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	byKey := map[string][]pan.Fragment{}
 	var keys []string
 	for _, f := range frags {
@@ -202,6 +204,7 @@ func (s *Service) VisitorTyping(ctx context.Context, visitorID, convID string, t
 // the visitor is given those) is relayed only when it reaches an event the visitor sees: reading
 // past whispers alone tells the visitor nothing.
 func (s *Service) Read(ctx context.Context, tenantID, convID string, a Actor, seq int64) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	moved, before, err := s.store.markRead(ctx, tenantID, convID, a.Kind, a.ID, seq, a.Kind != SenderVisitor)
 	if err != nil || !moved {
 		return err
@@ -226,6 +229,7 @@ func (s *Service) Read(ctx context.Context, tenantID, convID string, a Actor, se
 
 // VisitorRead records how far the visitor has read; vseq counts in the visitor's view.
 func (s *Service) VisitorRead(ctx context.Context, tenantID, convID string, a Actor, vseq int64) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	if vseq == 0 {
 		return nil
 	}
@@ -239,6 +243,7 @@ func (s *Service) VisitorRead(ctx context.Context, tenantID, convID string, a Ac
 // Announce appends a system event to an open conversation and delivers it to the visitor and
 // the agents like any other event. It fails with ErrEnded once the conversation has ended.
 func (s *Service) Announce(ctx context.Context, tenantID, convID string, a Actor, event string, data map[string]string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	row, err := s.store.append(ctx, tenantID, convID, newEvent{Kind: KindSystem, SenderKind: a.Kind, SenderID: a.ID,
 		Event: event, Data: data}, stillOpen, nil)
 	if err != nil {

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"github.com/parleyhq/parley/migrations"
 	"time"
 )
 
@@ -13,5 +14,6 @@ func (s *Service) onlineSince() time.Time { return s.now().UTC().Add(-s.limits.P
 
 // PurgePresence removes presence rows whose connection stopped beating (a node that died).
 func (s *Service) PurgePresence(ctx context.Context) error {
+	ctx = migrations.AcrossTenants(ctx) // housekeeping spans tenants (SECURITY.md)
 	return s.store.purgePresence(ctx, s.now().UTC().Add(-2*s.limits.PresenceTTL))
 }

@@ -26,6 +26,7 @@ func (st *store) addBan(ctx context.Context, b Ban, rec audit.Event) error {
 
 // removeBan deletes a tenant's ban with its audit record (ErrNotFound when there is none).
 func (st *store) removeBan(ctx context.Context, tenantID, id string, rec audit.Event) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return st.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("tenant_id = ? AND id = ?", tenantID, id).Delete(&Ban{})
 		if res.Error != nil {
@@ -40,6 +41,7 @@ func (st *store) removeBan(ctx context.Context, tenantID, id string, rec audit.E
 
 // bans lists a tenant's bans, expired ones included, newest first.
 func (st *store) bans(ctx context.Context, tenantID string) ([]Ban, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []Ban
 	err := st.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("created_at DESC").Limit(1000).Find(&out).Error
 	return out, err
@@ -48,6 +50,7 @@ func (st *store) bans(ctx context.Context, tenantID string) ([]Ban, error) {
 // activeBans lists the tenant's bans in force at now that may match visitorID or addr: the
 // visitor's, the address's and every network ban.
 func (st *store) activeBans(ctx context.Context, tenantID, visitorID, addr string, now time.Time) ([]Ban, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []Ban
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND (expires_at IS NULL OR expires_at > ?)", tenantID, now).
 		Where("(kind = ? AND value = ?) OR (kind = ? AND value = ?) OR kind = ?", BanVisitor, visitorID, BanIP, addr, BanCIDR).

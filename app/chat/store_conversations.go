@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 type participant struct {
@@ -37,6 +38,7 @@ var openStatuses = []string{StatusQueued, StatusAssigned, StatusActive}
 
 // conversation loads a conversation of a tenant.
 func (st *store) conversation(ctx context.Context, tenantID, id string) (Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var c Conversation
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -46,6 +48,7 @@ func (st *store) conversation(ctx context.Context, tenantID, id string) (Convers
 }
 
 func (st *store) participants(ctx context.Context, tenantID, convID string) ([]participant, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []participant
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND conversation_id = ?", tenantID, convID).Find(&out).Error
 	return out, err
@@ -53,6 +56,7 @@ func (st *store) participants(ctx context.Context, tenantID, convID string) ([]p
 
 // openForVisitor returns the visitor's open conversation on a site, if any.
 func (st *store) openForVisitor(ctx context.Context, tenantID, siteID, visitorID string) (Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var c Conversation
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND site_id = ? AND visitor_id = ? AND status IN ?",
 		tenantID, siteID, visitorID, openStatuses).
@@ -65,6 +69,7 @@ func (st *store) openForVisitor(ctx context.Context, tenantID, siteID, visitorID
 
 // agentConversations lists the open conversations an agent is handling.
 func (st *store) agentConversations(ctx context.Context, tenantID, userID string) ([]Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []Conversation
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND agent_id = ? AND status = ?", tenantID, userID, StatusActive).
 		Order("queued_at").Find(&out).Error
@@ -73,6 +78,7 @@ func (st *store) agentConversations(ctx context.Context, tenantID, userID string
 
 // queue lists the tenant's conversations waiting for an agent (queued, or assigned to one agent).
 func (st *store) queue(ctx context.Context, tenantID string) ([]Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []Conversation
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND status IN ?", tenantID, []string{StatusQueued, StatusAssigned}).
 		Order("queued_at").Limit(500).Find(&out).Error
@@ -80,6 +86,7 @@ func (st *store) queue(ctx context.Context, tenantID string) ([]Conversation, er
 }
 
 func (st *store) refusedBy(ctx context.Context, tenantID, userID string) (map[string]bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var ids []string
 	err := st.db.WithContext(ctx).Model(&refusal{}).Where("tenant_id = ? AND user_id = ?", tenantID, userID).
 		Pluck("conversation_id", &ids).Error
@@ -149,6 +156,7 @@ func (st *store) close(ctx context.Context, c Conversation, status, by string, e
 // saveSurvey stores a conversation's sealed survey and its rating unless one is stored already
 // (false then).
 func (st *store) saveSurvey(ctx context.Context, tenantID, convID, sealed string, rating int) (bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	res := st.db.WithContext(ctx).Model(&Conversation{}).Where("tenant_id = ? AND id = ? AND survey = ''", tenantID, convID).
 		Updates(map[string]any{"survey": sealed, "rating": rating, "updated_at": st.now().UTC()})
 	return res.RowsAffected > 0, res.Error
@@ -277,6 +285,7 @@ func (st *store) transfer(ctx context.Context, c Conversation, from string, to t
 // markRead moves a participant's read position forward to seq, as far as the log reaches. moved
 // reports whether it moved; before is the position it had (read first, for agents only).
 func (st *store) markRead(ctx context.Context, tenantID, convID, kind, id string, seq int64, withBefore bool) (moved bool, before []int64, err error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	mine := st.db.WithContext(ctx).Model(&participant{}).
 		Where("tenant_id = ? AND conversation_id = ? AND kind = ? AND participant_id = ?", tenantID, convID, kind, id)
 	if withBefore {

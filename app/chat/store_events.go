@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/parleyhq/parley/migrations"
 	"gorm.io/gorm"
 )
 
@@ -83,6 +84,7 @@ type checkFunc func(seqState) error
 // An event the visitor sees (audience AudienceAll) also takes the next visitor_seq, the
 // numbering of the visitor's view; a whisper (AudienceAgents) takes none.
 func (st *store) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID string, ev newEvent, check checkFunc, seal sealFunc) (eventRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	now := st.now().UTC()
 	var targetVisitorSeq int64
 	if ev.Kind == KindAmend && ev.TargetSeq > 0 {
@@ -155,6 +157,7 @@ func (st *store) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID 
 
 // append stores one event in a transaction of its own (messages, announcements).
 func (st *store) append(ctx context.Context, tenantID, convID string, ev newEvent, check checkFunc, seal sealFunc) (eventRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var row eventRow
 	err := st.tx(ctx, func(tx *gorm.DB) error {
 		var err error
@@ -167,6 +170,7 @@ func (st *store) append(ctx context.Context, tenantID, convID string, ev newEven
 // amend replaces the body of an earlier event (eventID) with resealed and appends the amend event
 // that tells receivers, in one transaction.
 func (st *store) amend(ctx context.Context, tenantID, convID, eventID, resealed string, ev newEvent, seal sealFunc) (eventRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var row eventRow
 	err := st.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&eventRow{}).Where("id = ?", eventID).Update("body", resealed).Error; err != nil {
@@ -191,6 +195,7 @@ func (st *store) eventByKey(ctx context.Context, convID, senderID, key string) (
 
 // events returns the conversation's events with seq > after, in order, at most limit.
 func (st *store) events(ctx context.Context, tenantID, convID string, after int64, limit int) ([]eventRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []eventRow
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND conversation_id = ? AND seq > ?", tenantID, convID, after).
 		Order("seq").Limit(limit).Find(&out).Error
@@ -201,6 +206,7 @@ func (st *store) events(ctx context.Context, tenantID, convID string, after int6
 // most limit. Every read on behalf of a visitor (socket replay, long poll, exports) goes through
 // it: events of audience AudienceAgents have no visitor_seq and never match.
 func (st *store) visitorEvents(ctx context.Context, tenantID, convID string, after int64, limit int) ([]eventRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []eventRow
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND conversation_id = ? AND visitor_seq > ? AND audience = ?", tenantID, convID, after, AudienceAll).
 		Order("visitor_seq").Limit(limit).Find(&out).Error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/parleyhq/parley/migrations"
 	"gorm.io/gorm"
 )
 
@@ -27,6 +28,7 @@ func (fileRow) TableName() string { return "chat_files" }
 // for the event's seq and time — its name and content sealed bound to that seq — in one
 // transaction.
 func (st *store) appendFile(ctx context.Context, tenantID, convID string, ev newEvent, check checkFunc, file func(seq int64, at time.Time) (fileRow, error)) (eventRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var row eventRow
 	err := st.tx(ctx, func(tx *gorm.DB) error {
 		var err error
@@ -44,6 +46,7 @@ func (st *store) appendFile(ctx context.Context, tenantID, convID string, ev new
 
 // fileHead returns a conversation's file without its content; found is false when there is none.
 func (st *store) fileHead(ctx context.Context, tenantID, convID, fileID string) (f fileRow, found bool, err error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	err = st.db.WithContext(ctx).Select("id", "name", "content_type", "size").
 		Where("tenant_id = ? AND conversation_id = ? AND id = ?", tenantID, convID, fileID).Take(&f).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -55,6 +58,7 @@ func (st *store) fileHead(ctx context.Context, tenantID, convID, fileID string) 
 // file returns a conversation's file with its content and the seq of its file event (the seq
 // its name and content are sealed bound to).
 func (st *store) file(ctx context.Context, tenantID, convID, fileID string) (fileRow, int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var f fileRow
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND conversation_id = ? AND id = ?", tenantID, convID, fileID).Take(&f).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

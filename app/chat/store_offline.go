@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"github.com/parleyhq/parley/migrations"
 	"time"
 )
 
@@ -30,6 +31,7 @@ func (st *store) addOffline(ctx context.Context, row offlineRow) error {
 // offline lists a tenant's offline messages, newest first, at most limit: those of the
 // departments depts, or all of them when depts is nil.
 func (st *store) offline(ctx context.Context, tenantID string, depts []string, limit int) ([]offlineRow, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	q := st.db.WithContext(ctx).Where("tenant_id = ?", tenantID)
 	if depts != nil {
 		q = q.Where("department_id IN ?", depts)

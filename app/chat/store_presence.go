@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"github.com/parleyhq/parley/migrations"
 	"strings"
 	"time"
 )
@@ -19,6 +20,7 @@ func (presenceRow) TableName() string { return "agent_presence" }
 
 // presenceUp records an agent connection of this node as online for the departments it serves.
 func (st *store) presenceUp(ctx context.Context, socketID, tenantID, userID, node string, depts []string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	return st.db.WithContext(ctx).Create(&presenceRow{SocketID: socketID, TenantID: tenantID, UserID: userID, NodeID: node,
 		Departments: " " + strings.Join(depts, " ") + " ", SeenAt: st.now().UTC()}).Error
 }
@@ -36,6 +38,7 @@ func (st *store) presenceDown(ctx context.Context, socketID string) error {
 // agentsOnline counts the agent connections seen since after that serve dept ("" = any agent
 // who serves chats without a department).
 func (st *store) agentsOnline(ctx context.Context, tenantID, dept string, after time.Time) (int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var n int64
 	q := st.db.WithContext(ctx).Model(&presenceRow{}).Where("tenant_id = ? AND seen_at > ?", tenantID, after)
 	if dept != "" {
@@ -50,6 +53,7 @@ func (st *store) agentsOnline(ctx context.Context, tenantID, dept string, after 
 // tenantAgentsOnline counts the tenant's agent connections seen since after, whatever they
 // serve.
 func (st *store) tenantAgentsOnline(ctx context.Context, tenantID string, after time.Time) (int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var n int64
 	err := st.db.WithContext(ctx).Model(&presenceRow{}).Where("tenant_id = ? AND seen_at > ?", tenantID, after).Count(&n).Error
 	return n, err
@@ -57,6 +61,7 @@ func (st *store) tenantAgentsOnline(ctx context.Context, tenantID string, after 
 
 // userOnline counts a user's agent connections seen since after.
 func (st *store) userOnline(ctx context.Context, tenantID, userID string, after time.Time) (int64, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var n int64
 	err := st.db.WithContext(ctx).Model(&presenceRow{}).
 		Where("tenant_id = ? AND user_id = ? AND seen_at > ?", tenantID, userID, after).Count(&n).Error

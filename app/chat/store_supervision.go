@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // join makes userID a supervisor participant of c under name — back again after leaving, or new
@@ -82,6 +83,7 @@ func (st *store) leaveQuietly(ctx context.Context, c Conversation, userID string
 // joinedConversations lists the active conversations a user has joined as a supervisor and not
 // left.
 func (st *store) joinedConversations(ctx context.Context, tenantID, userID string) ([]Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var out []Conversation
 	err := st.db.WithContext(ctx).Where("tenant_id = ? AND status = ? AND id IN (?)", tenantID, StatusActive,
 		st.db.Model(&participant{}).Select("conversation_id").
@@ -92,6 +94,7 @@ func (st *store) joinedConversations(ctx context.Context, tenantID, userID strin
 
 // isJoined reports whether a user takes part in a conversation as a supervisor who joined it.
 func (st *store) isJoined(ctx context.Context, tenantID, convID, userID string) (bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
 	var n int64
 	err := st.db.WithContext(ctx).Model(&participant{}).
 		Where("tenant_id = ? AND conversation_id = ? AND kind = ? AND participant_id = ? AND left_at IS NULL", tenantID, convID, ParticipantSupervisor, userID).

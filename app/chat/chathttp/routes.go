@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // Widget and console route prefixes.
@@ -94,7 +95,13 @@ func (m *Module) site(c echo.Context) (tenant.Site, error) {
 	if errors.Is(err, chat.ErrNotFound) {
 		return tenant.Site{}, api.ErrNotFound
 	}
-	return site, err
+	if err != nil {
+		return tenant.Site{}, err
+	}
+	// From here on the request works in the site's tenant, and the database shows it nothing else.
+	r := c.Request()
+	c.SetRequest(r.WithContext(migrations.WithTenant(r.Context(), site.TenantID)))
+	return site, nil
 }
 
 // bearer returns the visitor token of the Authorization header.
