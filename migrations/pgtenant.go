@@ -80,6 +80,11 @@ var (
 	_ driver.ConnPrepareContext = (*tenantConn)(nil)
 )
 
+// PgxConn returns the pgx connection underneath, for what database/sql cannot do (the chat
+// relay's LISTEN). Its statements bypass the tenant scope: only use it for statements that touch
+// no table.
+func (c *tenantConn) PgxConn() *pgx.Conn { return c.Conn.Conn() }
+
 // scope makes the connection's settings match ctx's scope.
 func (c *tenantConn) scope(ctx context.Context) error {
 	s := scopeOf(ctx)

@@ -112,12 +112,19 @@ type recorder struct {
 	fail bool
 }
 
-func newRecorder(t testing.TB, db *gorm.DB) *recorder {
+func newRecorder(t testing.TB, db *migrations.DB) *recorder {
 	t.Helper()
-	if err := db.Exec("CREATE TABLE test_audit (action TEXT NOT NULL, tenant TEXT NOT NULL, actor TEXT NOT NULL, target TEXT NOT NULL, details TEXT NOT NULL)").Error; err != nil {
+	// The server's role cannot create tables: the test's own table is made beneath it, and opened to it.
+	owner := migratetest.Beneath(t, db).Gorm
+	if err := owner.Exec("CREATE TABLE test_audit (action TEXT NOT NULL, tenant TEXT NOT NULL, actor TEXT NOT NULL, target TEXT NOT NULL, details TEXT NOT NULL)").Error; err != nil {
 		t.Fatal(err)
 	}
-	return &recorder{db: db}
+	if db.Dialect == migrations.Postgres {
+		if err := owner.Exec("GRANT SELECT, INSERT ON test_audit TO " + migratetest.AppRole).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &recorder{db: db.Gorm}
 }
 
 func (r *recorder) Append(ctx context.Context, tx *gorm.DB, ev audit.Event) error {
@@ -196,7 +203,7 @@ func newEnv(t testing.TB, db *migrations.DB, url string) *env {
 		t.Fatal(err)
 	}
 	e.keys = local
-	e.audit = newRecorder(t, db.Gorm)
+	e.audit = newRecorder(t, db)
 	e.redaction = &redaction.Store{DB: db.Gorm, Audit: e.audit, Now: clock.Now, Node: "test", Changed: func(tenantID string) {
 		for _, p := range e.policies {
 			p.Invalidate(tenantID)

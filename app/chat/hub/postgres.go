@@ -159,11 +159,11 @@ func (p *Postgres) listen(ctx context.Context, up func()) error {
 	}
 	defer func() { _ = conn.Close() }()
 	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(interface{ Conn() *pgx.Conn })
+		sc, ok := dc.(interface{ PgxConn() *pgx.Conn })
 		if !ok {
 			return fmt.Errorf("hub: driver connection %T is not pgx", dc)
 		}
-		pc := sc.Conn()
+		pc := sc.PgxConn()
 		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
 			return err
 		}
