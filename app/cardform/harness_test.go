@@ -154,7 +154,7 @@ func (w *world) conversation(v visitor.Identity, agent account.User) string {
 	dept := w.dept.ID
 	c := chat.Conversation{ID: uuid.Must(uuid.NewV7()).String(), TenantID: w.tenant.ID, SiteID: w.site.ID, DepartmentID: &dept,
 		VisitorID: v.Visitor.ID, Status: chat.StatusActive, AgentID: &agent.ID, QueuedAt: now, AcceptedAt: &now, CreatedAt: now, UpdatedAt: now}
-	if err := w.db.Gorm.Create(&c).Error; err != nil {
+	if err := migratetest.Beneath(w.t, w.db).Gorm.Create(&c).Error; err != nil {
 		w.t.Fatal(err)
 	}
 	return c.ID

@@ -258,3 +258,23 @@ var (
 	beneathMu sync.Mutex
 	beneath   = map[*migrations.DB]*migrations.DB{}
 )
+
+// BeneathURL is Beneath for a database URL: the same PostgreSQL schema as the server's superuser
+// (row-level security does not bind it), or an SQLite URL unchanged. Benchmarks use it to measure
+// what row-level security costs.
+func BeneathURL(t testing.TB, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return dbURL
+	}
+	base, err := url.Parse(os.Getenv(EnvPostgresURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = base.User
+	return u.String()
+}

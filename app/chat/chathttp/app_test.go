@@ -87,7 +87,7 @@ func TestThroughTheApplication(t *testing.T) {
 				t.Fatalf("visitor got %+v", r)
 			}
 			var plain int64
-			a.DB.Gorm.Table("conversation_events").Where("body LIKE ?", "%Thanks%").Count(&plain)
+			migratetest.Beneath(t, a.DB).Gorm.Table("conversation_events").Where("body LIKE ?", "%Thanks%").Count(&plain)
 			if plain != 0 {
 				t.Fatal("message stored in clear")
 			}

@@ -32,13 +32,21 @@ var unlimited = chat.Limits{
 	VisitorConnects: limit.Every(time.Microsecond, 1<<30), PresenceTTL: 24 * time.Hour,
 }
 
-// benchDialects runs a benchmark on SQLite and, when configured, PostgreSQL.
+// benchDialects runs a benchmark on SQLite and, when configured, PostgreSQL: as the server's role
+// (row-level security in force) and, as "postgres-without-rls", as a superuser it does not bind,
+// so the two show what row-level security costs.
 func benchDialects(b *testing.B, fn func(b *testing.B, e *env)) {
 	for _, d := range migratetest.Dialects() {
 		b.Run(string(d), func(b *testing.B) {
 			url := migratetest.URL(b, d)
 			fn(b, newEnv(b, openURL(b, url, true), url))
 		})
+		if d == migrations.Postgres {
+			b.Run("postgres-without-rls", func(b *testing.B) {
+				url := migratetest.BeneathURL(b, migratetest.URL(b, d))
+				fn(b, newEnv(b, openURL(b, url, false), url))
+			})
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/compliance/pan"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // TestCardNumberKeysRefused sends message keys that hold a card number over the visitor's and the
@@ -39,7 +40,7 @@ func TestCardNumberKeysRefused(t *testing.T) {
 			t.Fatalf("ack = %+v, want v-1 acked after the refusals", ack)
 		}
 		var stored []string
-		if err := e.db.Gorm.Raw("SELECT idempotency_key FROM conversation_events WHERE idempotency_key IS NOT NULL").Scan(&stored).Error; err != nil {
+		if err := migratetest.Beneath(t, e.db).Gorm.Raw("SELECT idempotency_key FROM conversation_events WHERE idempotency_key IS NOT NULL").Scan(&stored).Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, k := range stored {
@@ -111,7 +112,7 @@ func TestCardNumberInputsOverAPI(t *testing.T) {
 			t.Fatalf("start with a card number as language = %d, want 201", code)
 		}
 		var lang string
-		if err := e.db.Gorm.Raw("SELECT language FROM conversations WHERE id = ?", c.ConversationID).Scan(&lang).Error; err != nil {
+		if err := migratetest.Beneath(t, e.db).Gorm.Raw("SELECT language FROM conversations WHERE id = ?", c.ConversationID).Scan(&lang).Error; err != nil {
 			t.Fatal(err)
 		}
 		if lang != "de" {

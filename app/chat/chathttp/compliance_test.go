@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -29,16 +30,16 @@ func dumpDatabase(t *testing.T, db *migrations.DB) []string {
 	var tables []string
 	switch db.Dialect {
 	case migrations.SQLite:
-		db.Gorm.Raw("SELECT name FROM sqlite_master WHERE type = 'table'").Scan(&tables)
+		migratetest.Beneath(t, db).Gorm.Raw("SELECT name FROM sqlite_master WHERE type = 'table'").Scan(&tables)
 	default:
-		db.Gorm.Raw("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").Scan(&tables)
+		migratetest.Beneath(t, db).Gorm.Raw("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").Scan(&tables)
 	}
 	if len(tables) < 10 {
 		t.Fatalf("found only %d tables", len(tables))
 	}
 	var out []string
 	for _, tb := range tables {
-		rows, err := db.Gorm.Raw("SELECT * FROM " + tb).Rows()
+		rows, err := migratetest.Beneath(t, db).Gorm.Raw("SELECT * FROM " + tb).Rows()
 		if err != nil {
 			t.Fatalf("read %s: %v", tb, err)
 		}
@@ -126,14 +127,14 @@ func TestPANMaskedInStorageAndDelivery(t *testing.T) {
 		}
 		// The stored bodies open to the masked text.
 		var bodies []string
-		e.db.Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", ch.conv).Order("seq").Pluck("body", &bodies)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", ch.conv).Order("seq").Pluck("body", &bodies)
 		env, err := vault.NewEnvelope(vault.EnvelopeConfig{Provider: e.keys, Store: vault.NewStore(e.db, e.clock.Now)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer env.Close()
 		var seqs []int64
-		e.db.Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", ch.conv).Order("seq").Pluck("seq", &seqs)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", ch.conv).Order("seq").Pluck("seq", &seqs)
 		for i, b := range bodies {
 			text, err := env.OpenString(context.Background(), vault.Binding{Tenant: e.tenant.ID, Scope: ch.conv, Field: vault.FieldMessageBody, Seq: seqs[i]}, b)
 			if err != nil {
@@ -175,7 +176,7 @@ func TestFailClosed(t *testing.T) {
 			t.Fatalf("start without key provider = %d %s, want 503 unavailable", code, eb.Error.Code)
 		}
 		var convs int64
-		e.db.Gorm.Table("conversations").Count(&convs)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversations").Count(&convs)
 		if convs != 0 {
 			t.Fatalf("%d conversations stored without a key provider, want 0", convs)
 		}
@@ -184,7 +185,7 @@ func TestFailClosed(t *testing.T) {
 		if code := do(t, http.MethodPost, n.widgetURL(e, "/chats"), id.VisitorToken, map[string]any{"department_id": e.cards.ID, "name": "Ada"}, &eb); code < 500 {
 			t.Fatalf("start without audit log = %d, want a server error", code)
 		}
-		e.db.Gorm.Table("conversations").Count(&convs)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversations").Count(&convs)
 		if convs != 0 {
 			t.Fatalf("%d conversations stored without an audit record, want 0", convs)
 		}
@@ -261,7 +262,7 @@ func TestFileTransfer(t *testing.T) {
 			t.Fatalf("agent got %+v, want the file event", ev)
 		}
 		var stored [][]byte
-		e.db.Gorm.Table("chat_files").Pluck("content", &stored)
+		migratetest.Beneath(t, e.db).Gorm.Table("chat_files").Pluck("content", &stored)
 		if len(stored) != 1 || bytes.Contains(stored[0], []byte("PNG")) {
 			t.Fatal("file content is stored in clear")
 		}

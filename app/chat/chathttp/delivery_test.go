@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/app/chat/limit"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // activeChat is a conversation an agent has accepted, with both sockets connected.
@@ -128,7 +129,7 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("racing acks = %+v and %+v, want one seq, exactly one duplicate", acks[0], acks[1])
 		}
 		var rows int64
-		e.db.Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", ch.conv).Count(&rows)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", ch.conv).Count(&rows)
 		if rows != 2 {
 			t.Fatalf("stored messages = %d, want 2 (k-1 and k-race once each)", rows)
 		}
@@ -191,7 +192,7 @@ func TestOrderUnderConcurrentSenders(t *testing.T) {
 			last[k] = i
 		}
 		var seqs []int64
-		e.db.Gorm.Table("conversation_events").Where("conversation_id = ?", ch.conv).Order("seq").Pluck("seq", &seqs)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ?", ch.conv).Order("seq").Pluck("seq", &seqs)
 		for i, s := range seqs {
 			if s != int64(i+1) {
 				t.Fatalf("stored seqs %v are not gapless", seqs)

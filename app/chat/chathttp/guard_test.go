@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/limit"
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // TestRefusedBeforeUpgrade checks what the visitor socket refuses as plain HTTP, before any
@@ -27,7 +28,7 @@ func TestRefusedBeforeUpgrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.db.Gorm.Exec("UPDATE sites SET enabled = ? WHERE id = ?", false, disabled.ID)
+		migratetest.Beneath(t, e.db).Gorm.Exec("UPDATE sites SET enabled = ? WHERE id = ?", false, disabled.ID)
 		wsURL := n.widgetURL(e, "/ws")
 		tests := []struct {
 			name   string
@@ -179,7 +180,7 @@ func TestFloodThrottled(t *testing.T) {
 			t.Fatalf("flooder got %d acks and %d throttle frames, want 5 and 10 (the 11th closes)", acks, throttled)
 		}
 		var stored int64
-		e.db.Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", flood.conv).Count(&stored)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", flood.conv).Count(&stored)
 		if stored != 5 {
 			t.Fatalf("stored %d flood messages, want 5", stored)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/compliance/redact"
+	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -73,8 +74,8 @@ func TestTenantMaskingPolicy(t *testing.T) {
 
 		// A policy that cannot be read refuses the message (retryable) and stores nothing.
 		var before int64
-		e.db.Gorm.Table("conversation_events").Where("conversation_id = ?", ch.conv).Count(&before)
-		if err := e.db.Gorm.Exec("ALTER TABLE tenant_card_settings RENAME TO tenant_card_settings_away").Error; err != nil {
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ?", ch.conv).Count(&before)
+		if err := migratetest.Beneath(t, e.db).Gorm.Exec("ALTER TABLE tenant_card_settings RENAME TO tenant_card_settings_away").Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range e.policies {
@@ -85,11 +86,11 @@ func TestTenantMaskingPolicy(t *testing.T) {
 			t.Fatalf("message without a readable policy answered %+v, want unavailable", f)
 		}
 		var after int64
-		e.db.Gorm.Table("conversation_events").Where("conversation_id = ?", ch.conv).Count(&after)
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ?", ch.conv).Count(&after)
 		if after != before {
 			t.Fatalf("%d events stored without a masking policy", after-before)
 		}
-		if err := e.db.Gorm.Exec("ALTER TABLE tenant_card_settings_away RENAME TO tenant_card_settings").Error; err != nil {
+		if err := migratetest.Beneath(t, e.db).Gorm.Exec("ALTER TABLE tenant_card_settings_away RENAME TO tenant_card_settings").Error; err != nil {
 			t.Fatal(err)
 		}
 
@@ -104,7 +105,7 @@ func TestTenantMaskingPolicy(t *testing.T) {
 			t.Fatalf("offline = %d", code)
 		}
 		var titles []string
-		e.db.Gorm.Table("page_views").Pluck("title", &titles)
+		migratetest.Beneath(t, e.db).Gorm.Table("page_views").Pluck("title", &titles)
 		if !containsString(titles, "Receipt ••••••••••••1111 for [SSN]") {
 			t.Fatalf("page titles %q, want the card number to its last four and the SSN redacted", titles)
 		}
@@ -117,7 +118,7 @@ func TestTenantMaskingPolicy(t *testing.T) {
 			}
 		}
 		var row struct{ ID, Name, Email, Body string }
-		if err := e.db.Gorm.Table("offline_messages").Select("id, name, email, body").Take(&row).Error; err != nil {
+		if err := migratetest.Beneath(t, e.db).Gorm.Table("offline_messages").Select("id, name, email, body").Take(&row).Error; err != nil {
 			t.Fatal(err)
 		}
 		env, err := vault.NewEnvelope(vault.EnvelopeConfig{Provider: e.keys, Store: vault.NewStore(e.db, e.clock.Now)})

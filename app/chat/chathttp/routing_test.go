@@ -9,6 +9,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // TestLongPollFallback runs a whole exchange over the long-polling endpoints: the cursor is the
@@ -203,7 +204,7 @@ func TestOfflineMessages(t *testing.T) {
 			t.Fatalf("offline list = %d %+v", code, list)
 		}
 		var plain int64
-		e.db.Gorm.Table("offline_messages").Where("body LIKE ? OR email LIKE ?", "%call me%", "%ada@%").Count(&plain)
+		migratetest.Beneath(t, e.db).Gorm.Table("offline_messages").Where("body LIKE ? OR email LIKE ?", "%call me%", "%ada@%").Count(&plain)
 		if plain != 0 {
 			t.Fatal("offline message stored in clear")
 		}

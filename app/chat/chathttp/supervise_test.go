@@ -38,7 +38,7 @@ func (c *client) reply(conv, want string) frame {
 func auditDetails(t *testing.T, e *env, action audit.Action) []map[string]string {
 	t.Helper()
 	var rows []string
-	if err := e.db.Gorm.Raw("SELECT details FROM test_audit WHERE action = ?", string(action)).Scan(&rows).Error; err != nil {
+	if err := migratetest.Beneath(t, e.db).Gorm.Raw("SELECT details FROM test_audit WHERE action = ?", string(action)).Scan(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	out := make([]map[string]string, 0, len(rows))
@@ -366,7 +366,7 @@ func TestSupervisionRefused(t *testing.T) {
 			})
 		}
 		var denied []string
-		if err := e.db.Gorm.Raw("SELECT details FROM test_audit WHERE action = ?", string(audit.ActionPermissionDenied)).Scan(&denied).Error; err != nil {
+		if err := migratetest.Beneath(t, e.db).Gorm.Raw("SELECT details FROM test_audit WHERE action = ?", string(audit.ActionPermissionDenied)).Scan(&denied).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(denied) != 12 {
@@ -393,7 +393,7 @@ func TestSupervisionRefused(t *testing.T) {
 			t.Fatalf("whisper without chat.whisper = %+v, want forbidden", f)
 		}
 		var online int64
-		e.db.Gorm.Raw("SELECT COUNT(*) FROM agent_presence WHERE user_id = ?", watcher).Scan(&online)
+		migratetest.Beneath(t, e.db).Gorm.Raw("SELECT COUNT(*) FROM agent_presence WHERE user_id = ?", watcher).Scan(&online)
 		if online != 0 {
 			t.Fatalf("monitor-only user has %d presence rows, want 0", online)
 		}
@@ -427,7 +427,7 @@ func foreignConversation(t *testing.T, e *env) string {
 		t.Fatal(err)
 	}
 	id, now := uuid.NewString(), e.clock.Now().UTC()
-	if err := e.db.Gorm.Exec(`INSERT INTO conversations (id, tenant_id, site_id, visitor_id, status, agent_id, last_seq, visitor_last_seq, queued_at, created_at, updated_at)
+	if err := migratetest.Beneath(t, e.db).Gorm.Exec(`INSERT INTO conversations (id, tenant_id, site_id, visitor_id, status, agent_id, last_seq, visitor_last_seq, queued_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'active', ?, 0, 0, ?, ?, ?)`, id, tn.ID, site.ID, "v-other", "u-other", now, now, now).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +555,7 @@ func TestJoinRefusedAtWatchLimit(t *testing.T) {
 		n := e.node(e.db, chat.Limits{})
 		ch := openChat(t, e, n)
 		var c chat.Conversation
-		if err := e.db.Gorm.Where("id = ?", ch.conv).Take(&c).Error; err != nil {
+		if err := migratetest.Beneath(t, e.db).Gorm.Where("id = ?", ch.conv).Take(&c).Error; err != nil {
 			t.Fatal(err)
 		}
 		grace := e.supervisor("Grace", e.cards.ID)
@@ -563,7 +563,7 @@ func TestJoinRefusedAtWatchLimit(t *testing.T) {
 		for i := 0; i < 200; i++ {
 			other := c
 			other.ID, other.Status, other.AgentID, other.LastSeq, other.VisitorLastSeq = uuid.Must(uuid.NewV7()).String(), chat.StatusQueued, nil, 0, 0
-			if err := e.db.Gorm.Create(&other).Error; err != nil {
+			if err := migratetest.Beneath(t, e.db).Gorm.Create(&other).Error; err != nil {
 				t.Fatal(err)
 			}
 			sup.send(map[string]any{"type": "monitor", "conversation_id": other.ID})
@@ -580,7 +580,7 @@ func TestJoinRefusedAtWatchLimit(t *testing.T) {
 			t.Fatalf("chat.join audit records = %d, want 0", got)
 		}
 		var joined int64
-		if err := e.db.Gorm.Table("conversation_participants").Where("conversation_id = ? AND participant_id = ?", ch.conv, grace).Count(&joined).Error; err != nil {
+		if err := migratetest.Beneath(t, e.db).Gorm.Table("conversation_participants").Where("conversation_id = ? AND participant_id = ?", ch.conv, grace).Count(&joined).Error; err != nil {
 			t.Fatal(err)
 		}
 		if joined != 0 {
@@ -658,7 +658,7 @@ func TestTransferRemovesJoinedSupervisor(t *testing.T) {
 			t.Fatalf("visitor got %+v, want the transfer and Grace leaving", evs)
 		}
 		var open int64
-		if err := e.db.Gorm.Table("conversation_participants").
+		if err := migratetest.Beneath(t, e.db).Gorm.Table("conversation_participants").
 			Where("conversation_id = ? AND participant_id = ? AND left_at IS NULL", ch.conv, grace).Count(&open).Error; err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // TestMovedCiphertextIsRefusedAndAudited: a message body copied onto another row (someone with
@@ -25,7 +26,7 @@ func TestMovedCiphertextIsRefusedAndAudited(t *testing.T) {
 		ch.visitor.events(1)
 		ch.agent.events(2)
 		_ = ch.visitor.conn.CloseNow()
-		if err := e.db.Gorm.Exec(`UPDATE conversation_events SET body = (SELECT body FROM conversation_events c2
+		if err := migratetest.Beneath(t, e.db).Gorm.Exec(`UPDATE conversation_events SET body = (SELECT body FROM conversation_events c2
 			WHERE c2.conversation_id = ? AND c2.seq = ?) WHERE conversation_id = ? AND seq = ?`,
 			ch.conv, first+1, ch.conv, first).Error; err != nil {
 			t.Fatal(err)
