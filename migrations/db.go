@@ -111,6 +111,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxOpenConns bounds the Postgres pool (default 20). SQLite always uses one writer pool.
 	MaxOpenConns int
+	// Unbound says the connection's role is not bound by row-level security (a superuser looking
+	// beneath it, in tests): its unscoped statements are neither reported nor refused.
+	Unbound bool
 }
 
 // Open connects to the database a URL names. SQLite files and their folder are created with
@@ -135,7 +138,7 @@ func OpenLocation(ctx context.Context, loc Location, opts Options) (*DB, error) 
 	var dialector gorm.Dialector
 	switch loc.Dialect {
 	case Postgres:
-		pool, err := openPostgres(loc.DSN)
+		pool, err := openPostgres(loc.DSN, opts.Logger, opts.Unbound)
 		if err != nil {
 			return nil, err
 		}

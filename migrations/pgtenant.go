@@ -4,7 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -33,16 +38,75 @@ func scopeKey(s scope) string {
 }
 
 // openPostgres returns a connection pool over pgx whose connections set each statement's tenant.
-func openPostgres(dsn string) (*sql.DB, error) {
+func openPostgres(dsn string, log *slog.Logger, unbound bool) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres URL: %w", err)
 	}
-	return sql.OpenDB(tenantConnector{base: stdlib.GetConnector(*cfg)}), nil
+	return sql.OpenDB(tenantConnector{base: stdlib.GetConnector(*cfg), unscoped: newUnscopedReport(log, unbound)}), nil
 }
 
 // tenantConnector opens tenant-scoping connections over pgx's connector.
-type tenantConnector struct{ base driver.Connector }
+type tenantConnector struct {
+	base     driver.Connector
+	unscoped *unscopedReport
+}
+
+// unscopedReport notices statements that name tenant_id but run with no tenant in their context:
+// row-level security shows them no rows, which is safe but is a path that forgot its scope. Each
+// distinct statement is logged once (its SQL text, which carries no values); with
+// PARLEY_STRICT_TENANT_SCOPE=1 (the test suite) the statement is refused instead, so a test
+// finds the path.
+type unscopedReport struct {
+	log    *slog.Logger
+	strict bool
+	mu     sync.Mutex
+	seen   map[string]bool
+}
+
+// ErrUnscoped is the refusal of a statement that names tenant_id without a tenant scope, in
+// strict mode.
+var ErrUnscoped = errors.New("database: statement on tenant data without a tenant scope")
+
+// isDML reports whether a statement reads or writes rows (schema changes, such as migrations,
+// name tenant_id without touching any row).
+func isDML(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n(")
+	if len(q) < 6 {
+		return false
+	}
+	switch strings.ToUpper(q[:6]) {
+	case "SELECT", "INSERT", "UPDATE", "DELETE":
+		return true
+	}
+	return strings.EqualFold(q[:4], "WITH")
+}
+
+func newUnscopedReport(log *slog.Logger, unbound bool) *unscopedReport {
+	if unbound {
+		return nil
+	}
+	return &unscopedReport{log: log, strict: os.Getenv("PARLEY_STRICT_TENANT_SCOPE") == "1", seen: map[string]bool{}}
+}
+
+func (u *unscopedReport) check(s scope, query string) error {
+	if u == nil || s.tenant != "" || s.across || !strings.Contains(query, "tenant_id") || !isDML(query) {
+		return nil
+	}
+	if u.strict {
+		return fmt.Errorf("%w: %.160s", ErrUnscoped, query)
+	}
+	u.mu.Lock()
+	first := !u.seen[query] && len(u.seen) < 1000
+	if first {
+		u.seen[query] = true
+	}
+	u.mu.Unlock()
+	if first && u.log != nil {
+		u.log.Warn("database statement on tenant data without a tenant scope: row-level security shows it no rows", "sql", fmt.Sprintf("%.160s", query))
+	}
+	return nil
+}
 
 // Connect implements driver.Connector.
 func (c tenantConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -55,7 +119,7 @@ func (c tenantConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("postgres driver connection %T is not pgx", conn)
 	}
-	return &tenantConn{Conn: sc, session: unknownScope}, nil
+	return &tenantConn{Conn: sc, session: unknownScope, unscoped: c.unscoped}, nil
 }
 
 // Driver implements driver.Connector.
@@ -66,9 +130,10 @@ type tenantConn struct {
 	*stdlib.Conn
 	// session is the scope held as a session setting; tx the scope in force in the open
 	// transaction (inTx), which reverts to session when it ends.
-	session string
-	tx      string
-	inTx    bool
+	session  string
+	tx       string
+	inTx     bool
+	unscoped *unscopedReport
 }
 
 var (
@@ -152,12 +217,18 @@ func (c *tenantConn) ExecContext(ctx context.Context, query string, args []drive
 	if err := c.scope(ctx); err != nil {
 		return nil, err
 	}
+	if err := c.unscoped.check(scopeOf(ctx), query); err != nil {
+		return nil, err
+	}
 	return c.Conn.ExecContext(ctx, query, args)
 }
 
 // QueryContext implements driver.QueryerContext.
 func (c *tenantConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if err := c.scope(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.unscoped.check(scopeOf(ctx), query); err != nil {
 		return nil, err
 	}
 	return c.Conn.QueryContext(ctx, query, args)

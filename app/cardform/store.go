@@ -77,7 +77,8 @@ func (s *Service) row(ctx context.Context, db *gorm.DB, tenantID, convID, id str
 // rowByToken loads the request a form token was issued for.
 func (s *Service) rowByToken(ctx context.Context, hash string) (requestRow, error) {
 	var r requestRow
-	err := s.db.WithContext(ctx).Where("token_hash = ?", hash).Take(&r).Error
+	// Resolution: which tenant a form token belongs to (SECURITY.md, the narrow path).
+	err := s.db.WithContext(migrations.AcrossTenants(ctx)).Where("token_hash = ?", hash).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return requestRow{}, ErrNotFound
 	}

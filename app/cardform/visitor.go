@@ -58,6 +58,7 @@ func (s *Service) Open(ctx context.Context, siteKey, visitorToken, convID, id st
 	if err != nil {
 		return Opened{}, err
 	}
+	ctx = migrations.WithTenant(ctx, site.TenantID)
 	r, err := s.row(ctx, s.db, site.TenantID, c.ID, id)
 	if err != nil {
 		return Opened{}, err
@@ -115,6 +116,7 @@ func (s *Service) Submit(ctx context.Context, siteKey, convID, id, token string,
 		return Receipt{}, ErrNotFound
 	}
 	r, err := s.rowByToken(ctx, hashToken(token))
+	ctx = migrations.WithTenant(ctx, r.TenantID)
 	if err != nil {
 		return Receipt{}, err
 	}

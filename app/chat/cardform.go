@@ -37,6 +37,7 @@ func (s *Service) VisitorConversation(ctx context.Context, siteKey, token, convI
 	if err != nil {
 		return tenant.Site{}, Conversation{}, err
 	}
+	ctx = migrations.WithTenant(ctx, site.TenantID)
 	v, err := s.visitors.Authenticate(ctx, site.ID, token)
 	if err != nil {
 		return site, Conversation{}, err

@@ -51,6 +51,7 @@ func (s *Service) Departments(ctx context.Context, tenantID string) ([]tenant.De
 // AuthenticateVisitor returns the visitor a widget token names on a site; a bad token wraps
 // visitor.ErrUnauthenticated.
 func (s *Service) AuthenticateVisitor(ctx context.Context, site tenant.Site, token string) (visitor.Visitor, error) {
+	ctx = migrations.WithTenant(ctx, site.TenantID)
 	return s.visitors.Authenticate(ctx, site.ID, token)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/vault"
+	"github.com/parleyhq/parley/migrations"
 )
 
 // VisitorSession is a visitor's live connection to one conversation (the visitor socket): it
@@ -28,6 +29,7 @@ type VisitorSession struct {
 // ErrBanned, and ErrNotFound when the conversation is not the visitor's on the site. Close the
 // session when the connection ends.
 func (s *Service) OpenVisitor(ctx context.Context, site tenant.Site, token, convID string, lastSeq int64, ip string, o Origin) (*VisitorSession, []any, error) {
+	ctx = migrations.WithTenant(ctx, site.TenantID)
 	v, err := s.visitors.Authenticate(ctx, site.ID, token)
 	if err != nil {
 		return nil, nil, err

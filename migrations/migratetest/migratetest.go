@@ -244,7 +244,13 @@ func Beneath(t testing.TB, db *migrations.DB) *migrations.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	b := open(t, u.String())
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel2()
+	b, err := migrations.Open(ctx2, u.String(), migrations.Options{MaxOpenConns: 10, Unbound: true})
+	if err != nil {
+		t.Fatalf("open database beneath row-level security: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
 	beneath[db] = b
 	t.Cleanup(func() {
 		beneathMu.Lock()
