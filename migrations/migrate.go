@@ -69,7 +69,8 @@ type Applied struct {
 
 // Up applies every pending migration in order and returns what it applied.
 func (m *Migrator) Up(ctx context.Context) ([]Applied, error) {
-	res, err := m.provider.Up(ctx)
+	// Data migrations touch every tenant's rows; row-level security binds the owner too (forced).
+	res, err := m.provider.Up(AcrossTenants(ctx))
 	out := make([]Applied, 0, len(res))
 	for _, r := range res {
 		out = append(out, Applied{Version: r.Source.Version, Name: r.Source.Path})

@@ -79,7 +79,8 @@ func TestMigrationDownAndUp(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, app *migrations.DB) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		// Migrations run as the schema's owner, as in production.
+		// Migrations run as the schema's owner, as in production, across tenants.
+		ctx = migrations.AcrossTenants(ctx)
 		db := migratetest.OpenEmpty(t, app.Dialect)
 		sqlDB, err := db.SQL()
 		if err != nil {
