@@ -25,7 +25,7 @@ test: test-go test-browser
 
 test-go:
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 25m $(GOTESTFLAGS) $(PKGS)
+	PARLEY_STRICT_TENANT_SCOPE=1 $(GO) test -count=1 -timeout 25m $(GOTESTFLAGS) $(PKGS)
 
 ## test-browser: the widget and console clients' unit tests and the browser tests (Debian's
 ## Chromium driven by playwright-core against a real `parley serve`). Without Chromium they are
