@@ -6,8 +6,8 @@ import (
 
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/tenant"
-	"github.com/parleyhq/parley/vault"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/vault"
 )
 
 // VisitorSession is a visitor's live connection to one conversation (the visitor socket): it
