@@ -300,7 +300,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools},
 			&tenanthttp.Module{Tenants: a.Tenants},
-			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
+			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
 			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},

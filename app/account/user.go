@@ -190,6 +190,40 @@ func (s *Store) ByID(ctx context.Context, tenantID, id string) (User, error) {
 	return u, notFound(err)
 }
 
+// Person is how a user is named to other people: display name and e-mail address.
+type Person struct {
+	ID          string
+	Email       string
+	DisplayName string
+}
+
+// MaxPeople bounds the ids People looks up at once.
+const MaxPeople = 1000
+
+// People returns the tenant's users among ids, keyed by id, in one query. An id that names no
+// user of the tenant (another tenant's user, a visitor, the system, a deleted user) is absent.
+// At most MaxPeople ids are looked up; the rest are ignored.
+func (s *Store) People(ctx context.Context, tenantID string, ids []string) (map[string]Person, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	out := map[string]Person{}
+	if tenantID == "" || len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > MaxPeople {
+		ids = ids[:MaxPeople]
+	}
+	var rows []Person
+	err := s.db.WithContext(ctx).Model(&User{}).Select("id, email, display_name").
+		Where("tenant_id = ? AND id IN ?", tenantID, ids).Find(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range rows {
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
 // Assign grants role to a user, tenant-wide when departmentID is nil.
 func (s *Store) Assign(ctx context.Context, a *RoleAssignment) error {
 	ctx = migrations.WithTenant(ctx, a.TenantID)

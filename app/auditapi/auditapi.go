@@ -30,6 +30,8 @@ type Module struct {
 	Status Status
 	Pages  *web.Pages
 	Node   string
+	// People names the users the audit page shows (actors and user targets); nil shows ids only.
+	People People
 }
 
 var _ server.Module = (*Module)(nil)
@@ -322,21 +324,4 @@ func (m *Module) statusBody(tenantID string) StatusBody {
 
 func (m *Module) status(c echo.Context) error {
 	return c.JSON(http.StatusOK, m.statusBody(api.PrincipalOf(c).TenantID))
-}
-
-func (m *Module) page(c echo.Context) error {
-	out, q, err := m.runSearch(c)
-	var msg string
-	var apiErr *api.Error
-	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
-		msg, err = apiErr.Message, nil
-	}
-	if err != nil {
-		return err
-	}
-	return m.Pages.Render(c, http.StatusOK, "audit.html", map[string]any{
-		"Events": out.Events, "Next": out.Next, "Query": q, "Error": msg,
-		"Keyword": c.QueryParam("q"), "Status": m.statusBody(api.PrincipalOf(c).TenantID),
-		"Actions": audit.Catalogue(),
-	})
 }
