@@ -7,8 +7,8 @@ import (
 )
 
 // Limits are the engine's throttles, sizes and timeouts. Zero fields take DefaultLimits' values.
-// The transport reads the ones of its connections (ThrottleStrikes, LongPollWait, HelloTimeout,
-// Ping, Recheck) through Service.Limits.
+// The transport reads the ones of its connections (ThrottleStrikes, ThrottleStrikeDecay,
+// LongPollWait, HelloTimeout, Ping, Recheck) through Service.Limits.
 type Limits struct {
 	// Per visitor.
 	VisitorMessages, VisitorStarts, VisitorPageViews, VisitorConnects, VisitorPolls limit.Rate
@@ -19,7 +19,11 @@ type Limits struct {
 	// MaxKeys bounds the memory of each limiter.
 	MaxKeys int
 	// ThrottleStrikes is how many refused frames a socket may send before it is closed (4429).
+	// The count leaks: one strike is forgiven per ThrottleStrikeDecay, so only a client that keeps
+	// sending while it is told to wait reaches it.
 	ThrottleStrikes int
+	// ThrottleStrikeDecay is how long a socket must go without a refused frame to lose one strike.
+	ThrottleStrikeDecay time.Duration
 	// QueueSweep is how often queued chats are checked for their timeout.
 	QueueSweep time.Duration
 	// LongPollWait is the longest a long poll waits.
@@ -46,7 +50,7 @@ func DefaultLimits() Limits {
 		IPMessages:   limit.Every(100*time.Millisecond, 200), IPStarts: limit.Every(10*time.Second, 30),
 		IPPageViews: limit.Every(100*time.Millisecond, 300), IPConnects: limit.Every(200*time.Millisecond, 100),
 		AgentMessages: limit.Every(200*time.Millisecond, 30),
-		MaxKeys:       100000, ThrottleStrikes: 20, QueueSweep: 15 * time.Second, LongPollWait: 25 * time.Second,
+		MaxKeys:       100000, ThrottleStrikes: 20, ThrottleStrikeDecay: 5 * time.Second, QueueSweep: 15 * time.Second, LongPollWait: 25 * time.Second,
 		HelloTimeout: 10 * time.Second, Ping: 25 * time.Second, PresenceTTL: 90 * time.Second, Recheck: 5 * time.Second,
 		SessionCheck: 30 * time.Second,
 	}
@@ -74,6 +78,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ThrottleStrikes <= 0 {
 		l.ThrottleStrikes = d.ThrottleStrikes
+	}
+	if l.ThrottleStrikeDecay <= 0 {
+		l.ThrottleStrikeDecay = d.ThrottleStrikeDecay
 	}
 	if l.QueueSweep <= 0 {
 		l.QueueSweep = d.QueueSweep

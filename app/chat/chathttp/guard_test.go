@@ -200,6 +200,46 @@ func TestFloodThrottled(t *testing.T) {
 	})
 }
 
+// TestThrottledClientThatWaitsStaysOpen throttles a visitor many more times than
+// ThrottleStrikes, but each time the client waits the retry_after_ms it was given (and the strike
+// decay) before re-sending the refused message: its strikes leak away and the socket stays open.
+func TestThrottledClientThatWaitsStaysOpen(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		const strikes, decay = 3, 2 * time.Second
+		n := e.node(e.db, chat.Limits{VisitorMessages: limit.Every(time.Second, 1), ThrottleStrikes: strikes, ThrottleStrikeDecay: decay})
+		ch := openChat(t, e, n)
+		rounds := 4 * strikes
+		resend := "k-first"
+		for i := range rounds {
+			// The refused message of the last round goes again, and a new one right behind it.
+			next := fmt.Sprint("k-", i)
+			ch.visitor.send(map[string]any{"type": "message", "key": resend, "text": "hello"})
+			ch.visitor.send(map[string]any{"type": "message", "key": next, "text": "hello"})
+			if f := ch.visitor.until("answer to "+resend, func(f frame) bool { return f.Key == resend }); f.Type != "ack" {
+				t.Fatalf("round %d: re-sent %s got %+v, want an ack", i, resend, f)
+			}
+			f := ch.visitor.until("answer to "+next, func(f frame) bool { return f.Key == next })
+			if f.Type != "error" || f.Code != "rate_limited" || f.RetryAfterMS <= 0 {
+				t.Fatalf("round %d: %s got %+v, want rate_limited with retry_after_ms", i, next, f)
+			}
+			e.clock.Advance(max(time.Duration(f.RetryAfterMS)*time.Millisecond, decay))
+			resend = next
+		}
+		ch.visitor.send(map[string]any{"type": "message", "key": resend, "text": "hello"})
+		if f := ch.visitor.until("answer to "+resend, func(f frame) bool { return f.Key == resend }); f.Type != "ack" {
+			t.Fatalf("last re-send got %+v, want an ack", f)
+		}
+		if code, reason := ch.visitor.closeStatus(); code != 0 {
+			t.Fatalf("socket closed with %d %q after %d throttles, want open", code, reason, rounds)
+		}
+		var stored int64
+		migratetest.Beneath(t, e.db).Gorm.Table("conversation_events").Where("conversation_id = ? AND kind = 'message'", ch.conv).Count(&stored)
+		if want := int64(rounds + 1); stored != want {
+			t.Fatalf("stored %d messages, want %d (each refused one once, on its re-send)", stored, want)
+		}
+	})
+}
+
 // TestMalformedFrames closes the socket with a code and reason that say what was wrong.
 func TestMalformedFrames(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

@@ -43,10 +43,11 @@ type frameHandler func(ctx context.Context, sk *socket, in protocol.Inbound) err
 // readFrames is the reading half of every socket, the visitor's and the agent's alike: it reads
 // and decodes frames of side until the socket ends, answers ping, closes on a second hello,
 // hands every other frame to handle and answers a refusal with an error frame — closing the
-// socket (4429) once the client was throttled more than ThrottleStrikes times. A visitor's error
-// frames name no conversation (the visitor socket serves one).
+// socket (4429) once the client holds more than ThrottleStrikes strikes (see strikes). A
+// visitor's error frames name no conversation (the visitor socket serves one).
 func (m *Module) readFrames(ctx context.Context, sk *socket, side protocol.Side, handle frameHandler) error {
-	strikes := 0
+	lim := m.chat.Limits()
+	st := strikes{max: lim.ThrottleStrikes, decay: lim.ThrottleStrikeDecay}
 	for {
 		typ, data, err := sk.conn.Read(ctx)
 		if err != nil {
@@ -77,8 +78,7 @@ func (m *Module) readFrames(ctx context.Context, sk *socket, side protocol.Side,
 			m.log.ErrorContext(ctx, "chat frame failed", "type", in.Type, "error", ferr.Error())
 		}
 		if f.Code == "rate_limited" {
-			strikes++
-			if strikes > m.chat.Limits().ThrottleStrikes {
+			if st.strike(m.chat.Now()) {
 				return closeWith(protocol.CloseRateLimited, protocol.ReasonRateLimited)
 			}
 		}
