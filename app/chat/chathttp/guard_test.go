@@ -154,7 +154,9 @@ func TestFloodThrottled(t *testing.T) {
 		n := e.node(e.db, chat.Limits{VisitorMessages: limit.Every(time.Second, 5), ThrottleStrikes: 10})
 		flood := openChat(t, e, n)
 		calm := openChat(t, e, n)
-		for i := range 30 {
+		// 5 within the budget, then 11 refused: the 11th strike closes the socket. Sending more
+		// would race the close (a write after it fails).
+		for i := range 5 + 10 + 1 {
 			flood.visitor.send(map[string]any{"type": "message", "key": fmt.Sprint("f-", i), "text": "spam"})
 		}
 		acks, throttled := 0, 0
