@@ -107,6 +107,7 @@ const (
 	ActionConversationStart    Action = "chat.start"
 	ActionConversationJoin     Action = "chat.join"
 	ActionConversationAssign   Action = "chat.assign"
+	ActionConversationRefuse   Action = "chat.refuse"
 	ActionConversationTransfer Action = "chat.transfer"
 	ActionConversationEnd      Action = "chat.end"
 	ActionChatMonitor          Action = "chat.monitor"
@@ -217,6 +218,7 @@ var catalogue = []ActionInfo{
 	{ActionConversationStart, CategoryChat, "A conversation started.", nil, ref(hipaaAudit)},
 	{ActionConversationJoin, CategoryChat, "A user joined a conversation.", nil, ref(hipaaAudit, hipaaAccess)},
 	{ActionConversationAssign, CategoryChat, "A conversation was assigned to an agent.", nil, ref(hipaaAudit)},
+	{ActionConversationRefuse, CategoryChat, "An agent refused a conversation offered to them.", nil, ref(hipaaAudit)},
 	{ActionConversationTransfer, CategoryChat, "A conversation was transferred.", nil, ref(hipaaAudit)},
 	{ActionConversationEnd, CategoryChat, "A conversation ended.", nil, ref(hipaaAudit)},
 	{ActionChatMonitor, CategoryEPHI, "A supervisor monitored or whispered in a live conversation.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},

@@ -35,8 +35,9 @@ func (s *Service) Accept(ctx context.Context, p *identity.Principal, name, convI
 }
 
 // Refuse hides a queued conversation from the agent, or hands one offered to them back to its
-// department's queue.
-func (s *Service) Refuse(ctx context.Context, p *identity.Principal, convID string) error {
+// department's queue. Only an open offer may be refused: a closed conversation is ErrEnded, one
+// another agent holds or was offered is ErrTaken. The refusal is audited with it.
+func (s *Service) Refuse(ctx context.Context, p *identity.Principal, convID string, o Origin) error {
 	c, err := s.store.conversation(ctx, p.TenantID, convID)
 	if err != nil {
 		return err
@@ -44,7 +45,14 @@ func (s *Service) Refuse(ctx context.Context, p *identity.Principal, convID stri
 	if ok, err := s.authz.Allowed(ctx, p, permRefuse, c.Department()); err != nil || !ok {
 		return ErrForbidden
 	}
-	if err := s.store.refuse(ctx, c, p.UserID); err != nil {
+	if !c.Open() {
+		return ErrEnded
+	}
+	if c.Status != StatusQueued && (c.Status != StatusAssigned || deref(c.OfferedTo) != p.UserID) {
+		return ErrTaken
+	}
+	if err := s.store.refuse(ctx, c, p.UserID, s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationRefuse, convID, o,
+		map[string]string{"department": c.Department(), "status": c.Status})); err != nil {
 		return err
 	}
 	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))

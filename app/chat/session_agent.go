@@ -432,7 +432,7 @@ func (a *AgentSession) Accept(ctx context.Context, convID string) error {
 
 // Refuse hides a queued conversation from the agent or hands an offered one back (Service.Refuse).
 func (a *AgentSession) Refuse(ctx context.Context, convID string) error {
-	return a.s.Refuse(ctx, a.p, convID)
+	return a.s.Refuse(ctx, a.p, convID, a.o)
 }
 
 // Post stores the user's message in a conversation they handle or joined as a supervisor

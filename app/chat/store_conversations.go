@@ -204,9 +204,9 @@ func joinParticipant(ctx context.Context, tx *gorm.DB, c Conversation, kind, id,
 		DisplayName: name, JoinedAt: now}).Error
 }
 
-// refuse records that userID refused c, and hands c back to its department's queue when it was
-// offered to them.
-func (st *store) refuse(ctx context.Context, c Conversation, userID string) error {
+// refuse records that userID refused c, hands c back to its department's queue when it was
+// offered to them, and appends the audit record, in one transaction.
+func (st *store) refuse(ctx context.Context, c Conversation, userID string, rec audit.Event) error {
 	now := st.now().UTC()
 	return st.tx(ctx, func(tx *gorm.DB) error {
 		if c.Status == StatusAssigned && deref(c.OfferedTo) == userID {
@@ -218,7 +218,10 @@ func (st *store) refuse(ctx context.Context, c Conversation, userID string) erro
 		if err := tx.Where("conversation_id = ? AND user_id = ?", c.ID, userID).Delete(&refusal{}).Error; err != nil {
 			return err
 		}
-		return tx.Create(&refusal{ConversationID: c.ID, TenantID: c.TenantID, UserID: userID, RefusedAt: now}).Error
+		if err := tx.Create(&refusal{ConversationID: c.ID, TenantID: c.TenantID, UserID: userID, RefusedAt: now}).Error; err != nil {
+			return err
+		}
+		return st.audit.Append(ctx, tx, rec)
 	})
 }
 
