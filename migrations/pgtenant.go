@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
 // PostgreSQL connections carry the tenant of each statement to the server (tenancy.go). The
@@ -93,8 +95,10 @@ func (u *unscopedReport) check(s scope, query string) error {
 	if u == nil || s.tenant != "" || s.across || !strings.Contains(query, "tenant_id") || !isDML(query) {
 		return nil
 	}
+	// Statements are parameterised, but the text is masked all the same before it is shown.
+	shown := pan.MaskLast4(fmt.Sprintf("%.160s", query))
 	if u.strict {
-		return fmt.Errorf("%w: %.160s", ErrUnscoped, query)
+		return fmt.Errorf("%w: %s", ErrUnscoped, shown)
 	}
 	u.mu.Lock()
 	first := !u.seen[query] && len(u.seen) < 1000
@@ -103,7 +107,7 @@ func (u *unscopedReport) check(s scope, query string) error {
 	}
 	u.mu.Unlock()
 	if first && u.log != nil {
-		u.log.Warn("database statement on tenant data without a tenant scope: row-level security shows it no rows", "sql", fmt.Sprintf("%.160s", query))
+		u.log.Warn("database statement on tenant data without a tenant scope: row-level security shows it no rows", "sql", shown)
 	}
 	return nil
 }

@@ -116,10 +116,10 @@ func (s *Service) Submit(ctx context.Context, siteKey, convID, id, token string,
 		return Receipt{}, ErrNotFound
 	}
 	r, err := s.rowByToken(ctx, hashToken(token))
-	ctx = migrations.WithTenant(ctx, r.TenantID)
 	if err != nil {
 		return Receipt{}, err
 	}
+	ctx = migrations.WithTenant(ctx, r.TenantID)
 	if r.ConversationID != convID || r.ID != id {
 		return Receipt{}, ErrNotFound
 	}

@@ -74,9 +74,14 @@ func OpenEmpty(t testing.TB, d migrations.Dialect) *migrations.DB {
 
 func open(t testing.TB, u string) *migrations.DB {
 	t.Helper()
+	return openWith(t, u, migrations.Options{MaxOpenConns: 10})
+}
+
+func openWith(t testing.TB, u string, opts migrations.Options) *migrations.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := migrations.Open(ctx, u, migrations.Options{MaxOpenConns: 10})
+	db, err := migrations.Open(ctx, u, opts)
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}
@@ -205,6 +210,13 @@ func postgresSchema(t testing.TB, base string) (owner, app string) {
 			t.Logf("drop schema %s: %v", schema, err)
 		}
 	})
+	return schemaURL(t, base, schema, url.User(OwnerRole)), schemaURL(t, base, schema, url.User(AppRole))
+}
+
+// schemaURL is the server URL base with its search path set to schema, as user (base's own user
+// when nil).
+func schemaURL(t testing.TB, base, schema string, user *url.Userinfo) string {
+	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("%s: %v", EnvPostgresURL, err)
@@ -212,10 +224,10 @@ func postgresSchema(t testing.TB, base string) (owner, app string) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	u.User = url.User(OwnerRole)
-	owner = u.String()
-	u.User = url.User(AppRole)
-	return owner, u.String()
+	if user != nil {
+		u.User = user
+	}
+	return u.String()
 }
 
 // Beneath returns a handle on db's database that row-level security does not bind: db itself on
@@ -237,20 +249,7 @@ func Beneath(t testing.TB, db *migrations.DB) *migrations.DB {
 	if err := db.Gorm.WithContext(ctx).Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
 		t.Fatalf("current schema: %v", err)
 	}
-	u, err := url.Parse(os.Getenv(EnvPostgresURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel2()
-	b, err := migrations.Open(ctx2, u.String(), migrations.Options{MaxOpenConns: 10, Unbound: true})
-	if err != nil {
-		t.Fatalf("open database beneath row-level security: %v", err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
+	b := openWith(t, schemaURL(t, os.Getenv(EnvPostgresURL), schema, nil), migrations.Options{MaxOpenConns: 10, Unbound: true})
 	beneath[db] = b
 	t.Cleanup(func() {
 		beneathMu.Lock()
