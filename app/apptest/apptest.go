@@ -72,6 +72,7 @@ func New(t testing.TB, db *migrations.DB, env map[string]string) *App {
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
+	CheckOpenAPI(t, a.Server.Echo)
 	return &App{App: a, Clock: clock, t: t}
 }
 
