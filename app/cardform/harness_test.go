@@ -79,6 +79,7 @@ func (w *world) newNode(db *migrations.DB, serve bool) *node {
 	if err != nil {
 		w.t.Fatalf("app.New: %v", err)
 	}
+	apptest.CheckOpenAPI(w.t, a.Server.Echo)
 	n := &node{App: a, w: w}
 	w.t.Cleanup(func() {
 		if srv != nil {

@@ -96,6 +96,7 @@ func newWorld(t *testing.T, d migrations.Dialect) *world {
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
+	apptest.CheckOpenAPI(t, a.Server.Echo)
 	srv := httptest.NewServer(a.Server.Echo)
 	t.Cleanup(func() {
 		srv.Close()

@@ -94,6 +94,7 @@ func NewWith(t testing.TB, db *migrations.DB, env map[string]string, o Options) 
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
+	apptest.CheckOpenAPI(t, a.Server.Echo)
 	t.Cleanup(func() {
 		a.Envelope.Close()
 	})

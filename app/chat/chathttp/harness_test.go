@@ -316,6 +316,7 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	apptest.CheckOpenAPI(t, srv.Echo)
 	ts := httptest.NewServer(srv.Echo)
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
