@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -86,4 +88,111 @@ func TestAPIRoutesUnderAPIPrefix(t *testing.T) {
 			t.Errorf("API route %s is outside /api/", r.Key())
 		}
 	}
+}
+
+// TestOpenAPIDocumentValid: docs/openapi.yaml loads and validates as an OpenAPI 3.1 document
+// (apptest checks every API answer against it, so it must be sound).
+func TestOpenAPIDocumentValid(t *testing.T) {
+	if _, _, err := apptest.LoadOpenAPI(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenAPISchemasAreSpecific keeps the document from drifting back to bare `{type: object}`:
+// every request body and every success answer with a body has a schema that names its fields
+// (an object without properties must say what its values are, as a documented free-form map),
+// and every error answer is the common Error body.
+func TestOpenAPISchemasAreSpecific(t *testing.T) {
+	doc, _, err := apptest.LoadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := doc.Paths.Map()
+	keys := make([]string, 0, len(paths))
+	for p := range paths {
+		keys = append(keys, p)
+	}
+	sort.Strings(keys)
+	for _, p := range keys {
+		for method, op := range paths[p].Operations() {
+			where := method + " " + p
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				for mt, m := range op.RequestBody.Value.Content {
+					for _, problem := range vague(m.Schema, "request "+mt) {
+						t.Errorf("%s: %s", where, problem)
+					}
+				}
+			}
+			success := false
+			for status, r := range op.Responses.Map() {
+				if r.Value == nil {
+					t.Errorf("%s %s: unresolved response", where, status)
+					continue
+				}
+				if strings.HasPrefix(status, "2") || status == "101" {
+					success = true
+				}
+				for mt, m := range r.Value.Content {
+					switch {
+					case strings.HasPrefix(status, "2"):
+						for _, problem := range vague(m.Schema, status+" "+mt) {
+							t.Errorf("%s: %s", where, problem)
+						}
+					case p == "/readyz" && status == "503":
+						// Readiness answers its own body when a check fails.
+					case m.Schema == nil || m.Schema.Ref != "#/components/schemas/Error":
+						t.Errorf("%s: the %s answer is not the common Error body", where, status)
+					}
+				}
+			}
+			if !success {
+				t.Errorf("%s: no success answer documented", where)
+			}
+		}
+	}
+}
+
+// vague lists the places in s (and the schemas it holds) that do not say what they carry.
+func vague(s *openapi3.SchemaRef, at string) []string {
+	seen := map[*openapi3.Schema]bool{}
+	var out []string
+	var walk func(s *openapi3.SchemaRef, at string)
+	walk = func(s *openapi3.SchemaRef, at string) {
+		if s == nil || s.Value == nil {
+			out = append(out, at+": no schema")
+			return
+		}
+		v := s.Value
+		if seen[v] {
+			return
+		}
+		seen[v] = true
+		composed := len(v.OneOf)+len(v.AnyOf)+len(v.AllOf) > 0
+		if v.Type == nil || v.Type.IsEmpty() {
+			if !composed && v.Const == nil {
+				out = append(out, at+": no type")
+			}
+		}
+		if v.Type != nil && v.Type.Includes(openapi3.TypeObject) && len(v.Properties) == 0 && !composed &&
+			v.AdditionalProperties.Schema == nil && (v.AdditionalProperties.Has == nil || !*v.AdditionalProperties.Has) {
+			out = append(out, at+": an object without properties (or a documented map of values)")
+		}
+		if v.Type != nil && v.Type.Includes(openapi3.TypeArray) && v.Items == nil {
+			out = append(out, at+": an array without items")
+		}
+		for name, p := range v.Properties {
+			walk(p, at+"."+name)
+		}
+		if v.Items != nil {
+			walk(v.Items, at+"[]")
+		}
+		if v.AdditionalProperties.Schema != nil {
+			walk(v.AdditionalProperties.Schema, at+"{}")
+		}
+		for _, c := range append(append(append(openapi3.SchemaRefs{}, v.OneOf...), v.AnyOf...), v.AllOf...) {
+			walk(c, at+"|")
+		}
+	}
+	walk(s, at)
+	return out
 }
