@@ -226,4 +226,3 @@ func isJSON(ct string) bool {
 	mt, _, _ := mime.ParseMediaType(ct)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
-
