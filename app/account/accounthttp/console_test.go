@@ -442,6 +442,7 @@ func TestSecurityPage(t *testing.T) {
 			strings.Join(after.MFA.RequiredRoles, ",") != "admin,owner" || after.MFA.GraceSignIns != 2 {
 			t.Errorf("settings after the forms = %+v", after)
 		}
+		wantPage(t, "security page with a list", w.owner.Do(http.MethodGet, "/security", ""), http.StatusOK, "by "+ownerEmail, "198.51.100.0/24")
 		lists := decode[accounthttp.AllowlistsBody](t, w.owner.Do(http.MethodGet, "/api/v1/security/allowlists", ""))
 		if len(lists.Lists) != 1 || lists.Lists[0].Role != "agent" || len(lists.Lists[0].Entries) != 2 {
 			t.Errorf("allowlists = %+v, want the agent's only", lists.Lists)

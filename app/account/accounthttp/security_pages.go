@@ -28,6 +28,8 @@ type allowlistForm struct {
 	Entries   string
 	UpdatedAt *time.Time
 	UpdatedBy string
+	// Updater names who made the last change, when they are still a user of the tenant.
+	Updater *account.Person
 	// ConfirmSelfExclusion is set when the list as typed would shut out the caller's address:
 	// the form then asks for confirmation.
 	ConfirmSelfExclusion bool
@@ -75,11 +77,23 @@ func (m *Module) renderSecurity(c echo.Context, status int, d securityPage) erro
 	if err != nil {
 		return classify(err)
 	}
+	var ids []string
+	for _, l := range ls {
+		ids = append(ids, l.UpdatedBy)
+	}
+	people, err := m.Accounts.Store.People(ctx, cur.User.TenantID, ids)
+	if err != nil {
+		return err
+	}
 	stored := map[string]allowlistForm{}
 	for _, l := range ls {
 		b := listBody(l)
 		at := b.UpdatedAt
-		stored[l.Role] = allowlistForm{Role: l.Role, Entries: strings.Join(b.Entries, "\n"), UpdatedAt: &at, UpdatedBy: b.UpdatedBy}
+		f := allowlistForm{Role: l.Role, Entries: strings.Join(b.Entries, "\n"), UpdatedAt: &at, UpdatedBy: b.UpdatedBy}
+		if p, ok := people[l.UpdatedBy]; ok {
+			f.Updater = &p
+		}
+		stored[l.Role] = f
 	}
 	form := func(role string) allowlistForm {
 		f := stored[role]
