@@ -1,6 +1,7 @@
 // Package apptest builds a whole Parley application for handler tests through app.New, the same
 // constructor `parley serve` uses, over a migrated database from migratetest, with an injectable
-// clock. Requests go through the real Echo router with httptest.
+// clock. Requests go through the real Echo router with httptest, and every answer to an operation
+// of docs/openapi.yaml is checked against the document (CheckOpenAPI).
 package apptest
 
 import (
