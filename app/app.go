@@ -299,7 +299,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			a.ChatHTTP,
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools},
-			&tenanthttp.Module{Tenants: a.Tenants},
+			&tenanthttp.Module{Tenants: a.Tenants, Admin: &tenant.Admin{DB: db.Gorm, Store: a.Tenants, Audit: a.Audit, Node: cfg.NodeID},
+				Settings: a.Chat, Assignments: a.Authz.Store, People: a.Users, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused, PublicURL: cfg.PublicURL},
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
