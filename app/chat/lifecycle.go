@@ -343,6 +343,7 @@ func (s *Service) SweepMissed(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	timeouts := map[string]time.Duration{}
+	departmentTimeouts := map[string]time.Duration{}
 	n := 0
 	for _, c := range waiting {
 		to, ok := timeouts[c.SiteID]
@@ -353,6 +354,21 @@ func (s *Service) SweepMissed(ctx context.Context) (int, error) {
 			}
 			to = time.Duration(set.QueueTimeoutSeconds) * time.Second
 			timeouts[c.SiteID] = to
+		}
+		// A department's own queue timeout overrides its sites'.
+		if c.DepartmentID != nil && *c.DepartmentID != "" {
+			dto, ok := departmentTimeouts[*c.DepartmentID]
+			if !ok {
+				d, err := s.tenants.Department(ctx, c.TenantID, *c.DepartmentID)
+				if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+					return n, err
+				}
+				dto = time.Duration(d.QueueTimeoutSeconds) * time.Second
+				departmentTimeouts[*c.DepartmentID] = dto
+			}
+			if dto > 0 {
+				to = dto
+			}
 		}
 		if now.Sub(c.QueuedAt) < to {
 			continue
