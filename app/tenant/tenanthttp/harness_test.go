@@ -27,14 +27,17 @@ type harness struct {
 	owner  *accounttest.Client
 	agent  *accounttest.Client
 	others *accounttest.Client
+	// ownerID and agentID are Acme's owner and agent.
+	ownerID, agentID string
 }
 
 func newHarness(t *testing.T, db *migrations.DB) *harness {
 	t.Helper()
 	a := accounttest.New(t, db, nil)
 	h := &harness{t: t, a: a}
-	h.acme, _ = a.CreateUser("Acme Bank", "owner@acme.test", testPassword, "owner", false)
-	a.CreateUser("Acme Bank", "agent@acme.test", testPassword, "agent", false)
+	acme, owner := a.CreateUser("Acme Bank", "owner@acme.test", testPassword, "owner", false)
+	_, agent := a.CreateUser("Acme Bank", "agent@acme.test", testPassword, "agent", false)
+	h.acme, h.ownerID, h.agentID = acme, owner.ID, agent.ID
 	h.other, _ = a.CreateUser("Other Bank", "owner@other.test", testPassword, "owner", false)
 	h.owner = h.login(h.acme, "owner@acme.test")
 	h.agent = h.login(h.acme, "agent@acme.test")
