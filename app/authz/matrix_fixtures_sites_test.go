@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-
 )
 
 // Sites and departments (app/tenant/tenanthttp): site.manage, tenant-wide. Requests that change
