@@ -2,13 +2,11 @@ package tenanthttp_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/parleyhq/parley/app/apptest"
-	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -141,34 +139,4 @@ func TestSitesAPI(t *testing.T) {
 			t.Errorf("card.data.refused audited %d times, want 2", n)
 		}
 	})
-}
-
-// TestCheckOrigins: the origin rule of the console and the API, case by case.
-func TestCheckOrigins(t *testing.T) {
-	for _, tt := range []struct {
-		in   []string
-		want error
-	}{
-		{[]string{"https://shop.example"}, nil},
-		{[]string{"https://shop.example:8443", "http://localhost:3000", "http://127.0.0.1"}, nil},
-		{nil, tenant.ErrNoOrigins},
-		{[]string{"http://shop.example"}, tenant.ErrInvalidOrigin},
-		{[]string{"https://shop.example/path"}, tenant.ErrInvalidOrigin},
-		{[]string{"https://user@shop.example"}, tenant.ErrInvalidOrigin},
-		{[]string{"https://shop.example?q=1"}, tenant.ErrInvalidOrigin},
-		{[]string{"https://shop.example:99999x"}, tenant.ErrInvalidOrigin},
-		{[]string{"javascript:alert(1)"}, tenant.ErrInvalidOrigin},
-		{[]string{"https://" + strings.Repeat("a", 200) + ".test"}, tenant.ErrInvalidOrigin},
-		{[]string{"https://a.test", "https://A.test/"}, tenant.ErrDuplicateOrigin},
-		{[]string{"https://4111111111111111.test"}, tenant.ErrCardNumber},
-	} {
-		_, err := tenant.CheckOrigins(tt.in)
-		if !errors.Is(err, tt.want) {
-			t.Errorf("CheckOrigins(%q) = %v, want %v", tt.in, err, tt.want)
-		}
-		var fe *tenant.FieldError
-		if err != nil && (!errors.As(err, &fe) || fe.Field != "allowed_origins") {
-			t.Errorf("CheckOrigins(%q) = %v, want a FieldError on allowed_origins", tt.in, err)
-		}
-	}
 }
