@@ -2,6 +2,7 @@ package tenanthttp
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -124,7 +125,8 @@ func (m *Module) deleteDepartment(c echo.Context) error {
 
 // inUse adds what keeps a department from being deleted to errInUse.
 func inUse(err error, use tenant.DepartmentUse) error {
-	if ae, ok := err.(*api.Error); ok && ae.Code == errInUse.Code {
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Code == errInUse.Code {
 		return ae.WithDetails(map[string]int64{"open_conversations": use.OpenConversations, "role_assignments": use.Assignments})
 	}
 	return err

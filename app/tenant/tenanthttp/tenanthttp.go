@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -93,7 +94,7 @@ var _ server.Module = (*Module)(nil)
 func (m *Module) Routes() []server.Route {
 	route := func(method, path, summary string, h echo.HandlerFunc) server.Route {
 		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: PermSites,
-			Scope: server.ScopeTenant, API: len(path) > 5 && path[:5] == "/api/", Summary: summary, Handler: h}
+			Scope: server.ScopeTenant, API: strings.HasPrefix(path, "/api/"), Summary: summary, Handler: h}
 	}
 	return []server.Route{
 		route(http.MethodGet, "/api/v1/sites", "The organisation's sites, sorted by name: id, name, public site key, allowed origins, enabled, created_at.", m.listSites),
