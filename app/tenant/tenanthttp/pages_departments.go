@@ -141,7 +141,9 @@ type departmentPage struct {
 	Form        departmentForm
 	Error       formError
 	DeleteError formError
-	Members     []member
+	// InUse is what kept the department from being deleted, when it was.
+	InUse   tenant.DepartmentUse
+	Members []member
 }
 
 func (m *Module) loadDepartment(c echo.Context) (tenant.Department, error) {
@@ -213,9 +215,9 @@ func (m *Module) deleteDepartmentForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var use tenant.DepartmentUse
 	err = confirmed(c)
 	if err == nil {
-		var use tenant.DepartmentUse
 		use, err = m.Admin.DeleteDepartment(c.Request().Context(), by, tenantID, dep.ID)
 		err = inUse(classify(err, "department"), use)
 	}
@@ -224,7 +226,7 @@ func (m *Module) deleteDepartmentForm(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return m.renderDepartment(c, dep, departmentPage{DeleteError: fe})
+		return m.renderDepartment(c, dep, departmentPage{DeleteError: fe, InUse: use})
 	}
 	return c.Redirect(http.StatusSeeOther, "/departments?notice=department_deleted")
 }

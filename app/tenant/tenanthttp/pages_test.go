@@ -248,7 +248,7 @@ func TestDepartmentPages(t *testing.T) {
 		}
 
 		page(t, "delete unconfirmed", form(h.owner, "/departments/"+id+"/delete", url.Values{}), 400, `id="confirm-error"`)
-		page(t, "delete in use", form(h.owner, "/departments/"+id+"/delete", url.Values{"confirm": {"yes"}}), http.StatusConflict, "still has open chats or role grants")
+		page(t, "delete in use", form(h.owner, "/departments/"+id+"/delete", url.Values{"confirm": {"yes"}}), http.StatusConflict, "still has open chats or role grants", "Open chats: 0", "Roles granted here: 1")
 		if err := h.a.Authz.Unassign(ctx, owner, h.agentID, grant.ID); err != nil {
 			t.Fatal(err)
 		}
