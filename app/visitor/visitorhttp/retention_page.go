@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/compliance/pan"
 )
 
 // The bounds of a tenant's visitor retention, in days (visitor.Store.SetRetention's).
@@ -71,8 +72,9 @@ func (m *Module) retentionForm(c echo.Context) error {
 	}
 	raw := strings.TrimSpace(c.FormValue("days"))
 	fieldError := func(err *api.Error) error {
-		// The input is shown again only when it is a plain number (nothing typed is reflected).
-		if _, convErr := strconv.Atoi(raw); convErr != nil {
+		// The input is shown again only when it is a short plain number: no text, and never a
+		// card number, is reflected.
+		if _, convErr := strconv.Atoi(raw); convErr != nil || len(raw) > 6 || pan.Contains(raw) {
 			raw = ""
 		}
 		return m.renderRetention(c, http.StatusUnprocessableEntity, retentionPage{Input: raw, Errors: map[string]string{err.Field: err.Message}})
