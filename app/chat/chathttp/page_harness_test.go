@@ -91,16 +91,3 @@ func (h *pageHarness) events(tenantID string, action audit.Action) []audit.Entry
 	}
 	return out
 }
-
-
-func pageErrorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, field string) {
-	t.Helper()
-	var b struct {
-		Error struct {
-			Code  string `json:"code"`
-			Field string `json:"field"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &b)
-	return b.Error.Code, b.Error.Field
-}

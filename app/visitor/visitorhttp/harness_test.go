@@ -92,7 +92,6 @@ func (h *harness) events(tenantID string, action audit.Action) []audit.Entry {
 	return out
 }
 
-
 func errorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, field string) {
 	t.Helper()
 	var b struct {
