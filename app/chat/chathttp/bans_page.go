@@ -68,6 +68,9 @@ func (m *Module) csrf(c echo.Context) string {
 }
 
 func (m *Module) renderBans(c echo.Context, status int, d bansPage) error {
+	if m.pages == nil {
+		return api.ErrNotFound
+	}
 	p, err := principal(c)
 	if err != nil {
 		return err
