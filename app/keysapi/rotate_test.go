@@ -112,7 +112,8 @@ func TestKeysPage(t *testing.T) {
 		}
 		v := h.version(h.tenant.ID)
 		for _, want := range []string{"not for production", "<code>local-dev</code>", "Minimum decryption version", h.owner.CSRF,
-			`name="expected_latest_version" value="` + strconv.Itoa(v) + `"`, "parley keys set-min-version"} {
+			`name="expected_latest_version" value="` + strconv.Itoa(v) + `"`, "parley keys set-min-version",
+			`href="/static/ops.css"`, `<a href="/keys" aria-current="page">`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
 			}

@@ -106,6 +106,11 @@ func TestBansPage(t *testing.T) {
 				t.Errorf("list lacks %q", want)
 			}
 		}
+		for _, want := range []string{`href="/static/ops.css"`, `<a href="/bans" aria-current="page">`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the page is not in the console shell: lacks %q", want)
+			}
+		}
 		if strings.Contains(body, "Expired bans") {
 			t.Error("the list shows an expired section before any ban expired")
 		}

@@ -29,7 +29,8 @@ func TestRetentionPage(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("page = %d %s", rec.Code, body)
 		}
-		for _, want := range []string{"<strong>30 days</strong> (the default)", "What is deleted, and when", h.owner.CSRF, `value="30"`} {
+		for _, want := range []string{"<strong>30 days</strong> (the default)", "What is deleted, and when", h.owner.CSRF, `value="30"`,
+			`href="/static/ops.css"`, `<a href="/retention" aria-current="page">`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
 			}
