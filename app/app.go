@@ -307,14 +307,16 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				Allowed: a.Guard.Allowed},
 			a.ChatHTTP,
 			&cardform.Module{Service: a.CardForms, Pages: pages},
-			&keysapi.Module{Keys: a.KeyTools},
+			&keysapi.Module{Keys: a.KeyTools, Audit: a.Audit, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+				Now: opts.Now, Node: cfg.NodeID},
 			&tenanthttp.Module{Tenants: a.Tenants, Admin: &tenant.Admin{DB: db.Gorm, Store: a.Tenants, Audit: a.Audit, Node: cfg.NodeID},
 				Settings: a.Chat, Assignments: a.Authz.Store, People: a.Users, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused, PublicURL: cfg.PublicURL},
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
-			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
+			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
+				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,
@@ -393,7 +395,8 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 	if err != nil {
 		return err
 	}
-	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log})
+	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
+		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), People: a.Users})
 	return nil
 }
 

@@ -58,11 +58,20 @@ func (m *Module) Routes() []server.Route {
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
 		auth(http.MethodPost, chatBase+"/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor.", m.addBan),
 		auth(http.MethodDelete, chatBase+"/bans/:ban", "ban.manage", server.ScopeTenant, "Lift a ban.", m.removeBan),
+		page(auth(http.MethodGet, "/bans", "ban.manage", server.ScopeTenant, "Ban list page: active and expired bans, add and lift.", m.bansPage)),
+		page(auth(http.MethodPost, "/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor (form).", m.addBanForm)),
+		page(auth(http.MethodPost, "/bans/:ban/delete", "ban.manage", server.ScopeTenant, "Lift a ban (form).", m.liftBanForm)),
 		auth(http.MethodGet, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "A site's widget and chat settings.", m.getSettings),
 		auth(http.MethodPut, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "Change a site's widget and chat settings.", m.putSettings),
 		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
 		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
 	}
+}
+
+// page marks a console page route (not part of the JSON API).
+func page(r server.Route) server.Route {
+	r.API = false
+	return r
 }
 
 // upload lets a file upload route take bodies up to the largest file size a site may allow; the
