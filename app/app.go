@@ -289,7 +289,10 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Config: cfg, Log: opts.Log, Now: opts.Now, Checks: checks, ErrorPage: pages.Template("error.html"),
 		Modules: []server.Module{
 			&console.Module{Pages: pages, Tenants: a.Tenants, PublicURL: cfg.PublicURL},
-			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation."},
+			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation.",
+				Demo: &setup.Demo{DB: db.Gorm, Tenants: a.Tenants, Audit: a.Audit, Origin: cfg.PublicURL, Node: cfg.NodeID,
+					DefaultDepartment: a.demoDepartment},
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), TakesChats: a.Chat.TakesChats},
 			&accounthttp.Module{Accounts: a.Accounts, Sessions: a.AccountSessions, Tenants: a.Tenants, Pages: pages,
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
@@ -380,8 +383,20 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 	if err != nil {
 		return err
 	}
-	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log})
+	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
+		Pages: a.Pages, Tenants: a.Tenants, People: a.Users, Now: opts.Now})
 	return nil
+}
+
+// demoDepartment makes deptID the department the demo site's chats go to, unless it is already.
+func (a *App) demoDepartment(ctx context.Context, p *api.Principal, site tenant.Site, deptID string, o setup.DemoOrigin) error {
+	ctx = migrations.WithTenant(ctx, site.TenantID)
+	set, err := a.Chat.SiteSettings(ctx, site.ID)
+	if err != nil || set.DefaultDepartmentID == deptID {
+		return err
+	}
+	set.DefaultDepartmentID = deptID
+	return a.Chat.SetSiteSettings(ctx, p, site, set, chat.Origin{IP: o.IP, UserAgent: o.UserAgent, RequestID: o.RequestID})
 }
 
 // RunChat runs the chat's background work until ctx ends: the cross-node relay (PostgreSQL),

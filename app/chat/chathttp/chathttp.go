@@ -1,6 +1,7 @@
 // Package chathttp serves the chat engine (package chat) over HTTP: the widget's public API and
 // its long-polling fallback, the visitor and agent WebSockets, the console's chat API (files,
-// bans, settings, offline messages) and the widget's static files. It reads requests and frames,
+// bans, settings, offline messages), the console's chat pages (the agent workspace, the live
+// chats) and the widget's static files. It reads requests and frames,
 // calls the engine and writes its answers; every engine error is answered from one table
 // (errors.go), as an HTTP error or as an error frame. The wire format is docs/chat-protocol.md.
 //
@@ -14,9 +15,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/web"
 )
 
 // Config is what a Module is built from.
@@ -29,14 +34,30 @@ type Config struct {
 	// Log receives the errors the module handles itself (a socket that failed, a frame that
 	// could not be answered); nil discards them.
 	Log *slog.Logger
+	// Pages renders the console's chat pages (the agent workspace, the live chats); Tenants
+	// names sites and departments on them, People the agents.
+	Pages   *web.Pages
+	Tenants *tenant.Store
+	People  People
+	// Now is the clock of the pages' waiting times; nil is time.Now.
+	Now func() time.Time
+}
+
+// People names console users by id; *account.Store satisfies it.
+type People interface {
+	People(ctx context.Context, tenantID string, ids []string) (map[string]account.Person, error)
 }
 
 // Module serves the chat: the widget's public API and sockets, the agent socket and the console's
 // chat API, and the widget's static files.
 type Module struct {
-	chat   *chat.Service
-	assets fs.FS
-	log    *slog.Logger
+	chat    *chat.Service
+	assets  fs.FS
+	log     *slog.Logger
+	pages   *web.Pages
+	tenants *tenant.Store
+	people  People
+	now     func() time.Time
 	// base ends when the node shuts down; every socket closes with 1001 then.
 	base context.Context
 	stop context.CancelFunc
@@ -51,7 +72,10 @@ func New(cfg Config) *Module {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Module{chat: cfg.Service, assets: cfg.Assets, log: cfg.Log}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := &Module{chat: cfg.Service, assets: cfg.Assets, log: cfg.Log, pages: cfg.Pages, tenants: cfg.Tenants, people: cfg.People, now: cfg.Now}
 	m.base, m.stop = context.WithCancel(context.Background())
 	return m
 }

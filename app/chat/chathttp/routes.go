@@ -53,6 +53,13 @@ func (m *Module) Routes() []server.Route {
 		// without chat.accept, chat.monitor, chat.join or chat.whisper in any department.
 		{Method: http.MethodGet, Path: chatBase + "/agent/ws", Access: server.Authenticated, API: true,
 			Summary: "Agent WebSocket: queue, offers, conversations and supervision (needs chat.accept, chat.monitor, chat.join or chat.whisper in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
+		// The console's chat pages, like the socket, serve every department where the user holds
+		// their permission; the handlers check it (workspace.go) and answer 403 naming the role to
+		// grant.
+		{Method: http.MethodGet, Path: "/workspace", Access: server.Authenticated,
+			Summary: "The agent workspace: queue, offers and conversations over the agent socket (needs chat.accept, chat.monitor, chat.join or chat.whisper in a department).", Handler: m.workspace},
+		{Method: http.MethodGet, Path: "/live", Access: server.Authenticated,
+			Summary: "The live chats (queued and in progress) of the departments where the user holds chat.monitor.", Handler: m.live},
 		upload(inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m)),
 		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
