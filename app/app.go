@@ -285,10 +285,19 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	met := &metrics{token: sha256.Sum256([]byte(cfg.MetricsToken)), enabled: cfg.MetricsToken != "", version: opts.Version,
 		alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
 		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second}
+	shell := &console.Shell{People: a.Users, Organisations: a.Tenants, DevKeys: !a.Keys.Production(),
+		Grants: func(ctx context.Context, tenantID, userID string) (rbac.Grants, error) {
+			e, err := a.Authz.EffectivePermissions(ctx, tenantID, userID)
+			return e.Grants, err
+		},
+		Alerts: a.Alerts.Active, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Log: opts.Log}
 	srv, err := server.New(server.Deps{
 		Config: cfg, Log: opts.Log, Now: opts.Now, Checks: checks, ErrorPage: pages.Template("error.html"),
 		Modules: []server.Module{
-			&console.Module{Pages: pages, Tenants: a.Tenants, PublicURL: cfg.PublicURL},
+			&console.Module{Pages: pages, Tenants: a.Tenants, PublicURL: cfg.PublicURL, Shell: shell, Overview: console.Overview{
+				Chat: a.Chat.Overview, Settings: a.Accounts.Settings, Review: a.AccessReviews.Status,
+				TLS: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://") && len(cfg.TrustedProxies) > 0,
+			}},
 			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation.",
 				Demo: &setup.Demo{DB: db.Gorm, Tenants: a.Tenants, Audit: a.Audit, Origin: cfg.PublicURL, Node: cfg.NodeID,
 					DefaultDepartment: a.demoDepartment},
@@ -320,6 +329,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if err := authz.CheckRoutes(srv.Routes); err != nil {
 		return nil, err
 	}
+	shell.SetRoutes(srv.Routes)
+	pages.Shell = shell.For
 	a.Server = srv
 	return a, nil
 }

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 	"testing/fstest"
 )
@@ -44,5 +47,31 @@ func TestStaticServesNoListing(t *testing.T) {
 				t.Errorf("status = %d, want %d", rec.Code, tt.status)
 			}
 		})
+	}
+}
+
+// TestVendoredLibraries: every vendored file is the one its table in static/vendor/README.md
+// names, byte for byte, and ships with its licence.
+func TestVendoredLibraries(t *testing.T) {
+	readme, err := fs.ReadFile(StaticFiles(), "vendor/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := regexp.MustCompile("(?m)^\\| `([^`]+)` \\|.*\\| `([0-9a-f]{64})` \\|$").FindAllStringSubmatch(string(readme), -1)
+	if len(rows) == 0 {
+		t.Fatal("vendor/README.md lists no file with its digest")
+	}
+	for _, row := range rows {
+		b, err := fs.ReadFile(StaticFiles(), "vendor/"+row[1])
+		if err != nil {
+			t.Errorf("%s: %v", row[1], err)
+			continue
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != row[2] {
+			t.Errorf("%s: sha256 %s, want %s", row[1], got, row[2])
+		}
+	}
+	if _, err := fs.ReadFile(StaticFiles(), "vendor/htmx-LICENSE.txt"); err != nil {
+		t.Errorf("htmx licence: %v", err)
 	}
 }

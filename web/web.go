@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -22,9 +23,15 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // Pages is the parsed set of page templates. Each page is a template named after its file
-// ("setup.html") that renders the shared layout.
+// ("setup.html") that renders the shared layout. The parsed templates are never executed
+// themselves: each response executes a clone that knows the request's console shell, so one
+// request's shell can never show in another's page.
 type Pages struct {
 	pages map[string]*template.Template
+	// Shell returns the console shell of a request — who is signed in, the navigation their
+	// permissions allow, the banners — or nil for a page without one (signed out, setup). Set
+	// once while the application is assembled, before the server starts.
+	Shell func(c echo.Context) *Shell
 }
 
 // LoadPages parses every page with the shared layout.
@@ -39,7 +46,8 @@ func LoadPages() (*Pages, error) {
 		if name == "layout.html" || !strings.HasSuffix(name, ".html") {
 			continue
 		}
-		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		t, err := template.New(name).Funcs(template.FuncMap{"shell": noShell}).
+			ParseFS(templateFS, "templates/layout.html", "templates/"+name)
 		if err != nil {
 			return nil, err
 		}
@@ -48,27 +56,48 @@ func LoadPages() (*Pages, error) {
 	return p, nil
 }
 
-// Render writes page name with data and status as an HTML response.
+func noShell() *Shell { return nil }
+
+// Render writes page name with data and status as an HTML response, inside the console shell of
+// the request when it has one.
 func (p *Pages) Render(c echo.Context, status int, name string, data any) error {
-	t, ok := p.pages[name]
+	master, ok := p.pages[name]
 	if !ok {
 		return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(fs.ErrNotExist)
+	}
+	var shell *Shell
+	if p.Shell != nil {
+		shell = p.Shell(c)
+	}
+	t, err := master.Clone()
+	if err != nil {
+		return err
+	}
+	t.Funcs(template.FuncMap{"shell": func() *Shell { return shell }})
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return err
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(status)
-	return t.ExecuteTemplate(c.Response(), "layout", data)
+	_, err = c.Response().Write(buf.Bytes())
+	return err
 }
 
 // Template returns page name's template, for renderers that write outside a handler (the error
-// page).
+// page). It is a clone without a shell, so executing it leaves the page itself unexecuted.
 func (p *Pages) Template(name string) *template.Template {
 	t := p.pages[name]
 	if t == nil {
 		return nil
 	}
-	return t.Lookup("layout")
+	c, err := t.Clone()
+	if err != nil {
+		return nil
+	}
+	return c.Lookup("layout")
 }
 
 // StaticFiles is the embedded assets served under /static/: files only, a directory (the root

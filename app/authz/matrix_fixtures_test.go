@@ -31,6 +31,7 @@ var routeFixtures = map[string]fixture{
 	"POST /api/v1/account/mfa/recovery-codes":     {build: withBody("/api/v1/account/mfa/recovery-codes", "[]")},
 	"POST /logout":                                {build: get("/logout"), endsSession: true},
 	"GET /account":                                {build: get("/account")},
+	"GET /start":                                  {build: get("/start")},
 	"POST /account/sessions/:id/revoke":           {build: get("/account/sessions/00000000-0000-7000-8000-000000000000/revoke")},
 	"GET /account/password":                       {build: get("/account/password")},
 	"POST /account/password":                      {build: form("/account/password", url.Values{})},
@@ -55,6 +56,9 @@ var routeFixtures = map[string]fixture{
 	"GET /api/v1/security/allowlists":             {build: get("/api/v1/security/allowlists"), status: http.StatusOK},
 	"PUT /api/v1/security/allowlists/tenant":      {build: withBody("/api/v1/security/allowlists/tenant", "[]")},
 	"PUT /api/v1/security/allowlists/roles/:role": {build: withBody("/api/v1/security/allowlists/roles/agent", "[]")},
+
+	// The console shell (app/console).
+	"GET /overview": {build: get("/overview"), status: http.StatusOK},
 
 	// Chat and visitors (app/chat, app/visitor). Bodies belong to the chat's own tests: these
 	// requests check the guard's decision (status 0) or read a list (200).

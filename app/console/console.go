@@ -23,6 +23,10 @@ type Module struct {
 	Pages     *web.Pages
 	Tenants   *tenant.Store
 	PublicURL string
+	// Shell builds the console shell and the landing page of each user.
+	Shell *Shell
+	// Overview reads what the administrator's overview shows.
+	Overview Overview
 }
 
 var _ server.Module = (*Module)(nil)
@@ -33,6 +37,9 @@ func (m *Module) Routes() []server.Route {
 		{Method: http.MethodGet, Path: "/", Access: server.Public, Summary: "Start page.", Handler: m.home},
 		{Method: http.MethodGet, Path: "/demo", Access: server.Public, Summary: "Demo visitor page embedding the widget of a site (?site=KEY).", Handler: m.demo},
 		{Method: http.MethodGet, Path: "/static/*", Access: server.Public, Summary: "Stylesheets and scripts.", Handler: m.static},
+		{Method: http.MethodGet, Path: "/start", Access: server.Authenticated, Summary: "Sends a signed-in user to their landing page: overview, live chats, workspace or audit log.", Handler: m.start},
+		{Method: http.MethodGet, Path: "/overview", Access: server.Authenticated, Permission: PermOverview, Scope: server.ScopeTenant,
+			Summary: "Administrator's overview: agents online, chats queued and active, standing alerts, compliance warnings.", Handler: m.overview},
 	}
 }
 

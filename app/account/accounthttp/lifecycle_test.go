@@ -206,8 +206,8 @@ func TestConsolePages(t *testing.T) {
 		req = form(url.Values{"tenant": {tn.Slug}, "email": {agentEmail}, "password": {"Lanterns 2040 go"}, "csrf_token": {m[1]},
 			"totp": {totpCode(t, key[1], a.Clock.Now())}})
 		req.Path = "/login"
-		if rec := b.DoRequest(req); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/account" {
-			t.Fatalf("sign-in with the code: %d", rec.Code)
+		if rec := b.DoRequest(req); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/start" {
+			t.Fatalf("sign-in with the code: %d to %q, want 303 to /start", rec.Code, rec.Header().Get("Location"))
 		}
 		if acct := b.Do(http.MethodGet, "/account", ""); !strings.Contains(acct.Body.String(), "Last sign-in") || !strings.Contains(acct.Body.String(), "198.51.100.7") {
 			t.Fatalf("account page after the second sign-in lacks the last sign-in: %s", acct.Body.String())

@@ -76,7 +76,9 @@ func (m *Module) loginSubmit(c echo.Context) error {
 			case account.RestrictMFAEnrolment:
 				return c.Redirect(http.StatusSeeOther, "/account/mfa")
 			}
-			return c.Redirect(http.StatusSeeOther, "/account")
+			// Each user starts where their work is: /start picks the landing page their
+			// permissions reach (overview, live chats, workspace, audit log, or this account).
+			return c.Redirect(http.StatusSeeOther, "/start")
 		}
 		retryAfter(c, err, m.now())
 		err = classify(err)

@@ -1,0 +1,45 @@
+package console
+
+// NavItem is one page of the console's navigation.
+type NavItem struct {
+	Label string
+	// Path is the page's GET route; the link shows exactly when that route's guard would let
+	// the user through (Shell.reachable).
+	Path string
+}
+
+// NavSection is a heading of the navigation and its pages.
+type NavSection struct {
+	Title string
+	Items []NavItem
+}
+
+// Navigation is the console's whole menu, by the people of DESIGN.md §1: agents and supervisors
+// work in Chats, administrators in Administration, auditors in Compliance. Each user sees the
+// part their permissions reach.
+var Navigation = []NavSection{
+	{Title: "Chats", Items: []NavItem{
+		{Label: "Workspace", Path: "/workspace"},
+		{Label: "Live chats", Path: "/live"},
+	}},
+	{Title: "Administration", Items: []NavItem{
+		{Label: "Overview", Path: "/overview"},
+		{Label: "Sites", Path: "/sites"},
+		{Label: "Departments", Path: "/departments"},
+		{Label: "Users", Path: "/users"},
+		{Label: "Security policy", Path: "/security"},
+		{Label: "Bans", Path: "/bans"},
+		{Label: "Visitor data", Path: "/retention"},
+		{Label: "Keys", Path: "/keys"},
+		{Label: "Redaction", Path: "/redaction"},
+	}},
+	{Title: "Compliance", Items: []NavItem{
+		{Label: "Audit log", Path: "/audit"},
+		{Label: "Access review", Path: "/access-review"},
+		{Label: "Roles", Path: "/roles"},
+	}},
+}
+
+// landingOrder is where each kind of user starts: an administrator on the overview, a
+// supervisor on the live chats, an agent in the workspace, an auditor in the audit log.
+var landingOrder = []string{"/overview", "/live", "/workspace", "/audit"}
