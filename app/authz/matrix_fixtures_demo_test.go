@@ -6,14 +6,13 @@ import (
 )
 
 // The console's chat pages and the demo site (app/chat/chathttp, app/setup). The workspace and
-// the live chats need only a session: their handlers check chat.accept or chat.monitor in any
-// department and answer 403 naming the role to grant (status 0: the matrix checks that the guard
-// refuses no one). The demo site page and its form need site.manage tenant-wide; the form
-// creates the demo site once and then shows it (303 both times).
+// the live chats are checked in the department ?department= names (without it, where the user
+// holds their permission); the demo site page and its form need site.manage tenant-wide, and the
+// form creates the demo site once and then shows it (303 both times).
 func init() {
 	for k, v := range map[string]fixture{
-		"GET /workspace":        {build: get("/workspace")},
-		"GET /live":             {build: get("/live")},
+		"GET /workspace":        {build: onDepartment("/workspace?department=%s"), status: http.StatusOK},
+		"GET /live":             {build: onDepartment("/live?department=%s"), status: http.StatusOK},
 		"GET /setup/demo-site":  {build: get("/setup/demo-site"), status: http.StatusOK},
 		"POST /setup/demo-site": {build: form("/setup/demo-site", url.Values{}), status: http.StatusSeeOther},
 	} {

@@ -27,7 +27,7 @@ type LiveChat struct {
 // the tenant when p holds chat.monitor tenant-wide, else those of the departments where p holds
 // it. ErrForbidden when p holds chat.monitor nowhere. Oldest first, at most 500.
 func (s *Service) Live(ctx context.Context, p *identity.Principal) ([]LiveChat, error) {
-	all, depts, err := s.departmentsWith(ctx, p, permMonitor)
+	all, depts, err := s.DepartmentsWith(ctx, p, permMonitor)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,19 @@ func (s *Service) TakesChats(ctx context.Context, p *identity.Principal) (bool, 
 	return s.acceptsSomewhere(ctx, p)
 }
 
-// departmentsWith returns where p holds permission: all when tenant-wide, else the departments.
-func (s *Service) departmentsWith(ctx context.Context, p *identity.Principal, permission string) (all bool, depts []string, err error) {
+// DepartmentWith returns a department where p holds permission, for a page that serves every
+// department where p holds it: "" when p holds it tenant-wide — or nowhere, so that a check
+// there refuses.
+func (s *Service) DepartmentWith(ctx context.Context, p *identity.Principal, permission string) (string, error) {
+	all, depts, err := s.DepartmentsWith(ctx, p, permission)
+	if err != nil || all || len(depts) == 0 {
+		return "", err
+	}
+	return depts[0], nil
+}
+
+// DepartmentsWith returns where p holds permission: all when tenant-wide, else the departments.
+func (s *Service) DepartmentsWith(ctx context.Context, p *identity.Principal, permission string) (all bool, depts []string, err error) {
 	if ok, err := s.authz.Allowed(ctx, p, permission, ""); err == nil && ok {
 		return true, nil, nil
 	}

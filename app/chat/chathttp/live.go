@@ -4,21 +4,23 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/tenant"
 )
 
 // livePage is what live.html renders.
 type livePage struct {
-	// Allowed is false when the user holds chat.monitor nowhere (status 403).
-	Allowed bool
-	UserID  string
-	Roles   string
-	Chats   []liveRow
+	Chats []liveRow
+	// Departments are those whose chats the user may list; Department the one chosen ("": all).
+	Departments []tenant.Department
+	Department  string
 }
 
 // liveRow is one live chat as the page shows it.
@@ -31,8 +33,8 @@ type liveRow struct {
 }
 
 // live serves GET /live: every open chat in the departments where the user holds chat.monitor
-// (all of them when tenant-wide), with its site, department, agent and waiting time or
-// duration; 403 with the role to grant when the user holds chat.monitor nowhere.
+// (all of them when tenant-wide), or in the one ?department= names, with its site, department,
+// agent and waiting time or duration.
 func (m *Module) live(c echo.Context) error {
 	p, err := principal(c)
 	if err != nil {
@@ -41,11 +43,12 @@ func (m *Module) live(c echo.Context) error {
 	ctx := c.Request().Context()
 	chats, err := m.chat.Live(ctx, p)
 	if errors.Is(err, chat.ErrForbidden) {
-		return m.pages.Render(c, http.StatusForbidden, "live.html", livePage{UserID: p.UserID, Roles: rolesMonitoring})
+		return api.ErrForbidden
 	}
 	if err != nil {
 		return err
 	}
+	only := c.QueryParam("department")
 	sites, err := m.tenants.Sites(ctx, p.TenantID)
 	if err != nil {
 		return err
@@ -62,6 +65,25 @@ func (m *Module) live(c echo.Context) error {
 	for _, d := range depts {
 		deptNames[d.ID] = d.Name
 	}
+	d := livePage{Department: only, Chats: make([]liveRow, 0, len(chats))}
+	all, mine, err := m.chat.DepartmentsWith(ctx, p, permMonitor)
+	if err != nil {
+		return err
+	}
+	for _, dep := range depts {
+		if all || slices.Contains(mine, dep.ID) {
+			d.Departments = append(d.Departments, dep)
+		}
+	}
+	if only != "" {
+		keep := chats[:0]
+		for _, lc := range chats {
+			if lc.DepartmentID == only {
+				keep = append(keep, lc)
+			}
+		}
+		chats = keep
+	}
 	var agents []string
 	for _, lc := range chats {
 		if lc.AgentID != "" {
@@ -73,7 +95,6 @@ func (m *Module) live(c echo.Context) error {
 		return err
 	}
 	now := m.now()
-	d := livePage{Allowed: true, UserID: p.UserID, Roles: rolesMonitoring, Chats: make([]liveRow, 0, len(chats))}
 	for _, lc := range chats {
 		row := liveRow{ID: lc.ID, SiteID: lc.SiteID, Site: siteNames[lc.SiteID], DepartmentID: lc.DepartmentID,
 			Department: deptNames[lc.DepartmentID], State: "waiting", Since: elapsed(now.Sub(lc.QueuedAt))}
