@@ -303,7 +303,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 					DefaultDepartment: a.demoDepartment},
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), TakesChats: a.Chat.TakesChats},
 			&accounthttp.Module{Accounts: a.Accounts, Sessions: a.AccountSessions, Tenants: a.Tenants, Pages: pages,
-				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand},
+				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand, Roles: a.Authz, Guard: a.Guard},
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 			&redactionhttp.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),

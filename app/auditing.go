@@ -342,8 +342,8 @@ type escalation struct{ s *authz.Service }
 
 var _ account.Escalation = escalation{}
 
-func (e escalation) CheckGrant(ctx context.Context, by account.Actor, role string) error {
-	return e.s.CheckGrant(ctx, authzActor(by), role, "")
+func (e escalation) CheckGrant(ctx context.Context, by account.Actor, role, departmentID string) error {
+	return e.s.CheckGrant(ctx, authzActor(by), role, departmentID)
 }
 
 func (e escalation) CheckOutranks(ctx context.Context, by account.Actor, userID string) error {

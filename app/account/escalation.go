@@ -16,15 +16,16 @@ var ErrNotPermitted = errors.New("that would reach beyond your own permissions")
 // Escalation is the authorization rule the account service asks before such actions. The
 // application wires the authorization service into it; without it those actions are refused.
 type Escalation interface {
-	// CheckGrant returns nil when by may grant role tenant-wide.
-	CheckGrant(ctx context.Context, by Actor, role string) error
+	// CheckGrant returns nil when by may grant role tenant-wide (departmentID "") or in a
+	// department.
+	CheckGrant(ctx context.Context, by Actor, role, departmentID string) error
 	// CheckOutranks returns nil when by holds every permission userID holds.
 	CheckOutranks(ctx context.Context, by Actor, userID string) error
 }
 
 // checkGrant applies the grant rule to a user's action; Parley's own jobs and the emergency CLI
 // (System actors) are not users and are not checked.
-func (s *Service) checkGrant(ctx context.Context, by Actor, role string) error {
+func (s *Service) checkGrant(ctx context.Context, by Actor, role, departmentID string) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if by.System {
 		return nil
@@ -32,7 +33,7 @@ func (s *Service) checkGrant(ctx context.Context, by Actor, role string) error {
 	if s.Escalation == nil {
 		return fmt.Errorf("%w: no authorization rule configured", ErrNotPermitted)
 	}
-	if err := s.Escalation.CheckGrant(ctx, by, role); err != nil {
+	if err := s.Escalation.CheckGrant(ctx, by, role, departmentID); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotPermitted, err)
 	}
 	return nil

@@ -11,12 +11,16 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 )
 
 // InvitationTTL is how long an invitation link works.
 const InvitationTTL = 72 * time.Hour
+
+// ErrUnknownDepartment means an invitation names a department the tenant does not have.
+var ErrUnknownDepartment = errors.New("unknown department")
 
 // ErrInvalidInvitation covers unknown, used and expired invitation links alike.
 var ErrInvalidInvitation = errors.New("invitation link is invalid, used or expired")
@@ -38,6 +42,8 @@ func (invitationRow) TableName() string { return "invitations" }
 type InviteInput struct {
 	// Email and Name are stored in clear: a card number in either is refused (CardNumberError).
 	Email, Name, Role string
+	// DepartmentID, when set, grants Role in that department only; empty grants it tenant-wide.
+	DepartmentID string
 }
 
 // Invitation is an issued invitation: the link's token is shown once, to the administrator,
@@ -63,7 +69,17 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 	if !s.roleKnown(ctx, by.TenantID, in.Role) {
 		return Invitation{}, fmt.Errorf("%w %q", ErrUnknownRole, in.Role)
 	}
-	if err := s.checkGrant(ctx, by, in.Role); err != nil {
+	var dept *string
+	if in.DepartmentID != "" {
+		if _, err := s.Tenants.Department(ctx, by.TenantID, in.DepartmentID); err != nil {
+			if errors.Is(err, tenant.ErrNotFound) {
+				return Invitation{}, ErrUnknownDepartment
+			}
+			return Invitation{}, err
+		}
+		dept = &in.DepartmentID
+	}
+	if err := s.checkGrant(ctx, by, in.Role, in.DepartmentID); err != nil {
 		return Invitation{}, err
 	}
 	var raw [32]byte
@@ -82,7 +98,7 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 		if err := st.Create(ctx, &u); err != nil {
 			return err
 		}
-		if err := st.Assign(ctx, &RoleAssignment{ID: uuid.Must(uuid.NewV7()).String(), TenantID: by.TenantID, UserID: u.ID, Role: in.Role}); err != nil {
+		if err := st.Assign(ctx, &RoleAssignment{ID: uuid.Must(uuid.NewV7()).String(), TenantID: by.TenantID, UserID: u.ID, Role: in.Role, DepartmentID: dept}); err != nil {
 			return err
 		}
 		row := invitationRow{ID: uuid.Must(uuid.NewV7()).String(), TenantID: by.TenantID, UserID: u.ID, TokenHash: HashToken(token),
@@ -94,7 +110,7 @@ func (s *Service) Invite(ctx context.Context, by Actor, in InviteInput) (Invitat
 		e := by.event(by.TenantID, ActionUserCreate, Success)
 		e.Target = Target{Kind: "user", ID: u.ID}
 		e.Reason = "invitation"
-		e.Details = map[string]string{"email": email, "role": in.Role, "invitation_expires": inv.ExpiresAt.Format(time.RFC3339)}
+		e.Details = map[string]string{"email": email, "role": in.Role, "department_id": in.DepartmentID, "invitation_expires": inv.ExpiresAt.Format(time.RFC3339)}
 		return record(ctx, s.Auditor, tx, e)
 	})
 	if err != nil {

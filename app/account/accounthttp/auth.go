@@ -26,6 +26,10 @@ type Module struct {
 	Now       func() time.Time
 	// Rand is the source of the sign-in form's CSRF token; nil means crypto/rand.
 	Rand io.Reader
+	// Roles lists roles and grants and removes a user's roles on the console's user page.
+	Roles RoleAdmin
+	// Guard tells the console pages which forms their user may send.
+	Guard Permits
 }
 
 // loginRequest is the body of POST /api/v1/auth/login (DESIGN.md §8).

@@ -100,6 +100,8 @@ func classify(err error) error {
 		return settingsError(ps)
 	case errors.Is(err, account.ErrInvalidSettings):
 		return errInvalidSettings.Wrap(err)
+	case errors.Is(err, account.ErrUnknownDepartment):
+		return api.ErrInvalidRequest.WithField("department_id").WithMessage("That department does not exist.")
 	case errors.Is(err, account.ErrInvalidInvitation):
 		return errInvalidInvitation
 	case errors.Is(err, account.ErrEmailTaken):

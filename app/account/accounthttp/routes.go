@@ -28,6 +28,10 @@ func (m *Module) Routes() []server.Route {
 		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: p, Scope: server.ScopeTenant,
 			API: true, Summary: summary, Handler: h}
 	}
+	page := func(p, method, path, summary string, h echo.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: p, Scope: server.ScopeTenant,
+			Summary: summary, Handler: h}
+	}
 	return []server.Route{
 		pub(http.MethodPost, "/api/v1/auth/login", "Sign in: password, then second factor and CAPTCHA when asked; sets the session cookie.", true, m.login),
 		pub(http.MethodGet, "/api/v1/auth/captcha", "A new CAPTCHA challenge.", true, m.newChallenge),
@@ -75,5 +79,24 @@ func (m *Module) Routes() []server.Route {
 		auth(http.MethodGet, "/account/mfa", "Two-step verification page.", false, m.mfaPage),
 		auth(http.MethodPost, "/account/mfa/enrolment", "Start two-step verification set-up.", false, m.mfaEnrolSubmit),
 		auth(http.MethodPost, "/account/mfa/activation", "Finish two-step verification set-up.", false, m.mfaActivateSubmit),
+
+		page(PermUserManage, http.MethodGet, "/users", "Users page: search, list and invite.", m.usersPage),
+		page(PermUserManage, http.MethodPost, "/users/invitations", "Invite a user (form); the answer shows the one-time link.", m.inviteUserSubmit),
+		page(PermUserManage, http.MethodGet, "/users/:id", "A user's page: details, roles, sessions and actions.", m.userPage),
+		page(PermUserManage, http.MethodPost, "/users/:id/disable", "Disable a user (form).", m.disableSubmit),
+		page(PermUserManage, http.MethodPost, "/users/:id/enable", "Re-enable a user (form).", m.enableSubmit),
+		page(PermUserManage, http.MethodPost, "/users/:id/unlock", "End a user's lockout (form).", m.unlockSubmit),
+		page(PermUserManage, http.MethodPost, "/users/:id/password-reset", "Reset a user's password (form); the answer shows the temporary one.", m.passwordResetSubmit),
+		page(PermUserManage, http.MethodPost, "/users/:id/mfa-reset", "Remove a user's second factor (form).", m.mfaResetSubmit),
+		page(PermUserManage, http.MethodPost, "/users/:id/sessions/:session/end", "End one of a user's sessions (form).", m.endSessionSubmit),
+		page(PermRoleManage, http.MethodPost, "/users/:id/roles", "Grant a user a role tenant-wide or in a department (form).", m.grantSubmit),
+		page(PermRoleManage, http.MethodPost, "/users/:id/roles/:assignment/delete", "Remove a user's role assignment (form).", m.revokeRoleSubmit),
+		page(PermSecurityManage, http.MethodGet, "/security", "Security policy page: passwords, sign-in, sessions, MFA, IP allowlists.", m.securityPage),
+		page(PermSecurityManage, http.MethodPost, "/security/password", "Change the password policy (form).", m.passwordPolicySubmit),
+		page(PermSecurityManage, http.MethodPost, "/security/signin", "Change the lockout and CAPTCHA policy (form).", m.signInPolicySubmit),
+		page(PermSecurityManage, http.MethodPost, "/security/session", "Change session timeouts (form).", m.sessionPolicySubmit),
+		page(PermSecurityManage, http.MethodPost, "/security/mfa", "Change who must use MFA (form).", m.mfaPolicySubmit),
+		page(PermSecurityManage, http.MethodPost, "/security/allowlists/tenant", "Replace the organisation's IP allowlist (form).", m.tenantAllowlistSubmit),
+		page(PermSecurityManage, http.MethodPost, "/security/allowlists/roles/:role", "Replace a role's IP allowlist (form).", m.roleAllowlistSubmit),
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/policy/allowlist"
 	"github.com/parleyhq/parley/policy/password"
 )
 
@@ -95,6 +96,11 @@ func (m *Module) putPasswordPolicy(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
+	return m.settingsChanged(c, m.setPasswordPolicy(c, req))
+}
+
+// setPasswordPolicy applies a password policy change, for the API and the console form alike.
+func (m *Module) setPasswordPolicy(c echo.Context, req passwordPolicyRequest) error {
 	st, err := m.Accounts.Settings(c.Request().Context(), current(c).User.TenantID)
 	if err != nil {
 		return classify(err)
@@ -124,7 +130,7 @@ func (m *Module) putPasswordPolicy(c echo.Context) error {
 	setInt(&ps.HistoryDepth, req.HistoryDepth)
 	setInt(&ps.MaxResetsPerDay, req.MaxResetsPerDay)
 	// The policy checks every bound (a huge count of days saturates rather than wraps).
-	return m.settingsChanged(c, m.Accounts.SetPasswordPolicy(c.Request().Context(), actor(c), ps.Policy()))
+	return m.Accounts.SetPasswordPolicy(c.Request().Context(), actor(c), ps.Policy())
 }
 
 type signInPolicyRequest struct {
@@ -142,6 +148,11 @@ func (m *Module) putSignInPolicy(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
+	return m.settingsChanged(c, m.setSignInPolicy(c, req))
+}
+
+// setSignInPolicy applies a sign-in policy change, for the API and the console form alike.
+func (m *Module) setSignInPolicy(c echo.Context, req signInPolicyRequest) error {
 	st, err := m.Accounts.Settings(c.Request().Context(), current(c).User.TenantID)
 	if err != nil {
 		return classify(err)
@@ -154,7 +165,7 @@ func (m *Module) putSignInPolicy(c echo.Context) error {
 	setInt(&ss.IPWindowMinutes, req.IPWindowMinutes)
 	setInt(&ss.IPCaptchaAfter, req.IPCaptchaAfter)
 	setInt(&ss.IPThrottleAfter, req.IPThrottleAfter)
-	return m.settingsChanged(c, m.Accounts.SetSignInPolicy(c.Request().Context(), actor(c), ss.Policy()))
+	return m.Accounts.SetSignInPolicy(c.Request().Context(), actor(c), ss.Policy())
 }
 
 type sessionPolicyRequest struct {
@@ -169,6 +180,11 @@ func (m *Module) putSessionPolicy(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
+	return m.settingsChanged(c, m.setSessionPolicy(c, req))
+}
+
+// setSessionPolicy applies a session policy change, for the API and the console form alike.
+func (m *Module) setSessionPolicy(c echo.Context, req sessionPolicyRequest) error {
 	st, err := m.Accounts.Settings(c.Request().Context(), current(c).User.TenantID)
 	if err != nil {
 		return classify(err)
@@ -178,7 +194,7 @@ func (m *Module) putSessionPolicy(c echo.Context) error {
 	setInt(&ss.AbsoluteTimeoutMinutes, req.AbsoluteTimeoutMinutes)
 	setInt(&ss.InactiveAfterDays, req.InactiveAfterDays)
 	setBool(&ss.PCI, req.PCI)
-	return m.settingsChanged(c, m.Accounts.SetSessionPolicy(c.Request().Context(), actor(c), ss.Policy()))
+	return m.Accounts.SetSessionPolicy(c.Request().Context(), actor(c), ss.Policy())
 }
 
 type mfaPolicyRequest struct {
@@ -192,6 +208,11 @@ func (m *Module) putMFAPolicy(c echo.Context) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
+	return m.settingsChanged(c, m.setMFAPolicy(c, req))
+}
+
+// setMFAPolicy applies an MFA policy change, for the API and the console form alike.
+func (m *Module) setMFAPolicy(c echo.Context, req mfaPolicyRequest) error {
 	st, err := m.Accounts.Settings(c.Request().Context(), current(c).User.TenantID)
 	if err != nil {
 		return classify(err)
@@ -205,7 +226,7 @@ func (m *Module) putMFAPolicy(c echo.Context) error {
 		p.RequiredRoles = *req.RequiredRoles
 	}
 	setInt(&p.GraceSignIns, req.GraceSignIns)
-	return m.settingsChanged(c, m.Accounts.SetMFAPolicy(c.Request().Context(), actor(c), p))
+	return m.Accounts.SetMFAPolicy(c.Request().Context(), actor(c), p)
 }
 
 // AllowlistBody is one IP allowlist.
@@ -265,16 +286,26 @@ func (m *Module) putAllowlist(c echo.Context, role string) error {
 	if err := api.Bind(c, &req); err != nil {
 		return err
 	}
+	l, err := m.setAllowlist(c, role, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listBody(account.Allowlist{Role: role, List: l, UpdatedAt: m.now().UTC(), UpdatedBy: current(c).User.ID}))
+}
+
+// setAllowlist replaces an allowlist, for the API and the console form alike; a list that shuts
+// out the caller's own address is refused (errExcludesSelf, with that address) until confirmed.
+func (m *Module) setAllowlist(c echo.Context, role string, req allowlistRequest) (*allowlist.List, error) {
 	l, err := m.Accounts.SetAllowlist(c.Request().Context(), actor(c), account.SetAllowlistInput{
 		Role: role, Entries: req.Entries, ConfirmSelfExclusion: req.ConfirmSelfExclusion,
 	})
 	if errors.Is(err, account.ErrExcludesSelf) {
-		return errExcludesSelf.WithDetails(map[string]string{"your_ip": c.RealIP()})
+		return l, errExcludesSelf.WithDetails(map[string]string{"your_ip": c.RealIP()})
 	}
 	if err != nil {
-		return classify(err)
+		return l, classify(err)
 	}
-	return c.JSON(http.StatusOK, listBody(account.Allowlist{Role: role, List: l, UpdatedAt: m.now().UTC(), UpdatedBy: current(c).User.ID}))
+	return l, nil
 }
 
 func (m *Module) putTenantAllowlist(c echo.Context) error { return m.putAllowlist(c, "") }
