@@ -446,7 +446,8 @@ async function consolePages(t) {
   }
   // Pages reached through the console's own links and forms.
   await page.goto(`${base}/roles`);
-  await page.getByRole('link', { name: env.agent.email }).click();
+  // The roles page names users by display name, with the e-mail address beside the link.
+  await page.getByRole('row').filter({ hasText: env.agent.email }).getByRole('link').first().click();
   await page.getByRole('heading', { name: /effective permissions/i }).waitFor();
   await axe(page, "roles page with a user's permissions");
   await page.goto(`${base}/account/mfa`);
