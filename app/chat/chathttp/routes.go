@@ -15,6 +15,12 @@ import (
 	"github.com/parleyhq/parley/migrations"
 )
 
+// Permissions of the console's chat pages.
+const (
+	permAccept  = "chat.accept"
+	permMonitor = "chat.monitor"
+)
+
 // Widget and console route prefixes.
 const (
 	widgetBase = "/api/v1/widget/sites/:site"
@@ -53,6 +59,12 @@ func (m *Module) Routes() []server.Route {
 		// without chat.accept, chat.monitor, chat.join or chat.whisper in any department.
 		{Method: http.MethodGet, Path: chatBase + "/agent/ws", Access: server.Authenticated, API: true,
 			Summary: "Agent WebSocket: queue, offers, conversations and supervision (needs chat.accept, chat.monitor, chat.join or chat.whisper in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
+		// The console's chat pages serve every department where the user holds their permission:
+		// the guard checks it where the user holds it, or in the ?department= they name (heldIn).
+		{Method: http.MethodGet, Path: "/workspace", Access: server.Authenticated, Permission: permAccept, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permAccept), Summary: "The agent workspace: queue, offers and conversations over the agent socket.", Handler: m.workspace},
+		{Method: http.MethodGet, Path: "/live", Access: server.Authenticated, Permission: permMonitor, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permMonitor), Summary: "The live chats (waiting and in progress) of the departments the user supervises, or of ?department=.", Handler: m.live},
 		upload(inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m)),
 		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
