@@ -14,7 +14,9 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/parley
 
-## run: the demo on the embedded default (SQLite + local dev key provider) in ./data.
+## run: the demo on the embedded default (SQLite + local dev key provider) in ./data. It prints the
+## path to a first chat: open the setup link, sign in, click "Create a demo site", then open the
+## visitor page and the workspace side by side.
 run: build
 	@mkdir -p data && chmod 700 data
 	PARLEY_DATA_DIR=$${PARLEY_DATA_DIR:-./data} ./$(BIN) serve --migrate

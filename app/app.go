@@ -298,7 +298,10 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				Chat: a.Chat.Overview, Settings: a.Accounts.Settings, Review: a.AccessReviews.Status,
 				TLS: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://") && len(cfg.TrustedProxies) > 0,
 			}},
-			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation."},
+			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation.",
+				Demo: &setup.Demo{DB: db.Gorm, Tenants: a.Tenants, Audit: a.Audit, Origin: cfg.PublicURL, Node: cfg.NodeID,
+					DefaultDepartment: a.demoDepartment},
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), TakesChats: a.Chat.TakesChats},
 			&accounthttp.Module{Accounts: a.Accounts, Sessions: a.AccountSessions, Tenants: a.Tenants, Pages: pages,
 				PublicURL: cfg.PublicURL, Now: opts.Now, Rand: opts.Rand, Roles: a.Authz, Guard: a.Guard},
 			&authz.Module{Service: a.Authz, Reviews: a.AccessReviews, Guard: a.Guard, Pages: pages,
@@ -307,12 +310,16 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				Allowed: a.Guard.Allowed},
 			a.ChatHTTP,
 			&cardform.Module{Service: a.CardForms, Pages: pages},
-			&keysapi.Module{Keys: a.KeyTools},
-			&tenanthttp.Module{Tenants: a.Tenants},
+			&keysapi.Module{Keys: a.KeyTools, Audit: a.Audit, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+				Now: opts.Now, Node: cfg.NodeID},
+			&tenanthttp.Module{Tenants: a.Tenants, Admin: &tenant.Admin{DB: db.Gorm, Store: a.Tenants, Audit: a.Audit, Node: cfg.NodeID},
+				Settings: a.Chat, Assignments: a.Authz.Store, People: a.Users, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused, PublicURL: cfg.PublicURL},
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 				return a.AuditMonitor.Status(), a.Alerts.Active()
 			}},
-			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
+			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
+				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,
@@ -391,8 +398,20 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 	if err != nil {
 		return err
 	}
-	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log})
+	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
+		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now})
 	return nil
+}
+
+// demoDepartment makes deptID the department the demo site's chats go to, unless it is already.
+func (a *App) demoDepartment(ctx context.Context, p *api.Principal, site tenant.Site, deptID string, o setup.DemoOrigin) error {
+	ctx = migrations.WithTenant(ctx, site.TenantID)
+	set, err := a.Chat.SiteSettings(ctx, site.ID)
+	if err != nil || set.DefaultDepartmentID == deptID {
+		return err
+	}
+	set.DefaultDepartmentID = deptID
+	return a.Chat.SetSiteSettings(ctx, p, site, set, chat.Origin{IP: o.IP, UserAgent: o.UserAgent, RequestID: o.RequestID})
 }
 
 // RunChat runs the chat's background work until ctx ends: the cross-node relay (PostgreSQL),

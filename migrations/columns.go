@@ -62,7 +62,7 @@ type columnSpec map[Treatment]string
 var textColumns = map[string]columnSpec{
 	"tenants":                   {Generated: "id", Refuse: "name slug"},
 	"sites":                     {Generated: "id tenant_id site_key", Refuse: "name allowed_origins"},
-	"departments":               {Generated: "id tenant_id", Refuse: "name"},
+	"departments":               {Generated: "id tenant_id", Refuse: "name business_hours"},
 	"users":                     {Generated: "id tenant_id status password_hash last_login_ip previous_login_ip", Refuse: "email email_key display_name", Mask: "disabled_reason", Ciphertext: "mfa_secret mfa_pending"},
 	"role_assignments":          {Generated: "id tenant_id user_id department_id granted_by", Refuse: "role"},
 	"setup_tokens":              {Generated: "id token_hash"},

@@ -49,8 +49,8 @@ func TestDemoPage(t *testing.T) {
 	}
 }
 
-func TestDemoAgentPage(t *testing.T) {
-	body := render(t, "demo_agent.html", nil)
+func TestWorkspacePage(t *testing.T) {
+	body := render(t, "workspace.html", nil)
 	for _, want := range []string{`data-chat-workspace`, `<script type="module" src="/static/console-chat.js"></script>`, `href="/static/console-chat.css"`, `class="bar"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("agent page: got no %s", want)

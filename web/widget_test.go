@@ -160,7 +160,7 @@ func TestWidgetPagesHaveNoInlineCode(t *testing.T) {
 	script := regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script>`)
 	other := regexp.MustCompile(`(?i)<style|\sstyle\s*=|\son[a-z]+\s*=|javascript:`)
 	pages := map[string][]byte{"widget/v1/frame.html": widgetFile(t, "frame.html")}
-	for _, name := range []string{"demo.html", "demo_agent.html"} {
+	for _, name := range []string{"demo.html", "workspace.html"} {
 		b, err := templateFS.ReadFile("templates/" + name)
 		if err != nil {
 			t.Fatal(err)

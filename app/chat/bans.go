@@ -120,6 +120,7 @@ func (s *Service) cleanBan(ctx context.Context, tenantID string, in BanInput) (B
 
 // AddBan adds a ban to the tenant's list (audited).
 func (s *Service) AddBan(ctx context.Context, p *identity.Principal, in BanInput, o Origin) (Ban, error) {
+	ctx = migrations.WithTenant(ctx, p.TenantID)
 	b, err := s.cleanBan(ctx, p.TenantID, in)
 	if err != nil {
 		return Ban{}, err
@@ -136,6 +137,7 @@ func (s *Service) AddBan(ctx context.Context, p *identity.Principal, in BanInput
 
 // RemoveBan deletes a ban (audited).
 func (s *Service) RemoveBan(ctx context.Context, p *identity.Principal, id string, o Origin) error {
+	ctx = migrations.WithTenant(ctx, p.TenantID)
 	ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionBanListChange, id, o, map[string]string{"change": "remove"})
 	ev.Target = audit.Target{Kind: "visitor_ban", ID: id}
 	return s.store.removeBan(ctx, p.TenantID, id, ev)

@@ -190,10 +190,21 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 	return c, true, nil
 }
 
-// offlineReason says why no chat can start now in dept: "outside_hours", "no_agents" or "".
+// offlineReason says why no chat can start now in dept: "outside_hours", "no_agents" or "". A
+// department with its own weekly hours keeps them instead of the site's.
 func (s *Service) offlineReason(ctx context.Context, tenantID string, set Settings, dept string) (string, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
-	if !set.BusinessHours.OpenAt(s.now()) {
+	open := set.BusinessHours.OpenAt(s.now())
+	if dept != "" {
+		d, err := s.tenants.Department(ctx, tenantID, dept)
+		switch {
+		case err != nil && !errors.Is(err, tenant.ErrNotFound):
+			return "", err
+		case err == nil && d.Hours() != nil:
+			open = d.Hours().OpenAt(s.now())
+		}
+	}
+	if !open {
 		return "outside_hours", nil
 	}
 	n, err := s.store.agentsOnline(ctx, tenantID, dept, s.onlineSince())
@@ -207,15 +218,15 @@ func (s *Service) offlineReason(ctx context.Context, tenantID string, set Settin
 }
 
 // SiteOffline says why a site's widget shows the offline form ("outside_hours", "no_agents" or
-// ""): outside business hours, or no agent online for its default department (any department
-// when none is set).
+// ""): outside business hours (its default department's own, when it has them), or no agent
+// online for its default department (any department when none is set).
 func (s *Service) SiteOffline(ctx context.Context, tenantID string, set Settings) (string, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
-	if !set.BusinessHours.OpenAt(s.now()) {
-		return "outside_hours", nil
-	}
 	if set.DefaultDepartmentID != "" {
 		return s.offlineReason(ctx, tenantID, set, set.DefaultDepartmentID)
+	}
+	if !set.BusinessHours.OpenAt(s.now()) {
+		return "outside_hours", nil
 	}
 	n, err := s.store.tenantAgentsOnline(ctx, tenantID, s.onlineSince())
 	if err != nil {
@@ -343,6 +354,7 @@ func (s *Service) SweepMissed(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	timeouts := map[string]time.Duration{}
+	departmentTimeouts := map[string]time.Duration{}
 	n := 0
 	for _, c := range waiting {
 		to, ok := timeouts[c.SiteID]
@@ -353,6 +365,21 @@ func (s *Service) SweepMissed(ctx context.Context) (int, error) {
 			}
 			to = time.Duration(set.QueueTimeoutSeconds) * time.Second
 			timeouts[c.SiteID] = to
+		}
+		// A department's own queue timeout overrides its sites'.
+		if c.DepartmentID != nil && *c.DepartmentID != "" {
+			dto, ok := departmentTimeouts[*c.DepartmentID]
+			if !ok {
+				d, err := s.tenants.Department(ctx, c.TenantID, *c.DepartmentID)
+				if err != nil && !errors.Is(err, tenant.ErrNotFound) {
+					return n, err
+				}
+				dto = time.Duration(d.QueueTimeoutSeconds) * time.Second
+				departmentTimeouts[*c.DepartmentID] = dto
+			}
+			if dto > 0 {
+				to = dto
+			}
 		}
 		if now.Sub(c.QueuedAt) < to {
 			continue

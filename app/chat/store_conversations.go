@@ -301,3 +301,15 @@ func (st *store) markRead(ctx context.Context, tenantID, convID, kind, id string
 		Update("last_read_seq", seq)
 	return res.RowsAffected > 0, before, res.Error
 }
+
+// live lists a tenant's open conversations, oldest first: all of them, or those of depts only.
+func (st *store) live(ctx context.Context, tenantID string, all bool, depts []string, limit int) ([]Conversation, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	q := st.db.WithContext(ctx).Where("tenant_id = ? AND status IN ?", tenantID, openStatuses)
+	if !all {
+		q = q.Where("department_id IN ?", depts)
+	}
+	var out []Conversation
+	err := q.Order("queued_at, id").Limit(limit).Find(&out).Error
+	return out, err
+}

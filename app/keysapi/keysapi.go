@@ -1,51 +1,173 @@
-// Package keysapi serves a tenant's encryption key status to the console and the evidence
-// report: the key provider in use (and whether it is fit for production), the transit key's
+// Package keysapi serves a tenant's encryption key to the console and the evidence report: the
+// key status (the key provider in use and whether it is fit for production, the transit key's
 // versions, the minimum decryption version, the last rotation and how many wrapped data keys sit
-// at each version. Rotation and rewrap are operator actions from the server's shell
-// (`parley keys …`), not web actions.
+// at each version) and rotation, as a JSON route and as the console's /keys page with a
+// confirmed form. Rewrap and raising the minimum decryption version stay operator actions from the
+// server's shell (`parley keys rewrap|set-min-version`): the second can make stored data
+// unreadable, so no web form offers it.
 package keysapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
+	"github.com/parleyhq/parley/web"
 )
 
-// Reporter is what the module needs of the key tools.
-type Reporter interface {
+// PermManage is the permission of every route of the module.
+const PermManage = "keys.manage"
+
+// Tools is what the module needs of the key tools (vault.Keys).
+type Tools interface {
 	Status(ctx context.Context, tenantID string) (vault.TenantKeyReport, error)
+	Rotate(ctx context.Context, tenantID string) (vault.KeyStatus, error)
 }
 
-var _ Reporter = (*vault.Keys)(nil)
+var _ Tools = (*vault.Keys)(nil)
 
-// Module serves the key status route.
+// Recorder writes an audit event in a transaction of its own (the audit log satisfies it); an
+// error means the action is reported as failed.
+type Recorder interface {
+	Record(ctx context.Context, ev audit.Event) error
+}
+
+// Module serves the key status and rotation routes and the /keys page.
 type Module struct {
-	Keys Reporter
+	Keys  Tools
+	Audit Recorder
+	Pages *web.Pages
+	// CSRF returns the request's CSRF token for the page's forms.
+	CSRF func(c echo.Context) string
+	// Now is the clock the page measures the key's age with.
+	Now func() time.Time
+	// Node names this node in audit records.
+	Node string
+
+	// rotating serialises this node's rotations, so a double submit rotates once.
+	rotating sync.Mutex
 }
 
 var _ server.Module = (*Module)(nil)
 
 // Routes implements server.Module.
 func (m *Module) Routes() []server.Route {
-	return []server.Route{{
-		Method: http.MethodGet, Path: "/api/v1/keys/status", Access: server.Authenticated,
-		Permission: "keys.manage", Scope: server.ScopeTenant, API: true,
-		Summary: "The organisation's encryption key: provider, versions, minimum decryption version, last rotation, data keys per version.",
-		Handler: m.status,
-	}}
+	route := func(method, path, summary string, isAPI bool, h echo.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: PermManage,
+			Scope: server.ScopeTenant, API: isAPI, Summary: summary, Handler: h}
+	}
+	return []server.Route{
+		route(http.MethodGet, "/api/v1/keys/status", "The organisation's encryption key: provider, versions, minimum decryption version, last rotation, data keys per version.", true, m.status),
+		route(http.MethodPost, "/api/v1/keys/rotate", "Rotate the organisation's encryption key: new data keys are wrapped under a new version (audited).", true, m.rotateAPI),
+		route(http.MethodGet, "/keys", "Encryption key page: status and rotation.", false, m.page),
+		route(http.MethodPost, "/keys/rotate", "Rotate the organisation's encryption key (form, with confirmation).", false, m.rotateForm),
+	}
 }
 
-var errKeysUnavailable = api.New(http.StatusServiceUnavailable, "key_provider_unavailable", "The key provider does not answer right now; try again shortly.")
+// The module's errors.
+var (
+	errKeysUnavailable = api.New(http.StatusServiceUnavailable, "key_provider_unavailable", "The key provider does not answer right now; try again shortly.")
+	errVersionChanged  = api.New(http.StatusConflict, "key_version_changed", "The key was rotated since you loaded its status; review the new version before rotating again.").WithField("expected_latest_version")
+	errAuditFailed     = api.New(http.StatusServiceUnavailable, "audit_unavailable", "The key was rotated but the audit log did not record it; try again shortly and tell your security team.")
+)
 
 func (m *Module) status(c echo.Context) error {
-	rep, err := m.Keys.Status(c.Request().Context(), api.PrincipalOf(c).TenantID)
+	p := api.PrincipalOf(c)
+	if p == nil {
+		return api.ErrUnauthenticated
+	}
+	rep, err := m.Keys.Status(c.Request().Context(), p.TenantID)
 	if err != nil {
 		return errKeysUnavailable.Wrap(err)
 	}
 	return c.JSON(http.StatusOK, rep)
+}
+
+// rotateRequest is the body of POST /api/v1/keys/rotate. ExpectedLatestVersion, when set, makes
+// the rotation happen only if the key is still at that version (a retried request then rotates
+// once).
+type rotateRequest struct {
+	ExpectedLatestVersion *int `json:"expected_latest_version"`
+}
+
+// RotateResult is the answer of POST /api/v1/keys/rotate.
+type RotateResult struct {
+	PreviousVersion int             `json:"previous_version"`
+	Key             vault.KeyStatus `json:"key"`
+}
+
+func (m *Module) rotateAPI(c echo.Context) error {
+	var in rotateRequest
+	if c.Request().ContentLength != 0 {
+		if err := api.Bind(c, &in); err != nil {
+			return err
+		}
+	}
+	expected := 0
+	if in.ExpectedLatestVersion != nil {
+		if *in.ExpectedLatestVersion < 1 {
+			return api.ErrInvalidRequest.WithField("expected_latest_version").WithMessage("The expected version is a key version (1 or more).")
+		}
+		expected = *in.ExpectedLatestVersion
+	}
+	res, err := m.rotate(c, expected)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// rotate rotates the caller's tenant key, if it is still at version expected (0: any), and
+// records the rotation (or its failure) in the tenant's audit log, as `parley keys rotate` does.
+func (m *Module) rotate(c echo.Context, expected int) (RotateResult, error) {
+	p := api.PrincipalOf(c)
+	if p == nil {
+		return RotateResult{}, api.ErrUnauthenticated
+	}
+	ctx := migrations.WithTenant(c.Request().Context(), p.TenantID)
+	m.rotating.Lock()
+	defer m.rotating.Unlock()
+	before, err := m.Keys.Status(ctx, p.TenantID)
+	if err != nil {
+		return RotateResult{}, errKeysUnavailable.Wrap(err)
+	}
+	if expected != 0 && before.Key.LatestVersion != expected {
+		return RotateResult{}, errVersionChanged
+	}
+	st, opErr := m.Keys.Rotate(ctx, p.TenantID)
+	ev := audit.Event{
+		Tenant: p.TenantID, Actor: audit.Actor{ID: p.UserID, Kind: audit.ActorUser},
+		Origin: audit.Origin{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), Node: m.Node},
+		Action: audit.ActionKeyRotate, Target: audit.Target{Kind: "tenant", ID: p.TenantID},
+		Outcome: audit.Success, RequestID: api.RequestID(c),
+		Details: map[string]string{"previous_version": strconv.Itoa(before.Key.LatestVersion)},
+	}
+	if opErr != nil {
+		ev.Outcome, ev.Reason = audit.Failure, "error"
+	} else {
+		ev.Details["latest_version"] = strconv.Itoa(st.LatestVersion)
+	}
+	var auditErr error
+	if m.Audit == nil {
+		auditErr = errors.New("keysapi: no audit log wired")
+	} else {
+		auditErr = m.Audit.Record(ctx, ev)
+	}
+	if opErr != nil {
+		return RotateResult{}, errKeysUnavailable.Wrap(errors.Join(opErr, auditErr))
+	}
+	if auditErr != nil {
+		return RotateResult{}, errAuditFailed.Wrap(auditErr)
+	}
+	return RotateResult{PreviousVersion: before.Key.LatestVersion, Key: st}, nil
 }

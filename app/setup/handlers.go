@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -9,17 +10,23 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/api"
+	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/web"
 )
 
-// Module serves the setup page.
+// Module serves the setup page and the demo site page that follows it.
 type Module struct {
 	Service *Service
 	Pages   *web.Pages
 	// PasswordHelp describes the password policy on the form.
 	PasswordHelp string
+	// Demo creates the demo site; CSRF returns the session's form token; TakesChats tells
+	// whether a user is offered chats in the workspace (chat.accept somewhere).
+	Demo       *Demo
+	CSRF       func(echo.Context) string
+	TakesChats func(ctx context.Context, p *identity.Principal) (bool, error)
 }
 
 var _ server.Module = (*Module)(nil)
@@ -29,6 +36,10 @@ func (m *Module) Routes() []server.Route {
 	return []server.Route{
 		{Method: http.MethodGet, Path: "/setup", Access: server.Public, Summary: "One-time setup page (token in the link).", Handler: m.form},
 		{Method: http.MethodPost, Path: "/setup", Access: server.Public, Summary: "Create the first tenant and its owner.", Handler: m.submit},
+		{Method: http.MethodGet, Path: "/setup/demo-site", Access: server.Authenticated, Permission: "site.manage", Scope: server.ScopeTenant,
+			Summary: "The demo site: a button that creates it, then its visitor page and the agent workspace.", Handler: m.demoSite},
+		{Method: http.MethodPost, Path: "/setup/demo-site", Access: server.Authenticated, Permission: "site.manage", Scope: server.ScopeTenant,
+			Summary: "Create the demo site (a site on Parley's own origin and its department) unless it exists.", Handler: m.createDemoSite},
 	}
 }
 

@@ -6,11 +6,8 @@ package tenant
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -32,37 +29,39 @@ var (
 	// slugs are stored in clear, so it is refused.
 	ErrCardNumber    = errors.New("a card number is not allowed in a name")
 	ErrInvalidOrigin = errors.New("origin must be scheme://host[:port]")
+	// ErrNoOrigins, ErrTooManyOrigins and ErrDuplicateOrigin break CheckOrigins' bounds.
+	ErrNoOrigins       = errors.New("a site needs at least one allowed origin")
+	ErrTooManyOrigins  = errors.New("too many allowed origins")
+	ErrDuplicateOrigin = errors.New("an origin is given twice")
+	// ErrInvalidTimezone and ErrInvalidHours break Hours.Check.
+	ErrInvalidTimezone = errors.New("unknown time zone")
+	ErrInvalidHours    = errors.New("opening hours must be HH:MM to HH:MM on known weekdays")
+	// ErrInvalidQueueTimeout is a department queue timeout out of bounds.
+	ErrInvalidQueueTimeout = errors.New("queue timeout out of bounds")
+	// ErrInUse refuses to delete a department that open chats or role grants still refer to.
+	ErrInUse = errors.New("the department is in use")
 )
+
+// FieldError is an input error about one field of a site or department, as the API names it
+// (name, allowed_origins, business_hours.days, ...). Index is the position of the value at fault
+// in a list field, -1 otherwise. errors.Is sees the wrapped sentinel.
+type FieldError struct {
+	Field string
+	Index int
+	Err   error
+}
+
+// Error names the field and the problem (never the value).
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the sentinel.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // Tenant is an organisation: the unit of data segregation.
 type Tenant struct {
 	ID        string `gorm:"primaryKey"`
 	Name      string
 	Slug      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
-// Site is a website that embeds the widget.
-type Site struct {
-	ID             string `gorm:"primaryKey"`
-	TenantID       string
-	Name           string
-	SiteKey        string
-	AllowedOrigins string
-	Enabled        bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
-// Origins returns the site's allowed origins.
-func (s Site) Origins() []string { return strings.Fields(s.AllowedOrigins) }
-
-// Department groups agents and chats inside a tenant.
-type Department struct {
-	ID        string `gorm:"primaryKey"`
-	TenantID  string
-	Name      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -186,105 +185,6 @@ func (s *Store) List(ctx context.Context) ([]Tenant, error) {
 	var out []Tenant
 	err := s.db.WithContext(ctx).Order("created_at, id").Find(&out).Error
 	return out, err
-}
-
-// NormalizeOrigin checks an origin (scheme://host[:port], no path) and returns its canonical form.
-// Origins are stored in clear: one that holds a card number is refused with ErrCardNumber (and
-// is not repeated in the error).
-func NormalizeOrigin(o string) (string, error) {
-	if pan.Contains(o) {
-		return "", ErrCardNumber
-	}
-	u, err := url.Parse(strings.TrimSpace(o))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("%w: %q", ErrInvalidOrigin, o)
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
-}
-
-// CreateSite adds a website with a fresh public site key.
-func (s *Store) CreateSite(ctx context.Context, tenantID, name string, origins []string) (Site, error) {
-	ctx = migrations.WithTenant(ctx, tenantID)
-	name, err := CleanName(name)
-	if err != nil {
-		return Site{}, err
-	}
-	clean := make([]string, 0, len(origins))
-	for _, o := range origins {
-		n, err := NormalizeOrigin(o)
-		if err != nil {
-			return Site{}, err
-		}
-		clean = append(clean, n)
-	}
-	var b [15]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return Site{}, err
-	}
-	now := s.now().UTC()
-	site := Site{
-		ID: uuid.Must(uuid.NewV7()).String(), TenantID: tenantID, Name: name,
-		SiteKey:        "site_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])),
-		AllowedOrigins: strings.Join(clean, " "), Enabled: true, CreatedAt: now, UpdatedAt: now,
-	}
-	if err := s.db.WithContext(ctx).Create(&site).Error; err != nil {
-		if migrations.IsUniqueViolation(err) {
-			return Site{}, ErrNameTaken
-		}
-		return Site{}, err
-	}
-	return site, nil
-}
-
-// Sites lists a tenant's sites.
-func (s *Store) Sites(ctx context.Context, tenantID string) ([]Site, error) {
-	ctx = migrations.WithTenant(ctx, tenantID)
-	var out []Site
-	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("name").Find(&out).Error
-	return out, err
-}
-
-// SiteByKey finds an enabled site by its public key (the widget's only credential).
-func (s *Store) SiteByKey(ctx context.Context, key string) (Site, error) {
-	ctx = migrations.AcrossTenants(ctx) // resolution: which tenant a widget's site key belongs to
-	var site Site
-	err := s.db.WithContext(ctx).Where("site_key = ? AND enabled = ?", key, true).Take(&site).Error
-	return site, notFound(err)
-}
-
-// CreateDepartment adds a department to a tenant.
-func (s *Store) CreateDepartment(ctx context.Context, tenantID, name string) (Department, error) {
-	ctx = migrations.WithTenant(ctx, tenantID)
-	name, err := CleanName(name)
-	if err != nil {
-		return Department{}, err
-	}
-	now := s.now().UTC()
-	d := Department{ID: uuid.Must(uuid.NewV7()).String(), TenantID: tenantID, Name: name, CreatedAt: now, UpdatedAt: now}
-	if err := s.db.WithContext(ctx).Create(&d).Error; err != nil {
-		if migrations.IsUniqueViolation(err) {
-			return Department{}, ErrNameTaken
-		}
-		return Department{}, err
-	}
-	return d, nil
-}
-
-// Departments lists a tenant's departments.
-func (s *Store) Departments(ctx context.Context, tenantID string) ([]Department, error) {
-	ctx = migrations.WithTenant(ctx, tenantID)
-	var out []Department
-	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Order("name").Find(&out).Error
-	return out, err
-}
-
-// Department finds one department of a tenant; another tenant's is ErrNotFound.
-func (s *Store) Department(ctx context.Context, tenantID, id string) (Department, error) {
-	ctx = migrations.WithTenant(ctx, tenantID)
-	var d Department
-	err := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&d).Error
-	return d, notFound(err)
 }
 
 func notFound(err error) error {

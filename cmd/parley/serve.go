@@ -48,11 +48,11 @@ func runServe(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "parley: setup link: %v\n", err)
 		return exitFailure
 	}
-	printDemo(ctx, e, a, cfg.PublicURL)
 	if ok {
 		fmt.Fprintf(e.stdout, "  setup:    %s/setup?token=%s\n", cfg.PublicURL, token)
 		fmt.Fprintf(e.stdout, "            one-time link for the first organisation and owner; expires %s\n", expires.Format("2006-01-02 15:04 MST"))
 	}
+	printDemo(ctx, e, a, cfg.PublicURL, ok)
 	log.Info("serving", "addr", cfg.Addr, "tls", cfg.TLS(), "database", string(db.Dialect),
 		"key_provider", a.Keys.Kind(), "key_provider_production", a.Keys.Production())
 	// The background work (audit sealing and checkpoints, audit verification, policy reload)
@@ -83,25 +83,43 @@ func runServe(ctx context.Context, e env, args []string) int {
 	return exitOK
 }
 
-// printDemo prints the demo visitor page of the first site that allows Parley's own origin, or
-// how to make one.
-func printDemo(ctx context.Context, e env, a *app.App, publicURL string) {
+// printDemo prints the path to a first chat: before setup, open the setup link, sign in, click
+// "Create a demo site", then open the visitor page and the workspace side by side; once a site
+// allows Parley's own origin, its visitor page and the workspace.
+func printDemo(ctx context.Context, e env, a *app.App, publicURL string, needsSetup bool) {
+	if needsSetup {
+		fmt.Fprintf(e.stdout, "  demo:     1. open the setup link above  2. sign in at %s/login\n", publicURL)
+		fmt.Fprintf(e.stdout, "            3. click \"Create a demo site\" (%s/setup/demo-site)\n", publicURL)
+		fmt.Fprintf(e.stdout, "            4. open the visitor page and the workspace side by side, and chat\n")
+		return
+	}
+	if key := demoSiteKey(ctx, a, publicURL); key != "" {
+		fmt.Fprintf(e.stdout, "  demo:     open the visitor page %s/demo?site=%s\n", publicURL, key)
+		fmt.Fprintf(e.stdout, "            and the workspace %s/workspace side by side, and chat\n", publicURL)
+		return
+	}
+	fmt.Fprintf(e.stdout, "  demo:     1. sign in at %s/login  2. click \"Create a demo site\" (%s/setup/demo-site)\n", publicURL, publicURL)
+	fmt.Fprintf(e.stdout, "            3. open the visitor page and the workspace side by side, and chat\n")
+}
+
+// demoSiteKey returns the key of the first enabled site that allows Parley's own origin, or "".
+func demoSiteKey(ctx context.Context, a *app.App, publicURL string) string {
 	tenants, err := a.Tenants.List(ctx)
-	if err == nil {
-		for _, t := range tenants {
-			sites, err := a.Tenants.Sites(ctx, t.ID)
-			if err != nil {
-				break
-			}
-			for _, s := range sites {
-				for _, o := range s.Origins() {
-					if s.Enabled && strings.EqualFold(o, publicURL) {
-						fmt.Fprintf(e.stdout, "  demo:     %s/demo?site=%s\n", publicURL, s.SiteKey)
-						return
-					}
+	if err != nil {
+		return ""
+	}
+	for _, t := range tenants {
+		sites, err := a.Tenants.Sites(ctx, t.ID)
+		if err != nil {
+			return ""
+		}
+		for _, s := range sites {
+			for _, o := range s.Origins() {
+				if s.Enabled && strings.EqualFold(o, publicURL) {
+					return s.SiteKey
 				}
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "  demo:     after setup, `parley site create --tenant ID --name Demo --origin %s`, then %s/demo?site=KEY\n", publicURL, publicURL)
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/web"
 )
 
 // stringList collects a repeatable flag.
@@ -47,10 +48,20 @@ func runSite(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	defer closeApp()
+	clean, err := tenant.CheckOrigins(origins)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parley: site create: --origin: %v (scheme://host[:port]: https, or http only for localhost and 127.0.0.1; at most %d)\n", errors.Unwrap(err), tenant.MaxOrigins)
+		return exitFailure
+	}
+	sri, err := web.WidgetIntegrity("widget.js")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "parley: site create: %v\n", err)
+		return exitFailure
+	}
 	var site tenant.Site
-	err := createInTenant(ctx, e, a, "site create", *tenantName, func(tx *gorm.DB, id string) (audit.Event, error) {
+	err = createInTenant(ctx, e, a, "site create", *tenantName, func(tx *gorm.DB, id string) (audit.Event, error) {
 		var err error
-		if site, err = a.Tenants.WithTx(tx).CreateSite(ctx, id, *name, origins); err != nil {
+		if site, err = a.Tenants.WithTx(tx).CreateSite(ctx, id, *name, clean); err != nil {
 			return audit.Event{}, err
 		}
 		return audit.Event{Action: audit.ActionSiteCreate, Target: audit.Target{Kind: "site", ID: site.ID},
@@ -65,7 +76,8 @@ func runSite(ctx context.Context, e env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "created site %q, key %s\n", site.Name, site.SiteKey)
 	fmt.Fprintf(e.stdout, "site id: %s\n", site.ID)
-	fmt.Fprintf(e.stdout, "embed: <script src=\"%s/widget.js\" data-site=\"%s\" async></script>\n", cfg.PublicURL, site.SiteKey)
+	fmt.Fprintf(e.stdout, "embed: <script src=\"%s/widget/v1/widget.js\" data-site=\"%s\" integrity=\"%s\" crossorigin=\"anonymous\" async></script>\n",
+		strings.TrimRight(cfg.PublicURL, "/"), site.SiteKey, sri)
 	return exitOK
 }
 

@@ -29,11 +29,20 @@ func TestSiteCreate(t *testing.T) {
 			if m == nil {
 				t.Fatalf("site create printed no id line: %q", r.stdout)
 			}
-			if got := siteIDs(t, env["PARLEY_DATABASE_URL"], "acme-bank"); len(got) != 1 || got[0] != m[1] {
+			if got := siteIDs(t, env["PARLEY_DATABASE_URL"], "acme-bank"); len(got) < 1 || got[0] != m[1] {
 				t.Errorf("printed id %s, stored ids %v", m[1], got)
 			}
 			if r := runCmd(t, env, "", "site", "create", "--tenant", "acme-bank", "--name", "Bad", "--origin", "javascript:alert(1)"); r.code != 1 || !strings.Contains(r.stderr, "origin") {
 				t.Errorf("bad origin: %+v", r)
+			}
+			if !strings.Contains(r.stdout, `/widget/v1/widget.js" data-site="`) || !strings.Contains(r.stdout, `integrity="sha384-`) {
+				t.Errorf("site create's embed code is not pinned with SRI: %q", r.stdout)
+			}
+			if r := runCmd(t, env, "", "site", "create", "--tenant", "acme-bank", "--name", "Plain", "--origin", "http://www.acme.test"); r.code != 1 || !strings.Contains(r.stderr, "origin") {
+				t.Errorf("plain http origin: %+v", r)
+			}
+			if r := runCmd(t, env, "", "site", "create", "--tenant", "acme-bank", "--name", "Dev", "--origin", "http://localhost:8080"); r.code != 0 {
+				t.Errorf("http://localhost origin: %+v", r)
 			}
 			if r := runCmd(t, env, "", "site", "create", "--tenant", "nope", "--name", "X", "--origin", "https://x.test"); r.code != 2 {
 				t.Errorf("unknown tenant: %+v", r)

@@ -1,8 +1,9 @@
 // Package chathttp serves the chat engine (package chat) over HTTP: the widget's public API and
 // its long-polling fallback, the visitor and agent WebSockets, the console's chat API (files,
-// bans, settings, offline messages) and the widget's static files. It reads requests and frames,
-// calls the engine and writes its answers; every engine error is answered from one table
-// (errors.go), as an HTTP error or as an error frame. The wire format is docs/chat-protocol.md.
+// bans, settings, offline messages), the console's chat pages (the agent workspace, the live
+// chats, the ban list) and the widget's static files. It reads requests and frames, calls the
+// engine and writes its answers; every engine error is answered from one table (errors.go), as an
+// HTTP error or as an error frame. The wire format is docs/chat-protocol.md.
 //
 // A message's ack goes out before its delivery: the socket's writer writes the ack frame (the
 // long poll its answer) and only then calls the engine's PostResult.Deliver, which fans the
@@ -14,9 +15,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/web"
 )
 
 // Config is what a Module is built from.
@@ -29,14 +35,30 @@ type Config struct {
 	// Log receives the errors the module handles itself (a socket that failed, a frame that
 	// could not be answered); nil discards them.
 	Log *slog.Logger
+	// Pages renders the console's chat pages (the agent workspace, the live chats, the ban
+	// list); Tenants names sites and departments on them, People the agents and who banned.
+	Pages   *web.Pages
+	Tenants *tenant.Store
+	// People names console users; nil shows their ids only.
+	People People
+	// CSRF returns the request's CSRF token for the pages' forms.
+	CSRF func(c echo.Context) string
+	// Now is the clock of the pages' waiting times; nil is time.Now.
+	Now func() time.Time
 }
 
 // Module serves the chat: the widget's public API and sockets, the agent socket and the console's
 // chat API, and the widget's static files.
 type Module struct {
-	chat   *chat.Service
-	assets fs.FS
-	log    *slog.Logger
+	chat    *chat.Service
+	assets  fs.FS
+	log     *slog.Logger
+	pages   *web.Pages
+	tenants *tenant.Store
+	people  People
+	now     func() time.Time
+	// csrfToken returns the request's CSRF token for the ban list's forms.
+	csrfToken func(c echo.Context) string
 	// base ends when the node shuts down; every socket closes with 1001 then.
 	base context.Context
 	stop context.CancelFunc
@@ -51,7 +73,11 @@ func New(cfg Config) *Module {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Module{chat: cfg.Service, assets: cfg.Assets, log: cfg.Log}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := &Module{chat: cfg.Service, assets: cfg.Assets, log: cfg.Log, pages: cfg.Pages, tenants: cfg.Tenants, people: cfg.People,
+		now: cfg.Now, csrfToken: cfg.CSRF}
 	m.base, m.stop = context.WithCancel(context.Background())
 	return m
 }

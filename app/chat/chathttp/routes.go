@@ -15,6 +15,12 @@ import (
 	"github.com/parleyhq/parley/migrations"
 )
 
+// Permissions of the console's chat pages.
+const (
+	permAccept  = "chat.accept"
+	permMonitor = "chat.monitor"
+)
+
 // Widget and console route prefixes.
 const (
 	widgetBase = "/api/v1/widget/sites/:site"
@@ -53,16 +59,31 @@ func (m *Module) Routes() []server.Route {
 		// without chat.accept, chat.monitor, chat.join or chat.whisper in any department.
 		{Method: http.MethodGet, Path: chatBase + "/agent/ws", Access: server.Authenticated, API: true,
 			Summary: "Agent WebSocket: queue, offers, conversations and supervision (needs chat.accept, chat.monitor, chat.join or chat.whisper in a department; docs/chat-protocol.md).", Handler: m.agentSocket},
+		// The console's chat pages serve every department where the user holds their permission:
+		// the guard checks it where the user holds it, or in the ?department= they name (heldIn).
+		{Method: http.MethodGet, Path: "/workspace", Access: server.Authenticated, Permission: permAccept, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permAccept), Summary: "The agent workspace: queue, offers and conversations over the agent socket.", Handler: m.workspace},
+		{Method: http.MethodGet, Path: "/live", Access: server.Authenticated, Permission: permMonitor, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permMonitor), Summary: "The live chats (waiting and in progress) of the departments the user supervises, or of ?department=.", Handler: m.live},
 		upload(inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m)),
 		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
 		auth(http.MethodPost, chatBase+"/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor.", m.addBan),
 		auth(http.MethodDelete, chatBase+"/bans/:ban", "ban.manage", server.ScopeTenant, "Lift a ban.", m.removeBan),
+		page(auth(http.MethodGet, "/bans", "ban.manage", server.ScopeTenant, "Ban list page: active and expired bans, add and lift.", m.bansPage)),
+		page(auth(http.MethodPost, "/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor (form).", m.addBanForm)),
+		page(auth(http.MethodPost, "/bans/:ban/delete", "ban.manage", server.ScopeTenant, "Lift a ban (form).", m.liftBanForm)),
 		auth(http.MethodGet, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "A site's widget and chat settings.", m.getSettings),
 		auth(http.MethodPut, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "Change a site's widget and chat settings.", m.putSettings),
 		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
 		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
 	}
+}
+
+// page marks a console page route (not part of the JSON API).
+func page(r server.Route) server.Route {
+	r.API = false
+	return r
 }
 
 // upload lets a file upload route take bodies up to the largest file size a site may allow; the

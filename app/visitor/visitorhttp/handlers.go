@@ -1,6 +1,7 @@
 // Package visitorhttp serves the console's visitor tracking API over HTTP: the live visitors of
 // the tenant's sites, one visitor with the pages they visited (IP addresses only with
-// visitor.view_pii, audited), and the tenant's visitor data retention.
+// visitor.view_pii, audited), and the tenant's visitor data retention, as JSON and as the
+// console's /retention page.
 package visitorhttp
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/web"
 )
 
 // Authorizer answers whether a console user holds a permission, tenant-wide (departmentID "") or
@@ -39,6 +41,10 @@ type Module struct {
 	Authz Authorizer
 	Audit Auditor
 	Node  string
+	// Pages renders the console's retention page.
+	Pages *web.Pages
+	// CSRF returns the request's CSRF token for the page's form.
+	CSRF func(c echo.Context) string
 }
 
 var _ server.Module = (*Module)(nil)
@@ -54,6 +60,10 @@ func (m *Module) Routes() []server.Route {
 			Scope: server.ScopeTenant, API: true, Summary: "The tenant's visitor data retention.", Handler: m.getRetention},
 		{Method: http.MethodPut, Path: "/api/v1/visitor-retention", Access: server.Authenticated, Permission: "retention.manage",
 			Scope: server.ScopeTenant, API: true, Summary: "Set the tenant's visitor data retention (days).", Handler: m.putRetention},
+		{Method: http.MethodGet, Path: "/retention", Access: server.Authenticated, Permission: "retention.manage",
+			Scope: server.ScopeTenant, Summary: "Visitor data retention page: what is deleted and when.", Handler: m.retentionPage},
+		{Method: http.MethodPost, Path: "/retention", Access: server.Authenticated, Permission: "retention.manage",
+			Scope: server.ScopeTenant, Summary: "Set the visitor data retention (form).", Handler: m.retentionForm},
 	}
 }
 
@@ -206,12 +216,24 @@ func (m *Module) putRetention(c echo.Context) error {
 	if err := api.Bind(c, &in); err != nil {
 		return err
 	}
-	if in.Days < 1 || in.Days > 3650 {
-		return api.ErrInvalidRequest.WithField("days").WithMessage("Retention must be 1 to 3650 days.")
+	if err := m.changeRetention(c, p, in.Days); err != nil {
+		return err
 	}
-	ctx := c.Request().Context()
+	return c.JSON(http.StatusOK, in)
+}
+
+// errRetentionRange refuses a retention outside what the store accepts.
+var errRetentionRange = api.ErrInvalidRequest.WithField("days").WithMessage("Retention must be 1 to 3650 days.")
+
+// changeRetention sets the caller's tenant's visitor retention with its audit record, in one
+// transaction (the JSON route and the page's form both call it).
+func (m *Module) changeRetention(c echo.Context, p *api.Principal, days int) error {
+	if days < minRetentionDays || days > maxRetentionDays {
+		return errRetentionRange
+	}
+	ctx := migrations.WithTenant(c.Request().Context(), p.TenantID)
 	err := migrations.Transaction(m.DB.WithContext(ctx), func(tx *gorm.DB) error {
-		if err := m.Store.In(tx).SetRetention(ctx, p.TenantID, in.Days); err != nil {
+		if err := m.Store.In(tx).SetRetention(ctx, p.TenantID, days); err != nil {
 			return err
 		}
 		if m.Audit == nil {
@@ -221,11 +243,11 @@ func (m *Module) putRetention(c echo.Context) error {
 			Tenant: p.TenantID, Actor: audit.Actor{ID: p.UserID, Kind: audit.ActorUser},
 			Origin: audit.Origin{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), Node: m.Node},
 			Action: audit.ActionRetentionChange, Target: audit.Target{Kind: "visitor_retention", ID: p.TenantID},
-			Outcome: audit.Success, RequestID: api.RequestID(c), Details: map[string]string{"days": strconv.Itoa(in.Days)},
+			Outcome: audit.Success, RequestID: api.RequestID(c), Details: map[string]string{"days": strconv.Itoa(days)},
 		})
 	})
 	if err != nil {
 		return api.ErrUnavailable.Wrap(err)
 	}
-	return c.JSON(http.StatusOK, in)
+	return nil
 }

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { artifacts, hostPage, freePort, launchChromium, repoRoot, startParley } from '../lib/parley.mjs';
+import { artifacts, hostPage, freePort, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -149,27 +149,12 @@ async function setUp() {
   env.siteKey = await env.parley.createSite(env.owner.tenant, 'Acme Insurance', [env.hostOrigin, env.parley.base]);
   env.host = await hostPage(env.parley.base, env.siteKey, sri(path.join(repoRoot, 'web/widget/v1/widget.js')), hostPort);
 
-  // The agent signs in (set-up, through the API) and keeps the workspace open: the widget is online.
+  // The agent signs in through the sign-in page and keeps the workspace open: the widget is online.
   const actx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const signIn = await actx.request.post(`${env.parley.base}/api/v1/auth/login`, {
-    data: { tenant: env.agent.tenant, email: env.agent.email, password: env.agent.password },
-  });
-  assert.equal(signIn.status(), 200, `agent sign-in: ${await signIn.text()}`);
   env.desk = await actx.newPage();
   watch(env.desk, 'agent');
-  await env.desk.goto(`${env.parley.base}/`);
-  await env.desk.evaluate(async () => {
-    const css = document.createElement('link');
-    css.rel = 'stylesheet';
-    css.href = '/static/console-chat.css';
-    const loaded = new Promise((resolve) => { css.onload = resolve; });
-    document.head.append(css);
-    const root = document.createElement('div');
-    root.setAttribute('data-chat-workspace', '');
-    document.querySelector('main').replaceChildren(root);
-    await loaded;
-    await import('/static/console-chat.js');
-  });
+  await signIn(env.desk, env.parley.base, env.agent);
+  await openWorkspace(env.desk, env.parley.base);
   await env.desk.locator('.cw-conn', { hasText: /connected/i }).waitFor();
 }
 
@@ -391,17 +376,6 @@ async function keyboardOnPhone(t) {
   assert.deepEqual(problems, [], 'no script errors or CSP violations');
 }
 
-// signIn signs the owner in through the sign-in form.
-async function signIn(page) {
-  const { parley, owner } = env;
-  await page.goto(`${parley.base}/login`);
-  await page.getByLabel(/organisation sign-in id/i).fill(owner.tenant);
-  await page.getByLabel(/e-mail/i).fill(owner.email);
-  await page.getByLabel(/^password/i).fill(owner.password);
-  await page.getByRole('button', { name: /sign in/i }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-}
-
 // openAll opens every <details> of the page through its summary, so axe sees the forms inside.
 async function openAll(page) {
   const summaries = page.locator('details:not([open]) > summary');
@@ -436,7 +410,7 @@ async function consolePages(t) {
   const octx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await octx.newPage();
   watch(page, 'console-owner');
-  await signIn(page);
+  await signIn(page, env.parley.base, env.owner);
   await page.goto(`${base}/account`);
   const csrf = await page.locator('input[name=csrf_token]').first().getAttribute('value');
   // An invitation (set-up, through the API) for the invitation page.
@@ -460,6 +434,9 @@ async function consolePages(t) {
     ['/access-review', 'access review page'],
     ['/audit', 'audit log page'],
     ['/redaction', 'redaction page'],
+    ['/workspace', 'agent workspace'],
+    ['/live', 'live chats page'],
+    ['/setup/demo-site', 'demo site page'],
   ];
   for (const [p, label] of pages) {
     await page.goto(base + p);
@@ -469,7 +446,7 @@ async function consolePages(t) {
   }
   // Pages reached through the console's own links and forms.
   await page.goto(`${base}/roles`);
-  await page.getByRole('link', { name: env.agent.email }).click();
+  await page.getByRole('row').filter({ hasText: env.agent.email }).getByRole('link').first().click();
   await page.getByRole('heading', { name: /effective permissions/i }).waitFor();
   await axe(page, "roles page with a user's permissions");
   await page.goto(`${base}/account/mfa`);

@@ -1,7 +1,9 @@
 // Browser tests of the visitor widget and the agent workspace against a real `parley serve`:
-// a customer's page on another origin embeds the loader (pinned with SRI); a visitor opens the
-// chat, fills the pre-chat survey and writes; an agent signed in through the sign-in API takes the
-// chat in a second browser context and answers; the visitor sees the answer, typing and read
+// a newcomer's first chat — the setup link, sign-in, "Create a demo site", the workspace and the
+// demo visitor page side by side; then a customer's page on another origin embeds the loader
+// (pinned with SRI); a visitor opens the chat, fills the pre-chat survey and writes; an agent
+// signed in through the sign-in page opens the workspace (/workspace), takes the chat in a second
+// browser context and answers; the visitor sees the answer, typing and read
 // receipts travel both ways, the visitor ends the chat and rates it. A second visitor whose
 // network blocks WebSocket chats over long polling. Screenshots go to artifacts/.
 import { describe, it, before, after } from 'node:test';
@@ -9,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { artifacts, hostPage, freePort, launchChromium, repoRoot, startParley } from '../lib/parley.mjs';
+import { artifacts, hostPage, freePort, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
 
 const CARD = '4111 1111 1111 1111';
 const TENANT = 'E2E Bank';
@@ -44,33 +46,6 @@ function watch(page, problems, label) {
   });
 }
 
-// agentWorkspace opens the agent's chat workspace: the console's page where one is routed, else
-// the workspace module mounted on the console start page (the module is the same either way).
-async function agentWorkspace(page, base) {
-  for (const p of ['/console/chat', '/chat', '/demo/agent']) {
-    const probe = await page.request.get(base + p);
-    if (probe.status() === 200 && (await probe.text()).includes('data-chat-workspace')) {
-      await page.goto(base + p);
-      return p;
-    }
-  }
-  await page.goto(`${base}/`);
-  await page.evaluate(async () => {
-    const css = document.createElement('link');
-    css.rel = 'stylesheet';
-    css.href = '/static/console-chat.css';
-    const loaded = new Promise((resolve) => { css.onload = resolve; });
-    document.head.append(css);
-    const root = document.createElement('div');
-    root.setAttribute('data-chat-workspace', '');
-    document.querySelector('main').replaceChildren(root);
-    await loaded;
-    await import('/static/console-chat.js');
-  });
-  return '/ (no console chat page is routed: the workspace module was mounted on the start page)';
-}
-
-
 // env is what the tests share: one server, one customer site, one browser, one signed-in agent.
 const env = {};
 
@@ -89,15 +64,13 @@ async function setUp() {
   env.host = await hostPage(env.parley.base, siteKey, sri(path.join(repoRoot, 'web/widget/v1/widget.js')), hostPort);
   env.browser = await launchChromium();
 
-  // The agent signs in first: with nobody online the widget offers the offline form.
+  // The agent signs in first (with nobody online the widget offers the offline form) through the
+  // sign-in page, and opens the workspace from the console.
   const actx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const signIn = await actx.request.post(`${env.parley.base}/api/v1/auth/login`, {
-    data: { tenant: env.agent.tenant, email: env.agent.email, password: env.agent.password },
-  });
-  assert.equal(signIn.status(), 200, `sign-in: ${await signIn.text()}`);
   env.desk = await actx.newPage();
   watch(env.desk, problems, 'agent');
-  env.workspace = await agentWorkspace(env.desk, env.parley.base);
+  await signIn(env.desk, env.parley.base, env.agent);
+  await openWorkspace(env.desk, env.parley.base);
   await env.desk.locator('.cw-conn', { hasText: /connected/i }).waitFor();
 }
 
@@ -120,6 +93,113 @@ async function guarded(t, body) {
   }
 }
 
+// The newcomer's path, as `parley serve` prints it: open the setup link, sign in, click "Create a
+// demo site", open the workspace and the visitor page side by side, and chat. Every step is a link
+// or a button of Parley's own pages, on a fresh installation of its own.
+describe("a newcomer's first chat", { timeout: 900000 }, () => {
+  const own = {};
+  before(async () => {
+    fs.mkdirSync(artifacts, { recursive: true });
+    own.parley = await startParley();
+    own.browser = await launchChromium();
+  }, { timeout: 900000 });
+  after(async () => {
+    if (own.browser) await own.browser.close();
+    if (own.parley) await own.parley.stop();
+  }, { timeout: 60000 });
+  it('setup link, sign-in, demo site, then the visitor chats with the owner', { timeout: 300000 }, (t) => guarded(t, () => firstChat(own)));
+});
+
+async function firstChat({ parley, browser }) {
+  const base = parley.base;
+  const printed = parley.output.join('\n');
+  assert.match(printed, /Create a demo site/, 'serve prints the demo path');
+  const link = parley.setupLink();
+  assert.ok(link && link.startsWith(`${base}/setup?token=`), `serve printed the setup link: ${printed}`);
+
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  watch(page, problems, 'newcomer');
+  const owner = { email: 'owner@first.test', password: `Harbour-${Date.now()}-Lantern` };
+  await page.goto(link);
+  await page.getByLabel(/organisation name/i).fill('First Bank');
+  await page.getByLabel(/your e-mail address/i).fill(owner.email);
+  await page.getByLabel(/^password$/i).fill(owner.password);
+  await page.getByLabel(/repeat the password/i).fill(owner.password);
+  await page.getByRole('button', { name: /create organisation/i }).click();
+  await page.getByRole('heading', { name: /parley is set up/i }).waitFor();
+  owner.tenant = (await page.locator('main code').first().textContent()).trim();
+  assert.equal(owner.tenant, 'first-bank');
+  await shot(page, '00a-set-up.png');
+
+  // Sign in from the setup page's button.
+  await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.getByRole('link', { name: /sign in/i }).click()]);
+  await signIn(page, base, owner);
+
+  // "Create a demo site": the button of the page the owner lands on (the overview) when it shows
+  // one, else the demo site page's own.
+  if (!(await page.getByRole('button', { name: /create a demo site/i }).count())) {
+    await page.goto(`${base}/setup/demo-site`);
+    await page.getByText(/you can take chats/i).waitFor();
+  }
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === '/setup/demo-site'),
+    page.getByRole('button', { name: /create a demo site/i }).first().click(),
+  ]);
+  await page.getByText(/the demo site was created/i).waitFor();
+  await page.getByText(/you can take chats/i).waitFor();
+  await shot(page, '00b-demo-site.png');
+  // A second visit shows the same site: no button to create another.
+  assert.equal(await page.getByRole('button', { name: /create a demo site/i }).count(), 0);
+
+  // The workspace first, so an agent is online; then the visitor page next to it.
+  const [desk] = await Promise.all([ctx.waitForEvent('page'), page.getByRole('link', { name: /open the agent workspace/i }).click()]);
+  watch(desk, problems, 'newcomer-agent');
+  await desk.waitForURL((u) => u.pathname === '/workspace');
+  await desk.locator('.cw-conn', { hasText: /connected/i }).waitFor();
+  const vctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const visitorHref = await page.getByRole('link', { name: /open the visitor page/i }).getAttribute('href');
+  assert.match(visitorHref, /^\/demo\?site=site_[a-z2-7]+$/);
+  assert.equal(await page.getByRole('link', { name: /open the visitor page/i }).getAttribute('target'), '_blank');
+  // The visitor is someone else: their own browser, not the owner's session.
+  const visitor = await vctx.newPage();
+  watch(visitor, problems, 'newcomer-visitor');
+  await visitor.goto(base + visitorHref);
+  const launcher = visitor.locator('button.pw-launcher');
+  await launcher.waitFor({ state: 'visible' });
+  await launcher.click();
+  const frame = visitor.frameLocator('iframe.pw-frame');
+  const name = frame.getByLabel(/name/i);
+  await frame.getByRole('button', { name: /start/i }).waitFor();
+  if (await name.count()) await name.fill('Newcomer Visitor');
+  const consent = frame.locator('input[type=checkbox]');
+  if (await consent.count()) await consent.check();
+  await frame.getByRole('button', { name: /start/i }).click();
+  const composer = frame.getByRole('textbox', { name: /message/i });
+  await composer.fill('Hello from the demo page');
+  await composer.press('Enter');
+  await frame.locator('.msg-own .st', { hasText: /sent|read/i }).waitFor();
+
+  const offer = desk.locator('.cw-offer', { hasText: 'Newcomer Visitor' });
+  await offer.getByRole('button', { name: /accept/i }).click();
+  await desk.locator('.cw-log').getByText('Hello from the demo page').waitFor();
+  const reply = desk.getByRole('textbox', { name: /message/i });
+  await reply.fill('Hello, this is the owner.');
+  await reply.press('Enter');
+  await frame.locator('.msg-agent .text', { hasText: 'Hello, this is the owner.' }).waitFor();
+  await shot(desk, '00c-first-chat-agent.png');
+  await shot(visitor, '00d-first-chat-visitor.png');
+
+  // The supervisor's live chats list it, in progress, with the owner as its agent.
+  await page.goto(`${base}/live`);
+  const row = page.locator('tbody tr', { hasText: 'Demo site' });
+  await row.filter({ hasText: /in progress/ }).waitFor();
+  assert.match(await row.textContent(), /owner@first\.test/);
+  await desk.getByRole('button', { name: /end chat/i }).click();
+  await frame.getByText(/how was your chat|how did we do/i).waitFor();
+  assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
+}
+
 describe('visitor widget and agent workspace', { timeout: 900000 }, () => {
   // Building the binary on a cold cache can take minutes on a small machine.
   before((t) => guarded(t, setUp), { timeout: 900000 });
@@ -131,7 +211,6 @@ describe('visitor widget and agent workspace', { timeout: 900000 }, () => {
 
 async function conversation(t) {
   const { browser, desk, host, hostOrigin } = env;
-  t.diagnostic(`agent workspace at ${env.workspace}`);
 
   // --- the visitor -----------------------------------------------------------------------------
   const vctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -154,6 +154,11 @@ export class Parley {
     throw new Error(`parley site create: exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`);
   }
 
+  /** setupLink returns the one-time setup link serve printed (a fresh installation), or null. */
+  setupLink() {
+    return this.printed('setup');
+  }
+
   /** printed returns the first URL serve printed on a line that starts with label (e.g. "demo"). */
   printed(label) {
     const re = new RegExp(`^\\s*${label}[^:]*:\\s*(https?://\\S+)`, 'i');
@@ -163,6 +168,36 @@ export class Parley {
     }
     return null;
   }
+}
+
+/**
+ * signIn signs account ({tenant, email, password}) in through the console's sign-in page, as a
+ * person does, and resolves once the browser has left /login.
+ */
+export async function signIn(page, base, account) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel(/organisation sign-in id/i).fill(account.tenant);
+  await page.getByLabel(/e-mail address/i).fill(account.email);
+  await page.getByLabel(/^password$/i).fill(account.password);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.startsWith('/login')),
+    page.getByRole('button', { name: /sign in/i }).click(),
+  ]);
+}
+
+/**
+ * openWorkspace opens the agent workspace from a signed-in console page: through the
+ * navigation's "Workspace" link when the page shows one, else at /workspace, the path the
+ * navigation links to. It resolves once the workspace module is mounted.
+ */
+export async function openWorkspace(page, base) {
+  const link = page.getByRole('link', { name: /^workspace$/i });
+  if (await link.count()) {
+    await Promise.all([page.waitForURL((u) => u.pathname === '/workspace'), link.first().click()]);
+  } else {
+    await page.goto(`${base}/workspace`);
+  }
+  await page.locator('[data-chat-workspace]').waitFor({ state: 'attached' });
 }
 
 /** startParley builds the binary and starts a server in a fresh temporary directory. */
