@@ -90,7 +90,25 @@ func (m *Module) status(c echo.Context) error {
 	if err != nil {
 		return errKeysUnavailable.Wrap(err)
 	}
-	return c.JSON(http.StatusOK, rep)
+	return c.JSON(http.StatusOK, reportBody(rep))
+}
+
+// reportBody is the key report as the API answers it: no versions and no wrapped data keys are
+// an empty list and an empty object, never null.
+func reportBody(rep vault.TenantKeyReport) vault.TenantKeyReport {
+	rep.Key = keyBody(rep.Key)
+	if rep.WrappedByVersion == nil {
+		rep.WrappedByVersion = map[int]int{}
+	}
+	return rep
+}
+
+// keyBody is a key's status as the API answers it: no versions is an empty list, never null.
+func keyBody(k vault.KeyStatus) vault.KeyStatus {
+	if k.Versions == nil {
+		k.Versions = []vault.KeyVersion{}
+	}
+	return k
 }
 
 // rotateRequest is the body of POST /api/v1/keys/rotate. ExpectedLatestVersion, when set, makes
@@ -169,5 +187,5 @@ func (m *Module) rotate(c echo.Context, expected int) (RotateResult, error) {
 	if auditErr != nil {
 		return RotateResult{}, errAuditFailed.Wrap(auditErr)
 	}
-	return RotateResult{PreviousVersion: before.Key.LatestVersion, Key: st}, nil
+	return RotateResult{PreviousVersion: before.Key.LatestVersion, Key: keyBody(st)}, nil
 }
