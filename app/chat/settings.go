@@ -91,6 +91,23 @@ func DefaultSettings() Settings {
 	}
 }
 
+// fillEmpty makes the settings' absent lists and maps empty ones, so they read (and answer in
+// JSON) as [] and {}, never null.
+func (s *Settings) fillEmpty() {
+	if s.Texts == nil {
+		s.Texts = map[string]map[string]string{}
+	}
+	if s.SensitiveParams == nil {
+		s.SensitiveParams = []string{}
+	}
+	if s.Prechat.Questions == nil {
+		s.Prechat.Questions = []Question{}
+	}
+	if s.BusinessHours != nil && s.BusinessHours.Days == nil {
+		s.BusinessHours.Days = map[string][]string{}
+	}
+}
+
 var (
 	colorHex  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	textKey   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,59}$`)
@@ -158,9 +175,7 @@ func (s *Settings) Validate() error {
 		}
 		texts[canon] = byKey
 	}
-	if s.Texts != nil {
-		s.Texts = texts
-	}
+	s.Texts = texts
 	if s.Appearance.Color != "" && !colorHex.MatchString(s.Appearance.Color) {
 		return invalid("appearance.color", "The color must be #RRGGBB.")
 	}
@@ -195,6 +210,7 @@ func (s *Settings) Validate() error {
 	if s.QueueTimeoutSeconds < 30 || s.QueueTimeoutSeconds > 86400 {
 		return invalid("queue_timeout_seconds", "The queue timeout must be 30 seconds to one day.")
 	}
+	s.fillEmpty()
 	return nil
 }
 

@@ -67,12 +67,7 @@ func (st *store) settings(ctx context.Context, siteID string) (Settings, error) 
 			return Settings{}, fmt.Errorf("site settings business hours: %w", err)
 		}
 	}
-	if s.Texts == nil {
-		s.Texts = map[string]map[string]string{}
-	}
-	if s.Prechat.Questions == nil {
-		s.Prechat.Questions = []Question{}
-	}
+	s.fillEmpty()
 	return s, nil
 }
 
