@@ -62,7 +62,7 @@ func (m *Module) overview(c echo.Context) error {
 	}
 	if m.Shell != nil && m.Shell.DevKeys {
 		d.Warnings = append(d.Warnings, warning{Title: "Development key provider",
-			Detail: "Transcripts and secrets are encrypted with the local development key provider, which is not for production (PCI DSS 3.6, 3.7). Configure Vault.",
+			Detail: "Transcripts and secrets are encrypted with the local development key provider, which is not for production (PCI DSS 3.6, 3.7). Set VAULT_ADDR with VAULT_TOKEN or an AppRole.",
 			Link:   "/keys", LinkText: "Key status"})
 	}
 	if !o.TLS {
