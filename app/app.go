@@ -315,9 +315,10 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&tenanthttp.Module{Tenants: a.Tenants, Admin: &tenant.Admin{DB: db.Gorm, Store: a.Tenants, Audit: a.Audit, Node: cfg.NodeID},
 				Settings: a.Chat, Assignments: a.Authz.Store, People: a.Users, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused, PublicURL: cfg.PublicURL},
-			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
-				return a.AuditMonitor.Status(), a.Alerts.Active()
-			}},
+			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
+					return a.AuditMonitor.Status(), a.Alerts.Active()
+				}},
 			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
 				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 			met,

@@ -32,6 +32,11 @@ type Module struct {
 	Node   string
 	// People names the users the audit page shows (actors and user targets); nil shows ids only.
 	People People
+	// CSRF returns the request's CSRF token for the page's verify form.
+	CSRF func(c echo.Context) string
+	// Allowed reports whether the request's user holds a permission tenant-wide, to offer the
+	// page's verify button and export link only to those who may use them; nil offers neither.
+	Allowed func(c echo.Context, permission, departmentID string) bool
 }
 
 var _ server.Module = (*Module)(nil)
@@ -50,6 +55,7 @@ func (m *Module) Routes() []server.Route {
 		tenant(http.MethodGet, "/api/v1/audit/keys", "audit.view", "The public keys audit checkpoints are signed with.", m.keys, true),
 		tenant(http.MethodGet, "/api/v1/audit/status", "audit.view", "The background verifier's latest finding and standing alerts.", m.status, true),
 		tenant(http.MethodGet, "/audit", "audit.view", "Audit log search page.", m.page, false),
+		tenant(http.MethodPost, "/audit/verify", "audit.verify", "Audit log page: recompute the chain and check its signed checkpoints now.", m.verifyPage, false),
 	}
 }
 
@@ -223,23 +229,33 @@ func (m *Module) verify(c echo.Context) error {
 	if req.FromSeq < 0 {
 		return errBadQuery.WithField("from_seq").WithMessage("from_seq must not be negative.")
 	}
-	ctx := c.Request().Context()
-	if _, err := m.Log.Seal(ctx); err != nil {
-		return err
-	}
-	rep, err := m.Log.Verify(ctx, p.TenantID, req.FromSeq)
+	rep, err := m.runVerify(c, p.TenantID, req.FromSeq)
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+// runVerify seals what is pending, recomputes the tenant's chain from fromSeq and records the
+// verification (success, or failure with the kind of damage) before answering.
+func (m *Module) runVerify(c echo.Context, tenantID string, fromSeq int64) (auditlog.Report, error) {
+	ctx := c.Request().Context()
+	if _, err := m.Log.Seal(ctx); err != nil {
+		return auditlog.Report{}, err
+	}
+	rep, err := m.Log.Verify(ctx, tenantID, fromSeq)
+	if err != nil {
+		return auditlog.Report{}, err
 	}
 	outcome, reason := audit.Success, ""
 	if !rep.OK() {
 		outcome, reason = audit.Failure, string(rep.Damage.Kind)
 	}
-	if err := m.record(c, audit.ActionAuditVerify, audit.Target{Kind: "audit_log", ID: p.TenantID}, outcome, reason,
+	if err := m.record(c, audit.ActionAuditVerify, audit.Target{Kind: "audit_log", ID: tenantID}, outcome, reason,
 		map[string]string{"events": strconv.FormatInt(rep.Events, 10)}); err != nil {
-		return err
+		return auditlog.Report{}, err
 	}
-	return c.JSON(http.StatusOK, rep)
+	return rep, nil
 }
 
 func (m *Module) export(c echo.Context) error {

@@ -103,6 +103,29 @@ func (m *Module) name(ctx context.Context, tenantID string, events []EventBody) 
 }
 
 func (m *Module) page(c echo.Context) error {
+	data, err := m.pageData(c)
+	if err != nil {
+		return err
+	}
+	return m.Pages.Render(c, http.StatusOK, "audit.html", data)
+}
+
+// verifyPage verifies the chain now and shows the page with the result. Verifying again only
+// verifies again: a repeated submit changes nothing but adds its own record.
+func (m *Module) verifyPage(c echo.Context) error {
+	rep, err := m.runVerify(c, api.PrincipalOf(c).TenantID, 0)
+	if err != nil {
+		return err
+	}
+	data, err := m.pageData(c)
+	if err != nil {
+		return err
+	}
+	data["Verified"] = &rep
+	return m.Pages.Render(c, http.StatusOK, "audit.html", data)
+}
+
+func (m *Module) pageData(c echo.Context) (map[string]any, error) {
 	out, q, err := m.runSearch(c)
 	var msg string
 	var apiErr *api.Error
@@ -110,20 +133,28 @@ func (m *Module) page(c echo.Context) error {
 		msg, err = apiErr.Message, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tenantID := api.PrincipalOf(c).TenantID
 	rows, err := m.name(c.Request().Context(), tenantID, out.Events)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var older string
 	if out.Next > 0 {
 		older = olderLink(c.QueryParams(), out.Next)
 	}
-	return m.Pages.Render(c, http.StatusOK, "audit.html", map[string]any{
+	data := map[string]any{
 		"Events": rows, "Older": older, "Query": q, "Error": msg,
 		"Keyword": c.QueryParam("q"), "Action": c.QueryParam("action"), "Outcome": c.QueryParam("outcome"),
 		"Status": m.statusBody(tenantID), "Actions": audit.Catalogue(),
-	})
+	}
+	if m.Allowed != nil {
+		data["CanVerify"] = m.Allowed(c, "audit.verify", "")
+		data["CanExport"] = m.Allowed(c, "audit.export", "")
+	}
+	if m.CSRF != nil {
+		data["CSRF"] = m.CSRF(c)
+	}
+	return data, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/account/accounttest"
+	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
@@ -212,4 +213,48 @@ func TestAuditPageNoOlderLinkOnLastPage(t *testing.T) {
 	if body := h.page("?q=c-1"); strings.Contains(body, "Older events") {
 		t.Errorf("the last page links to older events:\n%s", body)
 	}
+}
+
+// TestAuditPageIntegrity: the page shows the background verifier's finding; "Verify the chain
+// now" recomputes the chain, shows the result and records the verification; an agent cannot.
+func TestAuditPageIntegrity(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		h := newHarness(t, db)
+		page := h.owner.Do(http.MethodGet, "/audit", "").Body.String()
+		for _, want := range []string{"Integrity", "Background verification", `action="/audit/verify"`, `href="/api/v1/audit/export"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("audit page lacks %q", want)
+			}
+		}
+		token := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(page)
+		if token == nil {
+			t.Fatal("no CSRF token on the verify form")
+		}
+		rec := h.owner.DoRequest(apptestForm("/audit/verify", url.Values{"csrf_token": {token[1]}}))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "The chain verifies.") {
+			t.Fatalf("verify = %d %.300s", rec.Code, rec.Body)
+		}
+		if rec := h.owner.DoRequest(apptestForm("/audit/verify", url.Values{})); rec.Code != http.StatusForbidden {
+			t.Errorf("verify without the CSRF token = %d, want 403", rec.Code)
+		}
+		ctx := migrations.WithTenant(context.Background(), h.acme.ID)
+		if _, err := h.a.App.Audit.Seal(ctx); err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.a.App.Audit.Search(ctx, auditlog.Query{Tenant: h.acme.ID, Actions: []audit.Action{audit.ActionAuditVerify}})
+		if err != nil || len(res.Entries) != 1 || res.Entries[0].Outcome != audit.Success {
+			t.Errorf("audit.verify records = %+v, %v; want the one verification, a success", res.Entries, err)
+		}
+		ada := h.a.Client("192.0.2.11:4000")
+		if rec := ada.Login(h.acme.Slug, "ada@acme.example", testPassword, nil); rec.Code != http.StatusOK {
+			t.Fatalf("sign in: %d", rec.Code)
+		}
+		if rec := ada.DoRequest(apptestForm("/audit/verify", url.Values{})); rec.Code != http.StatusForbidden {
+			t.Errorf("an agent verifying = %d, want 403", rec.Code)
+		}
+	})
+}
+
+func apptestForm(path string, v url.Values) apptest.Request {
+	return apptest.Request{Method: http.MethodPost, Path: path, Body: v.Encode(), ContentType: "application/x-www-form-urlencoded"}
 }

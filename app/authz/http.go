@@ -171,6 +171,13 @@ func actorOf(c echo.Context) (Actor, error) {
 // whose cookie is called cookieName.
 func SessionCSRF(cookieName string) func(c echo.Context) string {
 	return func(c echo.Context) string {
+		// A response that has just replaced the session (a second factor turned on rotates it)
+		// renders its forms with the new session's token.
+		for _, line := range c.Response().Header().Values("Set-Cookie") {
+			if ck, err := http.ParseSetCookie(line); err == nil && ck.Name == cookieName && ck.Value != "" && ck.MaxAge >= 0 {
+				return account.CSRFToken(ck.Value)
+			}
+		}
 		ck, err := c.Cookie(cookieName)
 		if err != nil || ck.Value == "" {
 			return ""

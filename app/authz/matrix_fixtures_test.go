@@ -58,7 +58,8 @@ var routeFixtures = map[string]fixture{
 	"PUT /api/v1/security/allowlists/roles/:role": {build: withBody("/api/v1/security/allowlists/roles/agent", "[]")},
 
 	// The console shell (app/console).
-	"GET /overview": {build: get("/overview"), status: http.StatusOK},
+	"GET /overview":      {build: get("/overview"), status: http.StatusOK},
+	"POST /audit/verify": {build: form("/audit/verify", url.Values{}), status: http.StatusOK},
 
 	// Chat and visitors (app/chat, app/visitor). Bodies belong to the chat's own tests: these
 	// requests check the guard's decision (status 0) or read a list (200).

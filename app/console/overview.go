@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/rbac"
 )
@@ -61,7 +62,7 @@ func (m *Module) overview(c echo.Context) error {
 	}
 	if m.Shell != nil && m.Shell.DevKeys {
 		d.Warnings = append(d.Warnings, warning{Title: "Development key provider",
-			Detail: "Transcripts and secrets are encrypted with the local development key provider, which is not for production (PCI DSS 3.6, 3.7). Configure Vault.",
+			Detail: "Transcripts and secrets are encrypted with the local development key provider, which is not for production (PCI DSS 3.6, 3.7). Set VAULT_ADDR with VAULT_TOKEN or an AppRole.",
 			Link:   "/keys", LinkText: "Key status"})
 	}
 	if !o.TLS {
@@ -96,7 +97,7 @@ func (m *Module) overview(c echo.Context) error {
 	}
 	if m.Shell != nil && m.Shell.Alerts != nil {
 		for _, a := range m.Shell.Alerts() {
-			if !a.Cleared && (a.Tenant == "" || a.Tenant == p.TenantID) {
+			if !a.Cleared && (a.Tenant == "" || a.Tenant == p.TenantID || a.Tenant == audit.SystemTenant) {
 				d.Alerts = append(d.Alerts, a.Message)
 			}
 		}

@@ -108,7 +108,7 @@ func (s *Shell) For(c echo.Context) *web.Shell {
 	sh.Nav = s.nav(g, c.Path())
 	if s.Alerts != nil {
 		for _, a := range s.Alerts() {
-			if a.Cleared || (a.Tenant != "" && a.Tenant != p.TenantID) {
+			if a.Cleared || (a.Tenant != "" && a.Tenant != p.TenantID && a.Tenant != audit.SystemTenant) {
 				continue
 			}
 			sh.AuditAlerts = append(sh.AuditAlerts, a.Message)
