@@ -108,6 +108,8 @@ type Service struct {
 	visitorMsgs, visitorStarts, visitorViews, visitorConns, visitorPolls *limit.Limiter
 	ipMsgs, ipStarts, ipViews, ipConns                                   *limit.Limiter
 	agentMsgs                                                            *limit.Limiter
+	// siteLimits are the limiters of the sites that tighten the visitor limits.
+	siteLimits siteLimitsCache
 }
 
 // ErrConfig means a required part of Config is missing.

@@ -118,6 +118,9 @@ type Actor struct {
 	ID string
 	// Name is the display name (agents) shown with their events.
 	Name string
+	// SiteID is, for a visitor, the site the transport serves it on: its messages are also
+	// throttled by the site's own rate limits (RateLimits), without a database read per message.
+	SiteID string
 	// Whisper makes the actor's message a whisper: of audience AudienceAgents, never seen by the
 	// visitor. The caller has checked chat.whisper.
 	Whisper bool

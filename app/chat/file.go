@@ -35,7 +35,10 @@ func (s *Service) Upload(ctx context.Context, c Conversation, a Actor, ip, name 
 	if int64(len(data)) > set.FileMaxBytes {
 		return protocol.Event{}, ErrFileTooLarge
 	}
-	if err = s.allowMessage(a, ip); err != nil {
+	if a.Kind == SenderVisitor {
+		a.SiteID = c.SiteID
+	}
+	if err = s.allowMessage(ctx, c.TenantID, a, ip); err != nil {
 		return protocol.Event{}, err
 	}
 	pol, err := s.policy(ctx, c.TenantID)

@@ -119,6 +119,9 @@ func (s *Service) cleanPrechat(ctx context.Context, tenantID string, set Setting
 // banned, the site must be within business hours with an agent online in the department; an
 // open conversation of the visitor on the site is returned instead of a second one.
 func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor, ip string, in StartInput, o Origin) (Conversation, bool, error) {
+	if err := s.allowSite(ctx, site.TenantID, site.ID, v.ID, true); err != nil {
+		return Conversation{}, false, err
+	}
 	if err := allow(s.visitorStarts, s.ipStarts, v.ID, ip); err != nil {
 		return Conversation{}, false, err
 	}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"time"
 
 	"github.com/parleyhq/parley/app/chat/limit"
@@ -122,10 +123,14 @@ func allow(visitorL, ipL *limit.Limiter, visitorKey, ip string) error {
 	return nil
 }
 
-// allowMessage takes a token for a message or a file of a: from the visitor's and the address's
-// buckets, or from the agent's.
-func (s *Service) allowMessage(a Actor, ip string) error {
+// allowMessage takes a token for a message or a file of a: from the visitor's bucket of its site
+// when the site sets its own limits (RateLimits), then from the visitor's and the address's
+// buckets; or from the agent's.
+func (s *Service) allowMessage(ctx context.Context, tenantID string, a Actor, ip string) error {
 	if a.Kind == SenderVisitor {
+		if err := s.allowSite(ctx, tenantID, a.SiteID, a.ID, false); err != nil {
+			return err
+		}
 		return allow(s.visitorMsgs, s.ipMsgs, a.ID, ip)
 	}
 	return allow(s.agentMsgs, s.agentMsgs, a.ID, "")

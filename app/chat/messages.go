@@ -60,7 +60,7 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 	case errors.Is(err, sanitize.ErrTooLong):
 		return s.duplicateOr(ctx, convID, a, key, ErrTooLong)
 	}
-	if err = s.allowMessage(a, ip); err != nil {
+	if err = s.allowMessage(ctx, tenantID, a, ip); err != nil {
 		return s.duplicateOr(ctx, convID, a, key, err)
 	}
 	masked, pol, previous, err := s.maskMessage(ctx, tenantID, convID, a.ID, key, clean)

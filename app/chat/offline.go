@@ -42,6 +42,9 @@ type OfflineMessage struct {
 
 // LeaveOffline stores an offline message, sealed under its own data key, with card numbers masked.
 func (s *Service) LeaveOffline(ctx context.Context, site tenant.Site, visitorID, ip string, in OfflineInput) (string, error) {
+	if err := s.allowSite(ctx, site.TenantID, site.ID, visitorID, true); err != nil {
+		return "", err
+	}
 	if err := allow(s.visitorStarts, s.ipStarts, visitorID, ip); err != nil {
 		return "", err
 	}

@@ -57,7 +57,7 @@ func (s *Service) OpenVisitor(ctx context.Context, site tenant.Site, token, conv
 		return nil, nil, err
 	}
 	name, _ := s.open(ctx, c.TenantID, c.ID, vault.FieldVisitorName, 0, c.VisitorName)
-	vs := &VisitorSession{s: s, conv: c, actor: Actor{Kind: SenderVisitor, ID: v.ID, Name: name}, ip: ip, origin: o, f: f}
+	vs := &VisitorSession{s: s, conv: c, actor: Actor{Kind: SenderVisitor, ID: v.ID, Name: name, SiteID: c.SiteID}, ip: ip, origin: o, f: f}
 	frames := make([]any, 0, len(replay)+1)
 	frames = append(frames, protocol.Welcome{Type: protocol.TypeWelcome, Protocol: protocol.Version,
 		Conversation: c.Summary(f.convs[c.ID].delivered), ServerTime: s.now().UTC()})

@@ -44,6 +44,8 @@ type Settings struct {
 	SensitiveParams     []string `json:"sensitive_params"`
 	DefaultDepartmentID string   `json:"default_department_id"`
 	QueueTimeoutSeconds int      `json:"queue_timeout_seconds"`
+	// RateLimits tighten the installation's visitor limits for this site; nil keeps them.
+	RateLimits *RateLimits `json:"rate_limits"`
 }
 
 // Appearance is how the widget looks.
@@ -210,6 +212,9 @@ func (s *Settings) Validate() error {
 	if s.QueueTimeoutSeconds < 30 || s.QueueTimeoutSeconds > 86400 {
 		return invalid("queue_timeout_seconds", "The queue timeout must be 30 seconds to one day.")
 	}
+	if s.RateLimits.none() {
+		s.RateLimits = nil
+	}
 	s.fillEmpty()
 	return nil
 }
@@ -340,6 +345,9 @@ func (s *Service) SetSiteSettings(ctx context.Context, p *identity.Principal, si
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	if err := in.RateLimits.validate(s.InstallationRateLimits()); err != nil {
+		return err
+	}
 	if in.DefaultDepartmentID != "" {
 		if _, err := s.tenants.Department(ctx, site.TenantID, in.DefaultDepartmentID); err != nil {
 			return invalid("default_department_id", "No such department.")
@@ -347,10 +355,15 @@ func (s *Service) SetSiteSettings(ctx context.Context, p *identity.Principal, si
 	}
 	ev := s.auditEvent(site.TenantID, userActor(p.UserID), audit.ActionSiteUpdate, site.ID, o, map[string]string{
 		"change": "chat_settings", "visitor_id_mode": in.CookieMode, "file_transfer": boolText(in.FileTransfer),
-		"transcript_email": boolText(in.TranscriptEmail),
+		"transcript_email": boolText(in.TranscriptEmail), "rate_limits": in.RateLimits.String(),
 	})
 	ev.Target = audit.Target{Kind: "site", ID: site.ID}
-	return s.store.saveSettings(ctx, site, in, ev)
+	if err := s.store.saveSettings(ctx, site, in, ev); err != nil {
+		return err
+	}
+	// This node applies the new limits at once; the others when their copy expires.
+	s.cacheSiteLimits(site.ID, in.RateLimits)
+	return nil
 }
 
 func boolText(b bool) string {

@@ -31,6 +31,7 @@ type settingsRow struct {
 	SensitiveParams     string
 	DefaultDepartmentID *string
 	QueueTimeoutSeconds int
+	RateLimits          string
 	UpdatedAt           time.Time
 }
 
@@ -67,6 +68,12 @@ func (st *store) settings(ctx context.Context, siteID string) (Settings, error) 
 			return Settings{}, fmt.Errorf("site settings business hours: %w", err)
 		}
 	}
+	if r.RateLimits != "" {
+		s.RateLimits = &RateLimits{}
+		if err := json.Unmarshal([]byte(r.RateLimits), s.RateLimits); err != nil {
+			return Settings{}, fmt.Errorf("site settings rate limits: %w", err)
+		}
+	}
 	s.fillEmpty()
 	return s, nil
 }
@@ -82,12 +89,17 @@ func (st *store) saveSettings(ctx context.Context, site tenant.Site, s Settings,
 		b, _ := json.Marshal(s.BusinessHours)
 		hours = string(b)
 	}
+	limits := ""
+	if !s.RateLimits.none() {
+		b, _ := json.Marshal(s.RateLimits)
+		limits = string(b)
+	}
 	row := settingsRow{
 		SiteID: site.ID, TenantID: site.TenantID, CookieMode: s.CookieMode, DefaultLanguage: s.DefaultLanguage,
 		Texts: string(texts), Appearance: string(app), BusinessHours: hours, Prechat: string(pre),
 		PostchatEnabled: s.PostchatEnabled, FileTransfer: s.FileTransfer, FileMaxBytes: s.FileMaxBytes,
 		TranscriptEmail: s.TranscriptEmail, SensitiveParams: strings.Join(s.SensitiveParams, " "),
-		DefaultDepartmentID: ptr(s.DefaultDepartmentID), QueueTimeoutSeconds: s.QueueTimeoutSeconds, UpdatedAt: st.now().UTC(),
+		DefaultDepartmentID: ptr(s.DefaultDepartmentID), QueueTimeoutSeconds: s.QueueTimeoutSeconds, RateLimits: limits, UpdatedAt: st.now().UTC(),
 	}
 	return st.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "site_id"}}, UpdateAll: true}).Create(&row).Error; err != nil {

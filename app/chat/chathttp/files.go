@@ -56,7 +56,7 @@ func (m *Module) visitorUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return m.upload(c, conv, chat.Actor{Kind: chat.SenderVisitor, ID: v.ID})
+	return m.upload(c, conv, chat.Actor{Kind: chat.SenderVisitor, ID: v.ID, SiteID: conv.SiteID})
 }
 
 // sendFile answers a download as an attachment the browser will not render or sniff.

@@ -66,7 +66,7 @@ func (m *Module) postMessage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	res, err := m.chat.Post(ctx, conv.TenantID, conv.ID, chat.Actor{Kind: chat.SenderVisitor, ID: v.ID, Name: m.chat.VisitorName(ctx, conv)},
+	res, err := m.chat.Post(ctx, conv.TenantID, conv.ID, chat.Actor{Kind: chat.SenderVisitor, ID: v.ID, Name: m.chat.VisitorName(ctx, conv), SiteID: conv.SiteID},
 		in.Key, in.Text, c.RealIP())
 	if err != nil {
 		return httpError(c, err)
