@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/web"
 )
@@ -83,6 +84,8 @@ type sitePage struct {
 	Settings      settingsForm
 	SettingsError formError
 	Departments   []tenant.Department
+	// RateCeiling are the installation's visitor limits: a site may only tighten them.
+	RateCeiling chat.RateLimits
 }
 
 // loadSite resolves :site in the user's tenant (404 otherwise).
@@ -118,6 +121,7 @@ func (m *Module) renderSite(c echo.Context, site tenant.Site, d sitePage) error 
 	if d.Departments, err = m.Tenants.Departments(ctx, site.TenantID); err != nil {
 		return err
 	}
+	d.RateCeiling = m.Settings.InstallationRateLimits()
 	status := http.StatusOK
 	for _, fe := range []formError{d.SiteError, d.StateError, d.SettingsError} {
 		if fe.Status != 0 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/app/authz"
+	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -113,7 +114,8 @@ func TestSitePages(t *testing.T) {
 			t.Fatal(err)
 		}
 		good := with(settingsValues(), "color", "#112233", "queue_timeout_seconds", "600", "file_transfer", "on", "default_department_id", dep.ID,
-			"hours_enabled", "on", "hours_timezone", "Europe/Berlin", "hours_mon", "09:00-12:00, 13:00-17:00", "sensitive_params", "token\nsession_id")
+			"hours_enabled", "on", "hours_timezone", "Europe/Berlin", "hours_mon", "09:00-12:00, 13:00-17:00", "sensitive_params", "token\nsession_id",
+			"rate_messages_per_minute", "6", "rate_message_burst", "", "rate_chats_per_hour", "5")
 		good["texts_lang"], good["texts_body"] = []string{"de", ""}, []string{"greeting = Hallo!\ntitle = Chat mit uns\n", ""}
 		good["question_id"], good["question_label"], good["question_required"], good["question_max_length"] = []string{"account", ""}, []string{"Account number", ""}, []string{"yes", "no"}, []string{"20", ""}
 		redirected(t, "save settings", form(h.owner, "/sites/"+id+"/settings", good), "/sites/"+id+"?notice=settings_changed")
@@ -124,11 +126,15 @@ func TestSitePages(t *testing.T) {
 		if set.Appearance.Color != "#112233" || set.QueueTimeoutSeconds != 600 || !set.FileTransfer || set.DefaultDepartmentID != dep.ID ||
 			set.Texts["de"]["greeting"] != "Hallo!" || set.BusinessHours == nil || len(set.BusinessHours.Days["mon"]) != 2 ||
 			len(set.Prechat.Questions) != 1 || !set.Prechat.Questions[0].Required || set.Prechat.Questions[0].MaxLength != 20 ||
-			len(set.SensitiveParams) != 2 || set.Prechat.AskEmail != true || set.Prechat.RequireName {
+			len(set.SensitiveParams) != 2 || set.Prechat.AskEmail != true || set.Prechat.RequireName ||
+			set.RateLimits == nil || *set.RateLimits != (chat.RateLimits{MessagesPerMinute: 6, ChatsPerHour: 5}) {
 			t.Fatalf("saved settings = %+v", set)
 		}
 		page(t, "site page with settings", h.owner.Do(http.MethodGet, "/sites/"+id, ""), 200,
-			`value="#112233"`, "greeting = Hallo!", `value="account"`, `value="09:00-12:00, 13:00-17:00"`, `value="`+dep.ID+`" selected`)
+			`value="#112233"`, "greeting = Hallo!", `value="account"`, `value="09:00-12:00, 13:00-17:00"`, `value="`+dep.ID+`" selected`,
+			`<label for="rate_messages_per_minute">`, `id="rate_messages_per_minute" name="rate_messages_per_minute" value="6"`,
+			`id="rate_message_burst" name="rate_message_burst" value=""`, `id="rate_chats_per_hour" name="rate_chats_per_hour" value="5"`,
+			"60 messages per minute after a burst of 10", "can only tighten")
 		for _, tt := range []struct {
 			name   string
 			form   url.Values
@@ -144,6 +150,10 @@ func TestSitePages(t *testing.T) {
 			{"bad text line", with(good, "texts_body", "greeting Hallo"), 400, []string{`id="texts-error"`}},
 			{"card number in a question id", with(good, "question_id", "4111111111111111"), 400, []string{`id="questions-error"`, "card number"}},
 			{"unknown department", with(good, "default_department_id", "nope"), 400, []string{`id="department-error"`}},
+			{"messages per minute above the installation's", with(good, "rate_messages_per_minute", "61"), 400,
+				[]string{`id="rate-messages-error"`, "1 to 60 messages per minute", `value="61"`}},
+			{"burst below one", with(good, "rate_message_burst", "-1"), 400, []string{`id="rate-burst-error"`, "only tighten"}},
+			{"chats per hour not a number", with(good, "rate_chats_per_hour", "many"), 400, []string{`id="rate-chats-error"`, `value="many"`}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				page(t, tt.name, form(h.owner, "/sites/"+id+"/settings", tt.form), tt.status, append(tt.want, `role="alert"`)...)

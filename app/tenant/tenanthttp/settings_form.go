@@ -33,6 +33,9 @@ type settingsForm struct {
 	FileMaxBytes, QueueTimeout       string
 	SensitiveParams                  string
 	DefaultDepartment                string
+	// RateMessages, RateBurst and RateChats are the site's own rate limits; empty keeps the
+	// installation's.
+	RateMessages, RateBurst, RateChats string
 }
 
 type textsForm struct{ Lang, Body string }
@@ -58,6 +61,9 @@ func settingsFormOf(s chat.Settings) settingsForm {
 		FileTransfer: s.FileTransfer, EmailOut: s.TranscriptEmail, FileMaxBytes: strconv.FormatInt(s.FileMaxBytes, 10),
 		QueueTimeout: strconv.Itoa(s.QueueTimeoutSeconds), SensitiveParams: strings.Join(s.SensitiveParams, "\n"),
 		DefaultDepartment: s.DefaultDepartmentID,
+	}
+	if r := s.RateLimits; r != nil {
+		f.RateMessages, f.RateBurst, f.RateChats = countText(r.MessagesPerMinute), countText(r.MessageBurst), countText(r.ChatsPerHour)
 	}
 	langs := make([]string, 0, len(s.Texts))
 	for l := range s.Texts {
@@ -106,6 +112,7 @@ func readSettingsForm(c echo.Context) settingsForm {
 		Postchat: on("postchat_enabled"), FileTransfer: on("file_transfer"), EmailOut: on("transcript_email"),
 		FileMaxBytes: v.Get("file_max_bytes"), QueueTimeout: v.Get("queue_timeout_seconds"),
 		SensitiveParams: v.Get("sensitive_params"), DefaultDepartment: v.Get("default_department_id"),
+		RateMessages: v.Get("rate_messages_per_minute"), RateBurst: v.Get("rate_message_burst"), RateChats: v.Get("rate_chats_per_hour"),
 	}
 	langs, bodies := v["texts_lang"], v["texts_body"]
 	for i := range langs {
@@ -158,6 +165,24 @@ func (f settingsForm) settings() (chat.Settings, error) {
 	if s.QueueTimeoutSeconds, err = strconv.Atoi(strings.TrimSpace(f.QueueTimeout)); err != nil {
 		return s, invalidField("queue_timeout_seconds", "The queue timeout is a number of seconds.")
 	}
+	var rl chat.RateLimits
+	for _, r := range []struct {
+		field, value string
+		to           *int
+	}{
+		{"rate_limits.messages_per_minute", f.RateMessages, &rl.MessagesPerMinute},
+		{"rate_limits.message_burst", f.RateBurst, &rl.MessageBurst},
+		{"rate_limits.chats_per_hour", f.RateChats, &rl.ChatsPerHour},
+	} {
+		if v := strings.TrimSpace(r.value); v != "" {
+			if *r.to, err = strconv.Atoi(v); err != nil {
+				return s, invalidField(r.field, "A rate limit is a whole number; leave it empty for the installation's limit.")
+			}
+		}
+	}
+	if rl != (chat.RateLimits{}) {
+		s.RateLimits = &rl
+	}
 	for _, t := range f.Texts {
 		lang := strings.TrimSpace(t.Lang)
 		if lang == "" && strings.TrimSpace(t.Body) == "" {
@@ -209,6 +234,14 @@ func (f settingsForm) settings() (chat.Settings, error) {
 		s.Prechat.Questions = append(s.Prechat.Questions, chat.Question{ID: strings.TrimSpace(q.ID), Label: q.Label, Required: q.Required, MaxLength: max})
 	}
 	return s, nil
+}
+
+// countText is a rate limit in its form field: empty for 0 (the installation's).
+func countText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 // principalOf returns the request's user (the settings' audit actor).

@@ -56,6 +56,8 @@ var _ Admin = (*tenant.Admin)(nil)
 type Settings interface {
 	SiteSettings(ctx context.Context, siteID string) (chat.Settings, error)
 	SetSiteSettings(ctx context.Context, p *identity.Principal, site tenant.Site, in chat.Settings, o chat.Origin) error
+	// InstallationRateLimits are the most a site's own rate limits may be.
+	InstallationRateLimits() chat.RateLimits
 }
 
 var _ Settings = (*chat.Service)(nil)
