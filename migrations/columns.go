@@ -87,7 +87,7 @@ var textColumns = map[string]columnSpec{
 	"roles":                     {Generated: "tenant_id created_by updated_by", Refuse: "name", Mask: "description"},
 	"role_permissions":          {Generated: "tenant_id permission", Refuse: "role"},
 	"access_reviews":            {Generated: "id tenant_id reviewer_id report_digest", Refuse: "reviewer_email", Mask: "notes", Derived: "report"},
-	"site_chat_settings":        {Generated: "site_id tenant_id cookie_mode default_department_id", Refuse: "default_language business_hours sensitive_params", Mask: "texts appearance prechat"},
+	"site_chat_settings":        {Generated: "site_id tenant_id cookie_mode default_department_id", Refuse: "default_language business_hours sensitive_params rate_limits", Mask: "texts appearance prechat"},
 	"visitor_retention":         {Generated: "tenant_id"},
 	"visitors":                  {Generated: "id tenant_id site_id token_hash cookie_mode ip", Refuse: "language", Mask: "current_url current_title referrer browser os device"},
 	"page_views":                {Generated: "id tenant_id visitor_id", Mask: "url title"},
