@@ -15,7 +15,8 @@ type NavSection struct {
 }
 
 // Navigation is the console's whole menu, by the people of DESIGN.md §1: agents and supervisors
-// work in Chats, administrators in Administration, auditors in Compliance. Each user sees the
+// work in Chats, administrators in Administration, auditors in Compliance (the audit log, access
+// review, roles and the redaction policy, which administrators also keep). Each user sees the
 // part their permissions reach.
 var Navigation = []NavSection{
 	{Title: "Chats", Items: []NavItem{
@@ -31,12 +32,12 @@ var Navigation = []NavSection{
 		{Label: "Bans", Path: "/bans"},
 		{Label: "Visitor data", Path: "/retention"},
 		{Label: "Keys", Path: "/keys"},
-		{Label: "Redaction", Path: "/redaction"},
 	}},
 	{Title: "Compliance", Items: []NavItem{
 		{Label: "Audit log", Path: "/audit"},
 		{Label: "Access review", Path: "/access-review"},
 		{Label: "Roles", Path: "/roles"},
+		{Label: "Redaction", Path: "/redaction"},
 	}},
 }
 

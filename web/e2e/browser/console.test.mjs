@@ -259,9 +259,11 @@ async function flow() {
   }
   assert.equal(new URL(auditor.url()).pathname, '/audit', 'the auditor lands on the audit log');
   const auditorMenu = (await menu(auditor)).map((l) => l.path);
-  // The auditor reads (security.view, role.view, access_review.*, audit.*): the audit log, the
-  // access review, the roles and the redaction policy, read-only; no chat, no administration.
-  assert.deepEqual(auditorMenu, ['/redaction', '/audit', '/access-review', '/roles'], "the auditor's menu");
+  // The auditor reads (audit.*, access_review.*, role.view, security.view): the Compliance
+  // section only — audit log, access review, roles and the redaction policy; no chat, no
+  // administration.
+  assert.deepEqual(auditorMenu, ['/audit', '/access-review', '/roles', '/redaction'], "the auditor's menu");
+  assert.deepEqual(await auditor.locator('nav.side .nav-title').allTextContents(), ['Compliance'], "the auditor's menu sections");
   assert.ok(auditorMenu.includes('/audit'));
   await auditor.getByText(/chain/i).first().waitFor();
   await shot(auditor, 'auditor-audit');
