@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/server"
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 	"github.com/parleyhq/parley/policy/rbac"
@@ -188,6 +189,11 @@ func TestShellShowsWhoAndWhere(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q", want)
 		}
+	}
+	a.Alerts.Alert(context.Background(), audit.Alert{Kind: audit.AlertForwardFailed, Tenant: audit.SystemTenant, Sink: "syslog", Message: "Audit forwarding to syslog is failing."})
+	body = c.Do(http.MethodGet, "/account", "").Body.String()
+	if !strings.Contains(body, "Audit alert:") || !strings.Contains(body, "Audit forwarding to syslog is failing.") || !strings.Contains(body, `href="/audit">see the audit log`) {
+		t.Errorf("a standing audit alert is not on the page: %.2000s", body)
 	}
 	signedOut := a.Do(accounttestRequest("/login")).Body.String()
 	if strings.Contains(signedOut, `<nav class="side"`) || strings.Contains(signedOut, "Not for production") {

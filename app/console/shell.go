@@ -102,10 +102,11 @@ func (s *Shell) For(c echo.Context) *web.Shell {
 	}
 	g, err := s.grants(ctx, p)
 	if err != nil {
+		// No menu, but the banners still show.
 		s.warn(c, "console shell: permissions", err)
-		return sh
+	} else {
+		sh.Nav = s.nav(g, c.Path())
 	}
-	sh.Nav = s.nav(g, c.Path())
 	if s.Alerts != nil {
 		for _, a := range s.Alerts() {
 			if a.Cleared || (a.Tenant != "" && a.Tenant != p.TenantID && a.Tenant != audit.SystemTenant) {
@@ -113,7 +114,7 @@ func (s *Shell) For(c echo.Context) *web.Shell {
 			}
 			sh.AuditAlerts = append(sh.AuditAlerts, a.Message)
 		}
-		if len(sh.AuditAlerts) > 0 && s.reachable(g, "/audit") {
+		if len(sh.AuditAlerts) > 0 && err == nil && s.reachable(g, "/audit") {
 			sh.AuditLink = "/audit"
 		}
 	}
