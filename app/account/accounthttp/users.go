@@ -40,6 +40,8 @@ type inviteRequest struct {
 	Email string `json:"email"`
 	Name  string `json:"name"`
 	Role  string `json:"role"`
+	// DepartmentID grants the role in one department; empty grants it organisation-wide.
+	DepartmentID string `json:"department_id"`
 }
 
 // InvitationBody answers an invitation: the one-time link to hand to the new user. It is shown
@@ -62,9 +64,11 @@ func (m *Module) invite(c echo.Context) error {
 		return api.ErrInvalidRequest.WithField("name").WithMessage("The name is at most 200 characters.")
 	case req.Role == "":
 		return errUnknownRole
+	case len(req.DepartmentID) > 64:
+		return api.ErrInvalidRequest.WithField("department_id").WithMessage("That department does not exist.")
 	}
 	ctx := c.Request().Context()
-	inv, err := m.Accounts.Invite(ctx, actor(c), account.InviteInput{Email: req.Email, Name: req.Name, Role: req.Role})
+	inv, err := m.Accounts.Invite(ctx, actor(c), account.InviteInput{Email: req.Email, Name: req.Name, Role: req.Role, DepartmentID: req.DepartmentID})
 	if err != nil {
 		return classify(err)
 	}
