@@ -315,7 +315,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&tenanthttp.Module{Tenants: a.Tenants, Admin: &tenant.Admin{DB: db.Gorm, Store: a.Tenants, Audit: a.Audit, Node: cfg.NodeID},
 				Settings: a.Chat, Assignments: a.Authz.Store, People: a.Users, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused, PublicURL: cfg.PublicURL},
-			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users,
+			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users, Now: opts.Now,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 					return a.AuditMonitor.Status(), a.Alerts.Active()
 				}},

@@ -32,6 +32,8 @@ type Module struct {
 	Node   string
 	// People names the users the audit page shows (actors and user targets); nil shows ids only.
 	People People
+	// Now is the clock of export file names; nil is time.Now.
+	Now func() time.Time
 	// CSRF returns the request's CSRF token for the page's verify form.
 	CSRF func(c echo.Context) string
 	// Allowed reports whether the request's user holds a permission tenant-wide, to offer the
@@ -57,6 +59,13 @@ func (m *Module) Routes() []server.Route {
 		tenant(http.MethodGet, "/audit", "audit.view", "Audit log search page.", m.page, false),
 		tenant(http.MethodPost, "/audit/verify", "audit.verify", "Audit log page: recompute the chain and check its signed checkpoints now.", m.verifyPage, false),
 	}
+}
+
+func (m *Module) now() time.Time {
+	if m.Now == nil {
+		return time.Now()
+	}
+	return m.Now()
 }
 
 var (
@@ -283,7 +292,7 @@ func (m *Module) export(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/x-tar")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="parley-audit-`+time.Now().UTC().Format("20060102T150405Z")+`.tar"`)
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="parley-audit-`+m.now().UTC().Format("20060102T150405Z")+`.tar"`)
 	c.Response().WriteHeader(http.StatusOK)
 	_, err = m.Log.Export(ctx, c.Response(), p.TenantID, from, to)
 	return err
@@ -297,7 +306,7 @@ type KeyBody struct {
 }
 
 func (m *Module) keys(c echo.Context) error {
-	var out []KeyBody
+	out := []KeyBody{}
 	for _, k := range m.Log.TrustedKeys() {
 		out = append(out, KeyBody{ID: k.ID, Fingerprint: k.Fingerprint(), PEM: string(audit.MarshalPublicKeyPEM(k.Key))})
 	}
