@@ -15,10 +15,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app"
@@ -26,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 )
 
@@ -228,4 +231,53 @@ func jsonString(m map[string]string) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// SignIn signs the client in through the sign-in API, failing the test otherwise, and keeps the
+// session's CSRF token for state-changing requests.
+func (c *Client) SignIn(tenantSlug, email, password string) *Client {
+	c.a.t.Helper()
+	rec := c.Login(tenantSlug, email, password, nil)
+	if rec.Code != http.StatusOK {
+		c.a.t.Fatalf("sign in %s: %d %s", email, rec.Code, rec.Body)
+	}
+	var body struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		c.a.t.Fatal(err)
+	}
+	c.CSRF = body.CSRF
+	return c
+}
+
+// PostForm posts a console form as a browser does: URL-encoded, the session's CSRF token in the
+// body (csrf_token), not in a header.
+func (c *Client) PostForm(path string, v url.Values) *httptest.ResponseRecorder {
+	c.a.t.Helper()
+	csrf := c.CSRF
+	defer func() { c.CSRF = csrf }()
+	v.Set("csrf_token", csrf)
+	c.CSRF = ""
+	return c.DoRequest(apptest.Request{Method: http.MethodPost, Path: path, Body: v.Encode(), ContentType: echo.MIMEApplicationForm})
+}
+
+// AuditEvents returns a tenant's audit entries of one action, after chaining what is pending.
+func (a *App) AuditEvents(tenantID string, action audit.Action) []audit.Entry {
+	a.t.Helper()
+	ctx := context.Background()
+	if _, err := a.App.Audit.Seal(ctx); err != nil {
+		a.t.Fatal(err)
+	}
+	all, err := a.App.Audit.Entries(ctx, tenantID, 0, 10000)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var out []audit.Entry
+	for _, e := range all {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -1,15 +1,12 @@
 package tenanthttp_test
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"testing"
 
 	"github.com/parleyhq/parley/app/account/accounttest"
-	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
@@ -47,25 +44,12 @@ func newHarness(t *testing.T, db *migrations.DB) *harness {
 
 func (h *harness) login(tn tenant.Tenant, email string) *accounttest.Client {
 	h.t.Helper()
-	c := h.a.Client("198.51.100.7:1000")
-	rec := c.Login(tn.Slug, email, testPassword, nil)
-	if rec.Code != http.StatusOK {
-		h.t.Fatalf("sign in %s: %d %s", email, rec.Code, rec.Body)
-	}
-	var body struct {
-		CSRF string `json:"csrf_token"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-		h.t.Fatal(err)
-	}
-	c.CSRF = body.CSRF
-	return c
+	return h.a.Client("198.51.100.7:1000").SignIn(tn.Slug, email, testPassword)
 }
 
-// form posts a console form (the CSRF token goes in the header, as the client sends it).
+// form posts a console form as a browser does (accounttest.Client.PostForm).
 func form(c *accounttest.Client, path string, v url.Values) *httptest.ResponseRecorder {
-	return c.DoRequest(apptest.Request{Method: http.MethodPost, Path: path, Body: v.Encode(),
-		ContentType: "application/x-www-form-urlencoded"})
+	return c.PostForm(path, v)
 }
 
 // apiError is the error body the API answers.
@@ -87,22 +71,7 @@ func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 	return v
 }
 
-// events returns a tenant's audit entries of an action, after chaining what is pending.
 func (h *harness) events(tenantID string, action audit.Action) []audit.Entry {
 	h.t.Helper()
-	ctx := context.Background()
-	if _, err := h.a.App.Audit.Seal(ctx); err != nil {
-		h.t.Fatal(err)
-	}
-	all, err := h.a.App.Audit.Entries(ctx, tenantID, 0, 10000)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out []audit.Entry
-	for _, e := range all {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
+	return h.a.AuditEvents(tenantID, action)
 }

@@ -1,7 +1,6 @@
 package visitorhttp_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -48,48 +47,17 @@ func newHarness(t *testing.T, db *migrations.DB) *harness {
 
 func (h *harness) login(slug, email string) *accounttest.Client {
 	h.t.Helper()
-	c := h.a.Client("198.51.100.7:1000")
-	rec := c.Login(slug, email, testPassword, nil)
-	if rec.Code != http.StatusOK {
-		h.t.Fatalf("sign in %s: %d %s", email, rec.Code, rec.Body)
-	}
-	var body struct {
-		CSRF string `json:"csrf_token"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-		h.t.Fatal(err)
-	}
-	c.CSRF = body.CSRF
-	return c
+	return h.a.Client("198.51.100.7:1000").SignIn(slug, email, testPassword)
 }
 
-// form posts a form as a browser does: the CSRF token in the body, not in a header.
+// form posts a console form as a browser does (accounttest.Client.PostForm).
 func form(c *accounttest.Client, path string, v url.Values) *httptest.ResponseRecorder {
-	csrf := c.CSRF
-	defer func() { c.CSRF = csrf }()
-	v.Set("csrf_token", csrf)
-	c.CSRF = ""
-	return c.DoRequest(apptest.Request{Method: http.MethodPost, Path: path, Body: v.Encode(), ContentType: echo.MIMEApplicationForm})
+	return c.PostForm(path, v)
 }
 
-// events returns the tenant's audit entries of an action, after chaining what is pending.
 func (h *harness) events(tenantID string, action audit.Action) []audit.Entry {
 	h.t.Helper()
-	ctx := context.Background()
-	if _, err := h.a.App.Audit.Seal(ctx); err != nil {
-		h.t.Fatal(err)
-	}
-	all, err := h.a.App.Audit.Entries(ctx, tenantID, 0, 10000)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var out []audit.Entry
-	for _, e := range all {
-		if e.Action == action {
-			out = append(out, e)
-		}
-	}
-	return out
+	return h.a.AuditEvents(tenantID, action)
 }
 
 func errorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, field string) {
