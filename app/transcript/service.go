@@ -813,3 +813,50 @@ func (s *Service) appendAudit(ctx context.Context, tx *gorm.DB, ev audit.Event) 
 	}
 	return nil
 }
+
+// Person is a console user as the list's agent filter offers them.
+type Person struct {
+	ID, Name string
+}
+
+// Agents returns the agents of the conversations in p's scope, by name.
+func (s *Service) Agents(ctx context.Context, p *identity.Principal) ([]Person, error) {
+	ctx = migrations.WithTenant(ctx, p.TenantID)
+	sc, err := s.scopeOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.store().agents(ctx, p.TenantID, sc)
+	if err != nil {
+		return nil, err
+	}
+	people, err := s.people(ctx, p.TenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Person, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, Person{ID: id, Name: personName(people, id)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// EntryDepartment returns a department where p holds transcript.view.own, for the list's
+// route guard: "" when p holds it tenant-wide, or nowhere (so the guard refuses).
+func (s *Service) EntryDepartment(ctx context.Context, p *identity.Principal) (string, error) {
+	ctx = migrations.WithTenant(ctx, p.TenantID)
+	if ok, err := s.Authz.Allowed(ctx, p.TenantID, p.UserID, "", PermViewOwn); err == nil && ok {
+		return "", nil
+	}
+	depts, err := s.Departments.Departments(ctx, p.TenantID)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range depts {
+		if ok, err := s.Authz.Allowed(ctx, p.TenantID, p.UserID, d.ID, PermViewOwn); err == nil && ok {
+			return d.ID, nil
+		}
+	}
+	return "", nil
+}

@@ -327,3 +327,18 @@ func (st *store) saveSettings(ctx context.Context, tx *gorm.DB, row settingsRow)
 		DoUpdates: clause.AssignmentColumns([]string{"require_reason", "updated_by", "updated_at"}),
 	}).Create(&row).Error
 }
+
+// agents returns the agents of the scope's conversations (for the list's agent filter).
+func (st *store) agents(ctx context.Context, tenantID string, sc Scope) ([]string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	scope, args := sc.clause()
+	args = append([]any{tenantID}, args...)
+	var rows []struct{ AgentID string }
+	err := st.db.WithContext(ctx).Raw("SELECT DISTINCT c.agent_id FROM conversations c WHERE c.tenant_id = ? AND c.agent_id IS NOT NULL AND "+
+		scope+" LIMIT 500", args...).Scan(&rows).Error
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.AgentID)
+	}
+	return out, err
+}
