@@ -79,8 +79,18 @@ func (s *Service) Scope(ctx context.Context, p *identity.Principal) (Scope, erro
 	return s.scopeOf(ctx, p)
 }
 
+// DepartmentOf returns the department of a conversation of the tenant ("" when it has none), or
+// ErrNotFound: the routes' guard checks the route's permission there, and the service then
+// narrows to the user's scope (a conversation outside it is ErrNotFound too).
+func (s *Service) DepartmentOf(ctx context.Context, tenantID, convID string) (string, error) {
+	if !validID(convID) {
+		return "", ErrNotFound
+	}
+	return s.store().department(ctx, tenantID, convID)
+}
+
 // Locate returns the department of a conversation p may read ("" when it has none), or
-// ErrNotFound when it does not exist or is outside p's scope. The routes' guard calls it.
+// ErrNotFound when it does not exist or is outside p's scope.
 func (s *Service) Locate(ctx context.Context, p *identity.Principal, convID string) (string, error) {
 	ctx = migrations.WithTenant(ctx, p.TenantID)
 	if !validID(convID) {
@@ -859,4 +869,18 @@ func (s *Service) EntryDepartment(ctx context.Context, p *identity.Principal) (s
 		}
 	}
 	return "", nil
+}
+
+// IsDepartment reports whether id is one of the tenant's departments (errors count as no).
+func (s *Service) IsDepartment(ctx context.Context, tenantID, id string) bool {
+	depts, err := s.Departments.Departments(migrations.WithTenant(ctx, tenantID), tenantID)
+	if err != nil {
+		return false
+	}
+	for _, d := range depts {
+		if d.ID == id {
+			return true
+		}
+	}
+	return false
 }

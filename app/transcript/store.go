@@ -342,3 +342,18 @@ func (st *store) agents(ctx context.Context, tenantID string, sc Scope) ([]strin
 	}
 	return out, err
 }
+
+// department returns the department of a conversation of tenantID ("" when it has none), or
+// ErrNotFound.
+func (st *store) department(ctx context.Context, tenantID, convID string) (string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	var rows []struct{ DepartmentID *string }
+	if err := st.db.WithContext(ctx).Table("conversations").Select("department_id").
+		Where("tenant_id = ? AND id = ?", tenantID, convID).Limit(1).Scan(&rows).Error; err != nil {
+		return "", err
+	}
+	if len(rows) == 0 {
+		return "", ErrNotFound
+	}
+	return deref(rows[0].DepartmentID), nil
+}

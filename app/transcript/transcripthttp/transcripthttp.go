@@ -79,22 +79,27 @@ func (m *Module) Routes() []server.Route {
 	}
 }
 
-// entry resolves the list's department: where the user holds transcript.view.own.
-func (m *Module) entry(c echo.Context, _ string) (string, error) {
+// entry resolves the list's department: the ?department= it filters on (404 when not the
+// tenant's), else one where the user holds transcript.view.own.
+func (m *Module) entry(c echo.Context, tenantID string) (string, error) {
 	p, err := principal(c)
 	if err != nil {
 		return "", err
 	}
-	return m.Service.EntryDepartment(c.Request().Context(), p)
+	ctx := c.Request().Context()
+	if id := c.QueryParam("department"); id != "" {
+		if len(id) > 64 || !m.Service.IsDepartment(ctx, tenantID, id) {
+			return "", api.ErrNotFound
+		}
+		return id, nil
+	}
+	return m.Service.EntryDepartment(ctx, p)
 }
 
-// scoped resolves the department of the :conversation, or 404 when the user may not read it.
-func (m *Module) scoped(c echo.Context, _ string) (string, error) {
-	p, err := principal(c)
-	if err != nil {
-		return "", err
-	}
-	d, err := m.Service.Locate(c.Request().Context(), p, c.Param("conversation"))
+// scoped resolves the department of the :conversation (404 when it is not the tenant's); the
+// handler then narrows to the user's scope, answering 404 outside it.
+func (m *Module) scoped(c echo.Context, tenantID string) (string, error) {
+	d, err := m.Service.DepartmentOf(c.Request().Context(), tenantID, c.Param("conversation"))
 	if errors.Is(err, transcript.ErrNotFound) {
 		return "", api.ErrNotFound
 	}
