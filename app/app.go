@@ -36,6 +36,8 @@ import (
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/tenant/tenanthttp"
+	"github.com/parleyhq/parley/app/transcript"
+	"github.com/parleyhq/parley/app/transcript/transcripthttp"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/audit"
@@ -129,6 +131,9 @@ type App struct {
 	ChatHub   *hub.Hub
 	ChatRelay *hub.Postgres
 	Visitors  *visitor.Store
+	// Transcripts reads, searches, exports and annotates conversations within each user's scope;
+	// its Holds (the retention service's legal holds) is nil until retention wires it.
+	Transcripts *transcript.Service
 
 	closeKeys func()
 }
@@ -275,6 +280,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		return nil, err
 	}
 
+	a.Transcripts = &transcript.Service{DB: db.Gorm, Sealer: a.Envelope, Audit: a.Audit, Authz: a.Enforcer, Departments: a.Tenants,
+		People: a.Users, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log}
+
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
 			return map[string]any{"dialect": string(db.Dialect)}, db.Ping(ctx)
@@ -321,6 +329,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				}},
 			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
 				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
+			&transcripthttp.Module{Service: a.Transcripts, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+				Allowed: a.Guard.Allowed},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,

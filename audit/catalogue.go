@@ -98,6 +98,10 @@ const (
 	ActionTranscriptView       Action = "transcript.view"
 	ActionTranscriptExport     Action = "transcript.export"
 	ActionTranscriptDelete     Action = "transcript.delete"
+	ActionTranscriptSearch     Action = "transcript.search"
+	ActionTranscriptNote       Action = "transcript.note"
+	ActionTranscriptTag        Action = "transcript.tag"
+	ActionTranscriptSettings   Action = "transcript.settings.change"
 	ActionCardFormRequest      Action = "card.form.request"
 	ActionCardFormSubmit       Action = "card.form.submit"
 	ActionCardView             Action = "card.view"
@@ -209,6 +213,10 @@ var catalogue = []ActionInfo{
 	{ActionTranscriptView, CategoryEPHI, "A chat transcript was opened.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionTranscriptExport, CategoryEPHI, "A chat transcript was exported.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionTranscriptDelete, CategoryEPHI, "A chat transcript was deleted.", ref(pciObjects), ref(hipaaAudit, hipaaIntegrity)},
+	{ActionTranscriptSearch, CategoryEPHI, "Transcript contents were searched (decrypted and scanned within the user's scope; the search terms are not recorded).", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionTranscriptNote, CategoryEPHI, "A note was added to a conversation's transcript.", ref(pciCHD), ref(hipaaAudit, hipaaIntegrity)},
+	{ActionTranscriptTag, CategoryEPHI, "A tag was added to or removed from a conversation's transcript.", ref(pciCHD), ref(hipaaAudit)},
+	{ActionTranscriptSettings, CategoryAdministration, "The transcript policy (reason required to open a transcript) was changed.", ref(pciAdmin), ref(hipaaAudit)},
 	{ActionCardFormRequest, CategoryCardholderData, "An agent asked a visitor for card data through the secure form.", ref(pciCHD), nil},
 	{ActionCardFormSubmit, CategoryCardholderData, "A visitor submitted the secure card form.", ref(pciCHD), nil},
 	{ActionCardView, CategoryCardholderData, "Masked card data from a secure form was viewed.", ref(pciCHD), nil},

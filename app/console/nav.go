@@ -22,6 +22,7 @@ var Navigation = []NavSection{
 	{Title: "Chats", Items: []NavItem{
 		{Label: "Workspace", Path: "/workspace"},
 		{Label: "Live chats", Path: "/live"},
+		{Label: "Transcripts", Path: "/transcripts"},
 	}},
 	{Title: "Administration", Items: []NavItem{
 		{Label: "Overview", Path: "/overview"},
@@ -31,6 +32,7 @@ var Navigation = []NavSection{
 		{Label: "Security policy", Path: "/security"},
 		{Label: "Bans", Path: "/bans"},
 		{Label: "Visitor data", Path: "/retention"},
+		{Label: "Transcript policy", Path: "/transcript-settings"},
 		{Label: "Keys", Path: "/keys"},
 	}},
 	{Title: "Compliance", Items: []NavItem{

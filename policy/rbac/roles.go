@@ -36,11 +36,12 @@ func (r Role) Grants(permission string) bool { return slices.Contains(r.Permissi
 
 var agentPermissions = []string{
 	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "visitor.view",
-	"offline.view.department",
+	"offline.view.department", "transcript.view.own",
 }
 
 var supervisorExtra = []string{
-	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii",
+	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "transcript.view.department",
+	"transcript.export",
 }
 
 var adminExtra = []string{
@@ -75,9 +76,9 @@ func DefaultRoles() []Role {
 		{Name: RoleAdmin, Builtin: true, Permissions: concat(supervisor, adminExtra),
 			Description: "Administers users, roles, sites, security policy, retention and keys; no audit log or organisation-wide transcript access."},
 		{Name: RoleSupervisor, Builtin: true, Permissions: supervisor,
-			Description: "Leads a department: takes chats, joins, monitors and whispers, and sees visitors' personal data."},
+			Description: "Leads a department: takes chats, joins, monitors and whispers, reads and exports the department's transcripts, and sees visitors' personal data."},
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),
-			Description: "Takes chats and reads the offline messages of their departments."},
+			Description: "Takes chats, reads the transcripts of their own chats and the offline messages of their departments."},
 		{Name: RoleAuditor, Builtin: true, Permissions: slices.Clone(auditorPermissions),
 			Description: "Reads and verifies the audit log and signs off access reviews; changes nothing and reads no chat content."},
 	}
