@@ -98,6 +98,9 @@ const (
 	ActionTranscriptView       Action = "transcript.view"
 	ActionTranscriptExport     Action = "transcript.export"
 	ActionTranscriptDelete     Action = "transcript.delete"
+	ActionRetentionRun         Action = "retention.run"
+	ActionLegalHoldPlace       Action = "legal_hold.place"
+	ActionLegalHoldRelease     Action = "legal_hold.release"
 	ActionCardFormRequest      Action = "card.form.request"
 	ActionCardFormSubmit       Action = "card.form.submit"
 	ActionCardView             Action = "card.view"
@@ -208,7 +211,10 @@ var catalogue = []ActionInfo{
 	{ActionRetentionPurge, CategoryAdministration, "Data past its retention period was purged.", ref(pciObjects, "3.2.1"), ref("164.310(d)(2)(i)")},
 	{ActionTranscriptView, CategoryEPHI, "A chat transcript was opened.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionTranscriptExport, CategoryEPHI, "A chat transcript was exported.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
-	{ActionTranscriptDelete, CategoryEPHI, "A chat transcript was deleted.", ref(pciObjects), ref(hipaaAudit, hipaaIntegrity)},
+	{ActionTranscriptDelete, CategoryEPHI, "A chat transcript was deleted: its data key destroyed (crypto-shredded) and its rows removed.", ref(pciObjects, "3.2.1"), ref(hipaaAudit, hipaaIntegrity, "164.310(d)(2)(i)")},
+	{ActionRetentionRun, CategoryAdministration, "The retention job ran for an organisation: what it removed per kind, counts only.", ref(pciObjects, "3.2.1"), ref("164.310(d)(2)(i)", "164.316(b)(2)")},
+	{ActionLegalHoldPlace, CategoryAdministration, "A legal hold was placed on a conversation, a visitor or the organisation, suspending deletion.", ref(pciAdmin, "3.2.1"), ref(hipaaIntegrity, "164.316(b)(2)")},
+	{ActionLegalHoldRelease, CategoryAdministration, "A legal hold was lifted; deletion by retention resumes.", ref(pciAdmin, "3.2.1"), ref(hipaaIntegrity, "164.316(b)(2)")},
 	{ActionCardFormRequest, CategoryCardholderData, "An agent asked a visitor for card data through the secure form.", ref(pciCHD), nil},
 	{ActionCardFormSubmit, CategoryCardholderData, "A visitor submitted the secure card form.", ref(pciCHD), nil},
 	{ActionCardView, CategoryCardholderData, "Masked card data from a secure form was viewed.", ref(pciCHD), nil},
