@@ -30,7 +30,7 @@ var Navigation = []NavSection{
 		{Label: "Users", Path: "/users"},
 		{Label: "Security policy", Path: "/security"},
 		{Label: "Bans", Path: "/bans"},
-		{Label: "Visitor data", Path: "/retention"},
+		{Label: "Retention", Path: "/retention"},
 		{Label: "Keys", Path: "/keys"},
 	}},
 	{Title: "Compliance", Items: []NavItem{

@@ -133,6 +133,7 @@ var catalogue = []Permission{
 	{Name: "visitor.view_pii", Kind: KindRead, Departmental: true, Sensitive: true, Description: "See visitors' personal data unmasked (name, e-mail, phone, IP address).", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaMinimum, hipaaAccessCtl)},
 	// Transcripts and offline messages.
 	{Name: "transcript.view.all", Kind: KindRead, Sensitive: true, Description: "Read every transcript of the organisation, in any department.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "transcript.delete", Kind: KindAdminister, Sensitive: true, Description: "Delete a transcript one may see before its retention ends, by crypto-shredding, and set the organisation's minimum retention periods; never what a legal hold covers.", PCI: refs(pciRetention, pciLeastPriv), HIPAA: refs(hipaaDisposal, hipaaIntegrity)},
 	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	// Content and engagement.
@@ -162,7 +163,6 @@ var planned = map[string]string{
 	"transcript.view.own":        "transcripts: reading one's own chats",
 	"transcript.view.department": "transcripts: reading a department's chats",
 	"transcript.export":          "transcripts: export",
-	"transcript.delete":          "transcripts: deletion before retention ends",
 	"offline.reply":              "offline messages: answering them",
 	"cobrowse.view":              "co-browsing",
 	"cobrowse.control":           "co-browsing",
