@@ -95,10 +95,6 @@ func validID(id string) bool {
 // be the organisation's: a conversation, a visitor it has or had, or (kind organisation) itself,
 // whatever targetID says. A second active hold on the same target is ErrHoldExists.
 func (s *Service) PlaceHold(ctx context.Context, a Actor, k HoldKind, targetID, reason string) (Hold, error) {
-	reason, err := s.checkReason(reason)
-	if err != nil {
-		return Hold{}, err
-	}
 	targetID = strings.TrimSpace(targetID)
 	switch k {
 	case HoldOrganisation:
@@ -121,6 +117,10 @@ func (s *Service) PlaceHold(ctx context.Context, a Actor, k HoldKind, targetID, 
 		}
 	default:
 		return Hold{}, ErrHoldKind
+	}
+	reason, err := s.checkReason(reason)
+	if err != nil {
+		return Hold{}, err
 	}
 	if _, err := s.store.activeHold(ctx, a.TenantID, string(k), targetID); err == nil {
 		return Hold{}, ErrHoldExists
@@ -150,10 +150,6 @@ func (s *Service) PlaceHold(ctx context.Context, a Actor, k HoldKind, targetID, 
 // ReleaseHold lifts an active hold, audited as legal_hold.release with its reason. A hold that is
 // not the organisation's, or no longer active, is ErrNotFound.
 func (s *Service) ReleaseHold(ctx context.Context, a Actor, holdID, reason string) (Hold, error) {
-	reason, err := s.checkReason(reason)
-	if err != nil {
-		return Hold{}, err
-	}
 	if !validID(holdID) {
 		return Hold{}, ErrNotFound
 	}
@@ -163,6 +159,9 @@ func (s *Service) ReleaseHold(ctx context.Context, a Actor, holdID, reason strin
 	}
 	if r.ReleasedAt != nil {
 		return Hold{}, ErrNotFound
+	}
+	if reason, err = s.checkReason(reason); err != nil {
+		return Hold{}, err
 	}
 	now := s.now()
 	r.ReleasedBy, r.ReleasedAt, r.ReleaseReason = a.UserID, &now, reason

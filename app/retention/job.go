@@ -68,7 +68,7 @@ func (s *Service) LastRun(ctx context.Context, tenantID string) (*Run, error) {
 		return nil, err
 	}
 	return &Run{ID: r.ID, Node: r.Node, StartedBy: r.StartedBy, Status: r.Status, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
-		Counts: Counts{Transcripts: r.Transcripts, Files: r.Files, Offline: r.Offline, Visitors: r.Visitors, PageViews: r.PageViews, Held: r.Held},
+		Counts:  Counts{Transcripts: r.Transcripts, Files: r.Files, Offline: r.Offline, Visitors: r.Visitors, PageViews: r.PageViews, Held: r.Held},
 		Failure: r.Failure}, nil
 }
 
