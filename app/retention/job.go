@@ -3,6 +3,7 @@ package retention
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -225,6 +226,9 @@ func (s *Service) apply(ctx context.Context, tenantID string, k Kind, part siteP
 			rep.Counts.Transcripts++
 		}
 	case Files:
+		if dry { // the files of the transcripts listed above go with them: count them once
+			ex.Conversations = append(slices.Clip(ex.Conversations), rep.Conversations...)
+		}
 		n, err := s.store.expiredFiles(ctx, tenantID, part, ex, dry)
 		if err != nil {
 			return err
