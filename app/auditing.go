@@ -293,8 +293,7 @@ func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, o
 // checkpointer (which records audit start and stop), the audit verifier, the audit forwarding
 // when configured, the authorization policy's reload poller and the retention job (on one node
 // at a time). If one part stops with an error the others are stopped and the error is
-// returned, so the caller can stop serving rather than
-// run without its audit controls.
+// returned, so the caller can stop serving rather than run without its audit controls.
 func (a *App) Background(ctx context.Context) error {
 	fwd, err := OpenAuditForwarder(a.Config, a.DB, a.Audit, a.Alerts, a.Log, a.Now)
 	if err != nil {

@@ -25,7 +25,7 @@ const testPassword = "Tr1cky-Lantern-Harbour"
 // sites, and a helper that writes conversations as the chat engine stores them: message bodies,
 // file names and contents and visitor names sealed under the conversation's data key.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	db     *migrations.DB
 	a      *accounttest.App
 	raw    *gorm.DB
@@ -40,7 +40,7 @@ type world struct {
 	nextID int
 }
 
-func newWorld(t *testing.T, db *migrations.DB) *world {
+func newWorld(t testing.TB, db *migrations.DB) *world {
 	t.Helper()
 	a := accounttest.New(t, db, nil)
 	w := &world{t: t, db: db, a: a, raw: migratetest.Beneath(t, db).Gorm, svc: a.Retention}
