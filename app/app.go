@@ -32,6 +32,8 @@ import (
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/redaction/redactionhttp"
+	"github.com/parleyhq/parley/app/retention"
+	"github.com/parleyhq/parley/app/retention/retentionhttp"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
@@ -132,8 +134,12 @@ type App struct {
 	ChatRelay *hub.Postgres
 	Visitors  *visitor.Store
 	// Transcripts reads, searches, exports and annotates conversations within each user's scope;
-	// its Holds (the retention service's legal holds) is nil until retention wires it.
+	// its Holds are the retention service's legal holds.
 	Transcripts *transcript.Service
+
+	// Retention holds the retention periods and legal holds, deletes conversations by
+	// crypto-shredding and runs the retention job (Background, one node at a time).
+	Retention *retention.Service
 
 	closeKeys func()
 }
@@ -269,6 +275,10 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if err := a.newChat(cfg, db, opts); err != nil {
 		return nil, err
 	}
+	if a.Retention, err = retention.New(retention.Config{DB: db.Gorm, Visitors: a.Visitors, Shredder: a.Envelope, Audit: a.Audit,
+		HasCard: pan.Contains, Now: opts.Now, Log: opts.Log, Node: cfg.NodeID}); err != nil {
+		return nil, err
+	}
 	if opts.CardForms.NodeURL == "" && opts.CardForms.PeerSecret == nil && opts.CardForms.Tokenizer == nil {
 		if opts.CardForms, err = cardOptions(cfg.Cards); err != nil {
 			return nil, err
@@ -281,7 +291,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 
 	a.Transcripts = &transcript.Service{DB: db.Gorm, Sealer: a.Envelope, Audit: a.Audit, Authz: a.Enforcer, Departments: a.Tenants,
-		People: a.Users, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log}
+		People: a.Users, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log, Holds: a.Retention}
 
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
@@ -327,10 +337,11 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 					return a.AuditMonitor.Status(), a.Alerts.Active()
 				}},
-			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
-				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
+			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
 			&transcripthttp.Module{Service: a.Transcripts, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
+			&retentionhttp.Module{Service: a.Retention, Sites: a.Tenants, People: a.Users, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,

@@ -102,6 +102,9 @@ const (
 	ActionTranscriptNote       Action = "transcript.note"
 	ActionTranscriptTag        Action = "transcript.tag"
 	ActionTranscriptSettings   Action = "transcript.settings.change"
+	ActionRetentionRun         Action = "retention.run"
+	ActionLegalHoldPlace       Action = "legal_hold.place"
+	ActionLegalHoldRelease     Action = "legal_hold.release"
 	ActionCardFormRequest      Action = "card.form.request"
 	ActionCardFormSubmit       Action = "card.form.submit"
 	ActionCardView             Action = "card.view"
@@ -217,6 +220,10 @@ var catalogue = []ActionInfo{
 	{ActionTranscriptNote, CategoryEPHI, "A note was added to a conversation's transcript.", ref(pciCHD), ref(hipaaAudit, hipaaIntegrity)},
 	{ActionTranscriptTag, CategoryEPHI, "A tag was added to or removed from a conversation's transcript.", ref(pciCHD), ref(hipaaAudit)},
 	{ActionTranscriptSettings, CategoryAdministration, "The transcript policy (reason required to open a transcript) was changed.", ref(pciAdmin), ref(hipaaAudit)},
+	{ActionTranscriptDelete, CategoryEPHI, "A chat transcript was deleted: its data key destroyed (crypto-shredded) and its rows removed.", ref(pciObjects, "3.2.1"), ref(hipaaAudit, hipaaIntegrity, "164.310(d)(2)(i)")},
+	{ActionRetentionRun, CategoryAdministration, "The retention job ran for an organisation: what it removed per kind, counts only.", ref(pciObjects, "3.2.1"), ref("164.310(d)(2)(i)", "164.316(b)(2)")},
+	{ActionLegalHoldPlace, CategoryAdministration, "A legal hold was placed on a conversation, a visitor or the organisation, suspending deletion.", ref(pciAdmin, "3.2.1"), ref(hipaaIntegrity, "164.316(b)(2)")},
+	{ActionLegalHoldRelease, CategoryAdministration, "A legal hold was lifted; deletion by retention resumes.", ref(pciAdmin, "3.2.1"), ref(hipaaIntegrity, "164.316(b)(2)")},
 	{ActionCardFormRequest, CategoryCardholderData, "An agent asked a visitor for card data through the secure form.", ref(pciCHD), nil},
 	{ActionCardFormSubmit, CategoryCardholderData, "A visitor submitted the secure card form.", ref(pciCHD), nil},
 	{ActionCardView, CategoryCardholderData, "Masked card data from a secure form was viewed.", ref(pciCHD), nil},

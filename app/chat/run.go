@@ -6,13 +6,12 @@ import (
 )
 
 // Run does the engine's background work until ctx ends: conversations nobody accepted in time
-// become missed, presence rows of dead nodes are removed, and visitor data past the tenant's
-// retention is purged. Several nodes may run it at once; every step is idempotent.
+// become missed and presence rows of dead nodes are removed. Several nodes may run it at once;
+// every step is idempotent. Data past its retention (visitor data included) is the retention
+// job's (app/retention), which honours site periods and legal holds.
 func (s *Service) Run(ctx context.Context) error {
 	queue := time.NewTicker(s.limits.QueueSweep)
 	defer queue.Stop()
-	hourly := time.NewTicker(time.Hour)
-	defer hourly.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -23,12 +22,6 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			if err := s.PurgePresence(ctx); err != nil && ctx.Err() == nil {
 				s.log.WarnContext(ctx, "agent presence purge", "error", err.Error())
-			}
-		case <-hourly.C:
-			if n, err := s.visitors.Purge(ctx); err != nil && ctx.Err() == nil {
-				s.log.WarnContext(ctx, "visitor retention purge", "error", err.Error())
-			} else if n > 0 {
-				s.log.InfoContext(ctx, "visitor retention purge", "rows", n)
 			}
 		}
 	}

@@ -31,7 +31,7 @@ var Navigation = []NavSection{
 		{Label: "Users", Path: "/users"},
 		{Label: "Security policy", Path: "/security"},
 		{Label: "Bans", Path: "/bans"},
-		{Label: "Visitor data", Path: "/retention"},
+		{Label: "Retention", Path: "/retention"},
 		{Label: "Transcript policy", Path: "/transcript-settings"},
 		{Label: "Keys", Path: "/keys"},
 	}},

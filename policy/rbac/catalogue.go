@@ -136,6 +136,7 @@ var catalogue = []Permission{
 	{Name: "transcript.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read, annotate and tag every transcript of the departments where the role is granted.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "transcript.view.all", Kind: KindRead, Sensitive: true, Description: "Read every transcript of the organisation, in any department.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "transcript.export", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Export a transcript one may read as JSON, HTML or PDF (card numbers masked; each copy names its exporter).", PCI: refs(pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "transcript.delete", Kind: KindAdminister, Sensitive: true, Description: "Delete a transcript one may see before its retention ends, by crypto-shredding, and set the organisation's minimum retention periods; never what a legal hold covers.", PCI: refs(pciRetention, pciLeastPriv), HIPAA: refs(hipaaDisposal, hipaaIntegrity)},
 	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	// Content and engagement.
@@ -162,7 +163,6 @@ var catalogue = []Permission{
 // planned holds the permissions of DESIGN.md's catalogue that guard nothing yet, each with the
 // capability that will check it; a permission moves to catalogue when its capability lands.
 var planned = map[string]string{
-	"transcript.delete":      "transcripts: deletion before retention ends",
 	"offline.reply":          "offline messages: answering them",
 	"cobrowse.view":          "co-browsing",
 	"cobrowse.control":       "co-browsing",
