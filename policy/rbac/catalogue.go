@@ -135,6 +135,9 @@ var catalogue = []Permission{
 	{Name: "transcript.view.all", Kind: KindRead, Sensitive: true, Description: "Read every transcript of the organisation, in any department.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	// Reports: figures only (counts, times, ratings), never chat content.
+	{Name: "report.view.department", Kind: KindRead, Departmental: true, Description: "See chat reports (volumes, wait, response and handle times, satisfaction) of the departments where the role is granted, and export them as CSV.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
+	{Name: "report.view.all", Kind: KindRead, Description: "With report.view.department: see chat reports of the whole organisation, including chats in no department.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
 	// Content and engagement.
 	// Organisation.
 	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},
@@ -179,8 +182,6 @@ var planned = map[string]string{
 	"user.view":                  "a read-only user list (user.manage guards it today)",
 	"user.reset_mfa":             "a separate MFA reset right (user.manage covers it today)",
 	"session.revoke":             "a separate session revocation right (user.manage covers it today)",
-	"report.view.department":     "reports",
-	"report.view.all":            "reports",
 	"evidence.view":              "evidence reports",
 	"evidence.generate":          "evidence reports",
 	"pan_scan.run":               "the card-number scan in the console (`parley scan` runs it from the shell today)",
