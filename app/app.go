@@ -32,6 +32,8 @@ import (
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/redaction/redactionhttp"
+	"github.com/parleyhq/parley/app/report"
+	"github.com/parleyhq/parley/app/report/reporthttp"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
@@ -321,6 +323,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				}},
 			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
 				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
+			&reporthttp.Module{Reports: &report.Service{Store: &report.Store{DB: db.Gorm}, Directory: a.Tenants, People: a.Users},
+				Departments: a.Tenants, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Pages: pages,
+				Now: opts.Now, Node: cfg.NodeID},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/report/reporthttp"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -18,6 +19,7 @@ func nonRouteChecks() map[string][]string {
 	return map[string][]string{
 		"app/chat":                chat.Checks(),
 		"app/visitor/visitorhttp": visitorhttp.Checks(),
+		"app/report/reporthttp":   reporthttp.Checks(),
 	}
 }
 
