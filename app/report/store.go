@@ -40,11 +40,22 @@ type conversationRow struct {
 
 // reportQuery selects the clear columns of the conversations queued in a period, with the time
 // of the agent's first message after the accept from the conversation's events (found through
-// the events' (conversation_id, seq) index; their bodies are never read).
-const reportQuery = `SELECT c.id, c.status, c.agent_id, c.department_id, c.site_id, c.rating, c.queued_at, c.accepted_at, c.ended_at,
+// the events' (conversation_id, seq) index; their bodies are never read). Each time column is
+// read through timeColumn: on SQLite as its stored text, which dbTime parses about three times
+// faster than the driver's own conversion.
+const reportQuery = `SELECT c.id, c.status, c.agent_id, c.department_id, c.site_id, c.rating,
+ %[1]s, %[2]s, %[3]s,
  (SELECT MIN(e.created_at) FROM conversation_events e WHERE e.conversation_id = c.id AND e.tenant_id = c.tenant_id
    AND e.kind = 'message' AND e.sender_kind = 'agent' AND e.created_at >= c.accepted_at) AS first_reply_at
  FROM conversations c WHERE c.tenant_id = ? AND c.queued_at >= ? AND c.queued_at < ?`
+
+// timeColumn is how reportQuery reads a time column, by dialect.
+func (s *Store) timeColumn(col string) string {
+	if s.DB.Dialector != nil && s.DB.Dialector.Name() == "sqlite" {
+		return "CAST(" + col + " AS TEXT)"
+	}
+	return col
+}
 
 // Conversations returns the tenant's conversations queued in [start, end) within scope.
 func (s *Store) Conversations(ctx context.Context, tenantID string, scope Scope, start, end time.Time) ([]Conversation, error) {
@@ -52,7 +63,7 @@ func (s *Store) Conversations(ctx context.Context, tenantID string, scope Scope,
 		return nil, nil
 	}
 	ctx = migrations.WithTenant(ctx, tenantID)
-	q := reportQuery
+	q := fmt.Sprintf(reportQuery, s.timeColumn("c.queued_at"), s.timeColumn("c.accepted_at"), s.timeColumn("c.ended_at"))
 	args := []any{tenantID, start.UTC(), end.UTC()}
 	if !scope.All {
 		q += " AND c.department_id IN ?"
