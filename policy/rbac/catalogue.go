@@ -137,7 +137,7 @@ var catalogue = []Permission{
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	// Reports: figures only (counts, times, ratings), never chat content.
 	{Name: "report.view.department", Kind: KindRead, Departmental: true, Description: "See chat reports (volumes, wait, response and handle times, satisfaction) of the departments where the role is granted, and export them as CSV.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
-	{Name: "report.view.all", Kind: KindRead, Description: "With report.view.department: see chat reports of the whole organisation, including chats in no department.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
+	{Name: "report.view.all", Kind: KindRead, Description: "With report.view.department in any department: see chat reports of the whole organisation, including chats in no department (report.view.department granted tenant-wide already does).", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
 	// Content and engagement.
 	// Organisation.
 	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},

@@ -24,7 +24,7 @@ const testPassword = "Tr1cky-Lantern-Harbour"
 // department, conversations of its own), and a signed-in user of Acme for each default role:
 // the supervisor twice, tenant-wide and in Cards only.
 type harness struct {
-	t            *testing.T
+	t            testing.TB
 	a            *accounttest.App
 	acme, other  tenant.Tenant
 	cards, loans string
@@ -46,7 +46,7 @@ const (
 	dataEndDate   = "2026-01-08"
 )
 
-func newHarness(t *testing.T, db *migrations.DB, n int) *harness {
+func newHarness(t testing.TB, db *migrations.DB, n int) *harness {
 	t.Helper()
 	a := accounttest.New(t, db, nil)
 	ctx := context.Background()

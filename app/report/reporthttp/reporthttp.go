@@ -1,6 +1,7 @@
 // Package reporthttp serves the console's chat reports: the /reports page with its SVG charts
 // and their tables, the CSV export and the JSON API, each within the departments the user may
-// see (report.view.department where it is granted; report.view.all for the whole organisation).
+// see: report.view.department where it is granted (tenant-wide: the whole organisation), and
+// report.view.all for the whole organisation wherever report.view.department opens the page.
 package reporthttp
 
 import (
@@ -83,8 +84,8 @@ const maxIDLength = 64
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // department is the routes' department resolver: the ?department= the request names (404 unless
-// it is one of the tenant's), else the first department where the user holds
-// report.view.department, or "" (tenant-wide) when they hold it there or nowhere.
+// it is one of the tenant's), else "" (tenant-wide) when the user holds report.view.department
+// there, else the first department where they hold it (or "", refused by the guard, when none).
 func (m *Module) department(c echo.Context, tenantID string) (string, error) {
 	ctx := migrations.WithTenant(c.Request().Context(), tenantID)
 	if id := c.QueryParam("department"); id != "" {
@@ -101,31 +102,40 @@ func (m *Module) department(c echo.Context, tenantID string) (string, error) {
 	if p == nil {
 		return "", api.ErrUnauthenticated
 	}
-	_, depts, err := m.scopeOf(ctx, p)
+	if m.allowed(ctx, p, permDepartment, "") {
+		return "", nil
+	}
+	depts, err := m.heldIn(ctx, p)
 	if err != nil || len(depts) == 0 {
 		return "", err
 	}
 	return depts[0], nil
 }
 
-// scopeOf returns where p sees reports: everything with report.view.all tenant-wide; else the
-// departments where p holds report.view.department (every department when it is held
-// tenant-wide).
-func (m *Module) scopeOf(ctx context.Context, p *api.Principal) (all bool, depts []string, err error) {
-	if m.allowed(ctx, p, permAll, "") && m.allowed(ctx, p, permDepartment, "") {
-		return true, nil, nil
-	}
+// heldIn returns the departments where p holds report.view.department.
+func (m *Module) heldIn(ctx context.Context, p *api.Principal) ([]string, error) {
 	ds, err := m.Departments.Departments(ctx, p.TenantID)
 	if err != nil {
-		return false, nil, err
+		return nil, err
 	}
-	wide := m.allowed(ctx, p, permDepartment, "")
+	var out []string
 	for _, d := range ds {
-		if wide || m.allowed(ctx, p, permDepartment, d.ID) {
-			depts = append(depts, d.ID)
+		if m.allowed(ctx, p, permDepartment, d.ID) {
+			out = append(out, d.ID)
 		}
 	}
-	return false, depts, nil
+	return out, nil
+}
+
+// scopeOf returns where p sees reports: the whole organisation (every department and the chats
+// in none) with report.view.department tenant-wide, as for every department-scoped permission, or
+// with report.view.all; else the departments where p holds report.view.department.
+func (m *Module) scopeOf(ctx context.Context, p *api.Principal) (all bool, depts []string, err error) {
+	if m.allowed(ctx, p, permDepartment, "") || m.allowed(ctx, p, permAll, "") {
+		return true, nil, nil
+	}
+	depts, err = m.heldIn(ctx, p)
+	return false, depts, err
 }
 
 func (m *Module) allowed(ctx context.Context, p *api.Principal, perm, dept string) bool {
