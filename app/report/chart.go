@@ -43,31 +43,29 @@ const (
 	plotBottom  = 208
 )
 
-// niceMax rounds a chart's largest value up to a round axis maximum.
-func niceMax(v int) int {
-	if v <= 5 {
-		return 5
-	}
-	step := 1
-	for step*10 < v {
-		step *= 10
-	}
-	for _, m := range []int{1, 2, 5, 10} {
-		if step*m >= v {
-			return step * m
+// axisTicks is how many intervals the value axis has.
+const axisTicks = 4
+
+// niceStep is the axis interval for a chart whose largest value is v: v/4 rounded up to 1, 2 or
+// 5 times a power of ten, so every tick is a whole, round number.
+func niceStep(v int) int {
+	need := max((v+axisTicks-1)/axisTicks, 1)
+	for p := 1; ; p *= 10 {
+		for _, m := range []int{1, 2, 5} {
+			if m*p >= need {
+				return m * p
+			}
 		}
 	}
-	return v
 }
 
 func newBarChart(maxValue int) (BarChart, int) {
 	c := BarChart{Width: chartWidth, Height: chartHeight, Left: plotLeft, Top: plotTop, Right: plotRight, Bottom: plotBottom}
-	top := niceMax(maxValue)
-	for i := 0; i <= 4; i++ {
-		v := top * i / 4
-		c.YTicks = append(c.YTicks, Tick{X: plotLeft - 6, Y: plotBottom - (plotBottom-plotTop)*i/4, Label: strconv.Itoa(v)})
+	step := niceStep(maxValue)
+	for i := 0; i <= axisTicks; i++ {
+		c.YTicks = append(c.YTicks, Tick{X: plotLeft - 6, Y: plotBottom - (plotBottom-plotTop)*i/axisTicks, Label: strconv.Itoa(step * i)})
 	}
-	return c, top
+	return c, step * axisTicks
 }
 
 func barHeight(v, top int) int { return (plotBottom - plotTop) * v / top }
