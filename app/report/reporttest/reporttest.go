@@ -57,7 +57,7 @@ type Event struct {
 // Chats arrive mostly in working hours. Times are whole seconds, so both databases keep them
 // exactly.
 func Generate(p Params) []Conversation {
-	r := rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15))
+	r := rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15)) // #nosec G404 -- a seeded, repeatable test data set, not a secret
 	out := make([]Conversation, 0, p.N)
 	sec := func(lo, hi int) time.Duration { return time.Duration(lo+r.IntN(hi-lo+1)) * time.Second }
 	for i := range p.N {
