@@ -32,6 +32,8 @@ import (
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/redaction/redactionhttp"
+	"github.com/parleyhq/parley/app/report"
+	"github.com/parleyhq/parley/app/report/reporthttp"
 	"github.com/parleyhq/parley/app/retention"
 	"github.com/parleyhq/parley/app/retention/retentionhttp"
 	"github.com/parleyhq/parley/app/server"
@@ -342,6 +344,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				Allowed: a.Guard.Allowed},
 			&retentionhttp.Module{Service: a.Retention, Sites: a.Tenants, People: a.Users, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed},
+			&reporthttp.Module{Reports: &report.Service{Store: &report.Store{DB: db.Gorm}, Directory: a.Tenants, People: a.Users},
+				Departments: a.Tenants, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Pages: pages,
+				Now: opts.Now, Node: cfg.NodeID},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/report/reporthttp"
 	"github.com/parleyhq/parley/app/transcript"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/migrations"
@@ -20,6 +21,7 @@ func nonRouteChecks() map[string][]string {
 		"app/chat":                chat.Checks(),
 		"app/visitor/visitorhttp": visitorhttp.Checks(),
 		"app/transcript":          transcript.Checks(),
+		"app/report/reporthttp":   reporthttp.Checks(),
 	}
 }
 

@@ -122,6 +122,7 @@ const (
 	ActionFileDownload         Action = "file.download"
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
 	ActionEvidenceGenerate     Action = "evidence.generate"
+	ActionReportExport         Action = "report.export"
 	ActionConfigChange         Action = "system.config.change"
 )
 
@@ -241,6 +242,7 @@ var catalogue = []ActionInfo{
 	{ActionFileDownload, CategoryEPHI, "A file shared in a conversation was downloaded.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},
 	{ActionEvidenceGenerate, CategorySystem, "A compliance evidence report was generated.", ref(pciAdmin), ref(hipaaReview)},
+	{ActionReportExport, CategoryChat, "A chat report (figures only, no content) was exported as CSV.", nil, ref(hipaaReview)},
 	{ActionConfigChange, CategorySystem, "An installation-level setting was changed.", ref(pciAdmin), ref(hipaaAccess)},
 }
 

@@ -15,7 +15,7 @@ type NavSection struct {
 }
 
 // Navigation is the console's whole menu, by the people of DESIGN.md §1: agents and supervisors
-// work in Chats, administrators in Administration, auditors in Compliance (the audit log, access
+// work in Chats (where supervisors and administrators also find the reports), administrators in Administration, auditors in Compliance (the audit log, access
 // review, roles and the redaction policy, which administrators also keep). Each user sees the
 // part their permissions reach.
 var Navigation = []NavSection{
@@ -23,6 +23,7 @@ var Navigation = []NavSection{
 		{Label: "Workspace", Path: "/workspace"},
 		{Label: "Live chats", Path: "/live"},
 		{Label: "Transcripts", Path: "/transcripts"},
+		{Label: "Reports", Path: "/reports"},
 	}},
 	{Title: "Administration", Items: []NavItem{
 		{Label: "Overview", Path: "/overview"},

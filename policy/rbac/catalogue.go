@@ -139,6 +139,9 @@ var catalogue = []Permission{
 	{Name: "transcript.delete", Kind: KindAdminister, Sensitive: true, Description: "Delete a transcript one may see before its retention ends, by crypto-shredding, and set the organisation's minimum retention periods; never what a legal hold covers.", PCI: refs(pciRetention, pciLeastPriv), HIPAA: refs(hipaaDisposal, hipaaIntegrity)},
 	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	// Reports: figures only (counts, times, ratings), never chat content.
+	{Name: "report.view.department", Kind: KindRead, Departmental: true, Description: "See chat reports (volumes, wait, response and handle times, satisfaction) of the departments where the role is granted, and export them as CSV.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
+	{Name: "report.view.all", Kind: KindRead, Description: "With report.view.department in any department: see chat reports of the whole organisation, including chats in no department (report.view.department granted tenant-wide already does).", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
 	// Content and engagement.
 	// Organisation.
 	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},
@@ -163,27 +166,25 @@ var catalogue = []Permission{
 // planned holds the permissions of DESIGN.md's catalogue that guard nothing yet, each with the
 // capability that will check it; a permission moves to catalogue when its capability lands.
 var planned = map[string]string{
-	"offline.reply":          "offline messages: answering them",
-	"cobrowse.view":          "co-browsing",
-	"cobrowse.control":       "co-browsing",
-	"canned.use":             "canned messages",
-	"canned.manage":          "canned messages",
-	"chat.agent_chat":        "agent-to-agent chat",
-	"chat.invite":            "proactive invitations",
-	"campaign.manage":        "campaigns and the widget's look",
-	"survey.manage":          "pre- and post-chat surveys",
-	"routing.manage":         "routing rules and agent capacity",
-	"department.view":        "departments in the console",
-	"department.manage":      "departments in the console",
-	"site.view":              "sites in the console (site.manage guards their settings today)",
-	"user.view":              "a read-only user list (user.manage guards it today)",
-	"user.reset_mfa":         "a separate MFA reset right (user.manage covers it today)",
-	"session.revoke":         "a separate session revocation right (user.manage covers it today)",
-	"report.view.department": "reports",
-	"report.view.all":        "reports",
-	"evidence.view":          "evidence reports",
-	"evidence.generate":      "evidence reports",
-	"pan_scan.run":           "the card-number scan in the console (`parley scan` runs it from the shell today)",
+	"offline.reply":     "offline messages: answering them",
+	"cobrowse.view":     "co-browsing",
+	"cobrowse.control":  "co-browsing",
+	"canned.use":        "canned messages",
+	"canned.manage":     "canned messages",
+	"chat.agent_chat":   "agent-to-agent chat",
+	"chat.invite":       "proactive invitations",
+	"campaign.manage":   "campaigns and the widget's look",
+	"survey.manage":     "pre- and post-chat surveys",
+	"routing.manage":    "routing rules and agent capacity",
+	"department.view":   "departments in the console",
+	"department.manage": "departments in the console",
+	"site.view":         "sites in the console (site.manage guards their settings today)",
+	"user.view":         "a read-only user list (user.manage guards it today)",
+	"user.reset_mfa":    "a separate MFA reset right (user.manage covers it today)",
+	"session.revoke":    "a separate session revocation right (user.manage covers it today)",
+	"evidence.view":     "evidence reports",
+	"evidence.generate": "evidence reports",
+	"pan_scan.run":      "the card-number scan in the console (`parley scan` runs it from the shell today)",
 }
 
 // catalogueIndex maps each permission name to its position in catalogue; computed once, never

@@ -41,12 +41,12 @@ var agentPermissions = []string{
 
 var supervisorExtra = []string{
 	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "transcript.view.department",
-	"transcript.export",
+	"transcript.export", "report.view.department",
 }
 
 var adminExtra = []string{
 	"site.manage", "ban.manage", "user.manage", "role.view", "role.manage", "security.view",
-	"security.manage", "retention.manage", "keys.manage", "access_review.view",
+	"security.manage", "retention.manage", "keys.manage", "access_review.view", "report.view.all",
 }
 
 var auditorPermissions = []string{
@@ -58,11 +58,11 @@ var auditorPermissions = []string{
 //
 //   - owner holds every permission of the catalogue (and so can grant any of them);
 //   - admin runs the organisation (users, roles, sites, bans, security policy, retention, keys)
-//     and can do everything a supervisor can, but reads no other conversation's files, sees no
-//     full card number and has no access to the audit log, so the people it administers can be
+//     and can do everything a supervisor can, with the whole organisation's reports, but reads no
+//     other conversation's files, sees no full card number and has no access to the audit log, so the people it administers can be
 //     audited by someone else;
 //   - supervisor runs a department: everything an agent can, plus joining, monitoring and
-//     whispering, and visitors' personal data;
+//     whispering, visitors' personal data and the department's reports;
 //   - agent takes chats;
 //   - auditor reads and verifies the audit log, and reviews and signs off access; it changes
 //     nothing and reads no chat content.
@@ -76,7 +76,7 @@ func DefaultRoles() []Role {
 		{Name: RoleAdmin, Builtin: true, Permissions: concat(supervisor, adminExtra),
 			Description: "Administers users, roles, sites, security policy, retention and keys; no audit log or organisation-wide transcript access."},
 		{Name: RoleSupervisor, Builtin: true, Permissions: supervisor,
-			Description: "Leads a department: takes chats, joins, monitors and whispers, reads and exports the department's transcripts, and sees visitors' personal data."},
+			Description: "Leads a department: takes chats, joins, monitors and whispers, reads and exports the department's transcripts, sees its reports and visitors' personal data."},
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),
 			Description: "Takes chats, reads the transcripts of their own chats and the offline messages of their departments."},
 		{Name: RoleAuditor, Builtin: true, Permissions: slices.Clone(auditorPermissions),
