@@ -6,8 +6,9 @@ import (
 )
 
 // Run does the engine's background work until ctx ends: conversations nobody accepted in time
-// become missed, presence rows of dead nodes are removed, and visitor data past the tenant's
-// retention is purged. Several nodes may run it at once; every step is idempotent.
+// become missed, presence rows of dead nodes are removed, the routing sweep runs (expired
+// offers, chats of agents gone offline, idle agents, queued chats), and visitor data past the
+// tenant's retention is purged. Several nodes may run it at once; every step is idempotent.
 func (s *Service) Run(ctx context.Context) error {
 	queue := time.NewTicker(s.limits.QueueSweep)
 	defer queue.Stop()
@@ -23,6 +24,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			if err := s.PurgePresence(ctx); err != nil && ctx.Err() == nil {
 				s.log.WarnContext(ctx, "agent presence purge", "error", err.Error())
+			}
+			if err := s.SweepRouting(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "chat routing sweep", "error", err.Error())
 			}
 		case <-hourly.C:
 			if n, err := s.visitors.Purge(ctx); err != nil && ctx.Err() == nil {
