@@ -194,12 +194,12 @@ func (a *AgentSession) Close(ctx context.Context) {
 	a.s.agents.Delete(a)
 	if a.socketID != "" {
 		ctx := context.WithoutCancel(ctx)
+		// Their chats wait for them a presence TTL before returning to the queue (a reload).
+		if err := a.s.store.markOffline(ctx, a.p.TenantID, a.p.UserID, a.socketID, a.s.onlineSince()); err != nil {
+			a.s.log.WarnContext(ctx, "record agent offline", "error", err.Error())
+		}
 		if err := a.s.store.presenceDown(ctx, a.socketID); err != nil {
 			a.s.log.WarnContext(ctx, "remove agent presence", "error", err.Error())
-		}
-		// Their chats wait for them a presence TTL before returning to the queue (a reload).
-		if err := a.s.store.markOffline(ctx, a.p.TenantID, a.p.UserID, a.s.onlineSince()); err != nil {
-			a.s.log.WarnContext(ctx, "record agent offline", "error", err.Error())
 		}
 	}
 }
@@ -426,7 +426,8 @@ func (a *AgentSession) drained(ctx context.Context, p pending) ([]any, error) {
 		for id := range a.offers {
 			if _, ok := now[id]; !ok {
 				reason := a.withdrawReason(ctx, id)
-				if old := a.offers[id]; old.ExpiresAt != nil && reason == "refused" && !s.now().Before(*old.ExpiresAt) {
+				if old := a.offers[id]; old.ExpiresAt != nil && (reason == "refused" || reason == "transferred") && !s.now().Before(*old.ExpiresAt) {
+					// The automatic offer timed out (and may be with the next agent already).
 					reason = "expired"
 				}
 				frames = append(frames, protocol.Withdrawn{Type: protocol.TypeOfferWithdrawn, ConversationID: id, Reason: reason})

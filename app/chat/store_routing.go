@@ -331,14 +331,15 @@ func (st *store) orphaned(ctx context.Context, after, gone time.Time) ([]Convers
 	return out, err
 }
 
-// markOffline records that a user's last agent connection closed now, unless another one of
-// theirs is still seen since after.
-func (st *store) markOffline(ctx context.Context, tenantID, userID string, after time.Time) error {
+// markOffline records that a user's agent connection socketID is closing now, unless another
+// one of theirs is still seen since after.
+func (st *store) markOffline(ctx context.Context, tenantID, userID, socketID string, after time.Time) error {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	now := st.now().UTC()
 	return st.tx(ctx, func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Model(&presenceRow{}).Where("tenant_id = ? AND user_id = ? AND seen_at > ?", tenantID, userID, after).Count(&n).Error; err != nil || n > 0 {
+		if err := tx.Model(&presenceRow{}).Where("tenant_id = ? AND user_id = ? AND socket_id <> ? AND seen_at > ?", tenantID, userID, socketID, after).
+			Count(&n).Error; err != nil || n > 0 {
 			return err
 		}
 		row := agentRoutingRow{TenantID: tenantID, UserID: userID, Status: AgentOnline, StatusReason: ReasonManual, OfflineAt: &now, UpdatedAt: now}
