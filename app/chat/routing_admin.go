@@ -238,3 +238,4 @@ func (s *Service) Roster(ctx context.Context, p *identity.Principal) (Roster, er
 	}
 	return out, nil
 }
+

@@ -44,7 +44,7 @@ var supervisorExtra = []string{
 }
 
 var adminExtra = []string{
-	"site.manage", "ban.manage", "user.manage", "role.view", "role.manage", "security.view",
+	"site.manage", "routing.manage", "ban.manage", "user.manage", "role.view", "role.manage", "security.view",
 	"security.manage", "retention.manage", "keys.manage", "access_review.view",
 }
 
@@ -56,7 +56,8 @@ var auditorPermissions = []string{
 // DefaultRoles returns the default roles, most privileged first.
 //
 //   - owner holds every permission of the catalogue (and so can grant any of them);
-//   - admin runs the organisation (users, roles, sites, bans, security policy, retention, keys)
+//   - admin runs the organisation (users, roles, sites, routing, bans, security policy, retention,
+//     keys)
 //     and can do everything a supervisor can, but reads no other conversation's files, sees no
 //     full card number and has no access to the audit log, so the people it administers can be
 //     audited by someone else;
@@ -73,7 +74,7 @@ func DefaultRoles() []Role {
 		{Name: RoleOwner, Builtin: true, Permissions: Names(),
 			Description: "Holds every permission; the organisation's accountable owner. At least one user keeps this role."},
 		{Name: RoleAdmin, Builtin: true, Permissions: concat(supervisor, adminExtra),
-			Description: "Administers users, roles, sites, security policy, retention and keys; no audit log or organisation-wide transcript access."},
+			Description: "Administers users, roles, sites, routing, security policy, retention and keys; no audit log or organisation-wide transcript access."},
 		{Name: RoleSupervisor, Builtin: true, Permissions: supervisor,
 			Description: "Leads a department: takes chats, joins, monitors and whispers, and sees visitors' personal data."},
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),
