@@ -169,8 +169,9 @@ type Roster struct {
 	Departments []RosterDepartment `json:"departments"`
 }
 
-// Roster returns, for the transfer dialog, the departments where p holds chat.transfer and the
-// agents online in them (p excluded): status, chats held, capacity, departments and skills.
+// Roster returns, for the transfer dialog, the departments where p holds chat.transfer with how
+// many other agents are online (not away) in each, and the agents online in them (p excluded):
+// status, chats held, capacity, departments and skills.
 func (s *Service) Roster(ctx context.Context, p *identity.Principal) (Roster, error) {
 	ctx = migrations.WithTenant(ctx, p.TenantID)
 	depts, err := s.tenants.Departments(ctx, p.TenantID)
@@ -202,7 +203,7 @@ func (s *Service) Roster(ctx context.Context, p *identity.Principal) (Roster, er
 	for _, d := range mine {
 		n := 0
 		for u := range rs.online {
-			if rs.serves(u, d.ID) && rs.status(u) == AgentOnline {
+			if u != p.UserID && rs.serves(u, d.ID) && rs.status(u) == AgentOnline {
 				n++
 			}
 		}

@@ -3,6 +3,7 @@ package chathttp_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -549,4 +550,57 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestRosterForTransfer: GET /api/v1/chat/agents lists, for the transfer dialog, the departments
+// where the user holds chat.transfer and the agents online in them, with status, load and
+// capacity; a user without chat.transfer is refused.
+func TestRosterForTransfer(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		n := e.node(e.db, chat.Limits{})
+		e.automatic(t, n, e.loans.ID, 2, 30, 0)
+		ann, mia := e.fullAgent("Ann"), e.fullAgent("Mia")
+		lee := e.agent("Lee", map[string][]string{"chat.accept": {e.loans.ID}, "chat.transfer": {e.loans.ID}})
+		nobody := e.agent("Nob", map[string][]string{"chat.accept": {e.cards.ID}})
+		e.skilled(t, n, mia, 4, "french")
+		n.agentSocket(t, ann, nil)
+		m, _ := n.agentSocket(t, mia, nil)
+		n.agentSocket(t, lee, nil)
+		m.send(map[string]any{"type": "status", "status": "away"})
+		m.until("status", func(f frame) bool { return f.Type == "status" && f.Status == "away" })
+
+		var r chat.Roster
+		if code := do(t, http.MethodGet, n.srv.URL+"/api/v1/chat/agents", "", nil, &r, "X-Test-User", ann); code != http.StatusOK {
+			t.Fatalf("roster = %d", code)
+		}
+		if len(r.Departments) != 2 || len(r.Agents) != 2 {
+			t.Fatalf("Ann's roster = %+v, want both departments and Mia and Lee", r)
+		}
+		byID := map[string]chat.RosterAgent{}
+		for _, a := range r.Agents {
+			byID[a.ID] = a
+		}
+		if a := byID[mia]; a.Status != "away" || a.Capacity != 4 || a.Name != "Mia" || len(a.Departments) != 2 || a.Skills[0] != "french" {
+			t.Errorf("Mia = %+v", a)
+		}
+		if a := byID[lee]; a.Status != "online" || a.Capacity != 3 || len(a.Departments) != 1 || a.Departments[0] != e.loans.ID {
+			t.Errorf("Lee = %+v", a)
+		}
+		for _, d := range r.Departments {
+			want := map[string]struct {
+				online int
+				mode   string
+			}{e.cards.ID: {0, "manual"}, e.loans.ID: {1, "automatic"}}[d.ID]
+			if d.OnlineAgents != want.online || d.Mode != want.mode {
+				t.Errorf("department %s = %+v, want %d online, %s", d.Name, d, want.online, want.mode)
+			}
+		}
+		if code := do(t, http.MethodGet, n.srv.URL+"/api/v1/chat/agents", "", nil, &r, "X-Test-User", lee); code != http.StatusOK ||
+			len(r.Departments) != 1 || len(r.Agents) != 2 {
+			t.Fatalf("Lee's roster = %d %+v, want Loans with Ann and Mia", code, r)
+		}
+		if code := do(t, http.MethodGet, n.srv.URL+"/api/v1/chat/agents", "", nil, nil, "X-Test-User", nobody); code != http.StatusForbidden {
+			t.Fatalf("roster without chat.transfer = %d, want 403", code)
+		}
+	})
 }

@@ -265,7 +265,9 @@ func (m *Module) routingSettingsForm(c echo.Context) error {
 	var in chat.RoutingSettings
 	if in.IdleMinutes, err = formInt(c, "idle_minutes"); err == nil {
 		if in.DefaultCapacity, err = formInt(c, "default_capacity"); err == nil {
-			err = m.chat.SaveRoutingSettings(c.Request().Context(), p, in, originOf(c))
+			if err = m.chat.SaveRoutingSettings(c.Request().Context(), p, in, originOf(c)); err != nil {
+				err = httpError(c, err)
+			}
 		}
 	}
 	if err != nil {
