@@ -3,6 +3,7 @@ package authz_test
 import (
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/parleyhq/parley/policy/rbac"
 )
@@ -36,8 +37,18 @@ func init() {
 	}
 }
 
-// routingAgent creates an agent in the target's tenant and returns their id.
+// routingAgents holds, per matrix world and target, the agent the routing requests address:
+// made once (a user with a password is slow to create), changed idempotently by every request.
+var routingAgents sync.Map // *world → *sync.Map (target → user id)
+
+// routingAgent returns an agent of the target's tenant, creating them on first use.
 func (w *world) routingAgent(tg target) string {
+	m, _ := routingAgents.LoadOrStore(w, &sync.Map{})
+	if id, ok := m.(*sync.Map).Load(tg); ok {
+		return id.(string)
+	}
 	t, _ := w.tenantOf(tg)
-	return w.a.createUser(t, w.name("routing-agent")+"@routing.test", rbac.RoleAgent).ID
+	id := w.a.createUser(t, w.name("routing-agent")+"@routing.test", rbac.RoleAgent).ID
+	m.(*sync.Map).Store(tg, id)
+	return id
 }

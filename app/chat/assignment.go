@@ -58,6 +58,8 @@ func (s *Service) Refuse(ctx context.Context, p *identity.Principal, convID stri
 		return err
 	}
 	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	// In automatic mode the chat goes on to the next agent.
+	s.routeLater(ctx, p.TenantID)
 	return nil
 }
 
