@@ -116,6 +116,12 @@ func (v *VisitorSession) Wake() <-chan struct{} { return v.f.sub.C() }
 // agent's typing and read signals.
 func (v *VisitorSession) Drain(ctx context.Context) ([]any, error) {
 	p, err := v.f.drain(ctx)
+	for _, fr := range p.frames {
+		if ev, ok := fr.(protocol.Event); ok && ev.Kind == KindSystem && ev.Event == EventTransferred {
+			// Back in a queue: its place is told again.
+			v.queueDone, v.queueDue, v.queue, v.queueAt = false, true, protocol.Queue{}, time.Time{}
+		}
+	}
 	if err != nil || (!p.queue && !v.queueDue) {
 		return p.frames, err
 	}
@@ -140,6 +146,7 @@ func (v *VisitorSession) queued(ctx context.Context, first bool) ([]any, error) 
 		return nil, err
 	}
 	if c.Status != StatusQueued && c.Status != StatusAssigned {
+		// Taken or closed: nothing more to tell until a transfer queues it again (Drain).
 		v.queueDone, v.queueDue = true, false
 		return nil, nil
 	}
