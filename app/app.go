@@ -426,8 +426,38 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 		return err
 	}
 	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
-		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now})
+		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now,
+		Agents: a.chatAgents})
 	return nil
+}
+
+// chatAgents lists a tenant's users who take chats (not disabled or invited, holding chat.accept
+// somewhere) by display name, or e-mail address without one: the Routing page's agents.
+func (a *App) chatAgents(ctx context.Context, tenantID string) (map[string]string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	users, err := a.Accounts.Users(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, u := range users {
+		if u.Status == account.StatusDisabled || u.Status == account.StatusInvited {
+			continue
+		}
+		ok, err := a.Chat.TakesChats(ctx, &api.Principal{TenantID: tenantID, UserID: u.ID})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		name := u.DisplayName
+		if name == "" {
+			name = u.Email
+		}
+		out[u.ID] = name
+	}
+	return out, nil
 }
 
 // demoDepartment makes deptID the department the demo site's chats go to, unless it is already.

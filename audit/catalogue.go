@@ -117,6 +117,11 @@ const (
 	ActionConversationRefuse   Action = "chat.refuse"
 	ActionConversationTransfer Action = "chat.transfer"
 	ActionConversationEnd      Action = "chat.end"
+	ActionConversationOffer    Action = "chat.offer"
+	ActionOfferTimeout         Action = "chat.offer_timeout"
+	ActionConversationRequeue  Action = "chat.requeue"
+	ActionAgentStatus          Action = "agent.status"
+	ActionRoutingUpdate        Action = "routing.update"
 	ActionChatMonitor          Action = "chat.monitor"
 	ActionVisitorPIIView       Action = "visitor.view_pii"
 	ActionFileDownload         Action = "file.download"
@@ -237,6 +242,11 @@ var catalogue = []ActionInfo{
 	{ActionConversationRefuse, CategoryChat, "An agent refused a conversation offered to them.", nil, ref(hipaaAudit)},
 	{ActionConversationTransfer, CategoryChat, "A conversation was transferred.", nil, ref(hipaaAudit)},
 	{ActionConversationEnd, CategoryChat, "A conversation ended.", nil, ref(hipaaAudit)},
+	{ActionConversationOffer, CategoryChat, "Automatic routing offered a queued conversation to one agent.", nil, ref(hipaaAudit)},
+	{ActionOfferTimeout, CategoryChat, "An agent did not answer an automatic offer in time; the conversation moved on.", nil, ref(hipaaAudit)},
+	{ActionConversationRequeue, CategoryChat, "A conversation went back to its queue because its agent went offline, signed out or was disabled.", nil, ref(hipaaAudit)},
+	{ActionAgentStatus, CategoryChat, "An agent's status changed (online or away, by choice or after inactivity).", nil, ref(hipaaAudit)},
+	{ActionRoutingUpdate, CategoryAdministration, "Routing was changed: a department's mode, capacity, offer timeout, priority or skills, an agent's capacity or skills, or the tenant's routing settings.", ref(pciAdmin), nil},
 	{ActionChatMonitor, CategoryEPHI, "A supervisor monitored or whispered in a live conversation.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionVisitorPIIView, CategoryEPHI, "A visitor's personal details were viewed.", nil, ref(hipaaAudit, hipaaAccess)},
 	{ActionFileDownload, CategoryEPHI, "A file shared in a conversation was downloaded.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},

@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/app/chat/hub"
@@ -110,6 +111,11 @@ type Service struct {
 	agentMsgs                                                            *limit.Limiter
 	// siteLimits are the limiters of the sites that tighten the visitor limits.
 	siteLimits siteLimitsCache
+	// routing caches each tenant's automatic departments; routeMu runs one routing pass at a
+	// time on this node; agents holds this node's open agent sessions (idle sweep).
+	routing routingCache
+	routeMu sync.Mutex
+	agents  sync.Map
 }
 
 // ErrConfig means a required part of Config is missing.

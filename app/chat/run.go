@@ -6,9 +6,10 @@ import (
 )
 
 // Run does the engine's background work until ctx ends: conversations nobody accepted in time
-// become missed and presence rows of dead nodes are removed. Several nodes may run it at once;
-// every step is idempotent. Data past its retention (visitor data included) is the retention
-// job's (app/retention), which honours site periods and legal holds.
+// become missed, presence rows of dead nodes are removed and the routing sweep runs (expired
+// offers, chats of agents gone offline, idle agents, queued chats). Several nodes may run it at
+// once; every step is idempotent. Data past its retention (visitor data included) is the
+// retention job's (app/retention), which honours site periods and legal holds.
 func (s *Service) Run(ctx context.Context) error {
 	queue := time.NewTicker(s.limits.QueueSweep)
 	defer queue.Stop()
@@ -22,6 +23,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			if err := s.PurgePresence(ctx); err != nil && ctx.Err() == nil {
 				s.log.WarnContext(ctx, "agent presence purge", "error", err.Error())
+			}
+			if err := s.SweepRouting(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "chat routing sweep", "error", err.Error())
 			}
 		}
 	}

@@ -29,6 +29,7 @@ var Navigation = []NavSection{
 		{Label: "Overview", Path: "/overview"},
 		{Label: "Sites", Path: "/sites"},
 		{Label: "Departments", Path: "/departments"},
+		{Label: "Routing", Path: "/routing"},
 		{Label: "Users", Path: "/users"},
 		{Label: "Security policy", Path: "/security"},
 		{Label: "Bans", Path: "/bans"},

@@ -145,6 +145,7 @@ var catalogue = []Permission{
 	// Content and engagement.
 	// Organisation.
 	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},
+	{Name: "routing.manage", Kind: KindAdminister, Description: "Set how chats are routed: each department's mode (manual pick or automatic), capacity, offer timeout, priority and required skills, and each agent's capacity and skills.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "ban.manage", Kind: KindAdminister, Description: "Manage the visitor ban list (IP ranges, visitor ids).", PCI: refs(pciNetworkCtrls), HIPAA: refs(hipaaAccessCtl)},
 	// Users, roles and security.
 	{Name: "user.manage", Kind: KindAdminister, Description: "Invite, change, disable, enable and delete users.", PCI: refs(pciUserMgmt, pciInactive, pciApproved), HIPAA: refs(hipaaEstablish, hipaaTermination, hipaaWorkforce)},
@@ -175,7 +176,6 @@ var planned = map[string]string{
 	"chat.invite":       "proactive invitations",
 	"campaign.manage":   "campaigns and the widget's look",
 	"survey.manage":     "pre- and post-chat surveys",
-	"routing.manage":    "routing rules and agent capacity",
 	"department.view":   "departments in the console",
 	"department.manage": "departments in the console",
 	"site.view":         "sites in the console (site.manage guards their settings today)",

@@ -45,8 +45,9 @@ var supervisorExtra = []string{
 }
 
 var adminExtra = []string{
-	"site.manage", "ban.manage", "user.manage", "role.view", "role.manage", "security.view",
-	"security.manage", "retention.manage", "keys.manage", "access_review.view", "report.view.all",
+	"site.manage", "routing.manage", "ban.manage", "user.manage", "role.view", "role.manage",
+	"security.view", "security.manage", "retention.manage", "keys.manage", "access_review.view",
+	"report.view.all",
 }
 
 var auditorPermissions = []string{
@@ -57,9 +58,10 @@ var auditorPermissions = []string{
 // DefaultRoles returns the default roles, most privileged first.
 //
 //   - owner holds every permission of the catalogue (and so can grant any of them);
-//   - admin runs the organisation (users, roles, sites, bans, security policy, retention, keys)
-//     and can do everything a supervisor can, with the whole organisation's reports, but reads no
-//     other conversation's files, sees no full card number and has no access to the audit log, so the people it administers can be
+//   - admin runs the organisation (users, roles, sites, routing, bans, security policy, retention,
+//     keys) and can do everything a supervisor can, with the whole organisation's reports, but
+//     reads no other conversation's files, sees no full card number and has no access to the
+//     audit log, so the people it administers can be
 //     audited by someone else;
 //   - supervisor runs a department: everything an agent can, plus joining, monitoring and
 //     whispering, visitors' personal data and the department's reports;
@@ -74,7 +76,7 @@ func DefaultRoles() []Role {
 		{Name: RoleOwner, Builtin: true, Permissions: Names(),
 			Description: "Holds every permission; the organisation's accountable owner. At least one user keeps this role."},
 		{Name: RoleAdmin, Builtin: true, Permissions: concat(supervisor, adminExtra),
-			Description: "Administers users, roles, sites, security policy, retention and keys; no audit log or organisation-wide transcript access."},
+			Description: "Administers users, roles, sites, routing, security policy, retention and keys; no audit log or organisation-wide transcript access."},
 		{Name: RoleSupervisor, Builtin: true, Permissions: supervisor,
 			Description: "Leads a department: takes chats, joins, monitors and whispers, reads and exports the department's transcripts, sees its reports and visitors' personal data."},
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),

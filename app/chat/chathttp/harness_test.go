@@ -464,6 +464,10 @@ type frame struct {
 	Conversation   *protocol.Conversation  `json:"conversation"`
 	Conversations  []protocol.Conversation `json:"conversations"`
 	Queue          []protocol.Offer        `json:"queue"`
+	Data           map[string]string       `json:"data"`
+	Status         string                  `json:"status"`
+	Position       int64                   `json:"position"`
+	EstimatedWait  int64                   `json:"estimated_wait_seconds"`
 }
 
 // client is a real WebSocket client.

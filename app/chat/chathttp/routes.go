@@ -17,8 +17,10 @@ import (
 
 // Permissions of the console's chat pages.
 const (
-	permAccept  = "chat.accept"
-	permMonitor = "chat.monitor"
+	permAccept   = "chat.accept"
+	permMonitor  = "chat.monitor"
+	permTransfer = "chat.transfer"
+	permRouting  = "routing.manage"
 )
 
 // Widget and console route prefixes.
@@ -75,6 +77,17 @@ func (m *Module) Routes() []server.Route {
 		page(auth(http.MethodPost, "/bans/:ban/delete", "ban.manage", server.ScopeTenant, "Lift a ban (form).", m.liftBanForm)),
 		auth(http.MethodGet, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "A site's widget and chat settings.", m.getSettings),
 		auth(http.MethodPut, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "Change a site's widget and chat settings.", m.putSettings),
+		{Method: http.MethodGet, Path: chatBase + "/agents", Access: server.Authenticated, Permission: permTransfer, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permTransfer), API: true,
+			Summary: "Who a chat can be transferred to: the online agents and the departments where the user holds chat.transfer.", Handler: m.roster},
+		auth(http.MethodGet, chatBase+"/routing", permRouting, server.ScopeTenant, "Routing: the settings, each department's and each agent's routing.", m.getRouting),
+		auth(http.MethodPut, chatBase+"/routing/settings", permRouting, server.ScopeTenant, "Change the routing settings (idle minutes, default capacity).", m.putRoutingSettings),
+		auth(http.MethodPut, chatBase+"/routing/departments/:department", permRouting, server.ScopeTenant, "Change a department's routing (mode, capacity, offer timeout, priority, skills).", m.putDepartmentRouting),
+		auth(http.MethodPut, chatBase+"/routing/agents/:user", permRouting, server.ScopeTenant, "Change an agent's capacity and skills.", m.putAgentRouting),
+		page(auth(http.MethodGet, "/routing", permRouting, server.ScopeTenant, "Routing page: settings, departments' and agents' routing.", m.routingPage)),
+		page(auth(http.MethodPost, "/routing/settings", permRouting, server.ScopeTenant, "Change the routing settings (form).", m.routingSettingsForm)),
+		page(auth(http.MethodPost, "/routing/departments/:department", permRouting, server.ScopeTenant, "Change a department's routing (form).", m.departmentRoutingForm)),
+		page(auth(http.MethodPost, "/routing/agents/:user", permRouting, server.ScopeTenant, "Change an agent's capacity and skills (form).", m.agentRoutingForm)),
 		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
 		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
 	}

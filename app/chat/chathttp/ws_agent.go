@@ -70,6 +70,9 @@ func (m *Module) runAgent(ctx context.Context, en *ender, p *api.Principal, o ch
 
 // agentFrame handles an agent's frame.
 func agentFrame(ctx context.Context, as *chat.AgentSession, sk *socket, in protocol.Inbound) error {
+	if in.Type != protocol.TypePing {
+		as.Activity(ctx)
+	}
 	switch in.Type {
 	case protocol.TypeAccept:
 		return as.Accept(ctx, in.ConversationID)
@@ -86,7 +89,9 @@ func agentFrame(ctx context.Context, as *chat.AgentSession, sk *socket, in proto
 	case protocol.TypeRead:
 		return as.Read(ctx, in.ConversationID, in.Seq)
 	case protocol.TypeTransfer:
-		return as.Transfer(ctx, in.ConversationID, in.DepartmentID, in.AgentID)
+		return as.Transfer(ctx, in.ConversationID, in.DepartmentID, in.AgentID, in.Note)
+	case protocol.TypeStatus:
+		return as.SetStatus(ctx, in.Status)
 	case protocol.TypeEnd:
 		return as.End(ctx, in.ConversationID)
 	case protocol.TypeMonitor:

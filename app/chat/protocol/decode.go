@@ -69,6 +69,11 @@ type (
 		ConversationID string `json:"conversation_id"`
 		DepartmentID   string `json:"department_id"`
 		AgentID        string `json:"agent_id"`
+		Note           string `json:"note"`
+	}
+	status struct {
+		Type   string `json:"type"`
+		Status string `json:"status"`
 	}
 	typeOnly struct {
 		Type string `json:"type"`
@@ -204,6 +209,18 @@ func Decode(side Side, data []byte) (Inbound, error) {
 			return Inbound{}, err
 		}
 		return f.inbound(TypeWhisper, true)
+	case TypeStatus:
+		if !agent {
+			break
+		}
+		var f status
+		if err := strict(data, &f); err != nil {
+			return Inbound{}, err
+		}
+		if f.Status != "online" && f.Status != "away" {
+			return Inbound{}, bad("status must be online or away")
+		}
+		return Inbound{Type: TypeStatus, Status: f.Status}, nil
 	}
 	return Inbound{}, bad("unknown type %s", safeName(typ))
 }
@@ -315,7 +332,11 @@ func (f transfer) inbound() (Inbound, error) {
 	if (f.DepartmentID != "" && !ValidID(f.DepartmentID)) || (f.AgentID != "" && !ValidID(f.AgentID)) {
 		return Inbound{}, bad("transfer target is not a valid id")
 	}
-	return withConversation(Inbound{Type: TypeTransfer, DepartmentID: f.DepartmentID, AgentID: f.AgentID}, f.ConversationID, true)
+	// The note's length is checked in characters by the chat service; here only its bytes.
+	if len(f.Note) > 4*MaxNoteLen {
+		return Inbound{}, bad("transfer note longer than %d characters", MaxNoteLen)
+	}
+	return withConversation(Inbound{Type: TypeTransfer, DepartmentID: f.DepartmentID, AgentID: f.AgentID, Note: f.Note}, f.ConversationID, true)
 }
 
 // withConversation checks the conversation id: agents must name one, visitors must not (their

@@ -20,6 +20,8 @@ const (
 	MaxTokenLen = 128
 	// MaxResume is how many conversations an agent hello may name.
 	MaxResume = 200
+	// MaxNoteLen is the most characters of a transfer's note.
+	MaxNoteLen = 1000
 )
 
 // Side is who speaks on a socket: the decoder accepts different frames from each.
@@ -49,6 +51,9 @@ const (
 	TypeWhisper   = "whisper"
 	TypeJoin      = "join"
 	TypeLeave     = "leave"
+	// TypeStatus sets the agent online or away (agent socket); the server sends it back as the
+	// agent's status.
+	TypeStatus = "status"
 )
 
 // Frame types the server sends (besides typing, read and the pong answer).
@@ -67,6 +72,8 @@ const (
 	// TypeSupervisingEnded says the socket no longer follows a conversation it monitored or
 	// joined (unmonitor, leave, or the conversation ended).
 	TypeSupervisingEnded = "supervising_ended"
+	// TypeQueue tells a waiting visitor their place in the queue and the estimated wait.
+	TypeQueue = "queue"
 )
 
 // Supervision modes.
@@ -89,6 +96,9 @@ type Inbound struct {
 	Seq           int64
 	DepartmentID  string
 	AgentID       string
+	// Note is a transfer's note for agents; Status an agent's chosen status.
+	Note   string
+	Status string
 }
 
 // Sender names who sent an event.
@@ -192,6 +202,10 @@ type Offer struct {
 	Visitor         Sender    `json:"visitor"`
 	QueuedAt        time.Time `json:"queued_at"`
 	TransferredToMe bool      `json:"transferred_to_me"`
+	// ExpiresAt is when an automatic offer moves on to the next agent (offers to one agent only).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Priority orders the queue (0 to 9, higher first).
+	Priority int `json:"priority"`
 }
 
 // OfferFrame carries one offer.
@@ -245,4 +259,18 @@ type SupervisingEnded struct {
 // Pong answers ping.
 type Pong struct {
 	Type string `json:"type"`
+}
+
+// Status is an agent's status: "online", "away" or "offline", and why ("manual" or "idle").
+type Status struct {
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+}
+
+// Queue tells a waiting visitor their position (1 = next) and the estimated wait in seconds.
+type Queue struct {
+	Type                 string `json:"type"`
+	Position             int64  `json:"position"`
+	EstimatedWaitSeconds int64  `json:"estimated_wait_seconds"`
 }
