@@ -116,6 +116,10 @@ const (
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
 	ActionEvidenceGenerate     Action = "evidence.generate"
 	ActionConfigChange         Action = "system.config.change"
+	ActionCannedCreate         Action = "canned.create"
+	ActionCannedChange         Action = "canned.change"
+	ActionCannedDelete         Action = "canned.delete"
+	ActionOfflineHandle        Action = "offline.handle"
 )
 
 // PCI DSS v4.0.1 requirement 10.2.1 sub-items, as catalogue references.
@@ -226,6 +230,10 @@ var catalogue = []ActionInfo{
 	{ActionFileDownload, CategoryEPHI, "A file shared in a conversation was downloaded.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},
 	{ActionEvidenceGenerate, CategorySystem, "A compliance evidence report was generated.", ref(pciAdmin), ref(hipaaReview)},
+	{ActionCannedCreate, CategoryAdministration, "A canned message (personal, department or shared) was created.", ref(pciAdmin, pciObjects), nil},
+	{ActionCannedChange, CategoryAdministration, "A canned message was changed.", ref(pciAdmin), nil},
+	{ActionCannedDelete, CategoryAdministration, "A canned message was deleted.", ref(pciAdmin, pciObjects), nil},
+	{ActionOfflineHandle, CategoryChat, "An offline message was marked handled, with or without a reply note.", nil, ref(hipaaAudit)},
 	{ActionConfigChange, CategorySystem, "An installation-level setting was changed.", ref(pciAdmin), ref(hipaaAccess)},
 }
 

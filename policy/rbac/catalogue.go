@@ -134,8 +134,11 @@ var catalogue = []Permission{
 	// Transcripts and offline messages.
 	{Name: "transcript.view.all", Kind: KindRead, Sensitive: true, Description: "Read every transcript of the organisation, in any department.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "offline.reply", Kind: KindOperate, Departmental: true, Description: "Mark offline messages of the departments where the role is granted as handled, with a note of the answer given.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	// Content and engagement.
+	{Name: "canned.use", Kind: KindOperate, Departmental: true, Description: "Use the shared canned messages and those of the departments where the role is granted, and keep personal ones.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "canned.manage", Kind: KindAdminister, Departmental: true, Description: "Write the canned messages of the departments where the role is granted; granted tenant-wide, the organisation's shared ones too.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	// Organisation.
 	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},
 	{Name: "ban.manage", Kind: KindAdminister, Description: "Manage the visitor ban list (IP ranges, visitor ids).", PCI: refs(pciNetworkCtrls), HIPAA: refs(hipaaAccessCtl)},
@@ -163,11 +166,8 @@ var planned = map[string]string{
 	"transcript.view.department": "transcripts: reading a department's chats",
 	"transcript.export":          "transcripts: export",
 	"transcript.delete":          "transcripts: deletion before retention ends",
-	"offline.reply":              "offline messages: answering them",
 	"cobrowse.view":              "co-browsing",
 	"cobrowse.control":           "co-browsing",
-	"canned.use":                 "canned messages",
-	"canned.manage":              "canned messages",
 	"chat.agent_chat":            "agent-to-agent chat",
 	"chat.invite":                "proactive invitations",
 	"campaign.manage":            "campaigns and the widget's look",

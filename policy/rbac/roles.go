@@ -36,11 +36,11 @@ func (r Role) Grants(permission string) bool { return slices.Contains(r.Permissi
 
 var agentPermissions = []string{
 	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "visitor.view",
-	"offline.view.department",
+	"offline.view.department", "offline.reply", "canned.use",
 }
 
 var supervisorExtra = []string{
-	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii",
+	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "canned.manage",
 }
 
 var adminExtra = []string{
