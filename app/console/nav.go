@@ -22,6 +22,8 @@ var Navigation = []NavSection{
 	{Title: "Chats", Items: []NavItem{
 		{Label: "Workspace", Path: "/workspace"},
 		{Label: "Live chats", Path: "/live"},
+		{Label: "Canned messages", Path: "/canned"},
+		{Label: "Offline messages", Path: "/offline"},
 	}},
 	{Title: "Administration", Items: []NavItem{
 		{Label: "Overview", Path: "/overview"},
