@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/canned"
+	"github.com/parleyhq/parley/app/chat"
 )
 
 // Canned messages (app/canned/cannedhttp): canned.use, checked in the ?department= the request
@@ -41,8 +42,38 @@ func init() {
 			r := onCanned("/canned/%s/delete?department=%s", "")(w, p, tg)
 			return formRequest(r.path, url.Values{})
 		}},
+
+		// The offline-message inbox (app/chat/chathttp): offline.view.department to read,
+		// offline.reply to mark handled, checked in the ?department= the request names; each
+		// request that addresses a message gets a fresh one of the target's department.
+		"GET /offline":          {status: http.StatusOK, build: onDepartment("/offline?department=%s")},
+		"GET /offline/:message": {status: http.StatusOK, object: true, build: onOffline("/offline/%s?department=%s")},
+		"POST /offline/:message/handled": {status: http.StatusSeeOther, object: true, build: func(w *world, p *principal, tg target) request {
+			r := onOffline("/offline/%s/handled?department=%s")(w, p, tg)
+			return formRequest(r.path, url.Values{"note": {"Answered by phone."}})
+		}},
 	} {
 		routeFixtures[k] = v
+	}
+}
+
+// onOffline requests pathFormat (message id, department) with a fresh offline message left for
+// the target's department.
+func onOffline(pathFormat string) func(*world, *principal, target) request {
+	return func(w *world, _ *principal, tg target) request {
+		ctx := context.Background()
+		t, _ := w.tenantOf(tg)
+		site, err := w.a.Tenants.Site(ctx, t.ID, w.site(tg))
+		if err != nil {
+			w.a.t.Fatalf("site: %v", err)
+		}
+		n := w.seq
+		id, err := w.a.Chat.LeaveOffline(ctx, site, w.name("visitor"), fmt.Sprintf("10.%d.%d.1", n/256%256, n%256),
+			chat.OfflineInput{Name: "Matrix", Email: "matrix@example.com", DepartmentID: w.department(tg), Message: "Please call."})
+		if err != nil {
+			w.a.t.Fatalf("offline message: %v", err)
+		}
+		return request{path: fmt.Sprintf(pathFormat, id, w.department(tg))}
 	}
 }
 

@@ -35,6 +35,7 @@ func (offlineRow) TableName() string { return "offline_messages" }
 
 // addOffline stores an offline message.
 func (st *store) addOffline(ctx context.Context, row offlineRow) error {
+	ctx = migrations.WithTenant(ctx, row.TenantID)
 	return st.db.WithContext(ctx).Create(&row).Error
 }
 
