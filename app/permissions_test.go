@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/app/canned"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/migrations"
@@ -16,6 +17,7 @@ import (
 // handlers' unmasking. No background job checks a permission.
 func nonRouteChecks() map[string][]string {
 	return map[string][]string{
+		"app/canned":              canned.Checks(),
 		"app/chat":                chat.Checks(),
 		"app/visitor/visitorhttp": visitorhttp.Checks(),
 	}

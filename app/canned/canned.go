@@ -175,3 +175,8 @@ func scopeKey(scope, ownerID, departmentID string) string {
 	}
 	return ScopeShared
 }
+
+// Checks returns the permissions the service checks outside the route table (its routes declare
+// canned.use; the service decides canned.manage text by text). The catalogue test in package
+// app reads it.
+func Checks() []string { return []string{PermUse, PermManage} }
