@@ -199,11 +199,15 @@ type OfflineFilter struct {
 	Limit  int
 }
 
-// offlineReach returns where p may read offline messages: all (offline.view.all) or the
-// departments where they hold offline.view.department; ErrForbidden when nowhere.
+// offlineReach returns where p may read offline messages: all of them (offline.view.all, or
+// offline.view.department granted tenant-wide, which reaches every department and the messages
+// left for none) or the departments where they hold offline.view.department; ErrForbidden when
+// nowhere.
 func (s *Service) offlineReach(ctx context.Context, p *identity.Principal) (all bool, depts []string, err error) {
-	if ok, err := s.authz.Allowed(ctx, p, permOfflineAll, ""); err == nil && ok {
-		return true, nil, nil
+	for _, perm := range []string{permOfflineAll, permOfflineDepartment} {
+		if ok, err := s.authz.Allowed(ctx, p, perm, ""); err == nil && ok {
+			return true, nil, nil
+		}
 	}
 	ds, err := s.tenants.Departments(ctx, p.TenantID)
 	if err != nil {
@@ -220,9 +224,9 @@ func (s *Service) offlineReach(ctx context.Context, p *identity.Principal) (all 
 	return false, depts, nil
 }
 
-// OfflineInbox lists the offline messages p may read, newest first, without opening any content:
-// all of them with offline.view.all, else those of departments where p holds
-// offline.view.department (a message left for no department needs offline.view.all).
+// OfflineInbox lists the offline messages p may read (offlineReach), newest first, without
+// opening any content. A message left for no department needs offline.view.all or
+// offline.view.department granted tenant-wide.
 func (s *Service) OfflineInbox(ctx context.Context, p *identity.Principal, f OfflineFilter) ([]OfflineSummary, error) {
 	ctx = migrations.WithTenant(ctx, p.TenantID)
 	if f.Status != "" && f.Status != OfflineNew && f.Status != OfflineHandled {

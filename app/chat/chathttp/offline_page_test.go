@@ -78,6 +78,9 @@ func TestOfflineInbox(t *testing.T) {
 		if got := count(h.owner.Do(http.MethodGet, "/offline", "").Body.String()); got != 3 {
 			t.Errorf("owner's inbox: %d messages, want 3", got)
 		}
+		if got := count(h.agent.Do(http.MethodGet, "/offline", "").Body.String()); got != 3 {
+			t.Errorf("tenant-wide agent's inbox: %d messages, want 3 (every department's and the one left for none)", got)
+		}
 		if len(h.events(h.tenant.ID, audit.ActionVisitorPIIView)) != 0 {
 			t.Error("listing the inbox was audited as a personal data view")
 		}
