@@ -23,6 +23,8 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/auditapi"
 	"github.com/parleyhq/parley/app/authz"
+	"github.com/parleyhq/parley/app/canned"
+	"github.com/parleyhq/parley/app/canned/cannedhttp"
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
@@ -142,6 +144,9 @@ type App struct {
 	// Retention holds the retention periods and legal holds, deletes conversations by
 	// crypto-shredding and runs the retention job (Background, one node at a time).
 	Retention *retention.Service
+
+	// Canned keeps the canned messages (personal, department and shared) the composer offers.
+	Canned *canned.Service
 
 	closeKeys func()
 }
@@ -281,6 +286,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		HasCard: pan.Contains, Now: opts.Now, Log: opts.Log, Node: cfg.NodeID}); err != nil {
 		return nil, err
 	}
+	a.Canned = &canned.Service{DB: db.Gorm, Decider: a.Enforcer, Departments: a.Tenants, Audit: a.Audit,
+		Conversations: canned.ChatConversations{Chat: a.Chat, Decider: a.Enforcer}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log}
 	if opts.CardForms.NodeURL == "" && opts.CardForms.PeerSecret == nil && opts.CardForms.Tokenizer == nil {
 		if opts.CardForms, err = cardOptions(cfg.Cards); err != nil {
 			return nil, err
@@ -329,6 +336,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&redactionhttp.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
 			a.ChatHTTP,
+			&cannedhttp.Module{Service: a.Canned, Departments: a.Tenants, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused},
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools, Audit: a.Audit, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Now: opts.Now, Node: cfg.NodeID},

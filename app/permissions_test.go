@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/app/canned"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/report/reporthttp"
 	"github.com/parleyhq/parley/app/transcript"
@@ -18,6 +19,7 @@ import (
 // handlers' unmasking. No background job checks a permission.
 func nonRouteChecks() map[string][]string {
 	return map[string][]string{
+		"app/canned":              canned.Checks(),
 		"app/chat":                chat.Checks(),
 		"app/visitor/visitorhttp": visitorhttp.Checks(),
 		"app/transcript":          transcript.Checks(),

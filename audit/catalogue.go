@@ -129,6 +129,10 @@ const (
 	ActionEvidenceGenerate     Action = "evidence.generate"
 	ActionReportExport         Action = "report.export"
 	ActionConfigChange         Action = "system.config.change"
+	ActionCannedCreate         Action = "canned.create"
+	ActionCannedChange         Action = "canned.change"
+	ActionCannedDelete         Action = "canned.delete"
+	ActionOfflineHandle        Action = "offline.handle"
 )
 
 // PCI DSS v4.0.1 requirement 10.2.1 sub-items, as catalogue references.
@@ -253,6 +257,10 @@ var catalogue = []ActionInfo{
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},
 	{ActionEvidenceGenerate, CategorySystem, "A compliance evidence report was generated.", ref(pciAdmin), ref(hipaaReview)},
 	{ActionReportExport, CategoryChat, "A chat report (figures only, no content) was exported as CSV.", nil, ref(hipaaReview)},
+	{ActionCannedCreate, CategoryAdministration, "A canned message (personal, department or shared) was created.", ref(pciAdmin, pciObjects), nil},
+	{ActionCannedChange, CategoryAdministration, "A canned message was changed.", ref(pciAdmin), nil},
+	{ActionCannedDelete, CategoryAdministration, "A canned message was deleted.", ref(pciAdmin, pciObjects), nil},
+	{ActionOfflineHandle, CategoryChat, "An offline message was marked handled, with or without a reply note.", nil, ref(hipaaAudit)},
 	{ActionConfigChange, CategorySystem, "An installation-level setting was changed.", ref(pciAdmin), ref(hipaaAccess)},
 }
 

@@ -13,6 +13,7 @@ const (
 	FieldVisitorEmail   = "visitor.email"
 	FieldPreChatAnswers = "prechat.answers"
 	FieldOfflineMessage = "offline.message"
+	FieldOfflineReply   = "offline.reply"
 	FieldSurveyAnswers  = "survey.answers"
 )
 

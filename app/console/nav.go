@@ -23,6 +23,8 @@ var Navigation = []NavSection{
 		{Label: "Workspace", Path: "/workspace"},
 		{Label: "Live chats", Path: "/live"},
 		{Label: "Transcripts", Path: "/transcripts"},
+		{Label: "Canned messages", Path: "/canned"},
+		{Label: "Offline messages", Path: "/offline"},
 		{Label: "Reports", Path: "/reports"},
 	}},
 	{Title: "Administration", Items: []NavItem{

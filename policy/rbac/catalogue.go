@@ -138,11 +138,14 @@ var catalogue = []Permission{
 	{Name: "transcript.export", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Export a transcript one may read as JSON, HTML or PDF (card numbers masked; each copy names its exporter).", PCI: refs(pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "transcript.delete", Kind: KindAdminister, Sensitive: true, Description: "Delete a transcript one may see before its retention ends, by crypto-shredding, and set the organisation's minimum retention periods; never what a legal hold covers.", PCI: refs(pciRetention, pciLeastPriv), HIPAA: refs(hipaaDisposal, hipaaIntegrity)},
 	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "offline.reply", Kind: KindOperate, Departmental: true, Description: "Mark offline messages of the departments where the role is granted as handled, with a note of the answer given.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	// Reports: figures only (counts, times, ratings), never chat content.
 	{Name: "report.view.department", Kind: KindRead, Departmental: true, Description: "See chat reports (volumes, wait, response and handle times, satisfaction) of the departments where the role is granted, and export them as CSV.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
 	{Name: "report.view.all", Kind: KindRead, Description: "With report.view.department in any department: see chat reports of the whole organisation, including chats in no department (report.view.department granted tenant-wide already does).", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
 	// Content and engagement.
+	{Name: "canned.use", Kind: KindOperate, Departmental: true, Description: "Use the shared canned messages and those of the departments where the role is granted, and keep personal ones.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "canned.manage", Kind: KindAdminister, Departmental: true, Description: "Write the canned messages of the departments where the role is granted; granted tenant-wide, the organisation's shared ones too.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	// Organisation.
 	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},
 	{Name: "routing.manage", Kind: KindAdminister, Description: "Set how chats are routed: each department's mode (manual pick or automatic), capacity, offer timeout, priority and required skills, and each agent's capacity and skills.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
@@ -167,11 +170,8 @@ var catalogue = []Permission{
 // planned holds the permissions of DESIGN.md's catalogue that guard nothing yet, each with the
 // capability that will check it; a permission moves to catalogue when its capability lands.
 var planned = map[string]string{
-	"offline.reply":     "offline messages: answering them",
 	"cobrowse.view":     "co-browsing",
 	"cobrowse.control":  "co-browsing",
-	"canned.use":        "canned messages",
-	"canned.manage":     "canned messages",
 	"chat.agent_chat":   "agent-to-agent chat",
 	"chat.invite":       "proactive invitations",
 	"campaign.manage":   "campaigns and the widget's look",

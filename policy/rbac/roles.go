@@ -36,12 +36,12 @@ func (r Role) Grants(permission string) bool { return slices.Contains(r.Permissi
 
 var agentPermissions = []string{
 	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "visitor.view",
-	"offline.view.department", "transcript.view.own",
+	"offline.view.department", "offline.reply", "canned.use", "transcript.view.own",
 }
 
 var supervisorExtra = []string{
-	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "transcript.view.department",
-	"transcript.export", "report.view.department",
+	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "canned.manage",
+	"transcript.view.department", "transcript.export", "report.view.department",
 }
 
 var adminExtra = []string{

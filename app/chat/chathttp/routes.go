@@ -90,6 +90,14 @@ func (m *Module) Routes() []server.Route {
 		page(auth(http.MethodPost, "/routing/agents/:user", permRouting, server.ScopeTenant, "Change an agent's capacity and skills (form).", m.agentRoutingForm)),
 		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
 		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
+		// The offline-message inbox serves every department where the user reads offline
+		// messages (or the ?department= it names); the engine narrows each message further.
+		{Method: http.MethodGet, Path: "/offline", Access: server.Authenticated, Permission: permOfflineView, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineView), Summary: "Offline-message inbox: newest first, new or handled (?status=), no content opened.", Handler: m.offlinePage},
+		{Method: http.MethodGet, Path: "/offline/:message", Access: server.Authenticated, Permission: permOfflineView, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineView), Summary: "One offline message opened (audited as a view of the visitor's personal data).", Handler: m.offlineMessagePage},
+		{Method: http.MethodPost, Path: "/offline/:message/handled", Access: server.Authenticated, Permission: permOfflineReply, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineReply), Summary: "Mark an offline message handled, with a note of the answer given (form).", Handler: m.handleOfflineForm},
 	}
 }
 
