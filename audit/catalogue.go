@@ -111,6 +111,11 @@ const (
 	ActionConversationTransfer Action = "chat.transfer"
 	ActionConversationEnd      Action = "chat.end"
 	ActionChatMonitor          Action = "chat.monitor"
+	ActionTeamHistoryView      Action = "team.history.view"
+	ActionInvitationSend       Action = "chat.invitation.send"
+	ActionInvitationAccept     Action = "chat.invitation.accept"
+	ActionInvitationDecline    Action = "chat.invitation.decline"
+	ActionInvitationExpire     Action = "chat.invitation.expire"
 	ActionVisitorPIIView       Action = "visitor.view_pii"
 	ActionFileDownload         Action = "file.download"
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
@@ -222,6 +227,11 @@ var catalogue = []ActionInfo{
 	{ActionConversationTransfer, CategoryChat, "A conversation was transferred.", nil, ref(hipaaAudit)},
 	{ActionConversationEnd, CategoryChat, "A conversation ended.", nil, ref(hipaaAudit)},
 	{ActionChatMonitor, CategoryEPHI, "A supervisor monitored or whispered in a live conversation.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionTeamHistoryView, CategoryEPHI, "A console user read the history of an agent-to-agent thread they are in.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionInvitationSend, CategoryChat, "An agent invited a live visitor to chat.", nil, ref(hipaaAudit)},
+	{ActionInvitationAccept, CategoryChat, "A visitor accepted an invitation; the conversation started assigned to the inviting agent.", nil, ref(hipaaAudit)},
+	{ActionInvitationDecline, CategoryChat, "A visitor declined an invitation to chat.", nil, ref(hipaaAudit)},
+	{ActionInvitationExpire, CategoryChat, "An invitation to chat expired unanswered.", nil, ref(hipaaAudit)},
 	{ActionVisitorPIIView, CategoryEPHI, "A visitor's personal details were viewed.", nil, ref(hipaaAudit, hipaaAccess)},
 	{ActionFileDownload, CategoryEPHI, "A file shared in a conversation was downloaded.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},

@@ -14,6 +14,10 @@ const (
 	FieldPreChatAnswers = "prechat.answers"
 	FieldOfflineMessage = "offline.message"
 	FieldSurveyAnswers  = "survey.answers"
+	// FieldTeamMessage is a message between console users (scope: the team thread).
+	FieldTeamMessage = "team.message"
+	// FieldInvitationMessage is an agent's note in a proactive invitation (scope: the invitation).
+	FieldInvitationMessage = "invitation.message"
 )
 
 // Binding names the place a ciphertext belongs to: the tenant, the scope whose data key seals it

@@ -110,6 +110,7 @@ var engineErrors = []errorRow{
 	{is: chat.ErrForbidden, answer: answer{api: api.ErrForbidden}},
 	{is: chat.ErrTaken, answer: answer{api: errTaken}},
 	{is: chat.ErrAgentNotOnline, answer: answer{api: errAgentNotOnline}},
+	{is: chat.ErrInvitationClosed, answer: answer{api: errInvitationClosed}},
 	{is: chat.ErrEmpty, answer: answer{api: errEmpty}},
 	{is: chat.ErrTooLong, answer: answer{api: errTooLong}},
 	{is: chat.ErrFilesDisabled, answer: answer{api: errFilesDisabled, noFrame: true}},

@@ -63,7 +63,11 @@ func (m *Module) runAgent(ctx context.Context, en *ender, p *api.Principal, o ch
 	kctx, kcancel := context.WithCancel(ctx)
 	defer kcancel()
 	go as.Keep(kctx, func() { en.end(closeWith(protocol.CloseUnauthenticated, protocol.ReasonUnauthenticated)) })
+	team := m.startTeam(kctx, sk, p)
 	return m.serve(ctx, en, sk, as, protocol.SideAgent, func(ctx context.Context, sk *socket, in protocol.Inbound) error {
+		if handled, err := m.teamFrame(ctx, team, in, o); handled {
+			return err
+		}
 		return agentFrame(ctx, as, sk, in)
 	})
 }
