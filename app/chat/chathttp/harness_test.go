@@ -464,6 +464,12 @@ type frame struct {
 	Conversation   *protocol.Conversation  `json:"conversation"`
 	Conversations  []protocol.Conversation `json:"conversations"`
 	Queue          []protocol.Offer        `json:"queue"`
+	// Team chat and invitations.
+	ThreadID     string           `json:"thread_id"`
+	Peer         *protocol.Sender `json:"peer"`
+	InvitationID string           `json:"invitation_id"`
+	VisitorID    string           `json:"visitor_id"`
+	Status       string           `json:"status"`
 }
 
 // client is a real WebSocket client.
