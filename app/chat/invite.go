@@ -118,9 +118,14 @@ func (s *Service) InvitationResult(ctx context.Context, p *identity.Principal, i
 	return inviteResult(r), nil
 }
 
-// PendingInvitation returns the visitor's open invitation on the site (ErrNotFound for none).
-func (s *Service) PendingInvitation(ctx context.Context, site tenant.Site, v visitor.Visitor) (Invitation, error) {
+// PendingInvitation returns the visitor's open invitation on the site (ErrNotFound for none),
+// within the visitor's long-poll budget (a RateError beyond it).
+func (s *Service) PendingInvitation(ctx context.Context, site tenant.Site, v visitor.Visitor, ip string) (Invitation, error) {
 	ctx = migrations.WithTenant(ctx, site.TenantID)
+	// The widget polls: each poll takes a token of the visitor's long-poll budget.
+	if err := allow(s.visitorPolls, s.ipConns, v.ID, ip); err != nil {
+		return Invitation{}, err
+	}
 	r, err := s.store.pendingInvitation(ctx, site.TenantID, site.ID, v.ID, s.now().UTC())
 	if err != nil {
 		return Invitation{}, err

@@ -281,7 +281,7 @@ func (m *Module) pendingInvitation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inv, err := m.chat.PendingInvitation(c.Request().Context(), site, v)
+	inv, err := m.chat.PendingInvitation(c.Request().Context(), site, v, c.RealIP())
 	if errors.Is(err, chat.ErrNotFound) {
 		return c.JSON(http.StatusOK, Invitation{})
 	}
