@@ -281,7 +281,7 @@ export function mountTeam(panel, root) {
 
   loadColleagues();
   loadVisitors();
-  setInterval(loadColleagues, 30000);
+  setInterval(loadColleagues, 15000);
   setInterval(loadVisitors, 10000);
   return { openThread };
 }
