@@ -181,7 +181,8 @@ func (s *Service) DeclineInvitation(ctx context.Context, site tenant.Site, v vis
 
 // AcceptInvitation accepts the visitor's invitation: a conversation starts on the site, already
 // active with the inviting agent (who gets it as an assigned conversation), in the site's default
-// department. A banned visitor, or one already chatting, cannot accept.
+// department. A banned visitor, or one already chatting, cannot accept; nor can anyone once the
+// agent has gone offline (the invitation expires then).
 func (s *Service) AcceptInvitation(ctx context.Context, site tenant.Site, v visitor.Visitor, id, ip string, o Origin) (Conversation, error) {
 	ctx = migrations.WithTenant(ctx, site.TenantID)
 	if err := s.allowSite(ctx, site.TenantID, site.ID, v.ID, true); err != nil {
@@ -203,6 +204,16 @@ func (s *Service) AcceptInvitation(ctx context.Context, site tenant.Site, v visi
 		return Conversation{}, ErrInvitationClosed
 	} else if !errors.Is(err, ErrNotFound) {
 		return Conversation{}, err
+	}
+	// An agent who has gone offline since cannot take the chat: the invitation closes as expired
+	// (the visitor may start a chat the usual way).
+	if n, err := s.store.userOnline(ctx, site.TenantID, r.AgentID, s.onlineSince()); err != nil {
+		return Conversation{}, err
+	} else if n == 0 {
+		if err := s.expireInvitation(ctx, r); err != nil {
+			return Conversation{}, err
+		}
+		return Conversation{}, ErrInvitationClosed
 	}
 	set, err := s.store.settings(ctx, site.ID)
 	if err != nil {

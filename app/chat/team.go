@@ -109,21 +109,17 @@ func (s *Service) TeamPost(ctx context.Context, p *identity.Principal, threadID,
 	if err != nil {
 		return TeamPostResult{}, err
 	}
-	if prev, err := s.store.teamMessageByKey(ctx, p.TenantID, t.ID, p.UserID, key); err == nil {
-		ev, err := s.teamEvent(ctx, t, prev, p.UserID)
-		return TeamPostResult{Event: ev, Duplicate: true}, err
-	} else if !errors.Is(err, ErrNotFound) {
-		return TeamPostResult{}, err
-	}
+	// As for visitor messages, the duplicate check costs nothing on the hot path: the unique index
+	// on (thread, sender, key) refuses a retry, and only a refused message looks its key up.
 	clean, err := sanitize.Text(text, sanitize.Message)
 	switch {
 	case errors.Is(err, sanitize.ErrEmpty):
-		return TeamPostResult{}, ErrEmpty
+		return s.teamDuplicateOr(ctx, t, p.UserID, key, ErrEmpty)
 	case errors.Is(err, sanitize.ErrTooLong):
-		return TeamPostResult{}, ErrTooLong
+		return s.teamDuplicateOr(ctx, t, p.UserID, key, ErrTooLong)
 	}
 	if err := s.allowMessage(ctx, p.TenantID, Actor{Kind: SenderAgent, ID: p.UserID}, ""); err != nil {
-		return TeamPostResult{}, err
+		return s.teamDuplicateOr(ctx, t, p.UserID, key, err)
 	}
 	masked, err := s.maskText(ctx, p.TenantID, clean)
 	if err != nil {
@@ -132,23 +128,28 @@ func (s *Service) TeamPost(ctx context.Context, p *identity.Principal, threadID,
 	row, err := s.store.teamAppend(ctx, t, p.UserID, key, func(seq int64) (string, error) {
 		return s.seal(ctx, p.TenantID, t.ID, vault.FieldTeamMessage, seq, masked)
 	})
-	if migrations.IsUniqueViolation(err) {
-		// The same key raced in from another socket: the stored original answers.
-		prev, perr := s.store.teamMessageByKey(ctx, p.TenantID, t.ID, p.UserID, key)
-		if perr != nil {
-			return TeamPostResult{}, perr
-		}
-		ev, err := s.teamEvent(ctx, t, prev, p.UserID)
-		return TeamPostResult{Event: ev, Duplicate: true}, err
-	}
 	if err != nil {
-		return TeamPostResult{}, err
+		return s.teamDuplicateOr(ctx, t, p.UserID, key, err)
 	}
 	ev := s.teamWire(ctx, t, row, masked)
 	for _, member := range []string{t.MemberA, t.MemberB} {
 		s.hub.Publish(hub.Signal{Topic: hub.TeamTopic(member), Kind: hub.KindTeam, Conversation: t.ID, Seq: row.Seq, Local: ev})
 	}
 	return TeamPostResult{Event: ForTeamMember(ev, p.UserID, t.peer(p.UserID), s.teamName(ctx, p.TenantID, t.peer(p.UserID)))}, nil
+}
+
+// teamDuplicateOr answers a refused team message: when the sender's key is stored already, the
+// original answers as a duplicate; otherwise the refusal stands.
+func (s *Service) teamDuplicateOr(ctx context.Context, t teamThread, userID, key string, refusal error) (TeamPostResult, error) {
+	prev, err := s.store.teamMessageByKey(ctx, t.TenantID, t.ID, userID, key)
+	if errors.Is(err, ErrNotFound) {
+		return TeamPostResult{}, refusal
+	}
+	if err != nil {
+		return TeamPostResult{}, err
+	}
+	ev, err := s.teamEvent(ctx, t, prev, userID)
+	return TeamPostResult{Event: ev, Duplicate: true}, err
 }
 
 // teamName is a console user's display name, "" when it cannot be read.

@@ -254,5 +254,29 @@ func TestInvitations(t *testing.T) {
 		if f := a.until("error", func(f frame) bool { return f.Type == "error" }); f.Code != "invalid_request" {
 			t.Errorf("visitor in a chat: %q, want invalid_request", f.Code)
 		}
+
+		// An agent who went offline cannot be given the chat: the invitation closes as expired.
+		z := n.newVisitor(t, e)
+		a.send(map[string]any{"type": "invite", "visitor_id": z.VisitorID})
+		last := a.until("invite_result", func(f frame) bool { return f.Type == "invite_result" && f.VisitorID == z.VisitorID })
+		_ = a.conn.CloseNow()
+		tctx := migrations.WithTenant(context.Background(), e.tenant.ID)
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			var online int64
+			e.db.Gorm.WithContext(tctx).Raw("SELECT COUNT(*) FROM agent_presence WHERE user_id = ?", ann).Scan(&online)
+			if online == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the agent is still online after closing the socket")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if code := do(t, http.MethodPost, n.widgetURL(e, "/invitations/"+last.InvitationID+"/accept"), z.VisitorToken, nil, &eb); code != http.StatusConflict || eb.Error.Code != "invitation_closed" {
+			t.Errorf("accept after the agent left: %d %q, want 409 invitation_closed", code, eb.Error.Code)
+		}
+		if got := e.audit.count(audit.ActionInvitationExpire); got != 3 {
+			t.Errorf("expiries audited %d, want 3", got)
+		}
 	})
 }
