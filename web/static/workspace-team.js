@@ -6,7 +6,7 @@
 
 const TEXT = {
   team: 'Team', colleagues: 'Colleagues', none_colleagues: 'No colleagues to chat with.',
-  online: 'online', offline: 'offline', chat_with: 'Chat with {name}', message_to: 'Message to {name}',
+  online: 'online', offline: 'offline', chat_with: 'Chat with {name}', message_to: 'Write to {name}',
   send: 'Send', close: 'Close', pick: 'Choose a colleague to chat with.', sending: 'Sending…', not_sent: 'Not sent: {message}',
   unread: '{n} unread', visitors: 'Visitors on the sites', none_visitors: 'No visitors right now.',
   invite: 'Invite', invite_note: 'Invitation note (optional)', invite_note_for: 'Invitation note for {name}',

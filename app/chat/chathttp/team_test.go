@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
@@ -138,6 +139,9 @@ func TestTeamChat(t *testing.T) {
 		if _, err := n.svc.TeamHistory(context.Background(), &api.Principal{TenantID: other.ID, UserID: ann}, mine.ThreadID, 0, 10, chat.Origin{}); !errors.Is(err, chat.ErrNotFound) {
 			t.Errorf("other tenant's read: %v, want ErrNotFound", err)
 		}
+		if _, err := n.svc.TeamPost(context.Background(), &api.Principal{TenantID: other.ID, UserID: ann}, mine.ThreadID, "", "x1", "hi"); !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("other tenant's post: %v, want ErrNotFound", err)
+		}
 	})
 }
 
@@ -245,6 +249,23 @@ func TestInvitations(t *testing.T) {
 		b.send(map[string]any{"type": "invite", "visitor_id": x.VisitorID})
 		if f := b.until("error", func(f frame) bool { return f.Type == "error" }); f.Code != "forbidden" {
 			t.Errorf("invite without chat.invite: %q, want forbidden", f.Code)
+		}
+		// Another tenant's visitor is not found.
+		other, err := e.tenants.CreateTenant(context.Background(), "Other Bank")
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherSite, err := e.tenants.CreateSite(context.Background(), other.ID, "Other shop", []string{siteOrigin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stranger chathttp.Identity
+		if code := do(t, http.MethodPost, n.srv.URL+"/api/v1/widget/sites/"+otherSite.SiteKey+"/pageviews", "", map[string]any{"url": siteOrigin + "/", "title": "Home"}, &stranger); code != http.StatusOK {
+			t.Fatalf("other tenant's page view: %d", code)
+		}
+		a.send(map[string]any{"type": "invite", "visitor_id": stranger.VisitorID})
+		if f := a.until("error", func(f frame) bool { return f.Type == "error" }); f.Code != "not_found" {
+			t.Errorf("other tenant's visitor: %q, want not_found", f.Code)
 		}
 		a.send(map[string]any{"type": "invite", "visitor_id": "no-such-visitor"})
 		if f := a.until("error", func(f frame) bool { return f.Type == "error" }); f.Code != "not_found" {

@@ -106,7 +106,7 @@ describe('team chat and invitations', { timeout: 900000 }, () => {
     // Ann writes to Ben from the team panel.
     const team = ann.getByRole('region', { name: /^team$/i });
     await team.getByRole('button', { name: /chat with ben agent/i }).click();
-    const annBox = ann.getByRole('textbox', { name: /message to ben agent/i });
+    const annBox = ann.getByRole('textbox', { name: /write to ben agent/i });
     await annBox.fill(`Can you take the loans chat? My card ${CARD} is not for here.`);
     await annBox.press('Enter');
     await team.locator('.wt-msg.wt-mine:not(.wt-pending)', { hasText: /take the loans chat/ }).waitFor();
@@ -118,7 +118,7 @@ describe('team chat and invitations', { timeout: 900000 }, () => {
     await benTeam.locator('.wt-unread', { hasText: '1' }).waitFor();
     await benTeam.getByRole('button', { name: /chat with ann agent/i }).click();
     await benTeam.locator('.wt-msg.wt-theirs', { hasText: /take the loans chat/ }).waitFor();
-    const benBox = ben.getByRole('textbox', { name: /message to ann agent/i });
+    const benBox = ben.getByRole('textbox', { name: /write to ann agent/i });
     await benBox.fill('Sure, send it over.');
     await benTeam.getByRole('button', { name: /^send$/i }).click();
     await team.locator('.wt-msg.wt-theirs', { hasText: 'Sure, send it over.' }).waitFor();
