@@ -213,7 +213,9 @@ func TestInvitations(t *testing.T) {
 		if code := do(t, http.MethodPost, n.widgetURL(e, "/invitations/"+second.InvitationID+"/decline"), w.VisitorToken, nil, nil); code != http.StatusNoContent {
 			t.Errorf("decline: %d", code)
 		}
-		a.until("declined", func(f frame) bool { return f.Type == "invite_result" && f.Status == "declined" && f.InvitationID == second.InvitationID })
+		a.until("declined", func(f frame) bool {
+			return f.Type == "invite_result" && f.Status == "declined" && f.InvitationID == second.InvitationID
+		})
 		if code := do(t, http.MethodPost, n.widgetURL(e, "/invitations/"+second.InvitationID+"/accept"), w.VisitorToken, nil, nil); code != http.StatusConflict {
 			t.Errorf("accept after decline: %d, want 409", code)
 		}
@@ -231,11 +233,15 @@ func TestInvitations(t *testing.T) {
 		if code := do(t, http.MethodPost, n.widgetURL(e, "/invitations/"+third.InvitationID+"/accept"), x.VisitorToken, nil, &eb); code != http.StatusConflict || eb.Error.Code != "invitation_closed" {
 			t.Errorf("late accept: %d %q, want 409 invitation_closed", code, eb.Error.Code)
 		}
-		a.until("expired", func(f frame) bool { return f.Type == "invite_result" && f.Status == "expired" && f.InvitationID == third.InvitationID })
+		a.until("expired", func(f frame) bool {
+			return f.Type == "invite_result" && f.Status == "expired" && f.InvitationID == third.InvitationID
+		})
 		if got, err := n.svc.SweepInvitations(context.Background()); err != nil || got != 1 {
 			t.Errorf("sweep: %d, %v; want 1", got, err)
 		}
-		a.until("swept", func(f frame) bool { return f.Type == "invite_result" && f.Status == "expired" && f.InvitationID == fourth.InvitationID })
+		a.until("swept", func(f frame) bool {
+			return f.Type == "invite_result" && f.Status == "expired" && f.InvitationID == fourth.InvitationID
+		})
 
 		for action, want := range map[audit.Action]int{audit.ActionInvitationSend: 4, audit.ActionInvitationAccept: 1,
 			audit.ActionInvitationDecline: 1, audit.ActionInvitationExpire: 2} {
