@@ -298,3 +298,19 @@ func (s *Service) TeamStatus(ctx context.Context, p *identity.Principal, ids []s
 	}
 	return out, nil
 }
+
+// TeamLastSeqs returns the last seq of each of the user's threads (most recently active first,
+// at most MaxTeamThreads): a socket compares its cursors with them when signals may have been
+// lost.
+func (s *Service) TeamLastSeqs(ctx context.Context, p *identity.Principal) (map[string]int64, error) {
+	ctx = migrations.WithTenant(ctx, p.TenantID)
+	rows, err := s.store.teamThreadsOf(ctx, p.TenantID, p.UserID, MaxTeamThreads)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, t := range rows {
+		out[t.ID] = t.LastSeq
+	}
+	return out, nil
+}

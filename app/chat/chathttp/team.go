@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -158,21 +159,58 @@ func (m *Module) startTeam(ctx context.Context, sk *socket, p *api.Principal) *t
 		delivered: map[string]int64{}, peers: map[string]protocol.Sender{}}
 	go func() {
 		defer t.sub.Close()
+		// With other nodes a signal can be lost: the cursors are compared with the database now
+		// and then, as the conversations' are.
+		var recheck <-chan time.Time
+		if m.chat.Hub().HasRemote() {
+			tk := time.NewTicker(m.chat.Limits().Recheck)
+			defer tk.Stop()
+			recheck = tk.C
+		}
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-sk.gone:
 				return
+			case <-recheck:
+				t.recheck(ctx)
 			case <-t.sub.C():
-				sigs, _ := t.sub.Drain()
+				sigs, overflow := t.sub.Drain()
 				for _, sig := range sigs {
 					t.signal(ctx, sig)
+				}
+				if overflow {
+					t.recheck(ctx)
 				}
 			}
 		}
 	}()
 	return t
+}
+
+// recheck delivers what lost signals skipped in the threads the socket follows.
+func (t *teamFeed) recheck(ctx context.Context) {
+	last, err := t.m.chat.TeamLastSeqs(ctx, t.p)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.m.log.WarnContext(ctx, "team message recheck", "error", err.Error())
+		}
+		return
+	}
+	t.mu.Lock()
+	behind := map[string]int64{}
+	for id, cur := range t.delivered {
+		if last[id] > cur {
+			behind[id] = last[id]
+		}
+	}
+	t.mu.Unlock()
+	for id, upto := range behind {
+		if err := t.deliver(ctx, id, upto, nil); err != nil && ctx.Err() == nil {
+			t.m.log.WarnContext(ctx, "team message recheck", "error", err.Error())
+		}
+	}
 }
 
 func (t *teamFeed) signal(ctx context.Context, sig hub.Signal) {
