@@ -4,7 +4,7 @@
 // the answer live. A visitor opens a customer's page that embeds the widget; Ann sees the visitor
 // in the workspace's visitor list and clicks Invite with a note; the widget opens with the
 // invitation, the visitor clicks "Start chat", and the chat is at once Ann's: her message reaches
-// the visitor. axe-core checks the workspace with the team panel. Screenshots go to artifacts/.
+// the visitor. axe-core checks the workspace with the team panel and the widget's invitation. Screenshots go to artifacts/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -143,6 +143,9 @@ describe('team chat and invitations', { timeout: 900000 }, () => {
     await frame.getByRole('heading', { name: /ann agent invites you to chat/i }).waitFor({ timeout: 30000 });
     await frame.getByText('Hello! Can I help you with your policy?').waitFor();
     await shot(visitor, 'visitor-invitation');
+    const inFrame = visitor.frames().find((f) => f.url().includes('/widget/v1/frame'));
+    assert.ok(inFrame, 'the chat frame is loaded');
+    await axe(inFrame, 'widget invitation');
     await frame.getByRole('button', { name: /start chat/i }).click();
 
     // The chat is Ann's at once: it appears in her chats; her message reaches the visitor.
