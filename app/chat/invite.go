@@ -62,6 +62,10 @@ func (s *Service) Invite(ctx context.Context, p *identity.Principal, visitorID, 
 	if ok, err := s.authz.Allowed(ctx, p, permInvite, ""); err != nil || !ok {
 		return protocol.InviteResult{}, ErrForbidden
 	}
+	// An invitation takes a token of the agent's message budget: it reaches a visitor's screen.
+	if err := s.allowMessage(ctx, p.TenantID, Actor{Kind: SenderAgent, ID: p.UserID}, ""); err != nil {
+		return protocol.InviteResult{}, err
+	}
 	v, err := s.visitors.Get(ctx, p.TenantID, visitorID)
 	if errors.Is(err, visitor.ErrNotFound) {
 		return protocol.InviteResult{}, ErrNotFound
