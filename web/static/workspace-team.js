@@ -65,7 +65,7 @@ function clock(at) {
 export function mountTeam(panel, root) {
   const send = (frame) => root.dispatchEvent(new CustomEvent('parley:send-frame', { detail: frame }));
   const colleagues = new Map(); // user id → {id, name, status}
-  const threads = new Map(); // peer user id → {id, lastSeq, messages: [], unread, pending: Map(key → {text, error})}
+  const threads = new Map(); // colleague's user id → thread (threadOf)
   let open = ''; // the colleague whose thread is shown
   const invites = new Map(); // visitor id → status text
 
@@ -92,10 +92,12 @@ export function mountTeam(panel, root) {
     }
   });
 
+  // A thread holds its messages by seq; top is the highest seq seen, cursor the highest below which
+  // nothing is missing (the history's after=).
   function threadOf(peer) {
     let th = threads.get(peer);
     if (!th) {
-      th = { id: '', lastSeq: 0, messages: [], unread: 0, pending: new Map(), loaded: false };
+      th = { id: '', top: 0, cursor: 0, bySeq: new Map(), unread: 0, pending: new Map(), loaded: false };
       threads.set(peer, th);
     }
     return th;
@@ -128,7 +130,7 @@ export function mountTeam(panel, root) {
     label.textContent = t('message_to', { name: c.name });
     form.hidden = false;
     const th = threadOf(open);
-    const items = th.messages.map((m) => {
+    const items = [...th.bySeq.values()].sort((a, b) => a.seq - b.seq).map((m) => {
       const mine = m.sender && m.sender.id !== open;
       return h('li', { class: `wt-msg ${mine ? 'wt-mine' : 'wt-theirs'}` },
         h('p', { class: 'wt-from', text: `${mine ? t('you') : (m.sender && m.sender.name) || c.name} · ${clock(m.at)}` }),
@@ -153,29 +155,42 @@ export function mountTeam(panel, root) {
     if (!th.loaded) await loadHistory(peer);
   }
 
-  async function loadHistory(peer) {
+  // loadHistory reads a thread's messages after its cursor (a first load: its last 200). catchUp
+  // marks reads after a gap or a reconnect, whose colleague's messages count as unread.
+  async function loadHistory(peer, catchUp = false) {
     const th = threadOf(peer);
-    if (!th.id) {
+    let last = th.top;
+    if (!th.id || !th.loaded) {
       const r = await getJSON('/api/v1/team/threads');
       const found = r.status === 200 && r.data ? r.data.threads.find((x) => x.peer.id === peer) : null;
       if (!found) { th.loaded = true; return; }
       th.id = found.id;
+      last = Math.max(last, found.last_seq);
     }
-    const r = await getJSON(`/api/v1/team/threads/${encodeURIComponent(th.id)}/messages?after=${th.lastSeq}`);
+    const after = th.loaded ? th.cursor : Math.max(0, last - 200);
+    const r = await getJSON(`/api/v1/team/threads/${encodeURIComponent(th.id)}/messages?after=${after}`);
     if (r.status !== 200 || !r.data) return;
     th.loaded = true;
-    for (const m of r.data.messages) add(peer, m, false);
+    for (const m of r.data.messages) {
+      if (add(peer, m, false) && catchUp && m.sender && m.sender.id === peer && (peer !== open || document.visibilityState !== 'visible')) th.unread++;
+    }
+    th.cursor = Math.max(th.cursor, after, ...r.data.messages.map((m) => m.seq));
+    renderColleagues();
     if (peer === open) renderThread();
   }
 
+  // add keeps a message (once); it reports whether it was new.
   function add(peer, m, live) {
     const th = threadOf(peer);
     th.id = m.thread_id;
     if (m.key) th.pending.delete(m.key);
-    if (m.seq <= th.lastSeq) return;
-    th.lastSeq = m.seq;
-    th.messages.push(m);
+    if (th.bySeq.has(m.seq)) return false;
+    th.bySeq.set(m.seq, m);
+    if (live && th.loaded && m.seq > th.cursor + 1) loadHistory(peer, true); // missed while away
+    else if (m.seq === th.cursor + 1) th.cursor = m.seq;
+    th.top = Math.max(th.top, m.seq);
     if (live && m.sender && m.sender.id === peer && (peer !== open || document.visibilityState !== 'visible')) th.unread++;
+    return true;
   }
 
   function post() {
@@ -250,6 +265,8 @@ export function mountTeam(panel, root) {
     if (!f || typeof f.type !== 'string') return;
     switch (f.type) {
       case 'welcome':
+        // After a reconnect: what the open threads missed comes from their history.
+        for (const [peer, th] of threads) if (th.loaded && th.id) loadHistory(peer, true);
         resend();
         break;
       case 'team_event': {

@@ -1,7 +1,7 @@
 // Browser test of team chat and proactive invitations against a real `parley serve`, through the
 // UI only: two agents sign in through the sign-in page and open the workspace; Ann picks Ben in
 // the team panel and writes, Ben sees the unread count, opens the thread and answers, Ann sees
-// the answer live. A visitor opens a customer's page that embeds the widget; Ann sees the visitor
+// the answer live; after a reload Ben finds the thread's history. A visitor opens a customer's page that embeds the widget; Ann sees the visitor
 // in the workspace's visitor list and clicks Invite with a note; the widget opens with the
 // invitation, the visitor clicks "Start chat", and the chat is at once Ann's: her message reaches
 // the visitor. axe-core checks the workspace with the team panel and the widget's invitation. Screenshots go to artifacts/.
@@ -124,6 +124,13 @@ describe('team chat and invitations', { timeout: 900000 }, () => {
     await team.locator('.wt-msg.wt-theirs', { hasText: 'Sure, send it over.' }).waitFor();
     await shot(ann, 'ann-thread');
     await shot(ben, 'ben-thread');
+
+    // The thread's history survives a reload: Ben opens the workspace again and finds both.
+    await ben.reload();
+    await ben.locator('.cw-conn', { hasText: /connected/i }).waitFor();
+    await benTeam.getByRole('button', { name: /chat with ann agent/i }).click();
+    await benTeam.locator('.wt-msg.wt-theirs', { hasText: /take the loans chat/ }).waitFor();
+    await benTeam.locator('.wt-msg.wt-mine', { hasText: 'Sure, send it over.' }).waitFor();
     await axe(ann, 'workspace with the team panel');
 
     // A visitor opens the customer's page; Ann invites them from the visitor list.
