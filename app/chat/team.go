@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/protocol"
@@ -33,7 +34,7 @@ type TeamThread struct {
 	Peer    protocol.Sender
 	LastSeq int64
 	// UpdatedAt is when its last message was posted (or it was opened).
-	UpdatedAt string
+	UpdatedAt time.Time
 }
 
 // TeamPostResult is the answer to a team message: the stored event as the sender sees it and
@@ -203,7 +204,7 @@ func (s *Service) TeamThreads(ctx context.Context, p *identity.Principal) ([]Tea
 	out := make([]TeamThread, 0, len(rows))
 	for _, t := range rows {
 		peer := t.peer(p.UserID)
-		out = append(out, TeamThread{ID: t.ID, LastSeq: t.LastSeq, UpdatedAt: t.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
+		out = append(out, TeamThread{ID: t.ID, LastSeq: t.LastSeq, UpdatedAt: t.UpdatedAt.UTC(),
 			Peer: protocol.Sender{Kind: SenderAgent, ID: peer, Name: s.teamName(ctx, p.TenantID, peer)}})
 	}
 	return out, nil

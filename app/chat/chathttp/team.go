@@ -34,7 +34,7 @@ type TeamThread struct {
 	ID        string          `json:"id"`
 	Peer      protocol.Sender `json:"peer"`
 	LastSeq   int64           `json:"last_seq"`
-	UpdatedAt string          `json:"updated_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // Colleague is a console user one may chat with.
