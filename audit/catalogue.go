@@ -123,6 +123,11 @@ const (
 	ActionAgentStatus          Action = "agent.status"
 	ActionRoutingUpdate        Action = "routing.update"
 	ActionChatMonitor          Action = "chat.monitor"
+	ActionTeamHistoryView      Action = "team.history.view"
+	ActionInvitationSend       Action = "chat.invitation.send"
+	ActionInvitationAccept     Action = "chat.invitation.accept"
+	ActionInvitationDecline    Action = "chat.invitation.decline"
+	ActionInvitationExpire     Action = "chat.invitation.expire"
 	ActionVisitorPIIView       Action = "visitor.view_pii"
 	ActionFileDownload         Action = "file.download"
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
@@ -252,6 +257,11 @@ var catalogue = []ActionInfo{
 	{ActionAgentStatus, CategoryChat, "An agent's status changed (online or away, by choice or after inactivity).", nil, ref(hipaaAudit)},
 	{ActionRoutingUpdate, CategoryAdministration, "Routing was changed: a department's mode, capacity, offer timeout, priority or skills, an agent's capacity or skills, or the tenant's routing settings.", ref(pciAdmin), nil},
 	{ActionChatMonitor, CategoryEPHI, "A supervisor monitored or whispered in a live conversation.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionTeamHistoryView, CategoryEPHI, "A console user read the history of an agent-to-agent thread they are in.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionInvitationSend, CategoryChat, "An agent invited a live visitor to chat.", nil, ref(hipaaAudit)},
+	{ActionInvitationAccept, CategoryChat, "A visitor accepted an invitation; the conversation started assigned to the inviting agent.", nil, ref(hipaaAudit)},
+	{ActionInvitationDecline, CategoryChat, "A visitor declined an invitation to chat.", nil, ref(hipaaAudit)},
+	{ActionInvitationExpire, CategoryChat, "An invitation to chat expired unanswered.", nil, ref(hipaaAudit)},
 	{ActionVisitorPIIView, CategoryEPHI, "A visitor's personal details were viewed.", nil, ref(hipaaAudit, hipaaAccess)},
 	{ActionFileDownload, CategoryEPHI, "A file shared in a conversation was downloaded.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},

@@ -127,6 +127,8 @@ var catalogue = []Permission{
 	{Name: "chat.whisper", Kind: KindOperate, Departmental: true, Description: "Send the agent of a live chat a message the visitor does not see.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "chat.end", Kind: KindOperate, Departmental: true, Description: "End a chat.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "chat.request_card", Kind: KindOperate, Departmental: true, Description: "Send the visitor the secure card form instead of letting a card number be typed into the chat.", PCI: refs(pciPANMessaging, pciMaskPAN), HIPAA: refs(hipaaTransmit)},
+	{Name: "chat.agent_chat", Kind: KindOperate, Description: "Chat with the organisation's other console users (agent-to-agent chat); reading a thread's history is audited.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.invite", Kind: KindOperate, Description: "Invite a visitor on the sites to chat (proactive invitation); the accepted chat starts assigned to the inviting agent.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "card.view_full", Kind: KindRead, Departmental: true, Sensitive: true, Description: "See the full card number a visitor submitted through the secure form, while the chat lasts; everyone else sees it masked.", PCI: refs(pciMaskPAN, pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaMinimum)},
 	// Visitors.
 	{Name: "visitor.view", Kind: KindRead, Description: "See the visitors on the sites, their pages and chat status, with personal data masked.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaMinimum)},
@@ -172,8 +174,6 @@ var catalogue = []Permission{
 var planned = map[string]string{
 	"cobrowse.view":     "co-browsing",
 	"cobrowse.control":  "co-browsing",
-	"chat.agent_chat":   "agent-to-agent chat",
-	"chat.invite":       "proactive invitations",
 	"campaign.manage":   "campaigns and the widget's look",
 	"survey.manage":     "pre- and post-chat surveys",
 	"department.view":   "departments in the console",

@@ -35,8 +35,9 @@ type Role struct {
 func (r Role) Grants(permission string) bool { return slices.Contains(r.Permissions, permission) }
 
 var agentPermissions = []string{
-	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "visitor.view",
-	"offline.view.department", "offline.reply", "canned.use", "transcript.view.own",
+	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "chat.agent_chat",
+	"chat.invite", "visitor.view", "offline.view.department", "offline.reply", "canned.use",
+	"transcript.view.own",
 }
 
 var supervisorExtra = []string{

@@ -144,6 +144,8 @@ export class AgentSocket extends EventTarget {
       let f;
       try { f = JSON.parse(m.data); } catch { return; }
       this.onFrame(f, s);
+      // Every frame, for the workspace's other panels (team chat, invitations).
+      this.emit('frame', f);
     };
     s.onclose = (e) => {
       if (this.socket !== s) return;

@@ -311,6 +311,11 @@ export function mountWorkspace(root, opts = {}) {
     const c = socket.conversations.get(selected);
     if (c) markRead(c);
   });
+  // The workspace's extension points: every frame the socket receives is dispatched on the root
+  // as a parley:socket-frame event (the frame in detail), and a parley:send-frame event on the
+  // root sends its detail as a frame (dropped while the socket is not open).
+  socket.addEventListener('frame', (e) => root.dispatchEvent(new CustomEvent('parley:socket-frame', { detail: e.detail })));
+  root.addEventListener('parley:send-frame', (e) => { if (e.detail && typeof e.detail.type === 'string') socket.frame(e.detail); });
   renderQueue();
   renderChats();
   renderLog();

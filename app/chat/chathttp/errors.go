@@ -114,6 +114,7 @@ var engineErrors = []errorRow{
 	{is: chat.ErrAgentNotOnline, answer: answer{api: errAgentNotOnline}},
 	{is: chat.ErrAgentAtCapacity, answer: answer{api: errAgentAtCapacity}},
 	{is: chat.ErrDepartmentAtCapacity, answer: answer{api: errDepartmentAtCapacity}},
+	{is: chat.ErrInvitationClosed, answer: answer{api: errInvitationClosed}},
 	{is: chat.ErrEmpty, answer: answer{api: errEmpty}},
 	{is: chat.ErrTooLong, answer: answer{api: errTooLong}},
 	{is: chat.ErrFilesDisabled, answer: answer{api: errFilesDisabled, noFrame: true}},

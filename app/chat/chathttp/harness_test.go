@@ -468,6 +468,11 @@ type frame struct {
 	Status         string                  `json:"status"`
 	Position       int64                   `json:"position"`
 	EstimatedWait  int64                   `json:"estimated_wait_seconds"`
+	// Team chat and invitations.
+	ThreadID     string           `json:"thread_id"`
+	Peer         *protocol.Sender `json:"peer"`
+	InvitationID string           `json:"invitation_id"`
+	VisitorID    string           `json:"visitor_id"`
 }
 
 // client is a real WebSocket client.

@@ -99,6 +99,11 @@ type Inbound struct {
 	// Note is a transfer's note for agents; Status an agent's chosen status.
 	Note   string
 	Status string
+	// ThreadID and UserID name a team_message's thread, or the colleague it opens a thread with.
+	ThreadID string
+	UserID   string
+	// VisitorID is the visitor an invite names; Text holds its optional message.
+	VisitorID string
 }
 
 // Sender names who sent an event.
@@ -273,4 +278,51 @@ type Queue struct {
 	Type                 string `json:"type"`
 	Position             int64  `json:"position"`
 	EstimatedWaitSeconds int64  `json:"estimated_wait_seconds"`
+}
+
+// Agent-to-agent chat and proactive invitations (agent socket, docs/chat-protocol.md §4.4).
+const (
+	// TypeTeamMessage (client) posts a message into a team thread, or opens the direct thread
+	// with a colleague (to_user_id) by posting its first message.
+	TypeTeamMessage = "team_message"
+	// TypeTeamEvent (server) delivers a stored team message to both members' sockets.
+	TypeTeamEvent = "team_event"
+	// TypeInvite (client) invites a live visitor to chat.
+	TypeInvite = "invite"
+	// TypeInviteResult (server) tells the inviting agent what became of an invitation.
+	TypeInviteResult = "invite_result"
+)
+
+// Invitation statuses (invite_result and the widget's invitation poll).
+const (
+	InvitationPending  = "pending"
+	InvitationAccepted = "accepted"
+	InvitationDeclined = "declined"
+	InvitationExpired  = "expired"
+)
+
+// TeamEvent is a stored message of a team thread, as delivered to one of its members. Key is
+// set on the receiver's own messages only; Peer is the other member of the thread.
+type TeamEvent struct {
+	Type     string    `json:"type"`
+	ThreadID string    `json:"thread_id"`
+	Seq      int64     `json:"seq"`
+	Sender   Sender    `json:"sender"`
+	Peer     *Sender   `json:"peer,omitempty"`
+	Key      string    `json:"key,omitempty"`
+	Text     string    `json:"text"`
+	At       time.Time `json:"at"`
+	// SenderKey is the sender's idempotency key, server-internal: Key carries it to the sender.
+	SenderKey string `json:"-"`
+}
+
+// InviteResult tells the inviting agent the state of an invitation: pending (sent), accepted
+// (with the conversation now assigned to them), declined or expired.
+type InviteResult struct {
+	Type           string    `json:"type"`
+	InvitationID   string    `json:"invitation_id"`
+	VisitorID      string    `json:"visitor_id"`
+	Status         string    `json:"status"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	ExpiresAt      time.Time `json:"expires_at"`
 }

@@ -76,6 +76,10 @@ const EN = {
   error_rate_limited: 'Please wait a moment and try again.',
   error_too_long: 'The message is too long.',
   error_ended: 'This conversation has ended.',
+  invite_title: '{name} invites you to chat',
+  invite_accept: 'Start chat',
+  invite_decline: 'No, thanks',
+  invite_closed: 'This invitation is no longer open.',
 };
 
 const DE = {
@@ -148,6 +152,10 @@ const DE = {
   error_rate_limited: 'Bitte warten Sie einen Moment und versuchen Sie es erneut.',
   error_too_long: 'Die Nachricht ist zu lang.',
   error_ended: 'Dieses Gespräch wurde beendet.',
+  invite_title: '{name} lädt Sie zum Chat ein',
+  invite_accept: 'Chat starten',
+  invite_decline: 'Nein, danke',
+  invite_closed: 'Diese Einladung ist nicht mehr offen.',
 };
 
 const BUILT_IN = { en: EN, de: DE };
