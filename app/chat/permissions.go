@@ -21,5 +21,5 @@ const (
 // checks still counts as guarding something.
 func Checks() []string {
 	return []string{permAccept, permRefuse, permTransfer, permEnd, permMonitor, permWhisper, permJoin,
-		permFilesAll, permOfflineAll, permOfflineDepartment}
+		permFilesAll, permOfflineAll, permOfflineDepartment, permViewPII, permTranscriptAll}
 }
