@@ -3,6 +3,7 @@ package chathttp
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ type workspacePage struct {
 	// Frames lists the optional agent frames the socket accepts, space-separated: status
 	// (online/away) and transfer_note (a note with a transfer).
 	Frames string
+	// APIs lists the optional JSON routes this server has, space-separated: agents (the transfer
+	// dialog's roster) and canned (the composer's canned messages).
+	APIs string
 	// Monitor and Join name a conversation /live asked the workspace to supervise.
 	Monitor, Join string
 }
@@ -102,7 +106,7 @@ func (m *Module) workspace(c echo.Context) error {
 			can = append(can, f.feature)
 		}
 	}
-	d := workspacePage{UserID: p.UserID, Can: strings.Join(can, " "), Frames: socketFrames}
+	d := workspacePage{UserID: p.UserID, Can: strings.Join(can, " "), Frames: socketFrames, APIs: optionalAPIs(c.Echo())}
 	if id := c.QueryParam("monitor"); validID(id) {
 		d.Monitor = id
 	}
@@ -110,6 +114,21 @@ func (m *Module) workspace(c echo.Context) error {
 		d.Join = id
 	}
 	return m.pages.Render(c, http.StatusOK, "workspace.html", d)
+}
+
+// optionalAPIs names the JSON routes of other parts of the console the workspace uses when the
+// server has them: GET /api/v1/chat/agents ("agents") and GET /api/v1/canned ("canned").
+func optionalAPIs(e *echo.Echo) string {
+	want := map[string]string{chatBase + "/agents": "agents", "/api/v1/canned": "canned"}
+	var out []string
+	for _, r := range e.Routes() {
+		if name, ok := want[r.Path]; ok && r.Method == http.MethodGet {
+			out = append(out, name)
+			delete(want, r.Path)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
 }
 
 // validID reports whether s may be a conversation id the page hands to its socket (the socket
