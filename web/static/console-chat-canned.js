@@ -31,7 +31,6 @@ export class CannedPicker {
     this.button = h('button', { type: 'button', class: 'cw-quiet cw-canned-button', text: TEXT.button, 'aria-label': TEXT.button_label,
       'aria-controls': 'cw-canned-list', on: { click: () => (this.open ? this.close() : this.show('button', '')) } });
     const input = opts.input;
-    input.setAttribute('aria-controls', 'cw-canned-list');
     input.addEventListener('input', () => this.onInput());
     input.addEventListener('keydown', (e) => { if (this.open && this.via === 'slash') this.key(e); }, true);
   }
@@ -47,6 +46,7 @@ export class CannedPicker {
     this.via = via;
     this.open = true;
     this.box.hidden = false;
+    this.opts.input.setAttribute('aria-controls', 'cw-canned-list');
     this.searchRow.hidden = via !== 'button';
     if (via === 'button') {
       this.search.value = q;
@@ -60,6 +60,7 @@ export class CannedPicker {
     this.box.hidden = true;
     this.active = -1;
     this.opts.input.removeAttribute('aria-activedescendant');
+    this.opts.input.removeAttribute('aria-controls');
     this.search.removeAttribute('aria-activedescendant');
   }
 
