@@ -82,10 +82,10 @@ export class VisitorPanel {
       earlier = h('p', { class: 'cw-muted', text: TEXT.no_earlier });
     }
     const ban = this.opts.canBan ? h('button', { type: 'button', class: 'cw-quiet cw-ban', text: TEXT.ban, on: { click: (e) => this.ban(v, e.currentTarget) } }) : null;
-    this.body.replaceChildren(facts,
+    this.body.replaceChildren(...[facts,
       h('h3', { text: TEXT.answers }), answers,
       h('h3', { text: TEXT.trail }), pages,
-      h('h3', { text: TEXT.earlier }), earlier, ban);
+      h('h3', { text: TEXT.earlier }), earlier, ban].filter(Boolean));
   }
 
   async ban(v, button) {
