@@ -39,7 +39,7 @@ const TEXT = {
   monitoring: 'Monitoring', joined_tab: 'Joined', stop_monitor: 'Stop monitoring', join: 'Join chat', leave: 'Leave chat',
   supervision_ended: 'You no longer follow this chat ({why}).', why_requested: 'stopped', why_left: 'you left', why_ended: 'it ended',
   why_forbidden: 'it moved to a department you do not supervise',
-  status_label: 'Your status', online: 'Online', away: 'Away', status_now: 'You are {status}.', idle_away: 'You were set to away after {mins} minutes without activity.',
+  status_label: 'Your status', online: 'Online', away: 'Away', status_now: 'You are {status}.', idle_away: 'You were set to away after a while without activity. Choose Online to take chats again.',
   alerts_on: 'Turn on sound and notifications', alerts_enabled: 'Sound and notifications on', alerts_sound: 'Sound on (notifications blocked by the browser)',
   new_offer: 'New chat waiting: {name}', new_message: 'New message from {name}', new_offer_title: 'Parley: a visitor is waiting',
   new_message_title: 'Parley: new message', tabs: 'Open chats', unread: '{n} unread',
@@ -464,7 +464,7 @@ export function mountWorkspace(root, opts = {}) {
     const { status, reason } = e.detail;
     if (status === 'online' || status === 'away') statusSelect.value = status;
     conn.dataset.status = status;
-    if (reason === 'idle') showNotice(t('idle_away', { mins: 10 }), true);
+    if (reason === 'idle') showNotice(t('idle_away'), true);
     else if (status) announce(t('status_now', { status: t(status) || status }));
   });
   socket.addEventListener('queue', (e) => {
@@ -512,6 +512,9 @@ export function mountWorkspace(root, opts = {}) {
   renderTabs();
   renderLog();
   if (live) live.start();
+  // The team panel (agent-to-agent chat, proactive invitations) is its own module, loaded for
+  // users who hold one of its permissions; it talks to the socket through the two DOM events.
+  if (can.has('team') || can.has('invite')) import('./workspace-team.js').catch(() => {});
   socket.start();
   return { socket, select };
 }

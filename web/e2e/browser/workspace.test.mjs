@@ -100,15 +100,27 @@ async function startChat(name, email, text) {
   return { page, frame, composer };
 }
 
-// take waits for the chat of visitor name to reach the agent: offered to them alone (automatic
-// routing) or to everyone (manual pick), where the agent accepts it from the queue.
-async function take(page, name) {
-  const tab = page.getByRole('tab', { name: new RegExp(name) });
-  const offer = page.locator('.cw-offer', { hasText: name });
-  await Promise.race([tab.waitFor(), offer.waitFor()]);
-  if (!(await tab.count())) await offer.getByRole('button', { name: /accept/i }).click();
-  await tab.waitFor();
-  return tab;
+// take waits for the chat of visitor name to reach one of desks: assigned to one of them
+// (automatic routing) or offered to every one (manual pick), where the first accepts it from
+// the queue. Resolves the desk that has it and its tab.
+async function take(desks, name) {
+  const tabs = desks.map((d) => d.getByRole('tab', { name: new RegExp(name) }));
+  const offer = desks[0].locator('.cw-offer', { hasText: name });
+  await Promise.race([...tabs.map((tab) => tab.waitFor()), offer.waitFor()]);
+  for (let i = 0; i < desks.length; i++) {
+    if (await tabs[i].count()) return { desk: desks[i], tab: tabs[i] };
+  }
+  await offer.getByRole('button', { name: /accept/i }).click();
+  await tabs[0].waitFor();
+  return { desk: desks[0], tab: tabs[0] };
+}
+
+// setStatus picks online or away in a desk's status selector, when the server has statuses.
+async function setStatus(page, status) {
+  const select = page.getByLabel(/your status/i);
+  if (!(await select.count())) return false;
+  await select.selectOption(status);
+  return true;
 }
 
 describe('agent workspace: two agents and a supervisor', { timeout: 900000 }, () => {
@@ -139,49 +151,56 @@ async function workday(t) {
   assert.equal(await alice.getByRole('heading', { name: /live chats/i }).count(), 0, 'agents see no live chats list');
   // Sam takes no chats in this test: he steps away if the server has statuses, so routing
   // leaves him out; otherwise the queue offers him chats he simply does not take.
-  const samStatus = sam.getByLabel(/your status/i);
-  if (await samStatus.count()) await samStatus.selectOption('away');
+  await setStatus(sam, 'away');
 
-  // --- a visitor starts a chat; Alice takes it ------------------------------------------------
+  // --- a visitor starts a chat; an agent takes it ----------------------------------------------
   const ada = await startChat('Ada Lovelace', 'ada@example.com', 'Hello, my card was declined at checkout.');
-  const adaTab = await take(alice, 'Ada Lovelace');
-  const log = alice.locator('.cw-log');
+  const got = await take([alice, bob], 'Ada Lovelace');
+  const first = got.desk; // the agent who has Ada's chat
+  const other = first === alice ? bob : alice;
+  const firstName = first === alice ? env.alice.name : env.bob.name;
+  const otherName = first === alice ? env.bob.name : env.alice.name;
+  const adaTab = got.tab;
+  const log = first.locator('.cw-log');
   await log.getByText('my card was declined').waitFor();
   await ada.frame.getByText(/joined/i).waitFor();
   // The visitor panel: name, the e-mail masked (agents lack visitor.view_pii), the page trail.
-  const panel = alice.locator('.cw-vp');
+  const panel = first.locator('.cw-vp');
   await panel.getByText('Ada Lovelace').waitFor();
   await panel.getByText('a•••@example.com').waitFor();
   await panel.locator('.cw-trail').getByText(/demo/i).first().waitFor();
   assert.ok(!(await panel.textContent()).includes('ada@example.com'), 'the e-mail is masked for an agent');
-  const reply = alice.getByRole('textbox', { name: /^message$/i });
+  const reply = first.getByRole('textbox', { name: /^message$/i });
   await reply.fill('Hello Ada, let me look at that.');
   await reply.press('Enter');
   await ada.frame.locator('.msg-agent .text', { hasText: 'let me look at that' }).waitFor();
-  await shot(alice, 'visitor-panel', 'workspace-visitor-panel.png');
+  await shot(first, 'visitor-panel', 'workspace-visitor-panel.png');
 
-  // --- a second chat: a second tab, and an unread count on the first --------------------------
+  // --- a second chat for the same agent: a second tab, and an unread count on the first -------
+  // (the other agent steps away meanwhile, so automatic routing cannot give it to them)
+  const stepped = await setStatus(other, 'away');
   const grace = await startChat('Grace Hopper', 'grace@example.com', 'Can I raise my card limit?');
-  const graceTab = await take(alice, 'Grace Hopper');
+  const { tab: graceTab } = await take([first], 'Grace Hopper');
+  if (stepped) await setStatus(other, 'online');
   await graceTab.click();
   assert.equal(await graceTab.getAttribute('aria-selected'), 'true');
   await log.getByText('raise my card limit').waitFor();
   await ada.composer.fill('Are you still there?');
   await ada.composer.press('Enter');
   await adaTab.locator('.cw-unread', { hasText: '1' }).waitFor();
-  await shot(alice, 'tabs', 'workspace-tabs.png');
+  await shot(first, 'tabs', 'workspace-tabs.png');
   // The keyboard moves between tabs; the unread count clears once the chat is shown.
   await graceTab.focus();
-  await alice.keyboard.press('ArrowLeft');
+  await first.keyboard.press('ArrowLeft');
   assert.equal(await adaTab.getAttribute('aria-selected'), 'true');
   await log.getByText('Are you still there?').waitFor();
   await adaTab.locator('.cw-unread').waitFor({ state: 'detached' });
-  await axe(alice, 'workspace with two chats');
+  await axe(first, 'workspace with two chats');
 
   // --- canned message (when the server has them) ---------------------------------------------
-  if ((await alice.locator('[data-chat-workspace]').getAttribute('data-apis')).includes('canned') && await alice.getByRole('button', { name: /canned/i }).count()) {
+  if ((await first.locator('[data-chat-workspace]').getAttribute('data-apis')).includes('canned') && await first.getByRole('button', { name: /canned/i }).count()) {
     await reply.fill('/');
-    const option = alice.getByRole('option').first();
+    const option = first.getByRole('option').first();
     if (await option.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
       await reply.press('Enter');
       assert.notEqual(await reply.inputValue(), '/', 'the canned text replaced the slash');
@@ -196,7 +215,7 @@ async function workday(t) {
   }
 
   // --- the supervisor monitors and whispers; the visitor never sees it ------------------------
-  const liveRow = sam.locator('.cw-live-item', { hasText: 'Alice Agent' }).first();
+  const liveRow = sam.locator('.cw-live-item', { hasText: firstName }).first();
   await liveRow.waitFor();
   await shot(sam, 'supervisor', 'workspace-supervisor.png');
   await liveRow.getByRole('button', { name: /monitor/i }).click();
@@ -207,7 +226,7 @@ async function workday(t) {
   await whisper.fill(WHISPER);
   await whisper.press('Enter');
   await sam.locator('.cw-whisper .cw-text', { hasText: WHISPER }).waitFor();
-  const monitoredTab = alice.getByRole('tab', { name: new RegExp(monitored === ada ? 'Ada' : 'Grace') });
+  const monitoredTab = first.getByRole('tab', { name: new RegExp(monitored === ada ? 'Ada' : 'Grace') });
   await monitoredTab.click();
   await log.locator('.cw-whisper', { hasText: WHISPER }).waitFor();
   // The agent answers after the whisper: once the visitor has that answer, anything stored
@@ -231,27 +250,28 @@ async function workday(t) {
 
   // --- transfer Ada's chat to Bob with a note (when the server has the roster) ----------------
   await adaTab.click();
-  await alice.getByRole('button', { name: /^transfer$/i }).click();
-  const dialog = alice.getByRole('dialog', { name: /transfer/i });
+  await first.getByRole('button', { name: /^transfer$/i }).click();
+  const dialog = first.getByRole('dialog', { name: /transfer/i });
   await dialog.waitFor();
   const target = dialog.getByRole('combobox', { name: /transfer to/i });
-  const bobOption = target.locator('option', { hasText: 'Bob Agent' });
-  if (await bobOption.waitFor({ state: 'attached', timeout: 5000 }).then(() => true, () => false)) {
-    await target.selectOption({ label: await bobOption.textContent() });
+  const otherOption = target.locator('option', { hasText: otherName });
+  if (await otherOption.waitFor({ state: 'attached', timeout: 5000 }).then(() => true, () => false)) {
+    await target.selectOption({ label: await otherOption.textContent() });
     const note = dialog.getByLabel(/note for the agents/i);
     if (await note.count()) await note.fill('Card declined at checkout; she is a returning customer.');
-    await shot(alice, 'transfer-dialog');
+    await shot(first, 'transfer-dialog');
     await dialog.getByRole('button', { name: /^transfer$/i }).click();
-    const bobTab = await take(bob, 'Ada Lovelace');
-    await bobTab.click();
-    if (await note.count()) await bob.locator('.cw-note', { hasText: 'returning customer' }).waitFor();
+    const { tab: otherTab } = await take([other], 'Ada Lovelace');
+    await otherTab.click();
+    if (await note.count()) await other.locator('.cw-note', { hasText: 'returning customer' }).waitFor();
     const adaText = await ada.page.frames().find((f) => f.url().includes('/widget/v1/frame')).content();
     assert.ok(!adaText.includes('returning customer'), 'the visitor never sees the transfer note');
-    env.adaDesk = bob;
+    await shot(other, 'transferred-with-note');
+    env.adaDesk = other;
   } else {
     t.diagnostic('transfer: the agent roster is not on this server yet');
     await dialog.getByRole('button', { name: /cancel/i }).click();
-    env.adaDesk = alice;
+    env.adaDesk = first;
   }
 
   // --- end -------------------------------------------------------------------------------------
@@ -263,9 +283,9 @@ async function workday(t) {
   await endDesk.getByRole('button', { name: /close tab/i }).waitFor();
 
   // At a phone's width the workspace takes one column: nothing scrolls sideways.
-  await alice.setViewportSize({ width: 390, height: 844 });
-  const { scroll, inner } = await alice.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  await first.setViewportSize({ width: 390, height: 844 });
+  const { scroll, inner } = await first.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
   assert.ok(scroll <= inner, `workspace at 390 px: scrollWidth ${scroll} > innerWidth ${inner}`);
-  await shot(alice, 'phone');
+  await shot(first, 'phone');
   assert.deepEqual(problems, [], 'no script errors, CSP violations or failed requests');
 }
