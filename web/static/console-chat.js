@@ -82,10 +82,9 @@ export function mountWorkspace(root, opts = {}) {
     join: (id) => { closed.delete(id); pendingSelect = id; socket.join(id); },
     open: (id) => select(id),
   }) : null;
-  const team = root.querySelector('[data-team-panel]') || h('section', { class: 'cw-team', 'data-team-panel': true, 'aria-label': 'Team' });
   const side = h('div', { class: 'cw-side' }, conn, statusRow, alertsButton, notice, announcer,
     h('section', { 'aria-labelledby': 'cw-queue-h' }, h('h2', { id: 'cw-queue-h' }, t('queue'), ' ', queueCount), queueList),
-    live ? live.el : null, team);
+    live ? live.el : null);
 
   // --- middle: tabs, transcript, composer ------------------------------------------------------
   const tabList = h('div', { class: 'cw-tabs', role: 'tablist', 'aria-label': t('tabs'), on: { keydown: onTabKey } });
