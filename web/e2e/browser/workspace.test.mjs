@@ -133,6 +133,9 @@ describe('agent workspace: two agents and a supervisor', { timeout: 900000 }, ()
     env.bob = await env.parley.createUser(TENANT, 'bob@ws.test', 'agent', 'Bob Agent');
     env.sam = await env.parley.createUser(TENANT, 'sam@ws.test', 'supervisor', 'Sam Supervisor');
     env.siteKey = await env.parley.createSite(owner.tenant, 'Acme Insurance', [env.parley.base]);
+    // A department, as organisations have: transfers list agents by the departments they serve.
+    const dept = await env.parley.command(['department', 'create', '--tenant', owner.tenant, '--name', 'Cards']);
+    assert.equal(dept.code, 0, `parley department create: ${dept.stderr}`);
     env.browser = await launchChromium();
   }, { timeout: 900000 });
   after(async () => {
@@ -197,19 +200,29 @@ async function workday(t) {
   await adaTab.locator('.cw-unread').waitFor({ state: 'detached' });
   await axe(first, 'workspace with two chats');
 
-  // --- canned message (when the server has them) ---------------------------------------------
+  // --- canned message (when the server has them): the agent adds one on the canned messages
+  // page, reached from the console's navigation, then inserts it with "/" ------------------------
   if ((await first.locator('[data-chat-workspace]').getAttribute('data-apis')).includes('canned') && await first.getByRole('button', { name: /canned/i }).count()) {
-    await reply.fill('/');
-    const option = first.getByRole('option').first();
-    if (await option.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
-      await reply.press('Enter');
-      assert.notEqual(await reply.inputValue(), '/', 'the canned text replaced the slash');
-      await reply.press('Enter');
-      await ada.frame.locator('.msg-agent .text').nth(1).waitFor();
-    } else {
-      t.diagnostic('canned messages: none defined for this organisation, nothing inserted');
-      await reply.fill('');
-    }
+    const manage = await first.context().newPage();
+    watch(manage, 'canned page');
+    await manage.goto(`${env.parley.base}/workspace`);
+    await Promise.all([manage.waitForURL((u) => u.pathname === '/canned'), manage.locator('nav a[href="/canned"]').first().click()]);
+    const personal = manage.getByLabel(/only me/i);
+    if (await personal.count()) await personal.check();
+    await manage.getByLabel(/^shortcut$/i).fill('fee');
+    await manage.getByLabel(/^title$/i).fill('Fee refund');
+    await manage.getByLabel(/^text$/i).fill('Hi {visitor_name}, I have asked for the fee to be refunded.');
+    await manage.getByRole('button', { name: /add message/i }).click();
+    await manage.getByText('Fee refund').first().waitFor();
+    await manage.close();
+    pages.delete('canned page');
+    await reply.fill('/fee');
+    await first.getByRole('option', { name: /fee refund/i }).waitFor();
+    await shot(first, 'canned');
+    await reply.press('Enter');
+    assert.equal(await reply.inputValue(), 'Hi Ada Lovelace, I have asked for the fee to be refunded.', 'the canned text with the visitor name filled in');
+    await reply.press('Enter');
+    await ada.frame.locator('.msg-agent .text', { hasText: 'fee to be refunded' }).waitFor();
   } else {
     t.diagnostic('canned messages: not on this server yet');
   }
