@@ -1,13 +1,15 @@
 // Browser test of the agent workspace with two agents and a supervisor against a real
-// `parley serve`, through the UI only: each signs in through the sign-in page and opens the
-// workspace from the navigation; a visitor starts a chat from the demo page; an agent takes it
-// (the queue's Accept button in manual mode, the default) and sees the visitor panel; a second
-// chat opens as a second tab and raises an unread count; a canned message is inserted with "/"
-// (when this server has canned messages); the chat is transferred to the other agent with a note
-// (when this server has the agent roster); the supervisor finds it in the live chats, monitors
-// it, whispers (the visitor's page never shows the whisper) and joins; the agent ends the chat.
-// axe-core checks the workspace with chats open, and at 390 px nothing scrolls sideways.
-// Screenshots go to artifacts/ and, for the documentation, to docs/screenshots/.
+// `parley serve`, through the UI only: the owner sets the Cards department to automatic routing on
+// the Routing page (when the server has it); each person signs in through the sign-in page and
+// opens the workspace from the navigation; a visitor starts a chat from the demo page; it is
+// offered to one agent (automatic) or to all (manual pick) and accepted; the agent sees the
+// visitor panel; a second chat opens as a second tab and raises an unread count; the agent adds a
+// canned message on its page and inserts it with "/" (when the server has canned messages); the
+// supervisor finds the chat in the live chats, monitors it, whispers (the visitor's page never
+// shows the whisper) and joins; the chat is transferred to the other agent with a note only
+// agents see (when the server has the agent roster); that agent ends it. axe-core checks the
+// workspace with chats open, and at 390 px nothing scrolls sideways. Screenshots go to
+// artifacts/ and, for the documentation, to docs/screenshots/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -90,6 +92,8 @@ async function startChat(name, email, text) {
   if (await nameField.count()) await nameField.fill(name);
   const emailField = frame.getByLabel(/e-mail/i);
   if (await emailField.count()) await emailField.fill(email);
+  const department = frame.getByLabel(/department/i);
+  if (await department.count()) await department.selectOption({ label: 'Cards' });
   const consent = frame.locator('input[type=checkbox]');
   if (await consent.count()) await consent.check();
   await frame.getByRole('button', { name: /start/i }).click();
@@ -100,19 +104,22 @@ async function startChat(name, email, text) {
   return { page, frame, composer };
 }
 
-// take waits for the chat of visitor name to reach one of desks: assigned to one of them
-// (automatic routing) or offered to every one (manual pick), where the first accepts it from
-// the queue. Resolves the desk that has it and its tab.
+// take waits for the chat of visitor name to reach one of desks: offered to one of them alone
+// (automatic routing), to every one (manual pick; the first desk accepts), or already theirs.
+// Resolves the desk that has it, its tab and how many desks were offered it.
 async function take(desks, name) {
   const tabs = desks.map((d) => d.getByRole('tab', { name: new RegExp(name) }));
-  const offer = desks[0].locator('.cw-offer', { hasText: name });
-  await Promise.race([...tabs.map((tab) => tab.waitFor()), offer.waitFor()]);
+  const offers = desks.map((d) => d.locator('.cw-offer', { hasText: name }));
+  await Promise.race([...tabs.map((tab) => tab.waitFor()), ...offers.map((o) => o.waitFor())]);
   for (let i = 0; i < desks.length; i++) {
-    if (await tabs[i].count()) return { desk: desks[i], tab: tabs[i] };
+    if (await tabs[i].count()) return { desk: desks[i], tab: tabs[i], offered: 0 };
   }
-  await offer.getByRole('button', { name: /accept/i }).click();
-  await tabs[0].waitFor();
-  return { desk: desks[0], tab: tabs[0] };
+  await desks[0].waitForTimeout(300); // a broadcast reaches every desk within this
+  const counts = await Promise.all(offers.map((o) => o.count()));
+  const i = counts.findIndex((n) => n > 0);
+  await offers[i].getByRole('button', { name: /accept/i }).click();
+  await tabs[i].waitFor();
+  return { desk: desks[i], tab: tabs[i], offered: counts.filter((n) => n > 0).length };
 }
 
 // setStatus picks online or away in a desk's status selector, when the server has statuses.
@@ -129,6 +136,7 @@ describe('agent workspace: two agents and a supervisor', { timeout: 900000 }, ()
     fs.mkdirSync(docs, { recursive: true });
     env.parley = await startParley();
     const owner = await env.parley.createUser(TENANT, 'owner@ws.test', 'owner', 'Olivia Owner');
+    env.owner = owner;
     env.alice = await env.parley.createUser(TENANT, 'alice@ws.test', 'agent', 'Alice Agent');
     env.bob = await env.parley.createUser(TENANT, 'bob@ws.test', 'agent', 'Bob Agent');
     env.sam = await env.parley.createUser(TENANT, 'sam@ws.test', 'supervisor', 'Sam Supervisor');
@@ -145,7 +153,33 @@ describe('agent workspace: two agents and a supervisor', { timeout: 900000 }, ()
   it('assign, tabs, visitor panel, canned, transfer with a note, monitor, whisper, join, end', { timeout: 600000 }, (t) => guarded(t, workday));
 });
 
+// automatic sets the Cards department to automatic routing on the Routing page, reached from the
+// owner's navigation, when the server has it. Resolves whether it did.
+async function automatic() {
+  const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  watch(page, 'owner');
+  await signIn(page, env.parley.base, env.owner);
+  const link = page.locator('nav a[href="/routing"]');
+  if (!(await link.count())) {
+    await ctx.close();
+    pages.delete('owner');
+    return false;
+  }
+  await Promise.all([page.waitForURL((u) => u.pathname === '/routing'), link.first().click()]);
+  await page.getByLabel(/routing mode/i).first().selectOption('automatic');
+  await page.getByRole('button', { name: /^save cards$/i }).click();
+  await page.getByLabel(/routing mode/i).first().waitFor();
+  assert.equal(await page.getByLabel(/routing mode/i).first().inputValue(), 'automatic');
+  await shot(page, 'routing');
+  await ctx.close();
+  pages.delete('owner');
+  return true;
+}
+
 async function workday(t) {
+  env.automatic = await automatic();
+  if (!env.automatic) t.diagnostic('automatic assignment: no routing page on this server yet; chats are picked by hand');
   const alice = await desk(env.alice, 'alice');
   const bob = await desk(env.bob, 'bob');
   const sam = await desk(env.sam, 'sam');
@@ -159,6 +193,7 @@ async function workday(t) {
   // --- a visitor starts a chat; an agent takes it ----------------------------------------------
   const ada = await startChat('Ada Lovelace', 'ada@example.com', 'Hello, my card was declined at checkout.');
   const got = await take([alice, bob], 'Ada Lovelace');
+  if (env.automatic) assert.equal(got.offered, 1, 'automatic routing offers the chat to one agent');
   const first = got.desk; // the agent who has Ada's chat
   const other = first === alice ? bob : alice;
   const firstName = first === alice ? env.alice.name : env.bob.name;
