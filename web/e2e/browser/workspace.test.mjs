@@ -265,7 +265,7 @@ async function workday(t) {
   // --- the supervisor monitors and whispers; the visitor never sees it ------------------------
   const liveRow = sam.locator('.cw-live-item', { hasText: firstName }).first();
   await liveRow.waitFor();
-  await shot(sam, 'supervisor', 'workspace-supervisor.png');
+  await shot(sam, 'supervisor');
   await liveRow.getByRole('button', { name: /monitor/i }).click();
   const samTab = sam.getByRole('tab', { name: /monitoring.*(Ada|Grace)/i }).first();
   await samTab.waitFor();
@@ -284,7 +284,7 @@ async function workday(t) {
   await monitored.frame.locator('.msg-agent .text', { hasText: 'good news about the fee' }).waitFor();
   const visitorText = await monitored.page.frames().find((f) => f.url().includes('/widget/v1/frame')).content();
   assert.ok(!visitorText.includes(WHISPER) && !/whisper/i.test(visitorText.replace(/<script[\s\S]*?<\/script>/g, '')), "the visitor's page never shows the whisper");
-  await shot(sam, 'monitor-whisper');
+  await shot(sam, 'monitor-whisper', 'workspace-supervisor.png');
 
   // --- the supervisor joins: the visitor sees him ----------------------------------------------
   await sam.getByRole('button', { name: /^join chat$/i }).click();
