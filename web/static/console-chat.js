@@ -513,7 +513,10 @@ export function mountWorkspace(root, opts = {}) {
   if (live) live.start();
   // The team panel (agent-to-agent chat, proactive invitations) is its own module, loaded for
   // users who hold one of its permissions; it talks to the socket through the two DOM events.
-  if (can.has('team') || can.has('invite')) import('./workspace-team.js').catch(() => {});
+  if ((can.has('team') || can.has('invite')) && !document.querySelector('script[src$="/workspace-team.js"]')) {
+    if (!document.querySelector('link[href$="/workspace-team.css"]')) document.head.append(h('link', { rel: 'stylesheet', href: '/static/workspace-team.css' }));
+    import('./workspace-team.js').catch(() => {});
+  }
   socket.start();
   return { socket, select };
 }
