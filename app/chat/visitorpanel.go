@@ -101,7 +101,10 @@ type PanelEarlier struct {
 // Visitor returns the visitor panel of conversation convID for p (the route checked chat.accept
 // in its department). Content is opened only here, for the agent who looks at it; the pre-chat
 // answers, the survey and the name are the visitor's own words, masked when they were stored.
-func (s *Service) Visitor(ctx context.Context, p *identity.Principal, convID string, o Origin) (VisitorPanel, error) {
+//
+// masked asks for the e-mail masked even where p may see it (the workspace's periodic refresh,
+// which keeps what the first view showed): such a view reads no personal data and is not audited.
+func (s *Service) Visitor(ctx context.Context, p *identity.Principal, convID string, masked bool, o Origin) (VisitorPanel, error) {
 	ctx = migrations.WithTenant(ctx, p.TenantID)
 	c, err := s.store.conversation(ctx, p.TenantID, convID)
 	if err != nil {
@@ -117,7 +120,7 @@ func (s *Service) Visitor(ctx context.Context, p *identity.Principal, convID str
 	if err != nil {
 		return VisitorPanel{}, err
 	}
-	if out.PII = s.allowed(ctx, p, permViewPII, dept); out.PII && email != "" {
+	if out.PII = !masked && s.allowed(ctx, p, permViewPII, dept); out.PII && email != "" {
 		rec := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionVisitorPIIView, c.ID, o, map[string]string{"visitor": c.VisitorID, "fields": "email"})
 		rec.Target = audit.Target{Kind: "visitor", ID: c.VisitorID}
 		if err := s.store.record(ctx, rec); err != nil {

@@ -30,23 +30,30 @@ export class VisitorPanel {
   /** show loads the panel of conversation id ('' clears it) and refreshes it every 15 s. */
   show(id) {
     clearInterval(this.timer);
-    if (id !== this.id) this.body.replaceChildren(h('p', { class: 'cw-muted', text: id ? TEXT.loading : TEXT.none }));
+    if (id !== this.id) {
+      this.shown = null;
+      this.body.replaceChildren(h('p', { class: 'cw-muted', text: id ? TEXT.loading : TEXT.none }));
+    }
     this.id = id;
     this.actions.dataset.conversation = id;
     if (!id) return;
-    this.load();
-    this.timer = setInterval(() => { if (document.visibilityState === 'visible') this.load(); }, 15000);
+    this.load(false);
+    this.timer = setInterval(() => { if (document.visibilityState === 'visible') this.load(true); }, 15000);
   }
 
-  async load() {
+  // load fetches the panel. A refresh asks for the e-mail masked (an unmasked view is audited
+  // each time) and keeps the address the first view showed.
+  async load(refresh) {
     const id = this.id;
     const mine = ++this.seq;
-    const r = await api('GET', `/api/v1/chat/conversations/${encodeURIComponent(id)}/visitor`);
+    const r = await api('GET', `/api/v1/chat/conversations/${encodeURIComponent(id)}/visitor${refresh ? '?mask=1' : ''}`);
     if (mine !== this.seq || id !== this.id) return;
     if (r.status !== 200 || !r.data) {
-      this.body.replaceChildren(h('p', { class: 'cw-muted', text: TEXT.failed }));
+      if (!refresh) this.body.replaceChildren(h('p', { class: 'cw-muted', text: TEXT.failed }));
       return;
     }
+    if (refresh && this.shown) Object.assign(r.data, { email: this.shown.email, pii: this.shown.pii });
+    this.shown = { email: r.data.email, pii: r.data.pii };
     this.render(r.data);
   }
 

@@ -147,13 +147,14 @@ func validID(s string) bool {
 
 // conversationVisitor serves GET /api/v1/chat/conversations/:conversation/visitor: the visitor
 // panel of the workspace (chat.accept in the conversation's department). The e-mail address is
-// masked unless the user holds visitor.view_pii there (then the view is audited).
+// masked unless the user holds visitor.view_pii there (then the view is audited); ?mask=1 asks for
+// it masked anyway (the panel's refresh), which is not audited.
 func (m *Module) conversationVisitor(c echo.Context) error {
 	p, err := principal(c)
 	if err != nil {
 		return err
 	}
-	panel, err := m.chat.Visitor(c.Request().Context(), p, c.Param("conversation"), originOf(c))
+	panel, err := m.chat.Visitor(c.Request().Context(), p, c.Param("conversation"), c.QueryParam("mask") == "1", originOf(c))
 	if err != nil {
 		return httpError(c, err)
 	}

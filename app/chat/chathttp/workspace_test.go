@@ -69,6 +69,14 @@ func TestVisitorPanel(t *testing.T) {
 		if got := e.audit.count(audit.ActionVisitorPIIView); got != 1 {
 			t.Errorf("PII views audited = %d, want 1", got)
 		}
+		// The panel's refresh asks for the e-mail masked: nothing personal read, nothing audited.
+		p = panel{}
+		if code := do(t, http.MethodGet, n.srv.URL+"/api/v1/chat/conversations/"+first+"/visitor?mask=1", "", nil, &p, "X-Test-User", super); code != http.StatusOK || p.Email != "a•••@example.com" || p.PII {
+			t.Errorf("masked refresh: status %d, e-mail %q (pii %v); want it masked", code, p.Email, p.PII)
+		}
+		if got := e.audit.count(audit.ActionVisitorPIIView); got != 1 {
+			t.Errorf("PII views audited after a masked refresh = %d, want still 1", got)
+		}
 		if code := get(stranger, first, nil); code != http.StatusForbidden {
 			t.Errorf("agent of another department: status %d, want 403", code)
 		}
