@@ -23,5 +23,6 @@ const (
 // checks still counts as guarding something.
 func Checks() []string {
 	return []string{permAccept, permRefuse, permTransfer, permEnd, permMonitor, permWhisper, permJoin,
-		permFilesAll, permOfflineAll, permOfflineDepartment, permAgentChat, permInvite}
+		permFilesAll, permOfflineAll, permOfflineDepartment, permAgentChat, permInvite, permViewPII,
+		permTranscriptAll}
 }

@@ -277,7 +277,7 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod := chathttp.New(chathttp.Config{Service: svc, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	mod := chathttp.New(chathttp.Config{Service: svc, Tenants: tenants, Now: e.clock.Now, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	guard := func(r server.Route) echo.MiddlewareFunc {
 		return func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
