@@ -230,7 +230,6 @@ var catalogue = []ActionInfo{
 	{ActionRetentionPurge, CategoryAdministration, "Data past its retention period was purged.", ref(pciObjects, "3.2.1"), ref("164.310(d)(2)(i)")},
 	{ActionTranscriptView, CategoryEPHI, "A chat transcript was opened.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionTranscriptExport, CategoryEPHI, "A chat transcript was exported.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
-	{ActionTranscriptDelete, CategoryEPHI, "A chat transcript was deleted.", ref(pciObjects), ref(hipaaAudit, hipaaIntegrity)},
 	{ActionTranscriptSearch, CategoryEPHI, "Transcript contents were searched (decrypted and scanned within the user's scope; the search terms are not recorded).", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionTranscriptNote, CategoryEPHI, "A note was added to a conversation's transcript.", ref(pciCHD), ref(hipaaAudit, hipaaIntegrity)},
 	{ActionTranscriptTag, CategoryEPHI, "A tag was added to or removed from a conversation's transcript.", ref(pciCHD), ref(hipaaAudit)},

@@ -166,10 +166,10 @@ func (m *Module) deleteTranscript(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.visible(c, p, c.Param("id")); err != nil {
+	if _, err := m.visible(c, p, c.Param("conversation")); err != nil {
 		return err
 	}
-	if err := m.Service.DeleteConversation(c.Request().Context(), actor(c, p), c.Param("id")); err != nil {
+	if err := m.Service.DeleteConversation(c.Request().Context(), actor(c, p), c.Param("conversation")); err != nil {
 		return apiError(err)
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -1,7 +1,7 @@
 // Package retentionhttp serves retention over HTTP: the console's /retention page (periods per
 // kind, per-site periods, the organisation's floors, legal holds and the job's last run), the
 // transcript page's delete and hold buttons, and the JSON API under /api/v1/retention,
-// /api/v1/visitor-retention and DELETE /api/v1/transcripts/:id.
+// /api/v1/visitor-retention and DELETE /api/v1/transcripts/:conversation.
 package retentionhttp
 
 import (
@@ -71,15 +71,15 @@ func (m *Module) Routes() []server.Route {
 		r(http.MethodPost, "/retention/sites", PermManage, "Give a site its own period of a kind, or remove it (form).", false, m.siteForm),
 		r(http.MethodPost, "/retention/holds", PermManage, "Place a legal hold on a visitor, a conversation or the organisation (form).", false, m.holdForm),
 		r(http.MethodPost, "/retention/holds/:hold/release", PermManage, "Lift a legal hold (form).", false, m.releaseForm),
-		r(http.MethodPost, "/transcripts/:id/delete", PermDelete, "Delete a transcript by crypto-shredding (form).", false, m.deleteTranscriptForm),
-		r(http.MethodPost, "/transcripts/:id/hold", PermManage, "Place a legal hold on a conversation (form).", false, m.holdTranscriptForm),
-		r(http.MethodPost, "/transcripts/:id/hold/release", PermManage, "Lift a conversation's legal hold (form).", false, m.releaseTranscriptForm),
+		r(http.MethodPost, "/transcripts/:conversation/delete", PermDelete, "Delete a transcript by crypto-shredding (form).", false, m.deleteTranscriptForm),
+		r(http.MethodPost, "/transcripts/:conversation/hold", PermManage, "Place a legal hold on a conversation (form).", false, m.holdTranscriptForm),
+		r(http.MethodPost, "/transcripts/:conversation/hold/release", PermManage, "Lift a conversation's legal hold (form).", false, m.releaseTranscriptForm),
 
 		r(http.MethodGet, "/api/v1/retention", PermManage, "The organisation's retention periods, legal holds and the job's last run.", true, m.getRetention),
 		r(http.MethodPut, "/api/v1/retention/periods/:kind", PermManage, "Set a kind's retention period (days).", true, m.putPeriod),
 		r(http.MethodPost, "/api/v1/retention/holds", PermManage, "Place a legal hold.", true, m.postHold),
 		r(http.MethodPost, "/api/v1/retention/holds/:hold/release", PermManage, "Lift a legal hold.", true, m.postRelease),
-		r(http.MethodDelete, "/api/v1/transcripts/:id", PermDelete, "Delete a transcript by crypto-shredding.", true, m.deleteTranscript),
+		r(http.MethodDelete, "/api/v1/transcripts/:conversation", PermDelete, "Delete a transcript by crypto-shredding.", true, m.deleteTranscript),
 		r(http.MethodGet, "/api/v1/visitor-retention", PermManage, "The tenant's visitor data retention.", true, m.getVisitorRetention),
 		r(http.MethodPut, "/api/v1/visitor-retention", PermManage, "Set the tenant's visitor data retention (days).", true, m.putVisitorRetention),
 	}

@@ -47,7 +47,7 @@ func (h *harness) exists(id string) bool {
 }
 
 // TestTranscriptButtons: the transcript page's delete and hold buttons and DELETE
-// /api/v1/transcripts/:id — scope, legal hold, redirects, audit.
+// /api/v1/transcripts/:conversation — scope, legal hold, redirects, audit.
 func TestTranscriptButtons(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)

@@ -18,7 +18,7 @@ func (m *Module) deleteTranscriptForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("id")
+	id := c.Param("conversation")
 	if _, err := m.visible(c, p, id); err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (m *Module) holdTranscriptForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("id")
+	id := c.Param("conversation")
 	if _, err := m.Service.PlaceHold(c.Request().Context(), actor(c, p), retention.HoldConversation, id, c.FormValue("reason")); err != nil {
 		return apiError(err)
 	}
@@ -45,7 +45,7 @@ func (m *Module) releaseTranscriptForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("id")
+	id := c.Param("conversation")
 	ctx := c.Request().Context()
 	if _, err := m.Service.Conversation(ctx, p.TenantID, id); err != nil {
 		return apiError(err)
