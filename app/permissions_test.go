@@ -5,6 +5,7 @@ import (
 
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/retention/retentionhttp"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -13,11 +14,12 @@ import (
 
 // nonRouteChecks are the permissions checked outside the route table, each list kept beside the
 // code that checks them: the chat engine's socket frames and file downloads, and the visitor
-// handlers' unmasking. No background job checks a permission.
+// handlers' unmasking, the transcript scope of a deletion. No background job checks a permission.
 func nonRouteChecks() map[string][]string {
 	return map[string][]string{
-		"app/chat":                chat.Checks(),
-		"app/visitor/visitorhttp": visitorhttp.Checks(),
+		"app/chat":                    chat.Checks(),
+		"app/visitor/visitorhttp":     visitorhttp.Checks(),
+		"app/retention/retentionhttp": retentionhttp.Checks(),
 	}
 }
 

@@ -30,8 +30,10 @@ const (
 	permViewOwn  = "transcript.view.own"
 )
 
-// Checks returns the permissions the handlers check beside their routes' (the catalogue test in
-// package app reads it).
+// Checks returns the catalogued permissions the handlers check beside their routes' (the
+// catalogue test in package app reads it). visible also asks transcript.view.department and
+// transcript.view.own, which grant nothing until the transcript module catalogues them; they
+// join this list then.
 func Checks() []string { return []string{permViewAll} }
 
 // Sites lists the organisation's websites (tenant.Store).
