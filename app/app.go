@@ -331,7 +331,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				}},
 			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
 			&retentionhttp.Module{Service: a.Retention, Sites: a.Tenants, People: a.Users, Pages: pages,
-				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed},
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, CardRefused: a.auditCardRefused},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,

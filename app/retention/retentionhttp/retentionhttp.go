@@ -56,6 +56,9 @@ type Module struct {
 	// Allowed reports whether the request's user holds a permission, tenant-wide
 	// (departmentID "") or in a department; the guard's decision.
 	Allowed func(c echo.Context, permission, departmentID string) bool
+	// CardRefused audits a card number a page form refused (the page re-renders its form instead
+	// of handing the error to the renderer, which audits the API's refusals).
+	CardRefused func(c echo.Context, e *api.Error)
 }
 
 var _ server.Module = (*Module)(nil)
