@@ -73,9 +73,10 @@ func (s *Service) LastRun(ctx context.Context, tenantID string) (*Run, error) {
 		Failure: r.Failure}, nil
 }
 
-// Run runs the job every Interval until ctx ends, on whichever node holds the lease.
+// Run runs the job a minute after start, then every Interval, until ctx ends, on whichever
+// node holds the lease (a node restarted more often than hourly still runs it).
 func (s *Service) Run(ctx context.Context) error {
-	t := time.NewTicker(s.cfg.Interval)
+	t := time.NewTimer(min(time.Minute, s.cfg.Interval))
 	defer t.Stop()
 	for {
 		select {
@@ -85,6 +86,7 @@ func (s *Service) Run(ctx context.Context) error {
 			if _, err := s.RunLeased(ctx, RunOptions{StartedBy: "schedule"}); err != nil && !errors.Is(err, ErrLeaseHeld) && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "retention run failed", "cause", err.Error())
 			}
+			t.Reset(s.cfg.Interval)
 		}
 	}
 }

@@ -210,13 +210,13 @@ func (s store) visitorKnown(ctx context.Context, tenantID, id string) (bool, err
 	return false, nil
 }
 
-// removeConversation deletes a conversation's rows (its events, files, participants, refusals
-// and card form requests go with it; the foreign keys cascade, and the statements say so
-// explicitly for the tables that hold content).
+// removeConversation deletes a conversation's rows: its events, files, participants, refusals
+// and card form requests, then the conversation. (The foreign keys cascade on PostgreSQL; the
+// statements do not rely on it.)
 func (s store) removeConversation(ctx context.Context, tenantID, id string) error {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	db := s.db.WithContext(ctx)
-	for _, table := range []string{"conversation_events", "chat_files", "conversation_participants", "conversation_refusals"} {
+	for _, table := range []string{"conversation_events", "chat_files", "conversation_participants", "conversation_refusals", "card_form_requests"} {
 		if err := db.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND conversation_id = ?", tenantID, id).Error; err != nil { // #nosec G202 -- table names are constants of this function
 			return err
 		}

@@ -173,13 +173,17 @@ func safeNumber(raw string) string {
 	return raw
 }
 
-// userError is the api.Error of a form's field error, or nil for a server failure.
-func userError(err error) *api.Error {
+// formError is the api.Error of a page form's field error, or nil for a server failure. A card
+// number refused is audited, as the renderer does for the API.
+func (m *Module) formError(c echo.Context, err error) *api.Error {
 	var ae *api.Error
-	if errors.As(apiError(err), &ae) && ae.Status < 500 {
-		return ae
+	if !errors.As(apiError(err), &ae) || ae.Status >= 500 {
+		return nil
 	}
-	return nil
+	if ae.Code == api.ErrCardNumber.Code && m.CardRefused != nil {
+		m.CardRefused(c, ae)
+	}
+	return ae
 }
 
 func formKind(c echo.Context) (retention.Kind, bool) {
@@ -236,7 +240,7 @@ func (m *Module) daysForm(c echo.Context, minimum bool) error {
 		changed, err = m.Service.SetPeriod(c.Request().Context(), actor(c, p), k, days)
 	}
 	if err != nil {
-		if ae := userError(err); ae != nil {
+		if ae := m.formError(c, err); ae != nil {
 			return fail(ae.Message)
 		}
 		return apiError(err)
@@ -281,7 +285,7 @@ func (m *Module) siteForm(c echo.Context) error {
 		return fail(errNoSite)
 	}
 	if err != nil {
-		if ae := userError(err); ae != nil {
+		if ae := m.formError(c, err); ae != nil {
 			return fail(ae)
 		}
 		return apiError(err)
@@ -300,7 +304,7 @@ func (m *Module) holdForm(c echo.Context) error {
 	reason := c.FormValue("reason")
 	_, err = m.Service.PlaceHold(c.Request().Context(), actor(c, p), retention.HoldKind(st.Kind), st.Target, reason)
 	if err != nil {
-		ae := userError(err)
+		ae := m.formError(c, err)
 		if errors.Is(err, retention.ErrNotFound) {
 			ae = errNoTarget
 		}
@@ -327,7 +331,7 @@ func (m *Module) releaseForm(c echo.Context) error {
 	}
 	id := c.Param("hold")
 	if _, err := m.Service.ReleaseHold(c.Request().Context(), actor(c, p), id, c.FormValue("reason")); err != nil {
-		ae := userError(err)
+		ae := m.formError(c, err)
 		if ae == nil || errors.Is(err, retention.ErrNotFound) {
 			return apiError(err)
 		}

@@ -30,8 +30,10 @@ const (
 	permViewOwn  = "transcript.view.own"
 )
 
-// Checks returns the permissions the handlers check beside their routes' (the catalogue test in
-// package app reads it).
+// Checks returns the catalogued permissions the handlers check beside their routes' (the
+// catalogue test in package app reads it). visible also asks transcript.view.department and
+// transcript.view.own, which grant nothing until the transcript module catalogues them; they
+// join this list then.
 func Checks() []string { return []string{permViewAll} }
 
 // Sites lists the organisation's websites (tenant.Store).
@@ -54,6 +56,9 @@ type Module struct {
 	// Allowed reports whether the request's user holds a permission, tenant-wide
 	// (departmentID "") or in a department; the guard's decision.
 	Allowed func(c echo.Context, permission, departmentID string) bool
+	// CardRefused audits a card number a page form refused (the page re-renders its form instead
+	// of handing the error to the renderer, which audits the API's refusals).
+	CardRefused func(c echo.Context, e *api.Error)
 }
 
 var _ server.Module = (*Module)(nil)

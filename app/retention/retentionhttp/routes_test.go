@@ -186,6 +186,21 @@ func TestRetentionAPIAndPage(t *testing.T) {
 			strings.Contains(rec.Body.String(), "4111111111111111") || !strings.Contains(rec.Body.String(), "No conversation or visitor") {
 			t.Errorf("unknown visitor = %d", rec.Code)
 		}
+		if rec := form(h.owner, "/retention/holds", url.Values{"kind": {"organisation"}, "reason": {"Card 4111-1111-1111-1111 dispute"}}); rec.Code != http.StatusUnprocessableEntity ||
+			strings.Contains(rec.Body.String(), "4111-1111") || !strings.Contains(rec.Body.String(), "A card number is not allowed") {
+			t.Errorf("hold reason with a card number = %d", rec.Code)
+		}
+		if n := len(h.events(h.tenant.ID, audit.ActionCardRefused)); n != 1 {
+			t.Errorf("card.data.refused records = %d, want 1", n)
+		}
+		holds, err := h.a.Retention.Holds(context.Background(), h.tenant.ID)
+		if err != nil || len(holds) != 1 {
+			t.Fatalf("holds = %v, %v", holds, err)
+		}
+		if rec := form(h.owner, "/retention/holds/"+holds[0].ID+"/release", url.Values{"reason": {""}}); rec.Code != http.StatusUnprocessableEntity ||
+			!strings.Contains(rec.Body.String(), `id="release-`+holds[0].ID+`-error"`) {
+			t.Errorf("release without a reason = %d", rec.Code)
+		}
 		page := h.owner.Do(http.MethodGet, "/retention?notice=hold_placed", "").Body.String()
 		for _, want := range []string{"The legal hold was placed", "Subpoena 12.", visitorID, "Loans", "14 days", "Save minimum", "has not run for your organisation yet",
 			`<caption>Periods per kind of data, with the organisation's minimum</caption>`} {
