@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/app/report"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 )
 
@@ -131,8 +132,9 @@ var (
 	zoneShape = regexp.MustCompile(`^[A-Za-z0-9_/+-]{1,64}$`)
 )
 
-func reflect(v string, shape *regexp.Regexp) string {
-	if !shape.MatchString(v) || len(v) > 64 {
+// shapeOf returns v when it has the shape, else "".
+func shapeOf(v string, shape *regexp.Regexp) string {
+	if !shape.MatchString(v) || pan.Contains(v) {
 		return ""
 	}
 	return v
@@ -154,8 +156,8 @@ func query(from, to, tz, dept string) string {
 
 // page serves GET /reports.
 func (m *Module) page(c echo.Context) error {
-	d := reportsPage{TZ: reflect(c.QueryParam("tz"), zoneShape), Department: c.QueryParam("department"),
-		From: reflect(c.QueryParam("from"), dateShape), To: reflect(c.QueryParam("to"), dateShape)}
+	d := reportsPage{TZ: shapeOf(c.QueryParam("tz"), zoneShape), Department: c.QueryParam("department"),
+		From: shapeOf(c.QueryParam("from"), dateShape), To: shapeOf(c.QueryParam("to"), dateShape)}
 	req, err := m.read(c)
 	var ae *api.Error
 	if err != nil && errors.As(err, &ae) && ae.Field != "" {
