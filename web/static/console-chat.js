@@ -44,6 +44,7 @@ const TEXT = {
   new_offer: 'New chat waiting: {name}', new_message: 'New message from {name}', new_offer_title: 'Parley: a visitor is waiting',
   new_message_title: 'Parley: new message', tabs: 'Open chats', unread: '{n} unread',
   ban_done: 'The visitor is banned; the chat was ended.',
+  offer_expired: 'You did not accept in time: the chat was offered to another agent.', taken: 'Another agent took this chat.',
 };
 const t = (key, vars) => fill(TEXT[key] || key, vars);
 
@@ -468,6 +469,7 @@ export function mountWorkspace(root, opts = {}) {
   });
   socket.addEventListener('queue', (e) => {
     renderQueue();
+    if (e.detail && e.detail.reason === 'expired') showNotice(t('offer_expired'), true);
     if (e.detail && e.detail.added) {
       const o = socket.queue.get(e.detail.id);
       const who = (o && o.visitor && o.visitor.name) || t('visitor');
@@ -501,7 +503,10 @@ export function mountWorkspace(root, opts = {}) {
     if (id === selected) renderLog();
   });
   socket.addEventListener('signal', (e) => { if (e.detail.id === selected) renderLog(); });
-  socket.addEventListener('notice', (e) => showNotice(e.detail.message || e.detail.code));
+  socket.addEventListener('notice', (e) => {
+    if (e.detail.code === 'conflict' && pendingSelect === e.detail.id) pendingSelect = '';
+    showNotice(e.detail.code === 'conflict' ? t('taken') : e.detail.message || e.detail.code, e.detail.code === 'conflict');
+  });
   document.addEventListener('visibilitychange', () => {
     const c = socket.conversations.get(selected);
     if (c) markRead(c);
