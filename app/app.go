@@ -34,10 +34,16 @@ import (
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/redaction/redactionhttp"
+	"github.com/parleyhq/parley/app/report"
+	"github.com/parleyhq/parley/app/report/reporthttp"
+	"github.com/parleyhq/parley/app/retention"
+	"github.com/parleyhq/parley/app/retention/retentionhttp"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/tenant/tenanthttp"
+	"github.com/parleyhq/parley/app/transcript"
+	"github.com/parleyhq/parley/app/transcript/transcripthttp"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/audit"
@@ -131,6 +137,13 @@ type App struct {
 	ChatHub   *hub.Hub
 	ChatRelay *hub.Postgres
 	Visitors  *visitor.Store
+	// Transcripts reads, searches, exports and annotates conversations within each user's scope;
+	// its Holds are the retention service's legal holds.
+	Transcripts *transcript.Service
+
+	// Retention holds the retention periods and legal holds, deletes conversations by
+	// crypto-shredding and runs the retention job (Background, one node at a time).
+	Retention *retention.Service
 
 	// Canned keeps the canned messages (personal, department and shared) the composer offers.
 	Canned *canned.Service
@@ -269,6 +282,10 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if err := a.newChat(cfg, db, opts); err != nil {
 		return nil, err
 	}
+	if a.Retention, err = retention.New(retention.Config{DB: db.Gorm, Visitors: a.Visitors, Shredder: a.Envelope, Audit: a.Audit,
+		HasCard: pan.Contains, Now: opts.Now, Log: opts.Log, Node: cfg.NodeID}); err != nil {
+		return nil, err
+	}
 	a.Canned = &canned.Service{DB: db.Gorm, Decider: a.Enforcer, Departments: a.Tenants, Audit: a.Audit,
 		Conversations: canned.ChatConversations{Chat: a.Chat, Decider: a.Enforcer}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log}
 	if opts.CardForms.NodeURL == "" && opts.CardForms.PeerSecret == nil && opts.CardForms.Tokenizer == nil {
@@ -281,6 +298,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Options: opts.CardForms}); err != nil {
 		return nil, err
 	}
+
+	a.Transcripts = &transcript.Service{DB: db.Gorm, Sealer: a.Envelope, Audit: a.Audit, Authz: a.Enforcer, Departments: a.Tenants,
+		People: a.Users, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log, Holds: a.Retention}
 
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
@@ -328,8 +348,14 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 					return a.AuditMonitor.Status(), a.Alerts.Active()
 				}},
-			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
-				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
+			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
+			&transcripthttp.Module{Service: a.Transcripts, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+				Allowed: a.Guard.Allowed},
+			&retentionhttp.Module{Service: a.Retention, Sites: a.Tenants, People: a.Users, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed},
+			&reporthttp.Module{Reports: &report.Service{Store: &report.Store{DB: db.Gorm}, Directory: a.Tenants, People: a.Users},
+				Departments: a.Tenants, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Pages: pages,
+				Now: opts.Now, Node: cfg.NodeID},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,
@@ -409,8 +435,38 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 		return err
 	}
 	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
-		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now})
+		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now,
+		Agents: a.chatAgents})
 	return nil
+}
+
+// chatAgents lists a tenant's users who take chats (not disabled or invited, holding chat.accept
+// somewhere) by display name, or e-mail address without one: the Routing page's agents.
+func (a *App) chatAgents(ctx context.Context, tenantID string) (map[string]string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	users, err := a.Accounts.Users(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, u := range users {
+		if u.Status == account.StatusDisabled || u.Status == account.StatusInvited {
+			continue
+		}
+		ok, err := a.Chat.TakesChats(ctx, &api.Principal{TenantID: tenantID, UserID: u.ID})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		name := u.DisplayName
+		if name == "" {
+			name = u.Email
+		}
+		out[u.ID] = name
+	}
+	return out, nil
 }
 
 // demoDepartment makes deptID the department the demo site's chats go to, unless it is already.

@@ -6,6 +6,8 @@ import (
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/canned"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/report/reporthttp"
+	"github.com/parleyhq/parley/app/transcript"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -20,6 +22,8 @@ func nonRouteChecks() map[string][]string {
 		"app/canned":              canned.Checks(),
 		"app/chat":                chat.Checks(),
 		"app/visitor/visitorhttp": visitorhttp.Checks(),
+		"app/transcript":          transcript.Checks(),
+		"app/report/reporthttp":   reporthttp.Checks(),
 	}
 }
 
