@@ -52,6 +52,13 @@ func init() {
 			r := onOffline("/offline/%s/handled?department=%s")(w, p, tg)
 			return formRequest(r.path, url.Values{"note": {"Answered by phone."}})
 		}},
+		"GET /api/v1/chat/offline-inbox":          {status: http.StatusOK, build: onDepartment("/api/v1/chat/offline-inbox?department=%s")},
+		"GET /api/v1/chat/offline-inbox/:message": {status: http.StatusOK, object: true, build: onOffline("/api/v1/chat/offline-inbox/%s?department=%s")},
+		"POST /api/v1/chat/offline-inbox/:message/handled": {status: http.StatusNoContent, object: true, build: func(w *world, p *principal, tg target) request {
+			r := onOffline("/api/v1/chat/offline-inbox/%s/handled?department=%s")(w, p, tg)
+			r.body = `{"note":"Answered by phone."}`
+			return r
+		}},
 	} {
 		routeFixtures[k] = v
 	}

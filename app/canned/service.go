@@ -227,13 +227,25 @@ func (s *Service) Suggest(ctx context.Context, p *identity.Principal, q, convers
 		}
 		vals = &v
 	}
-	rows, err := s.store().list(ctx, p.TenantID, a.reach(), q, 10*MaxSuggestions)
-	if err != nil {
-		return nil, err
+	// Shortcuts that start with q first (what "/" and a few letters mean), then the other texts
+	// that hold q anywhere; each group by shortcut, the user's own before the department's and
+	// the shared ones.
+	var rows []row
+	if q != "" {
+		if rows, err = s.store().list(ctx, p.TenantID, a.reach(), q, true, MaxSuggestions); err != nil {
+			return nil, err
+		}
 	}
+	if len(rows) < MaxSuggestions {
+		more, err := s.store().list(ctx, p.TenantID, a.reach(), q, false, 3*MaxSuggestions)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, more...)
+	}
+	prefixed := func(r row) bool { return q != "" && strings.HasPrefix(r.Shortcut, q) }
 	sort.SliceStable(rows, func(i, j int) bool {
-		pi, pj := strings.HasPrefix(rows[i].Shortcut, q), strings.HasPrefix(rows[j].Shortcut, q)
-		if pi != pj {
+		if pi, pj := prefixed(rows[i]), prefixed(rows[j]); pi != pj {
 			return pi
 		}
 		if rows[i].Shortcut != rows[j].Shortcut {
@@ -242,13 +254,15 @@ func (s *Service) Suggest(ctx context.Context, p *identity.Principal, q, convers
 		return scopeRank[rows[i].Scope] < scopeRank[rows[j].Scope]
 	})
 	out := make([]Item, 0, min(len(rows), MaxSuggestions))
+	seen := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		if len(out) == MaxSuggestions {
 			break
 		}
-		if !a.CanRead(r.message()) {
+		if seen[r.ID] || !a.CanRead(r.message()) {
 			continue
 		}
+		seen[r.ID] = true
 		it := Item{ID: r.ID, Shortcut: r.Shortcut, Title: r.Title, Body: r.Body, Scope: r.Scope}
 		if vals != nil {
 			it.Body = Expand(it.Body, *vals)
@@ -269,7 +283,7 @@ func (s *Service) List(ctx context.Context, p *identity.Principal, a Access, q s
 	if limit <= 0 || limit > 3*MaxPerList {
 		limit = 3 * MaxPerList
 	}
-	rows, err := s.store().list(ctx, p.TenantID, a.reach(), q, limit)
+	rows, err := s.store().list(ctx, p.TenantID, a.reach(), q, false, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -79,14 +79,18 @@ func likeEscape(s string) string {
 }
 
 // list returns the texts of a tenant r reaches whose shortcut, title or body holds query
-// (case-insensitive; every text when query is empty), ordered by shortcut, at most limit.
-func (st *store) list(ctx context.Context, tenantID string, r reach, query string, limit int) ([]row, error) {
+// (case-insensitive; every text when query is empty), or with prefix those whose shortcut starts
+// with query, ordered by shortcut, at most limit.
+func (st *store) list(ctx context.Context, tenantID string, r reach, query string, prefix bool, limit int) ([]row, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	if r.empty() {
 		return nil, nil
 	}
 	q := r.where(st.db.WithContext(ctx).Where("tenant_id = ?", tenantID))
-	if query != "" {
+	switch {
+	case query != "" && prefix:
+		q = q.Where(`shortcut LIKE ? ESCAPE '\'`, likeEscape(strings.ToLower(query))+"%")
+	case query != "":
 		p := "%" + likeEscape(strings.ToLower(query)) + "%"
 		q = q.Where(`(LOWER(shortcut) LIKE ? ESCAPE '\' OR LOWER(title) LIKE ? ESCAPE '\' OR LOWER(body) LIKE ? ESCAPE '\')`, p, p, p)
 	}

@@ -502,6 +502,35 @@ func (w *world) typeCardNumbers() {
 	other.do(http.MethodPost, widget+"/offline", map[string]any{"name": "Bo " + cardForms[1], "email": "bo@acme.example", "message": "Call me, card " + cardForms[0],
 		"consent": true, "language": "x-41111111-11111111"}, "Authorization", "Bearer "+oid.Token)
 
+	// The offline inbox: the owner marks it handled with a note that holds card numbers (masked,
+	// then sealed).
+	var inbox struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	_, out = owner.do(http.MethodGet, "/api/v1/chat/offline-inbox?status=new", nil)
+	if err := json.Unmarshal(out, &inbox); err != nil || len(inbox.Messages) == 0 {
+		t.Fatalf("offline inbox: %s", out)
+	}
+	owner.accepted("offline reply note", http.MethodPost, "/api/v1/chat/offline-inbox/"+inbox.Messages[0].ID+"/handled",
+		map[string]string{"note": "Phoned back about " + cardForms[2] + " and " + cardForms[6]})
+
+	// Canned messages: a card number is refused in every field, over the API and the page's form.
+	for _, c := range cardForms {
+		for _, field := range []string{"shortcut", "title", "body"} {
+			in := map[string]string{"scope": "shared", "shortcut": "ok", "title": "Ok", "body": "Ok"}
+			in[field] = "x " + c
+			if field == "shortcut" {
+				in[field] = strings.NewReplacer(" ", "", "-", "").Replace(c)
+			}
+			code, body := owner.do(http.MethodPost, "/api/v1/canned", in)
+			if ec, f := errCode(body); code != http.StatusBadRequest || f != field || (ec != "card_number_not_allowed" && ec != "invalid_request") {
+				t.Errorf("canned %s %q: %d %s, want 400 on %s", field, c, code, body, field)
+			}
+		}
+	}
+
 	// Let asynchronous work (split-number amends, audit sealing) settle.
 	time.Sleep(300 * time.Millisecond)
 	if _, err := w.app.Audit.Seal(ctx); err != nil {

@@ -190,7 +190,7 @@ type OfflineDetail struct {
 	HandledBy string     `json:"handled_by,omitempty"`
 	HandledAt *time.Time `json:"handled_at,omitempty"`
 	ReplyNote string     `json:"reply_note,omitempty"`
-	CanReply  bool       `json:"-"`
+	CanReply  bool       `json:"can_reply"`
 }
 
 // OfflineFilter narrows the inbox: by status ("" for both), at most Limit messages (1 to 500).

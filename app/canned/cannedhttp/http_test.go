@@ -209,6 +209,15 @@ func TestCannedComposer(t *testing.T) {
 		if got := h.shortcuts("agent", "?q=%2Fref"); strings.Join(got, " ") != "department:refund shared:greet-refund" {
 			t.Errorf("search /ref = %v, want the shortcut that starts with it first", got)
 		}
+		// Thirty texts whose bodies hold "zz" sort before the shortcut "zz-top"; the one whose
+		// shortcut starts with "zz" still comes first.
+		for i := range 30 {
+			h.create("agent", "personal", "", fmt.Sprintf("a%02d", i), "zz")
+		}
+		h.create("agent", "personal", "", "zz-top", "Top")
+		if got := h.shortcuts("agent", "?q=zz"); len(got) != canned.MaxSuggestions || got[0] != "personal:zz-top" {
+			t.Errorf("search zz = %v, want personal:zz-top first of %d", got, canned.MaxSuggestions)
+		}
 		if got := h.shortcuts("agent", "?q=WAITING"); strings.Join(got, " ") != "personal:thanks" {
 			t.Errorf("search in bodies = %v", got)
 		}

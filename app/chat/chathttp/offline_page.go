@@ -169,3 +169,54 @@ func (m *Module) handleOfflineForm(c echo.Context) error {
 	}
 	return m.renderOfflineMessage(c, http.StatusUnprocessableEntity, d)
 }
+
+// The inbox's JSON API, over the same engine calls as the pages.
+
+// offlineInboxBody is the answer of GET /api/v1/chat/offline-inbox.
+type offlineInboxBody struct {
+	Messages []chat.OfflineSummary `json:"messages"`
+}
+
+func (m *Module) offlineInboxAPI(c echo.Context) error {
+	p, err := principal(c)
+	if err != nil {
+		return err
+	}
+	msgs, err := m.chat.OfflineInbox(c.Request().Context(), p, chat.OfflineFilter{Status: c.QueryParam("status")})
+	if err != nil {
+		return httpError(c, err)
+	}
+	return c.JSON(http.StatusOK, offlineInboxBody{Messages: msgs})
+}
+
+func (m *Module) offlineMessageAPI(c echo.Context) error {
+	p, err := principal(c)
+	if err != nil {
+		return err
+	}
+	msg, err := m.chat.OpenOffline(c.Request().Context(), p, c.Param("message"), originOf(c))
+	if err != nil {
+		return httpError(c, err)
+	}
+	return c.JSON(http.StatusOK, msg)
+}
+
+// handledBody is the request of POST /api/v1/chat/offline-inbox/:message/handled.
+type handledBody struct {
+	Note string `json:"note"`
+}
+
+func (m *Module) handleOfflineAPI(c echo.Context) error {
+	p, err := principal(c)
+	if err != nil {
+		return err
+	}
+	var in handledBody
+	if err := api.Bind(c, &in); err != nil {
+		return err
+	}
+	if err := m.chat.HandleOffline(c.Request().Context(), p, c.Param("message"), in.Note, originOf(c)); err != nil {
+		return httpError(c, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}

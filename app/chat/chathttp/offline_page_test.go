@@ -2,7 +2,9 @@ package chathttp_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -153,4 +155,64 @@ func TestOfflineInbox(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOfflineInboxAPI checks the inbox's JSON API on both databases: the list without content,
+// bad status, one message opened and audited, handled with a masked note, handled twice.
+func TestOfflineInboxAPI(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		h := newPageHarness(t, db)
+		ctx := migrations.WithTenant(context.Background(), h.tenant.ID)
+		site, err := h.a.Tenants.CreateSite(ctx, h.tenant.ID, "Shop", []string{"https://shop.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := h.a.Chat.LeaveOffline(ctx, site, "gail", "203.0.113.10", chat.OfflineInput{Name: "Gail", Email: "gail@example.com", Message: "Call me."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox?status=new", "")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), id) || strings.Contains(rec.Body.String(), "Gail") {
+			t.Fatalf("inbox: %d %s", rec.Code, rec.Body)
+		}
+		if rec := h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox?status=open", ""); rec.Code != http.StatusBadRequest {
+			t.Errorf("bad status: %d, want 400", rec.Code)
+		}
+		rec = h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox/"+id, "")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "gail@example.com") || !strings.Contains(rec.Body.String(), `"can_reply":true`) {
+			t.Fatalf("open: %d %s", rec.Code, rec.Body)
+		}
+		if n := len(h.events(h.tenant.ID, audit.ActionVisitorPIIView)); n != 1 {
+			t.Errorf("%d personal data views audited, want 1", n)
+		}
+		if rec := h.agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{"note":"Phoned; card 4111 1111 1111 1111 noted","x":1}`); rec.Code != http.StatusBadRequest {
+			t.Errorf("unknown field: %d, want 400", rec.Code)
+		}
+		if rec := h.agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{"note":"Phoned; card 4111 1111 1111 1111 noted"}`); rec.Code != http.StatusNoContent {
+			t.Fatalf("handle: %d %s", rec.Code, rec.Body)
+		}
+		rec = h.agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{}`)
+		if code, field := errorOf(t, rec); rec.Code != http.StatusBadRequest || code != "invalid_request" || field != "status" {
+			t.Errorf("handle twice: %d %s %s", rec.Code, code, field)
+		}
+		rec = h.owner.Do(http.MethodGet, "/api/v1/chat/offline-inbox/"+id, "")
+		if !strings.Contains(rec.Body.String(), `"status":"handled"`) || strings.Contains(rec.Body.String(), "4111 1111 1111 1111") || !strings.Contains(rec.Body.String(), "Phoned; card") {
+			t.Errorf("handled: %s", rec.Body)
+		}
+		if rec := h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox/00000000-0000-7000-8000-000000000001", ""); rec.Code != http.StatusNotFound {
+			t.Errorf("unknown: %d, want 404", rec.Code)
+		}
+	})
+}
+
+func errorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, field string) {
+	t.Helper()
+	var b struct {
+		Error struct {
+			Code  string `json:"code"`
+			Field string `json:"field"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(rec.Body.Bytes(), &b)
+	return b.Error.Code, b.Error.Field
 }

@@ -107,6 +107,12 @@ func (m *Module) Routes() []server.Route {
 			Department: m.heldIn(permOfflineView), Summary: "One offline message opened (audited as a view of the visitor's personal data).", Handler: m.offlineMessagePage},
 		{Method: http.MethodPost, Path: "/offline/:message/handled", Access: server.Authenticated, Permission: permOfflineReply, Scope: server.ScopeDepartment,
 			Department: m.heldIn(permOfflineReply), Summary: "Mark an offline message handled, with a note of the answer given (form).", Handler: m.handleOfflineForm},
+		{Method: http.MethodGet, Path: chatBase + "/offline-inbox", Access: server.Authenticated, Permission: permOfflineView, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineView), API: true, Summary: "The offline-message inbox: newest first, ?status=new|handled, no content opened.", Handler: m.offlineInboxAPI},
+		{Method: http.MethodGet, Path: chatBase + "/offline-inbox/:message", Access: server.Authenticated, Permission: permOfflineView, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineView), API: true, Summary: "One offline message opened (audited as a view of the visitor's personal data).", Handler: m.offlineMessageAPI},
+		{Method: http.MethodPost, Path: chatBase + "/offline-inbox/:message/handled", Access: server.Authenticated, Permission: permOfflineReply, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineReply), API: true, Summary: "Mark an offline message handled, with an optional note of the answer given.", Handler: m.handleOfflineAPI},
 	}
 }
 
