@@ -58,12 +58,13 @@ var auditorPermissions = []string{
 //
 //   - owner holds every permission of the catalogue (and so can grant any of them);
 //   - admin runs the organisation (users, roles, sites, bans, security policy, retention, keys)
-//     and can do everything a supervisor can, but reads no other conversation's files, sees no
-//     full card number and has no access to the audit log, so the people it administers can be
+//     and can do everything a supervisor can (its departments' transcripts included, but not
+//     transcript.view.all), but reads no other conversation's files, sees no full card number and
+//     has no access to the audit log, so the people it administers can be
 //     audited by someone else;
 //   - supervisor runs a department: everything an agent can, plus joining, monitoring and
-//     whispering, and visitors' personal data;
-//   - agent takes chats;
+//     whispering, reading and exporting the department's transcripts, and visitors' personal data;
+//   - agent takes chats and reads the transcripts of the chats it took part in;
 //   - auditor reads and verifies the audit log, and reviews and signs off access; it changes
 //     nothing and reads no chat content.
 //
