@@ -40,8 +40,8 @@ type People interface {
 	People(ctx context.Context, tenantID string, ids []string) (map[string]account.Person, error)
 }
 
-// Service reads, searches, exports and annotates transcripts. Every field but Holds and Log is
-// required.
+// Service reads, searches, exports and annotates transcripts. Every field but Holds, Files,
+// MaxScan and Log is required.
 type Service struct {
 	DB          *gorm.DB
 	Sealer      Sealer
@@ -51,6 +51,8 @@ type Service struct {
 	People      People
 	// Holds tells whether a conversation is under legal hold; nil means none is.
 	Holds HoldChecker
+	// Files opens the conversation's files for readers; nil serves none.
+	Files Files
 	Now   func() time.Time
 	Node  string
 	// MaxScan bounds the conversations one content search decrypts (DefaultMaxScan when 0).
@@ -883,4 +885,22 @@ func (s *Service) IsDepartment(ctx context.Context, tenantID, id string) bool {
 		}
 	}
 	return false
+}
+
+// Files opens a conversation's file for a reader the service has authorised, and audits the
+// download; the app adapts the chat engine (chat.Service.ReaderFile). ErrNotFound when the file
+// is not the conversation's.
+type Files interface {
+	ReaderFile(ctx context.Context, p *identity.Principal, convID, fileID string, o Origin) (name, contentType string, data []byte, err error)
+}
+
+// File opens a file of a conversation p may read (ErrNotFound outside p's scope).
+func (s *Service) File(ctx context.Context, p *identity.Principal, convID, fileID string, o Origin) (name, contentType string, data []byte, err error) {
+	if !validID(fileID) || s.Files == nil {
+		return "", "", nil, ErrNotFound
+	}
+	if _, err := s.Locate(ctx, p, convID); err != nil {
+		return "", "", nil, err
+	}
+	return s.Files.ReaderFile(migrations.WithTenant(ctx, p.TenantID), p, convID, fileID, o)
 }

@@ -3,6 +3,7 @@ package transcripthttp
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -315,7 +316,7 @@ func (m *Module) renderView(c echo.Context, reason string, d viewPage) error {
 	for _, e := range t.Events {
 		ve := viewEvent{Event: e, Time: e.At.Format("15:04:05"), ISO: e.At.Format(time.RFC3339)}
 		if e.File != nil {
-			ve.FileURL = fmt.Sprintf("/api/v1/chat/conversations/%s/files/%s", url.PathEscape(t.ID), url.PathEscape(e.File.ID))
+			ve.FileURL = fmt.Sprintf("/transcripts/%s/files/%s", url.PathEscape(t.ID), url.PathEscape(e.File.ID))
 		}
 		d.Events = append(d.Events, ve)
 	}
@@ -470,4 +471,24 @@ func (m *Module) settingsForm(c echo.Context) error {
 		notice = "changed"
 	}
 	return c.Redirect(http.StatusSeeOther, "/transcript-settings?notice="+notice)
+}
+
+// fileDownload sends a file of the conversation as an attachment, in a sandbox.
+func (m *Module) fileDownload(c echo.Context) error {
+	p, err := principal(c)
+	if err != nil {
+		return err
+	}
+	name, typ, data, err := m.Service.File(c.Request().Context(), p, c.Param("conversation"), c.Param("file"), originOf(c))
+	if err != nil {
+		return httpError(err)
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	if h.Get("Content-Disposition") == "" {
+		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, typ, data)
 }

@@ -39,7 +39,7 @@ func TestTranscriptView(t *testing.T) {
 		}
 		body := rec.Body.String()
 		for _, want := range []string{"Hello, I was charged twice", "Let me check that for you", "Offer the goodwill credit",
-			"Whisper: agents only", "statement.pdf", "/api/v1/chat/conversations/" + h.c1 + "/files/", "Ada Lovelace", "ada@example.test",
+			"Whisper: agents only", "statement.pdf", "/transcripts/" + h.c1 + "/files/", "Ada Lovelace", "ada@example.test",
 			"Policy number", "PX-1234", "Rated <strong>5 of 5</strong>", "Very helpful", "1111", "The visitor started the chat.", "Export as PDF"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("view lacks %q", want)
@@ -289,6 +289,38 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 					t.Errorf("the note's text reached the audit log")
 				}
 			}
+		}
+	})
+}
+
+// TestTranscriptFiles: a reader downloads the conversation's files from the transcript (audited,
+// as an attachment in a sandbox) though they never took part in it; outside the scope it is 404.
+func TestTranscriptFiles(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		h := newHarness(t, db)
+		page := h.admin.Do(http.MethodGet, "/transcripts/"+h.c1, "").Body.String()
+		link := regexp.MustCompile(`href="(/transcripts/[^"]+/files/[^"]+)"`).FindStringSubmatch(page)
+		if link == nil {
+			t.Fatal("no file link on the transcript")
+		}
+		rec := h.admin.Do(http.MethodGet, link[1], "")
+		if rec.Code != http.StatusOK || rec.Body.String() != "%PDF-1.4 statement" {
+			t.Fatalf("download: %d %q", rec.Code, rec.Body)
+		}
+		if cd := rec.Header().Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, "statement.pdf") {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") {
+			t.Errorf("CSP %q", csp)
+		}
+		if rec := h.agent2.Do(http.MethodGet, link[1], ""); rec.Code != http.StatusNotFound {
+			t.Errorf("download outside the scope: %d", rec.Code)
+		}
+		if rec := h.admin.Do(http.MethodGet, "/transcripts/"+h.c1+"/files/00000000-0000-7000-8000-000000000000", ""); rec.Code != http.StatusNotFound {
+			t.Errorf("unknown file: %d", rec.Code)
+		}
+		if ev := h.events(audit.ActionFileDownload); len(ev) != 1 || ev[0].Actor.ID != h.users["admin"].ID {
+			t.Errorf("file.download records = %+v", ev)
 		}
 	})
 }
