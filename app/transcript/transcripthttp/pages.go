@@ -131,6 +131,20 @@ func (m *Module) listPage(c echo.Context) error {
 		return err
 	}
 	d.Scope = scopeText(sc, d.Departments)
+	if !sc.All && !sc.OwnAll {
+		// Offer only the departments the reader may list (another one would be refused).
+		mine := map[string]bool{}
+		for _, id := range append(append([]string{}, sc.Departments...), sc.OwnDepartments...) {
+			mine[id] = true
+		}
+		var keep []tenant.Department
+		for _, dp := range d.Departments {
+			if mine[dp.ID] {
+				keep = append(keep, dp)
+			}
+		}
+		d.Departments = keep
+	}
 	f, ff, ferr := parseFilter(c)
 	d.Filter = ff.scrub()
 	status := http.StatusOK
