@@ -294,7 +294,7 @@ func (m *Module) viewPage(c echo.Context) error {
 	if set.RequireReason {
 		return m.Pages.Render(c, http.StatusOK, "transcript_reason.html", reasonPage{CSRF: m.csrf(c), ID: c.Param("conversation")})
 	}
-	return m.renderView(c, "", viewPage{})
+	return m.renderView(c, "", viewPage{Notice: viewNotices[c.QueryParam("notice")]})
 }
 
 func (m *Module) openForm(c echo.Context) error {
@@ -399,6 +399,11 @@ func (m *Module) changeTag(c echo.Context, add bool) error {
 func (m *Module) afterForm(c echo.Context, err error, field, notice string, keep func(*viewPage)) error {
 	reason := c.FormValue("reason")
 	if err == nil {
+		if reason == "" {
+			// No reason in play: back to the transcript's own address (post, redirect, get).
+			return c.Redirect(http.StatusSeeOther, "/transcripts/"+url.PathEscape(c.Param("conversation"))+"?notice="+notice)
+		}
+		// The reason the transcript was opened with is needed to show it again.
 		return m.renderView(c, reason, viewPage{Notice: viewNotices[notice]})
 	}
 	herr := httpError(err)

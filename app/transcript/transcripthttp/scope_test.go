@@ -117,7 +117,7 @@ func TestTranscriptScopeByRole(t *testing.T) {
 func TestTranscriptFilters(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)
-		if rec := h.owner.PostForm("/transcripts/"+h.c2+"/tags", url.Values{"tag": {"  Refund  Case "}}); rec.Code != http.StatusOK {
+		if rec := h.owner.PostForm("/transcripts/"+h.c2+"/tags", url.Values{"tag": {"  Refund  Case "}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("tag: %d %s", rec.Code, rec.Body)
 		}
 		day := h.a.Clock.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02")

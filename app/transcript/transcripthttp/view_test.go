@@ -155,7 +155,7 @@ func TestTranscriptExports(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)
 		// A note with a card number typed into it: masked before it is sealed.
-		if rec := h.supervisor.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {"Customer read out " + testCard + " by mistake"}}); rec.Code != http.StatusOK {
+		if rec := h.supervisor.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {"Customer read out " + testCard + " by mistake"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("note: %d", rec.Code)
 		}
 		when := h.a.Clock.Now().UTC().Format("2 Jan 2006")
@@ -221,8 +221,12 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 		h := newHarness(t, db)
 		note := "Called back about the double charge; card " + testCard
 		rec := h.agent.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {note}})
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/transcripts/"+h.c1+"?notice=note_added" {
+			t.Fatalf("note: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		rec = h.agent.Do(http.MethodGet, rec.Header().Get("Location"), "")
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "The note was added.") || !strings.Contains(rec.Body.String(), "Called back about the double charge") {
-			t.Fatalf("note: %d", rec.Code)
+			t.Fatalf("transcript after the note: %d", rec.Code)
 		}
 		noCard(t, "page after the note", rec.Body.String())
 		var stored []string
@@ -249,6 +253,9 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				rec := h.agent.PostForm("/transcripts/"+h.c1+tc.path, tc.form)
+				if rec.Code == http.StatusSeeOther {
+					rec = h.agent.Do(http.MethodGet, rec.Header().Get("Location"), "")
+				}
 				if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.contains) {
 					t.Errorf("status %d, want %d with %q", rec.Code, tc.status, tc.contains)
 				}
@@ -323,4 +330,20 @@ func TestTranscriptFiles(t *testing.T) {
 			t.Errorf("file.download records = %+v", ev)
 		}
 	})
+}
+
+// TestTranscriptNoteWithReason: when the transcript was opened with a reason, a note's form
+// carries it and the transcript is shown again under it (audited with it).
+func TestTranscriptNoteWithReason(t *testing.T) {
+	h := newHarness(t, migratetest.Open(t, migrations.SQLite))
+	if rec := h.owner.PostForm("/transcript-settings", url.Values{"require_reason": {"on"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("policy: %d", rec.Code)
+	}
+	rec := h.supervisor.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {"Checked"}, "reason": {"Ticket 7"}})
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "The note was added.") || !strings.Contains(rec.Body.String(), `name="reason" value="Ticket 7"`) {
+		t.Fatalf("note with a reason: %d", rec.Code)
+	}
+	if views := h.events(audit.ActionTranscriptView); len(views) != 1 || views[0].Details["reason"] != "Ticket 7" {
+		t.Errorf("transcript.view records = %+v", views)
+	}
 }
