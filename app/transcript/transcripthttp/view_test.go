@@ -284,11 +284,15 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 		if rec := h.agent.Do(http.MethodDelete, "/api/v1/transcripts/"+h.c1+"/tags/ta", ""); rec.Code != 200 || strings.Contains(rec.Body.String(), `"ta"`) {
 			t.Errorf("remove tag: %d %s", rec.Code, rec.Body)
 		}
+		h.agent.Do(http.MethodPost, "/api/v1/transcripts/"+h.c1+"/tags", `{"tag":"two words"}`)
+		if rec := h.agent.Do(http.MethodDelete, "/api/v1/transcripts/"+h.c1+"/tags/two%20words", ""); rec.Code != 200 || strings.Contains(rec.Body.String(), "two words") {
+			t.Errorf("remove a tag with a space: %d %s", rec.Code, rec.Body)
+		}
 		if n := len(h.events(audit.ActionTranscriptNote)); n != 1 {
 			t.Errorf("transcript.note records = %d, want 1", n)
 		}
-		if n := len(h.events(audit.ActionTranscriptTag)); n != 15 {
-			t.Errorf("transcript.tag records = %d, want 15 (2 form changes, 12 adds, 1 removal)", n)
+		if n := len(h.events(audit.ActionTranscriptTag)); n != 17 {
+			t.Errorf("transcript.tag records = %d, want 17 (2 form changes, 13 adds, 2 removals)", n)
 		}
 		for _, e := range h.events(audit.ActionTranscriptNote) {
 			for _, v := range e.Details {
