@@ -223,14 +223,31 @@ func (s *Service) List(ctx context.Context, p *identity.Principal, f Filter, o O
 	return List{Items: items, More: more, Search: search}, err
 }
 
-// matches opens the conversation's message bodies (whispers included) and compares them with
-// query, case-insensitively. A body that does not open does not match.
+// matches opens the conversation's message bodies (whispers included), then its notes, and
+// compares them with query, case-insensitively. A body that does not open does not match.
 func (s *Service) matches(ctx context.Context, c convRow, query string) (bool, error) {
-	rows, err := s.store().events(ctx, c.TenantID, c.ID, true)
+	st, needle := s.store(), strings.ToLower(query)
+	rows, err := st.events(ctx, c.TenantID, c.ID, true)
 	if err != nil {
 		return false, err
 	}
-	return scan(ctx, s.Sealer, c.TenantID, c.ID, rows, strings.ToLower(query))
+	if found, err := scan(ctx, s.Sealer, c.TenantID, c.ID, rows, needle); found || err != nil {
+		return found, err
+	}
+	notes, err := st.notes(ctx, c.TenantID, c.ID)
+	if err != nil || len(notes) == 0 {
+		return false, err
+	}
+	for _, n := range notes {
+		text, err := s.Sealer.OpenString(ctx, vault.Binding{Tenant: c.TenantID, Scope: c.ID, Field: FieldNote, Seq: int64(n.N)}, n.Body)
+		if errors.Is(err, vault.ErrUnavailable) {
+			return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		if err == nil && containsFold(text, needle) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // scan is the search's hot path: open each body in memory and look for needle (lower case).

@@ -120,6 +120,9 @@ func TestTranscriptFilters(t *testing.T) {
 		if rec := h.owner.PostForm("/transcripts/"+h.c2+"/tags", url.Values{"tag": {"  Refund  Case "}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("tag: %d %s", rec.Code, rec.Body)
 		}
+		if rec := h.owner.PostForm("/transcripts/"+h.c3+"/notes", url.Values{"body": {"Escalated to the claims team"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("note: %d %s", rec.Code, rec.Body)
+		}
 		day := h.a.Clock.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02")
 		cases := []struct {
 			name, query string
@@ -137,6 +140,7 @@ func TestTranscriptFilters(t *testing.T) {
 			{name: "dates before", query: "?to=2020-01-01", want: []string{}},
 			{name: "search", query: "?q=REFUND", want: sorted(h.c2)},
 			{name: "search whisper", query: "?q=goodwill", want: sorted(h.c1)},
+			{name: "search note", query: "?q=escalated", want: sorted(h.c3)},
 			{name: "bad rating", query: "?rating=9", status: 400},
 			{name: "bad date", query: "?from=yesterday", status: 400},
 			{name: "bad status", query: "?status=deleted", status: 400},
@@ -167,12 +171,12 @@ func TestTranscriptFilters(t *testing.T) {
 		}
 		// Searches are audited without their terms.
 		searches := h.events(audit.ActionTranscriptSearch)
-		if len(searches) != 2 {
+		if len(searches) != 3 {
 			t.Fatalf("transcript.search records = %d", len(searches))
 		}
 		for _, e := range searches {
 			for _, v := range e.Details {
-				if strings.Contains(strings.ToLower(v), "refund") || strings.Contains(v, "goodwill") {
+				if strings.Contains(strings.ToLower(v), "refund") || strings.Contains(v, "goodwill") || strings.Contains(v, "scalated") {
 					t.Errorf("search record holds its terms: %v", e.Details)
 				}
 			}
