@@ -131,7 +131,7 @@ func (m *Module) listPage(c echo.Context) error {
 		return err
 	}
 	d.Scope = scopeText(sc, d.Departments)
-	if !sc.All && !sc.OwnAll {
+	if !sc.All && !sc.AllDepartments && !sc.OwnAll {
 		// Offer only the departments the reader may list (another one would be refused).
 		mine := map[string]bool{}
 		for _, id := range append(append([]string{}, sc.Departments...), sc.OwnDepartments...) {
@@ -210,6 +210,9 @@ func scopeText(sc transcript.Scope, depts []tenant.Department) string {
 		names[d.ID] = d.Name
 	}
 	var parts []string
+	if sc.AllDepartments {
+		parts = append(parts, "every conversation of every department")
+	}
 	if len(sc.Departments) > 0 {
 		var ns []string
 		for _, id := range sc.Departments {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/audit"
@@ -205,4 +206,32 @@ func TestTranscriptSearchLimited(t *testing.T) {
 	if body.Search.Scanned != 1 || !body.Search.Limited {
 		t.Errorf("search = %+v, want 1 scanned, limited", body.Search)
 	}
+}
+
+// TestTranscriptWithoutDepartment: a conversation of no department is read by transcript.view.all
+// (owner) and by whoever took part in it with transcript.view.own tenant-wide — not through
+// transcript.view.department, even held tenant-wide (admin).
+func TestTranscriptWithoutDepartment(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		h := newHarness(t, db)
+		start := h.a.Clock.Now().UTC().Add(-time.Hour)
+		other := h.seed(h.tenant.ID, h.site.ID, "", h.users["owner"].ID, start, nil, seedChat{messages: []seedMessage{{sender: "visitor", text: "no department"}}})
+		mine := h.seed(h.tenant.ID, h.site.ID, "", h.users["admin"].ID, start, nil, seedChat{messages: []seedMessage{{sender: "visitor", text: "mine"}}})
+		for _, tc := range []struct {
+			name        string
+			c           *accounttest.Client
+			other, mine int
+		}{
+			{name: "owner", c: h.owner, other: 200, mine: 200},
+			{name: "admin", c: h.admin, other: 404, mine: 200},
+			{name: "supervisor of billing", c: h.supervisor, other: 403, mine: 403},
+		} {
+			if got := tc.c.Do(http.MethodGet, "/transcripts/"+other, "").Code; got != tc.other {
+				t.Errorf("%s opens another's conversation without a department: %d, want %d", tc.name, got, tc.other)
+			}
+			if got := tc.c.Do(http.MethodGet, "/transcripts/"+mine, "").Code; got != tc.mine {
+				t.Errorf("%s opens the admin's conversation without a department: %d, want %d", tc.name, got, tc.mine)
+			}
+		}
+	})
 }
