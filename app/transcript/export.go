@@ -86,6 +86,9 @@ func (s *Service) Export(ctx context.Context, p *identity.Principal, convID, for
 	if reason != "" {
 		details["reason"] = reason
 	}
+	if t.DepartmentID != "" {
+		details["department"] = t.DepartmentID
+	}
 	if err := s.record(ctx, s.event(p, audit.ActionTranscriptExport, "conversation", convID, o, details)); err != nil {
 		return ExportFile{}, err
 	}

@@ -456,6 +456,9 @@ func (s *Service) Open(ctx context.Context, p *identity.Principal, convID, reaso
 	if reason != "" {
 		details["reason"] = reason
 	}
+	if t.DepartmentID != "" {
+		details["department"] = t.DepartmentID
+	}
 	if err := s.record(ctx, s.event(p, audit.ActionTranscriptView, "conversation", convID, o, details)); err != nil {
 		return Transcript{}, err
 	}

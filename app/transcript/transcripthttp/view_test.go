@@ -56,7 +56,8 @@ func TestTranscriptView(t *testing.T) {
 			t.Errorf("agent without transcript.export sees the export buttons")
 		}
 		views := h.events(audit.ActionTranscriptView)
-		if len(views) != 2 || views[0].Actor.ID != h.users["supervisor"].ID || views[0].Target.ID != h.c1 || views[0].Details["visitor_pii"] != "true" || views[1].Details["visitor_pii"] != "false" {
+		if len(views) != 2 || views[0].Actor.ID != h.users["supervisor"].ID || views[0].Target.ID != h.c1 || views[0].Details["visitor_pii"] != "true" || views[1].Details["visitor_pii"] != "false" ||
+			views[0].Details["department"] != h.billing.ID {
 			t.Errorf("transcript.view records = %+v", views)
 		}
 		// The JSON API says the same.
