@@ -45,9 +45,16 @@ test-browser: build
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
 
+# The linters at the versions the code is kept clean for: a different version (another rule set)
+# installed on the machine is replaced, not trusted.
+STATICCHECK_VERSION := v0.8.2
+GOSEC_VERSION := v2.22.4
 tools:
-	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
-	@command -v gosec >/dev/null || $(GO) install github.com/securego/gosec/v2/cmd/gosec@v2.22.4
+	@bin=$$($(GO) env GOPATH)/bin; \
+	[ "$$($(GO) version -m $$bin/staticcheck 2>/dev/null | awk '$$1=="mod"{print $$3}')" = $(STATICCHECK_VERSION) ] || \
+	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	[ "$$($(GO) version -m $$bin/gosec 2>/dev/null | awk '$$1=="mod"{print $$3}')" = $(GOSEC_VERSION) ] || \
+	  $(GO) install github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION)
 
 ## lint: go.mod and go.sum tidy, go vet, staticcheck and gosec; each exception is justified
 ## where it is made. `go mod tidy -diff` changes nothing: it prints what tidy would change and fails.

@@ -23,6 +23,8 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/auditapi"
 	"github.com/parleyhq/parley/app/authz"
+	"github.com/parleyhq/parley/app/canned"
+	"github.com/parleyhq/parley/app/canned/cannedhttp"
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
@@ -32,6 +34,10 @@ import (
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/redaction/redactionhttp"
+	"github.com/parleyhq/parley/app/report"
+	"github.com/parleyhq/parley/app/report/reporthttp"
+	"github.com/parleyhq/parley/app/retention"
+	"github.com/parleyhq/parley/app/retention/retentionhttp"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/setup"
 	"github.com/parleyhq/parley/app/tenant"
@@ -132,8 +138,15 @@ type App struct {
 	ChatRelay *hub.Postgres
 	Visitors  *visitor.Store
 	// Transcripts reads, searches, exports and annotates conversations within each user's scope;
-	// its Holds (the retention service's legal holds) is nil until retention wires it.
+	// its Holds are the retention service's legal holds.
 	Transcripts *transcript.Service
+
+	// Retention holds the retention periods and legal holds, deletes conversations by
+	// crypto-shredding and runs the retention job (Background, one node at a time).
+	Retention *retention.Service
+
+	// Canned keeps the canned messages (personal, department and shared) the composer offers.
+	Canned *canned.Service
 
 	closeKeys func()
 }
@@ -269,6 +282,12 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if err := a.newChat(cfg, db, opts); err != nil {
 		return nil, err
 	}
+	if a.Retention, err = retention.New(retention.Config{DB: db.Gorm, Visitors: a.Visitors, Shredder: a.Envelope, Audit: a.Audit,
+		HasCard: pan.Contains, Now: opts.Now, Log: opts.Log, Node: cfg.NodeID}); err != nil {
+		return nil, err
+	}
+	a.Canned = &canned.Service{DB: db.Gorm, Decider: a.Enforcer, Departments: a.Tenants, Audit: a.Audit,
+		Conversations: canned.ChatConversations{Chat: a.Chat, Decider: a.Enforcer}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log}
 	if opts.CardForms.NodeURL == "" && opts.CardForms.PeerSecret == nil && opts.CardForms.Tokenizer == nil {
 		if opts.CardForms, err = cardOptions(cfg.Cards); err != nil {
 			return nil, err
@@ -281,7 +300,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 
 	a.Transcripts = &transcript.Service{DB: db.Gorm, Sealer: a.Envelope, Audit: a.Audit, Authz: a.Enforcer, Departments: a.Tenants,
-		People: a.Users, Files: transcriptFiles{a.Chat}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log}
+		People: a.Users, Files: transcriptFiles{a.Chat}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log, Holds: a.Retention}
 
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
@@ -317,6 +336,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&redactionhttp.Module{Store: a.Redaction, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
 			a.ChatHTTP,
+			&cannedhttp.Module{Service: a.Canned, Departments: a.Tenants, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused},
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools, Audit: a.Audit, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Now: opts.Now, Node: cfg.NodeID},
@@ -327,10 +348,14 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 					return a.AuditMonitor.Status(), a.Alerts.Active()
 				}},
-			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID,
-				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
+			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
 			&transcripthttp.Module{Service: a.Transcripts, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
+			&retentionhttp.Module{Service: a.Retention, Sites: a.Tenants, People: a.Users, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, CardRefused: a.auditCardRefused},
+			&reporthttp.Module{Reports: &report.Service{Store: &report.Store{DB: db.Gorm}, Directory: a.Tenants, People: a.Users},
+				Departments: a.Tenants, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Pages: pages,
+				Now: opts.Now, Node: cfg.NodeID},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,
@@ -410,8 +435,38 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 		return err
 	}
 	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
-		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now})
+		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now,
+		Agents: a.chatAgents})
 	return nil
+}
+
+// chatAgents lists a tenant's users who take chats (not disabled or invited, holding chat.accept
+// somewhere) by display name, or e-mail address without one: the Routing page's agents.
+func (a *App) chatAgents(ctx context.Context, tenantID string) (map[string]string, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	users, err := a.Accounts.Users(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, u := range users {
+		if u.Status == account.StatusDisabled || u.Status == account.StatusInvited {
+			continue
+		}
+		ok, err := a.Chat.TakesChats(ctx, &api.Principal{TenantID: tenantID, UserID: u.ID})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		name := u.DisplayName
+		if name == "" {
+			name = u.Email
+		}
+		out[u.ID] = name
+	}
+	return out, nil
 }
 
 // demoDepartment makes deptID the department the demo site's chats go to, unless it is already.

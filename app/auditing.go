@@ -291,9 +291,9 @@ func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, o
 
 // Background runs the application's background work until ctx ends: the audit log's sealer and
 // checkpointer (which records audit start and stop), the audit verifier, the audit forwarding
-// when configured and the authorization policy's reload poller. If one part stops with an error
-// the others are stopped and the error is returned, so the caller can stop serving rather than
-// run without its audit controls.
+// when configured, the authorization policy's reload poller and the retention job (on one node
+// at a time). If one part stops with an error the others are stopped and the error is
+// returned, so the caller can stop serving rather than run without its audit controls.
 func (a *App) Background(ctx context.Context) error {
 	fwd, err := OpenAuditForwarder(a.Config, a.DB, a.Audit, a.Alerts, a.Log, a.Now)
 	if err != nil {
@@ -305,7 +305,7 @@ func (a *App) Background(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	parts := 5
+	parts := 6
 	errc := make(chan error, parts+1)
 	if fwd != nil {
 		parts++
@@ -315,6 +315,7 @@ func (a *App) Background(ctx context.Context) error {
 	go func() { errc <- a.AuditMonitor.Run(ctx) }()
 	go func() { a.Enforcer.Run(ctx); errc <- nil }()
 	go func() { a.Accounts.RunHousekeeping(ctx, time.Hour); errc <- nil }()
+	go func() { errc <- a.Retention.Run(ctx) }()
 	go func() {
 		err := a.RunChat(ctx)
 		// Sockets are hijacked connections the HTTP server's Shutdown does not track: close them

@@ -4,7 +4,10 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/app/apptest"
+	"github.com/parleyhq/parley/app/canned"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/report/reporthttp"
+	"github.com/parleyhq/parley/app/retention/retentionhttp"
 	"github.com/parleyhq/parley/app/transcript"
 	"github.com/parleyhq/parley/app/visitor/visitorhttp"
 	"github.com/parleyhq/parley/migrations"
@@ -14,12 +17,15 @@ import (
 
 // nonRouteChecks are the permissions checked outside the route table, each list kept beside the
 // code that checks them: the chat engine's socket frames and file downloads, and the visitor
-// handlers' unmasking. No background job checks a permission.
+// handlers' unmasking, the transcript scope of a deletion. No background job checks a permission.
 func nonRouteChecks() map[string][]string {
 	return map[string][]string{
-		"app/chat":                chat.Checks(),
-		"app/visitor/visitorhttp": visitorhttp.Checks(),
-		"app/transcript":          transcript.Checks(),
+		"app/canned":                  canned.Checks(),
+		"app/chat":                    chat.Checks(),
+		"app/visitor/visitorhttp":     visitorhttp.Checks(),
+		"app/transcript":              transcript.Checks(),
+		"app/report/reporthttp":       reporthttp.Checks(),
+		"app/retention/retentionhttp": retentionhttp.Checks(),
 	}
 }
 

@@ -102,6 +102,9 @@ const (
 	ActionTranscriptNote       Action = "transcript.note"
 	ActionTranscriptTag        Action = "transcript.tag"
 	ActionTranscriptSettings   Action = "transcript.settings.change"
+	ActionRetentionRun         Action = "retention.run"
+	ActionLegalHoldPlace       Action = "legal_hold.place"
+	ActionLegalHoldRelease     Action = "legal_hold.release"
 	ActionCardFormRequest      Action = "card.form.request"
 	ActionCardFormSubmit       Action = "card.form.submit"
 	ActionCardView             Action = "card.view"
@@ -114,12 +117,27 @@ const (
 	ActionConversationRefuse   Action = "chat.refuse"
 	ActionConversationTransfer Action = "chat.transfer"
 	ActionConversationEnd      Action = "chat.end"
+	ActionConversationOffer    Action = "chat.offer"
+	ActionOfferTimeout         Action = "chat.offer_timeout"
+	ActionConversationRequeue  Action = "chat.requeue"
+	ActionAgentStatus          Action = "agent.status"
+	ActionRoutingUpdate        Action = "routing.update"
 	ActionChatMonitor          Action = "chat.monitor"
+	ActionTeamHistoryView      Action = "team.history.view"
+	ActionInvitationSend       Action = "chat.invitation.send"
+	ActionInvitationAccept     Action = "chat.invitation.accept"
+	ActionInvitationDecline    Action = "chat.invitation.decline"
+	ActionInvitationExpire     Action = "chat.invitation.expire"
 	ActionVisitorPIIView       Action = "visitor.view_pii"
 	ActionFileDownload         Action = "file.download"
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
 	ActionEvidenceGenerate     Action = "evidence.generate"
+	ActionReportExport         Action = "report.export"
 	ActionConfigChange         Action = "system.config.change"
+	ActionCannedCreate         Action = "canned.create"
+	ActionCannedChange         Action = "canned.change"
+	ActionCannedDelete         Action = "canned.delete"
+	ActionOfflineHandle        Action = "offline.handle"
 )
 
 // PCI DSS v4.0.1 requirement 10.2.1 sub-items, as catalogue references.
@@ -212,11 +230,14 @@ var catalogue = []ActionInfo{
 	{ActionRetentionPurge, CategoryAdministration, "Data past its retention period was purged.", ref(pciObjects, "3.2.1"), ref("164.310(d)(2)(i)")},
 	{ActionTranscriptView, CategoryEPHI, "A chat transcript was opened.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionTranscriptExport, CategoryEPHI, "A chat transcript was exported.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
-	{ActionTranscriptDelete, CategoryEPHI, "A chat transcript was deleted.", ref(pciObjects), ref(hipaaAudit, hipaaIntegrity)},
 	{ActionTranscriptSearch, CategoryEPHI, "Transcript contents were searched (decrypted and scanned within the user's scope; the search terms are not recorded).", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionTranscriptNote, CategoryEPHI, "A note was added to a conversation's transcript.", ref(pciCHD), ref(hipaaAudit, hipaaIntegrity)},
 	{ActionTranscriptTag, CategoryEPHI, "A tag was added to or removed from a conversation's transcript.", ref(pciCHD), ref(hipaaAudit)},
 	{ActionTranscriptSettings, CategoryAdministration, "The transcript policy (reason required to open a transcript) was changed.", ref(pciAdmin), ref(hipaaAudit)},
+	{ActionTranscriptDelete, CategoryEPHI, "A chat transcript was deleted: its data key destroyed (crypto-shredded) and its rows removed.", ref(pciObjects, "3.2.1"), ref(hipaaAudit, hipaaIntegrity, "164.310(d)(2)(i)")},
+	{ActionRetentionRun, CategoryAdministration, "The retention job ran for an organisation: what it removed per kind, counts only.", ref(pciObjects, "3.2.1"), ref("164.310(d)(2)(i)", "164.316(b)(2)")},
+	{ActionLegalHoldPlace, CategoryAdministration, "A legal hold was placed on a conversation, a visitor or the organisation, suspending deletion.", ref(pciAdmin, "3.2.1"), ref(hipaaIntegrity, "164.316(b)(2)")},
+	{ActionLegalHoldRelease, CategoryAdministration, "A legal hold was lifted; deletion by retention resumes.", ref(pciAdmin, "3.2.1"), ref(hipaaIntegrity, "164.316(b)(2)")},
 	{ActionCardFormRequest, CategoryCardholderData, "An agent asked a visitor for card data through the secure form.", ref(pciCHD), nil},
 	{ActionCardFormSubmit, CategoryCardholderData, "A visitor submitted the secure card form.", ref(pciCHD), nil},
 	{ActionCardView, CategoryCardholderData, "Masked card data from a secure form was viewed.", ref(pciCHD), nil},
@@ -229,11 +250,26 @@ var catalogue = []ActionInfo{
 	{ActionConversationRefuse, CategoryChat, "An agent refused a conversation offered to them.", nil, ref(hipaaAudit)},
 	{ActionConversationTransfer, CategoryChat, "A conversation was transferred.", nil, ref(hipaaAudit)},
 	{ActionConversationEnd, CategoryChat, "A conversation ended.", nil, ref(hipaaAudit)},
+	{ActionConversationOffer, CategoryChat, "Automatic routing offered a queued conversation to one agent.", nil, ref(hipaaAudit)},
+	{ActionOfferTimeout, CategoryChat, "An agent did not answer an automatic offer in time; the conversation moved on.", nil, ref(hipaaAudit)},
+	{ActionConversationRequeue, CategoryChat, "A conversation went back to its queue because its agent went offline, signed out or was disabled.", nil, ref(hipaaAudit)},
+	{ActionAgentStatus, CategoryChat, "An agent's status changed (online or away, by choice or after inactivity).", nil, ref(hipaaAudit)},
+	{ActionRoutingUpdate, CategoryAdministration, "Routing was changed: a department's mode, capacity, offer timeout, priority or skills, an agent's capacity or skills, or the tenant's routing settings.", ref(pciAdmin), nil},
 	{ActionChatMonitor, CategoryEPHI, "A supervisor monitored or whispered in a live conversation.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionTeamHistoryView, CategoryEPHI, "A console user read the history of an agent-to-agent thread they are in.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionInvitationSend, CategoryChat, "An agent invited a live visitor to chat.", nil, ref(hipaaAudit)},
+	{ActionInvitationAccept, CategoryChat, "A visitor accepted an invitation; the conversation started assigned to the inviting agent.", nil, ref(hipaaAudit)},
+	{ActionInvitationDecline, CategoryChat, "A visitor declined an invitation to chat.", nil, ref(hipaaAudit)},
+	{ActionInvitationExpire, CategoryChat, "An invitation to chat expired unanswered.", nil, ref(hipaaAudit)},
 	{ActionVisitorPIIView, CategoryEPHI, "A visitor's personal details were viewed.", nil, ref(hipaaAudit, hipaaAccess)},
 	{ActionFileDownload, CategoryEPHI, "A file shared in a conversation was downloaded.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},
 	{ActionEvidenceGenerate, CategorySystem, "A compliance evidence report was generated.", ref(pciAdmin), ref(hipaaReview)},
+	{ActionReportExport, CategoryChat, "A chat report (figures only, no content) was exported as CSV.", nil, ref(hipaaReview)},
+	{ActionCannedCreate, CategoryAdministration, "A canned message (personal, department or shared) was created.", ref(pciAdmin, pciObjects), nil},
+	{ActionCannedChange, CategoryAdministration, "A canned message was changed.", ref(pciAdmin), nil},
+	{ActionCannedDelete, CategoryAdministration, "A canned message was deleted.", ref(pciAdmin, pciObjects), nil},
+	{ActionOfflineHandle, CategoryChat, "An offline message was marked handled, with or without a reply note.", nil, ref(hipaaAudit)},
 	{ActionConfigChange, CategorySystem, "An installation-level setting was changed.", ref(pciAdmin), ref(hipaaAccess)},
 }
 

@@ -13,7 +13,12 @@ const (
 	FieldVisitorEmail   = "visitor.email"
 	FieldPreChatAnswers = "prechat.answers"
 	FieldOfflineMessage = "offline.message"
+	FieldOfflineReply   = "offline.reply"
 	FieldSurveyAnswers  = "survey.answers"
+	// FieldTeamMessage is a message between console users (scope: the team thread).
+	FieldTeamMessage = "team.message"
+	// FieldInvitationMessage is an agent's note in a proactive invitation (scope: the invitation).
+	FieldInvitationMessage = "invitation.message"
 )
 
 // Binding names the place a ciphertext belongs to: the tenant, the scope whose data key seals it

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/migrations"
 	"golang.org/x/sync/singleflight"
+	"gorm.io/gorm"
 )
 
 // EnvelopeConfig configures an Envelope.
@@ -210,6 +211,24 @@ func (e *Envelope) Shred(ctx context.Context, tenantID, scopeID string) error {
 		return err
 	}
 	if err := e.store.Shred(ctx, tenantID, scopeID); err != nil {
+		return err
+	}
+	e.cache.invalidate(cacheID(tenantID, scopeID))
+	return nil
+}
+
+// ShredIn crypto-shreds a scope inside the caller's transaction tx, so the tombstone commits
+// with whatever else the caller removes (a conversation's rows, its audit record) or not at all.
+// The cached key is zeroed at once: if tx rolls back, the next use reads the store again.
+func (e *Envelope) ShredIn(ctx context.Context, tx *gorm.DB, tenantID, scopeID string) error {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	if err := validTenantID(tenantID); err != nil {
+		return err
+	}
+	if err := validScopeID(scopeID); err != nil {
+		return err
+	}
+	if err := e.store.In(tx).Shred(ctx, tenantID, scopeID); err != nil {
 		return err
 	}
 	e.cache.invalidate(cacheID(tenantID, scopeID))

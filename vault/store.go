@@ -26,6 +26,9 @@ func NewStore(db *migrations.DB, now func() time.Time) *Store {
 	return &Store{db: db.Gorm, now: now}
 }
 
+// In returns a store that works inside the caller's transaction tx.
+func (s *Store) In(tx *gorm.DB) *Store { return &Store{db: tx, now: s.now} }
+
 // StoredKey is one row of data_keys.
 type StoredKey struct {
 	TenantID string

@@ -134,7 +134,11 @@ func TestScriptsUseNoMarkupSinks(t *testing.T) {
 	for _, n := range []string{"widget.js", "frame.js", "chatview.js", "forms.js", "client.js", "dom.js", "texts.js"} {
 		files["widget/v1/"+n] = widgetFile(t, n)
 	}
-	for _, name := range []string{"static/console-chat.js", "static/console-chat-socket.js"} {
+	consoleChat, err := fs.Glob(staticFS, "static/console-chat*.js")
+	if err != nil || len(consoleChat) < 2 {
+		t.Fatalf("workspace scripts: %v %v", consoleChat, err)
+	}
+	for _, name := range consoleChat {
 		b, err := staticFS.ReadFile(name)
 		if err != nil {
 			t.Fatalf("read %s: %v", name, err)

@@ -224,6 +224,19 @@ func (s *Store) People(ctx context.Context, tenantID string, ids []string) (map[
 	return out, nil
 }
 
+// Colleagues returns up to limit active users of the tenant, by display name: the people a console
+// user may chat with (agent-to-agent chat).
+func (s *Store) Colleagues(ctx context.Context, tenantID string, limit int) ([]Person, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	if limit <= 0 || limit > MaxPeople {
+		limit = MaxPeople
+	}
+	var rows []Person
+	err := s.db.WithContext(ctx).Model(&User{}).Select("id, email, display_name").
+		Where("tenant_id = ? AND status = ?", tenantID, StatusActive).Order("display_name, id").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
 // Assign grants role to a user, tenant-wide when departmentID is nil.
 func (s *Store) Assign(ctx context.Context, a *RoleAssignment) error {
 	ctx = migrations.WithTenant(ctx, a.TenantID)

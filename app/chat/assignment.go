@@ -2,11 +2,13 @@ package chat
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/vault"
 )
 
 // Accept gives a queued conversation (or one offered to this agent) to the agent. The first agent
@@ -56,12 +58,19 @@ func (s *Service) Refuse(ctx context.Context, p *identity.Principal, convID stri
 		return err
 	}
 	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
+	// In automatic mode the chat goes on to the next agent.
+	s.routeLater(ctx, p.TenantID)
 	return nil
 }
 
 // Transfer moves an agent's conversation to another department's queue or offers it to another
-// agent, who must be online with chat.accept in the conversation's department.
-func (s *Service) Transfer(ctx context.Context, p *identity.Principal, convID, toDept, toAgent string, o Origin) error {
+// agent, who must be online (not away) with chat.accept in the conversation's department and
+// below capacity (ErrAgentNotOnline, ErrAgentAtCapacity). A department whose online agents are
+// all at capacity refuses it (ErrDepartmentAtCapacity); one with nobody online takes it into its
+// queue. The note, if any, is for agents only: sanitized, card numbers masked, sealed with the
+// transferred event, never delivered to the visitor. A refused transfer leaves the chat as it
+// was.
+func (s *Service) Transfer(ctx context.Context, p *identity.Principal, convID, toDept, toAgent, note string, o Origin) error {
 	c, err := s.store.conversation(ctx, p.TenantID, convID)
 	if err != nil {
 		return err
@@ -75,13 +84,26 @@ func (s *Service) Transfer(ctx context.Context, p *identity.Principal, convID, t
 	if c.Status != StatusActive || deref(c.AgentID) != p.UserID {
 		return ErrForbidden
 	}
+	if note, err = s.noteText(ctx, p.TenantID, note); err != nil {
+		return err
+	}
 	data := map[string]string{"from_agent_id": p.UserID}
 	dept := c.Department()
+	target := transferTarget{Department: toDept, Agent: toAgent}
 	switch {
 	case toDept != "":
 		if _, err := s.tenants.Department(ctx, p.TenantID, toDept); err != nil {
 			return invalid("department_id", "No such department.")
 		}
+		rs, err := s.routingState(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		if rs.departmentFull(toDept, p.UserID) {
+			return ErrDepartmentAtCapacity
+		}
+		dr := rs.department(toDept)
+		target.Priority, target.Skills = &dr.Priority, joinSkills(dr.RequiredSkills)
 		data["to_department_id"] = toDept
 		dept = toDept
 	case toAgent != "":
@@ -97,6 +119,16 @@ func (s *Service) Transfer(ctx context.Context, p *identity.Principal, convID, t
 		} else if n == 0 {
 			return ErrAgentNotOnline
 		}
+		rs, err := s.routingState(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		if rs.agents[toAgent].Status == AgentAway {
+			return ErrAgentNotOnline
+		}
+		if rs.loads[toAgent] >= rs.capacity(toAgent, dept) {
+			return ErrAgentAtCapacity
+		}
 		data["to_agent_id"] = toAgent
 	default:
 		return invalid("department_id", "Name a department or an agent.")
@@ -108,20 +140,28 @@ func (s *Service) Transfer(ctx context.Context, p *identity.Principal, convID, t
 		}
 	}
 	// Supervisors who joined and may not join in the new department leave with it.
-	row, left, err := s.store.transfer(ctx, c, p.UserID, transferTarget{Department: toDept, Agent: toAgent},
-		newEvent{Kind: KindSystem, SenderKind: SenderAgent, SenderID: p.UserID, Event: EventTransferred, Data: data}, leaving,
+	var seal sealFunc
+	if note != "" {
+		seal = s.sealWith(ctx, p.TenantID, convID, vault.FieldMessageBody, note)
+	}
+	row, left, err := s.store.transfer(ctx, c, p.UserID, target,
+		newEvent{Kind: KindSystem, SenderKind: SenderAgent, SenderID: p.UserID, Event: EventTransferred, Data: data}, seal, leaving,
 		s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionConversationTransfer, convID, o,
-			map[string]string{"to_department": toDept, "to_agent": toAgent, "from_department": c.Department()}))
+			map[string]string{"to_department": toDept, "to_agent": toAgent, "from_department": c.Department(), "note": strconv.FormatBool(note != "")}))
 	if err != nil {
 		return err
 	}
-	s.publish(wire(row, "", &protocol.Sender{Kind: SenderAgent, ID: p.UserID}, nil))
+	ev := wire(row, "", &protocol.Sender{Kind: SenderAgent, ID: p.UserID}, nil)
+	withNote(&ev, note)
+	s.publish(ev)
 	for _, l := range left {
 		s.publish(wire(l, "", &protocol.Sender{Kind: SenderAgent, ID: l.SenderID}, nil))
 	}
 	s.signal(queueSignal(p.TenantID, convID), userSignal(p.UserID, convID))
 	if toAgent != "" {
 		s.signal(userSignal(toAgent, convID))
+	} else {
+		s.routeLater(ctx, p.TenantID)
 	}
 	return nil
 }

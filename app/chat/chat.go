@@ -1,7 +1,8 @@
 // Package chat is Parley's chat engine: conversations between a site's visitors and a tenant's
 // agents and their lifecycle, messages, the routing of queued chats to agents (accept, refuse,
 // transfer), supervision (monitor, whisper, join), bans and rate limits, files, offline messages
-// and surveys, and the followers that deliver a conversation's events to each live connection.
+// and surveys, agent-to-agent chat (team.go) and proactive invitations (invite.go), and the
+// followers that deliver a conversation's events to each live connection.
 // It knows nothing of HTTP or WebSocket: package chathttp serves it (the widget's HTTP API and
 // long poll, the visitor and agent sockets, the console's chat API). Every SQL statement is in
 // the store (store*.go).
@@ -39,6 +40,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/app/chat/hub"
@@ -110,6 +112,11 @@ type Service struct {
 	agentMsgs                                                            *limit.Limiter
 	// siteLimits are the limiters of the sites that tighten the visitor limits.
 	siteLimits siteLimitsCache
+	// routing caches each tenant's automatic departments; routeMu runs one routing pass at a
+	// time on this node; agents holds this node's open agent sessions (idle sweep).
+	routing routingCache
+	routeMu sync.Mutex
+	agents  sync.Map
 }
 
 // ErrConfig means a required part of Config is missing.

@@ -80,6 +80,13 @@ type Conversation struct {
 	UpdatedAt    time.Time
 	// VisitorLastSeq is the last seq of the visitor's view (the events of audience AudienceAll).
 	VisitorLastSeq int64
+	// Priority orders the queue (higher first, then longest waiting); it is the department's.
+	Priority int
+	// RequiredSkills are the skills (space-separated) an agent needs to be offered the chat
+	// automatically: the department's, and the one a pre-chat answer names.
+	RequiredSkills string
+	// OfferExpiresAt is when an automatic offer to OfferedTo moves on; nil for a transfer's offer.
+	OfferExpiresAt *time.Time
 }
 
 // TableName is the conversations table.

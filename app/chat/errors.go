@@ -30,6 +30,11 @@ var (
 	ErrFileTooLarge   = errors.New("chat: file too large")
 	ErrFileInvalid    = errors.New("chat: file is invalid")
 	ErrAgentNotOnline = errors.New("chat: target agent is not available")
+	// ErrAgentAtCapacity: the agent a chat is transferred to holds as many chats as they may.
+	ErrAgentAtCapacity = errors.New("chat: target agent is at capacity")
+	// ErrDepartmentAtCapacity: every online agent of the department a chat is transferred to
+	// holds as many chats as they may.
+	ErrDepartmentAtCapacity = errors.New("chat: target department is at capacity")
 )
 
 // ErrNoAuditor means the engine was assembled without an audit log: every audited action

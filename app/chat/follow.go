@@ -73,6 +73,16 @@ func (v viewer) visitor() bool { return v.kind == SenderVisitor }
 // visitorView renders an event the visitor sees in the visitor's numbering.
 func visitorView(ev protocol.Event) protocol.Event {
 	ev.Seq, ev.TargetSeq, ev.Audience = ev.VisitorSeq, ev.TargetVisitorSeq, ""
+	if _, ok := ev.Data["note"]; ok {
+		// A transfer's note is for agents only.
+		d := make(map[string]string, len(ev.Data))
+		for k, v := range ev.Data {
+			if k != "note" {
+				d[k] = v
+			}
+		}
+		ev.Data = d
+	}
 	return ev
 }
 
@@ -105,6 +115,14 @@ func (s *Service) render(ctx context.Context, n *names, v viewer, rows []eventRo
 			}
 		}
 		ev := wire(r, text, s.senderOf(ctx, n, r.SenderKind, r.SenderID), file)
+		if r.Kind == KindSystem && r.Body != "" && !v.visitor() {
+			// A transfer's note, sealed with its event: opened for agents only.
+			note, err := s.open(ctx, r.TenantID, r.ConversationID, vault.FieldMessageBody, r.Seq, r.Body)
+			if err != nil {
+				return nil, err
+			}
+			withNote(&ev, note)
+		}
 		if r.SenderKind != v.kind || r.SenderID != v.id {
 			ev.Key = ""
 		}

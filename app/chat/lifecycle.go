@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/mail"
+	"slices"
 	"strconv"
 	"time"
 
@@ -163,6 +164,20 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 		VisitorID: v.ID, Status: StatusQueued, Consent: in.Consent, Language: visitor.LanguageOr(in.Language, set.DefaultLanguage),
 		QueuedAt: now, CreatedAt: now, UpdatedAt: now,
 	}
+	if dept != "" {
+		// The department gives the chat its priority and required skills; its skill question's
+		// answer may require one more. Only the skill's name is kept in clear, never the answer.
+		dr, err := s.store.departmentRouting(ctx, site.TenantID, dept)
+		if err != nil {
+			return Conversation{}, false, err
+		}
+		need := slices.Clone(dr.RequiredSkills)
+		if sk := prechatSkill(dr, answers); sk != "" {
+			need = append(need, sk)
+		}
+		slices.Sort(need)
+		c.Priority, c.RequiredSkills = dr.Priority, joinSkills(slices.Compact(need))
+	}
 	// Seal before the transaction: the first seal of a conversation fetches its data key from the
 	// key provider, which must not happen while rows are locked.
 	pre, _ := json.Marshal(answers)
@@ -190,6 +205,9 @@ func (s *Service) Start(ctx context.Context, site tenant.Site, v visitor.Visitor
 	c.LastSeq = started.Seq
 	s.publish(wire(started, "", &protocol.Sender{Kind: SenderSystem}, nil))
 	s.signal(queueSignal(c.TenantID, c.ID))
+	if dept != "" {
+		s.routeLater(ctx, c.TenantID)
+	}
 	return c, true, nil
 }
 
@@ -295,6 +313,10 @@ func (s *Service) close(ctx context.Context, c Conversation, status, event strin
 		s.signal(userSignal(*c.AgentID, c.ID))
 	}
 	s.later(ctx, c.ID, func(context.Context) { s.forgetConversation(c.ID) })
+	if c.AgentID != nil || c.OfferedTo != nil {
+		// The agent has room for another chat.
+		s.routeLater(ctx, c.TenantID)
+	}
 	if s.closed != nil {
 		s.closed(c.TenantID, c.ID)
 	}

@@ -100,6 +100,14 @@ func (s *Service) Poll(ctx context.Context, site tenant.Site, conv Conversation,
 	status := conv.Status
 	if cur, err := s.store.conversation(ctx, conv.TenantID, conv.ID); err == nil {
 		status = cur.Status
+		if status == StatusQueued || status == StatusAssigned {
+			// While it waits, every answer tells the visitor their place in the queue.
+			q, err := s.QueueInfo(ctx, cur)
+			if err != nil {
+				return EventBatch{}, err
+			}
+			signals = append(signals, q)
+		}
 	}
 	if evs == nil {
 		evs = []protocol.Event{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,6 +58,13 @@ type AgentSession struct {
 	joined sync.Map
 	// whispered is the conversations the socket has whispered into (reader goroutine only).
 	whispered map[string]bool
+	// lastActive is when the agent last sent a frame other than ping (unix nanoseconds of the
+	// engine's clock); idle is set while the agent is away after inactivity, so that their next
+	// frame brings them back online. Both are read by the idle sweep and the reader.
+	lastActive atomic.Int64
+	idle       atomic.Bool
+	// sentStatus is the status (and reason) the socket last told the agent (writer goroutine).
+	sentStatus string
 }
 
 // MayConnect reports whether p may open the agent socket: they hold chat.accept, or one of the
@@ -112,10 +120,15 @@ func (s *Service) OpenAgent(ctx context.Context, p *identity.Principal, resume m
 	}
 	// A user who only supervises is not online as an agent: no chat is routed to them.
 	a.f = s.newFollower(viewer{kind: SenderAgent, id: p.UserID}, hub.QueueTopic(p.TenantID), hub.UserTopic(p.UserID))
+	a.lastActive.Store(s.now().UnixNano())
+	s.agents.Store(a, struct{}{})
 	frames, err := a.open(ctx, resume)
 	if err != nil {
 		a.Close(ctx)
 		return nil, nil, err
+	}
+	if a.socketID != "" {
+		s.routeLater(ctx, p.TenantID)
 	}
 	return a, frames, nil
 }
@@ -151,8 +164,23 @@ func (a *AgentSession) open(ctx context.Context, resume map[string]int64) ([]any
 	for _, of := range queue {
 		a.offers[of.ConversationID] = of
 	}
-	frames := make([]any, 0, 1+len(replay)+len(supervised))
+	frames := make([]any, 0, 2+len(replay)+len(supervised))
 	frames = append(frames, welcome)
+	if a.socketID != "" {
+		st, err := a.status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if st.Status == AgentAway && st.Reason == ReasonIdle {
+			// Connecting is activity: an agent set away for inactivity is back.
+			if err := s.SetStatus(ctx, p, AgentOnline, ReasonManual, a.o); err != nil {
+				return nil, err
+			}
+			st = protocol.Status{Type: protocol.TypeStatus, Status: AgentOnline, Reason: ReasonManual}
+		}
+		a.sentStatus = st.Status + "/" + st.Reason
+		frames = append(frames, st)
+	}
 	for _, ev := range replay {
 		frames = append(frames, ev)
 	}
@@ -163,11 +191,46 @@ func (a *AgentSession) open(ctx context.Context, resume map[string]int64) ([]any
 // the presence row is removed regardless).
 func (a *AgentSession) Close(ctx context.Context) {
 	a.f.close()
+	a.s.agents.Delete(a)
 	if a.socketID != "" {
-		if err := a.s.store.presenceDown(context.WithoutCancel(ctx), a.socketID); err != nil {
+		ctx := context.WithoutCancel(ctx)
+		// Their chats wait for them a presence TTL before returning to the queue (a reload).
+		if err := a.s.store.markOffline(ctx, a.p.TenantID, a.p.UserID, a.socketID, a.s.onlineSince()); err != nil {
+			a.s.log.WarnContext(ctx, "record agent offline", "error", err.Error())
+		}
+		if err := a.s.store.presenceDown(ctx, a.socketID); err != nil {
 			a.s.log.WarnContext(ctx, "remove agent presence", "error", err.Error())
 		}
 	}
+}
+
+// status is the agent's status frame as stored.
+func (a *AgentSession) status(ctx context.Context) (protocol.Status, error) {
+	r, err := a.s.store.agentRouting(ctx, a.p.TenantID, a.p.UserID)
+	if err != nil {
+		return protocol.Status{}, err
+	}
+	a.idle.Store(r.Status == AgentAway && r.StatusReason == ReasonIdle)
+	return protocol.Status{Type: protocol.TypeStatus, Status: r.Status, Reason: r.StatusReason}, nil
+}
+
+// Activity records that the agent sent a frame other than ping: the idle clock restarts, and an
+// agent away after inactivity is back online.
+func (a *AgentSession) Activity(ctx context.Context) {
+	a.lastActive.Store(a.s.now().UnixNano())
+	if a.socketID != "" && a.idle.CompareAndSwap(true, false) {
+		if err := a.s.SetStatus(ctx, a.p, AgentOnline, ReasonManual, a.o); err != nil {
+			a.s.log.WarnContext(ctx, "agent back from idle", "error", err.Error())
+		}
+	}
+}
+
+// SetStatus sets the agent online or away by choice (Service.SetStatus).
+func (a *AgentSession) SetStatus(ctx context.Context, status string) error {
+	if a.socketID == "" {
+		return ErrForbidden
+	}
+	return a.s.SetStatus(ctx, a.p, status, ReasonManual, a.o)
 }
 
 // acceptsSomewhere reports whether the user holds chat.accept tenant-wide or in a department.
@@ -223,6 +286,12 @@ func (a *AgentSession) Keep(ctx context.Context, expired func()) {
 					a.s.log.WarnContext(ctx, "agent socket session check", "error", err.Error())
 				}
 			case !live:
+				// Signed out, revoked or disabled: their chats go back to the queue at once.
+				if a.socketID != "" {
+					if err := a.s.RequeueAgent(ctx, a.p.TenantID, a.p.UserID, "signed_out"); err != nil {
+						a.s.log.WarnContext(ctx, "requeue chats of a signed-out agent", "error", err.Error())
+					}
+				}
 				expired()
 				return
 			}
@@ -264,18 +333,32 @@ func (a *AgentSession) queue(ctx context.Context) ([]protocol.Offer, error) {
 	if err != nil {
 		return nil, err
 	}
+	auto, err := s.automatic(ctx, a.p.TenantID)
+	if err != nil {
+		return nil, err
+	}
 	out := []protocol.Offer{}
 	for _, c := range waiting {
 		toMe := c.Status == StatusAssigned && deref(c.OfferedTo) == a.p.UserID
 		if refused[c.ID] || (c.Status == StatusAssigned && !toMe) || (!toMe && !a.serves(c.Department())) {
 			continue
 		}
+		// Automatic routing offers a department's chats to one agent at a time.
+		if !toMe && auto[c.Department()] {
+			continue
+		}
 		name, err := s.open(ctx, c.TenantID, c.ID, vault.FieldVisitorName, 0, c.VisitorName)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, protocol.Offer{ConversationID: c.ID, DepartmentID: c.Department(), Status: c.Status,
-			Visitor: protocol.Sender{Kind: SenderVisitor, ID: c.VisitorID, Name: name}, QueuedAt: c.QueuedAt.UTC(), TransferredToMe: toMe})
+		of := protocol.Offer{ConversationID: c.ID, DepartmentID: c.Department(), Status: c.Status,
+			Visitor: protocol.Sender{Kind: SenderVisitor, ID: c.VisitorID, Name: name}, QueuedAt: c.QueuedAt.UTC(),
+			TransferredToMe: toMe && c.OfferExpiresAt == nil, Priority: c.Priority}
+		if toMe && c.OfferExpiresAt != nil {
+			t := c.OfferExpiresAt.UTC()
+			of.ExpiresAt = &t
+		}
+		out = append(out, of)
 	}
 	return out, nil
 }
@@ -318,6 +401,16 @@ func (a *AgentSession) onDrain(ctx context.Context, p pending) ([]any, error) {
 func (a *AgentSession) drained(ctx context.Context, p pending) ([]any, error) {
 	var frames []any
 	s := a.s
+	if p.user && a.socketID != "" {
+		st, err := a.status(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if k := st.Status + "/" + st.Reason; k != a.sentStatus {
+			a.sentStatus = k
+			frames = append(frames, st)
+		}
+	}
 	if p.queue || p.user {
 		offers, err := a.queue(ctx)
 		if err != nil {
@@ -332,7 +425,12 @@ func (a *AgentSession) drained(ctx context.Context, p pending) ([]any, error) {
 		}
 		for id := range a.offers {
 			if _, ok := now[id]; !ok {
-				frames = append(frames, protocol.Withdrawn{Type: protocol.TypeOfferWithdrawn, ConversationID: id, Reason: a.withdrawReason(ctx, id)})
+				reason := a.withdrawReason(ctx, id)
+				if old := a.offers[id]; old.ExpiresAt != nil && (reason == "refused" || reason == "transferred") && !s.now().Before(*old.ExpiresAt) {
+					// The automatic offer timed out (and may be with the next agent already).
+					reason = "expired"
+				}
+				frames = append(frames, protocol.Withdrawn{Type: protocol.TypeOfferWithdrawn, ConversationID: id, Reason: reason})
 			}
 		}
 		a.offers = now
@@ -453,10 +551,10 @@ func (a *AgentSession) Read(ctx context.Context, convID string, seq int64) error
 	return a.s.Read(ctx, a.p.TenantID, convID, a.Agent(), seq)
 }
 
-// Transfer moves the agent's conversation to a department or offers it to an agent
-// (Service.Transfer).
-func (a *AgentSession) Transfer(ctx context.Context, convID, toDept, toAgent string) error {
-	return a.s.Transfer(ctx, a.p, convID, toDept, toAgent, a.o)
+// Transfer moves the agent's conversation to a department or offers it to an agent, with a note
+// for agents only (Service.Transfer).
+func (a *AgentSession) Transfer(ctx context.Context, convID, toDept, toAgent, note string) error {
+	return a.s.Transfer(ctx, a.p, convID, toDept, toAgent, note, a.o)
 }
 
 // End ends the agent's conversation.

@@ -3,7 +3,9 @@ package chat
 import (
 	"context"
 	"errors"
+	"time"
 
+	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/protocol"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/migrations"
@@ -20,7 +22,16 @@ type VisitorSession struct {
 	ip     string
 	origin Origin
 	f      *follower
+	// The queue frame last sent, when, and whether a change waits for the 5 s spacing (writer
+	// goroutine); done once the conversation left the queue.
+	queue     protocol.Queue
+	queueAt   time.Time
+	queueDue  bool
+	queueDone bool
 }
+
+// queueEvery is the shortest spacing of a visitor's queue frames.
+const queueEvery = 5 * time.Second
 
 // OpenVisitor opens the session a visitor socket's hello asks for: the visitor of token on site,
 // its conversation convID, replayed above lastSeq (the visitor's numbering). It returns the
@@ -50,7 +61,7 @@ func (s *Service) OpenVisitor(ctx context.Context, site tenant.Site, token, conv
 		return nil, nil, ErrNotFound
 	}
 	_ = s.visitors.Seen(ctx, v.ID, ip)
-	f := s.newFollower(viewer{kind: SenderVisitor, id: v.ID})
+	f := s.newFollower(viewer{kind: SenderVisitor, id: v.ID}, hub.QueueTopic(site.TenantID))
 	replay, err := f.follow(ctx, c, lastSeq)
 	if err != nil {
 		f.close()
@@ -64,7 +75,12 @@ func (s *Service) OpenVisitor(ctx context.Context, site tenant.Site, token, conv
 	for _, ev := range replay {
 		frames = append(frames, ev)
 	}
-	return vs, frames, nil
+	q, err := vs.queued(ctx, true)
+	if err != nil {
+		f.close()
+		return nil, nil, err
+	}
+	return vs, append(frames, q...), nil
 }
 
 // Close lets go of the conversation.
@@ -100,12 +116,82 @@ func (v *VisitorSession) Wake() <-chan struct{} { return v.f.sub.C() }
 // agent's typing and read signals.
 func (v *VisitorSession) Drain(ctx context.Context) ([]any, error) {
 	p, err := v.f.drain(ctx)
-	return p.frames, err
+	for _, fr := range p.frames {
+		if ev, ok := fr.(protocol.Event); ok && ev.Kind == KindSystem && ev.Event == EventTransferred {
+			// Back in a queue: its place is told again.
+			v.queueDone, v.queueDue, v.queue, v.queueAt = false, true, protocol.Queue{}, time.Time{}
+		}
+	}
+	if err != nil || (!p.queue && !v.queueDue) {
+		return p.frames, err
+	}
+	q, err := v.queued(ctx, false)
+	return append(p.frames, q...), err
+}
+
+// queued returns the visitor's queue frame while the conversation waits for an agent, when the
+// position or estimate changed and the last one is at least queueEvery old (a change sooner is
+// sent by a later Drain or Recheck).
+func (v *VisitorSession) queued(ctx context.Context, first bool) ([]any, error) {
+	if v.queueDone {
+		return nil, nil
+	}
+	now := v.s.now()
+	if !first && now.Sub(v.queueAt) < queueEvery {
+		v.queueDue = true
+		return nil, nil
+	}
+	c, err := v.s.store.conversation(ctx, v.conv.TenantID, v.conv.ID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != StatusQueued && c.Status != StatusAssigned {
+		// Taken or closed: nothing more to tell until a transfer queues it again (Drain).
+		v.queueDone, v.queueDue = true, false
+		return nil, nil
+	}
+	q, err := v.s.QueueInfo(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	v.queueDue = false
+	if q == v.queue {
+		return nil, nil
+	}
+	v.queue, v.queueAt = q, now
+	return []any{q}, nil
+}
+
+// QueueInfo is a waiting conversation's queue frame: its position in its department's queue (1
+// is next) and the estimated wait, the average wait of the department's last 20 chats accepted
+// in the past day times the position, shared among the department's online agents (30 s a place
+// when there is no history).
+func (s *Service) QueueInfo(ctx context.Context, c Conversation) (protocol.Queue, error) {
+	ctx = migrations.WithTenant(ctx, c.TenantID)
+	now := s.now().UTC()
+	ahead, avg, err := s.store.queuePosition(ctx, c, now.Add(-24*time.Hour))
+	if err != nil {
+		return protocol.Queue{}, err
+	}
+	agents, err := s.store.agentsOnline(ctx, c.TenantID, c.Department(), s.onlineSince())
+	if err != nil {
+		return protocol.Queue{}, err
+	}
+	if avg <= 0 {
+		avg = 30 * time.Second
+	}
+	pos := ahead + 1
+	est := avg * time.Duration(pos) / time.Duration(max(agents, 1))
+	return protocol.Queue{Type: protocol.TypeQueue, Position: pos, EstimatedWaitSeconds: int64((est + time.Second - 1) / time.Second)}, nil
 }
 
 // Recheck compares the visitor's cursor with the database and returns what a lost signal
 // skipped.
 func (v *VisitorSession) Recheck(ctx context.Context) ([]any, error) {
 	p, err := v.f.recheck(ctx)
-	return p.frames, err
+	if err != nil || !v.queueDue {
+		return p.frames, err
+	}
+	q, err := v.queued(ctx, false)
+	return append(p.frames, q...), err
 }

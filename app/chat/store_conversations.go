@@ -229,18 +229,24 @@ func (st *store) refuse(ctx context.Context, c Conversation, userID string, rec 
 // one agent.
 type transferTarget struct {
 	Department, Agent string
+	// Priority and Skills are the target department's, for a transfer to a department.
+	Priority *int
+	Skills   string
 }
 
 // transfer moves the conversation the agent from handles to a department's queue or offers it
 // to another agent (ErrForbidden when from no longer handles it): from leaves it, the transferred
 // event is appended, the supervisors in leaving leave it with a left event each, and the audit
 // record is appended, in one transaction.
-func (st *store) transfer(ctx context.Context, c Conversation, from string, to transferTarget, transferred newEvent,
+func (st *store) transfer(ctx context.Context, c Conversation, from string, to transferTarget, transferred newEvent, seal sealFunc,
 	leaving []string, rec audit.Event) (eventRow, []eventRow, error) {
 	now := st.now().UTC()
-	update := map[string]any{"agent_id": nil, "offered_to": nil, "queued_at": now, "updated_at": now}
+	update := map[string]any{"agent_id": nil, "offered_to": nil, "offer_expires_at": nil, "queued_at": now, "updated_at": now}
 	if to.Department != "" {
 		update["status"], update["department_id"] = StatusQueued, to.Department
+		if to.Priority != nil {
+			update["priority"], update["required_skills"] = *to.Priority, to.Skills
+		}
 	} else {
 		update["status"], update["offered_to"] = StatusAssigned, to.Agent
 	}
@@ -260,7 +266,7 @@ func (st *store) transfer(ctx context.Context, c Conversation, from string, to t
 			return err
 		}
 		var err error
-		if row, err = st.appendEvent(ctx, tx, c.TenantID, c.ID, transferred, nil, nil); err != nil {
+		if row, err = st.appendEvent(ctx, tx, c.TenantID, c.ID, transferred, nil, seal); err != nil {
 			return err
 		}
 		for _, uid := range leaving {

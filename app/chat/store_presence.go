@@ -72,3 +72,16 @@ func (st *store) userOnline(ctx context.Context, tenantID, userID string, after 
 func (st *store) purgePresence(ctx context.Context, before time.Time) error {
 	return st.db.WithContext(ctx).Where("seen_at < ?", before).Delete(&presenceRow{}).Error
 }
+
+// usersOnline returns the users of the tenant with a presence row seen after after.
+func (st *store) usersOnline(ctx context.Context, tenantID string, after time.Time) (map[string]bool, error) {
+	ctx = migrations.WithTenant(ctx, tenantID)
+	var ids []string
+	err := st.db.WithContext(ctx).Model(&presenceRow{}).Distinct("user_id").
+		Where("tenant_id = ? AND seen_at > ?", tenantID, after).Pluck("user_id", &ids).Error
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
+}

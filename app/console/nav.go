@@ -15,7 +15,7 @@ type NavSection struct {
 }
 
 // Navigation is the console's whole menu, by the people of DESIGN.md §1: agents and supervisors
-// work in Chats, administrators in Administration, auditors in Compliance (the audit log, access
+// work in Chats (where supervisors and administrators also find the reports), administrators in Administration, auditors in Compliance (the audit log, access
 // review, roles and the redaction policy, which administrators also keep). Each user sees the
 // part their permissions reach.
 var Navigation = []NavSection{
@@ -23,15 +23,19 @@ var Navigation = []NavSection{
 		{Label: "Workspace", Path: "/workspace"},
 		{Label: "Live chats", Path: "/live"},
 		{Label: "Transcripts", Path: "/transcripts"},
+		{Label: "Canned messages", Path: "/canned"},
+		{Label: "Offline messages", Path: "/offline"},
+		{Label: "Reports", Path: "/reports"},
 	}},
 	{Title: "Administration", Items: []NavItem{
 		{Label: "Overview", Path: "/overview"},
 		{Label: "Sites", Path: "/sites"},
 		{Label: "Departments", Path: "/departments"},
+		{Label: "Routing", Path: "/routing"},
 		{Label: "Users", Path: "/users"},
 		{Label: "Security policy", Path: "/security"},
 		{Label: "Bans", Path: "/bans"},
-		{Label: "Visitor data", Path: "/retention"},
+		{Label: "Retention", Path: "/retention"},
 		{Label: "Transcript policy", Path: "/transcript-settings"},
 		{Label: "Keys", Path: "/keys"},
 	}},

@@ -103,13 +103,19 @@ type PageView struct {
 // TableName is the page_views table.
 func (PageView) TableName() string { return "page_views" }
 
+// retentionRow is the visitor kind's row of the organisation's retention periods (app/retention
+// owns the table; the visitor store reads and writes only its own kind).
 type retentionRow struct {
-	TenantID      string `gorm:"primaryKey"`
-	RetentionDays int
-	UpdatedAt     time.Time
+	TenantID  string `gorm:"primaryKey"`
+	Kind      string `gorm:"primaryKey"`
+	Days      int
+	UpdatedAt time.Time
 }
 
-func (retentionRow) TableName() string { return "visitor_retention" }
+func (retentionRow) TableName() string { return "retention_periods" }
+
+// RetentionKind is the visitor data's kind in the organisation's retention periods.
+const RetentionKind = "visitors"
 
 // Store reads and writes visitor tracking rows. Every query is scoped by tenant or site.
 type Store struct {
@@ -367,11 +373,11 @@ func (s *Store) Pages(ctx context.Context, tenantID, visitorID string, limit int
 func (s *Store) Retention(ctx context.Context, tenantID string) (int, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	var r retentionRow
-	err := s.db.WithContext(ctx).Where("tenant_id = ?", tenantID).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND kind = ?", tenantID, RetentionKind).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && r.Days == 0) {
 		return DefaultRetentionDays, nil
 	}
-	return r.RetentionDays, err
+	return r.Days, err
 }
 
 // SetRetention sets the tenant's visitor retention.
@@ -380,15 +386,79 @@ func (s *Store) SetRetention(ctx context.Context, tenantID string, days int) err
 	if days < 1 || days > 3650 {
 		return ErrInvalidRetention
 	}
-	row := retentionRow{TenantID: tenantID, RetentionDays: days, UpdatedAt: s.now().UTC()}
+	row := retentionRow{TenantID: tenantID, Kind: RetentionKind, Days: days, UpdatedAt: s.now().UTC()}
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "tenant_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"retention_days", "updated_at"}),
+		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "kind"}},
+		DoUpdates: clause.AssignmentColumns([]string{"days", "updated_at"}),
 	}).Create(&row).Error
 }
 
-// Purge removes visitor data past retention: page views older than the tenant's retention,
-// visitors not seen within it, and visitors whose token expired. It returns the rows removed.
+// PurgeScope is what one purge of a tenant's visitor data covers.
+type PurgeScope struct {
+	TenantID string
+	// Sites narrows the purge to these sites; ExceptSites leaves these out (the sites with their
+	// own period). Both empty means every site of the tenant.
+	Sites, ExceptSites []string
+	// Cutoff: page views older than it, and visitors not seen since it, go.
+	Cutoff time.Time
+	// Keep are visitors under legal hold: neither they nor their page views are touched.
+	Keep []string
+	// DryRun counts what would go and deletes nothing.
+	DryRun bool
+}
+
+// PurgeResult counts what a purge removed (or, dry, would remove).
+type PurgeResult struct {
+	PageViews int64
+	Visitors  int64
+}
+
+// PurgeTenant removes one tenant's visitor data past a cutoff (the retention job calls it per
+// site period): page views older than the cutoff, visitors not seen since it, and visitors whose
+// token expired — except the visitors in Keep.
+func (s *Store) PurgeTenant(ctx context.Context, sc PurgeScope) (PurgeResult, error) {
+	ctx = migrations.WithTenant(ctx, sc.TenantID)
+	now := s.now().UTC()
+	narrow := func(q *gorm.DB, visitorCol, siteQuery string) *gorm.DB {
+		if len(sc.Sites) > 0 {
+			q = q.Where(siteQuery+" IN ?", sc.Sites)
+		}
+		if len(sc.ExceptSites) > 0 {
+			q = q.Where(siteQuery+" NOT IN ?", sc.ExceptSites)
+		}
+		if len(sc.Keep) > 0 {
+			q = q.Where(visitorCol+" NOT IN ?", sc.Keep)
+		}
+		return q
+	}
+	var out PurgeResult
+	db := s.db.WithContext(ctx)
+	pv := narrow(db.Model(&PageView{}).Where("tenant_id = ? AND viewed_at < ?", sc.TenantID, sc.Cutoff.UTC()),
+		"visitor_id", "(SELECT v.site_id FROM visitors v WHERE v.id = page_views.visitor_id)")
+	vs := narrow(db.Model(&Visitor{}).Where("tenant_id = ? AND (last_seen_at < ? OR expires_at < ?)", sc.TenantID, sc.Cutoff.UTC(), now),
+		"id", "site_id")
+	if sc.DryRun {
+		if err := pv.Count(&out.PageViews).Error; err != nil {
+			return out, err
+		}
+		return out, vs.Count(&out.Visitors).Error
+	}
+	res := pv.Delete(&PageView{})
+	if res.Error != nil {
+		return out, res.Error
+	}
+	out.PageViews = res.RowsAffected
+	res = vs.Delete(&Visitor{})
+	if res.Error != nil {
+		return out, res.Error
+	}
+	out.Visitors = res.RowsAffected
+	return out, nil
+}
+
+// Purge removes every tenant's visitor data past the tenant's own retention, with no site
+// period and no legal hold considered. It returns the rows removed. The retention job
+// (app/retention) purges with both; this remains for installations' tooling and tests.
 func (s *Store) Purge(ctx context.Context) (int64, error) {
 	now := s.now().UTC()
 	var tenants []string
@@ -398,22 +468,15 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 	}
 	var total int64
 	for _, t := range tenants {
-		ctx := migrations.WithTenant(ctx, t)
 		days, err := s.Retention(ctx, t)
 		if err != nil {
 			return total, err
 		}
-		cutoff := now.Add(-time.Duration(days) * 24 * time.Hour)
-		res := s.db.WithContext(ctx).Where("tenant_id = ? AND viewed_at < ?", t, cutoff).Delete(&PageView{})
-		if res.Error != nil {
-			return total, res.Error
+		r, err := s.PurgeTenant(ctx, PurgeScope{TenantID: t, Cutoff: now.Add(-time.Duration(days) * 24 * time.Hour)})
+		total += r.PageViews + r.Visitors
+		if err != nil {
+			return total, err
 		}
-		total += res.RowsAffected
-		res = s.db.WithContext(ctx).Where("tenant_id = ? AND (last_seen_at < ? OR expires_at < ?)", t, cutoff, now).Delete(&Visitor{})
-		if res.Error != nil {
-			return total, res.Error
-		}
-		total += res.RowsAffected
 	}
 	return total, nil
 }

@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"keys":       {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
 		"site":       {"create a website that embeds the widget (prints its id and public key)", runSite},
 		"department": {"create a department of an organisation (prints its id)", runDepartment},
+		"retention":  {"run the retention job once (--dry-run lists what would be removed)", runRetention},
 		"redact":     {"mask card numbers from stdin to stdout, line by line", runRedact},
 		"scan":       {"PAN discovery in the database, logs and exports; exits 3 when card numbers are found", runScan},
 		"version": {"print the version", func(_ context.Context, e env, _ []string) int {

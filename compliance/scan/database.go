@@ -41,8 +41,8 @@ const (
 )
 
 // ParleySealed lists the sealed columns of Parley's schema (DESIGN.md §3): message bodies,
-// visitor names and e-mail addresses, pre-chat and survey answers, offline messages, file names
-// and contents.
+// visitor names and e-mail addresses, pre-chat and survey answers, offline messages and their
+// reply notes, file names and contents.
 func ParleySealed() []Sealed {
 	conv := func(column, field string) Sealed {
 		return Sealed{Table: "conversations", Column: column, Field: field, Base64: true,
@@ -62,6 +62,7 @@ func ParleySealed() []Sealed {
 		offline("name", vault.FieldVisitorName),
 		offline("email", vault.FieldVisitorEmail),
 		offline("body", vault.FieldOfflineMessage),
+		offline("reply_note", vault.FieldOfflineReply),
 		{Table: "chat_files", Column: "name", Field: fieldFileName, Base64: true,
 			Query: `SELECT f.id, f.tenant_id, f.conversation_id, e.seq, f.name FROM chat_files f
 				JOIN conversation_events e ON e.file_id = f.id AND e.conversation_id = f.conversation_id ORDER BY f.conversation_id, e.seq`},

@@ -127,6 +127,8 @@ var catalogue = []Permission{
 	{Name: "chat.whisper", Kind: KindOperate, Departmental: true, Description: "Send the agent of a live chat a message the visitor does not see.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "chat.end", Kind: KindOperate, Departmental: true, Description: "End a chat.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "chat.request_card", Kind: KindOperate, Departmental: true, Description: "Send the visitor the secure card form instead of letting a card number be typed into the chat.", PCI: refs(pciPANMessaging, pciMaskPAN), HIPAA: refs(hipaaTransmit)},
+	{Name: "chat.agent_chat", Kind: KindOperate, Description: "Chat with the organisation's other console users (agent-to-agent chat); reading a thread's history is audited.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "chat.invite", Kind: KindOperate, Description: "Invite a visitor on the sites to chat (proactive invitation); the accepted chat starts assigned to the inviting agent.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "card.view_full", Kind: KindRead, Departmental: true, Sensitive: true, Description: "See the full card number a visitor submitted through the secure form, while the chat lasts; everyone else sees it masked.", PCI: refs(pciMaskPAN, pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaMinimum)},
 	// Visitors.
 	{Name: "visitor.view", Kind: KindRead, Description: "See the visitors on the sites, their pages and chat status, with personal data masked.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaMinimum)},
@@ -136,11 +138,19 @@ var catalogue = []Permission{
 	{Name: "transcript.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read, annotate and tag every transcript of the departments where the role is granted.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "transcript.view.all", Kind: KindRead, Sensitive: true, Description: "Read every transcript of the organisation, in any department.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "transcript.export", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Export a transcript one may read as JSON, HTML or PDF (card numbers masked; each copy names its exporter).", PCI: refs(pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "transcript.delete", Kind: KindAdminister, Sensitive: true, Description: "Delete a transcript one may see before its retention ends, by crypto-shredding, and set the organisation's minimum retention periods; never what a legal hold covers.", PCI: refs(pciRetention, pciLeastPriv), HIPAA: refs(hipaaDisposal, hipaaIntegrity)},
 	{Name: "offline.view.department", Kind: KindRead, Departmental: true, Sensitive: true, Description: "Read offline messages left for the departments where the role is granted.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "offline.reply", Kind: KindOperate, Departmental: true, Description: "Mark offline messages of the departments where the role is granted as handled, with a note of the answer given.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "offline.view.all", Kind: KindRead, Sensitive: true, Description: "Read every offline message of the organisation.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	// Reports: figures only (counts, times, ratings), never chat content.
+	{Name: "report.view.department", Kind: KindRead, Departmental: true, Description: "See chat reports (volumes, wait, response and handle times, satisfaction) of the departments where the role is granted, and export them as CSV.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
+	{Name: "report.view.all", Kind: KindRead, Description: "With report.view.department in any department: see chat reports of the whole organisation, including chats in no department (report.view.department granted tenant-wide already does).", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaReview, hipaaMinimum)},
 	// Content and engagement.
+	{Name: "canned.use", Kind: KindOperate, Departmental: true, Description: "Use the shared canned messages and those of the departments where the role is granted, and keep personal ones.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
+	{Name: "canned.manage", Kind: KindAdminister, Departmental: true, Description: "Write the canned messages of the departments where the role is granted; granted tenant-wide, the organisation's shared ones too.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	// Organisation.
 	{Name: "site.manage", Kind: KindAdminister, Description: "Add, change and remove websites, their site keys and allowed origins.", PCI: refs(pciMaliciousSite, pciInventory), HIPAA: refs(hipaaTransmit)},
+	{Name: "routing.manage", Kind: KindAdminister, Description: "Set how chats are routed: each department's mode (manual pick or automatic), capacity, offer timeout, priority and required skills, and each agent's capacity and skills.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "ban.manage", Kind: KindAdminister, Description: "Manage the visitor ban list (IP ranges, visitor ids).", PCI: refs(pciNetworkCtrls), HIPAA: refs(hipaaAccessCtl)},
 	// Users, roles and security.
 	{Name: "user.manage", Kind: KindAdminister, Description: "Invite, change, disable, enable and delete users.", PCI: refs(pciUserMgmt, pciInactive, pciApproved), HIPAA: refs(hipaaEstablish, hipaaTermination, hipaaWorkforce)},
@@ -162,28 +172,19 @@ var catalogue = []Permission{
 // planned holds the permissions of DESIGN.md's catalogue that guard nothing yet, each with the
 // capability that will check it; a permission moves to catalogue when its capability lands.
 var planned = map[string]string{
-	"transcript.delete":      "transcripts: deletion before retention ends",
-	"offline.reply":          "offline messages: answering them",
-	"cobrowse.view":          "co-browsing",
-	"cobrowse.control":       "co-browsing",
-	"canned.use":             "canned messages",
-	"canned.manage":          "canned messages",
-	"chat.agent_chat":        "agent-to-agent chat",
-	"chat.invite":            "proactive invitations",
-	"campaign.manage":        "campaigns and the widget's look",
-	"survey.manage":          "pre- and post-chat surveys",
-	"routing.manage":         "routing rules and agent capacity",
-	"department.view":        "departments in the console",
-	"department.manage":      "departments in the console",
-	"site.view":              "sites in the console (site.manage guards their settings today)",
-	"user.view":              "a read-only user list (user.manage guards it today)",
-	"user.reset_mfa":         "a separate MFA reset right (user.manage covers it today)",
-	"session.revoke":         "a separate session revocation right (user.manage covers it today)",
-	"report.view.department": "reports",
-	"report.view.all":        "reports",
-	"evidence.view":          "evidence reports",
-	"evidence.generate":      "evidence reports",
-	"pan_scan.run":           "the card-number scan in the console (`parley scan` runs it from the shell today)",
+	"cobrowse.view":     "co-browsing",
+	"cobrowse.control":  "co-browsing",
+	"campaign.manage":   "campaigns and the widget's look",
+	"survey.manage":     "pre- and post-chat surveys",
+	"department.view":   "departments in the console",
+	"department.manage": "departments in the console",
+	"site.view":         "sites in the console (site.manage guards their settings today)",
+	"user.view":         "a read-only user list (user.manage guards it today)",
+	"user.reset_mfa":    "a separate MFA reset right (user.manage covers it today)",
+	"session.revoke":    "a separate session revocation right (user.manage covers it today)",
+	"evidence.view":     "evidence reports",
+	"evidence.generate": "evidence reports",
+	"pan_scan.run":      "the card-number scan in the console (`parley scan` runs it from the shell today)",
 }
 
 // catalogueIndex maps each permission name to its position in catalogue; computed once, never

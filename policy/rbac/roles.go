@@ -35,18 +35,20 @@ type Role struct {
 func (r Role) Grants(permission string) bool { return slices.Contains(r.Permissions, permission) }
 
 var agentPermissions = []string{
-	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "visitor.view",
-	"offline.view.department", "transcript.view.own",
+	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "chat.agent_chat",
+	"chat.invite", "visitor.view", "offline.view.department", "offline.reply", "canned.use",
+	"transcript.view.own",
 }
 
 var supervisorExtra = []string{
-	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "transcript.view.department",
-	"transcript.export",
+	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "canned.manage",
+	"transcript.view.department", "transcript.export", "report.view.department",
 }
 
 var adminExtra = []string{
-	"site.manage", "ban.manage", "user.manage", "role.view", "role.manage", "security.view",
-	"security.manage", "retention.manage", "keys.manage", "access_review.view",
+	"site.manage", "routing.manage", "ban.manage", "user.manage", "role.view", "role.manage",
+	"security.view", "security.manage", "retention.manage", "keys.manage", "access_review.view",
+	"report.view.all",
 }
 
 var auditorPermissions = []string{
@@ -57,13 +59,15 @@ var auditorPermissions = []string{
 // DefaultRoles returns the default roles, most privileged first.
 //
 //   - owner holds every permission of the catalogue (and so can grant any of them);
-//   - admin runs the organisation (users, roles, sites, bans, security policy, retention, keys)
-//     and can do everything a supervisor can (its departments' transcripts included, but not
-//     transcript.view.all), but reads no other conversation's files, sees no full card number and
-//     has no access to the audit log, so the people it administers can be
-//     audited by someone else;
+//   - admin runs the organisation (users, roles, sites, routing, bans, security policy, retention,
+//     keys) and can do everything a supervisor can, with the whole organisation's reports and its
+//     departments' transcripts (but not transcript.view.all: no conversation of no department it
+//     did not take part in), but reads no other conversation's files, sees no full card number
+//     and has no access to the audit log, so the people it administers can be audited by someone
+//     else;
 //   - supervisor runs a department: everything an agent can, plus joining, monitoring and
-//     whispering, reading and exporting the department's transcripts, and visitors' personal data;
+//     whispering, visitors' personal data, the department's reports, and reading and exporting
+//     the department's transcripts;
 //   - agent takes chats and reads the transcripts of the chats it took part in;
 //   - auditor reads and verifies the audit log, and reviews and signs off access; it changes
 //     nothing and reads no chat content.
@@ -75,9 +79,9 @@ func DefaultRoles() []Role {
 		{Name: RoleOwner, Builtin: true, Permissions: Names(),
 			Description: "Holds every permission; the organisation's accountable owner. At least one user keeps this role."},
 		{Name: RoleAdmin, Builtin: true, Permissions: concat(supervisor, adminExtra),
-			Description: "Administers users, roles, sites, security policy, retention and keys; no audit log or organisation-wide transcript access."},
+			Description: "Administers users, roles, sites, routing, security policy, retention and keys; no audit log or organisation-wide transcript access."},
 		{Name: RoleSupervisor, Builtin: true, Permissions: supervisor,
-			Description: "Leads a department: takes chats, joins, monitors and whispers, reads and exports the department's transcripts, and sees visitors' personal data."},
+			Description: "Leads a department: takes chats, joins, monitors and whispers, reads and exports the department's transcripts, sees its reports and visitors' personal data."},
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),
 			Description: "Takes chats, reads the transcripts of their own chats and the offline messages of their departments."},
 		{Name: RoleAuditor, Builtin: true, Permissions: slices.Clone(auditorPermissions),

@@ -5,7 +5,8 @@
 // the server replays exactly the gap. It knows nothing of the DOM.
 //
 // Events (EventTarget): 'state' {state}, 'welcome', 'queue', 'conversation' {id}, 'event' {id, event},
-// 'signal' {id, signal}, 'notice' {code, message, id}.
+// 'signal' {id, signal}, 'notice' {code, message, id}, 'status' {status, reason}, 'frame' {frame}
+// (every frame received, before it is handled).
 
 const FATAL = new Map([[1000, 'bye'], [1003, 'client_error'], [1009, 'client_error'], [4400, 'client_error'], [4401, 'unauthenticated'], [4403, 'forbidden'], [4409, 'client_error']]);
 const DROP = new Set(['empty_message', 'message_too_long', 'conversation_ended', 'forbidden', 'not_found', 'invalid_request']);
@@ -30,6 +31,10 @@ export class Conversation {
     this.readSent = 0;
     this.unread = 0;
     this.visitorName = (summary.visitor && summary.visitor.name) || '';
+    // mode is '' for the agent's own chats, 'monitor' or 'join' for a supervised one; ended says
+    // why supervision stopped (supervising_ended's reason).
+    this.mode = '';
+    this.ended = '';
   }
 
   get status() {
@@ -58,6 +63,8 @@ export class AgentSocket extends EventTarget {
     this.attempt = 0;
     this.stopped = false;
     this.state = 'connecting';
+    // status is the agent's routing status as the server last said it ('' until it does).
+    this.status = '';
   }
 
   start() {
@@ -81,6 +88,31 @@ export class AgentSocket extends EventTarget {
 
   transfer(id, to) { this.frame({ type: 'transfer', conversation_id: id, ...to }); }
 
+  /** setStatus asks the server for the routing status 'online' or 'away'. */
+  setStatus(status) { this.frame({ type: 'status', status }); }
+
+  /** monitor follows a live chat unseen (chat.monitor); the server answers supervising. */
+  monitor(id) {
+    const c = this.conversations.get(id);
+    this.frame({ type: 'monitor', conversation_id: id, last_seq: c ? c.lastSeq : 0 });
+  }
+
+  unmonitor(id) { this.frame({ type: 'unmonitor', conversation_id: id }); }
+
+  /** join makes the supervisor a participant of the chat (chat.join). */
+  join(id) {
+    const c = this.conversations.get(id);
+    this.frame({ type: 'join', conversation_id: id, last_seq: c ? c.lastSeq : 0 });
+  }
+
+  leave(id) { this.frame({ type: 'leave', conversation_id: id }); }
+
+  /** whisper sends the agents of conversation id a message the visitor never sees. */
+  whisper(id, text) { return this.send(id, text, 'whisper'); }
+
+  /** sendFrame sends any frame (the workspace's parley:send-frame hook). */
+  sendFrame(f) { this.frame(f); }
+
   read(id, seq) {
     const c = this.conversations.get(id);
     if (!c || seq <= c.readSent) return;
@@ -91,11 +123,11 @@ export class AgentSocket extends EventTarget {
   }
 
   /** send queues text for conversation id and returns its idempotency key. */
-  send(id, text) {
+  send(id, text, type = 'message') {
     const c = this.conversations.get(id);
     if (!c) return '';
-    const key = letterKey('a', this.crypto);
-    c.outbox.set(key, { key, text });
+    const key = letterKey(type === 'whisper' ? 'w' : 'a', this.crypto);
+    c.outbox.set(key, { key, text, type });
     this.transmit(c, key);
     this.emit('conversation', { id });
     return key;
@@ -118,7 +150,7 @@ export class AgentSocket extends EventTarget {
 
   transmit(c, key) {
     const m = c.outbox.get(key);
-    if (m && !m.acked) this.frame({ type: 'message', conversation_id: c.id, key: m.key, text: m.text });
+    if (m && !m.acked) this.frame({ type: m.type || 'message', conversation_id: c.id, key: m.key, text: m.text });
   }
 
   connect() {
@@ -144,6 +176,8 @@ export class AgentSocket extends EventTarget {
       let f;
       try { f = JSON.parse(m.data); } catch { return; }
       this.onFrame(f, s);
+      // Every frame, for the workspace's other panels (team chat, invitations).
+      this.emit('frame', f);
     };
     s.onclose = (e) => {
       if (this.socket !== s) return;
@@ -179,6 +213,7 @@ export class AgentSocket extends EventTarget {
   }
 
   onFrame(f, s) {
+    this.emit('frame', { frame: f });
     switch (f.type) {
       case 'welcome':
         this.ready = true;
@@ -191,10 +226,31 @@ export class AgentSocket extends EventTarget {
         this.emit('welcome', {});
         this.emit('queue', {});
         for (const c of this.conversations.values()) {
+          // Monitoring lasts as long as the socket: ask again with the last seq seen.
+          if (c.mode === 'monitor' && !c.ended) this.monitor(c.id);
           for (const key of c.outbox.keys()) this.transmit(c, key);
           this.emit('conversation', { id: c.id });
         }
         break;
+      case 'status':
+        this.status = f.status || '';
+        this.emit('status', { status: this.status, reason: f.reason || '' });
+        break;
+      case 'supervising': {
+        const c = this.follow(f.conversation);
+        c.mode = f.mode;
+        c.ended = '';
+        this.emit('conversation', { id: c.id, supervising: f.mode });
+        break;
+      }
+      case 'supervising_ended': {
+        const c = this.conversations.get(f.conversation_id);
+        if (c) {
+          c.ended = f.reason || 'ended';
+          this.emit('conversation', { id: c.id });
+        }
+        break;
+      }
       case 'offer':
         this.queue.set(f.offer.conversation_id, f.offer);
         this.emit('queue', { id: f.offer.conversation_id, added: true });
@@ -213,7 +269,7 @@ export class AgentSocket extends EventTarget {
       case 'unassigned': {
         const c = this.conversations.get(f.conversation_id);
         if (c) {
-          c.summary = { ...c.summary, status: 'transferred' };
+          c.summary = { ...c.summary, status: f.reason === 'requeued' ? 'requeued' : 'transferred' };
           this.emit('conversation', { id: c.id });
         }
         break;

@@ -43,6 +43,8 @@ type Config struct {
 	People People
 	// CSRF returns the request's CSRF token for the pages' forms.
 	CSRF func(c echo.Context) string
+	// Agents lists the tenant's users who take chats, for the Routing page; nil lists none.
+	Agents Agents
 	// Now is the clock of the pages' waiting times; nil is time.Now.
 	Now func() time.Time
 }
@@ -56,6 +58,7 @@ type Module struct {
 	pages   *web.Pages
 	tenants *tenant.Store
 	people  People
+	agents  Agents
 	now     func() time.Time
 	// csrfToken returns the request's CSRF token for the ban list's forms.
 	csrfToken func(c echo.Context) string
@@ -77,7 +80,7 @@ func New(cfg Config) *Module {
 		cfg.Now = time.Now
 	}
 	m := &Module{chat: cfg.Service, assets: cfg.Assets, log: cfg.Log, pages: cfg.Pages, tenants: cfg.Tenants, people: cfg.People,
-		now: cfg.Now, csrfToken: cfg.CSRF}
+		agents: cfg.Agents, now: cfg.Now, csrfToken: cfg.CSRF}
 	m.base, m.stop = context.WithCancel(context.Background())
 	return m
 }

@@ -21,6 +21,9 @@ func TestEmptyListsAnswerEmpty(t *testing.T) {
 		visitor := n.newVisitor(t, e)
 		conv := n.start(t, e, visitor.VisitorToken, e.cards.ID, "Ada")
 		ag.until("offer", func(f frame) bool { return f.Type == "offer" })
+		// Accepted, so that the long poll has no queue position to tell either.
+		ag.send(map[string]any{"type": "accept", "conversation_id": conv.ConversationID})
+		ag.until("assigned", func(f frame) bool { return f.Type == "assigned" })
 		var first struct {
 			LastSeq int64 `json:"last_seq"`
 		}

@@ -26,7 +26,9 @@ var (
 	errStillOpen              = api.New(http.StatusConflict, "conversation_open", "The survey opens when the conversation has ended.")
 	errSurveyDone             = api.New(http.StatusConflict, "survey_submitted", "Thank you, the survey was already answered.")
 	errTaken                  = api.New(http.StatusConflict, "conflict", "Another agent has taken this chat.")
-	errAgentNotOnline         = api.New(http.StatusConflict, "agent_unavailable", "That agent is not available to take the chat.")
+	errAgentNotOnline         = api.New(http.StatusConflict, "agent_offline", "That agent is not online to take the chat; the chat stays with you.")
+	errAgentAtCapacity        = api.New(http.StatusConflict, "agent_at_capacity", "That agent has as many chats as they can take; the chat stays with you.")
+	errDepartmentAtCapacity   = api.New(http.StatusConflict, "department_at_capacity", "Every online agent of that department has as many chats as they can take; the chat stays with you.")
 	errEmpty                  = api.New(http.StatusBadRequest, "empty_message", "The message is empty.")
 	errTooLong                = api.New(http.StatusBadRequest, "message_too_long", "The message is longer than 4000 characters.")
 	errFileTooLarge           = api.New(http.StatusRequestEntityTooLarge, "file_too_large", "The file is larger than this chat allows.")
@@ -110,6 +112,9 @@ var engineErrors = []errorRow{
 	{is: chat.ErrForbidden, answer: answer{api: api.ErrForbidden}},
 	{is: chat.ErrTaken, answer: answer{api: errTaken}},
 	{is: chat.ErrAgentNotOnline, answer: answer{api: errAgentNotOnline}},
+	{is: chat.ErrAgentAtCapacity, answer: answer{api: errAgentAtCapacity}},
+	{is: chat.ErrDepartmentAtCapacity, answer: answer{api: errDepartmentAtCapacity}},
+	{is: chat.ErrInvitationClosed, answer: answer{api: errInvitationClosed}},
 	{is: chat.ErrEmpty, answer: answer{api: errEmpty}},
 	{is: chat.ErrTooLong, answer: answer{api: errTooLong}},
 	{is: chat.ErrFilesDisabled, answer: answer{api: errFilesDisabled, noFrame: true}},

@@ -150,8 +150,22 @@ func TestEngineErrorAnswers(t *testing.T) {
 		{
 			name:    "agent not online",
 			err:     chat.ErrAgentNotOnline,
-			http:    &httpWant{status: 409, code: "agent_unavailable", message: "That agent is not available to take the chat."},
-			frame:   frame("agent_unavailable", "That agent is not available to take the chat."),
+			http:    &httpWant{status: 409, code: "agent_offline", message: "That agent is not online to take the chat; the chat stays with you."},
+			frame:   frame("agent_offline", "That agent is not online to take the chat; the chat stays with you."),
+			frameOK: true,
+		},
+		{
+			name:    "agent at capacity",
+			err:     chat.ErrAgentAtCapacity,
+			http:    &httpWant{status: 409, code: "agent_at_capacity", message: "That agent has as many chats as they can take; the chat stays with you."},
+			frame:   frame("agent_at_capacity", "That agent has as many chats as they can take; the chat stays with you."),
+			frameOK: true,
+		},
+		{
+			name:    "department at capacity",
+			err:     chat.ErrDepartmentAtCapacity,
+			http:    &httpWant{status: 409, code: "department_at_capacity", message: "Every online agent of that department has as many chats as they can take; the chat stays with you."},
+			frame:   frame("department_at_capacity", "Every online agent of that department has as many chats as they can take; the chat stays with you."),
 			frameOK: true,
 		},
 		{

@@ -277,7 +277,7 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod := chathttp.New(chathttp.Config{Service: svc, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	mod := chathttp.New(chathttp.Config{Service: svc, Tenants: tenants, Now: e.clock.Now, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
 	guard := func(r server.Route) echo.MiddlewareFunc {
 		return func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
@@ -464,6 +464,15 @@ type frame struct {
 	Conversation   *protocol.Conversation  `json:"conversation"`
 	Conversations  []protocol.Conversation `json:"conversations"`
 	Queue          []protocol.Offer        `json:"queue"`
+	Data           map[string]string       `json:"data"`
+	Status         string                  `json:"status"`
+	Position       int64                   `json:"position"`
+	EstimatedWait  int64                   `json:"estimated_wait_seconds"`
+	// Team chat and invitations.
+	ThreadID     string           `json:"thread_id"`
+	Peer         *protocol.Sender `json:"peer"`
+	InvitationID string           `json:"invitation_id"`
+	VisitorID    string           `json:"visitor_id"`
 }
 
 // client is a real WebSocket client.

@@ -21,6 +21,9 @@ type livePage struct {
 	// Departments are those whose chats the user may list; Department the one chosen ("": all).
 	Departments []tenant.Department
 	Department  string
+	// Workspace says the user may open the workspace (chat.accept somewhere), where monitoring,
+	// whispering and joining happen; Join that they hold chat.join somewhere.
+	Workspace, Join bool
 }
 
 // liveRow is one live chat as the page shows it.
@@ -69,6 +72,13 @@ func (m *Module) live(c echo.Context) error {
 	all, mine, err := m.chat.DepartmentsWith(ctx, p, permMonitor)
 	if err != nil {
 		return err
+	}
+	for perm, flag := range map[string]*bool{permAccept: &d.Workspace, "chat.join": &d.Join} {
+		anywhere, in, err := m.chat.DepartmentsWith(ctx, p, perm)
+		if err != nil {
+			return err
+		}
+		*flag = anywhere || len(in) > 0
 	}
 	for _, dep := range depts {
 		if all || slices.Contains(mine, dep.ID) {

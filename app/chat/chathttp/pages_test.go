@@ -122,8 +122,11 @@ func TestWorkspacePage(t *testing.T) {
 			status      int
 			want        []string
 		}{
-			{email: "owner@acme.test", path: "/workspace", status: http.StatusOK, want: module},
-			{email: "agent@acme.test", path: "/workspace", status: http.StatusOK, want: module},
+			{email: "owner@acme.test", path: "/workspace", status: http.StatusOK, want: append(module, `data-team-panel`, `data-can="monitor whisper join transfer end refuse card ban`)},
+			{email: "agent@acme.test", path: "/workspace", status: http.StatusOK, want: append(module, `data-can="transfer end refuse card"`)},
+			// /live's links: the chat to supervise; anything but an id is dropped.
+			{email: "owner@acme.test", path: "/workspace?monitor=0195-abc", status: http.StatusOK, want: []string{`data-monitor="0195-abc"`}},
+			{email: "owner@acme.test", path: "/workspace?join=%22%3E%3Cscript%3E", status: http.StatusOK, want: module},
 			// An agent of one department reaches it without naming the department, or naming theirs.
 			{email: "loans-agent@acme.test", path: "/workspace", status: http.StatusOK, want: module},
 			{email: "loans-agent@acme.test", path: "/workspace?department=" + w.loans.ID, status: http.StatusOK, want: module},
@@ -186,7 +189,8 @@ func TestLivePage(t *testing.T) {
 			content     []string
 		}{
 			{email: "owner@acme.test", path: "/live", status: http.StatusOK, listed: []string{queuedCards, activeLoans, noDept}, hidden: []string{ended, otherTenant},
-				content: []string{"Shop", "Cards", "Loans", "agent@acme.test", "in progress", "1 h 10 min", "waiting", "5 min", "30 s", "nobody yet", `<label for="department">`}},
+				content: []string{"Shop", "Cards", "Loans", "agent@acme.test", "in progress", "1 h 10 min", "waiting", "5 min", "30 s", "nobody yet", `<label for="department">`,
+					`href="/workspace?monitor=` + activeLoans + `"`, `href="/workspace?join=` + activeLoans + `"`}},
 			{email: "owner@acme.test", path: "/live?department=" + w.cards.ID, status: http.StatusOK, listed: []string{queuedCards}, hidden: []string{activeLoans, noDept, ended, otherTenant},
 				content: []string{`value="` + w.cards.ID + `" selected`}},
 			{email: "supervisor@acme.test", path: "/live", status: http.StatusOK, listed: []string{queuedCards, activeLoans, noDept}, hidden: []string{ended, otherTenant}},

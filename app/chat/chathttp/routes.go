@@ -17,8 +17,10 @@ import (
 
 // Permissions of the console's chat pages.
 const (
-	permAccept  = "chat.accept"
-	permMonitor = "chat.monitor"
+	permAccept   = "chat.accept"
+	permMonitor  = "chat.monitor"
+	permTransfer = "chat.transfer"
+	permRouting  = "routing.manage"
 )
 
 // Widget and console route prefixes.
@@ -50,6 +52,9 @@ func (m *Module) Routes() []server.Route {
 		upload(pub(http.MethodPost, widgetBase+"/chats/:conversation/files", "Send a file (when the site allows files).", m.visitorUpload)),
 		pub(http.MethodGet, widgetBase+"/chats/:conversation/files/:file", "Download a file of the conversation.", m.visitorDownload),
 		pub(http.MethodPost, widgetBase+"/offline", "Leave an offline message.", m.offline),
+		pub(http.MethodGet, widgetBase+"/invitation", "The visitor's open invitation to chat, or null (the widget polls it).", m.pendingInvitation),
+		pub(http.MethodPost, widgetBase+"/invitations/:invitation/accept", "Accept an invitation: the conversation starts with the inviting agent.", m.answerInvitation(true)),
+		pub(http.MethodPost, widgetBase+"/invitations/:invitation/decline", "Decline an invitation.", m.answerInvitation(false)),
 		pub(http.MethodGet, "/widget.js", "The widget loader script.", m.loader),
 		pub(http.MethodGet, "/widget/v1/frame", "The chat iframe page (framed only by the site's origins).", m.frame),
 		pub(http.MethodGet, "/widget/v1/:file", "Widget assets (versioned path for Subresource Integrity).", m.asset),
@@ -65,8 +70,14 @@ func (m *Module) Routes() []server.Route {
 			Department: m.heldIn(permAccept), Summary: "The agent workspace: queue, offers and conversations over the agent socket.", Handler: m.workspace},
 		{Method: http.MethodGet, Path: "/live", Access: server.Authenticated, Permission: permMonitor, Scope: server.ScopeDepartment,
 			Department: m.heldIn(permMonitor), Summary: "The live chats (waiting and in progress) of the departments the user supervises, or of ?department=.", Handler: m.live},
+		{Method: http.MethodGet, Path: chatBase + "/live", Access: server.Authenticated, Permission: permMonitor, Scope: server.ScopeDepartment, API: true,
+			Department: m.heldIn(permMonitor), Summary: "The open chats of the departments the user supervises, with agent and wait (the workspace's supervisor view).", Handler: m.liveJSON},
+		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/visitor", permAccept, server.ScopeDepartment, "The visitor panel of a conversation: name, pre-chat answers, page trail, browser, survey, earlier chats (e-mail masked without visitor.view_pii).", m.conversationVisitor), m),
 		upload(inConversation(auth(http.MethodPost, chatBase+"/conversations/:conversation/files", "chat.accept", server.ScopeDepartment, "Send a file into a conversation the agent handles.", m.agentUpload), m)),
 		inConversation(auth(http.MethodGet, chatBase+"/conversations/:conversation/files/:file", "chat.accept", server.ScopeDepartment, "Download a file of a conversation (audited).", m.agentDownload), m),
+		auth(http.MethodGet, "/api/v1/team/threads", permAgentChat, server.ScopeTenant, "The user's agent-to-agent threads, most recent first.", m.teamThreads),
+		auth(http.MethodGet, "/api/v1/team/threads/:thread/messages", permAgentChat, server.ScopeTenant, "Messages of a thread the user is in, after a seq (audited).", m.teamMessages),
+		auth(http.MethodGet, "/api/v1/team/colleagues", permAgentChat, server.ScopeTenant, "The organisation's console users one may chat with, and whether they are online.", m.teamColleagues),
 		auth(http.MethodGet, chatBase+"/bans", "ban.manage", server.ScopeTenant, "The visitor ban list.", m.listBans),
 		auth(http.MethodPost, chatBase+"/bans", "ban.manage", server.ScopeTenant, "Ban an IP, network or visitor.", m.addBan),
 		auth(http.MethodDelete, chatBase+"/bans/:ban", "ban.manage", server.ScopeTenant, "Lift a ban.", m.removeBan),
@@ -75,8 +86,27 @@ func (m *Module) Routes() []server.Route {
 		page(auth(http.MethodPost, "/bans/:ban/delete", "ban.manage", server.ScopeTenant, "Lift a ban (form).", m.liftBanForm)),
 		auth(http.MethodGet, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "A site's widget and chat settings.", m.getSettings),
 		auth(http.MethodPut, chatBase+"/sites/:site/settings", "site.manage", server.ScopeTenant, "Change a site's widget and chat settings.", m.putSettings),
+		{Method: http.MethodGet, Path: chatBase + "/agents", Access: server.Authenticated, Permission: permTransfer, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permTransfer), API: true,
+			Summary: "Who a chat can be transferred to: the online agents and the departments where the user holds chat.transfer.", Handler: m.roster},
+		auth(http.MethodGet, chatBase+"/routing", permRouting, server.ScopeTenant, "Routing: the settings, each department's and each agent's routing.", m.getRouting),
+		auth(http.MethodPut, chatBase+"/routing/settings", permRouting, server.ScopeTenant, "Change the routing settings (idle minutes, default capacity).", m.putRoutingSettings),
+		auth(http.MethodPut, chatBase+"/routing/departments/:department", permRouting, server.ScopeTenant, "Change a department's routing (mode, capacity, offer timeout, priority, skills).", m.putDepartmentRouting),
+		auth(http.MethodPut, chatBase+"/routing/agents/:user", permRouting, server.ScopeTenant, "Change an agent's capacity and skills.", m.putAgentRouting),
+		page(auth(http.MethodGet, "/routing", permRouting, server.ScopeTenant, "Routing page: settings, departments' and agents' routing.", m.routingPage)),
+		page(auth(http.MethodPost, "/routing/settings", permRouting, server.ScopeTenant, "Change the routing settings (form).", m.routingSettingsForm)),
+		page(auth(http.MethodPost, "/routing/departments/:department", permRouting, server.ScopeTenant, "Change a department's routing (form).", m.departmentRoutingForm)),
+		page(auth(http.MethodPost, "/routing/agents/:user", permRouting, server.ScopeTenant, "Change an agent's capacity and skills (form).", m.agentRoutingForm)),
 		auth(http.MethodGet, chatBase+"/offline-messages", "offline.view.all", server.ScopeTenant, "Offline messages of every department.", m.listOffline),
 		auth(http.MethodGet, chatBase+"/departments/:department/offline-messages", "offline.view.department", server.ScopeDepartment, "Offline messages of one department.", m.listOffline),
+		// The offline-message inbox serves every department where the user reads offline
+		// messages (or the ?department= it names); the engine narrows each message further.
+		{Method: http.MethodGet, Path: "/offline", Access: server.Authenticated, Permission: permOfflineView, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineView), Summary: "Offline-message inbox: newest first, new or handled (?status=), no content opened.", Handler: m.offlinePage},
+		{Method: http.MethodGet, Path: "/offline/:message", Access: server.Authenticated, Permission: permOfflineView, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineView), Summary: "One offline message opened (audited as a view of the visitor's personal data).", Handler: m.offlineMessagePage},
+		{Method: http.MethodPost, Path: "/offline/:message/handled", Access: server.Authenticated, Permission: permOfflineReply, Scope: server.ScopeDepartment,
+			Department: m.heldIn(permOfflineReply), Summary: "Mark an offline message handled, with a note of the answer given (form).", Handler: m.handleOfflineForm},
 	}
 }
 

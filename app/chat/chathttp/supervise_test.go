@@ -358,7 +358,7 @@ func TestSupervisionRefused(t *testing.T) {
 					{"type": "whisper", "conversation_id": tc.conv, "key": "w-x", "text": "psst"},
 				} {
 					tc.c.send(fr)
-					f := tc.c.until("error", func(f frame) bool { return f.Type != "event" && f.Type != "offer" })
+					f := tc.c.until("error", func(f frame) bool { return f.Type != "event" && f.Type != "offer" && f.Type != "status" })
 					if f.Type != "error" || f.Code != tc.code || f.ConversationID != tc.conv {
 						t.Fatalf("%s answered %+v, want %s", fr["type"], f, tc.code)
 					}

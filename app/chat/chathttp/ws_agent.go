@@ -57,19 +57,28 @@ func (m *Module) runAgent(ctx context.Context, en *ender, p *api.Principal, o ch
 	}
 	defer as.Close(ctx)
 	sk := newSocket(en.conn, m.log)
+	kctx, kcancel := context.WithCancel(ctx)
+	defer kcancel()
+	// The team feed follows the user's team topic before the welcome goes out: a colleague's
+	// message sent once the client holds the welcome reaches it.
+	team := m.startTeam(kctx, sk, p)
 	if err := sk.writeAll(ctx, frames); err != nil {
 		return err
 	}
-	kctx, kcancel := context.WithCancel(ctx)
-	defer kcancel()
 	go as.Keep(kctx, func() { en.end(closeWith(protocol.CloseUnauthenticated, protocol.ReasonUnauthenticated)) })
 	return m.serve(ctx, en, sk, as, protocol.SideAgent, func(ctx context.Context, sk *socket, in protocol.Inbound) error {
+		if handled, err := m.teamFrame(ctx, team, in, o); handled {
+			return err
+		}
 		return agentFrame(ctx, as, sk, in)
 	})
 }
 
 // agentFrame handles an agent's frame.
 func agentFrame(ctx context.Context, as *chat.AgentSession, sk *socket, in protocol.Inbound) error {
+	if in.Type != protocol.TypePing {
+		as.Activity(ctx)
+	}
 	switch in.Type {
 	case protocol.TypeAccept:
 		return as.Accept(ctx, in.ConversationID)
@@ -86,7 +95,9 @@ func agentFrame(ctx context.Context, as *chat.AgentSession, sk *socket, in proto
 	case protocol.TypeRead:
 		return as.Read(ctx, in.ConversationID, in.Seq)
 	case protocol.TypeTransfer:
-		return as.Transfer(ctx, in.ConversationID, in.DepartmentID, in.AgentID)
+		return as.Transfer(ctx, in.ConversationID, in.DepartmentID, in.AgentID, in.Note)
+	case protocol.TypeStatus:
+		return as.SetStatus(ctx, in.Status)
 	case protocol.TypeEnd:
 		return as.End(ctx, in.ConversationID)
 	case protocol.TypeMonitor:

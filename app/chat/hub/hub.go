@@ -29,6 +29,10 @@ const (
 	KindQueue Kind = "q"
 	// KindUser: something changed for one user (a chat was assigned or transferred to them).
 	KindUser Kind = "u"
+	// KindTeam: a team thread (Conversation) has a new message with Seq.
+	KindTeam Kind = "m"
+	// KindInvite: an invitation (Conversation holds its id) the user sent changed state.
+	KindInvite Kind = "i"
 )
 
 // Signal is one notification on a topic.
@@ -54,6 +58,9 @@ func QueueTopic(tenant string) string { return "q:" + tenant }
 
 // UserTopic is the topic of one console user.
 func UserTopic(user string) string { return "u:" + user }
+
+// TeamTopic is the topic of one console user's team threads and invitations.
+func TeamTopic(user string) string { return "tm:" + user }
 
 // DefaultMailbox is how many signals a subscriber holds before it must resynchronise.
 const DefaultMailbox = 512

@@ -20,6 +20,8 @@ const (
 	MaxTokenLen = 128
 	// MaxResume is how many conversations an agent hello may name.
 	MaxResume = 200
+	// MaxNoteLen is the most characters of a transfer's note.
+	MaxNoteLen = 1000
 )
 
 // Side is who speaks on a socket: the decoder accepts different frames from each.
@@ -49,6 +51,9 @@ const (
 	TypeWhisper   = "whisper"
 	TypeJoin      = "join"
 	TypeLeave     = "leave"
+	// TypeStatus sets the agent online or away (agent socket); the server sends it back as the
+	// agent's status.
+	TypeStatus = "status"
 )
 
 // Frame types the server sends (besides typing, read and the pong answer).
@@ -67,6 +72,8 @@ const (
 	// TypeSupervisingEnded says the socket no longer follows a conversation it monitored or
 	// joined (unmonitor, leave, or the conversation ended).
 	TypeSupervisingEnded = "supervising_ended"
+	// TypeQueue tells a waiting visitor their place in the queue and the estimated wait.
+	TypeQueue = "queue"
 )
 
 // Supervision modes.
@@ -89,6 +96,14 @@ type Inbound struct {
 	Seq           int64
 	DepartmentID  string
 	AgentID       string
+	// Note is a transfer's note for agents; Status an agent's chosen status.
+	Note   string
+	Status string
+	// ThreadID and UserID name a team_message's thread, or the colleague it opens a thread with.
+	ThreadID string
+	UserID   string
+	// VisitorID is the visitor an invite names; Text holds its optional message.
+	VisitorID string
 }
 
 // Sender names who sent an event.
@@ -192,6 +207,10 @@ type Offer struct {
 	Visitor         Sender    `json:"visitor"`
 	QueuedAt        time.Time `json:"queued_at"`
 	TransferredToMe bool      `json:"transferred_to_me"`
+	// ExpiresAt is when an automatic offer moves on to the next agent (offers to one agent only).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Priority orders the queue (0 to 9, higher first).
+	Priority int `json:"priority"`
 }
 
 // OfferFrame carries one offer.
@@ -245,4 +264,65 @@ type SupervisingEnded struct {
 // Pong answers ping.
 type Pong struct {
 	Type string `json:"type"`
+}
+
+// Status is an agent's status: "online", "away" or "offline", and why ("manual" or "idle").
+type Status struct {
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+}
+
+// Queue tells a waiting visitor their position (1 = next) and the estimated wait in seconds.
+type Queue struct {
+	Type                 string `json:"type"`
+	Position             int64  `json:"position"`
+	EstimatedWaitSeconds int64  `json:"estimated_wait_seconds"`
+}
+
+// Agent-to-agent chat and proactive invitations (agent socket, docs/chat-protocol.md §4.4).
+const (
+	// TypeTeamMessage (client) posts a message into a team thread, or opens the direct thread
+	// with a colleague (to_user_id) by posting its first message.
+	TypeTeamMessage = "team_message"
+	// TypeTeamEvent (server) delivers a stored team message to both members' sockets.
+	TypeTeamEvent = "team_event"
+	// TypeInvite (client) invites a live visitor to chat.
+	TypeInvite = "invite"
+	// TypeInviteResult (server) tells the inviting agent what became of an invitation.
+	TypeInviteResult = "invite_result"
+)
+
+// Invitation statuses (invite_result and the widget's invitation poll).
+const (
+	InvitationPending  = "pending"
+	InvitationAccepted = "accepted"
+	InvitationDeclined = "declined"
+	InvitationExpired  = "expired"
+)
+
+// TeamEvent is a stored message of a team thread, as delivered to one of its members. Key is
+// set on the receiver's own messages only; Peer is the other member of the thread.
+type TeamEvent struct {
+	Type     string    `json:"type"`
+	ThreadID string    `json:"thread_id"`
+	Seq      int64     `json:"seq"`
+	Sender   Sender    `json:"sender"`
+	Peer     *Sender   `json:"peer,omitempty"`
+	Key      string    `json:"key,omitempty"`
+	Text     string    `json:"text"`
+	At       time.Time `json:"at"`
+	// SenderKey is the sender's idempotency key, server-internal: Key carries it to the sender.
+	SenderKey string `json:"-"`
+}
+
+// InviteResult tells the inviting agent the state of an invitation: pending (sent), accepted
+// (with the conversation now assigned to them), declined or expired.
+type InviteResult struct {
+	Type           string    `json:"type"`
+	InvitationID   string    `json:"invitation_id"`
+	VisitorID      string    `json:"visitor_id"`
+	Status         string    `json:"status"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	ExpiresAt      time.Time `json:"expires_at"`
 }

@@ -1,14 +1,12 @@
 // Package visitorhttp serves the console's visitor tracking API over HTTP: the live visitors of
-// the tenant's sites, one visitor with the pages they visited (IP addresses only with
-// visitor.view_pii, audited), and the tenant's visitor data retention, as JSON and as the
-// console's /retention page.
+// the tenant's sites and one visitor with the pages they visited (IP addresses only with
+// visitor.view_pii, audited). Visitor data retention is app/retention's.
 package visitorhttp
 
 import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,7 +17,6 @@ import (
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
-	"github.com/parleyhq/parley/web"
 )
 
 // Authorizer answers whether a console user holds a permission, tenant-wide (departmentID "") or
@@ -41,10 +38,6 @@ type Module struct {
 	Authz Authorizer
 	Audit Auditor
 	Node  string
-	// Pages renders the console's retention page.
-	Pages *web.Pages
-	// CSRF returns the request's CSRF token for the page's form.
-	CSRF func(c echo.Context) string
 }
 
 var _ server.Module = (*Module)(nil)
@@ -56,14 +49,6 @@ func (m *Module) Routes() []server.Route {
 			Scope: server.ScopeTenant, API: true, Summary: "Live visitors of the tenant's sites (IP only with visitor.view_pii).", Handler: m.live},
 		{Method: http.MethodGet, Path: "/api/v1/visitors/:visitor", Access: server.Authenticated, Permission: "visitor.view",
 			Scope: server.ScopeTenant, API: true, Summary: "One visitor with the pages they visited.", Handler: m.detail},
-		{Method: http.MethodGet, Path: "/api/v1/visitor-retention", Access: server.Authenticated, Permission: "retention.manage",
-			Scope: server.ScopeTenant, API: true, Summary: "The tenant's visitor data retention.", Handler: m.getRetention},
-		{Method: http.MethodPut, Path: "/api/v1/visitor-retention", Access: server.Authenticated, Permission: "retention.manage",
-			Scope: server.ScopeTenant, API: true, Summary: "Set the tenant's visitor data retention (days).", Handler: m.putRetention},
-		{Method: http.MethodGet, Path: "/retention", Access: server.Authenticated, Permission: "retention.manage",
-			Scope: server.ScopeTenant, Summary: "Visitor data retention page: what is deleted and when.", Handler: m.retentionPage},
-		{Method: http.MethodPost, Path: "/retention", Access: server.Authenticated, Permission: "retention.manage",
-			Scope: server.ScopeTenant, Summary: "Set the visitor data retention (form).", Handler: m.retentionForm},
 	}
 }
 
@@ -189,65 +174,4 @@ func (m *Module) detail(c echo.Context) error {
 		ps = append(ps, Page{URL: pg.URL, Title: pg.Title, ViewedAt: pg.ViewedAt})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"visitor": present(v, pii), "pages": ps})
-}
-
-type retentionBody struct {
-	Days int `json:"days"`
-}
-
-func (m *Module) getRetention(c echo.Context) error {
-	p := api.PrincipalOf(c)
-	if p == nil {
-		return api.ErrUnauthenticated
-	}
-	d, err := m.Store.Retention(c.Request().Context(), p.TenantID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, retentionBody{Days: d})
-}
-
-func (m *Module) putRetention(c echo.Context) error {
-	p := api.PrincipalOf(c)
-	if p == nil {
-		return api.ErrUnauthenticated
-	}
-	var in retentionBody
-	if err := api.Bind(c, &in); err != nil {
-		return err
-	}
-	if err := m.changeRetention(c, p, in.Days); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, in)
-}
-
-// errRetentionRange refuses a retention outside what the store accepts.
-var errRetentionRange = api.ErrInvalidRequest.WithField("days").WithMessage("Retention must be 1 to 3650 days.")
-
-// changeRetention sets the caller's tenant's visitor retention with its audit record, in one
-// transaction (the JSON route and the page's form both call it).
-func (m *Module) changeRetention(c echo.Context, p *api.Principal, days int) error {
-	if days < minRetentionDays || days > maxRetentionDays {
-		return errRetentionRange
-	}
-	ctx := migrations.WithTenant(c.Request().Context(), p.TenantID)
-	err := migrations.Transaction(m.DB.WithContext(ctx), func(tx *gorm.DB) error {
-		if err := m.Store.In(tx).SetRetention(ctx, p.TenantID, days); err != nil {
-			return err
-		}
-		if m.Audit == nil {
-			return errors.New("visitor: no audit log wired")
-		}
-		return m.Audit.Append(ctx, tx, audit.Event{
-			Tenant: p.TenantID, Actor: audit.Actor{ID: p.UserID, Kind: audit.ActorUser},
-			Origin: audit.Origin{IP: c.RealIP(), UserAgent: c.Request().UserAgent(), Node: m.Node},
-			Action: audit.ActionRetentionChange, Target: audit.Target{Kind: "visitor_retention", ID: p.TenantID},
-			Outcome: audit.Success, RequestID: api.RequestID(c), Details: map[string]string{"days": strconv.Itoa(days)},
-		})
-	})
-	if err != nil {
-		return api.ErrUnavailable.Wrap(err)
-	}
-	return nil
 }

@@ -190,7 +190,7 @@ async function flow() {
   await agent.getByRole('button', { name: /sign out/i }).click();
   await signIn(agent, slug, PEOPLE.agent.email, PEOPLE.agent.password, secret);
   assert.equal(new URL(agent.url()).pathname, '/workspace', 'the agent lands in the workspace');
-  assert.deepEqual((await menu(agent)).map((l) => l.path), ['/workspace', '/transcripts'], "the agent's menu");
+  assert.deepEqual((await menu(agent)).map((l) => l.path), ['/workspace', '/transcripts', '/canned', '/offline'], "the agent's menu");
 
   // 4. A visitor on the demo page chats with the agent.
   const visitor = await newPage('visitor');

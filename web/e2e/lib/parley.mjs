@@ -130,14 +130,14 @@ export class Parley {
     });
   }
 
-  /** createUser creates the tenant (if new) and a user; resolves {email, password, tenant (sign-in id)}. */
-  async createUser(tenantName, email, role) {
+  /** createUser creates the tenant (if new) and a user; resolves {email, password, tenant (sign-in id), name}. */
+  async createUser(tenantName, email, role, name = 'Alice Agent') {
     const password = `${randomBytes(12).toString('base64url')}aA1!`;
-    const r = await this.command(['user', 'create', '--tenant', tenantName, '--email', email, '--role', role, '--name', 'Alice Agent', '--password-stdin'], `${password}\n`);
+    const r = await this.command(['user', 'create', '--tenant', tenantName, '--email', email, '--role', role, '--name', name, '--password-stdin'], `${password}\n`);
     if (r.code !== 0) throw new Error(`parley user create failed (${r.code}): ${r.stderr}`);
     // "created user E (SLUG) with role …": the organisation's sign-in id.
     const slug = /sign-in id ([^\s)]+)/.exec(r.stdout) || /created user \S+ \(([^)\s]+)\)/.exec(r.stdout);
-    return { email, password, tenant: slug ? slug[1] : tenantName, output: r.stdout };
+    return { email, password, tenant: slug ? slug[1] : tenantName, name, output: r.stdout };
   }
 
   /**

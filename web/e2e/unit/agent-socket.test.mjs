@@ -105,3 +105,42 @@ test('a session that ends (4401) stops reconnecting', () => {
   assert.equal(seen.states.at(-1), 'unauthenticated');
   assert.equal(clock.run(), 0);
 });
+
+test('supervision: monitor follows the chat, whispers go out as whisper frames, a reconnect monitors again', async () => {
+  const { agent, sockets, clock } = setup();
+  const frames = [];
+  agent.addEventListener('frame', (e) => frames.push(e.detail.frame.type));
+  sockets.last.open();
+  sockets.last.receive(welcome());
+  agent.monitor('c9');
+  assert.deepEqual(sockets.last.sent.at(-1), { type: 'monitor', conversation_id: 'c9', last_seq: 0 });
+  sockets.last.receive({ type: 'supervising', mode: 'monitor', conversation: { conversation_id: 'c9', status: 'active', last_seq: 3 } });
+  const c = agent.conversations.get('c9');
+  assert.equal(c.mode, 'monitor');
+  sockets.last.receive(ev('c9', 1));
+  const key = agent.whisper('c9', 'Offer the refund');
+  assert.match(key, /^w-[a-z]{24}$/);
+  assert.deepEqual(sockets.last.frames('whisper').map((f) => [f.conversation_id, f.key, f.text]), [['c9', key, 'Offer the refund']]);
+  sockets.last.drop(1001);
+  clock.run();
+  sockets.last.open();
+  sockets.last.receive(welcome());
+  assert.deepEqual(sockets.last.frames('monitor'), [{ type: 'monitor', conversation_id: 'c9', last_seq: 1 }], 'monitoring lasts as long as the socket: asked again');
+  assert.deepEqual(sockets.last.frames('whisper').map((f) => f.key), [key], 'the unacked whisper is sent again with its key');
+  sockets.last.receive({ type: 'supervising_ended', mode: 'monitor', conversation_id: 'c9', reason: 'ended' });
+  assert.equal(c.ended, 'ended');
+  assert.ok(frames.includes('supervising') && frames.includes('supervising_ended'), 'every frame is reported');
+});
+
+test('status: the server says online or away; setStatus asks for it', () => {
+  const { agent, sockets } = setup();
+  const seen = [];
+  agent.addEventListener('status', (e) => seen.push(`${e.detail.status}/${e.detail.reason}`));
+  sockets.last.open();
+  sockets.last.receive(welcome());
+  agent.setStatus('away');
+  assert.deepEqual(sockets.last.sent.at(-1), { type: 'status', status: 'away' });
+  sockets.last.receive({ type: 'status', status: 'away', reason: 'idle' });
+  assert.equal(agent.status, 'away');
+  assert.deepEqual(seen, ['away/idle']);
+});

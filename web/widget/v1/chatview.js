@@ -172,6 +172,7 @@ export class ChatView {
       this.opts.status('');
     } else if (status === 'assigned' || status === 'active') {
       this.waiting.hidden = true;
+      this.waiting.textContent = t('queued'); // a later wait starts without the old place
       this.opts.status(this.agentName ? t('chatting_with', { name: this.agentName }) : '');
     } else if (status === 'ended' || status === 'missed') {
       this.waiting.hidden = true;
@@ -355,6 +356,13 @@ export class ChatView {
     } else if (f.type === 'read' && f.reader_kind === 'agent') {
       this.agentRead = Math.max(this.agentRead, f.seq || 0);
       this.statuses();
+    } else if (f.type === 'queue' && typeof f.position === 'number' && f.position >= 1) {
+      // While waiting: the place in the queue and the estimated wait (sent on change only).
+      const t = this.t;
+      const secs = Math.max(0, Number(f.estimated_wait_seconds) || 0);
+      const place = f.position === 1 ? t('queue_next') : t('queue_position', { n: f.position });
+      const wait = secs < 60 ? t('queue_wait_short') : t('queue_wait', { n: Math.round(secs / 60) });
+      this.waiting.textContent = `${t('queued')} ${place} ${wait}`;
     }
   }
 

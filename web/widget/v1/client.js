@@ -291,6 +291,7 @@ export class VisitorChat {
         break;
       case 'typing':
       case 'read':
+      case 'queue':
         this.emit('signal', frame);
         break;
       case 'error':

@@ -409,6 +409,69 @@ async function refreshConfig() {
   showHome();
 }
 
+// --- proactive invitations ------------------------------------------------------------------------
+
+// While no chat is open and the page is visible, the frame asks every few seconds whether an agent
+// has invited the visitor (docs/chat-protocol.md §4.4). An invitation opens the panel with the
+// agent's name and note and two buttons: accepting starts the chat already with that agent.
+const INVITE_POLL_MS = 5000;
+let invitation = null; // the id of the invitation on screen
+
+async function pollInvitation() {
+  if (!app.token || !app.config || app.view || invitation || document.visibilityState !== 'visible') return;
+  const r = await call('GET', '/invitation');
+  if (r.status === 200 && r.data && r.data.invitation && !app.view && !invitation) showInvitation(r.data.invitation);
+}
+
+function showInvitation(inv) {
+  invitation = inv.id;
+  const path = `/invitations/${encodeURIComponent(inv.id)}`;
+  const heading = h('h2', { class: 'view-title', tabindex: '-1', text: app.t('invite_title', { name: inv.agent_name || app.t('agent') }) });
+  const note = h('p', { class: 'intro invite-note', text: inv.message || app.t('greeting') });
+  const problem = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const closed = () => {
+    invitation = null;
+    const v = message(app.t('invite_closed'));
+    show(h('section', { class: 'view' }, v.el, h('button', { type: 'button', class: 'secondary', text: app.t('new_chat'), on: { click: () => showHome() } })), v.focus);
+  };
+  const accept = h('button', { type: 'button', class: 'primary', text: app.t('invite_accept'), on: { click: async () => {
+    accept.disabled = true;
+    decline.disabled = true;
+    const r = await call('POST', `${path}/accept`);
+    if (invitation !== inv.id) return;
+    if (r.status === 201 && r.data && r.data.conversation_id) {
+      invitation = null;
+      enterChat(r.data);
+      return;
+    }
+    if (r.status === 409 || r.status === 404) {
+      closed();
+      return;
+    }
+    if (errorOf(r) === null) return;
+    problem.textContent = r.status === 429 ? app.t('error_rate_limited') : app.t('error_generic');
+    problem.hidden = false;
+    accept.disabled = false;
+    decline.disabled = false;
+  } } });
+  const decline = h('button', { type: 'button', class: 'secondary', text: app.t('invite_decline'), on: { click: async () => {
+    accept.disabled = true;
+    decline.disabled = true;
+    await call('POST', `${path}/decline`);
+    invitation = null;
+    showHome();
+    toHost({ type: 'close' });
+  } } });
+  show(h('section', { class: 'view invite', 'aria-label': heading.textContent }, heading, note, problem, h('div', { class: 'actions' }, accept, decline)),
+    () => heading.focus());
+  toHost({ type: 'open' });
+  // An invitation left unanswered closes when it expires (the server refuses it afterwards).
+  const left = Date.parse(inv.expires_at) - Date.now();
+  setTimeout(() => { if (invitation === inv.id) closed(); }, Number.isFinite(left) && left > 0 ? left : 120000);
+}
+
+setInterval(pollInvitation, INVITE_POLL_MS);
+
 // --- start ------------------------------------------------------------------------------------------
 
 async function boot() {

@@ -25,6 +25,10 @@ const EN = {
   email_invalid: 'Please enter a valid e-mail address.',
   consent_missing: 'Please agree to continue.',
   queued: 'Waiting for an agent…',
+  queue_position: 'You are number {n} in the queue.',
+  queue_next: 'You are next in the queue.',
+  queue_wait: 'Estimated wait: about {n} min.',
+  queue_wait_short: 'Estimated wait: under a minute.',
   chatting_with: 'You are chatting with {name}.',
   agent: 'Agent',
   you: 'You',
@@ -72,6 +76,10 @@ const EN = {
   error_rate_limited: 'Please wait a moment and try again.',
   error_too_long: 'The message is too long.',
   error_ended: 'This conversation has ended.',
+  invite_title: '{name} invites you to chat',
+  invite_accept: 'Start chat',
+  invite_decline: 'No, thanks',
+  invite_closed: 'This invitation is no longer open.',
 };
 
 const DE = {
@@ -93,6 +101,10 @@ const DE = {
   email_invalid: 'Bitte geben Sie eine gültige E-Mail-Adresse ein.',
   consent_missing: 'Bitte stimmen Sie zu, um fortzufahren.',
   queued: 'Warten auf eine Mitarbeiterin oder einen Mitarbeiter…',
+  queue_position: 'Sie sind Nummer {n} in der Warteschlange.',
+  queue_next: 'Sie sind als Nächstes an der Reihe.',
+  queue_wait: 'Geschätzte Wartezeit: etwa {n} Min.',
+  queue_wait_short: 'Geschätzte Wartezeit: unter einer Minute.',
   chatting_with: 'Sie chatten mit {name}.',
   agent: 'Mitarbeiter',
   you: 'Sie',
@@ -140,6 +152,10 @@ const DE = {
   error_rate_limited: 'Bitte warten Sie einen Moment und versuchen Sie es erneut.',
   error_too_long: 'Die Nachricht ist zu lang.',
   error_ended: 'Dieses Gespräch wurde beendet.',
+  invite_title: '{name} lädt Sie zum Chat ein',
+  invite_accept: 'Chat starten',
+  invite_decline: 'Nein, danke',
+  invite_closed: 'Diese Einladung ist nicht mehr offen.',
 };
 
 const BUILT_IN = { en: EN, de: DE };

@@ -1,4 +1,4 @@
-package visitorhttp_test
+package retentionhttp_test
 
 import (
 	"encoding/json"
@@ -23,6 +23,7 @@ const testPassword = "Tr1cky-Lantern-Harbour"
 // tenant whose owner and agent are signed in, and a second tenant.
 type harness struct {
 	t       *testing.T
+	db      *migrations.DB
 	a       *accounttest.App
 	tenant  tenant.Tenant
 	other   tenant.Tenant

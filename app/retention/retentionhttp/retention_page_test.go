@@ -1,4 +1,4 @@
-package visitorhttp_test
+package retentionhttp_test
 
 import (
 	"context"
