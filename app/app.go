@@ -300,7 +300,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 
 	a.Transcripts = &transcript.Service{DB: db.Gorm, Sealer: a.Envelope, Audit: a.Audit, Authz: a.Enforcer, Departments: a.Tenants,
-		People: a.Users, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log, Holds: a.Retention}
+		People: a.Users, Files: transcriptFiles{a.Chat}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log, Holds: a.Retention}
 
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {

@@ -48,3 +48,9 @@ func init() {
 		routeFixtures[k] = v
 	}
 }
+
+func init() {
+	routeFixtures["GET /transcripts/:conversation/files/:file"] = fixture{object: true, build: func(w *world, _ *principal, tg target) request {
+		return request{path: "/transcripts/" + w.conversation(tg) + "/files/00000000-0000-7000-8000-000000000000"}
+	}}
+}

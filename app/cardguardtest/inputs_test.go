@@ -492,6 +492,15 @@ func (w *world) typeCardNumbers() {
 	vs.until("split ack 2", ofType("ack"))
 	agent.send(map[string]any{"type": "whisper", "conversation_id": conv.ID, "key": "w-1", "text": "note " + cardForms[5]})
 
+	// Transcripts: a note holding a card number is masked before it is sealed; a tag (stored in
+	// clear), the reason for opening a transcript and a search term holding one are refused.
+	for _, c := range cardForms {
+		owner.accepted("transcript note "+c, http.MethodPost, "/api/v1/transcripts/"+conv.ID+"/notes", map[string]string{"body": "note " + c})
+		owner.refused("transcript tag "+c, http.MethodPost, "/api/v1/transcripts/"+conv.ID+"/tags", map[string]string{"tag": c}, "tag")
+		owner.refused("transcript reason "+c, http.MethodPost, "/api/v1/transcripts/"+conv.ID+"/open", map[string]string{"reason": "ticket " + c}, "reason")
+		owner.refused("transcript search "+c, http.MethodGet, "/api/v1/transcripts?q="+url.QueryEscape(c), nil, "q")
+	}
+
 	// An offline message from another visitor.
 	other := w.browser("")
 	var oid struct {

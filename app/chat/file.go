@@ -123,6 +123,21 @@ func (s *Service) DownloadFile(ctx context.Context, c Conversation, a Actor, p *
 	default:
 		return Download{}, ErrForbidden
 	}
+	return s.openFile(ctx, c, a, fileID, o)
+}
+
+// ReaderFile opens a conversation's file for a console user whose reading of the whole
+// conversation the caller has already authorised (a transcript reader within their scope, see
+// app/transcript); the download is audited like every other.
+func (s *Service) ReaderFile(ctx context.Context, c Conversation, p *identity.Principal, fileID string, o Origin) (Download, error) {
+	if p == nil {
+		return Download{}, ErrForbidden
+	}
+	return s.openFile(ctx, c, Actor{Kind: SenderAgent, ID: p.UserID}, fileID, o)
+}
+
+// openFile opens and audits a file of c for a.
+func (s *Service) openFile(ctx context.Context, c Conversation, a Actor, fileID string, o Origin) (Download, error) {
 	f, seq, err := s.store.file(ctx, c.TenantID, c.ID, fileID)
 	if err != nil {
 		return Download{}, err

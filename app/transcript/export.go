@@ -86,24 +86,65 @@ func (s *Service) Export(ctx context.Context, p *identity.Principal, convID, for
 	if reason != "" {
 		details["reason"] = reason
 	}
+	if t.DepartmentID != "" {
+		details["department"] = t.DepartmentID
+	}
 	if err := s.record(ctx, s.event(p, audit.ActionTranscriptExport, "conversation", convID, o, details)); err != nil {
 		return ExportFile{}, err
 	}
 	return f, nil
 }
 
-// RenderJSON writes the copy as indented JSON, every string masked once more for card numbers.
-func RenderJSON(cp Copy) ([]byte, error) {
-	b, err := json.MarshalIndent(cp, "", "  ")
-	if err != nil {
-		return nil, err
+// masked returns the copy with every free-text field masked once more for card numbers (the
+// decrypted fields already are; names and tags are refused at rest when they hold one). Ids are
+// left as they are: a random id read across its hyphens can look like a card number.
+func masked(cp Copy) Copy {
+	m := pan.MaskLast4
+	cp.ExportedBy, cp.SiteName, cp.DepartmentName, cp.AgentName = m(cp.ExportedBy), m(cp.SiteName), m(cp.DepartmentName), m(cp.AgentName)
+	cp.Tags = maskAll(cp.Tags)
+	v := &cp.Visitor
+	v.Name, v.Email, v.Browser, v.OS, v.Language = m(v.Name), m(v.Email), m(v.Browser), m(v.OS), m(v.Language)
+	cp.Prechat = append([]Answer(nil), cp.Prechat...)
+	for i := range cp.Prechat {
+		cp.Prechat[i].Question, cp.Prechat[i].Answer = m(cp.Prechat[i].Question), m(cp.Prechat[i].Answer)
 	}
-	return []byte(pan.MaskLast4(string(b))), nil
+	if cp.Survey != nil {
+		sv := *cp.Survey
+		sv.Comment = m(sv.Comment)
+		cp.Survey = &sv
+	}
+	cp.Events = append([]Event(nil), cp.Events...)
+	for i := range cp.Events {
+		e := &cp.Events[i]
+		e.Sender, e.Text = m(e.Sender), m(e.Text)
+		if e.File != nil {
+			f := *e.File
+			f.Name = m(f.Name)
+			e.File = &f
+		}
+	}
+	cp.Notes = append([]Note(nil), cp.Notes...)
+	for i := range cp.Notes {
+		cp.Notes[i].AuthorName, cp.Notes[i].Body = m(cp.Notes[i].AuthorName), m(cp.Notes[i].Body)
+	}
+	return cp
+}
+
+func maskAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = pan.MaskLast4(s)
+	}
+	return out
+}
+
+// RenderJSON writes the copy as indented JSON, its free text masked once more for card numbers.
+func RenderJSON(cp Copy) ([]byte, error) {
+	return json.MarshalIndent(masked(cp), "", "  ")
 }
 
 // htmlCopy is a self-contained page: no script, no style sheet, no image, no external link.
 var htmlCopy = template.Must(template.New("copy").Funcs(template.FuncMap{
-	"mask": pan.MaskLast4,
 	"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04:05 UTC") },
 }).Parse(`<!doctype html>
 <html lang="en">
@@ -116,43 +157,43 @@ var htmlCopy = template.Must(template.New("copy").Funcs(template.FuncMap{
 <body>
 <header>
 <h1>Chat transcript</h1>
-<p><strong>{{mask .Notice}}</strong></p>
-<p>Exported by {{mask .ExportedBy}} (user {{.ExportedByID}}) on {{when .ExportedAt}}.</p>
+<p><strong>{{.Notice}}</strong></p>
+<p>Exported by {{.ExportedBy}} (user {{.ExportedByID}}) on {{when .ExportedAt}}.</p>
 </header>
 <main>
 <h2>Conversation</h2>
 <dl>
 <dt>Conversation</dt><dd>{{.ID}}</dd>
-<dt>Site</dt><dd>{{mask .SiteName}}</dd>
-<dt>Department</dt><dd>{{if .DepartmentName}}{{mask .DepartmentName}}{{else}}none{{end}}</dd>
-<dt>Agent</dt><dd>{{if .AgentName}}{{mask .AgentName}}{{else}}none{{end}}</dd>
+<dt>Site</dt><dd>{{.SiteName}}</dd>
+<dt>Department</dt><dd>{{if .DepartmentName}}{{.DepartmentName}}{{else}}none{{end}}</dd>
+<dt>Agent</dt><dd>{{if .AgentName}}{{.AgentName}}{{else}}none{{end}}</dd>
 <dt>Status</dt><dd>{{.Status}}</dd>
 <dt>Started</dt><dd>{{when .StartedAt}}</dd>
 {{with .EndedAt}}<dt>Ended</dt><dd>{{when .}}</dd>{{end}}
-<dt>Tags</dt><dd>{{range $i, $t := .Tags}}{{if $i}}, {{end}}{{mask $t}}{{else}}none{{end}}</dd>
+<dt>Tags</dt><dd>{{range $i, $t := .Tags}}{{if $i}}, {{end}}{{$t}}{{else}}none{{end}}</dd>
 </dl>
 <h2>Visitor</h2>
 <dl>
 <dt>Visitor id</dt><dd>{{.Visitor.ID}}</dd>
-<dt>Name</dt><dd>{{mask .Visitor.Name}}</dd>
-<dt>E-mail</dt><dd>{{mask .Visitor.Email}}</dd>
+<dt>Name</dt><dd>{{.Visitor.Name}}</dd>
+<dt>E-mail</dt><dd>{{.Visitor.Email}}</dd>
 <dt>IP address</dt><dd>{{.Visitor.IP}}</dd>
-<dt>Browser</dt><dd>{{mask .Visitor.Browser}} {{mask .Visitor.OS}}</dd>
+<dt>Browser</dt><dd>{{.Visitor.Browser}} {{.Visitor.OS}}</dd>
 <dt>Personal data</dt><dd>{{if .Visitor.Unmasked}}shown{{else}}masked{{end}}</dd>
 </dl>
 {{if .Prechat}}<h2>Pre-chat answers</h2>
-<dl>{{range .Prechat}}<dt>{{mask .Question}}</dt><dd>{{mask .Answer}}</dd>{{end}}</dl>{{end}}
+<dl>{{range .Prechat}}<dt>{{.Question}}</dt><dd>{{.Answer}}</dd>{{end}}</dl>{{end}}
 {{with .Survey}}<h2>Survey</h2>
-<p>Rating {{.Rating}} of 5.{{if .Comment}} Comment: {{mask .Comment}}{{end}}</p>{{end}}
+<p>Rating {{.Rating}} of 5.{{if .Comment}} Comment: {{.Comment}}{{end}}</p>{{end}}
 <h2>Messages and events</h2>
 <ol>
-{{range .Events}}<li><p><time datetime="{{.At.UTC.Format "2006-01-02T15:04:05Z07:00"}}">{{when .At}}</time> — <strong>{{mask .Sender}}</strong>{{if .AgentOnly}} (whisper: agents only, the visitor did not see it){{end}}</p>
-<p>{{if .Unreadable}}[This message cannot be read.]{{else if .File}}File: {{mask .File.Name}} ({{.File.Type}}, {{.File.Size}} bytes){{else}}{{mask .Text}}{{end}}</p></li>
+{{range .Events}}<li><p><time datetime="{{.At.UTC.Format "2006-01-02T15:04:05Z07:00"}}">{{when .At}}</time> — <strong>{{.Sender}}</strong>{{if .AgentOnly}} (whisper: agents only, the visitor did not see it){{end}}</p>
+<p>{{if .Unreadable}}[This message cannot be read.]{{else if .File}}File: {{.File.Name}} ({{.File.Type}}, {{.File.Size}} bytes){{else}}{{.Text}}{{end}}</p></li>
 {{end}}</ol>
 <h2>Notes</h2>
-{{if .Notes}}<ol>{{range .Notes}}<li><p>{{mask .AuthorName}}, {{when .At}}</p><p>{{mask .Body}}</p></li>{{end}}</ol>{{else}}<p>No notes.</p>{{end}}
+{{if .Notes}}<ol>{{range .Notes}}<li><p>{{.AuthorName}}, {{when .At}}</p><p>{{.Body}}</p></li>{{end}}</ol>{{else}}<p>No notes.</p>{{end}}
 </main>
-<footer><p>Exported by {{mask .ExportedBy}} on {{when .ExportedAt}}. {{mask .Notice}}</p></footer>
+<footer><p>Exported by {{.ExportedBy}} on {{when .ExportedAt}}. {{.Notice}}</p></footer>
 </body>
 </html>
 `))
@@ -160,7 +201,7 @@ var htmlCopy = template.Must(template.New("copy").Funcs(template.FuncMap{
 // RenderHTML writes the copy as one self-contained HTML page.
 func RenderHTML(cp Copy) ([]byte, error) {
 	var b bytes.Buffer
-	if err := htmlCopy.Execute(&b, cp); err != nil {
+	if err := htmlCopy.Execute(&b, masked(cp)); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -169,11 +210,12 @@ func RenderHTML(cp Copy) ([]byte, error) {
 // RenderPDF writes the copy as a PDF (A4, the core Helvetica font: text outside Windows-1252 is
 // shown as '?'). Every page's footer names the exporter and the time.
 func RenderPDF(cp Copy) ([]byte, error) {
+	cp = masked(cp)
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCreationDate(cp.ExportedAt)
 	pdf.SetModificationDate(cp.ExportedAt)
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	txt := func(s string) string { return tr(pan.MaskLast4(s)) }
+	txt := func(s string) string { return tr(s) }
 	when := func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04:05 UTC") }
 	pdf.SetTitle(txt("Chat transcript "+cp.ID), false)
 	pdf.SetAuthor(txt(cp.ExportedBy), false)

@@ -8,12 +8,14 @@ import (
 	"github.com/parleyhq/parley/migrations"
 )
 
-// Scope is what a user may read: every conversation (All, or the department permission held
-// tenant-wide), the conversations of some departments, and their own conversations tenant-wide
-// or in some departments.
+// Scope is what a user may read: every conversation (All: transcript.view.all), the
+// conversations of every department (AllDepartments: transcript.view.department held
+// tenant-wide; a conversation without a department is not one of them) or of some departments,
+// and their own conversations tenant-wide or in some departments.
 type Scope struct {
 	UserID         string
 	All            bool
+	AllDepartments bool
 	Departments    []string
 	OwnAll         bool
 	OwnDepartments []string
@@ -21,7 +23,7 @@ type Scope struct {
 
 // Empty reports whether the scope reaches no conversation.
 func (sc Scope) Empty() bool {
-	return !sc.All && len(sc.Departments) == 0 && !sc.OwnAll && len(sc.OwnDepartments) == 0
+	return !sc.All && !sc.AllDepartments && len(sc.Departments) == 0 && !sc.OwnAll && len(sc.OwnDepartments) == 0
 }
 
 // scopeOf works out p's scope from the RBAC policy: tenant-wide grants first, then each
@@ -33,11 +35,16 @@ func (s *Service) scopeOf(ctx context.Context, p *identity.Principal) (Scope, er
 		ok, err := s.Authz.Allowed(ctx, p.TenantID, p.UserID, dept, perm)
 		return err == nil && ok
 	}
-	if held(PermViewAll, "") || held(PermViewDepartment, "") {
+	if held(PermViewAll, "") {
 		sc.All = true
 		return sc, nil
 	}
+	sc.AllDepartments = held(PermViewDepartment, "")
 	sc.OwnAll = held(PermViewOwn, "")
+	if sc.AllDepartments {
+		// Every department's conversations are in; own ones count only for those without one.
+		return sc, nil
+	}
 	depts, err := s.Departments.Departments(ctx, p.TenantID)
 	if err != nil {
 		return Scope{}, err
@@ -59,6 +66,9 @@ func (sc Scope) clause() (string, []any) {
 	}
 	var parts []string
 	var args []any
+	if sc.AllDepartments {
+		parts = append(parts, "c.department_id IS NOT NULL")
+	}
 	if len(sc.Departments) > 0 {
 		parts = append(parts, "c.department_id IN ?")
 		args = append(args, sc.Departments)

@@ -40,8 +40,8 @@ type People interface {
 	People(ctx context.Context, tenantID string, ids []string) (map[string]account.Person, error)
 }
 
-// Service reads, searches, exports and annotates transcripts. Every field but Holds and Log is
-// required.
+// Service reads, searches, exports and annotates transcripts. Every field but Holds, Files,
+// MaxScan and Log is required.
 type Service struct {
 	DB          *gorm.DB
 	Sealer      Sealer
@@ -51,6 +51,8 @@ type Service struct {
 	People      People
 	// Holds tells whether a conversation is under legal hold; nil means none is.
 	Holds HoldChecker
+	// Files opens the conversation's files for readers; nil serves none.
+	Files Files
 	Now   func() time.Time
 	Node  string
 	// MaxScan bounds the conversations one content search decrypts (DefaultMaxScan when 0).
@@ -221,14 +223,31 @@ func (s *Service) List(ctx context.Context, p *identity.Principal, f Filter, o O
 	return List{Items: items, More: more, Search: search}, err
 }
 
-// matches opens the conversation's message bodies (whispers included) and compares them with
-// query, case-insensitively. A body that does not open does not match.
+// matches opens the conversation's message bodies (whispers included), then its notes, and
+// compares them with query, case-insensitively. A body that does not open does not match.
 func (s *Service) matches(ctx context.Context, c convRow, query string) (bool, error) {
-	rows, err := s.store().events(ctx, c.TenantID, c.ID, true)
+	st, needle := s.store(), strings.ToLower(query)
+	rows, err := st.events(ctx, c.TenantID, c.ID, true)
 	if err != nil {
 		return false, err
 	}
-	return scan(ctx, s.Sealer, c.TenantID, c.ID, rows, strings.ToLower(query))
+	if found, err := scan(ctx, s.Sealer, c.TenantID, c.ID, rows, needle); found || err != nil {
+		return found, err
+	}
+	notes, err := st.notes(ctx, c.TenantID, c.ID)
+	if err != nil || len(notes) == 0 {
+		return false, err
+	}
+	for _, n := range notes {
+		text, err := s.Sealer.OpenString(ctx, vault.Binding{Tenant: c.TenantID, Scope: c.ID, Field: FieldNote, Seq: int64(n.N)}, n.Body)
+		if errors.Is(err, vault.ErrUnavailable) {
+			return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		if err == nil && containsFold(text, needle) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // scan is the search's hot path: open each body in memory and look for needle (lower case).
@@ -436,6 +455,9 @@ func (s *Service) Open(ctx context.Context, p *identity.Principal, convID, reaso
 	details := map[string]string{"visitor_pii": strconv.FormatBool(t.Visitor.Unmasked), "events": strconv.Itoa(len(t.Events))}
 	if reason != "" {
 		details["reason"] = reason
+	}
+	if t.DepartmentID != "" {
+		details["department"] = t.DepartmentID
 	}
 	if err := s.record(ctx, s.event(p, audit.ActionTranscriptView, "conversation", convID, o, details)); err != nil {
 		return Transcript{}, err
@@ -883,4 +905,22 @@ func (s *Service) IsDepartment(ctx context.Context, tenantID, id string) bool {
 		}
 	}
 	return false
+}
+
+// Files opens a conversation's file for a reader the service has authorised, and audits the
+// download; the app adapts the chat engine (chat.Service.ReaderFile). ErrNotFound when the file
+// is not the conversation's.
+type Files interface {
+	ReaderFile(ctx context.Context, p *identity.Principal, convID, fileID string, o Origin) (name, contentType string, data []byte, err error)
+}
+
+// File opens a file of a conversation p may read (ErrNotFound outside p's scope).
+func (s *Service) File(ctx context.Context, p *identity.Principal, convID, fileID string, o Origin) (name, contentType string, data []byte, err error) {
+	if !validID(fileID) || s.Files == nil {
+		return "", "", nil, ErrNotFound
+	}
+	if _, err := s.Locate(ctx, p, convID); err != nil {
+		return "", "", nil, err
+	}
+	return s.Files.ReaderFile(migrations.WithTenant(ctx, p.TenantID), p, convID, fileID, o)
 }

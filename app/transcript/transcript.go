@@ -9,9 +9,10 @@
 // conversation of the departments where they hold it; transcript.view.all (tenant-wide only)
 // every conversation. A conversation outside the scope does not exist for the user (ErrNotFound).
 //
-// Search decrypts and scans: the message bodies of at most Service.MaxScan conversations (the
-// newest matching the filters, within the scope) are opened in memory and compared with the terms;
-// nothing derived from content is stored (SECURITY.md, "Transcript search").
+// Search decrypts and scans: the message bodies and notes of at most Service.MaxScan
+// conversations (the newest matching the filters, within the scope) are opened in memory and
+// compared with the terms; nothing derived from content is stored (SECURITY.md, "Transcript
+// search").
 package transcript
 
 import (

@@ -60,13 +60,15 @@ var auditorPermissions = []string{
 //
 //   - owner holds every permission of the catalogue (and so can grant any of them);
 //   - admin runs the organisation (users, roles, sites, routing, bans, security policy, retention,
-//     keys) and can do everything a supervisor can, with the whole organisation's reports, but
-//     reads no other conversation's files, sees no full card number and has no access to the
-//     audit log, so the people it administers can be
-//     audited by someone else;
+//     keys) and can do everything a supervisor can, with the whole organisation's reports and its
+//     departments' transcripts (but not transcript.view.all: no conversation of no department it
+//     did not take part in), but reads no other conversation's files, sees no full card number
+//     and has no access to the audit log, so the people it administers can be audited by someone
+//     else;
 //   - supervisor runs a department: everything an agent can, plus joining, monitoring and
-//     whispering, visitors' personal data and the department's reports;
-//   - agent takes chats;
+//     whispering, visitors' personal data, the department's reports, and reading and exporting
+//     the department's transcripts;
+//   - agent takes chats and reads the transcripts of the chats it took part in;
 //   - auditor reads and verifies the audit log, and reviews and signs off access; it changes
 //     nothing and reads no chat content.
 //

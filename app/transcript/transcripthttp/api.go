@@ -2,6 +2,7 @@ package transcripthttp
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -84,7 +85,13 @@ func (m *Module) tagAPI(c echo.Context) error {
 }
 
 func (m *Module) untagAPI(c echo.Context) error {
-	return m.tagChange(c, c.Param("tag"), false)
+	// A tag with a space arrives escaped ("billing%20dispute"); a tag never holds '%', so
+	// unescaping an already unescaped value changes nothing.
+	tag, err := url.PathUnescape(c.Param("tag"))
+	if err != nil {
+		return api.ErrInvalidRequest.WithField("tag")
+	}
+	return m.tagChange(c, tag, false)
 }
 
 func (m *Module) tagChange(c echo.Context, tag string, add bool) error {

@@ -167,6 +167,13 @@ func (h *harness) seed(tenantID, siteID, deptID, agentID string, at time.Time, r
 		}
 		return ct
 	}
+	sealBytes := func(field string, seq int64, data []byte) []byte {
+		ct, err := h.a.Envelope.Seal(ctx, vault.Binding{Tenant: tenantID, Scope: id, Field: field, Seq: seq}, data)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return ct
+	}
 	var pre string
 	if sc.prechat != nil {
 		b, _ := json.Marshal(sc.prechat)
@@ -225,7 +232,7 @@ func (h *harness) seed(tenantID, siteID, deptID, agentID string, at time.Time, r
 			fileID := uuid.Must(uuid.NewV7()).String()
 			if err := db.Exec(`INSERT INTO chat_files (id, tenant_id, conversation_id, uploader_kind, uploader_id, name, content_type, size, content, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, fileID, tenantID, id, senderKind, senderID, seal("file.name", seq+1, m.file),
-				"application/pdf", 1234, []byte("sealed"), at).Error; err != nil {
+				"application/pdf", 1234, sealBytes("file.content", seq+1, []byte("%PDF-1.4 statement")), at).Error; err != nil {
 				h.t.Fatal(err)
 			}
 			event("file", senderKind, senderID, "", "", audience, fileID)

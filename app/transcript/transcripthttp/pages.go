@@ -3,6 +3,7 @@ package transcripthttp
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -130,6 +131,20 @@ func (m *Module) listPage(c echo.Context) error {
 		return err
 	}
 	d.Scope = scopeText(sc, d.Departments)
+	if !sc.All && !sc.AllDepartments && !sc.OwnAll {
+		// Offer only the departments the reader may list (another one would be refused).
+		mine := map[string]bool{}
+		for _, id := range append(append([]string{}, sc.Departments...), sc.OwnDepartments...) {
+			mine[id] = true
+		}
+		var keep []tenant.Department
+		for _, dp := range d.Departments {
+			if mine[dp.ID] {
+				keep = append(keep, dp)
+			}
+		}
+		d.Departments = keep
+	}
 	f, ff, ferr := parseFilter(c)
 	d.Filter = ff.scrub()
 	status := http.StatusOK
@@ -195,6 +210,9 @@ func scopeText(sc transcript.Scope, depts []tenant.Department) string {
 		names[d.ID] = d.Name
 	}
 	var parts []string
+	if sc.AllDepartments {
+		parts = append(parts, "every conversation of every department")
+	}
 	if len(sc.Departments) > 0 {
 		var ns []string
 		for _, id := range sc.Departments {
@@ -279,7 +297,7 @@ func (m *Module) viewPage(c echo.Context) error {
 	if set.RequireReason {
 		return m.Pages.Render(c, http.StatusOK, "transcript_reason.html", reasonPage{CSRF: m.csrf(c), ID: c.Param("conversation")})
 	}
-	return m.renderView(c, "", viewPage{})
+	return m.renderView(c, "", viewPage{Notice: viewNotices[c.QueryParam("notice")]})
 }
 
 func (m *Module) openForm(c echo.Context) error {
@@ -315,7 +333,7 @@ func (m *Module) renderView(c echo.Context, reason string, d viewPage) error {
 	for _, e := range t.Events {
 		ve := viewEvent{Event: e, Time: e.At.Format("15:04:05"), ISO: e.At.Format(time.RFC3339)}
 		if e.File != nil {
-			ve.FileURL = fmt.Sprintf("/api/v1/chat/conversations/%s/files/%s", url.PathEscape(t.ID), url.PathEscape(e.File.ID))
+			ve.FileURL = fmt.Sprintf("/transcripts/%s/files/%s", url.PathEscape(t.ID), url.PathEscape(e.File.ID))
 		}
 		d.Events = append(d.Events, ve)
 	}
@@ -384,6 +402,11 @@ func (m *Module) changeTag(c echo.Context, add bool) error {
 func (m *Module) afterForm(c echo.Context, err error, field, notice string, keep func(*viewPage)) error {
 	reason := c.FormValue("reason")
 	if err == nil {
+		if reason == "" {
+			// No reason in play: back to the transcript's own address (post, redirect, get).
+			return c.Redirect(http.StatusSeeOther, "/transcripts/"+url.PathEscape(c.Param("conversation"))+"?notice="+notice)
+		}
+		// The reason the transcript was opened with is needed to show it again.
 		return m.renderView(c, reason, viewPage{Notice: viewNotices[notice]})
 	}
 	herr := httpError(err)
@@ -470,4 +493,24 @@ func (m *Module) settingsForm(c echo.Context) error {
 		notice = "changed"
 	}
 	return c.Redirect(http.StatusSeeOther, "/transcript-settings?notice="+notice)
+}
+
+// fileDownload sends a file of the conversation as an attachment, in a sandbox.
+func (m *Module) fileDownload(c echo.Context) error {
+	p, err := principal(c)
+	if err != nil {
+		return err
+	}
+	name, typ, data, err := m.Service.File(c.Request().Context(), p, c.Param("conversation"), c.Param("file"), originOf(c))
+	if err != nil {
+		return httpError(err)
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	if h.Get("Content-Disposition") == "" {
+		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, typ, data)
 }

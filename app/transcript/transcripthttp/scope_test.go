@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/audit"
@@ -78,8 +79,13 @@ func TestTranscriptScopeByRole(t *testing.T) {
 				if tc.status == 200 && strings.Join(got, ",") != strings.Join(tc.list, ",") {
 					t.Errorf("list = %v, want %v", got, tc.list)
 				}
-				if rec := tc.c.Do(http.MethodGet, "/transcripts", ""); rec.Code != tc.status {
-					t.Errorf("GET /transcripts = %d, want %d", rec.Code, tc.status)
+				page := tc.c.Do(http.MethodGet, "/transcripts", "")
+				if page.Code != tc.status {
+					t.Errorf("GET /transcripts = %d, want %d", page.Code, tc.status)
+				}
+				// The department filter offers only departments the reader may list.
+				if offersClaims := strings.Contains(page.Body.String(), `value="`+h.claims.ID+`"`); page.Code == 200 && offersClaims != (len(tc.list) == 3 || strings.HasPrefix(tc.name, "reviewer")) {
+					t.Errorf("department filter offers Claims: %v", offersClaims)
 				}
 				for i, id := range []string{h.c1, h.c2, h.c3, h.cx} {
 					rec := tc.c.Do(http.MethodGet, "/transcripts/"+id, "")
@@ -112,8 +118,11 @@ func TestTranscriptScopeByRole(t *testing.T) {
 func TestTranscriptFilters(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)
-		if rec := h.owner.PostForm("/transcripts/"+h.c2+"/tags", url.Values{"tag": {"  Refund  Case "}}); rec.Code != http.StatusOK {
+		if rec := h.owner.PostForm("/transcripts/"+h.c2+"/tags", url.Values{"tag": {"  Refund  Case "}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("tag: %d %s", rec.Code, rec.Body)
+		}
+		if rec := h.owner.PostForm("/transcripts/"+h.c3+"/notes", url.Values{"body": {"Escalated to the claims team"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("note: %d %s", rec.Code, rec.Body)
 		}
 		day := h.a.Clock.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02")
 		cases := []struct {
@@ -132,6 +141,7 @@ func TestTranscriptFilters(t *testing.T) {
 			{name: "dates before", query: "?to=2020-01-01", want: []string{}},
 			{name: "search", query: "?q=REFUND", want: sorted(h.c2)},
 			{name: "search whisper", query: "?q=goodwill", want: sorted(h.c1)},
+			{name: "search note", query: "?q=escalated", want: sorted(h.c3)},
 			{name: "bad rating", query: "?rating=9", status: 400},
 			{name: "bad date", query: "?from=yesterday", status: 400},
 			{name: "bad status", query: "?status=deleted", status: 400},
@@ -162,12 +172,12 @@ func TestTranscriptFilters(t *testing.T) {
 		}
 		// Searches are audited without their terms.
 		searches := h.events(audit.ActionTranscriptSearch)
-		if len(searches) != 2 {
+		if len(searches) != 3 {
 			t.Fatalf("transcript.search records = %d", len(searches))
 		}
 		for _, e := range searches {
 			for _, v := range e.Details {
-				if strings.Contains(strings.ToLower(v), "refund") || strings.Contains(v, "goodwill") {
+				if strings.Contains(strings.ToLower(v), "refund") || strings.Contains(v, "goodwill") || strings.Contains(v, "scalated") {
 					t.Errorf("search record holds its terms: %v", e.Details)
 				}
 			}
@@ -196,4 +206,32 @@ func TestTranscriptSearchLimited(t *testing.T) {
 	if body.Search.Scanned != 1 || !body.Search.Limited {
 		t.Errorf("search = %+v, want 1 scanned, limited", body.Search)
 	}
+}
+
+// TestTranscriptWithoutDepartment: a conversation of no department is read by transcript.view.all
+// (owner) and by whoever took part in it with transcript.view.own tenant-wide — not through
+// transcript.view.department, even held tenant-wide (admin).
+func TestTranscriptWithoutDepartment(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		h := newHarness(t, db)
+		start := h.a.Clock.Now().UTC().Add(-time.Hour)
+		other := h.seed(h.tenant.ID, h.site.ID, "", h.users["owner"].ID, start, nil, seedChat{messages: []seedMessage{{sender: "visitor", text: "no department"}}})
+		mine := h.seed(h.tenant.ID, h.site.ID, "", h.users["admin"].ID, start, nil, seedChat{messages: []seedMessage{{sender: "visitor", text: "mine"}}})
+		for _, tc := range []struct {
+			name        string
+			c           *accounttest.Client
+			other, mine int
+		}{
+			{name: "owner", c: h.owner, other: 200, mine: 200},
+			{name: "admin", c: h.admin, other: 404, mine: 200},
+			{name: "supervisor of billing", c: h.supervisor, other: 403, mine: 403},
+		} {
+			if got := tc.c.Do(http.MethodGet, "/transcripts/"+other, "").Code; got != tc.other {
+				t.Errorf("%s opens another's conversation without a department: %d, want %d", tc.name, got, tc.other)
+			}
+			if got := tc.c.Do(http.MethodGet, "/transcripts/"+mine, "").Code; got != tc.mine {
+				t.Errorf("%s opens the admin's conversation without a department: %d, want %d", tc.name, got, tc.mine)
+			}
+		}
+	})
 }

@@ -63,6 +63,7 @@ func (m *Module) Routes() []server.Route {
 		scoped(http.MethodPost, "/transcripts/:conversation/open", own, "Open a transcript with the reason given (form; audited).", m.openForm),
 		scoped(http.MethodGet, "/transcripts/:conversation/export", export, "Export a transcript as JSON, HTML or PDF (?format=; audited).", m.exportGet),
 		scoped(http.MethodPost, "/transcripts/:conversation/export", export, "Export a transcript with the reason given (form; audited).", m.exportForm),
+		scoped(http.MethodGet, "/transcripts/:conversation/files/:file", own, "Download a file of a conversation the user may read (audited).", m.fileDownload),
 		scoped(http.MethodPost, "/transcripts/:conversation/notes", own, "Add a note to a conversation (form; sealed; audited).", m.noteForm),
 		scoped(http.MethodPost, "/transcripts/:conversation/tags", own, "Tag a conversation (form; audited).", m.tagForm),
 		scoped(http.MethodPost, "/transcripts/:conversation/tags/remove", own, "Remove a tag from a conversation (form; audited).", m.untagForm),

@@ -39,7 +39,7 @@ func TestTranscriptView(t *testing.T) {
 		}
 		body := rec.Body.String()
 		for _, want := range []string{"Hello, I was charged twice", "Let me check that for you", "Offer the goodwill credit",
-			"Whisper: agents only", "statement.pdf", "/api/v1/chat/conversations/" + h.c1 + "/files/", "Ada Lovelace", "ada@example.test",
+			"Whisper: agents only", "statement.pdf", "/transcripts/" + h.c1 + "/files/", "Ada Lovelace", "ada@example.test",
 			"Policy number", "PX-1234", "Rated <strong>5 of 5</strong>", "Very helpful", "1111", "The visitor started the chat.", "Export as PDF"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("view lacks %q", want)
@@ -56,7 +56,8 @@ func TestTranscriptView(t *testing.T) {
 			t.Errorf("agent without transcript.export sees the export buttons")
 		}
 		views := h.events(audit.ActionTranscriptView)
-		if len(views) != 2 || views[0].Actor.ID != h.users["supervisor"].ID || views[0].Target.ID != h.c1 || views[0].Details["visitor_pii"] != "true" || views[1].Details["visitor_pii"] != "false" {
+		if len(views) != 2 || views[0].Actor.ID != h.users["supervisor"].ID || views[0].Target.ID != h.c1 || views[0].Details["visitor_pii"] != "true" || views[1].Details["visitor_pii"] != "false" ||
+			views[0].Details["department"] != h.billing.ID {
 			t.Errorf("transcript.view records = %+v", views)
 		}
 		// The JSON API says the same.
@@ -155,7 +156,7 @@ func TestTranscriptExports(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)
 		// A note with a card number typed into it: masked before it is sealed.
-		if rec := h.supervisor.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {"Customer read out " + testCard + " by mistake"}}); rec.Code != http.StatusOK {
+		if rec := h.supervisor.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {"Customer read out " + testCard + " by mistake"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("note: %d", rec.Code)
 		}
 		when := h.a.Clock.Now().UTC().Format("2 Jan 2006")
@@ -221,8 +222,12 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 		h := newHarness(t, db)
 		note := "Called back about the double charge; card " + testCard
 		rec := h.agent.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {note}})
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/transcripts/"+h.c1+"?notice=note_added" {
+			t.Fatalf("note: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		rec = h.agent.Do(http.MethodGet, rec.Header().Get("Location"), "")
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "The note was added.") || !strings.Contains(rec.Body.String(), "Called back about the double charge") {
-			t.Fatalf("note: %d", rec.Code)
+			t.Fatalf("transcript after the note: %d", rec.Code)
 		}
 		noCard(t, "page after the note", rec.Body.String())
 		var stored []string
@@ -249,6 +254,9 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				rec := h.agent.PostForm("/transcripts/"+h.c1+tc.path, tc.form)
+				if rec.Code == http.StatusSeeOther {
+					rec = h.agent.Do(http.MethodGet, rec.Header().Get("Location"), "")
+				}
 				if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.contains) {
 					t.Errorf("status %d, want %d with %q", rec.Code, tc.status, tc.contains)
 				}
@@ -277,11 +285,15 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 		if rec := h.agent.Do(http.MethodDelete, "/api/v1/transcripts/"+h.c1+"/tags/ta", ""); rec.Code != 200 || strings.Contains(rec.Body.String(), `"ta"`) {
 			t.Errorf("remove tag: %d %s", rec.Code, rec.Body)
 		}
+		h.agent.Do(http.MethodPost, "/api/v1/transcripts/"+h.c1+"/tags", `{"tag":"two words"}`)
+		if rec := h.agent.Do(http.MethodDelete, "/api/v1/transcripts/"+h.c1+"/tags/two%20words", ""); rec.Code != 200 || strings.Contains(rec.Body.String(), "two words") {
+			t.Errorf("remove a tag with a space: %d %s", rec.Code, rec.Body)
+		}
 		if n := len(h.events(audit.ActionTranscriptNote)); n != 1 {
 			t.Errorf("transcript.note records = %d, want 1", n)
 		}
-		if n := len(h.events(audit.ActionTranscriptTag)); n != 15 {
-			t.Errorf("transcript.tag records = %d, want 15 (2 form changes, 12 adds, 1 removal)", n)
+		if n := len(h.events(audit.ActionTranscriptTag)); n != 17 {
+			t.Errorf("transcript.tag records = %d, want 17 (2 form changes, 13 adds, 2 removals)", n)
 		}
 		for _, e := range h.events(audit.ActionTranscriptNote) {
 			for _, v := range e.Details {
@@ -291,4 +303,52 @@ func TestTranscriptNotesAndTags(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTranscriptFiles: a reader downloads the conversation's files from the transcript (audited,
+// as an attachment in a sandbox) though they never took part in it; outside the scope it is 404.
+func TestTranscriptFiles(t *testing.T) {
+	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
+		h := newHarness(t, db)
+		page := h.admin.Do(http.MethodGet, "/transcripts/"+h.c1, "").Body.String()
+		link := regexp.MustCompile(`href="(/transcripts/[^"]+/files/[^"]+)"`).FindStringSubmatch(page)
+		if link == nil {
+			t.Fatal("no file link on the transcript")
+		}
+		rec := h.admin.Do(http.MethodGet, link[1], "")
+		if rec.Code != http.StatusOK || rec.Body.String() != "%PDF-1.4 statement" {
+			t.Fatalf("download: %d %q", rec.Code, rec.Body)
+		}
+		if cd := rec.Header().Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, "statement.pdf") {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") {
+			t.Errorf("CSP %q", csp)
+		}
+		if rec := h.agent2.Do(http.MethodGet, link[1], ""); rec.Code != http.StatusNotFound {
+			t.Errorf("download outside the scope: %d", rec.Code)
+		}
+		if rec := h.admin.Do(http.MethodGet, "/transcripts/"+h.c1+"/files/00000000-0000-7000-8000-000000000000", ""); rec.Code != http.StatusNotFound {
+			t.Errorf("unknown file: %d", rec.Code)
+		}
+		if ev := h.events(audit.ActionFileDownload); len(ev) != 1 || ev[0].Actor.ID != h.users["admin"].ID {
+			t.Errorf("file.download records = %+v", ev)
+		}
+	})
+}
+
+// TestTranscriptNoteWithReason: when the transcript was opened with a reason, a note's form
+// carries it and the transcript is shown again under it (audited with it).
+func TestTranscriptNoteWithReason(t *testing.T) {
+	h := newHarness(t, migratetest.Open(t, migrations.SQLite))
+	if rec := h.owner.PostForm("/transcript-settings", url.Values{"require_reason": {"on"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("policy: %d", rec.Code)
+	}
+	rec := h.supervisor.PostForm("/transcripts/"+h.c1+"/notes", url.Values{"body": {"Checked"}, "reason": {"Ticket 7"}})
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "The note was added.") || !strings.Contains(rec.Body.String(), `name="reason" value="Ticket 7"`) {
+		t.Fatalf("note with a reason: %d", rec.Code)
+	}
+	if views := h.events(audit.ActionTranscriptView); len(views) != 1 || views[0].Details["reason"] != "Ticket 7" {
+		t.Errorf("transcript.view records = %+v", views)
+	}
 }

@@ -158,6 +158,15 @@ async function transcripts() {
   assert.equal(await desk.getByRole('button', { name: /export as/i }).count(), 0, 'an agent has no export');
   await axe(desk, 'transcript view');
   await desk.screenshot({ path: path.join(screenshots, 'transcript.png'), fullPage: true });
+  // At a phone's width neither page scrolls sideways.
+  const viewURL = desk.url();
+  await desk.setViewportSize({ width: 390, height: 844 });
+  for (const u of [viewURL, `${parley.base}/transcripts`]) {
+    await desk.goto(u);
+    const { scroll, inner } = await desk.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    assert.ok(scroll <= inner, `${u} at 390 px scrolls sideways (${scroll} > ${inner})`);
+  }
+  await desk.setViewportSize({ width: 1280, height: 800 });
 
   // The owner requires a reason (Transcript policy, from the navigation), then opens and exports.
   const octx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
