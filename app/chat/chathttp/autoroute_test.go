@@ -474,6 +474,14 @@ func TestPriorityAndQueuePosition(t *testing.T) {
 		if q.Position != 2 || q.EstimatedWait <= 0 {
 			t.Fatalf("queue frame = %+v, want position 2 and an estimate", q)
 		}
+		// The long poll tells the same.
+		var batch struct {
+			Signals []frame `json:"signals"`
+		}
+		if code := do(t, http.MethodGet, n.widgetURL(e, "/chats/"+c1.ConversationID+"/events?after=0&wait=0"), v1.VisitorToken, nil, &batch); code != http.StatusOK ||
+			len(batch.Signals) != 1 || batch.Signals[0].Type != "queue" || batch.Signals[0].Position != 1 {
+			t.Fatalf("long poll = %d %+v, want a queue signal at position 1", code, batch.Signals)
+		}
 
 		a.send(map[string]any{"type": "status", "status": "online"})
 		of := a.until("offer", func(f frame) bool { return f.Type == "offer" })
