@@ -259,6 +259,17 @@ func (s *Service) Route(ctx context.Context, tenantID string) (int, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	s.routeMu.Lock()
 	defer s.routeMu.Unlock()
+	n := 0
+	err := s.store.routingTurn(ctx, tenantID, func() error {
+		var err error
+		n, err = s.route(ctx, tenantID)
+		return err
+	})
+	return n, err
+}
+
+// route is one routing pass of a tenant's queue (Route).
+func (s *Service) route(ctx context.Context, tenantID string) (int, error) {
 	depts, err := s.store.departmentRoutings(ctx, tenantID)
 	if err != nil {
 		return 0, err

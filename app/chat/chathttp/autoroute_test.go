@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
+	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // routingAdmin returns the principal that changes routing in the tests (the engine's callers
@@ -119,7 +120,7 @@ func TestAutomaticRoutingCapacityAndSkills(t *testing.T) {
 }
 
 // offeredTo waits for the automatic offer of conv and returns who of candidates got it; the
-// others get none.
+// others get none. The frames it reads stay in each client's backlog.
 func offeredTo(t *testing.T, socks map[string]*client, conv string, candidates ...string) string {
 	t.Helper()
 	ch := make(chan string, len(candidates))
@@ -130,6 +131,12 @@ func offeredTo(t *testing.T, socks map[string]*client, conv string, candidates .
 		go func(u string) {
 			defer wg.Done()
 			c := socks[u]
+			for _, f := range c.backlog {
+				if f.Type == "offer" && f.Offer != nil && f.Offer.ConversationID == conv {
+					ch <- u
+					return
+				}
+			}
 			for time.Now().Before(deadline) {
 				select {
 				case f, ok := <-c.ch:
@@ -611,4 +618,41 @@ func TestRosterForTransfer(t *testing.T) {
 			t.Fatalf("roster without chat.transfer = %d, want 403", code)
 		}
 	})
+}
+
+// TestAutomaticRoutingAcrossNodes: a chat started on one node is offered automatically to an
+// agent connected to the other, and their status change crosses nodes too; the two nodes route
+// the same queue at once without offering one chat twice.
+func TestAutomaticRoutingAcrossNodes(t *testing.T) {
+	url := migratetest.URL(t, migrations.Postgres)
+	e := newEnv(t, openURL(t, url, true), url)
+	a := e.node(openURL(t, url, false), chat.Limits{})
+	b := e.node(openURL(t, url, false), chat.Limits{})
+	e.automatic(t, a, e.cards.ID, 0, 30, 0)
+	ann, ben := e.fullAgent("Ann"), e.fullAgent("Ben")
+	sa, _ := b.agentSocket(t, ann, nil)
+	sb, _ := b.agentSocket(t, ben, nil)
+	var convs []string
+	for range 4 {
+		v := a.newVisitor(t, e)
+		convs = append(convs, a.start(t, e, v.VisitorToken, e.cards.ID, "Ada").ConversationID)
+	}
+	// Both nodes route at once as well.
+	var wg sync.WaitGroup
+	for _, n := range []*node{a, b} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = n.svc.Route(context.Background(), e.tenant.ID) }()
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, c := range convs {
+		who := offeredTo(t, map[string]*client{ann: sa, ben: sb}, c, ann, ben)
+		got[who]++
+	}
+	if got[ann] != 2 || got[ben] != 2 {
+		t.Fatalf("offers = %v, want two each (least busy, then round-robin)", got)
+	}
+	if n := e.audit.count(audit.ActionConversationOffer); n != 4 {
+		t.Fatalf("audited offers = %d, want 4: no chat offered twice", n)
+	}
 }
