@@ -239,4 +239,3 @@ func (s *Service) Roster(ctx context.Context, p *identity.Principal) (Roster, er
 	}
 	return out, nil
 }
-
