@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/app/chat/protocol"
-	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/sanitize"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/pan"
@@ -259,6 +258,17 @@ func (s *Service) Route(ctx context.Context, tenantID string) (int, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	s.routeMu.Lock()
 	defer s.routeMu.Unlock()
+	n := 0
+	err := s.store.routingTurn(ctx, tenantID, func() error {
+		var err error
+		n, err = s.route(ctx, tenantID)
+		return err
+	})
+	return n, err
+}
+
+// route is one routing pass of a tenant's queue (Route).
+func (s *Service) route(ctx context.Context, tenantID string) (int, error) {
 	depts, err := s.store.departmentRoutings(ctx, tenantID)
 	if err != nil {
 		return 0, err
@@ -356,175 +366,6 @@ func (s *Service) Route(ctx context.Context, tenantID string) (int, error) {
 		s.signal(queueSignal(tenantID, c.ID), userSignal(u, c.ID))
 	}
 	return n, nil
-}
-
-// SweepRouting does the routing's periodic work: automatic offers not accepted in time go back
-// to the queue (their agent is not offered them again), chats of agents gone offline for longer
-// than the presence TTL return to the queue, agents inactive for their tenant's idle minutes on
-// this node are set away, and every tenant with queued chats is routed again.
-func (s *Service) SweepRouting(ctx context.Context) error {
-	ctx = migrations.AcrossTenants(ctx) // housekeeping spans tenants (SECURITY.md)
-	now := s.now().UTC()
-	tenants := map[string]bool{}
-	expired, err := s.store.expiredOffers(ctx, now)
-	if err != nil {
-		return err
-	}
-	for _, c := range expired {
-		agent := deref(c.OfferedTo)
-		ok, err := s.store.withdrawOffer(ctx, c, agent, s.auditEvent(c.TenantID, routingActor(), audit.ActionOfferTimeout, c.ID, Origin{},
-			map[string]string{"department": c.Department(), "agent_id": agent}))
-		if err != nil {
-			return err
-		}
-		if ok {
-			tenants[c.TenantID] = true
-			s.signal(queueSignal(c.TenantID, c.ID), userSignal(agent, c.ID))
-		}
-	}
-	orphans, err := s.store.orphaned(ctx, s.onlineSince(), now.Add(-s.limits.PresenceTTL))
-	if err != nil {
-		return err
-	}
-	for _, c := range orphans {
-		if err := s.requeue(ctx, c, "agent_offline"); err != nil {
-			return err
-		}
-		tenants[c.TenantID] = true
-	}
-	if err := s.sweepIdle(ctx); err != nil {
-		return err
-	}
-	queued, err := s.store.queuedTenants(ctx)
-	if err != nil {
-		return err
-	}
-	for _, t := range queued {
-		tenants[t] = true
-	}
-	for t := range tenants {
-		if _, err := s.Route(ctx, t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// requeue hands a conversation back to its department's queue from the agent who holds it or
-// was offered it (reason: agent_offline, signed_out).
-func (s *Service) requeue(ctx context.Context, c Conversation, reason string) error {
-	agent := deref(c.AgentID)
-	if c.Status == StatusAssigned {
-		agent = deref(c.OfferedTo)
-	}
-	var ev *newEvent
-	if c.Status == StatusActive {
-		ev = &newEvent{Kind: KindSystem, SenderKind: SenderSystem, Event: EventTransferred,
-			Data: map[string]string{"from_agent_id": agent, "reason": reason}}
-	}
-	row, ok, err := s.store.requeue(ctx, c, ev, s.auditEvent(c.TenantID, routingActor(), audit.ActionConversationRequeue, c.ID, Origin{},
-		map[string]string{"department": c.Department(), "agent_id": agent, "reason": reason, "status": c.Status}))
-	if err != nil || !ok {
-		return err
-	}
-	if ev != nil {
-		s.publish(wire(row, "", &protocol.Sender{Kind: SenderSystem}, nil))
-	}
-	s.signal(queueSignal(c.TenantID, c.ID), userSignal(agent, c.ID))
-	return nil
-}
-
-// RequeueAgent returns every chat a user handles or was offered to the queue (their console
-// session ended: signed out, revoked, or the user disabled) and routes the tenant's queue.
-func (s *Service) RequeueAgent(ctx context.Context, tenantID, userID, reason string) error {
-	ctx = migrations.WithTenant(ctx, tenantID)
-	held, err := s.store.heldBy(ctx, tenantID, userID)
-	if err != nil {
-		return err
-	}
-	for _, c := range held {
-		if err := s.requeue(ctx, c, reason); err != nil {
-			return err
-		}
-	}
-	if len(held) > 0 {
-		s.routeLater(ctx, tenantID)
-	}
-	return nil
-}
-
-// SetStatus sets an agent online or away (reason ReasonManual or ReasonIdle), audited when it
-// changes; the agent's sockets are told with a status frame, and an agent back online is routed
-// chats.
-func (s *Service) SetStatus(ctx context.Context, p *identity.Principal, status, reason string, o Origin) error {
-	ctx = migrations.WithTenant(ctx, p.TenantID)
-	if (status != AgentOnline && status != AgentAway) || (reason != ReasonManual && reason != ReasonIdle) {
-		return invalid("status", "The status is online or away.")
-	}
-	actor := userActor(p.UserID)
-	if reason == ReasonIdle {
-		actor = routingActor()
-	}
-	rec := audit.Event{Tenant: p.TenantID, Actor: actor, Origin: audit.Origin{IP: o.IP, UserAgent: o.UserAgent, Node: s.node},
-		Action: audit.ActionAgentStatus, Target: audit.Target{Kind: "user", ID: p.UserID}, Outcome: audit.Success, RequestID: o.RequestID,
-		Details: map[string]string{"status": status, "reason": reason}}
-	changed, err := s.store.setStatus(ctx, p.TenantID, p.UserID, status, reason, rec)
-	if err != nil {
-		return err
-	}
-	s.signal(userSignal(p.UserID, ""))
-	if changed && status == AgentOnline {
-		s.routeLater(ctx, p.TenantID)
-	}
-	return nil
-}
-
-// sweepIdle sets away the agents of this node's sockets who were inactive for their tenant's
-// idle minutes.
-func (s *Service) sweepIdle(ctx context.Context) error {
-	type key struct{ tenant, user string }
-	active := map[key]time.Time{}
-	principals := map[key]*identity.Principal{}
-	s.agents.Range(func(k, _ any) bool {
-		a := k.(*AgentSession)
-		if a.socketID == "" {
-			return true
-		}
-		kk := key{a.p.TenantID, a.p.UserID}
-		t := time.Unix(0, a.lastActive.Load())
-		if cur, ok := active[kk]; !ok || t.After(cur) {
-			active[kk] = t
-		}
-		principals[kk] = a.p
-		return true
-	})
-	now := s.now()
-	idle := map[string]time.Duration{}
-	for k, t := range active {
-		d, ok := idle[k.tenant]
-		if !ok {
-			set, err := s.store.routingSettings(ctx, k.tenant)
-			if err != nil {
-				return err
-			}
-			d = time.Duration(set.IdleMinutes) * time.Minute
-			idle[k.tenant] = d
-		}
-		if now.Sub(t) < d {
-			continue
-		}
-		cur, err := s.store.agentRouting(ctx, k.tenant, k.user)
-		if err != nil {
-			return err
-		}
-		if cur.Status != AgentOnline {
-			continue
-		}
-		if err := s.SetStatus(ctx, principals[k], AgentAway, ReasonIdle, Origin{}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // noteText cleans a transfer note: plain text of at most MaxTransferNote characters, card

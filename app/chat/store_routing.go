@@ -463,3 +463,20 @@ func (st *store) queuedTenants(ctx context.Context) ([]string, error) {
 	err := st.db.WithContext(ctx).Model(&Conversation{}).Distinct("tenant_id").Where("status = ?", StatusQueued).Limit(1000).Pluck("tenant_id", &out).Error
 	return out, err
 }
+
+// routingTurn runs fn while this node holds the tenant's routing turn: on PostgreSQL a
+// transaction-scoped advisory lock keyed by the tenant, so that several nodes route one tenant's
+// queue one pass at a time (each pass reads the loads the previous one left); on SQLite, one
+// node, the caller's mutex is enough. fn's own statements run outside the lock's transaction.
+func (st *store) routingTurn(ctx context.Context, tenantID string, fn func() error) error {
+	if st.dialect != migrations.Postgres {
+		return fn()
+	}
+	ctx = migrations.WithTenant(ctx, tenantID)
+	return migrations.Transaction(st.db.WithContext(ctx), func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "parley.routing:"+tenantID).Error; err != nil {
+			return err
+		}
+		return fn()
+	})
+}
