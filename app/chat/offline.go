@@ -108,9 +108,11 @@ func (s *Service) LeaveOffline(ctx context.Context, site tenant.Site, visitorID,
 	return row.ID, nil
 }
 
-// OfflineMessages lists the tenant's offline messages the user may read: all of them with
-// offline.view.all, else those of departments where they hold offline.view.department.
-func (s *Service) OfflineMessages(ctx context.Context, p *identity.Principal, limit int) ([]OfflineMessage, error) {
+// OfflineMessages lists the tenant's offline messages the user may read, opened: all of them with
+// offline.view.all, else those of departments where they hold offline.view.department. A list
+// that opened any message is one visitor.view_pii audit event (how many, no content), recorded
+// before anything is returned, so an unrecorded read is never answered.
+func (s *Service) OfflineMessages(ctx context.Context, p *identity.Principal, limit int, o Origin) ([]OfflineMessage, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 500
 	}
@@ -152,6 +154,14 @@ func (s *Service) OfflineMessages(ctx context.Context, p *identity.Principal, li
 			return nil, err
 		}
 		out = append(out, m)
+	}
+	if len(out) > 0 {
+		ev := s.auditEvent(p.TenantID, userActor(p.UserID), audit.ActionVisitorPIIView, "", o,
+			map[string]string{"count": strconv.Itoa(len(out)), "fields": "name,email,message"})
+		ev.Target.Kind = "offline_messages"
+		if err := s.store.record(ctx, ev); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -13,7 +13,7 @@ func (m *Module) listOffline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := m.chat.OfflineMessages(c.Request().Context(), p, 500)
+	msgs, err := m.chat.OfflineMessages(c.Request().Context(), p, 500, originOf(c))
 	if err != nil {
 		return httpError(c, err)
 	}

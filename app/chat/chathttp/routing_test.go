@@ -196,6 +196,7 @@ func TestOfflineMessages(t *testing.T) {
 			t.Fatalf("offline = %d", code)
 		}
 		reader := e.agent("Rita", map[string][]string{"offline.view.all": nil})
+		before := e.audit.count(audit.ActionVisitorPIIView)
 		var list struct {
 			OfflineMessages []chat.OfflineMessage `json:"offline_messages"`
 		}
@@ -203,6 +204,14 @@ func TestOfflineMessages(t *testing.T) {
 			len(list.OfflineMessages) != 1 || list.OfflineMessages[0].Message != "Please call me back <script>" || list.OfflineMessages[0].Email != "ada@example.com" {
 			t.Fatalf("offline list = %d %+v", code, list)
 		}
+		if n := e.audit.count(audit.ActionVisitorPIIView) - before; n != 1 {
+			t.Fatalf("opening the offline list recorded %d visitor.view_pii events, want 1", n)
+		}
+		e.audit.setFail(true)
+		if code := do(t, http.MethodGet, n.srv.URL+"/api/v1/chat/offline-messages", "", nil, nil, "X-Test-User", reader); code < 500 {
+			t.Fatalf("offline list with the audit log failing = %d, want a refusal (fail closed)", code)
+		}
+		e.audit.setFail(false)
 		var plain int64
 		migratetest.Beneath(t, e.db).Gorm.Table("offline_messages").Where("body LIKE ? OR email LIKE ?", "%call me%", "%ada@%").Count(&plain)
 		if plain != 0 {
