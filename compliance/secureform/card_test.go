@@ -39,7 +39,15 @@ func TestCardNeverPrints(t *testing.T) {
 	txt, _ := c.MarshalText()
 	outputs = append(outputs, string(txt))
 	var logs bytes.Buffer
-	for _, hd := range []slog.Handler{slog.NewJSONHandler(&logs, nil), slog.NewTextHandler(&logs, nil)} {
+	// The records' time is left out: its digits are the clock's, not the card's, and may hold any
+	// run of digits the check below looks for.
+	noTime := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}}
+	for _, hd := range []slog.Handler{slog.NewJSONHandler(&logs, noTime), slog.NewTextHandler(&logs, noTime)} {
 		l := slog.New(hd)
 		l.Info("card", "card", c, "reveal", r, "holder", h, slog.Any("any", c), slog.Group("g", "c", c))
 		l.Error("failed", "err", fmt.Errorf("wrapped: %v", c))
