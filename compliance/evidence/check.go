@@ -85,8 +85,8 @@ type Platform struct {
 
 // AccountPolicies are an organisation's password, sign-in and session policies.
 type AccountPolicies struct {
-	Password password.Policy     `json:"password"`
-	SignIn   signin.Policy       `json:"sign_in"`
+	Password password.Policy      `json:"password"`
+	SignIn   signin.Policy        `json:"sign_in"`
 	Session  signin.SessionPolicy `json:"session"`
 }
 

@@ -28,7 +28,7 @@ type values struct {
 }
 
 func (v *values) Policies(context.Context, string) (AccountPolicies, error) { return v.policies, v.err }
-func (v *values) People(context.Context, string) ([]Person, error)        { return v.people, v.err }
+func (v *values) People(context.Context, string) ([]Person, error)          { return v.people, v.err }
 func (v *values) ReviewStatus(context.Context, string) (rbac.ReviewStatus, error) {
 	return v.review, v.err
 }
