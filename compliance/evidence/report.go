@@ -18,8 +18,8 @@ type Report struct {
 	GeneratedAt   time.Time `json:"generated_at"`
 	GeneratedBy   string    `json:"generated_by"`
 	// Events is how many audit events the period holds; NoEvents says so in words when none.
-	Events   int64  `json:"events"`
-	NoEvents string `json:"no_events,omitempty"`
+	Events   int64           `json:"events"`
+	NoEvents string          `json:"no_events,omitempty"`
 	Summary  Summary         `json:"summary"`
 	Controls []ControlResult `json:"controls"`
 	// Checks are every automated check's result, once each.
