@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/compliance/evidence"
 	"github.com/parleyhq/parley/compliance/scan"
 	"github.com/parleyhq/parley/migrations"
@@ -117,7 +118,12 @@ func (s evidenceSources) KeyStatus(ctx context.Context, tenantID string) (eviden
 
 func (s evidenceSources) VerifyChain(ctx context.Context, tenantID string) (evidence.ChainStatus, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
+	// The chain is sealed and signed at its head first, so the verification covers every event
+	// written so far and ends at a signature made now.
 	if _, err := s.a.Audit.Seal(ctx); err != nil {
+		return evidence.ChainStatus{}, err
+	}
+	if _, err := s.a.Audit.Checkpoint(ctx, tenantID); err != nil && !errors.Is(err, auditlog.ErrEmptyChain) {
 		return evidence.ChainStatus{}, err
 	}
 	rep, err := s.a.Audit.Verify(ctx, tenantID, 0)
