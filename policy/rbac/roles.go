@@ -53,7 +53,7 @@ var adminExtra = []string{
 
 var auditorPermissions = []string{
 	"audit.view", "audit.export", "audit.verify", "access_review.view", "access_review.perform",
-	"role.view", "security.view",
+	"role.view", "security.view", "evidence.view", "evidence.generate",
 }
 
 // DefaultRoles returns the default roles, most privileged first.
@@ -67,8 +67,8 @@ var auditorPermissions = []string{
 //   - supervisor runs a department: everything an agent can, plus joining, monitoring and
 //     whispering, visitors' personal data and the department's reports;
 //   - agent takes chats;
-//   - auditor reads and verifies the audit log, and reviews and signs off access; it changes
-//     nothing and reads no chat content.
+//   - auditor reads and verifies the audit log, reviews and signs off access, and generates and
+//     downloads evidence reports; it changes nothing and reads no chat content.
 //
 // No role, not even owner, can alter or delete audit data: the catalogue has no such permission.
 func DefaultRoles() []Role {
