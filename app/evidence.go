@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/compliance/evidence"
 	"github.com/parleyhq/parley/compliance/scan"
@@ -183,4 +184,35 @@ func (s evidenceSources) RetentionPeriods(ctx context.Context, tenantID string) 
 		out = append(out, evidence.RetentionPeriod{Kind: strings.ReplaceAll(string(p.Kind), "_", " "), Days: p.Days, Default: p.IsDefault})
 	}
 	return out, nil
+}
+
+// RunEvidenceSweep deletes, every period until ctx ends, the evidence reports whose six years
+// (HIPAA 164.316(b)(2)) have passed, organisation by organisation; nothing younger goes, and no
+// other retention setting touches them.
+func (a *App) RunEvidenceSweep(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	store := &evidence.Store{DB: a.DB.Gorm}
+	for {
+		tenants, err := a.Audit.Tenants(ctx)
+		if err != nil {
+			a.Log.ErrorContext(ctx, "evidence sweep: list organisations", "cause", err.Error())
+		}
+		for _, id := range tenants {
+			if id == audit.SystemTenant {
+				continue
+			}
+			n, err := store.Expire(ctx, id, a.Now())
+			if err != nil {
+				a.Log.ErrorContext(ctx, "evidence sweep", "tenant", id, "cause", err.Error())
+			} else if n > 0 {
+				a.Log.InfoContext(ctx, "evidence reports past their six years deleted", "tenant", id, "count", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
