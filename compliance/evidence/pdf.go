@@ -15,6 +15,7 @@ import (
 // every control with its checks and evidence.
 func PDF(r Report) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCatalogSort(true) // the same report gives the same bytes
 	pdf.SetCreationDate(r.GeneratedAt)
 	pdf.SetModificationDate(r.GeneratedAt)
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
