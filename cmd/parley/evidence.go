@@ -94,6 +94,18 @@ func evidenceExport(ctx context.Context, e env, args []string) int {
 		return exitFailure
 	}
 	s := info.Report.Summary
+	// The report joins the organisation's history (the console's Evidence page), kept six years.
+	bundle, err := os.ReadFile(*b.out) // #nosec G304 -- the file this command just wrote.
+	if err == nil {
+		err = (&evidence.Store{DB: a.DB.Gorm}).Save(ctx, evidence.Stored{ID: info.SHA256[:32], TenantID: id, Framework: fw,
+			PeriodFrom: fromT, PeriodTo: toT, CreatedAt: info.Report.GeneratedAt, CreatedBy: cliActor(e), Events: info.Report.Events,
+			Pass: s.Pass, Fail: s.Fail, Manual: s.Manual, SHA256: info.SHA256, Size: info.Bytes, Bundle: bundle})
+	}
+	if err != nil {
+		_ = os.Remove(*b.out)
+		fmt.Fprintf(e.stderr, "parley: evidence export: keeping the report failed, bundle removed: %v\n", err)
+		return exitFailure
+	}
 	details := map[string]string{"framework": string(fw), "from": fromT.Format(time.RFC3339), "to": toT.Format(time.RFC3339),
 		"sha256": info.SHA256, "pass": fmt.Sprint(s.Pass), "fail": fmt.Sprint(s.Fail), "manual": fmt.Sprint(s.Manual)}
 	if err := recordCLI(ctx, e, a, id, audit.ActionEvidenceGenerate, audit.Success, "", details); err != nil {

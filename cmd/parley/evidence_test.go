@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
@@ -67,6 +69,10 @@ func TestEvidenceCommands(t *testing.T) {
 			pub := filepath.Join(dir, "audit-signing.pub")
 			if r := runCmd(t, nil, "", "evidence", "verify", "--trusted-key", pub, bundle); r.code != 0 || !strings.Contains(r.stdout, "signed with the trusted key") {
 				t.Fatalf("verify: %+v", r)
+			}
+			// Both reports joined the organisation's history, kept six years.
+			if n := countReports(t, env["PARLEY_DATABASE_URL"]); n != 2 {
+				t.Errorf("%d reports kept, want 2", n)
 			}
 			// The export is in the audit log, and the chain still verifies.
 			if r := runCmd(t, env, "", "audit", "verify", "--tenant", "acme-bank"); r.code != 0 {
@@ -129,4 +135,19 @@ func contentOffset(t *testing.T, raw []byte, name string) int {
 			return len(raw) - r.Len()
 		}
 	}
+}
+
+// countReports counts the evidence reports kept, beneath row-level security.
+func countReports(t *testing.T, dbURL string) int64 {
+	t.Helper()
+	raw, err := migrations.Open(context.Background(), dbURL, migrations.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = raw.Close() }()
+	var n int64
+	if err := migratetest.Beneath(t, raw).Gorm.Raw("SELECT COUNT(*) FROM evidence_reports").Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
