@@ -7,7 +7,7 @@ GOTESTFLAGS ?=
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build run test test-go test-browser test-short lint bench fuzz vault-dev vault-dev-stop e2e clean tools
+.PHONY: all build run test test-go test-browser test-short lint bench fuzz vault-dev vault-dev-stop e2e clean tools evidence-sample
 
 all: build
 
@@ -79,6 +79,11 @@ fuzz:
 
 ## vault-dev: start a Vault dev server on 127.0.0.1 (built once from source, cached) and print
 ## VAULT_ADDR=… and VAULT_TOKEN=… lines; use with: eval "$$(make -s vault-dev)"; export VAULT_ADDR VAULT_TOKEN
+# The sample evidence reports (PCI DSS and HIPAA, HTML and PDF) of a demo organisation, committed
+# under docs/evidence so a buyer can see one; a test keeps them current.
+evidence-sample:
+	$(GO) run ./cmd/evidence-sample docs/evidence
+
 vault-dev:
 	@scripts/vault-dev start
 

@@ -31,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
+	"github.com/parleyhq/parley/app/evidencehttp"
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/redaction/redactionhttp"
@@ -49,6 +50,7 @@ import (
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/audit/forward"
+	"github.com/parleyhq/parley/compliance/evidence"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
@@ -356,6 +358,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&reporthttp.Module{Reports: &report.Service{Store: &report.Store{DB: db.Gorm}, Directory: a.Tenants, People: a.Users},
 				Departments: a.Tenants, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Pages: pages,
 				Now: opts.Now, Node: cfg.NodeID},
+			&evidencehttp.Module{Generator: a.Evidence, Store: &evidence.Store{DB: db.Gorm}, Organisations: a.Tenants, Audit: a.Audit,
+				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed,
+				Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,

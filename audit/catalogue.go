@@ -132,6 +132,7 @@ const (
 	ActionFileDownload         Action = "file.download"
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
 	ActionEvidenceGenerate     Action = "evidence.generate"
+	ActionEvidenceDownload     Action = "evidence.download"
 	ActionReportExport         Action = "report.export"
 	ActionConfigChange         Action = "system.config.change"
 	ActionCannedCreate         Action = "canned.create"
@@ -265,6 +266,7 @@ var catalogue = []ActionInfo{
 	{ActionFileDownload, CategoryEPHI, "A file shared in a conversation was downloaded.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},
 	{ActionEvidenceGenerate, CategorySystem, "A compliance evidence report was generated.", ref(pciAdmin), ref(hipaaReview)},
+	{ActionEvidenceDownload, CategorySystem, "A compliance evidence report's signed bundle was downloaded.", ref(pciAuditLog), ref(hipaaReview)},
 	{ActionReportExport, CategoryChat, "A chat report (figures only, no content) was exported as CSV.", nil, ref(hipaaReview)},
 	{ActionCannedCreate, CategoryAdministration, "A canned message (personal, department or shared) was created.", ref(pciAdmin, pciObjects), nil},
 	{ActionCannedChange, CategoryAdministration, "A canned message was changed.", ref(pciAdmin), nil},

@@ -16,7 +16,7 @@ type NavSection struct {
 
 // Navigation is the console's whole menu, by the people of DESIGN.md §1: agents and supervisors
 // work in Chats (where supervisors and administrators also find the reports), administrators in Administration, auditors in Compliance (the audit log, access
-// review, roles and the redaction policy, which administrators also keep). Each user sees the
+// review, roles, the redaction policy and evidence reports, which administrators also keep). Each user sees the
 // part their permissions reach.
 var Navigation = []NavSection{
 	{Title: "Chats", Items: []NavItem{
@@ -44,6 +44,7 @@ var Navigation = []NavSection{
 		{Label: "Access review", Path: "/access-review"},
 		{Label: "Roles", Path: "/roles"},
 		{Label: "Redaction", Path: "/redaction"},
+		{Label: "Evidence", Path: "/evidence"},
 	}},
 }
 

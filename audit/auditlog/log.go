@@ -398,3 +398,7 @@ func rebind(d migrations.Dialect, q string) string {
 	}
 	return b.String()
 }
+
+// Signer returns the checkpoint signer, which also signs the bundles made from the log (audit
+// exports, evidence reports), so the one published key verifies them all.
+func (l *Log) Signer() audit.Signer { return l.signer }

@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"user":       {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
 		"allowlist":  {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
 		"audit":      {"verify the audit log's hash chains and signatures, export a signed bundle, or archive old events", runAudit},
+		"evidence":   {"export a signed PCI DSS or HIPAA evidence report bundle, or verify one offline", runEvidence},
 		"keys":       {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
 		"site":       {"create a website that embeds the widget (prints its id and public key)", runSite},
 		"department": {"create a department of an organisation (prints its id)", runDepartment},

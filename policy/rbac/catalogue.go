@@ -166,6 +166,8 @@ var catalogue = []Permission{
 	{Name: "audit.export", Kind: KindRead, Description: "Export a signed audit bundle that can be verified offline.", PCI: refs(pciAuditRead, pciAuditProtect), HIPAA: refs(hipaaAudit, hipaaIntegrity)},
 	{Name: "audit.verify", Kind: KindRead, Description: "Verify the audit log's hash chain and signed checkpoints.", PCI: refs(pciAuditProtect, pciChangeDetect), HIPAA: refs(hipaaAudit, hipaaIntegrity)},
 	{Name: "access_review.view", Kind: KindRead, Description: "See the access review report: every user with roles, scope, last sign-in, MFA and inactivity.", PCI: refs(pciReview, pciInactive), HIPAA: refs(hipaaEstablish, hipaaReview)},
+	{Name: "evidence.view", Kind: KindRead, Description: "See the organisation's compliance evidence reports and download their signed bundles (each download is audited).", PCI: refs(pciEvidence, pciAuditReview), HIPAA: refs(hipaaReview, hipaaDocs)},
+	{Name: "evidence.generate", Kind: KindAttest, Description: "Generate a PCI DSS or HIPAA evidence report of the organisation's controls for a period, signed and kept six years.", PCI: refs(pciEvidence, pciAuditReview), HIPAA: refs(hipaaReview, hipaaDocs)},
 	{Name: "access_review.perform", Kind: KindAttest, Description: "Sign off an access review of all user accounts and privileges.", PCI: refs(pciReview), HIPAA: refs(hipaaEstablish, hipaaReview)},
 }
 
@@ -182,8 +184,6 @@ var planned = map[string]string{
 	"user.view":         "a read-only user list (user.manage guards it today)",
 	"user.reset_mfa":    "a separate MFA reset right (user.manage covers it today)",
 	"session.revoke":    "a separate session revocation right (user.manage covers it today)",
-	"evidence.view":     "evidence reports",
-	"evidence.generate": "evidence reports",
 	"pan_scan.run":      "the card-number scan in the console (`parley scan` runs it from the shell today)",
 }
 

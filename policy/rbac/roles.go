@@ -53,7 +53,7 @@ var adminExtra = []string{
 
 var auditorPermissions = []string{
 	"audit.view", "audit.export", "audit.verify", "access_review.view", "access_review.perform",
-	"role.view", "security.view",
+	"role.view", "security.view", "evidence.view", "evidence.generate",
 }
 
 // DefaultRoles returns the default roles, most privileged first.
@@ -69,8 +69,8 @@ var auditorPermissions = []string{
 //     whispering, visitors' personal data, the department's reports, and reading and exporting
 //     the department's transcripts;
 //   - agent takes chats and reads the transcripts of the chats it took part in;
-//   - auditor reads and verifies the audit log, and reviews and signs off access; it changes
-//     nothing and reads no chat content.
+//   - auditor reads and verifies the audit log, reviews and signs off access, and generates and
+//     downloads evidence reports; it changes nothing and reads no chat content.
 //
 // No role, not even owner, can alter or delete audit data: the catalogue has no such permission.
 func DefaultRoles() []Role {

@@ -259,10 +259,10 @@ async function flow() {
   }
   assert.equal(new URL(auditor.url()).pathname, '/audit', 'the auditor lands on the audit log');
   const auditorMenu = (await menu(auditor)).map((l) => l.path);
-  // The auditor reads (audit.*, access_review.*, role.view, security.view): the Compliance
-  // section only — audit log, access review, roles and the redaction policy; no chat, no
-  // administration.
-  assert.deepEqual(auditorMenu, ['/audit', '/access-review', '/roles', '/redaction'], "the auditor's menu");
+  // The auditor reads (audit.*, access_review.*, role.view, security.view, evidence.*): the
+  // Compliance section only — audit log, access review, roles, the redaction policy and evidence
+  // reports; no chat, no administration.
+  assert.deepEqual(auditorMenu, ['/audit', '/access-review', '/roles', '/redaction', '/evidence'], "the auditor's menu");
   assert.deepEqual(await auditor.locator('nav.side .nav-title').allTextContents(), ['Compliance'], "the auditor's menu sections");
   assert.ok(auditorMenu.includes('/audit'));
   await auditor.getByText(/chain/i).first().waitFor();
