@@ -85,7 +85,7 @@ func DefaultRoles() []Role {
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),
 			Description: "Takes chats, reads the transcripts of their own chats and the offline messages of their departments."},
 		{Name: RoleAuditor, Builtin: true, Permissions: slices.Clone(auditorPermissions),
-			Description: "Reads and verifies the audit log and signs off access reviews; changes nothing and reads no chat content."},
+			Description: "Reads and verifies the audit log, signs off access reviews and generates evidence reports; changes nothing and reads no chat content."},
 	}
 }
 
