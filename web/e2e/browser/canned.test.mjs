@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, freePort, hostPage, launchChromium, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-import { assertAccessible, followLink, guarded, sri, stopAll } from '../lib/checks.mjs';
+import { assertAccessible, followLink, guarded, sri, stopAll, watchPage } from '../lib/checks.mjs';
 
 const CARD = '4111 1111 1111 1111';
 const TENANT = 'Canned Bank';
@@ -23,16 +23,7 @@ const TENANT = 'Canned Bank';
 const env = { problems: [], pages: new Map() };
 
 function watch(page, label) {
-  env.pages.set(label, page);
-  page.on('pageerror', (e) => env.problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    // A refused form answers 4xx on purpose; the page shows why.
-    if (/status of 4\d\d/.test(m.text()) && env.expectRefusal) return;
-    env.problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems: env.problems, pages: env.pages, state: env, refusal: /status of 4\d\d/ });
 }
 
 async function newPage(label) {

@@ -10,20 +10,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-import { assertAccessible, followLink, guarded, stopAll } from '../lib/checks.mjs';
+import { assertAccessible, followLink, guarded, stopAll, watchPage } from '../lib/checks.mjs';
 const VIEWPORT = { width: 1280, height: 800 };
 const env = { problems: [], pages: new Map() };
 
 function watch(page, label) {
-  env.pages.set(label, page);
-  page.on('pageerror', (e) => env.problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    if (/status of 422/.test(m.text()) && env.expectRefusal) return;
-    env.problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems: env.problems, pages: env.pages, state: env, refusal: /status of 422/ });
 }
 
 // axe checks the page with axe-core's WCAG 2.2 AA rules.

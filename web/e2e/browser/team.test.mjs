@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, hostPage, freePort, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-import { assertAccessible, guarded, sri, stopAll } from '../lib/checks.mjs';
+import { assertAccessible, guarded, sri, stopAll, watchPage } from '../lib/checks.mjs';
 const TENANT = 'Team Bank';
 const CARD = '4111 1111 1111 1111';
 
@@ -23,14 +23,7 @@ function shot(page, name) {
 }
 
 function watch(page, label) {
-  pages.set(label, page);
-  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = (m.location() && m.location().url) || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems, pages, state: env });
 }
 
 // axe checks the page (or frame) with axe-core's WCAG 2.2 AA rules.

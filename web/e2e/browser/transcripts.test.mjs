@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, hostPage, freePort, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-import { assertAccessible, followLink, guarded, sri, stopAll } from '../lib/checks.mjs';
+import { assertAccessible, followLink, guarded, sri, stopAll, watchPage } from '../lib/checks.mjs';
 const CARD = '4111 1111 1111 1111';
 const TENANT = 'Transcript Clinic';
 const screenshots = path.join(repoRoot, 'docs/screenshots');
@@ -19,13 +19,7 @@ const env = {};
 const problems = [];
 
 function watch(page, label) {
-  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems, state: env });
 }
 
 // axe runs axe-core's WCAG 2.2 AA rules in the page (analysis only; evaluated, not injected into

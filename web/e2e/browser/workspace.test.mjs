@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-import { assertAccessible, followLink, guarded, stopAll } from '../lib/checks.mjs';
+import { assertAccessible, followLink, guarded, stopAll, watchPage } from '../lib/checks.mjs';
 const TENANT = 'Workspace Bank';
 const WHISPER = 'Offer the fee refund, quietly';
 const docs = path.join(repoRoot, 'docs/screenshots');
@@ -25,14 +25,7 @@ const problems = [];
 const pages = new Map();
 
 function watch(page, label) {
-  pages.set(label, page);
-  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = (m.location() && m.location().url) || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems, pages, state: env });
 }
 
 function shot(page, name, docName) {

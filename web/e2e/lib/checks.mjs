@@ -20,6 +20,25 @@ export function sri(file) {
 }
 
 /**
+ * watchPage records the script errors and console errors of page on problems, each starting with
+ * label, and adds page to pages (label → page) when given. It skips favicon errors, and the
+ * errors axe-core causes while state.auditing. With refusal (a RegExp), a console error whose
+ * text matches it is skipped while state.expectRefusal: a form refused on purpose answers with
+ * an error status, and the page shows why.
+ */
+export function watchPage(page, label, { problems, pages, state = {}, refusal } = {}) {
+  pages?.set(label, page);
+  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const where = m.location()?.url || '';
+    if (/favicon/i.test(where) || (state.auditing && where === '')) return;
+    if (refusal && refusal.test(m.text()) && state.expectRefusal) return;
+    problems.push(`${label} console: ${m.text()} ${where}`);
+  });
+}
+
+/**
  * assertAccessible runs axe-core's WCAG 2.2 AA rules on target (a page or a frame), injecting
  * axe-core first when the document has none, and fails listing the violations. state.auditing
  * is true while axe-core runs, so that a test's console watcher can ignore the errors it causes.
