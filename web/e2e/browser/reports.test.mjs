@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-import { assertAccessible, followLink, guarded, stopAll, watchPage } from '../lib/checks.mjs';
+import { assertAccessible, followLink, guarded, startVisitorChat, stopAll, watchPage } from '../lib/checks.mjs';
 const VIEWPORT = { width: 1280, height: 800 };
 const env = { problems: [], pages: new Map() };
 
@@ -34,13 +34,7 @@ async function chat(desk, visitorURL, name, rating) {
   await launcher.waitFor({ state: 'visible' });
   await launcher.click();
   const frame = visitor.frameLocator('iframe.pw-frame');
-  await frame.getByRole('button', { name: /start/i }).waitFor();
-  const field = frame.getByLabel(/name/i);
-  if (await field.count()) await field.fill(name);
-  const consent = frame.locator('input[type=checkbox]');
-  if (await consent.count()) await consent.check();
-  await frame.getByRole('button', { name: /start/i }).click();
-  const composer = frame.getByRole('textbox', { name: /message/i });
+  const composer = await startVisitorChat(frame, { name });
   await composer.fill(`Hello, this is ${name}`);
   await composer.press('Enter');
   await desk.locator('.cw-offer', { hasText: name }).getByRole('button', { name: /accept/i }).click();

@@ -64,6 +64,30 @@ export async function followLink(page, link, pathname) {
 }
 
 /**
+ * startVisitorChat fills the widget's pre-chat form in frame (the widget's frame locator) as a
+ * visitor does, once its Start button shows: the name, e-mail and department (chosen by its
+ * label) that are given, where the form asks for them, and the consent box when there is one;
+ * then it starts the chat and resolves the message box.
+ */
+export async function startVisitorChat(frame, { name, email, department } = {}) {
+  const start = frame.getByRole('button', { name: /start/i });
+  await start.waitFor();
+  for (const [label, value] of [[/name/i, name], [/e-mail/i, email]]) {
+    if (value === undefined) continue;
+    const field = frame.getByLabel(label);
+    if (await field.count()) await field.fill(value);
+  }
+  if (department !== undefined) {
+    const field = frame.getByLabel(/department/i);
+    if (await field.count()) await field.selectOption({ label: department });
+  }
+  const consent = frame.locator('input[type=checkbox]');
+  if (await consent.count()) await consent.check();
+  await start.click();
+  return frame.getByRole('textbox', { name: /message/i });
+}
+
+/**
  * guarded runs body(t). When it throws, it screenshots each page of pages (label → page) to
  * artifacts/<prefix>-failure-<label>.png (the whole page with fullPage), reports the problems
  * seen (script errors, console errors) as the test's diagnostics, and throws again.
