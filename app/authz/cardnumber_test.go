@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -58,7 +59,7 @@ func TestRoleInputsCardNumbers(t *testing.T) {
 		}
 
 		aud := a.login(acme.Slug, "auditor@acme.test")
-		rep := decode[reportJSON](t, aud.do("GET", "/api/v1/access-review", ""))
+		rep := accounttest.Decode[reportJSON](t, aud.do("GET", "/api/v1/access-review", ""))
 		rec = aud.do("POST", "/api/v1/access-review/sign-offs", fmt.Sprintf(`{"report_digest":%q,"notes":"Card 5500-0000-0000-0004 seen in a ticket"}`, rep.Digest))
 		if rec.Code != 201 && rec.Code != 200 {
 			t.Fatalf("sign off: %d %s", rec.Code, rec.Body)

@@ -190,13 +190,4 @@ func errorCode(t testing.TB, rec *httptest.ResponseRecorder) string {
 	return b.Error.Code
 }
 
-func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decode %s: %v", rec.Body, err)
-	}
-	return v
-}
-
 var errBoom = errors.New("audit store unavailable")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -44,7 +45,7 @@ func TestRoleEditorAPI(t *testing.T) {
 
 		t.Run("catalogue", func(t *testing.T) {
 			rec := owner.do("GET", "/api/v1/permissions", "")
-			body := decode[struct {
+			body := accounttest.Decode[struct {
 				Permissions []struct {
 					Name         string   `json:"name"`
 					Area         string   `json:"area"`
@@ -66,7 +67,7 @@ func TestRoleEditorAPI(t *testing.T) {
 		})
 		t.Run("roles list the defaults first", func(t *testing.T) {
 			rec := owner.do("GET", "/api/v1/roles", "")
-			body := decode[struct{ Roles []roleJSON }](t, rec)
+			body := accounttest.Decode[struct{ Roles []roleJSON }](t, rec)
 			var names []string
 			for _, r := range body.Roles {
 				names = append(names, r.Name)
@@ -77,7 +78,7 @@ func TestRoleEditorAPI(t *testing.T) {
 		})
 		t.Run("unknown permissions are named", func(t *testing.T) {
 			rec := owner.do("POST", "/api/v1/roles", `{"name":"desk","permissions":["chat.accept","audit.delete","chat.fly"]}`)
-			e := decode[errorJSON](t, rec)
+			e := accounttest.Decode[errorJSON](t, rec)
 			if rec.Code != 400 || e.Error.Code != "unknown_permission" || e.Error.Field != "permissions" ||
 				!strings.Contains(e.Error.Message, `"audit.delete"`) || !strings.Contains(e.Error.Message, `"chat.fly"`) {
 				t.Errorf("status %d, body %s", rec.Code, rec.Body)
@@ -99,7 +100,7 @@ func TestRoleEditorAPI(t *testing.T) {
 			}
 			for _, tt := range tests {
 				rec := owner.do("POST", "/api/v1/roles", tt.body)
-				e := decode[errorJSON](t, rec)
+				e := accounttest.Decode[errorJSON](t, rec)
 				if rec.Code != 400 || e.Error.Code != tt.code || e.Error.Field != tt.field {
 					t.Errorf("%s: status %d, code %q, field %q; want 400 %s %s", tt.body, rec.Code, e.Error.Code, e.Error.Field, tt.code, tt.field)
 				}
@@ -110,7 +111,7 @@ func TestRoleEditorAPI(t *testing.T) {
 			if rec.Code != 201 {
 				t.Fatalf("create: status %d, body %s", rec.Code, rec.Body)
 			}
-			r := decode[roleJSON](t, rec)
+			r := accounttest.Decode[roleJSON](t, rec)
 			if r.Name != "desk" || r.Builtin || !slices.Equal(r.Permissions, []string{"chat.accept", "ban.manage"}) {
 				t.Errorf("created %+v", r)
 			}
@@ -118,7 +119,7 @@ func TestRoleEditorAPI(t *testing.T) {
 				t.Errorf("duplicate: status %d, body %s", rec.Code, rec.Body)
 			}
 			rec = admin.do("PUT", "/api/v1/roles/desk", `{"description":"Desk","permissions":["chat.accept"]}`)
-			if r := decode[roleJSON](t, rec); rec.Code != 200 || r.Description != "Desk" || !slices.Equal(r.Permissions, []string{"chat.accept"}) {
+			if r := accounttest.Decode[roleJSON](t, rec); rec.Code != 200 || r.Description != "Desk" || !slices.Equal(r.Permissions, []string{"chat.accept"}) {
 				t.Errorf("update: status %d, body %s", rec.Code, rec.Body)
 			}
 			if rec := admin.do("PUT", "/api/v1/roles/admin", `{"permissions":["chat.accept"]}`); rec.Code != 409 || errorCode(t, rec) != "role_builtin" {
@@ -133,7 +134,7 @@ func TestRoleEditorAPI(t *testing.T) {
 		})
 		t.Run("escalation is forbidden and names what is missing", func(t *testing.T) {
 			rec := admin.do("POST", "/api/v1/roles", `{"name":"peek","permissions":["audit.view","site.manage"]}`)
-			e := decode[errorJSON](t, rec)
+			e := accounttest.Decode[errorJSON](t, rec)
 			if rec.Code != 403 || e.Error.Code != "forbidden" {
 				t.Fatalf("status %d, body %s", rec.Code, rec.Body)
 			}
@@ -153,7 +154,7 @@ func TestRoleEditorAPI(t *testing.T) {
 			if rec.Code != 201 {
 				t.Fatalf("assign: status %d, body %s", rec.Code, rec.Body)
 			}
-			as := decode[struct {
+			as := accounttest.Decode[struct {
 				ID           string  `json:"id"`
 				UserID       string  `json:"user_id"`
 				Role         string  `json:"role"`
@@ -187,7 +188,7 @@ func TestRoleEditorAPI(t *testing.T) {
 				}
 			}
 			rec = owner.do("GET", "/api/v1/users/"+agent.ID+"/effective-permissions", "")
-			eff := decode[struct {
+			eff := accounttest.Decode[struct {
 				UserID      string `json:"user_id"`
 				Assignments []any  `json:"assignments"`
 				TenantWide  []struct {
@@ -218,7 +219,7 @@ func TestRoleEditorAPI(t *testing.T) {
 		})
 		t.Run("last owner", func(t *testing.T) {
 			rec := owner.do("GET", "/api/v1/users/"+owner.UserID+"/roles", "")
-			list := decode[struct {
+			list := accounttest.Decode[struct {
 				Assignments []struct {
 					ID string `json:"id"`
 				} `json:"assignments"`

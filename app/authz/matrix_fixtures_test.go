@@ -251,6 +251,18 @@ func onConversation(pathFormat, body string) func(*world, *principal, target) re
 	}
 }
 
+// onConversationForm requests a path naming a conversation queued in the target's department:
+// a GET when v is nil, else a console form post of v.
+func onConversationForm(pathFormat string, v url.Values) func(*world, *principal, target) request {
+	return func(w *world, _ *principal, tg target) request {
+		path := fmt.Sprintf(pathFormat, w.conversation(tg))
+		if v == nil {
+			return request{path: path}
+		}
+		return formRequest(path, v)
+	}
+}
+
 // conversation returns a queued conversation in the target's department, creating the tenant's
 // site and the conversation row the first time.
 func (w *world) conversation(tg target) string {

@@ -1,7 +1,6 @@
 package authz_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -12,34 +11,20 @@ import (
 // the service then narrows to the reader's scope — an agent, who reads only their own chats, gets
 // 404 from the handler (no denial), which the matrix accepts as allowed (status 0).
 func init() {
-	onTranscript := func(pathFormat string, v url.Values) func(*world, *principal, target) request {
-		return func(w *world, _ *principal, tg target) request {
-			path := fmt.Sprintf(pathFormat, w.conversation(tg))
-			if v == nil {
-				return request{path: path}
-			}
-			return formRequest(path, v)
-		}
-	}
-	onTranscriptJSON := func(pathFormat, body string) func(*world, *principal, target) request {
-		return func(w *world, _ *principal, tg target) request {
-			return request{path: fmt.Sprintf(pathFormat, w.conversation(tg)), body: body}
-		}
-	}
 	for k, v := range map[string]fixture{
 		"GET /transcripts":                                   {build: onDepartment("/transcripts?department=%s"), status: http.StatusOK},
 		"GET /api/v1/transcripts":                            {build: onDepartment("/api/v1/transcripts?department=%s"), status: http.StatusOK},
-		"GET /transcripts/:conversation":                     {build: onTranscript("/transcripts/%s", nil), object: true},
-		"POST /transcripts/:conversation/open":               {build: onTranscript("/transcripts/%s/open", url.Values{"reason": {"matrix check"}}), object: true},
-		"GET /transcripts/:conversation/export":              {build: onTranscript("/transcripts/%s/export?format=json", nil), object: true},
-		"POST /transcripts/:conversation/export":             {build: onTranscript("/transcripts/%s/export", url.Values{"format": {"json"}}), object: true},
-		"POST /transcripts/:conversation/notes":              {build: onTranscript("/transcripts/%s/notes", url.Values{"body": {"matrix note"}}), object: true},
-		"POST /transcripts/:conversation/tags":               {build: onTranscript("/transcripts/%s/tags", url.Values{"tag": {"matrix"}}), object: true},
-		"POST /transcripts/:conversation/tags/remove":        {build: onTranscript("/transcripts/%s/tags/remove", url.Values{"tag": {"matrix"}}), object: true},
-		"POST /api/v1/transcripts/:conversation/open":        {build: onTranscriptJSON("/api/v1/transcripts/%s/open", `{"reason":"matrix check"}`), object: true},
-		"POST /api/v1/transcripts/:conversation/notes":       {build: onTranscriptJSON("/api/v1/transcripts/%s/notes", `{"body":"matrix note"}`), object: true},
-		"POST /api/v1/transcripts/:conversation/tags":        {build: onTranscriptJSON("/api/v1/transcripts/%s/tags", `{"tag":"matrix"}`), object: true},
-		"DELETE /api/v1/transcripts/:conversation/tags/:tag": {build: onTranscriptJSON("/api/v1/transcripts/%s/tags/matrix", ""), object: true},
+		"GET /transcripts/:conversation":                     {build: onConversationForm("/transcripts/%s", nil), object: true},
+		"POST /transcripts/:conversation/open":               {build: onConversationForm("/transcripts/%s/open", url.Values{"reason": {"matrix check"}}), object: true},
+		"GET /transcripts/:conversation/export":              {build: onConversationForm("/transcripts/%s/export?format=json", nil), object: true},
+		"POST /transcripts/:conversation/export":             {build: onConversationForm("/transcripts/%s/export", url.Values{"format": {"json"}}), object: true},
+		"POST /transcripts/:conversation/notes":              {build: onConversationForm("/transcripts/%s/notes", url.Values{"body": {"matrix note"}}), object: true},
+		"POST /transcripts/:conversation/tags":               {build: onConversationForm("/transcripts/%s/tags", url.Values{"tag": {"matrix"}}), object: true},
+		"POST /transcripts/:conversation/tags/remove":        {build: onConversationForm("/transcripts/%s/tags/remove", url.Values{"tag": {"matrix"}}), object: true},
+		"POST /api/v1/transcripts/:conversation/open":        {build: onConversation("/api/v1/transcripts/%s/open", `{"reason":"matrix check"}`), object: true},
+		"POST /api/v1/transcripts/:conversation/notes":       {build: onConversation("/api/v1/transcripts/%s/notes", `{"body":"matrix note"}`), object: true},
+		"POST /api/v1/transcripts/:conversation/tags":        {build: onConversation("/api/v1/transcripts/%s/tags", `{"tag":"matrix"}`), object: true},
+		"DELETE /api/v1/transcripts/:conversation/tags/:tag": {build: onConversation("/api/v1/transcripts/%s/tags/matrix", ""), object: true},
 		"GET /transcript-settings":                           {build: get("/transcript-settings"), status: http.StatusOK},
 		"POST /transcript-settings":                          {build: form("/transcript-settings", url.Values{}), status: http.StatusSeeOther},
 		"GET /api/v1/transcript-settings":                    {build: get("/api/v1/transcript-settings"), status: http.StatusOK},

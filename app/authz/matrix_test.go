@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/authz"
@@ -400,7 +401,7 @@ func TestAuthorizationMatrixDepartmentRoutes(t *testing.T) {
 		// The guard tells the handler which department it checked.
 		sup := w.principal(rbac.RoleSupervisor, true)
 		rec := sup.c.via(srv.Echo, apptest.Request{Method: http.MethodGet, Path: "/api/v1/probe/conversations/conv-d1"})
-		if got := decode[map[string]string](t, rec)["department"]; got != w.D1 {
+		if got := accounttest.Decode[map[string]string](t, rec)["department"]; got != w.D1 {
 			t.Errorf("DepartmentOf = %q, want %q", got, w.D1)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/migrations"
@@ -56,7 +57,7 @@ func TestAccessReview(t *testing.T) {
 		aud, admin := a.login(acme.Slug, "auditor@acme.test"), a.login(acme.Slug, "admin@acme.test")
 
 		rec := aud.do("GET", "/api/v1/access-review", "")
-		rep := decode[reportJSON](t, rec)
+		rep := accounttest.Decode[reportJSON](t, rec)
 		if rec.Code != 200 || rep.TenantID != acme.ID || len(rep.Users) != 4 || len(rep.Digest) != 64 {
 			t.Fatalf("report: status %d, body %s", rec.Code, rec.Body)
 		}
@@ -109,12 +110,12 @@ func TestAccessReview(t *testing.T) {
 			}
 		})
 		t.Run("sign-off", func(t *testing.T) {
-			rep = decode[reportJSON](t, aud.do("GET", "/api/v1/access-review", ""))
+			rep = accounttest.Decode[reportJSON](t, aud.do("GET", "/api/v1/access-review", ""))
 			rec := aud.do("POST", "/api/v1/access-review/sign-offs", fmt.Sprintf(`{"report_digest":%q,"notes":"Removed nobody.\nAll needed."}`, rep.Digest))
 			if rec.Code != 201 {
 				t.Fatalf("status %d, body %s", rec.Code, rec.Body)
 			}
-			so := decode[authz.SignOff](t, rec)
+			so := accounttest.Decode[authz.SignOff](t, rec)
 			if so.ReviewerEmail != "auditor@acme.test" || so.ReportDigest != rep.Digest || so.UserCount != 5 || so.Notes != "Removed nobody.\nAll needed." {
 				t.Errorf("sign-off = %+v", so)
 			}
@@ -122,15 +123,15 @@ func TestAccessReview(t *testing.T) {
 			if len(ev) != 1 || ev[0].TargetID != so.ID || ev[0].Details["report_digest"] != rep.Digest {
 				t.Errorf("audit = %+v", ev)
 			}
-			st := decode[reportJSON](t, aud.do("GET", "/api/v1/access-review", "")).Status
+			st := accounttest.Decode[reportJSON](t, aud.do("GET", "/api/v1/access-review", "")).Status
 			if st.Overdue || st.LastSignedOff == nil || !st.DueBy.Equal(a.Clock.Now().UTC().AddDate(0, 6, 0)) {
 				t.Errorf("after sign-off: status = %+v", st)
 			}
 			rec = aud.do("GET", "/api/v1/access-review/status", "")
-			if body := decode[struct{ Overdue bool }](t, rec); rec.Code != 200 || body.Overdue {
+			if body := accounttest.Decode[struct{ Overdue bool }](t, rec); rec.Code != 200 || body.Overdue {
 				t.Errorf("status endpoint: %d %s", rec.Code, rec.Body)
 			}
-			list := decode[struct {
+			list := accounttest.Decode[struct {
 				SignOffs []authz.SignOff `json:"sign_offs"`
 			}](t, aud.do("GET", "/api/v1/access-review/sign-offs", ""))
 			if len(list.SignOffs) != 1 || list.SignOffs[0].ID != so.ID {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/chat"
@@ -65,7 +66,7 @@ func TestCardFormCycle(t *testing.T) {
 		if token == "" || !strings.HasPrefix(token, "cf_") {
 			t.Fatalf("open: %d %s", rec.Code, rec.Body)
 		}
-		o := decode[cardform.Opened](t, rec)
+		o := accounttest.Decode[cardform.Opened](t, rec)
 		if !strings.HasPrefix(o.FormURL, cardform.FormPath+"?") || !strings.Contains(o.FormURL, "site="+w.site.SiteKey) {
 			t.Errorf("form URL %q", o.FormURL)
 		}
@@ -82,7 +83,7 @@ func TestCardFormCycle(t *testing.T) {
 		if rec.Code != http.StatusCreated {
 			t.Fatalf("submit: %d %s\n%s", rec.Code, rec.Body, w.logs)
 		}
-		if got := decode[cardform.Receipt](t, rec); got.Brand != "visa" || got.Last4 != "1111" {
+		if got := accounttest.Decode[cardform.Receipt](t, rec); got.Brand != "visa" || got.Last4 != "1111" {
 			t.Errorf("receipt = %+v", got)
 		}
 		if rec := n.submit(conv, req, token, validCard); rec.Code != http.StatusConflict || errorCode(rec) != "card_form_used" {
@@ -96,7 +97,7 @@ func TestCardFormCycle(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("view: %d %s", rec.Code, rec.Body)
 		}
-		v := decode[cardform.Request](t, rec)
+		v := accounttest.Decode[cardform.Request](t, rec)
 		if v.Card == nil || v.Card.Number != "411111••••••1111" || v.Card.CVC != "•••" || v.Card.Name != testName || v.Card.Expiry != "••/••" {
 			t.Errorf("masked view = %+v", v.Card)
 		}
@@ -120,14 +121,14 @@ func TestCardFormCycle(t *testing.T) {
 		}
 
 		rec = owner.do(http.MethodPost, agentPath(conv, "/", req, "/done"), "")
-		if rec.Code != http.StatusOK || decode[cardform.Request](t, rec).Status != cardform.StatusDone {
+		if rec.Code != http.StatusOK || accounttest.Decode[cardform.Request](t, rec).Status != cardform.StatusDone {
 			t.Fatalf("done: %d %s", rec.Code, rec.Body)
 		}
 		if n.CardForms.Holding() != 0 {
 			t.Error("the card is still held after done")
 		}
 		// Neither side sees it again.
-		if rec := owner.do(http.MethodGet, agentPath(conv, "/", req), ""); rec.Code != http.StatusOK || decode[cardform.Request](t, rec).Card != nil {
+		if rec := owner.do(http.MethodGet, agentPath(conv, "/", req), ""); rec.Code != http.StatusOK || accounttest.Decode[cardform.Request](t, rec).Card != nil {
 			t.Errorf("view after done: %d %s", rec.Code, rec.Body)
 		}
 		if rec := owner.do(http.MethodGet, agentPath(conv, "/", req, "/full"), ""); rec.Code != http.StatusGone || errorCode(rec) != "card_data_purged" {
@@ -137,7 +138,7 @@ func TestCardFormCycle(t *testing.T) {
 			t.Errorf("submission after done: %d, want 409", rec.Code)
 		}
 		rec = owner.do(http.MethodGet, agentPath(conv), "")
-		if rec.Code != http.StatusOK || len(decode[map[string][]cardform.Request](t, rec)["requests"]) != 1 {
+		if rec.Code != http.StatusOK || len(accounttest.Decode[map[string][]cardform.Request](t, rec)["requests"]) != 1 {
 			t.Errorf("list: %d %s", rec.Code, rec.Body)
 		}
 
@@ -246,7 +247,7 @@ func TestCardFormExpiry(t *testing.T) {
 		w.clock.Advance(15 * time.Minute)
 		owner = n.login(w.owner)
 		rec = owner.do(http.MethodGet, agentPath(conv, "/", req), "")
-		if rec.Code != http.StatusOK || decode[cardform.Request](t, rec).Card != nil || w.status(req) != cardform.StatusExpired {
+		if rec.Code != http.StatusOK || accounttest.Decode[cardform.Request](t, rec).Card != nil || w.status(req) != cardform.StatusExpired {
 			t.Errorf("view after the TTL: %d %s, status %s", rec.Code, rec.Body, w.status(req))
 		}
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley/app"
 	"github.com/parleyhq/parley/app/account"
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/app/chat"
@@ -232,7 +233,7 @@ func (c *client) request(conv string) string {
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("request card form: %d %s", rec.Code, rec.Body)
 	}
-	return decode[cardform.Request](t, rec).ID
+	return accounttest.Decode[cardform.Request](t, rec).ID
 }
 
 // open opens a request as the visitor and returns the form token.
@@ -242,7 +243,7 @@ func (n *node) open(v visitor.Identity, conv, req string) (string, *httptest.Res
 	if rec.Code != http.StatusOK {
 		return "", rec
 	}
-	o := decode[cardform.Opened](n.w.t, rec)
+	o := accounttest.Decode[cardform.Opened](n.w.t, rec)
 	_, token, _ := strings.Cut(o.FormURL, "#")
 	return token, rec
 }
@@ -287,15 +288,6 @@ func (w *world) status(req string) string {
 		w.t.Fatal(err)
 	}
 	return s
-}
-
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decode %s: %v", rec.Body, err)
-	}
-	return v
 }
 
 func errorCode(rec *httptest.ResponseRecorder) string {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/cardform"
 )
 
@@ -29,7 +30,7 @@ func TestCardFormList(t *testing.T) {
 				if rec.Code != http.StatusOK {
 					t.Fatalf("list = %d %s, want 200", rec.Code, rec.Body)
 				}
-				body := decode[map[string]*[]cardform.Request](t, rec)
+				body := accounttest.Decode[map[string]*[]cardform.Request](t, rec)
 				list, ok := body["requests"]
 				if !ok || list == nil {
 					t.Fatalf("requests = null or absent: %s", rec.Body)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/cardform"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/compliance/secureform"
@@ -43,7 +44,7 @@ func TestCardFormTwoNodes(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("masked view on B: %d %s\n%s", rec.Code, rec.Body, w.logs)
 			}
-			if v := decode[cardform.Request](t, rec); v.Card == nil || v.Card.Number != "411111••••••1111" {
+			if v := accounttest.Decode[cardform.Request](t, rec); v.Card == nil || v.Card.Number != "411111••••••1111" {
 				t.Errorf("masked view on B = %+v", v.Card)
 			}
 			rec = ownerB.do(http.MethodGet, agentPath(conv, "/", req, "/full"), "")

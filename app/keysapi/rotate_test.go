@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -16,8 +17,8 @@ import (
 func TestRotateAPI(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)
-		start := h.version(h.tenant.ID)
-		otherStart := h.version(h.other.ID)
+		start := h.version(h.Tenant.ID)
+		otherStart := h.version(h.Other.ID)
 		cases := []struct {
 			name   string
 			body   string
@@ -38,21 +39,21 @@ func TestRotateAPI(t *testing.T) {
 		want := start
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before := len(h.events(h.tenant.ID, audit.ActionKeyRotate))
-				rec := h.owner.Do(http.MethodPost, "/api/v1/keys/rotate", tc.body)
+				before := len(h.AuditEvents(h.Tenant.ID, audit.ActionKeyRotate))
+				rec := h.Owner.Do(http.MethodPost, "/api/v1/keys/rotate", tc.body)
 				if rec.Code != tc.status {
 					t.Fatalf("status = %d, want %d; body %s", rec.Code, tc.status, rec.Body)
 				}
 				if tc.code != "" {
-					if code, field := errorOf(t, rec); code != tc.code || field != tc.field {
+					if code, field := accounttest.ErrorOf(t, rec); code != tc.code || field != tc.field {
 						t.Errorf("error = %s on %q, want %s on %q", code, field, tc.code, tc.field)
 					}
 				}
 				want += tc.rotates
-				if got := h.version(h.tenant.ID); got != want {
+				if got := h.version(h.Tenant.ID); got != want {
 					t.Errorf("key version = %d, want %d", got, want)
 				}
-				evs := h.events(h.tenant.ID, audit.ActionKeyRotate)
+				evs := h.AuditEvents(h.Tenant.ID, audit.ActionKeyRotate)
 				if got := len(evs) - before; got != tc.rotates {
 					t.Fatalf("key.rotate records = %d, want %d", got, tc.rotates)
 				}
@@ -69,14 +70,14 @@ func TestRotateAPI(t *testing.T) {
 					t.Errorf("answer = %+v (%v), want %d → %d", res, err, want-1, want)
 				}
 				ev := evs[len(evs)-1]
-				if ev.Actor.ID != h.ownerID || ev.Actor.Kind != audit.ActorUser || ev.Outcome != audit.Success ||
-					ev.Target.ID != h.tenant.ID || ev.Details["latest_version"] != strconv.Itoa(want) ||
+				if ev.Actor.ID != h.OwnerID || ev.Actor.Kind != audit.ActorUser || ev.Outcome != audit.Success ||
+					ev.Target.ID != h.Tenant.ID || ev.Details["latest_version"] != strconv.Itoa(want) ||
 					ev.Details["previous_version"] != strconv.Itoa(want-1) || ev.RequestID == "" {
 					t.Errorf("audit record = %+v", ev.Event)
 				}
 			})
 		}
-		if got := h.version(h.other.ID); got != otherStart {
+		if got := h.version(h.Other.ID); got != otherStart {
 			t.Errorf("the other tenant's key moved to version %d", got)
 		}
 		// keys.manage only: an agent is refused, and nothing rotates.
@@ -87,16 +88,16 @@ func TestRotateAPI(t *testing.T) {
 		} {
 			var code int
 			if strings.HasPrefix(r.path, "/api/") || r.method == http.MethodGet {
-				code = h.agent.Do(r.method, r.path, r.body).Code
+				code = h.Agent.Do(r.method, r.path, r.body).Code
 			} else {
 				v, _ := url.ParseQuery(r.body)
-				code = form(h.agent, r.path, v).Code
+				code = form(h.Agent, r.path, v).Code
 			}
 			if code != http.StatusForbidden {
 				t.Errorf("agent %s %s = %d, want 403", r.method, r.path, code)
 			}
 		}
-		if got := h.version(h.tenant.ID); got != want {
+		if got := h.version(h.Tenant.ID); got != want {
 			t.Errorf("key version after refused requests = %d, want %d", got, want)
 		}
 	})
@@ -105,13 +106,13 @@ func TestRotateAPI(t *testing.T) {
 func TestKeysPage(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)
-		rec := h.owner.Do(http.MethodGet, "/keys", "")
+		rec := h.Owner.Do(http.MethodGet, "/keys", "")
 		body := rec.Body.String()
 		if rec.Code != http.StatusOK {
 			t.Fatalf("page = %d %s", rec.Code, body)
 		}
-		v := h.version(h.tenant.ID)
-		for _, want := range []string{"not for production", "<code>local-dev</code>", "Minimum decryption version", h.owner.CSRF,
+		v := h.version(h.Tenant.ID)
+		for _, want := range []string{"not for production", "<code>local-dev</code>", "Minimum decryption version", h.Owner.CSRF,
 			`name="expected_latest_version" value="` + strconv.Itoa(v) + `"`, "parley keys set-min-version",
 			`href="/static/ops.css"`, `<a href="/keys" aria-current="page">`} {
 			if !strings.Contains(body, want) {
@@ -138,8 +139,8 @@ func TestKeysPage(t *testing.T) {
 		want := v
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before := len(h.events(h.tenant.ID, audit.ActionKeyRotate))
-				rec := form(h.owner, "/keys/rotate", url.Values{"confirm": {tc.confirm}, "expected_latest_version": {tc.expected}})
+				before := len(h.AuditEvents(h.Tenant.ID, audit.ActionKeyRotate))
+				rec := form(h.Owner, "/keys/rotate", url.Values{"confirm": {tc.confirm}, "expected_latest_version": {tc.expected}})
 				if rec.Code != tc.status {
 					t.Fatalf("status = %d, want %d; body %s", rec.Code, tc.status, rec.Body)
 				}
@@ -150,19 +151,19 @@ func TestKeysPage(t *testing.T) {
 					t.Errorf("redirect to %q", rec.Header().Get("Location"))
 				}
 				want += tc.rotates
-				if got := h.version(h.tenant.ID); got != want {
+				if got := h.version(h.Tenant.ID); got != want {
 					t.Errorf("key version = %d, want %d", got, want)
 				}
-				if got := len(h.events(h.tenant.ID, audit.ActionKeyRotate)) - before; got != tc.rotates {
+				if got := len(h.AuditEvents(h.Tenant.ID, audit.ActionKeyRotate)) - before; got != tc.rotates {
 					t.Errorf("key.rotate records = %d, want %d", got, tc.rotates)
 				}
 			})
 		}
-		rec = h.owner.Do(http.MethodGet, "/keys?notice=rotated", "")
+		rec = h.Owner.Do(http.MethodGet, "/keys?notice=rotated", "")
 		if body := rec.Body.String(); !strings.Contains(body, "The key was rotated.") || !strings.Contains(body, "ago)") {
 			t.Errorf("page after rotation lacks the notice or the rotation's age")
 		}
-		if rec := h.owner.Do(http.MethodGet, "/keys?notice=%3Cscript%3E", ""); strings.Contains(rec.Body.String(), "<script>") {
+		if rec := h.Owner.Do(http.MethodGet, "/keys?notice=%3Cscript%3E", ""); strings.Contains(rec.Body.String(), "<script>") {
 			t.Error("the page reflects the notice parameter")
 		}
 	})

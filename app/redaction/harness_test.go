@@ -73,15 +73,6 @@ func (h *harness) events(action audit.Action) []audit.Entry {
 	return out
 }
 
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decode %s: %v", rec.Body, err)
-	}
-	return v
-}
-
 func errorCode(t *testing.T, rec *httptest.ResponseRecorder) string {
 	t.Helper()
 	var b struct {

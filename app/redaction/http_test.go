@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/compliance/pan"
@@ -23,7 +24,7 @@ func TestRedactionAPI(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET: %d %s", rec.Code, rec.Body)
 		}
-		got := decode[struct {
+		got := accounttest.Decode[struct {
 			Mode  string           `json:"pan_mask_mode"`
 			Rules []redaction.Rule `json:"rules"`
 		}](t, rec)
@@ -75,7 +76,7 @@ func TestRedactionAPI(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("try: %d %s", rec.Code, rec.Body)
 		}
-		trial := decode[redact.Trial](t, rec)
+		trial := accounttest.Decode[redact.Trial](t, rec)
 		if trial.Output != "[policy] paid with •••• •••• •••• 1111" || trial.Replaced != 1 || len(trial.Matches) != 1 {
 			t.Errorf("trial = %+v", trial)
 		}

@@ -25,12 +25,7 @@ func TestAuditAndKeysCommands(t *testing.T) {
 			dir := t.TempDir()
 			dbURL := migratetest.URL(t, d)
 			env := map[string]string{"PARLEY_DATA_DIR": dir, "PARLEY_DATABASE_URL": dbURL, "USER": "ops"}
-			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
-				t.Fatalf("migrate: %+v", r)
-			}
-			if r := runCmd(t, env, "Tr1cky-Lantern-Harbour\n", "user", "create", "--tenant", "Acme Bank", "--email", "o@acme.test", "--role", "owner", "--password-stdin"); r.code != 0 {
-				t.Fatalf("user create: %+v", r)
-			}
+			migrateWithOwner(t, env)
 			r := runCmd(t, env, "", "audit", "verify")
 			if r.code != 0 || !strings.Contains(r.stdout, "intact") {
 				t.Fatalf("verify intact chain: %+v", r)

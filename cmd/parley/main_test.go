@@ -23,6 +23,18 @@ type result struct {
 	stdout, stderr string
 }
 
+// migrateWithOwner migrates env's database and creates the organisation Acme Bank (sign-in id
+// acme-bank) with its owner o@acme.test, failing the test when either command fails.
+func migrateWithOwner(t *testing.T, env map[string]string) {
+	t.Helper()
+	if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
+		t.Fatalf("migrate: %+v", r)
+	}
+	if r := runCmd(t, env, "Tr1cky-Lantern-Harbour\n", "user", "create", "--tenant", "Acme Bank", "--email", "o@acme.test", "--role", "owner", "--password-stdin"); r.code != 0 {
+		t.Fatalf("user create: %+v", r)
+	}
+}
+
 func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer

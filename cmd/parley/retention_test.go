@@ -20,12 +20,7 @@ func TestRetentionRun(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			dbURL := migratetest.URL(t, d)
 			env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_DATABASE_URL": dbURL}
-			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
-				t.Fatalf("migrate: %+v", r)
-			}
-			if r := runCmd(t, env, "Tr1cky-Lantern-Harbour\n", "user", "create", "--tenant", "Acme Bank", "--email", "o@acme.test", "--role", "owner", "--password-stdin"); r.code != 0 {
-				t.Fatalf("user create: %+v", r)
-			}
+			migrateWithOwner(t, env)
 			if r := runCmd(t, env, "", "site", "create", "--tenant", "acme-bank", "--name", "Main", "--origin", "https://www.acme.test"); r.code != 0 {
 				t.Fatalf("site create: %+v", r)
 			}

@@ -62,12 +62,7 @@ func TestScanCommand(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			dir := t.TempDir()
 			env := map[string]string{"PARLEY_DATA_DIR": dir, "PARLEY_DATABASE_URL": migratetest.URL(t, d), "USER": "ops", "PARLEY_LOG_LEVEL": "error"}
-			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
-				t.Fatalf("migrate: %+v", r)
-			}
-			if r := runCmd(t, env, "Tr1cky-Lantern-Harbour\n", "user", "create", "--tenant", "Acme Bank", "--email", "o@acme.test", "--role", "owner", "--password-stdin"); r.code != 0 {
-				t.Fatalf("user create: %+v", r)
-			}
+			migrateWithOwner(t, env)
 			logs := filepath.Join(dir, "logs")
 			if err := os.MkdirAll(logs, 0o700); err != nil {
 				t.Fatal(err)

@@ -15,12 +15,7 @@ func TestSiteCreate(t *testing.T) {
 	for _, d := range migratetest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			env := map[string]string{"PARLEY_DATA_DIR": t.TempDir(), "PARLEY_DATABASE_URL": migratetest.URL(t, d)}
-			if r := runCmd(t, env, "", "migrate", "up"); r.code != 0 {
-				t.Fatalf("migrate: %+v", r)
-			}
-			if r := runCmd(t, env, "Tr1cky-Lantern-Harbour\n", "user", "create", "--tenant", "Acme Bank", "--email", "o@acme.test", "--role", "owner", "--password-stdin"); r.code != 0 {
-				t.Fatalf("user create: %+v", r)
-			}
+			migrateWithOwner(t, env)
 			r := runCmd(t, env, "", "site", "create", "--tenant", "acme-bank", "--name", "Public site", "--origin", "https://www.acme.test")
 			if r.code != 0 || !regexp.MustCompile(`\bsite_[a-z2-7]{10,64}\b`).MatchString(r.stdout) || !strings.Contains(r.stdout, "<script src=") {
 				t.Fatalf("site create: %+v", r)

@@ -2,14 +2,11 @@ package cannedhttp_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/account/accounttest"
-	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
@@ -66,21 +63,9 @@ func newHarness(t *testing.T, db *migrations.DB) *harness {
 // member creates a user of Acme holding role in dept ("" for tenant-wide).
 func (h *harness) member(name, role, dept string) {
 	h.t.Helper()
-	ctx := context.Background()
 	_, u := h.a.CreateUser("Acme Bank", name+"@acme.test", testPassword, role, false)
 	if dept != "" {
-		by := authz.Actor{TenantID: h.tenant.ID, UserID: h.users["owner"].ID, ClientIP: "192.0.2.10", RequestID: "test"}
-		as, err := h.a.Authz.UserAssignments(ctx, h.tenant.ID, u.ID)
-		if err != nil || len(as) != 1 {
-			h.t.Fatalf("assignments of %s: %v %v", name, as, err)
-		}
-		if _, err := h.a.Authz.Assign(ctx, by, u.ID, role, dept); err != nil {
-			h.t.Fatal(err)
-		}
-		if err := h.a.Authz.Unassign(ctx, by, u.ID, as[0].ID); err != nil {
-			h.t.Fatal(err)
-		}
-		h.a.RefreshPolicy()
+		h.a.AssignInDepartment(h.tenant.ID, h.users["owner"].ID, u.ID, role, dept)
 	}
 	h.users[name] = u
 }
@@ -113,25 +98,4 @@ func (h *harness) conversation(dept, name, agent string) string {
 		h.t.Fatal(err)
 	}
 	return id
-}
-
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decode %s: %v", rec.Body, err)
-	}
-	return v
-}
-
-func errorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, field string) {
-	t.Helper()
-	var b struct {
-		Error struct {
-			Code  string `json:"code"`
-			Field string `json:"field"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &b)
-	return b.Error.Code, b.Error.Field
 }

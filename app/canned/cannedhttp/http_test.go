@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/canned"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
@@ -20,7 +21,7 @@ func (h *harness) create(user, scope, dept, shortcut, body string) (int, canned.
 	rec := h.c[user].Do(http.MethodPost, "/api/v1/canned", in)
 	var m canned.Message
 	if rec.Code == http.StatusCreated {
-		m = decode[canned.Message](h.t, rec)
+		m = accounttest.Decode[canned.Message](h.t, rec)
 	}
 	return rec.Code, m
 }
@@ -33,7 +34,7 @@ func (h *harness) shortcuts(user, query string) []string {
 		h.t.Fatalf("GET /api/v1/canned%s as %s: %d %s", query, user, rec.Code, rec.Body)
 	}
 	var out []string
-	for _, it := range decode[struct{ Items []canned.Item }](h.t, rec).Items {
+	for _, it := range accounttest.Decode[struct{ Items []canned.Item }](h.t, rec).Items {
 		out = append(out, it.Scope+":"+it.Shortcut)
 	}
 	return out
@@ -168,7 +169,7 @@ func TestCannedValidation(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				rec := h.c["agent"].Do(http.MethodPost, "/api/v1/canned", tt.body)
-				code, field := errorOf(t, rec)
+				code, field := accounttest.ErrorOf(t, rec)
 				if rec.Code != http.StatusBadRequest || code != tt.code || (tt.field != "" && field != tt.field) {
 					t.Errorf("%d %s/%s, want 400 %s/%s; body %s", rec.Code, code, field, tt.code, tt.field, rec.Body)
 				}
@@ -179,7 +180,7 @@ func TestCannedValidation(t *testing.T) {
 		}
 		_, m := h.create("agent", "personal", "", "ok", "Fine")
 		rec := h.c["agent"].Do(http.MethodPut, "/api/v1/canned/"+m.ID, `{"shortcut":"ok","title":"A","body":"Card 4111111111111111 here"}`)
-		if code, field := errorOf(t, rec); rec.Code != http.StatusBadRequest || code != "card_number_not_allowed" || field != "body" {
+		if code, field := accounttest.ErrorOf(t, rec); rec.Code != http.StatusBadRequest || code != "card_number_not_allowed" || field != "body" {
 			t.Errorf("change with a card number: %d %s %s", rec.Code, code, field)
 		}
 		if n := len(h.a.AuditEvents(h.tenant.ID, audit.ActionCardRefused)); n != 4 {
@@ -228,7 +229,7 @@ func TestCannedComposer(t *testing.T) {
 			t.Errorf("%d items, want at most %d", len(got), canned.MaxSuggestions)
 		}
 		rec := h.c["agent"].Do(http.MethodGet, "/api/v1/canned?q="+strings.Repeat("a", 101), "")
-		if code, field := errorOf(t, rec); rec.Code != http.StatusBadRequest || field != "q" {
+		if code, field := accounttest.ErrorOf(t, rec); rec.Code != http.StatusBadRequest || field != "q" {
 			t.Errorf("long search: %d %s %s", rec.Code, code, field)
 		}
 
@@ -240,7 +241,7 @@ func TestCannedComposer(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				return rec.Code, ""
 			}
-			items := decode[struct{ Items []canned.Item }](t, rec).Items
+			items := accounttest.Decode[struct{ Items []canned.Item }](t, rec).Items
 			if len(items) == 0 {
 				return rec.Code, ""
 			}

@@ -21,17 +21,17 @@ func TestBansPage(t *testing.T) {
 		ctx := context.Background()
 		bans := func(tenantID string) []chat.Ban {
 			t.Helper()
-			bs, err := h.a.Chat.Bans(ctx, tenantID)
+			bs, err := h.App.Chat.Bans(ctx, tenantID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return bs
 		}
-		rec := h.owner.Do(http.MethodGet, "/bans", "")
-		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "No active bans.") || !strings.Contains(rec.Body.String(), h.owner.CSRF) {
+		rec := h.Owner.Do(http.MethodGet, "/bans", "")
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "No active bans.") || !strings.Contains(rec.Body.String(), h.Owner.CSRF) {
 			t.Fatalf("empty page = %d %s", rec.Code, rec.Body)
 		}
-		now := h.a.Clock.Now().UTC()
+		now := h.App.Clock.Now().UTC()
 		future := now.Add(48 * time.Hour).Format("2006-01-02T15:04")
 		past := now.Add(-time.Hour).Format("2006-01-02T15:04")
 		cases := []struct {
@@ -57,8 +57,8 @@ func TestBansPage(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before, records := len(bans(h.tenant.ID)), len(h.events(h.tenant.ID, audit.ActionBanListChange))
-				rec := postForm(h.owner, "/bans", tc.form)
+				before, records := len(bans(h.Tenant.ID)), len(h.AuditEvents(h.Tenant.ID, audit.ActionBanListChange))
+				rec := postForm(h.Owner, "/bans", tc.form)
 				if rec.Code != tc.status {
 					t.Fatalf("status = %d, want %d; body %s", rec.Code, tc.status, rec.Body)
 				}
@@ -81,16 +81,16 @@ func TestBansPage(t *testing.T) {
 				if tc.absent != "" && strings.Contains(body, tc.absent) {
 					t.Errorf("page shows %q", tc.absent)
 				}
-				if got := len(bans(h.tenant.ID)) - before; got != tc.added {
+				if got := len(bans(h.Tenant.ID)) - before; got != tc.added {
 					t.Errorf("bans added = %d, want %d", got, tc.added)
 				}
-				evs := h.events(h.tenant.ID, audit.ActionBanListChange)
+				evs := h.AuditEvents(h.Tenant.ID, audit.ActionBanListChange)
 				if got := len(evs) - records; got != tc.added {
 					t.Fatalf("ban list records = %d, want %d", got, tc.added)
 				}
 				if tc.added > 0 {
 					ev := evs[len(evs)-1]
-					if ev.Actor.ID != h.ownerID || ev.Details["change"] != "add" || ev.Details["kind"] != tc.form.Get("kind") || ev.Outcome != audit.Success {
+					if ev.Actor.ID != h.OwnerID || ev.Details["change"] != "add" || ev.Details["kind"] != tc.form.Get("kind") || ev.Outcome != audit.Success {
 						t.Errorf("audit record = %+v", ev.Event)
 					}
 				}
@@ -98,10 +98,10 @@ func TestBansPage(t *testing.T) {
 		}
 
 		// The list names who banned, by e-mail with the id to copy, and the network canonical.
-		rec = h.owner.Do(http.MethodGet, "/bans?notice=ban_added", "")
+		rec = h.Owner.Do(http.MethodGet, "/bans?notice=ban_added", "")
 		body := rec.Body.String()
 		for _, want := range []string{"The ban was added.", "<code>203.0.113.7</code>", "<code>198.51.100.0/24</code>", "Abusive language",
-			"&lt;owner@acme.test&gt;", "<code>" + h.ownerID + "</code>"} {
+			"&lt;owner@acme.test&gt;", "<code>" + h.OwnerID + "</code>"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("list lacks %q", want)
 			}
@@ -115,13 +115,13 @@ func TestBansPage(t *testing.T) {
 			t.Error("the list shows an expired section before any ban expired")
 		}
 		// A ban that has expired is listed apart.
-		soon := h.a.Clock.Now().Add(time.Minute)
-		if _, err := h.a.Chat.AddBan(ctx, &identity.Principal{TenantID: h.tenant.ID, UserID: h.ownerID},
+		soon := h.App.Clock.Now().Add(time.Minute)
+		if _, err := h.App.Chat.AddBan(ctx, &identity.Principal{TenantID: h.Tenant.ID, UserID: h.OwnerID},
 			chat.BanInput{Kind: chat.BanCIDR, Value: "2001:db8:7::/48", ExpiresAt: &soon}, chat.Origin{}); err != nil {
 			t.Fatal(err)
 		}
-		h.a.Clock.Advance(2 * time.Minute)
-		body = h.owner.Do(http.MethodGet, "/bans", "").Body.String()
+		h.App.Clock.Advance(2 * time.Minute)
+		body = h.Owner.Do(http.MethodGet, "/bans", "").Body.String()
 		if i := strings.Index(body, "Expired bans"); i < 0 || !strings.Contains(body[i:], "2001:db8:7::/48") || strings.Contains(body[:i], "2001:db8:7::/48") ||
 			!strings.Contains(body[:i], "198.51.100.0/24") {
 			t.Error("the expired ban is not listed under Expired bans, apart from the active ones")
@@ -129,48 +129,48 @@ func TestBansPage(t *testing.T) {
 
 		// Lift: audited, and lifting again (a double submit) finds nothing.
 		var ipBan chat.Ban
-		for _, b := range bans(h.tenant.ID) {
+		for _, b := range bans(h.Tenant.ID) {
 			if b.Value == "203.0.113.7" {
 				ipBan = b
 			}
 		}
-		records := len(h.events(h.tenant.ID, audit.ActionBanListChange))
-		rec = postForm(h.owner, "/bans/"+ipBan.ID+"/delete", url.Values{})
+		records := len(h.AuditEvents(h.Tenant.ID, audit.ActionBanListChange))
+		rec = postForm(h.Owner, "/bans/"+ipBan.ID+"/delete", url.Values{})
 		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/bans?notice=ban_lifted" {
 			t.Fatalf("lift = %d %s", rec.Code, rec.Header().Get("Location"))
 		}
-		evs := h.events(h.tenant.ID, audit.ActionBanListChange)
+		evs := h.AuditEvents(h.Tenant.ID, audit.ActionBanListChange)
 		if len(evs) != records+1 || evs[len(evs)-1].Details["change"] != "remove" || evs[len(evs)-1].Target.ID != ipBan.ID {
 			t.Errorf("lift records = %d, last %+v", len(evs)-records, evs[len(evs)-1].Event)
 		}
-		if rec := postForm(h.owner, "/bans/"+ipBan.ID+"/delete", url.Values{}); rec.Code != http.StatusNotFound {
+		if rec := postForm(h.Owner, "/bans/"+ipBan.ID+"/delete", url.Values{}); rec.Code != http.StatusNotFound {
 			t.Errorf("second lift = %d, want 404", rec.Code)
 		}
-		if rec := postForm(h.owner, "/bans/not-an-id/delete", url.Values{}); rec.Code != http.StatusNotFound {
+		if rec := postForm(h.Owner, "/bans/not-an-id/delete", url.Values{}); rec.Code != http.StatusNotFound {
 			t.Errorf("lift of a malformed id = %d, want 404", rec.Code)
 		}
 
 		// Another tenant's ban is not found, and stays.
-		other, err := h.a.Chat.AddBan(ctx, &identity.Principal{TenantID: h.other.ID, UserID: "someone"},
+		other, err := h.App.Chat.AddBan(ctx, &identity.Principal{TenantID: h.Other.ID, UserID: "someone"},
 			chat.BanInput{Kind: chat.BanIP, Value: "192.0.2.1"}, chat.Origin{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec := postForm(h.owner, "/bans/"+other.ID+"/delete", url.Values{}); rec.Code != http.StatusNotFound || len(bans(h.other.ID)) != 1 {
+		if rec := postForm(h.Owner, "/bans/"+other.ID+"/delete", url.Values{}); rec.Code != http.StatusNotFound || len(bans(h.Other.ID)) != 1 {
 			t.Errorf("lift of another tenant's ban = %d, want 404 and the ban kept", rec.Code)
 		}
-		if strings.Contains(h.owner.Do(http.MethodGet, "/bans", "").Body.String(), "192.0.2.1") {
+		if strings.Contains(h.Owner.Do(http.MethodGet, "/bans", "").Body.String(), "192.0.2.1") {
 			t.Error("the list shows another tenant's ban")
 		}
 
 		// ban.manage only.
-		if rec := h.agent.Do(http.MethodGet, "/bans", ""); rec.Code != http.StatusForbidden {
+		if rec := h.Agent.Do(http.MethodGet, "/bans", ""); rec.Code != http.StatusForbidden {
 			t.Errorf("agent page = %d, want 403", rec.Code)
 		}
-		if rec := postForm(h.agent, "/bans", url.Values{"kind": {"ip"}, "value": {"203.0.113.50"}}); rec.Code != http.StatusForbidden {
+		if rec := postForm(h.Agent, "/bans", url.Values{"kind": {"ip"}, "value": {"203.0.113.50"}}); rec.Code != http.StatusForbidden {
 			t.Errorf("agent add = %d, want 403", rec.Code)
 		}
-		if rec := postForm(h.agent, "/bans/"+other.ID+"/delete", url.Values{}); rec.Code != http.StatusForbidden {
+		if rec := postForm(h.Agent, "/bans/"+other.ID+"/delete", url.Values{}); rec.Code != http.StatusForbidden {
 			t.Errorf("agent lift = %d, want 403", rec.Code)
 		}
 	})

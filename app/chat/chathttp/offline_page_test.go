@@ -2,13 +2,12 @@ package chathttp_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/audit"
@@ -22,39 +21,39 @@ import (
 func TestOfflineInbox(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newPageHarness(t, db)
-		ctx := migrations.WithTenant(context.Background(), h.tenant.ID)
-		sales, err := h.a.Tenants.CreateDepartment(ctx, h.tenant.ID, "Sales")
+		ctx := migrations.WithTenant(context.Background(), h.Tenant.ID)
+		sales, err := h.App.Tenants.CreateDepartment(ctx, h.Tenant.ID, "Sales")
 		if err != nil {
 			t.Fatal(err)
 		}
-		claims, err := h.a.Tenants.CreateDepartment(ctx, h.tenant.ID, "Claims")
+		claims, err := h.App.Tenants.CreateDepartment(ctx, h.Tenant.ID, "Claims")
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, salesAgent := h.a.CreateUser("Acme Bank", "sales@acme.test", pagePassword, "agent", false)
-		by := authz.Actor{TenantID: h.tenant.ID, UserID: h.ownerID, RequestID: "test"}
-		as, err := h.a.Authz.UserAssignments(ctx, h.tenant.ID, salesAgent.ID)
+		_, salesAgent := h.App.CreateUser("Acme Bank", "sales@acme.test", pagePassword, "agent", false)
+		by := authz.Actor{TenantID: h.Tenant.ID, UserID: h.OwnerID, RequestID: "test"}
+		as, err := h.App.Authz.UserAssignments(ctx, h.Tenant.ID, salesAgent.ID)
 		if err != nil || len(as) != 1 {
 			t.Fatalf("assignments: %v %v", as, err)
 		}
-		if _, err := h.a.Authz.Assign(ctx, by, salesAgent.ID, "agent", sales.ID); err != nil {
+		if _, err := h.App.Authz.Assign(ctx, by, salesAgent.ID, "agent", sales.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.a.Authz.Unassign(ctx, by, salesAgent.ID, as[0].ID); err != nil {
+		if err := h.App.Authz.Unassign(ctx, by, salesAgent.ID, as[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		h.a.CreateUser("Acme Bank", "auditor@acme.test", pagePassword, "auditor", false)
-		h.a.RefreshPolicy()
-		seller := h.login(h.tenant.Slug, "sales@acme.test")
-		auditor := h.login(h.tenant.Slug, "auditor@acme.test")
-		otherOwner := h.login(h.other.Slug, "owner@other.test")
+		h.App.CreateUser("Acme Bank", "auditor@acme.test", pagePassword, "auditor", false)
+		h.App.RefreshPolicy()
+		seller := h.SignIn(h.Tenant.Slug, "sales@acme.test")
+		auditor := h.SignIn(h.Tenant.Slug, "auditor@acme.test")
+		otherOwner := h.SignIn(h.Other.Slug, "owner@other.test")
 
-		site, err := h.a.Tenants.CreateSite(ctx, h.tenant.ID, "Shop", []string{"https://shop.example"})
+		site, err := h.App.Tenants.CreateSite(ctx, h.Tenant.ID, "Shop", []string{"https://shop.example"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		leave := func(visitor, dept, name, msg string) string {
-			id, err := h.a.Chat.LeaveOffline(ctx, site, visitor, "203.0.113.9", chat.OfflineInput{Name: name, Email: visitor + "@example.com",
+			id, err := h.App.Chat.LeaveOffline(ctx, site, visitor, "203.0.113.9", chat.OfflineInput{Name: name, Email: visitor + "@example.com",
 				DepartmentID: dept, Message: msg})
 			if err != nil {
 				t.Fatalf("leave offline: %v", err)
@@ -77,13 +76,13 @@ func TestOfflineInbox(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), `href="/offline"`) || !strings.Contains(rec.Body.String(), "Offline messages") {
 			t.Error("the navigation does not link the inbox")
 		}
-		if got := count(h.owner.Do(http.MethodGet, "/offline", "").Body.String()); got != 3 {
+		if got := count(h.Owner.Do(http.MethodGet, "/offline", "").Body.String()); got != 3 {
 			t.Errorf("owner's inbox: %d messages, want 3", got)
 		}
-		if got := count(h.agent.Do(http.MethodGet, "/offline", "").Body.String()); got != 3 {
+		if got := count(h.Agent.Do(http.MethodGet, "/offline", "").Body.String()); got != 3 {
 			t.Errorf("tenant-wide agent's inbox: %d messages, want 3 (every department's and the one left for none)", got)
 		}
-		if len(h.events(h.tenant.ID, audit.ActionVisitorPIIView)) != 0 {
+		if len(h.AuditEvents(h.Tenant.ID, audit.ActionVisitorPIIView)) != 0 {
 			t.Error("listing the inbox was audited as a personal data view")
 		}
 
@@ -108,7 +107,7 @@ func TestOfflineInbox(t *testing.T) {
 		if strings.Contains(body, "4111 1111 1111 1111") || !strings.Contains(body, "1111") {
 			t.Error("the message shows the card number unmasked")
 		}
-		views := h.events(h.tenant.ID, audit.ActionVisitorPIIView)
+		views := h.AuditEvents(h.Tenant.ID, audit.ActionVisitorPIIView)
 		if len(views) != 1 || views[0].Target.Kind != "offline_message" || views[0].Target.ID != salesMsg || views[0].Actor.ID != salesAgent.ID {
 			t.Errorf("PII view audit: %+v", views)
 		}
@@ -144,13 +143,13 @@ func TestOfflineInbox(t *testing.T) {
 			stored[0].ReplyNote == "" || strings.Contains(stored[0].ReplyNote, "Called") || strings.Contains(stored[0].ReplyNote, "0004") {
 			t.Errorf("stored: %+v, want handled by the agent with a sealed note", stored)
 		}
-		handled := h.events(h.tenant.ID, audit.ActionOfflineHandle)
+		handled := h.AuditEvents(h.Tenant.ID, audit.ActionOfflineHandle)
 		if len(handled) != 1 || handled[0].Details["note"] != "true" || handled[0].Target.ID != salesMsg {
 			t.Errorf("handle audit: %+v", handled)
 		}
 
 		for status, want := range map[string]int{"new": 2, "handled": 1, "": 3, "bogus": 3} {
-			if got := count(h.owner.Do(http.MethodGet, "/offline?status="+status, "").Body.String()); got != want {
+			if got := count(h.Owner.Do(http.MethodGet, "/offline?status="+status, "").Body.String()); got != want {
 				t.Errorf("status %q: %d messages, want %d", status, got, want)
 			}
 		}
@@ -162,57 +161,45 @@ func TestOfflineInbox(t *testing.T) {
 func TestOfflineInboxAPI(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newPageHarness(t, db)
-		ctx := migrations.WithTenant(context.Background(), h.tenant.ID)
-		site, err := h.a.Tenants.CreateSite(ctx, h.tenant.ID, "Shop", []string{"https://shop.example"})
+		ctx := migrations.WithTenant(context.Background(), h.Tenant.ID)
+		site, err := h.App.Tenants.CreateSite(ctx, h.Tenant.ID, "Shop", []string{"https://shop.example"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := h.a.Chat.LeaveOffline(ctx, site, "gail", "203.0.113.10", chat.OfflineInput{Name: "Gail", Email: "gail@example.com", Message: "Call me."})
+		id, err := h.App.Chat.LeaveOffline(ctx, site, "gail", "203.0.113.10", chat.OfflineInput{Name: "Gail", Email: "gail@example.com", Message: "Call me."})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox?status=new", "")
+		rec := h.Agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox?status=new", "")
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), id) || strings.Contains(rec.Body.String(), "Gail") {
 			t.Fatalf("inbox: %d %s", rec.Code, rec.Body)
 		}
-		if rec := h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox?status=open", ""); rec.Code != http.StatusBadRequest {
+		if rec := h.Agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox?status=open", ""); rec.Code != http.StatusBadRequest {
 			t.Errorf("bad status: %d, want 400", rec.Code)
 		}
-		rec = h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox/"+id, "")
+		rec = h.Agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox/"+id, "")
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "gail@example.com") || !strings.Contains(rec.Body.String(), `"can_reply":true`) {
 			t.Fatalf("open: %d %s", rec.Code, rec.Body)
 		}
-		if n := len(h.events(h.tenant.ID, audit.ActionVisitorPIIView)); n != 1 {
+		if n := len(h.AuditEvents(h.Tenant.ID, audit.ActionVisitorPIIView)); n != 1 {
 			t.Errorf("%d personal data views audited, want 1", n)
 		}
-		if rec := h.agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{"note":"Phoned; card 4111 1111 1111 1111 noted","x":1}`); rec.Code != http.StatusBadRequest {
+		if rec := h.Agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{"note":"Phoned; card 4111 1111 1111 1111 noted","x":1}`); rec.Code != http.StatusBadRequest {
 			t.Errorf("unknown field: %d, want 400", rec.Code)
 		}
-		if rec := h.agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{"note":"Phoned; card 4111 1111 1111 1111 noted"}`); rec.Code != http.StatusNoContent {
+		if rec := h.Agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{"note":"Phoned; card 4111 1111 1111 1111 noted"}`); rec.Code != http.StatusNoContent {
 			t.Fatalf("handle: %d %s", rec.Code, rec.Body)
 		}
-		rec = h.agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{}`)
-		if code, field := errorOf(t, rec); rec.Code != http.StatusBadRequest || code != "invalid_request" || field != "status" {
+		rec = h.Agent.Do(http.MethodPost, "/api/v1/chat/offline-inbox/"+id+"/handled", `{}`)
+		if code, field := accounttest.ErrorOf(t, rec); rec.Code != http.StatusBadRequest || code != "invalid_request" || field != "status" {
 			t.Errorf("handle twice: %d %s %s", rec.Code, code, field)
 		}
-		rec = h.owner.Do(http.MethodGet, "/api/v1/chat/offline-inbox/"+id, "")
+		rec = h.Owner.Do(http.MethodGet, "/api/v1/chat/offline-inbox/"+id, "")
 		if !strings.Contains(rec.Body.String(), `"status":"handled"`) || strings.Contains(rec.Body.String(), "4111 1111 1111 1111") || !strings.Contains(rec.Body.String(), "Phoned; card") {
 			t.Errorf("handled: %s", rec.Body)
 		}
-		if rec := h.agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox/00000000-0000-7000-8000-000000000001", ""); rec.Code != http.StatusNotFound {
+		if rec := h.Agent.Do(http.MethodGet, "/api/v1/chat/offline-inbox/00000000-0000-7000-8000-000000000001", ""); rec.Code != http.StatusNotFound {
 			t.Errorf("unknown: %d, want 404", rec.Code)
 		}
 	})
-}
-
-func errorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, field string) {
-	t.Helper()
-	var b struct {
-		Error struct {
-			Code  string `json:"code"`
-			Field string `json:"field"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &b)
-	return b.Error.Code, b.Error.Field
 }

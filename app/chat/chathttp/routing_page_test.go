@@ -20,30 +20,30 @@ func TestRoutingPage(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newPageHarness(t, db)
 		ctx := context.Background()
-		dept, err := h.a.Tenants.CreateDepartment(ctx, h.tenant.ID, "Mortgages")
+		dept, err := h.App.Tenants.CreateDepartment(ctx, h.Tenant.ID, "Mortgages")
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := h.owner.Do(http.MethodGet, "/routing", "")
+		rec := h.Owner.Do(http.MethodGet, "/routing", "")
 		body := rec.Body.String()
-		for _, want := range []string{`<a href="/routing" aria-current="page">`, `href="/static/routing.css"`, "Mortgages", "agent@acme.test", h.owner.CSRF} {
+		for _, want := range []string{`<a href="/routing" aria-current="page">`, `href="/static/routing.css"`, "Mortgages", "agent@acme.test", h.Owner.CSRF} {
 			if rec.Code != http.StatusOK || !strings.Contains(body, want) {
 				t.Fatalf("page = %d, lacks %q: %s", rec.Code, want, body)
 			}
 		}
-		if rec := h.agent.Do(http.MethodGet, "/routing", ""); rec.Code != http.StatusForbidden {
+		if rec := h.Agent.Do(http.MethodGet, "/routing", ""); rec.Code != http.StatusForbidden {
 			t.Fatalf("agent's page = %d, want 403", rec.Code)
 		}
 		routing := func() chat.RoutingOverview {
 			t.Helper()
-			r, err := h.a.Chat.Routing(ctx, h.tenant.ID, nil)
+			r, err := h.App.Chat.Routing(ctx, h.Tenant.ID, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return r
 		}
 		agentID := ""
-		agents, err := h.a.Accounts.Users(ctx, h.tenant.ID)
+		agents, err := h.App.Accounts.Users(ctx, h.Tenant.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestRoutingPage(t *testing.T) {
 			}
 		}
 		otherAgent := ""
-		others, _ := h.a.Accounts.Users(ctx, h.other.ID)
+		others, _ := h.App.Accounts.Users(ctx, h.Other.ID)
 		otherAgent = others[0].ID
 
 		cases := []struct {
@@ -78,8 +78,8 @@ func TestRoutingPage(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before := len(h.events(h.tenant.ID, audit.ActionRoutingUpdate))
-				rec := postForm(h.owner, tc.path, tc.form)
+				before := len(h.AuditEvents(h.Tenant.ID, audit.ActionRoutingUpdate))
+				rec := postForm(h.Owner, tc.path, tc.form)
 				if rec.Code != tc.status {
 					t.Fatalf("status = %d, want %d: %s", rec.Code, tc.status, rec.Body)
 				}
@@ -93,7 +93,7 @@ func TestRoutingPage(t *testing.T) {
 				if tc.status == http.StatusSeeOther {
 					want++
 				}
-				if got := len(h.events(h.tenant.ID, audit.ActionRoutingUpdate)); got != want {
+				if got := len(h.AuditEvents(h.Tenant.ID, audit.ActionRoutingUpdate)); got != want {
 					t.Errorf("routing.update records = %d, want %d", got, want)
 				}
 			})
@@ -107,11 +107,11 @@ func TestRoutingPage(t *testing.T) {
 			t.Errorf("department = %+v", d)
 		}
 		// The JSON API reads the same.
-		rec = h.owner.Do(http.MethodGet, "/api/v1/chat/routing", "")
+		rec = h.Owner.Do(http.MethodGet, "/api/v1/chat/routing", "")
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"skills":["french","mortgages"]`) || !strings.Contains(rec.Body.String(), `"mode":"automatic"`) {
 			t.Fatalf("GET routing = %d %s", rec.Code, rec.Body)
 		}
-		rec = h.owner.Do(http.MethodPut, "/api/v1/chat/routing/agents/"+agentID, `{"capacity":3,"skills":["5500 0000 0000 0004"]}`)
+		rec = h.Owner.Do(http.MethodPut, "/api/v1/chat/routing/agents/"+agentID, `{"capacity":3,"skills":["5500 0000 0000 0004"]}`)
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "card_number_not_allowed") || strings.Contains(rec.Body.String(), "5500") {
 			t.Fatalf("card number as a skill = %d %s", rec.Code, rec.Body)
 		}

@@ -2,15 +2,12 @@ package reporthttp_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/account/accounttest"
-	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/app/report/reporttest"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/migrations"
@@ -82,18 +79,7 @@ func newHarness(t testing.TB, db *migrations.DB, n int) *harness {
 	}
 	h.cards, h.loans, h.otherDept = d1.ID, d2.ID, od.ID
 	// The second supervisor holds the role in Cards only.
-	by := authz.Actor{TenantID: h.acme.ID, UserID: ownerID, ClientIP: "192.0.2.10", RequestID: "test-setup"}
-	as, err := a.Authz.UserAssignments(ctx, h.acme.ID, supD1)
-	if err != nil || len(as) != 1 {
-		t.Fatalf("assignments: %v %v", as, err)
-	}
-	if _, err := a.Authz.Assign(ctx, by, supD1, rbac.RoleSupervisor, h.cards); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Authz.Unassign(ctx, by, supD1, as[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	a.RefreshPolicy()
+	a.AssignInDepartment(h.acme.ID, ownerID, supD1, rbac.RoleSupervisor, h.cards)
 	var sites []string
 	for _, name := range []string{"Main site", "=HYPERLINK(\"http://evil.example\",\"x\")"} {
 		s, err := a.Tenants.CreateSite(ctx, h.acme.ID, name, []string{"https://www.example.com"})
@@ -142,25 +128,4 @@ func (h *harness) count(from, to string, keep func(dept string) bool) (chats, mi
 		}
 	}
 	return chats, missed
-}
-
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		t.Fatalf("decode %s: %v", rec.Body, err)
-	}
-	return v
-}
-
-func errorOf(t *testing.T, rec *httptest.ResponseRecorder) (code, field string) {
-	t.Helper()
-	var b struct {
-		Error struct {
-			Code  string `json:"code"`
-			Field string `json:"field"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &b)
-	return b.Error.Code, b.Error.Field
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/report/reporthttp"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
@@ -59,7 +60,7 @@ func TestReportScopes(t *testing.T) {
 					if rec.Code != http.StatusOK {
 						t.Fatalf("status = %d; %s", rec.Code, rec.Body)
 					}
-					got := decode[reporthttp.ReportJSON](t, rec)
+					got := accounttest.Decode[reporthttp.ReportJSON](t, rec)
 					chats, missed := h.count(dataStartDate, dataEndDate, tc.keep)
 					if got.Scope != tc.scope || got.Total.Chats != chats || got.Total.Missed != missed {
 						t.Errorf("scope %q, %d chats, %d missed; want %q, %d, %d", got.Scope, got.Total.Chats, got.Total.Missed, tc.scope, chats, missed)
@@ -78,7 +79,7 @@ func TestReportScopes(t *testing.T) {
 					t.Fatalf("Loans: status = %d, want %d; %s", rec.Code, tc.loans, rec.Body)
 				}
 				if tc.loans == http.StatusOK {
-					got := decode[reporthttp.ReportJSON](t, rec)
+					got := accounttest.Decode[reporthttp.ReportJSON](t, rec)
 					chats, _ := h.count(dataStartDate, dataEndDate, loansOnly)
 					if got.Total.Chats != chats || got.DepartmentID != h.loans || len(got.ByDepartment) != 1 {
 						t.Errorf("Loans: %d chats in %d departments, want %d in 1", got.Total.Chats, len(got.ByDepartment), chats)
@@ -155,7 +156,7 @@ func TestReportInput(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				rec := c.Do(http.MethodGet, "/api/v1/reports?"+tc.query, "")
-				code, field := errorOf(t, rec)
+				code, field := accounttest.ErrorOf(t, rec)
 				if rec.Code != http.StatusBadRequest || code != tc.code || field != tc.field {
 					t.Errorf("API: %d %s %s, want 400 %s %s; %s", rec.Code, code, field, tc.code, tc.field, rec.Body)
 				}
@@ -183,7 +184,7 @@ func TestReportInput(t *testing.T) {
 		if rec := c.Do(http.MethodGet, "/api/v1/reports?from=2025-01-05&to=2026-01-05", ""); rec.Code != http.StatusOK {
 			t.Errorf("366 days: status %d; %s", rec.Code, rec.Body)
 		}
-		got := decode[reporthttp.ReportJSON](t, c.Do(http.MethodGet, "/api/v1/reports", ""))
+		got := accounttest.Decode[reporthttp.ReportJSON](t, c.Do(http.MethodGet, "/api/v1/reports", ""))
 		if got.From != "2025-12-30" || got.To != "2026-01-05" || got.TimeZone != "UTC" || len(got.Days) != 7 {
 			t.Errorf("default period %s..%s %s (%d days), want 2025-12-30..2026-01-05 UTC", got.From, got.To, got.TimeZone, len(got.Days))
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
@@ -18,18 +19,18 @@ func TestRetentionPage(t *testing.T) {
 		h := newHarness(t, db)
 		retention := func(tenantID string) int {
 			t.Helper()
-			d, err := h.a.Visitors.Retention(context.Background(), tenantID)
+			d, err := h.App.Visitors.Retention(context.Background(), tenantID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return d
 		}
-		rec := h.owner.Do(http.MethodGet, "/retention", "")
+		rec := h.Owner.Do(http.MethodGet, "/retention", "")
 		body := rec.Body.String()
 		if rec.Code != http.StatusOK {
 			t.Fatalf("page = %d %s", rec.Code, body)
 		}
-		for _, want := range []string{"<strong>30 days</strong> (the default)", "What is deleted, and when", h.owner.CSRF, `value="30"`,
+		for _, want := range []string{"<strong>30 days</strong> (the default)", "What is deleted, and when", h.Owner.CSRF, `value="30"`,
 			`href="/static/ops.css"`, `<a href="/retention" aria-current="page">`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
@@ -55,8 +56,8 @@ func TestRetentionPage(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before := len(h.events(h.tenant.ID, audit.ActionRetentionChange))
-				rec := form(h.owner, "/retention", url.Values{"days": {tc.days}})
+				before := len(h.AuditEvents(h.Tenant.ID, audit.ActionRetentionChange))
+				rec := form(h.Owner, "/retention", url.Values{"days": {tc.days}})
 				if rec.Code != tc.status {
 					t.Fatalf("status = %d, want %d; body %s", rec.Code, tc.status, rec.Body)
 				}
@@ -70,51 +71,51 @@ func TestRetentionPage(t *testing.T) {
 				if tc.status != http.StatusSeeOther && (!strings.Contains(body, `aria-invalid="true"`) || strings.Contains(body, "<b>ten") || strings.Contains(body, "4111111111111111")) {
 					t.Errorf("the field error is not marked, or the input is reflected")
 				}
-				if got := retention(h.tenant.ID); got != tc.want {
+				if got := retention(h.Tenant.ID); got != tc.want {
 					t.Errorf("retention = %d, want %d", got, tc.want)
 				}
-				evs := h.events(h.tenant.ID, audit.ActionRetentionChange)
+				evs := h.AuditEvents(h.Tenant.ID, audit.ActionRetentionChange)
 				if got := len(evs) - before; got != tc.audited {
 					t.Fatalf("retention.change records = %d, want %d", got, tc.audited)
 				}
 				if tc.audited > 0 {
 					ev := evs[len(evs)-1]
-					if ev.Actor.ID != h.ownerID || ev.Outcome != audit.Success || ev.Details["days"] != strings.TrimSpace(tc.days) || ev.RequestID == "" {
+					if ev.Actor.ID != h.OwnerID || ev.Outcome != audit.Success || ev.Details["days"] != strings.TrimSpace(tc.days) || ev.RequestID == "" {
 						t.Errorf("audit record = %+v", ev.Event)
 					}
 				}
 			})
 		}
-		if got := retention(h.other.ID); got != visitor.DefaultRetentionDays {
+		if got := retention(h.Other.ID); got != visitor.DefaultRetentionDays {
 			t.Errorf("the other tenant's retention = %d, want the default", got)
 		}
-		rec = h.owner.Do(http.MethodGet, "/retention?notice=retention_changed", "")
+		rec = h.Owner.Do(http.MethodGet, "/retention?notice=retention_changed", "")
 		if body := rec.Body.String(); !strings.Contains(body, "The retention was changed.") || !strings.Contains(body, "<strong>7 days</strong>") {
 			t.Errorf("page after the change lacks the notice or the new period")
 		}
 		// The JSON route shares the change and its audit record.
-		before := len(h.events(h.tenant.ID, audit.ActionRetentionChange))
-		if rec := h.owner.Do(http.MethodPut, "/api/v1/visitor-retention", `{"days":14}`); rec.Code != http.StatusOK || retention(h.tenant.ID) != 14 {
+		before := len(h.AuditEvents(h.Tenant.ID, audit.ActionRetentionChange))
+		if rec := h.Owner.Do(http.MethodPut, "/api/v1/visitor-retention", `{"days":14}`); rec.Code != http.StatusOK || retention(h.Tenant.ID) != 14 {
 			t.Errorf("PUT = %d %s", rec.Code, rec.Body)
 		}
-		if rec := h.owner.Do(http.MethodPut, "/api/v1/visitor-retention", `{"days":0}`); rec.Code != http.StatusBadRequest {
+		if rec := h.Owner.Do(http.MethodPut, "/api/v1/visitor-retention", `{"days":0}`); rec.Code != http.StatusBadRequest {
 			t.Errorf("PUT 0 days = %d, want 400", rec.Code)
-		} else if code, field := errorOf(t, rec); code != "invalid_request" || field != "days" {
+		} else if code, field := accounttest.ErrorOf(t, rec); code != "invalid_request" || field != "days" {
 			t.Errorf("PUT 0 days: %s on %q", code, field)
 		}
-		if got := len(h.events(h.tenant.ID, audit.ActionRetentionChange)) - before; got != 1 {
+		if got := len(h.AuditEvents(h.Tenant.ID, audit.ActionRetentionChange)) - before; got != 1 {
 			t.Errorf("retention.change records of the API = %d, want 1", got)
 		}
 		// retention.manage only.
-		if rec := h.agent.Do(http.MethodGet, "/retention", ""); rec.Code != http.StatusForbidden {
+		if rec := h.Agent.Do(http.MethodGet, "/retention", ""); rec.Code != http.StatusForbidden {
 			t.Errorf("agent page = %d, want 403", rec.Code)
 		}
-		if rec := form(h.agent, "/retention", url.Values{"days": {"1"}}); rec.Code != http.StatusForbidden || retention(h.tenant.ID) != 14 {
-			t.Errorf("agent form = %d, retention %d; want 403 and 14", rec.Code, retention(h.tenant.ID))
+		if rec := form(h.Agent, "/retention", url.Values{"days": {"1"}}); rec.Code != http.StatusForbidden || retention(h.Tenant.ID) != 14 {
+			t.Errorf("agent form = %d, retention %d; want 403 and 14", rec.Code, retention(h.Tenant.ID))
 		}
 		// Without the CSRF token the form is refused.
-		h.owner.CSRF, h.owner.Header = "", http.Header{}
-		if rec := h.owner.DoRequest(formWithout("/retention", url.Values{"days": {"5"}})); rec.Code != http.StatusForbidden {
+		h.Owner.CSRF, h.Owner.Header = "", http.Header{}
+		if rec := h.Owner.DoRequest(formWithout("/retention", url.Values{"days": {"5"}})); rec.Code != http.StatusForbidden {
 			t.Errorf("form without CSRF = %d, want 403", rec.Code)
 		}
 	})

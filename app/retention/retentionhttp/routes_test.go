@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
 	"github.com/parleyhq/parley/app/authz"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/migrations"
@@ -21,11 +22,11 @@ import (
 func (h *harness) conversation(tenantID, status string) string {
 	h.t.Helper()
 	ctx := migrations.WithTenant(context.Background(), tenantID)
-	site, err := h.a.Tenants.CreateSite(ctx, tenantID, "Site "+uuid.NewString()[:8], []string{"https://" + uuid.NewString()[:8] + ".example"})
+	site, err := h.App.Tenants.CreateSite(ctx, tenantID, "Site "+uuid.NewString()[:8], []string{"https://" + uuid.NewString()[:8] + ".example"})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	id, at := uuid.Must(uuid.NewV7()).String(), h.a.Clock.Now().UTC().Add(-time.Hour)
+	id, at := uuid.Must(uuid.NewV7()).String(), h.App.Clock.Now().UTC().Add(-time.Hour)
 	var ended *time.Time
 	if status == "ended" {
 		ended = &at
@@ -53,16 +54,16 @@ func TestTranscriptButtons(t *testing.T) {
 		h := newHarness(t, db)
 		h.db = db
 		// A role that may delete but sees no transcript: every conversation is out of its scope.
-		by := authz.Actor{TenantID: h.tenant.ID, UserID: h.ownerID}
-		if _, err := h.a.Authz.CreateRole(context.Background(), by, authz.RoleInput{Name: "shredder", Permissions: []string{"transcript.delete"}}); err != nil {
+		by := authz.Actor{TenantID: h.Tenant.ID, UserID: h.OwnerID}
+		if _, err := h.App.Authz.CreateRole(context.Background(), by, authz.RoleInput{Name: "shredder", Permissions: []string{"transcript.delete"}}); err != nil {
 			t.Fatal(err)
 		}
-		h.a.CreateUser("Acme Bank", "shredder@acme.test", testPassword, "shredder", false)
-		h.a.CreateUser("Acme Bank", "admin@acme.test", testPassword, "admin", false)
-		shredder, admin := h.login(h.tenant.Slug, "shredder@acme.test"), h.login(h.tenant.Slug, "admin@acme.test")
+		h.App.CreateUser("Acme Bank", "shredder@acme.test", testPassword, "shredder", false)
+		h.App.CreateUser("Acme Bank", "admin@acme.test", testPassword, "admin", false)
+		shredder, admin := h.SignIn(h.Tenant.Slug, "shredder@acme.test"), h.SignIn(h.Tenant.Slug, "admin@acme.test")
 
-		held, live, gone := h.conversation(h.tenant.ID, "ended"), h.conversation(h.tenant.ID, "active"), h.conversation(h.tenant.ID, "ended")
-		foreign := h.conversation(h.other.ID, "ended")
+		held, live, gone := h.conversation(h.Tenant.ID, "ended"), h.conversation(h.Tenant.ID, "active"), h.conversation(h.Tenant.ID, "ended")
+		foreign := h.conversation(h.Other.ID, "ended")
 
 		// Hold and release from the transcript page (retention.manage: the admin may).
 		if rec := form(admin, "/transcripts/"+held+"/hold", url.Values{"reason": {"Complaint 4411."}}); rec.Code != http.StatusSeeOther ||
@@ -87,15 +88,15 @@ func TestTranscriptButtons(t *testing.T) {
 			exists bool
 			id     string
 		}{
-			{"agent", func() int { return form(h.agent, "/transcripts/"+gone+"/delete", url.Values{}).Code }, http.StatusForbidden, true, gone},
+			{"agent", func() int { return form(h.Agent, "/transcripts/"+gone+"/delete", url.Values{}).Code }, http.StatusForbidden, true, gone},
 			{"admin (no transcript.delete)", func() int { return form(admin, "/transcripts/"+gone+"/delete", url.Values{}).Code }, http.StatusForbidden, true, gone},
 			{"out of scope", func() int { return form(shredder, "/transcripts/"+gone+"/delete", url.Values{}).Code }, http.StatusNotFound, true, gone},
-			{"other tenant", func() int { return form(h.owner, "/transcripts/"+foreign+"/delete", url.Values{}).Code }, http.StatusNotFound, true, foreign},
-			{"held", func() int { return form(h.owner, "/transcripts/"+held+"/delete", url.Values{}).Code }, http.StatusConflict, true, held},
-			{"held, API", func() int { return h.owner.Do(http.MethodDelete, "/api/v1/transcripts/"+held, "").Code }, http.StatusConflict, true, held},
-			{"live", func() int { return h.owner.Do(http.MethodDelete, "/api/v1/transcripts/"+live, "").Code }, http.StatusConflict, true, live},
-			{"owner", func() int { return form(h.owner, "/transcripts/"+gone+"/delete", url.Values{}).Code }, http.StatusSeeOther, false, gone},
-			{"again", func() int { return h.owner.Do(http.MethodDelete, "/api/v1/transcripts/"+gone, "").Code }, http.StatusNotFound, false, gone},
+			{"other tenant", func() int { return form(h.Owner, "/transcripts/"+foreign+"/delete", url.Values{}).Code }, http.StatusNotFound, true, foreign},
+			{"held", func() int { return form(h.Owner, "/transcripts/"+held+"/delete", url.Values{}).Code }, http.StatusConflict, true, held},
+			{"held, API", func() int { return h.Owner.Do(http.MethodDelete, "/api/v1/transcripts/"+held, "").Code }, http.StatusConflict, true, held},
+			{"live", func() int { return h.Owner.Do(http.MethodDelete, "/api/v1/transcripts/"+live, "").Code }, http.StatusConflict, true, live},
+			{"owner", func() int { return form(h.Owner, "/transcripts/"+gone+"/delete", url.Values{}).Code }, http.StatusSeeOther, false, gone},
+			{"again", func() int { return h.Owner.Do(http.MethodDelete, "/api/v1/transcripts/"+gone, "").Code }, http.StatusNotFound, false, gone},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -107,11 +108,11 @@ func TestTranscriptButtons(t *testing.T) {
 				}
 			})
 		}
-		rec := h.owner.Do(http.MethodDelete, "/api/v1/transcripts/"+held, "")
-		if code, _ := errorOf(t, rec); code != "legal_hold" {
+		rec := h.Owner.Do(http.MethodDelete, "/api/v1/transcripts/"+held, "")
+		if code, _ := accounttest.ErrorOf(t, rec); code != "legal_hold" {
 			t.Errorf("held delete code = %q, want legal_hold", code)
 		}
-		if evs := h.events(h.tenant.ID, audit.ActionTranscriptDelete); len(evs) != 1 || evs[0].Target.ID != gone {
+		if evs := h.AuditEvents(h.Tenant.ID, audit.ActionTranscriptDelete); len(evs) != 1 || evs[0].Target.ID != gone {
 			t.Errorf("transcript.delete records = %+v", evs)
 		}
 
@@ -122,10 +123,10 @@ func TestTranscriptButtons(t *testing.T) {
 		if rec := form(admin, "/transcripts/"+held+"/hold/release", url.Values{"reason": {"Resolved."}}); rec.Code != http.StatusConflict {
 			t.Errorf("release without a hold = %d, want 409", rec.Code)
 		}
-		if rec := h.owner.Do(http.MethodDelete, "/api/v1/transcripts/"+held, ""); rec.Code != http.StatusNoContent || h.exists(held) {
+		if rec := h.Owner.Do(http.MethodDelete, "/api/v1/transcripts/"+held, ""); rec.Code != http.StatusNoContent || h.exists(held) {
 			t.Errorf("delete after release = %d", rec.Code)
 		}
-		if n := len(h.events(h.tenant.ID, audit.ActionLegalHoldPlace)) + len(h.events(h.tenant.ID, audit.ActionLegalHoldRelease)); n != 2 {
+		if n := len(h.AuditEvents(h.Tenant.ID, audit.ActionLegalHoldPlace)) + len(h.AuditEvents(h.Tenant.ID, audit.ActionLegalHoldRelease)); n != 2 {
 			t.Errorf("hold records = %d, want 2", n)
 		}
 	})
@@ -137,71 +138,71 @@ func TestRetentionAPIAndPage(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
 		h := newHarness(t, db)
 		h.db = db
-		rec := h.owner.Do(http.MethodPut, "/api/v1/retention/periods/transcripts", `{"days":10}`)
-		if code, field := errorOf(t, rec); rec.Code != http.StatusBadRequest || code != "below_minimum" || field != "days" ||
+		rec := h.Owner.Do(http.MethodPut, "/api/v1/retention/periods/transcripts", `{"days":10}`)
+		if code, field := accounttest.ErrorOf(t, rec); rec.Code != http.StatusBadRequest || code != "below_minimum" || field != "days" ||
 			!strings.Contains(rec.Body.String(), "at least 30 days") {
 			t.Errorf("10 days = %d %s", rec.Code, rec.Body)
 		}
-		if rec := h.owner.Do(http.MethodPut, "/api/v1/retention/periods/transcripts", `{"days":400}`); rec.Code != http.StatusOK {
+		if rec := h.Owner.Do(http.MethodPut, "/api/v1/retention/periods/transcripts", `{"days":400}`); rec.Code != http.StatusOK {
 			t.Errorf("400 days = %d %s", rec.Code, rec.Body)
 		}
-		if rec := h.owner.Do(http.MethodPut, "/api/v1/retention/periods/nothing", `{"days":400}`); rec.Code != http.StatusNotFound {
+		if rec := h.Owner.Do(http.MethodPut, "/api/v1/retention/periods/nothing", `{"days":400}`); rec.Code != http.StatusNotFound {
 			t.Errorf("unknown kind = %d", rec.Code)
 		}
 		// The page's forms: a period under the minimum, the minimum itself, a site period.
-		rec = form(h.owner, "/retention", url.Values{"kind": {"offline"}, "days": {"3"}})
+		rec = form(h.Owner, "/retention", url.Values{"kind": {"offline"}, "days": {"3"}})
 		if body := rec.Body.String(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "Offline messages must be kept at least 30 days") ||
 			!strings.Contains(body, `id="days-offline-error"`) {
 			t.Errorf("offline 3 days = %d", rec.Code)
 		}
-		if rec := form(h.owner, "/retention/minimums", url.Values{"kind": {"offline"}, "days": {"2"}}); rec.Code != http.StatusSeeOther {
+		if rec := form(h.Owner, "/retention/minimums", url.Values{"kind": {"offline"}, "days": {"2"}}); rec.Code != http.StatusSeeOther {
 			t.Errorf("minimum 2 = %d %s", rec.Code, rec.Body)
 		}
-		if rec := form(h.owner, "/retention", url.Values{"kind": {"offline"}, "days": {"3"}}); rec.Code != http.StatusSeeOther {
+		if rec := form(h.Owner, "/retention", url.Values{"kind": {"offline"}, "days": {"3"}}); rec.Code != http.StatusSeeOther {
 			t.Errorf("offline 3 days under a 2-day minimum = %d", rec.Code)
 		}
-		site, err := h.a.Tenants.CreateSite(migrations.WithTenant(context.Background(), h.tenant.ID), h.tenant.ID, "Loans", []string{"https://loans.acme.test"})
+		site, err := h.App.Tenants.CreateSite(migrations.WithTenant(context.Background(), h.Tenant.ID), h.Tenant.ID, "Loans", []string{"https://loans.acme.test"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec := form(h.owner, "/retention/sites", url.Values{"site_id": {site.ID}, "kind": {"files"}, "days": {"14"}}); rec.Code != http.StatusSeeOther {
+		if rec := form(h.Owner, "/retention/sites", url.Values{"site_id": {site.ID}, "kind": {"files"}, "days": {"14"}}); rec.Code != http.StatusSeeOther {
 			t.Errorf("site period = %d %s", rec.Code, rec.Body)
 		}
-		if rec := form(h.owner, "/retention/sites", url.Values{"site_id": {"nope"}, "kind": {"files"}, "days": {"14"}}); rec.Code != http.StatusUnprocessableEntity {
+		if rec := form(h.Owner, "/retention/sites", url.Values{"site_id": {"nope"}, "kind": {"files"}, "days": {"14"}}); rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("unknown site = %d", rec.Code)
 		}
-		if rec := form(h.agent, "/retention/minimums", url.Values{"kind": {"offline"}, "days": {"1"}}); rec.Code != http.StatusForbidden {
+		if rec := form(h.Agent, "/retention/minimums", url.Values{"kind": {"offline"}, "days": {"1"}}); rec.Code != http.StatusForbidden {
 			t.Errorf("agent minimum = %d, want 403", rec.Code)
 		}
 		// A visitor hold placed from the page by visitor id.
-		conv := h.conversation(h.tenant.ID, "ended")
+		conv := h.conversation(h.Tenant.ID, "ended")
 		var visitorID string
 		if err := migratetest.Beneath(t, db).Gorm.Table("conversations").Where("id = ?", conv).Pluck("visitor_id", &visitorID).Error; err != nil {
 			t.Fatal(err)
 		}
-		if rec := form(h.owner, "/retention/holds", url.Values{"kind": {"visitor"}, "target_id": {visitorID}, "reason": {"Subpoena 12."}}); rec.Code != http.StatusSeeOther {
+		if rec := form(h.Owner, "/retention/holds", url.Values{"kind": {"visitor"}, "target_id": {visitorID}, "reason": {"Subpoena 12."}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("visitor hold = %d %s", rec.Code, rec.Body)
 		}
-		if rec := form(h.owner, "/retention/holds", url.Values{"kind": {"visitor"}, "target_id": {"4111111111111111"}, "reason": {"x"}}); rec.Code != http.StatusUnprocessableEntity ||
+		if rec := form(h.Owner, "/retention/holds", url.Values{"kind": {"visitor"}, "target_id": {"4111111111111111"}, "reason": {"x"}}); rec.Code != http.StatusUnprocessableEntity ||
 			strings.Contains(rec.Body.String(), "4111111111111111") || !strings.Contains(rec.Body.String(), "No conversation or visitor") {
 			t.Errorf("unknown visitor = %d", rec.Code)
 		}
-		if rec := form(h.owner, "/retention/holds", url.Values{"kind": {"organisation"}, "reason": {"Card 4111-1111-1111-1111 dispute"}}); rec.Code != http.StatusUnprocessableEntity ||
+		if rec := form(h.Owner, "/retention/holds", url.Values{"kind": {"organisation"}, "reason": {"Card 4111-1111-1111-1111 dispute"}}); rec.Code != http.StatusUnprocessableEntity ||
 			strings.Contains(rec.Body.String(), "4111-1111") || !strings.Contains(rec.Body.String(), "A card number is not allowed") {
 			t.Errorf("hold reason with a card number = %d", rec.Code)
 		}
-		if n := len(h.events(h.tenant.ID, audit.ActionCardRefused)); n != 1 {
+		if n := len(h.AuditEvents(h.Tenant.ID, audit.ActionCardRefused)); n != 1 {
 			t.Errorf("card.data.refused records = %d, want 1", n)
 		}
-		holds, err := h.a.Retention.Holds(context.Background(), h.tenant.ID)
+		holds, err := h.App.Retention.Holds(context.Background(), h.Tenant.ID)
 		if err != nil || len(holds) != 1 {
 			t.Fatalf("holds = %v, %v", holds, err)
 		}
-		if rec := form(h.owner, "/retention/holds/"+holds[0].ID+"/release", url.Values{"reason": {""}}); rec.Code != http.StatusUnprocessableEntity ||
+		if rec := form(h.Owner, "/retention/holds/"+holds[0].ID+"/release", url.Values{"reason": {""}}); rec.Code != http.StatusUnprocessableEntity ||
 			!strings.Contains(rec.Body.String(), `id="release-`+holds[0].ID+`-error"`) {
 			t.Errorf("release without a reason = %d", rec.Code)
 		}
-		page := h.owner.Do(http.MethodGet, "/retention?notice=hold_placed", "").Body.String()
+		page := h.Owner.Do(http.MethodGet, "/retention?notice=hold_placed", "").Body.String()
 		for _, want := range []string{"The legal hold was placed", "Subpoena 12.", visitorID, "Loans", "14 days", "Save minimum", "has not run for your organisation yet",
 			`<caption>Periods per kind of data, with the organisation's minimum</caption>`} {
 			if !strings.Contains(page, want) {
@@ -219,7 +220,7 @@ func TestRetentionAPIAndPage(t *testing.T) {
 				ID, Kind, TargetID string
 			} `json:"holds"`
 		}
-		rec = h.owner.Do(http.MethodGet, "/api/v1/retention", "")
+		rec = h.Owner.Do(http.MethodGet, "/api/v1/retention", "")
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != http.StatusOK {
 			t.Fatalf("GET = %d %v", rec.Code, err)
 		}
@@ -227,19 +228,19 @@ func TestRetentionAPIAndPage(t *testing.T) {
 			t.Errorf("GET body = %s", rec.Body)
 		}
 		// The API places and lifts holds too.
-		rec = h.owner.Do(http.MethodPost, "/api/v1/retention/holds", `{"kind":"organisation","reason":"Litigation 9."}`)
+		rec = h.Owner.Do(http.MethodPost, "/api/v1/retention/holds", `{"kind":"organisation","reason":"Litigation 9."}`)
 		var hold struct {
 			ID string `json:"id"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &hold); err != nil || rec.Code != http.StatusCreated {
 			t.Fatalf("POST hold = %d %s", rec.Code, rec.Body)
 		}
-		if rec := h.owner.Do(http.MethodPost, "/api/v1/retention/holds/"+hold.ID+"/release", `{"reason":"Card 4111 1111 1111 1111"}`); rec.Code != http.StatusBadRequest {
+		if rec := h.Owner.Do(http.MethodPost, "/api/v1/retention/holds/"+hold.ID+"/release", `{"reason":"Card 4111 1111 1111 1111"}`); rec.Code != http.StatusBadRequest {
 			t.Errorf("release with a card number = %d", rec.Code)
-		} else if code, field := errorOf(t, rec); code != "card_number_not_allowed" || field != "reason" {
+		} else if code, field := accounttest.ErrorOf(t, rec); code != "card_number_not_allowed" || field != "reason" {
 			t.Errorf("release with a card number: %s on %s", code, field)
 		}
-		if rec := h.owner.Do(http.MethodPost, "/api/v1/retention/holds/"+hold.ID+"/release", `{"reason":"Settled."}`); rec.Code != http.StatusOK {
+		if rec := h.Owner.Do(http.MethodPost, "/api/v1/retention/holds/"+hold.ID+"/release", `{"reason":"Settled."}`); rec.Code != http.StatusOK {
 			t.Errorf("release = %d %s", rec.Code, rec.Body)
 		}
 	})

@@ -77,17 +77,7 @@ func newHarness(t *testing.T, db *migrations.DB) *harness {
 	} {
 		_, usr := a.CreateUser("Acme Health", u.email, password, u.role, false)
 		if u.dept != "" {
-			by := authz.Actor{TenantID: h.tenant.ID, UserID: owner.ID, ClientIP: "192.0.2.1", RequestID: "test"}
-			as, err := a.Authz.UserAssignments(ctx, h.tenant.ID, usr.ID)
-			if err != nil || len(as) != 1 {
-				t.Fatalf("assignments: %v %v", as, err)
-			}
-			if _, err := a.Authz.Assign(ctx, by, usr.ID, u.role, u.dept); err != nil {
-				t.Fatal(err)
-			}
-			if err := a.Authz.Unassign(ctx, by, usr.ID, as[0].ID); err != nil {
-				t.Fatal(err)
-			}
+			a.AssignInDepartment(h.tenant.ID, owner.ID, usr.ID, u.role, u.dept)
 		}
 		h.users[u.key] = usr
 	}

@@ -14,33 +14,16 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { artifacts, freePort, hostPage, launchChromium, repoRoot, signIn, startParley } from '../lib/parley.mjs';
+import { assertAccessible, followLink, guarded, sri, stopAll, watchPage } from '../lib/checks.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const CARD = '4111 1111 1111 1111';
 const TENANT = 'Canned Bank';
 
 const env = { problems: [], pages: new Map() };
 
-function sri(file) {
-  return `sha384-${createHash('sha384').update(fs.readFileSync(file)).digest('base64')}`;
-}
-
 function watch(page, label) {
-  env.pages.set(label, page);
-  page.on('pageerror', (e) => env.problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    // A refused form answers 4xx on purpose; the page shows why.
-    if (/status of 4\d\d/.test(m.text()) && env.expectRefusal) return;
-    env.problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems: env.problems, pages: env.pages, state: env, refusal: /status of 4\d\d/ });
 }
 
 async function newPage(label) {
@@ -50,14 +33,9 @@ async function newPage(label) {
   return page;
 }
 
-async function axe(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  env.auditing = true;
-  const violations = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, iframes: false, resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }, TAGS).finally(() => { env.auditing = false; });
-  assert.deepEqual(violations, [], `${label}: WCAG 2.2 AA violations`);
+// axe checks the page with axe-core's WCAG 2.2 AA rules.
+function axe(page, label) {
+  return assertAccessible(page, label, env);
 }
 
 function shot(page, name) {
@@ -65,11 +43,8 @@ function shot(page, name) {
 }
 
 // nav follows a link of the console's navigation.
-async function nav(page, label, pathname) {
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === pathname),
-    page.locator('nav.side').getByRole('link', { name: label, exact: true }).click(),
-  ]);
+function nav(page, label, pathname) {
+  return followLink(page, page.locator('nav.side').getByRole('link', { name: label, exact: true }), pathname);
 }
 
 describe('canned messages and the offline inbox', { timeout: 600000 }, () => {
@@ -84,22 +59,10 @@ describe('canned messages and the offline inbox', { timeout: 600000 }, () => {
     env.browser = await launchChromium();
   });
 
-  after(async () => {
-    if (env.failed) {
-      for (const [label, page] of env.pages) await page.screenshot({ path: path.join(artifacts, `canned-failure-${label}.png`) }).catch(() => {});
-    }
-    await env.browser?.close();
-    await env.host?.close();
-    await env.parley?.stop();
-  });
+  after(() => stopAll(env));
 
-  it('lets an agent keep canned messages and answer offline messages, reached from the navigation', async () => {
-    try {
-      await flow();
-    } catch (e) {
-      env.failed = true;
-      throw e;
-    }
+  it('lets an agent keep canned messages and answer offline messages, reached from the navigation', async (t) => {
+    await guarded(t, flow, { problems: env.problems, pages: env.pages, prefix: 'canned' });
     assert.deepEqual(env.problems, [], 'script errors, CSP violations or failed requests');
   });
 });

@@ -9,35 +9,18 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { artifacts, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+import { assertAccessible, followLink, guarded, startVisitorChat, stopAll, watchPage } from '../lib/checks.mjs';
 const VIEWPORT = { width: 1280, height: 800 };
 const env = { problems: [], pages: new Map() };
 
 function watch(page, label) {
-  env.pages.set(label, page);
-  page.on('pageerror', (e) => env.problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    if (/status of 422/.test(m.text()) && env.expectRefusal) return;
-    env.problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems: env.problems, pages: env.pages, state: env, refusal: /status of 422/ });
 }
 
-async function axe(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  env.auditing = true;
-  const violations = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, iframes: false, resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }, TAGS).finally(() => { env.auditing = false; });
-  assert.deepEqual(violations, [], `${label}: WCAG 2.2 AA violations`);
+// axe checks the page with axe-core's WCAG 2.2 AA rules.
+function axe(page, label) {
+  return assertAccessible(page, label, env);
 }
 
 // chat runs one visitor's chat on the demo page: the owner accepts and answers in the workspace,
@@ -51,13 +34,7 @@ async function chat(desk, visitorURL, name, rating) {
   await launcher.waitFor({ state: 'visible' });
   await launcher.click();
   const frame = visitor.frameLocator('iframe.pw-frame');
-  await frame.getByRole('button', { name: /start/i }).waitFor();
-  const field = frame.getByLabel(/name/i);
-  if (await field.count()) await field.fill(name);
-  const consent = frame.locator('input[type=checkbox]');
-  if (await consent.count()) await consent.check();
-  await frame.getByRole('button', { name: /start/i }).click();
-  const composer = frame.getByRole('textbox', { name: /message/i });
+  const composer = await startVisitorChat(frame, { name });
   await composer.fill(`Hello, this is ${name}`);
   await composer.press('Enter');
   await desk.locator('.cw-offer', { hasText: name }).getByRole('button', { name: /accept/i }).click();
@@ -82,22 +59,10 @@ describe('reports', { timeout: 900000 }, () => {
     env.parley = await startParley();
     env.browser = await launchChromium();
   }, { timeout: 900000 });
-  after(async () => {
-    if (env.failed) {
-      for (const [label, page] of env.pages) await page.screenshot({ path: path.join(artifacts, `reports-failure-${label}.png`) }).catch(() => {});
-    }
-    await env.browser?.close();
-    await env.parley?.stop();
-  }, { timeout: 60000 });
+  after(() => stopAll(env), { timeout: 60000 });
 
   it('shows the chats an owner took, reached from the navigation', { timeout: 600000 }, async (t) => {
-    try {
-      await flow(t);
-    } catch (e) {
-      env.failed = true;
-      for (const p of env.problems) t.diagnostic(p);
-      throw e;
-    }
+    await guarded(t, flow, { problems: env.problems, pages: env.pages, prefix: 'reports' });
     assert.deepEqual(env.problems, [], 'script errors, CSP violations or failed requests');
   });
 });
@@ -129,7 +94,7 @@ async function flow() {
   }
 
   // Reports, from the navigation.
-  await Promise.all([page.waitForURL((u) => u.pathname === '/reports'), page.getByRole('link', { name: 'Reports', exact: true }).click()]);
+  await followLink(page, page.getByRole('link', { name: 'Reports', exact: true }), '/reports');
   await page.getByRole('heading', { name: 'Summary' }).waitFor();
   const kpi = (label) => page.locator('.kpis div', { hasText: label }).locator('dd').first().textContent();
   assert.equal((await kpi('Chats')).trim(), '3', 'three chats');

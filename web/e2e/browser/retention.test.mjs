@@ -9,15 +9,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { artifacts, launchChromium, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+import { assertAccessible, followLink, guarded, stopAll } from '../lib/checks.mjs';
 const TENANT = 'Retention Bank';
 
-const env = { problems: [] };
+const env = { problems: [], pages: new Map() };
 
 function watch(page, label) {
   page.on('pageerror', (e) => env.problems.push(`${label}: ${e.message}`));
@@ -29,14 +25,9 @@ function watch(page, label) {
   });
 }
 
-async function axe(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  env.auditing = true;
-  const violations = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }, TAGS).finally(() => { env.auditing = false; });
-  assert.deepEqual(violations, [], `${label}: WCAG 2.2 AA violations`);
+// axe checks the page with axe-core's WCAG 2.2 AA rules, its frames included.
+function axe(page, label) {
+  return assertAccessible(page, label, env, { iframes: true });
 }
 
 describe('retention', { timeout: 300000 }, () => {
@@ -46,19 +37,10 @@ describe('retention', { timeout: 300000 }, () => {
     env.browser = await launchChromium();
   });
 
-  after(async () => {
-    if (env.failed && env.page) await env.page.screenshot({ path: path.join(artifacts, 'retention-failure.png'), fullPage: true }).catch(() => {});
-    await env.browser?.close();
-    await env.parley?.stop();
-  });
+  after(() => stopAll(env));
 
-  it('lets the owner set periods and legal holds from Administration → Retention', async () => {
-    try {
-      await flow();
-    } catch (e) {
-      env.failed = true;
-      throw e;
-    }
+  it('lets the owner set periods and legal holds from Administration → Retention', async (t) => {
+    await guarded(t, flow, { problems: env.problems, pages: env.pages, prefix: 'retention', fullPage: true });
     assert.deepEqual(env.problems, [], 'script errors, CSP violations or failed requests');
   });
 });
@@ -68,13 +50,13 @@ async function flow() {
   await env.parley.createSite(owner.tenant, 'Loans desk', ['https://loans.retention.test']);
   const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
-  env.page = page;
+  env.pages.set('owner', page);
   watch(page, 'owner');
   await signIn(page, env.parley.base, owner);
 
   // Reached through the navigation only.
   const link = page.locator('nav.side a', { hasText: /^Retention$/ });
-  await Promise.all([page.waitForURL((u) => u.pathname === '/retention'), link.click()]);
+  await followLink(page, link, '/retention');
   await page.getByRole('heading', { level: 1, name: 'Retention' }).waitFor();
   assert.equal(await link.getAttribute('aria-current'), 'page');
 
@@ -108,7 +90,7 @@ async function flow() {
   while (!(await page.getByRole('table', { name: 'Removed by the last run' }).count())) {
     assert.ok(Date.now() < deadline, 'the retention job did not run within two minutes of the start');
     await new Promise((r) => { setTimeout(r, 3000); });
-    await Promise.all([page.waitForURL((u) => u.pathname === '/retention'), link.click()]);
+    await followLink(page, link, '/retention');
   }
   await page.getByText('suspended: the whole organisation is under legal hold').waitFor();
   await axe(page, 'retention page');

@@ -9,12 +9,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { createHash, randomBytes } from 'node:crypto';
 import { artifacts, hostPage, freePort, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+import { assertAccessible, guarded, sri, stopAll, watchPage } from '../lib/checks.mjs';
 const TENANT = 'Team Bank';
 const CARD = '4111 1111 1111 1111';
 
@@ -22,72 +18,32 @@ const env = {};
 const problems = [];
 const pages = new Map();
 
-function sri(file) {
-  return `sha384-${createHash('sha384').update(fs.readFileSync(file)).digest('base64')}`;
-}
-
 function shot(page, name) {
   return page.screenshot({ path: path.join(artifacts, `team-${name}.png`) }).catch(() => {});
 }
 
 function watch(page, label) {
-  pages.set(label, page);
-  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = (m.location() && m.location().url) || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems, pages, state: env });
 }
 
-// createUser makes a console user with a display name of its own.
-async function createUser(parley, email, name, role) {
-  const password = `${randomBytes(12).toString('base64url')}aA1!`;
-  const r = await parley.command(['user', 'create', '--tenant', TENANT, '--email', email, '--role', role, '--name', name, '--password-stdin'], `${password}\n`);
-  if (r.code !== 0) throw new Error(`parley user create failed (${r.code}): ${r.stderr}`);
-  const slug = /sign-in id ([^\s)]+)/.exec(r.stdout) || /created user \S+ \(([^)\s]+)\)/.exec(r.stdout);
-  return { email, password, tenant: slug ? slug[1] : TENANT };
-}
-
-async function axe(page, label) {
-  await page.evaluate(axeSource);
-  env.auditing = true;
-  const violations = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, iframes: false, resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }).finally(() => { env.auditing = false; });
-  assert.deepEqual(violations, [], `${label}: WCAG 2.2 AA violations`);
-}
-
-async function guarded(t, body) {
-  try {
-    await body(t);
-  } catch (err) {
-    for (const [label, page] of pages) await shot(page, `failure-${label}`);
-    const say = typeof t.diagnostic === 'function' ? (m) => t.diagnostic(m) : (m) => console.error(m);
-    for (const p of problems) say(p);
-    throw err;
-  }
+// axe checks the page (or frame) with axe-core's WCAG 2.2 AA rules.
+function axe(page, label) {
+  return assertAccessible(page, label, env);
 }
 
 describe('team chat and invitations', { timeout: 900000 }, () => {
   before(async () => {
     fs.mkdirSync(artifacts, { recursive: true });
     env.parley = await startParley();
-    const owner = await createUser(env.parley, 'owner@team.test', 'Olga Owner', 'owner');
-    env.ann = await createUser(env.parley, 'ann@team.test', 'Ann Agent', 'agent');
-    env.ben = await createUser(env.parley, 'ben@team.test', 'Ben Agent', 'agent');
+    const owner = await env.parley.createUser(TENANT, 'owner@team.test', 'owner', 'Olga Owner');
+    env.ann = await env.parley.createUser(TENANT, 'ann@team.test', 'agent', 'Ann Agent');
+    env.ben = await env.parley.createUser(TENANT, 'ben@team.test', 'agent', 'Ben Agent');
     const hostPort = await freePort();
     const siteKey = await env.parley.createSite(owner.tenant, 'Acme Insurance', [`http://127.0.0.1:${hostPort}`]);
     env.host = await hostPage(env.parley.base, siteKey, sri(path.join(repoRoot, 'web/widget/v1/widget.js')), hostPort);
     env.browser = await launchChromium();
   }, { timeout: 900000 });
-  after(async () => {
-    if (env.browser) await env.browser.close();
-    if (env.host) await env.host.close();
-    if (env.parley) await env.parley.stop();
-  }, { timeout: 60000 });
+  after(() => stopAll(env), { timeout: 60000 });
 
   it('two agents chat, and a visitor accepts an invitation', { timeout: 300000 }, (t) => guarded(t, async () => {
     const base = env.parley.base;
@@ -165,5 +121,5 @@ describe('team chat and invitations', { timeout: 900000 }, () => {
     await shot(visitor, 'visitor-chat');
     await shot(ann, 'ann-invited-chat');
     assert.deepEqual(problems, [], 'no script errors, failed requests or CSP violations');
-  }));
+  }, { problems, pages, prefix: 'team' }));
 });

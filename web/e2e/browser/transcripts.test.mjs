@@ -9,13 +9,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { artifacts, hostPage, freePort, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+import { assertAccessible, followLink, guarded, sri, startVisitorChat, stopAll, watchPage } from '../lib/checks.mjs';
 const CARD = '4111 1111 1111 1111';
 const TENANT = 'Transcript Clinic';
 const screenshots = path.join(repoRoot, 'docs/screenshots');
@@ -23,30 +18,15 @@ const screenshots = path.join(repoRoot, 'docs/screenshots');
 const env = {};
 const problems = [];
 
-function sri(file) {
-  return `sha384-${createHash('sha384').update(fs.readFileSync(file)).digest('base64')}`;
-}
-
 function watch(page, label) {
-  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems, state: env });
 }
 
 // axe runs axe-core's WCAG 2.2 AA rules in the page (analysis only; evaluated, not injected into
 // Parley's pages) and fails on any violation.
-async function axe(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  env.auditing = true;
-  const violations = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }, TAGS).finally(() => { env.auditing = false; });
-  assert.deepEqual(violations, [], `${label}: WCAG 2.2 AA violations`);
+// axe checks the page with axe-core's WCAG 2.2 AA rules, its frames included.
+function axe(page, label) {
+  return assertAccessible(page, label, env, { iframes: true });
 }
 
 function noCard(text, what) {
@@ -65,25 +45,10 @@ async function setUp() {
   env.browser = await launchChromium();
 }
 
-async function tearDown() {
-  if (env.browser) await env.browser.close();
-  if (env.host) await env.host.close();
-  if (env.parley) await env.parley.stop();
-}
-
-async function guarded(t, body) {
-  try {
-    await body(t);
-  } catch (err) {
-    for (const p of problems) t.diagnostic(p);
-    throw err;
-  }
-}
-
 describe('transcripts', { timeout: 900000 }, () => {
   before(setUp, { timeout: 900000 });
-  after(tearDown, { timeout: 60000 });
-  it('a finished chat is found, read, annotated and exported through the console', { timeout: 400000 }, (t) => guarded(t, transcripts));
+  after(() => stopAll(env), { timeout: 60000 });
+  it('a finished chat is found, read, annotated and exported through the console', { timeout: 400000 }, (t) => guarded(t, transcripts, { problems }));
 });
 
 async function transcripts() {
@@ -103,13 +68,7 @@ async function transcripts() {
   await visitor.goto(host.url('/account'));
   await visitor.locator('button.pw-launcher').click();
   const frame = visitor.frameLocator('iframe.pw-frame');
-  await frame.getByRole('button', { name: /start/i }).waitFor();
-  const name = frame.getByLabel(/name/i);
-  if (await name.count()) await name.fill('Grace Hopper');
-  const consent = frame.locator('input[type=checkbox]');
-  if (await consent.count()) await consent.check();
-  await frame.getByRole('button', { name: /start/i }).click();
-  const composer = frame.getByRole('textbox', { name: /message/i });
+  const composer = await startVisitorChat(frame, { name: 'Grace Hopper' });
   await composer.fill(`My prescription refill was charged to ${CARD} twice`);
   await composer.press('Enter');
   await frame.locator('.msg-own .st', { hasText: /sent|read/i }).waitFor();
@@ -128,7 +87,7 @@ async function transcripts() {
   await frame.getByText(/thank you for your feedback/i).waitFor();
 
   // The agent opens Transcripts from the navigation and finds the chat.
-  await Promise.all([desk.waitForURL((u) => u.pathname === '/transcripts'), desk.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Transcripts' }).click()]);
+  await followLink(desk, desk.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Transcripts' }), '/transcripts');
   const row = desk.locator('tbody tr', { hasText: 'Clinic Portal' });
   await row.waitFor();
   assert.match(await row.textContent(), /ended/);
@@ -174,12 +133,12 @@ async function transcripts() {
   watch(page, 'owner');
   await signIn(page, parley.base, env.owner);
   const nav = page.getByRole('navigation', { name: 'Console' });
-  await Promise.all([page.waitForURL((u) => u.pathname === '/transcript-settings'), nav.getByRole('link', { name: 'Transcript policy' }).click()]);
+  await followLink(page, nav.getByRole('link', { name: 'Transcript policy' }), '/transcript-settings');
   await axe(page, 'transcript policy');
   await page.getByLabel(/require a reason/i).check();
   await page.getByRole('button', { name: /save the policy/i }).click();
   await page.getByText('The transcript policy was changed.').waitFor();
-  await Promise.all([page.waitForURL((u) => u.pathname === '/transcripts'), nav.getByRole('link', { name: 'Transcripts' }).click()]);
+  await followLink(page, nav.getByRole('link', { name: 'Transcripts' }), '/transcripts');
   await page.locator('tbody tr', { hasText: 'refund' }).getByRole('link').first().click();
   await page.getByRole('heading', { name: /open a transcript/i }).waitFor();
   assert.equal(await page.getByText(/charged to/).count(), 0, 'no content before the reason');

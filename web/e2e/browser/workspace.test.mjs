@@ -14,12 +14,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { artifacts, launchChromium, openWorkspace, repoRoot, signIn, startParley } from '../lib/parley.mjs';
-
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+import { assertAccessible, followLink, guarded, startVisitorChat, stopAll, watchPage } from '../lib/checks.mjs';
 const TENANT = 'Workspace Bank';
 const WHISPER = 'Offer the fee refund, quietly';
 const docs = path.join(repoRoot, 'docs/screenshots');
@@ -29,14 +25,7 @@ const problems = [];
 const pages = new Map();
 
 function watch(page, label) {
-  pages.set(label, page);
-  page.on('pageerror', (e) => problems.push(`${label}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = (m.location() && m.location().url) || '';
-    if (/favicon/i.test(where) || (env.auditing && where === '')) return;
-    problems.push(`${label} console: ${m.text()} ${where}`);
-  });
+  watchPage(page, label, { problems, pages, state: env });
 }
 
 function shot(page, name, docName) {
@@ -45,25 +34,9 @@ function shot(page, name, docName) {
   return Promise.all(out);
 }
 
-async function axe(page, label) {
-  const loaded = await page.evaluate(() => typeof window.axe === 'object').catch(() => false);
-  if (!loaded) await page.evaluate(axeSource);
-  env.auditing = true;
-  const violations = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, iframes: false, resultTypes: ['violations'] });
-    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`).join('\n')}`);
-  }, TAGS).finally(() => { env.auditing = false; });
-  assert.deepEqual(violations, [], `${label}: WCAG 2.2 AA violations`);
-}
-
-async function guarded(t, body) {
-  try {
-    await body(t);
-  } catch (err) {
-    for (const [label, page] of pages) await page.screenshot({ path: path.join(artifacts, `workspace-failure-${label}.png`) }).catch(() => {});
-    for (const p of problems) t.diagnostic(p);
-    throw err;
-  }
+// axe checks the page with axe-core's WCAG 2.2 AA rules.
+function axe(page, label) {
+  return assertAccessible(page, label, env);
 }
 
 // desk signs a console user in and opens the workspace from the navigation.
@@ -87,17 +60,7 @@ async function startChat(name, email, text) {
   await launcher.waitFor({ state: 'visible' });
   await launcher.click();
   const frame = page.frameLocator('iframe.pw-frame');
-  await frame.getByRole('button', { name: /start/i }).waitFor();
-  const nameField = frame.getByLabel(/name/i);
-  if (await nameField.count()) await nameField.fill(name);
-  const emailField = frame.getByLabel(/e-mail/i);
-  if (await emailField.count()) await emailField.fill(email);
-  const department = frame.getByLabel(/department/i);
-  if (await department.count()) await department.selectOption({ label: 'Cards' });
-  const consent = frame.locator('input[type=checkbox]');
-  if (await consent.count()) await consent.check();
-  await frame.getByRole('button', { name: /start/i }).click();
-  const composer = frame.getByRole('textbox', { name: /message/i });
+  const composer = await startVisitorChat(frame, { name, email, department: 'Cards' });
   await composer.fill(text);
   await composer.press('Enter');
   await frame.locator('.msg-own .st', { hasText: /sent|read/i }).waitFor();
@@ -146,11 +109,8 @@ describe('agent workspace: two agents and a supervisor', { timeout: 900000 }, ()
     assert.equal(dept.code, 0, `parley department create: ${dept.stderr}`);
     env.browser = await launchChromium();
   }, { timeout: 900000 });
-  after(async () => {
-    if (env.browser) await env.browser.close();
-    if (env.parley) await env.parley.stop();
-  }, { timeout: 60000 });
-  it('assign, tabs, visitor panel, canned, transfer with a note, monitor, whisper, join, end', { timeout: 600000 }, (t) => guarded(t, workday));
+  after(() => stopAll(env), { timeout: 60000 });
+  it('assign, tabs, visitor panel, canned, transfer with a note, monitor, whisper, join, end', { timeout: 600000 }, (t) => guarded(t, workday, { problems, pages, prefix: 'workspace' }));
 });
 
 // automatic sets the Cards department to automatic routing on the Routing page, reached from the
@@ -166,7 +126,7 @@ async function automatic() {
     pages.delete('owner');
     return false;
   }
-  await Promise.all([page.waitForURL((u) => u.pathname === '/routing'), link.first().click()]);
+  await followLink(page, link.first(), '/routing');
   await page.getByLabel(/routing mode/i).first().selectOption('automatic');
   await page.getByRole('button', { name: /^save cards$/i }).click();
   await page.getByLabel(/routing mode/i).first().waitFor();
@@ -241,7 +201,7 @@ async function workday(t) {
     const manage = await first.context().newPage();
     watch(manage, 'canned page');
     await manage.goto(`${env.parley.base}/workspace`);
-    await Promise.all([manage.waitForURL((u) => u.pathname === '/canned'), manage.locator('nav a[href="/canned"]').first().click()]);
+    await followLink(manage, manage.locator('nav a[href="/canned"]').first(), '/canned');
     const personal = manage.getByLabel(/only me/i);
     if (await personal.count()) await personal.check();
     await manage.getByLabel(/^shortcut$/i).fill('fee');
