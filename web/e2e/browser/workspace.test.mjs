@@ -7,7 +7,11 @@
 // canned message on its page and inserts it with "/" (when the server has canned messages); the
 // supervisor finds the chat in the live chats, monitors it, whispers (the visitor's page never
 // shows the whisper) and joins; the chat is transferred to the other agent with a note only
-// agents see (when the server has the agent roster); that agent ends it. axe-core checks the
+// agents see (when the server has the agent roster); the two agents chat with each other in the
+// team panel (one writes, the other sees it live and answers); a second visitor opens the demo
+// page, an agent invites them from the workspace's visitor list, the widget shows the invitation,
+// the visitor accepts and the chat is at once that agent's, whose message reaches the visitor;
+// the agent who has Ada's chat ends it. axe-core checks the
 // workspace with chats open, and at 390 px nothing scrolls sideways. Screenshots go to
 // artifacts/ and, for the documentation, to docs/screenshots/.
 import { describe, it, before, after } from 'node:test';
@@ -110,7 +114,7 @@ describe('agent workspace: two agents and a supervisor', { timeout: 900000 }, ()
     env.browser = await launchChromium();
   }, { timeout: 900000 });
   after(() => stopAll(env), { timeout: 60000 });
-  it('assign, tabs, visitor panel, canned, transfer with a note, monitor, whisper, join, end', { timeout: 600000 }, (t) => guarded(t, workday, { problems, pages, prefix: 'workspace' }));
+  it('assign, tabs, visitor panel, canned, transfer with a note, monitor, whisper, join, team chat, invitation, end', { timeout: 600000 }, (t) => guarded(t, workday, { problems, pages, prefix: 'workspace' }));
 });
 
 // automatic sets the Cards department to automatic routing on the Routing page, reached from the
@@ -281,6 +285,55 @@ async function workday(t) {
     await dialog.getByRole('button', { name: /cancel/i }).click();
     env.adaDesk = first;
   }
+
+  // --- agent-to-agent chat: Alice writes to Bob from the team panel; Bob sees it live and answers
+  const team = alice.getByRole('region', { name: /^team$/i });
+  await team.getByRole('button', { name: /chat with bob agent/i }).click();
+  const aliceBox = alice.getByRole('textbox', { name: /write to bob agent/i });
+  await aliceBox.fill('Can you cover the Cards queue after lunch?');
+  await aliceBox.press('Enter');
+  await team.locator('.wt-msg.wt-mine:not(.wt-pending)', { hasText: /cover the Cards queue/ }).waitFor();
+  const bobTeam = bob.getByRole('region', { name: /^team$/i });
+  await bobTeam.locator('.wt-unread', { hasText: '1' }).waitFor();
+  await bobTeam.getByRole('button', { name: /chat with alice agent/i }).click();
+  await bobTeam.locator('.wt-msg.wt-theirs', { hasText: /cover the Cards queue/ }).waitFor();
+  const bobBox = bob.getByRole('textbox', { name: /write to alice agent/i });
+  await bobBox.fill('Sure, I will take it.');
+  await bobTeam.getByRole('button', { name: /^send$/i }).click();
+  await team.locator('.wt-msg.wt-theirs', { hasText: 'Sure, I will take it.' }).waitFor();
+  await team.scrollIntoViewIfNeeded();
+  await shot(alice, 'team', 'workspace-team.png');
+
+  // --- proactive invitation: a visitor browses the demo page; an agent invites them from the
+  // workspace's visitor list; the visitor accepts and the chat is at once that agent's ----------
+  // (the visitor's browser speaks British English, which tells their row from Ada's and Grace's)
+  const vctx = await env.browser.newContext({ viewport: { width: 1000, height: 800 }, locale: 'en-GB' });
+  const guest = await vctx.newPage();
+  watch(guest, 'visitor invited');
+  await guest.goto(`${env.parley.base}/demo?site=${env.siteKey}`);
+  await guest.locator('button.pw-launcher').waitFor({ state: 'visible' });
+  const inviteTabs = first.getByRole('tab').filter({ hasNotText: /Ada Lovelace|Grace Hopper/ });
+  assert.equal(await inviteTabs.count(), 0, 'no other chat before the invitation');
+  const visitors = first.getByRole('region', { name: /visitors on the sites/i });
+  const row = visitors.locator('li.wt-visitor', { hasText: /acme insurance/i }).filter({ hasText: 'en-GB' }).first();
+  await row.waitFor({ timeout: 30000 });
+  await row.getByRole('textbox', { name: /invitation note/i }).fill('Hello! Can I help you with your card?');
+  await row.getByRole('button', { name: /^invite$/i }).click();
+  await row.getByRole('status').filter({ hasText: /invitation sent/i }).waitFor();
+  const guestFrame = guest.frameLocator('iframe.pw-frame');
+  await guestFrame.getByRole('heading', { name: new RegExp(`${firstName} invites you to chat`, 'i') }).waitFor({ timeout: 30000 });
+  await guestFrame.getByText('Hello! Can I help you with your card?').waitFor();
+  await shot(guest, 'visitor-invitation');
+  await guestFrame.getByRole('button', { name: /start chat/i }).click();
+  await row.getByRole('status').filter({ hasText: /accepted/i }).waitFor();
+  // The chat is the inviting agent's: a tab of its own in their chats, offered to no one else.
+  await inviteTabs.first().waitFor();
+  assert.equal(await other.locator('.cw-offer').count(), 0, 'the invited chat is offered to no other agent');
+  await inviteTabs.first().click();
+  await reply.fill('Welcome! How can I help with your card?');
+  await reply.press('Enter');
+  await guestFrame.getByText('Welcome! How can I help with your card?').waitFor();
+  await shot(first, 'invited-chat');
 
   // --- end -------------------------------------------------------------------------------------
   const endDesk = env.adaDesk;
