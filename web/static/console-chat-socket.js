@@ -110,9 +110,6 @@ export class AgentSocket extends EventTarget {
   /** whisper sends the agents of conversation id a message the visitor never sees. */
   whisper(id, text) { return this.send(id, text, 'whisper'); }
 
-  /** sendFrame sends any frame (the workspace's parley:send-frame hook). */
-  sendFrame(f) { this.frame(f); }
-
   read(id, seq) {
     const c = this.conversations.get(id);
     if (!c || seq <= c.readSent) return;
@@ -144,6 +141,7 @@ export class AgentSocket extends EventTarget {
     this.emit('state', { state });
   }
 
+  /** frame sends any frame once the socket is open, else drops it (the parley:send-frame hook). */
   frame(f) {
     if (this.socket && this.ready) this.socket.send(JSON.stringify(f));
   }
@@ -176,8 +174,6 @@ export class AgentSocket extends EventTarget {
       let f;
       try { f = JSON.parse(m.data); } catch { return; }
       this.onFrame(f, s);
-      // Every frame, for the workspace's other panels (team chat, invitations).
-      this.emit('frame', f);
     };
     s.onclose = (e) => {
       if (this.socket !== s) return;

@@ -132,7 +132,10 @@ export function mountWorkspace(root, opts = {}) {
     send: (id, target) => socket.transfer(id, target),
   });
   root.replaceChildren(h('div', { class: 'cw' }, side, main, visitorPanel.el), transfer.dialog);
-  root.addEventListener('parley:send-frame', (e) => { if (e.detail && typeof e.detail === 'object') socket.sendFrame(e.detail); });
+  // The workspace's extension points: every frame the socket receives is dispatched on the root
+  // as a parley:socket-frame event (the frame in detail), and a parley:send-frame event on the
+  // root sends its detail as a frame (dropped while the socket is not open).
+  root.addEventListener('parley:send-frame', (e) => { if (e.detail && typeof e.detail.type === 'string') socket.frame(e.detail); });
   socket.addEventListener('frame', (e) => root.dispatchEvent(new CustomEvent('parley:socket-frame', { detail: e.detail.frame, bubbles: true })));
 
   let pendingSelect = data.monitor || data.join || '';
@@ -512,11 +515,6 @@ export function mountWorkspace(root, opts = {}) {
     if (c) markRead(c);
     renderTabs();
   });
-  // The workspace's extension points: every frame the socket receives is dispatched on the root
-  // as a parley:socket-frame event (the frame in detail), and a parley:send-frame event on the
-  // root sends its detail as a frame (dropped while the socket is not open).
-  socket.addEventListener('frame', (e) => root.dispatchEvent(new CustomEvent('parley:socket-frame', { detail: e.detail })));
-  root.addEventListener('parley:send-frame', (e) => { if (e.detail && typeof e.detail.type === 'string') socket.frame(e.detail); });
   renderQueue();
   renderTabs();
   renderLog();

@@ -15,7 +15,7 @@ test('every received frame is emitted, and frames from the panel go out once ope
     setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
   });
   const frames = [];
-  agent.addEventListener('frame', (e) => frames.push(e.detail.type));
+  agent.addEventListener('frame', (e) => frames.push(e.detail.frame.type));
   agent.start();
   agent.frame({ type: 'team_message', to_user_id: 'u2', key: 't-a', text: 'early' });
   sockets.last.open();
