@@ -273,6 +273,8 @@ export function mountTeam(panel, root) {
         const peer = f.peer ? f.peer.id : '';
         if (!peer) return;
         if (!colleagues.has(peer)) colleagues.set(peer, { id: peer, name: f.peer.name || peer, status: 'online' });
+        // A colleague who just wrote has their workspace open: online until the next list says otherwise.
+        else if (f.sender && f.sender.id === peer) colleagues.get(peer).status = 'online';
         add(peer, f, true);
         renderColleagues();
         if (peer === open) renderThread();
