@@ -142,3 +142,30 @@ func deleteDepartment(ctx context.Context, tx *gorm.DB, tenantID, id string) err
 	}
 	return res.Error
 }
+
+// Lister lists a tenant's sites and departments; *Store is one.
+type Lister interface {
+	Sites(ctx context.Context, tenantID string) ([]Site, error)
+	Departments(ctx context.Context, tenantID string) ([]Department, error)
+}
+
+// Names maps the ids of a tenant's sites and of its departments to their names, for the pages
+// and exports that show them.
+func Names(ctx context.Context, l Lister, tenantID string) (sites, depts map[string]string, err error) {
+	ss, err := l.Sites(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := l.Departments(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	sites, depts = make(map[string]string, len(ss)), make(map[string]string, len(ds))
+	for _, x := range ss {
+		sites[x.ID] = x.Name
+	}
+	for _, x := range ds {
+		depts[x.ID] = x.Name
+	}
+	return sites, depts, nil
+}

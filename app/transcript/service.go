@@ -337,22 +337,7 @@ func (s *Service) summaries(ctx context.Context, tenantID string, rows []convRow
 }
 
 func (s *Service) names(ctx context.Context, tenantID string) (sites, depts map[string]string, err error) {
-	ss, err := s.Departments.Sites(ctx, tenantID)
-	if err != nil {
-		return nil, nil, err
-	}
-	ds, err := s.Departments.Departments(ctx, tenantID)
-	if err != nil {
-		return nil, nil, err
-	}
-	sites, depts = map[string]string{}, map[string]string{}
-	for _, x := range ss {
-		sites[x.ID] = x.Name
-	}
-	for _, x := range ds {
-		depts[x.ID] = x.Name
-	}
-	return sites, depts, nil
+	return tenant.Names(ctx, s.Departments, tenantID)
 }
 
 func (s *Service) people(ctx context.Context, tenantID string, ids []string) (map[string]account.Person, error) {

@@ -197,21 +197,9 @@ func (m *Module) liveJSON(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sites, err := m.tenants.Sites(ctx, p.TenantID)
+	siteNames, deptNames, err := tenant.Names(ctx, m.tenants, p.TenantID)
 	if err != nil {
 		return err
-	}
-	siteNames := map[string]string{}
-	for _, s := range sites {
-		siteNames[s.ID] = s.Name
-	}
-	depts, err := m.tenants.Departments(ctx, p.TenantID)
-	if err != nil {
-		return err
-	}
-	deptNames := map[string]string{}
-	for _, d := range depts {
-		deptNames[d.ID] = d.Name
 	}
 	var ids []string
 	for _, lc := range chats {
