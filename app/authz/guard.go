@@ -96,6 +96,12 @@ func (g *Guard) Authorize(c echo.Context, r server.Route) error {
 		return api.ErrForbidden
 	}
 	ok, err := g.Decider.Allowed(ctx, p.TenantID, p.UserID, dept, r.Permission)
+	for _, alt := range r.Alternatives {
+		if ok || err != nil {
+			break
+		}
+		ok, err = g.Decider.Allowed(ctx, p.TenantID, p.UserID, dept, alt)
+	}
 	if err != nil {
 		g.deny(c, p, r, dept, "policy_error")
 		return api.ErrForbidden.Wrap(err)
@@ -220,6 +226,13 @@ func CheckRoutes(routes []server.Route) error {
 		if !ok {
 			problems = append(problems, fmt.Sprintf("%s: permission %q is not in the catalogue", r.Key(), r.Permission))
 			continue
+		}
+		// An alternative need not apply in a department: a tenant-wide grant passes every
+		// department's check.
+		for _, alt := range r.Alternatives {
+			if _, ok := rbac.Lookup(alt); !ok {
+				problems = append(problems, fmt.Sprintf("%s: alternative permission %q is not in the catalogue", r.Key(), alt))
+			}
 		}
 		if r.Scope == server.ScopeDepartment {
 			if !info.Departmental {

@@ -33,6 +33,8 @@ func TestCheckRoutes(t *testing.T) {
 		{"public", server.Route{Method: "GET", Path: "/", Access: server.Public}, ""},
 		{"unknown permission", server.Route{Method: "GET", Path: "/x", Access: server.Authenticated, Permission: "audit.delete", Scope: server.ScopeTenant}, `permission "audit.delete" is not in the catalogue`},
 		{"tenant permission in a department", server.Route{Method: "GET", Path: "/d/:department/k", Access: server.Authenticated, Permission: "keys.manage", Scope: server.ScopeDepartment}, "does not apply in a department"},
+		{"tenant-wide alternative in a department", server.Route{Method: "GET", Path: "/c/:id", Access: server.Authenticated, Permission: "transcript.view.own", Alternatives: []string{"transcript.view.all"}, Scope: server.ScopeDepartment, Department: resolver}, ""},
+		{"unknown alternative", server.Route{Method: "GET", Path: "/x", Access: server.Authenticated, Permission: "role.view", Alternatives: []string{"role.peek"}, Scope: server.ScopeTenant}, `alternative permission "role.peek" is not in the catalogue`},
 		{"no department source", server.Route{Method: "GET", Path: "/t/:id", Access: server.Authenticated, Permission: "offline.view.department", Scope: server.ScopeDepartment}, "without a :department parameter"},
 	}
 	for _, tt := range tests {
@@ -89,6 +91,7 @@ func TestGuardFailsClosed(t *testing.T) {
 		{Method: "GET", Path: "/api/v1/keys", Access: server.Authenticated, Permission: "keys.manage", Scope: server.ScopeTenant, Handler: ok},
 		{Method: "GET", Path: "/api/v1/bogus", Access: server.Authenticated, Permission: "audit.delete", Scope: server.ScopeTenant, Handler: ok},
 		{Method: "GET", Path: "/api/v1/me", Access: server.Authenticated, Handler: ok},
+		{Method: "GET", Path: "/api/v1/roles", Access: server.Authenticated, Permission: "role.view", Alternatives: []string{"role.manage"}, Scope: server.ScopeTenant, Handler: ok},
 		{Method: "GET", Path: "/api/v1/c/:id", Access: server.Authenticated, Permission: "chat.monitor", Scope: server.ScopeDepartment, Handler: ok,
 			Department: func(c echo.Context, _ string) (string, error) {
 				if c.Param("id") == "broken" {
@@ -118,6 +121,18 @@ func TestGuardFailsClosed(t *testing.T) {
 		{"denied", &authz.Guard{Authenticate: asPrincipal(me), Decider: deciderFunc(func(context.Context, string, string, string, string) (bool, error) {
 			return false, nil
 		})}, "/api/v1/keys", 403, "permission", true},
+		{"alternative held", &authz.Guard{Authenticate: asPrincipal(me), Decider: deciderFunc(func(_ context.Context, _, _, _, perm string) (bool, error) {
+			return perm == "role.manage", nil
+		})}, "/api/v1/roles", 204, "", false},
+		{"neither held", &authz.Guard{Authenticate: asPrincipal(me), Decider: deciderFunc(func(_ context.Context, _, _, _, perm string) (bool, error) {
+			return perm == "keys.manage", nil
+		})}, "/api/v1/roles", 403, "permission", true},
+		{"policy error on the alternative", &authz.Guard{Authenticate: asPrincipal(me), Decider: deciderFunc(func(_ context.Context, _, _, _, perm string) (bool, error) {
+			if perm == "role.manage" {
+				return true, errors.New("model broken")
+			}
+			return false, nil
+		})}, "/api/v1/roles", 403, "policy_error", true},
 		{"object of another tenant", &authz.Guard{Authenticate: asPrincipal(me), Decider: allowAll}, "/api/v1/c/x", 404, "not_found", true},
 		{"resolver failure", &authz.Guard{Authenticate: asPrincipal(me), Decider: allowAll}, "/api/v1/c/broken", 500, "", false},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -154,25 +155,28 @@ func (s *Shell) nav(g rbac.Grants, path string) []web.NavSection {
 }
 
 // reachable reports whether the GET route at path serves a user holding g: a route that needs
-// only a session always does; a tenant-scoped route needs its permission tenant-wide; a
-// department-scoped page (one that lists what the user may see in each of their departments)
-// needs its permission tenant-wide or in at least one department.
+// only a session always does; a tenant-scoped route needs its permission (or one of its
+// alternatives) tenant-wide; a department-scoped page (one that lists what the user may see in
+// each of their departments) needs it tenant-wide or in at least one department.
 func (s *Shell) reachable(g rbac.Grants, path string) bool {
 	r, ok := s.routes[path]
 	if !ok || r.Access != server.Authenticated {
 		return false
 	}
+	holds := func(set rbac.PermissionSet) bool {
+		return set.Has(r.Permission) || slices.ContainsFunc(r.Alternatives, set.Has)
+	}
 	switch r.Scope {
 	case server.ScopeNone:
 		return true
 	case server.ScopeTenant:
-		return g.Tenant.Has(r.Permission)
+		return holds(g.Tenant)
 	case server.ScopeDepartment:
-		if g.Tenant.Has(r.Permission) {
+		if holds(g.Tenant) {
 			return true
 		}
 		for _, set := range g.Departments {
-			if set.Has(r.Permission) {
+			if holds(set) {
 				return true
 			}
 		}

@@ -45,7 +45,11 @@ type Route struct {
 	Path       string
 	Access     Access
 	Permission string
-	Scope      Scope
+	// Alternatives are broader permissions that also pass the route's check, in the same scope:
+	// transcript.view.department and transcript.view.all reach the pages transcript.view.own
+	// guards, so a custom role holding only the broader form is not locked out of them.
+	Alternatives []string
+	Scope        Scope
 	// API marks routes described in docs/openapi.yaml (everything under /api/ and the health checks).
 	API bool
 	// Summary is a one-line description for docs and the evidence report.
@@ -90,6 +94,8 @@ func validateRoutes(routes []Route) error {
 			problems = append(problems, r.Key()+": scope without a permission")
 		case r.Permission != "" && r.Scope == ScopeNone:
 			problems = append(problems, r.Key()+": permission without a scope")
+		case len(r.Alternatives) > 0 && r.Permission == "":
+			problems = append(problems, r.Key()+": alternatives without a permission")
 		case r.MaxBodyBytes < 0:
 			problems = append(problems, r.Key()+": negative body limit")
 		}

@@ -859,11 +859,20 @@ func (s *Service) Agents(ctx context.Context, p *identity.Principal) ([]Person, 
 	return out, nil
 }
 
-// EntryDepartment returns a department where p holds transcript.view.own, for the list's
-// route guard: "" when p holds it tenant-wide, or nowhere (so the guard refuses).
+// EntryDepartment returns a department where p may read some transcripts (transcript.view.own,
+// .department or .all), for the list's route guard: "" when p holds one tenant-wide, or nowhere
+// (so the guard refuses).
 func (s *Service) EntryDepartment(ctx context.Context, p *identity.Principal) (string, error) {
 	ctx = migrations.WithTenant(ctx, p.TenantID)
-	if ok, err := s.Authz.Allowed(ctx, p.TenantID, p.UserID, "", PermViewOwn); err == nil && ok {
+	reads := func(dept string) bool {
+		for _, perm := range []string{PermViewOwn, PermViewDepartment, PermViewAll} {
+			if ok, err := s.Authz.Allowed(ctx, p.TenantID, p.UserID, dept, perm); err == nil && ok {
+				return true
+			}
+		}
+		return false
+	}
+	if reads("") {
 		return "", nil
 	}
 	depts, err := s.Departments.Departments(ctx, p.TenantID)
@@ -871,7 +880,7 @@ func (s *Service) EntryDepartment(ctx context.Context, p *identity.Principal) (s
 		return "", err
 	}
 	for _, d := range depts {
-		if ok, err := s.Authz.Allowed(ctx, p.TenantID, p.UserID, d.ID, PermViewOwn); err == nil && ok {
+		if reads(d.ID) {
 			return d.ID, nil
 		}
 	}

@@ -47,6 +47,7 @@ type harness struct {
 	owner, admin, supervisor *accounttest.Client
 	agent, agent2, auditor   *accounttest.Client
 	reviewer                 *accounttest.Client
+	deptReader, allReader    *accounttest.Client
 	otherOwner               *accounttest.Client
 }
 
@@ -87,6 +88,20 @@ func newHarness(t *testing.T, db *migrations.DB) *harness {
 		t.Fatal(err)
 	}
 	a.CreateUser("Acme Health", "reviewer@acme.test", password, "reviewer", false)
+	// deptreader holds only transcript.view.department, in Billing; allreader only
+	// transcript.view.all: neither holds transcript.view.own.
+	for _, r := range []struct{ role, perm, email, dept string }{
+		{"deptreader", "transcript.view.department", "deptreader@acme.test", h.billing.ID},
+		{"allreader", "transcript.view.all", "allreader@acme.test", ""},
+	} {
+		if _, err := a.Authz.CreateRole(ctx, by, authz.RoleInput{Name: r.role, Permissions: []string{r.perm}}); err != nil {
+			t.Fatal(err)
+		}
+		_, usr := a.CreateUser("Acme Health", r.email, password, r.role, false)
+		if r.dept != "" {
+			a.AssignInDepartment(h.tenant.ID, owner.ID, usr.ID, r.role, r.dept)
+		}
+	}
 	var otherOwner account.User
 	h.other, otherOwner = a.CreateUser("Other Clinic", "owner@other.test", password, "owner", false)
 	a.RefreshPolicy()
@@ -97,6 +112,7 @@ func newHarness(t *testing.T, db *migrations.DB) *harness {
 	h.agent, h.agent2, h.auditor = login(h.tenant.Slug, "agent@acme.test"), login(h.tenant.Slug, "agent2@acme.test"), login(h.tenant.Slug, "auditor@acme.test")
 	h.otherOwner = login(h.other.Slug, "owner@other.test")
 	h.reviewer = login(h.tenant.Slug, "reviewer@acme.test")
+	h.deptReader, h.allReader = login(h.tenant.Slug, "deptreader@acme.test"), login(h.tenant.Slug, "allreader@acme.test")
 
 	start := a.Clock.Now().UTC().Add(-48 * time.Hour)
 	five, two := 5, 2

@@ -67,6 +67,9 @@ func TestTranscriptScopeByRole(t *testing.T) {
 			{name: "agent of billing", c: h.agent, list: sorted(h.c1), status: 200, open: [4]int{200, 404, 403, 404}, export: [4]int{403, 403, 403, 404}},
 			{name: "second agent of billing", c: h.agent2, list: sorted(h.c2), status: 200, open: [4]int{404, 200, 403, 404}, export: [4]int{403, 403, 403, 404}},
 			{name: "reviewer: own chats and export, tenant-wide", c: h.reviewer, list: []string{}, status: 200, open: [4]int{404, 404, 404, 404}, export: [4]int{404, 404, 404, 404}},
+			// Custom roles holding only the broader forms reach the pages transcript.view.own guards.
+			{name: "department reader of billing", c: h.deptReader, list: sorted(h.c1, h.c2), status: 200, open: [4]int{200, 200, 403, 404}, export: [4]int{403, 403, 403, 404}},
+			{name: "reader of all", c: h.allReader, list: all, status: 200, open: [4]int{200, 200, 200, 404}, export: [4]int{403, 403, 403, 404}},
 			{name: "auditor", c: h.auditor, status: 403, open: [4]int{403, 403, 403, 404}, export: [4]int{403, 403, 403, 404}},
 			{name: "other tenant's owner", c: h.otherOwner, list: sorted(h.cx), status: 200, open: [4]int{404, 404, 404, 200}, export: [4]int{404, 404, 404, 200}},
 		}
@@ -82,6 +85,10 @@ func TestTranscriptScopeByRole(t *testing.T) {
 				page := tc.c.Do(http.MethodGet, "/transcripts", "")
 				if page.Code != tc.status {
 					t.Errorf("GET /transcripts = %d, want %d", page.Code, tc.status)
+				}
+				// The navigation links to the page exactly when the reader reaches it.
+				if linked := strings.Contains(tc.c.Do(http.MethodGet, "/account", "").Body.String(), `href="/transcripts"`); linked != (tc.status == 200) {
+					t.Errorf("navigation links to /transcripts: %v, want %v", linked, tc.status == 200)
 				}
 				// The department filter offers only departments the reader may list.
 				if offersClaims := strings.Contains(page.Body.String(), `value="`+h.claims.ID+`"`); page.Code == 200 && offersClaims != (len(tc.list) == 3 || strings.HasPrefix(tc.name, "reviewer")) {
@@ -104,8 +111,8 @@ func TestTranscriptScopeByRole(t *testing.T) {
 		}
 		// Only openings that showed content were recorded.
 		views := h.events(audit.ActionTranscriptView)
-		if len(views) != 10 {
-			t.Errorf("transcript.view records = %d, want 10 (owner 3, admin 3, supervisor 2, agents 1 each)", len(views))
+		if len(views) != 15 {
+			t.Errorf("transcript.view records = %d, want 15 (owner 3, admin 3, supervisor 2, agents 1 each, department reader 2, reader of all 3)", len(views))
 		}
 		if exports := h.events(audit.ActionTranscriptExport); len(exports) != 8 {
 			t.Errorf("transcript.export records = %d, want 8 (owner 3, admin 3, supervisor 2)", len(exports))

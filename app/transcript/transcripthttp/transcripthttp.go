@@ -40,13 +40,20 @@ const (
 
 // Routes implements server.Module.
 func (m *Module) Routes() []server.Route {
+	// A reader of a department's or of every transcript reaches the pages a reader of their own
+	// chats does; the service then narrows each list and view to the reader's scope.
+	broader := []string{transcript.PermViewDepartment, transcript.PermViewAll}
 	entry := func(method, path, summary string, h echo.HandlerFunc) server.Route {
 		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: transcript.PermViewOwn,
-			Scope: server.ScopeDepartment, Department: m.entry, Summary: summary, Handler: h}
+			Alternatives: broader, Scope: server.ScopeDepartment, Department: m.entry, Summary: summary, Handler: h}
 	}
 	scoped := func(method, path, perm, summary string, h echo.HandlerFunc) server.Route {
-		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: perm,
+		r := server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: perm,
 			Scope: server.ScopeDepartment, Department: m.scoped, Summary: summary, Handler: h}
+		if perm == transcript.PermViewOwn {
+			r.Alternatives = broader
+		}
+		return r
 	}
 	tenantWide := func(method, path, perm, summary string, h echo.HandlerFunc) server.Route {
 		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: perm,
