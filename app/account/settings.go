@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 	"github.com/parleyhq/parley/policy/signin"
@@ -231,6 +232,9 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, by Actor, p password.Po
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if err := s.guard(ctx, by, "password", func(m mode.Mode) error { return m.PasswordPolicy(p) }); err != nil {
+		return err
+	}
 	doc, err := json.Marshal(PasswordSettingsFrom(p))
 	if err != nil {
 		return err
@@ -244,6 +248,9 @@ func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if err := s.guard(ctx, by, "signin", func(m mode.Mode) error { return m.SignInPolicy(p) }); err != nil {
+		return err
+	}
 	doc, err := json.Marshal(SignInSettingsFrom(p))
 	if err != nil {
 		return err
@@ -255,6 +262,9 @@ func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy
 func (s *Service) SetSessionPolicy(ctx context.Context, by Actor, p signin.SessionPolicy) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
 	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := s.guard(ctx, by, "session", func(m mode.Mode) error { return m.SessionPolicy(p) }); err != nil {
 		return err
 	}
 	doc, err := json.Marshal(SessionSettingsFrom(p))
@@ -281,6 +291,18 @@ func (s *Service) SetMFAPolicy(ctx context.Context, by Actor, m MFAPolicy) error
 			return &SettingsError{Problems: []Problem{{Field: "required_roles", Message: fmt.Sprintf("%q is not a role.", r)}}}
 		}
 	}
+	if err := s.guard(ctx, by, "mfa", func(md mode.Mode) error {
+		if !md.On() {
+			return nil
+		}
+		people, err := s.mfaPeople(ctx, by.TenantID, m)
+		if err != nil {
+			return err
+		}
+		return md.MFAPolicy(people)
+	}); err != nil {
+		return err
+	}
 	doc, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -290,7 +312,7 @@ func (s *Service) SetMFAPolicy(ctx context.Context, by Actor, m MFAPolicy) error
 
 func (s *Service) setPolicy(ctx context.Context, by Actor, column, area, doc string) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
-	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.saveSetting(ctx, tx, by.TenantID, column, doc, by.UserID); err != nil {
 			return err
 		}
@@ -299,4 +321,8 @@ func (s *Service) setPolicy(ctx context.Context, by Actor, column, area, doc str
 		e.Details = map[string]string{"area": area, "policy": doc}
 		return record(ctx, s.Auditor, tx, e)
 	})
+	if err == nil {
+		s.changed(by.TenantID)
+	}
+	return err
 }
