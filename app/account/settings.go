@@ -229,10 +229,11 @@ func (a Actor) event(tenantID, action string, outcome Outcome) Event {
 // SetPasswordPolicy replaces a tenant's password policy after checking it.
 func (s *Service) SetPasswordPolicy(ctx context.Context, by Actor, p password.Policy) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
-	if err := p.Validate(); err != nil {
+	// The compliance mode speaks first: its refusal names the control a value would break.
+	if err := s.guard(ctx, by, "password", func(m mode.Mode) error { return m.PasswordPolicy(p) }); err != nil {
 		return err
 	}
-	if err := s.guard(ctx, by, "password", func(m mode.Mode) error { return m.PasswordPolicy(p) }); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
 	doc, err := json.Marshal(PasswordSettingsFrom(p))
@@ -245,10 +246,11 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, by Actor, p password.Po
 // SetSignInPolicy replaces a tenant's sign-in defence after checking it.
 func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
-	if err := p.Validate(); err != nil {
+	// The compliance mode speaks first: its refusal names the control a value would break.
+	if err := s.guard(ctx, by, "signin", func(m mode.Mode) error { return m.SignInPolicy(p) }); err != nil {
 		return err
 	}
-	if err := s.guard(ctx, by, "signin", func(m mode.Mode) error { return m.SignInPolicy(p) }); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
 	doc, err := json.Marshal(SignInSettingsFrom(p))
@@ -261,10 +263,11 @@ func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy
 // SetSessionPolicy replaces a tenant's session timing after checking it.
 func (s *Service) SetSessionPolicy(ctx context.Context, by Actor, p signin.SessionPolicy) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
-	if err := p.Validate(); err != nil {
+	// The compliance mode speaks first: its refusal names the control a value would break.
+	if err := s.guard(ctx, by, "session", func(m mode.Mode) error { return m.SessionPolicy(p) }); err != nil {
 		return err
 	}
-	if err := s.guard(ctx, by, "session", func(m mode.Mode) error { return m.SessionPolicy(p) }); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
 	doc, err := json.Marshal(SessionSettingsFrom(p))
