@@ -68,7 +68,7 @@ func (m *Module) Routes() []server.Route {
 var (
 	errReasonRequired = api.New(http.StatusUnprocessableEntity, "reason_required",
 		"Give a reason to turn a framework off; it is kept in the audit log.").WithField("reason")
-	errReasonTooLong = api.New(http.StatusBadRequest, "invalid_request", "The reason is at most 500 characters.").WithField("reason")
+	errInvalidReason = api.New(http.StatusBadRequest, "invalid_request", "The reason is at most 500 characters, without control characters.").WithField("reason")
 )
 
 // Body is the compliance mode as the API shows it.
@@ -168,8 +168,8 @@ func (m *Module) set(c echo.Context, p *api.Principal, md mode.Mode, reason stri
 	switch {
 	case errors.Is(err, mode.ErrReasonRequired):
 		return errReasonRequired
-	case errors.Is(err, mode.ErrReasonTooLong):
-		return errReasonTooLong
+	case errors.Is(err, mode.ErrInvalidReason):
+		return errInvalidReason
 	case err != nil:
 		return api.ErrUnavailable.Wrap(err)
 	}

@@ -164,8 +164,16 @@ func TestRefusalsThroughTheAPI(t *testing.T) {
 			t.Errorf("half a mode: %d", rec.Code)
 		}
 		long := strings.Repeat("x", mode.MaxReason+1)
-		if rec := c.Do(http.MethodPut, "/api/v1/compliance-mode", `{"pci":true,"hipaa":false,"reason":"`+long+`"}`); rec.Code != http.StatusBadRequest {
-			t.Errorf("long reason: %d", rec.Code)
+		for _, bad := range []string{long, `line\u0000break`, `bell\u0007`} {
+			if rec := c.Do(http.MethodPut, "/api/v1/compliance-mode", `{"pci":true,"hipaa":false,"reason":"`+bad+`"}`); rec.Code != http.StatusBadRequest {
+				t.Errorf("reason %.20q: %d", bad, rec.Code)
+			}
+		}
+		// A card number in the reason is masked at rest (the audit log masks it too).
+		c.Do(http.MethodPut, "/api/v1/compliance-mode", `{"pci":true,"hipaa":false}`)
+		rec = c.Do(http.MethodPut, "/api/v1/compliance-mode", `{"pci":false,"hipaa":false,"reason":"card 4111 1111 1111 1111 pasted"}`)
+		if body := rec.Body.String(); rec.Code != http.StatusOK || strings.Contains(body, "4111 1111 1111 1111") || !strings.Contains(body, "1111") {
+			t.Errorf("card number in the reason: %d %s", rec.Code, body)
 		}
 
 		// With the mode off, the same weakening is the organisation's choice.

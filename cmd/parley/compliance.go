@@ -57,7 +57,7 @@ func runComplianceMode(ctx context.Context, e env, args []string) int {
 		_, changed, err := a.ComplianceModes.Set(ctx, mode.Change{TenantID: id, Mode: md, Reason: *reason,
 			Actor: audit.Actor{ID: cliActor(e), Kind: audit.ActorSystem}, Origin: audit.Origin{Node: cfg.NodeID}})
 		switch {
-		case errors.Is(err, mode.ErrReasonRequired), errors.Is(err, mode.ErrReasonTooLong):
+		case errors.Is(err, mode.ErrReasonRequired), errors.Is(err, mode.ErrInvalidReason):
 			fmt.Fprintf(e.stderr, "parley: compliance-mode set: --reason: %v\n", err)
 			return exitUsage
 		case err != nil:

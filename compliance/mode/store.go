@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -21,8 +22,9 @@ const MaxReason = 500
 var (
 	// ErrReasonRequired: turning a framework off needs a reason, recorded in the audit log.
 	ErrReasonRequired = errors.New("compliance mode: a reason is required to turn a framework off")
-	// ErrReasonTooLong: the reason is longer than MaxReason characters.
-	ErrReasonTooLong = errors.New("compliance mode: the reason is too long")
+	// ErrInvalidReason: the reason is longer than MaxReason characters or holds control
+	// characters.
+	ErrInvalidReason = errors.New("compliance mode: the reason is at most 500 characters, without control characters")
 )
 
 // State is an organisation's compliance mode and its last change.
@@ -111,8 +113,8 @@ type Change struct {
 // ErrReasonRequired. Setting the mode in force changes and records nothing (changed false).
 func (s *Store) Set(ctx context.Context, c Change) (st State, changed bool, err error) {
 	c.Reason = strings.TrimSpace(c.Reason)
-	if utf8.RuneCountInString(c.Reason) > MaxReason {
-		return State{}, false, ErrReasonTooLong
+	if utf8.RuneCountInString(c.Reason) > MaxReason || !utf8.ValidString(c.Reason) || strings.IndexFunc(c.Reason, unicode.IsControl) >= 0 {
+		return State{}, false, ErrInvalidReason
 	}
 	ctx = migrations.WithTenant(ctx, c.TenantID)
 	err = migrations.Transaction(s.DB.WithContext(ctx), func(tx *gorm.DB) error {
