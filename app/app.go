@@ -370,7 +370,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				Departments: a.Tenants, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Pages: pages,
 				Now: opts.Now, Node: cfg.NodeID},
 			&compliancehttp.Module{Modes: a.ComplianceModes, Drift: a.ComplianceDrift.For, People: a.Users, Pages: pages,
-				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, DevKeys: !a.Keys.Production(), Node: cfg.NodeID},
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Reaches: shell.Reaches, DevKeys: !a.Keys.Production(), Node: cfg.NodeID},
 			&evidencehttp.Module{Generator: a.Evidence, Store: &evidence.Store{DB: db.Gorm}, Organisations: a.Tenants, Audit: a.Audit,
 				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed,
 				Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID},

@@ -62,6 +62,8 @@ func TestComplianceDrift(t *testing.T) {
 		}
 		if page := auditor.Do(http.MethodGet, "/audit", "").Body.String(); !strings.Contains(page, "Compliance drift") || !strings.Contains(page, "PCI DSS 3.5.1") {
 			t.Error("the audit log's integrity section shows no drift")
+		} else if strings.Contains(page, "Open the setting") {
+			t.Error("the auditor's read-only view links settings they cannot open")
 		}
 
 		bearer := http.Header{"Authorization": {"Bearer " + metricsToken}}

@@ -161,6 +161,7 @@ func (m *Module) pageData(c echo.Context) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
+		d = d.WithLinks(nil) // read-only here: the fixes are linked from the overview
 		data["Drift"] = &d
 	}
 	return data, nil

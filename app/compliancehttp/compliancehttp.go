@@ -42,6 +42,9 @@ type Module struct {
 	Pages   *web.Pages
 	CSRF    func(c echo.Context) string
 	Allowed func(c echo.Context, permission, departmentID string) bool
+	// Reaches reports whether the user may open a console page (console.Shell.Reaches): the
+	// drift's fix links show only when they lead somewhere.
+	Reaches func(c echo.Context, path string) bool
 	// DevKeys warns, on the page, that the installation runs the development key provider:
 	// drift at once, and `parley serve` refuses to start while an organisation is in a mode.
 	DevKeys bool
@@ -206,6 +209,7 @@ func (m *Module) render(c echo.Context, status int, d page, typed bool) error {
 	if d.Body, d.Drift, err = m.body(ctx, p.TenantID); err != nil {
 		return err
 	}
+	d.Drift = d.Drift.WithLinks(func(path string) bool { return m.Reaches != nil && m.Reaches(c, path) })
 	if !typed {
 		d.Form.PCI, d.Form.HIPAA = d.Body.PCI, d.Body.HIPAA
 	}

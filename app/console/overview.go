@@ -89,6 +89,11 @@ func (m *Module) overview(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		var reaches func(string) bool
+		if m.Shell != nil {
+			reaches = func(path string) bool { return m.Shell.Reaches(c, path) }
+		}
+		dr = dr.WithLinks(reaches)
 		d.Drift = &dr
 	}
 	if o.Review != nil {

@@ -141,7 +141,19 @@ func (m *Monitor) For(ctx context.Context, tenantID string) (Drift, error) {
 		// The mode changed since the last computation (here or on another node).
 		return Drift{Mode: st.Mode}, nil
 	}
+	d.Items = slices.Clone(d.Items) // the caller's to change (links it may not show)
 	return d, nil
+}
+
+// WithLinks returns d with only the fix links reaches accepts (a page the reader may open).
+func (d Drift) WithLinks(reaches func(path string) bool) Drift {
+	d.Items = slices.Clone(d.Items)
+	for i := range d.Items {
+		if d.Items[i].Link != "" && (reaches == nil || !reaches(d.Items[i].Link)) {
+			d.Items[i].Link = ""
+		}
+	}
+	return d
 }
 
 // Totals are the drift across organisations, for /readyz and /metrics: counts only.
