@@ -29,6 +29,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/app/chat/hub"
+	"github.com/parleyhq/parley/app/compliancehttp"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/evidencehttp"
@@ -51,6 +52,7 @@ import (
 	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/audit/forward"
 	"github.com/parleyhq/parley/compliance/evidence"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
@@ -149,6 +151,12 @@ type App struct {
 
 	// Canned keeps the canned messages (personal, department and shared) the composer offers.
 	Canned *canned.Service
+
+	// ComplianceModes keeps each organisation's compliance mode (PCI DSS, HIPAA); under it the
+	// account and chat services refuse settings that break a control. ComplianceDrift computes,
+	// in the background, the checks that fail while the mode is on.
+	ComplianceModes *mode.Store
+	ComplianceDrift *mode.Monitor
 
 	closeKeys func()
 }
@@ -256,10 +264,11 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		return nil, err
 	}
 	a.InstallationKeys = vault.NewInstallationKeys(db, a.Keys, opts.Now)
+	a.newCompliance()
 	a.Accounts = &account.Service{
 		Store: a.Users, Hasher: hasher, DB: db, Tenants: a.Tenants, Common: password.NewBlocklist(), IdentityKey: a.InstallationKeys.Key,
 		Auditor: opts.AccountAuditor, Sealer: opts.MFASealer, Captcha: captchas, Enroller: totp.NewEnroller(opts.Rand),
-		Now: opts.Now, Rand: opts.Rand, Log: opts.Log,
+		Now: opts.Now, Rand: opts.Rand, Log: opts.Log, Compliance: complianceModes{a},
 	}
 	a.AccountSessions = &accounthttp.Sessions{
 		Accounts: a.Accounts, Log: opts.Log, Secure: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://"),
@@ -310,10 +319,11 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		}},
 		{Name: "key_provider", Run: keyProviderCheck(a.Keys)},
 		{Name: "audit_log", Run: auditCheck(a.Audit, a.Alerts)},
+		{Name: "compliance_drift", Run: driftCheck(a.ComplianceDrift)},
 	}
 	met := &metrics{token: sha256.Sum256([]byte(cfg.MetricsToken)), enabled: cfg.MetricsToken != "", version: opts.Version,
 		alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
-		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second}
+		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second, drift: a.ComplianceDrift.Totals}
 	shell := &console.Shell{People: a.Users, Organisations: a.Tenants, DevKeys: !a.Keys.Production(),
 		Grants: func(ctx context.Context, tenantID, userID string) (rbac.Grants, error) {
 			e, err := a.Authz.EffectivePermissions(ctx, tenantID, userID)
@@ -325,7 +335,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Modules: []server.Module{
 			&console.Module{Pages: pages, Tenants: a.Tenants, PublicURL: cfg.PublicURL, Shell: shell, Overview: console.Overview{
 				Chat: a.Chat.Overview, Settings: a.Accounts.Settings, Review: a.AccessReviews.Status,
-				TLS: cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://") && len(cfg.TrustedProxies) > 0,
+				TLS:   cfg.TLS() || strings.HasPrefix(cfg.PublicURL, "https://") && len(cfg.TrustedProxies) > 0,
+				Drift: a.ComplianceDrift.For,
 			}},
 			&setup.Module{Service: a.Setup, Pages: pages, PasswordHelp: "At least 12 characters with letters and digits; not a common password and not your name, e-mail or organisation.",
 				Demo: &setup.Demo{DB: db.Gorm, Tenants: a.Tenants, Audit: a.Audit, Origin: cfg.PublicURL, Node: cfg.NodeID,
@@ -349,7 +360,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&auditapi.Module{Log: a.Audit, Pages: pages, Node: cfg.NodeID, People: a.Users, Now: opts.Now,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Status: func() (auditlog.MonitorStatus, []audit.Alert) {
 					return a.AuditMonitor.Status(), a.Alerts.Active()
-				}},
+				}, Drift: a.ComplianceDrift.For},
 			&visitorhttp.Module{Store: a.Visitors, DB: db.Gorm, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Node: cfg.NodeID},
 			&transcripthttp.Module{Service: a.Transcripts, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Allowed: a.Guard.Allowed},
@@ -358,6 +369,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&reporthttp.Module{Reports: &report.Service{Store: &report.Store{DB: db.Gorm}, Directory: a.Tenants, People: a.Users},
 				Departments: a.Tenants, Authz: chat.DeciderAuthorizer{Decider: a.Enforcer}, Audit: a.Audit, Pages: pages,
 				Now: opts.Now, Node: cfg.NodeID},
+			&compliancehttp.Module{Modes: a.ComplianceModes, Drift: a.ComplianceDrift.For, People: a.Users, Pages: pages,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Reaches: shell.Reaches, DevKeys: !a.Keys.Production(), Node: cfg.NodeID},
 			&evidencehttp.Module{Generator: a.Evidence, Store: &evidence.Store{DB: db.Gorm}, Organisations: a.Tenants, Audit: a.Audit,
 				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed,
 				Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID},
@@ -430,6 +443,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 		}),
 		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL,
 		// The secure card form wipes the card data of a conversation that ends.
+		Compliance: complianceModes{a},
 		Closed: func(tenantID, convID string) {
 			if a.CardForms != nil {
 				a.CardForms.ConversationClosed(tenantID, convID)

@@ -306,7 +306,7 @@ func (a *App) Background(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	parts := 7
+	parts := 8
 	errc := make(chan error, parts+1)
 	if fwd != nil {
 		parts++
@@ -318,6 +318,7 @@ func (a *App) Background(ctx context.Context) error {
 	go func() { a.Accounts.RunHousekeeping(ctx, time.Hour); errc <- nil }()
 	go func() { errc <- a.Retention.Run(ctx) }()
 	go func() { a.RunEvidenceSweep(ctx, 24*time.Hour); errc <- nil }()
+	go func() { a.ComplianceDrift.Run(ctx, DriftEvery); errc <- nil }()
 	go func() {
 		err := a.RunChat(ctx)
 		// Sockets are hijacked connections the HTTP server's Shutdown does not track: close them

@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
 	"github.com/parleyhq/parley/audit/forward"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/vault"
 )
 
@@ -59,6 +60,8 @@ type metrics struct {
 	log       *slog.Logger
 	// timeout bounds each probe (outbox count, key provider health) of one scrape.
 	timeout time.Duration
+	// drift returns the compliance drift across organisations (counts only).
+	drift func() mode.Totals
 }
 
 // routes declares GET /metrics. Its Access is Public because a scraper holds no console session
@@ -161,6 +164,10 @@ func (m *metrics) collect(ctx context.Context, e *exposition) {
 		e.gauge("parley_audit_forward_sink_failures", "Consecutive failures of the forwarding destination.", float64(s.Failures), "sink", kind)
 		e.gauge("parley_audit_forward_sink_last_success_timestamp_seconds", "When the forwarding destination last accepted events (0: not since start).", unixSeconds(s.LastSuccess), "sink", kind)
 		e.counter("parley_audit_forward_events_total", "Audit entries sent to the forwarding destination since start.", float64(s.Forwarded), "sink", kind)
+	}
+
+	if m.drift != nil {
+		e.gauge("parley_compliance_drift_checks", "Automated compliance checks failing while the compliance mode covering their control is on, summed over organisations.", float64(m.drift().Checks))
 	}
 
 	if m.hasher != nil {

@@ -133,6 +133,8 @@ const (
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
 	ActionEvidenceGenerate     Action = "evidence.generate"
 	ActionEvidenceDownload     Action = "evidence.download"
+	ActionComplianceMode       Action = "compliance.mode.change"
+	ActionComplianceRefused    Action = "compliance.mode.refusal"
 	ActionReportExport         Action = "report.export"
 	ActionConfigChange         Action = "system.config.change"
 	ActionCannedCreate         Action = "canned.create"
@@ -267,6 +269,8 @@ var catalogue = []ActionInfo{
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},
 	{ActionEvidenceGenerate, CategorySystem, "A compliance evidence report was generated.", ref(pciAdmin), ref(hipaaReview)},
 	{ActionEvidenceDownload, CategorySystem, "A compliance evidence report's signed bundle was downloaded.", ref(pciAuditLog), ref(hipaaReview)},
+	{ActionComplianceMode, CategoryAdministration, "The organisation's compliance mode (PCI DSS, HIPAA) was turned on or off; turning off carries a reason.", ref(pciAdmin, "10.7.2"), ref(hipaaReview)},
+	{ActionComplianceRefused, CategoryAdministration, "A setting change was refused because it would break a control of the compliance mode.", ref(pciAdmin, pciInvalid), ref(hipaaReview)},
 	{ActionReportExport, CategoryChat, "A chat report (figures only, no content) was exported as CSV.", nil, ref(hipaaReview)},
 	{ActionCannedCreate, CategoryAdministration, "A canned message (personal, department or shared) was created.", ref(pciAdmin, pciObjects), nil},
 	{ActionCannedChange, CategoryAdministration, "A canned message was changed.", ref(pciAdmin), nil},

@@ -119,6 +119,7 @@ var textColumns = map[string]columnSpec{
 	"redaction_rules":           {Generated: "id tenant_id validator updated_by", Refuse: "name name_key pattern replacement"},
 	"pan_scan_runs":             {Generated: "id node actor outcome", Derived: "report"},
 	"evidence_reports":          {Generated: "id tenant_id framework created_by sha256", Derived: "bundle"},
+	"compliance_modes":          {Generated: "tenant_id updated_by", Mask: "reason"},
 	"security_versions":         {Generated: "tenant_id"},
 	"installation_keys":         {Generated: "name", Ciphertext: "wrapped_key"},
 }

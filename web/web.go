@@ -16,7 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 //go:embed static
@@ -47,7 +47,7 @@ func LoadPages() (*Pages, error) {
 			continue
 		}
 		t, err := template.New(name).Funcs(template.FuncMap{"shell": noShell}).
-			ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+			ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html", "templates/"+name)
 		if err != nil {
 			return nil, err
 		}

@@ -58,6 +58,9 @@ type Service struct {
 	Policy func(ctx context.Context, tenantID string) (*password.Evaluator, error)
 	// KnownRole reports whether a role name may be assigned; nil accepts DefaultRoles.
 	KnownRole func(ctx context.Context, tenantID, role string) bool
+	// Compliance is the organisation's compliance mode: a security setting that would break one
+	// of its controls is refused. Nil enforces no mode.
+	Compliance ComplianceModes
 
 	// DB is the database the account tables live in.
 	DB *migrations.DB

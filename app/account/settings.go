@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/password"
 	"github.com/parleyhq/parley/policy/signin"
@@ -228,6 +229,10 @@ func (a Actor) event(tenantID, action string, outcome Outcome) Event {
 // SetPasswordPolicy replaces a tenant's password policy after checking it.
 func (s *Service) SetPasswordPolicy(ctx context.Context, by Actor, p password.Policy) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
+	// The compliance mode speaks first: its refusal names the control a value would break.
+	if err := s.guard(ctx, by, "password", func(m mode.Mode) error { return m.PasswordPolicy(p) }); err != nil {
+		return err
+	}
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -241,6 +246,10 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, by Actor, p password.Po
 // SetSignInPolicy replaces a tenant's sign-in defence after checking it.
 func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
+	// The compliance mode speaks first: its refusal names the control a value would break.
+	if err := s.guard(ctx, by, "signin", func(m mode.Mode) error { return m.SignInPolicy(p) }); err != nil {
+		return err
+	}
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -254,6 +263,10 @@ func (s *Service) SetSignInPolicy(ctx context.Context, by Actor, p signin.Policy
 // SetSessionPolicy replaces a tenant's session timing after checking it.
 func (s *Service) SetSessionPolicy(ctx context.Context, by Actor, p signin.SessionPolicy) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
+	// The compliance mode speaks first: its refusal names the control a value would break.
+	if err := s.guard(ctx, by, "session", func(m mode.Mode) error { return m.SessionPolicy(p) }); err != nil {
+		return err
+	}
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -281,6 +294,18 @@ func (s *Service) SetMFAPolicy(ctx context.Context, by Actor, m MFAPolicy) error
 			return &SettingsError{Problems: []Problem{{Field: "required_roles", Message: fmt.Sprintf("%q is not a role.", r)}}}
 		}
 	}
+	if err := s.guard(ctx, by, "mfa", func(md mode.Mode) error {
+		if !md.On() {
+			return nil
+		}
+		people, err := s.mfaPeople(ctx, by.TenantID, m)
+		if err != nil {
+			return err
+		}
+		return md.MFAPolicy(people)
+	}); err != nil {
+		return err
+	}
 	doc, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -290,7 +315,7 @@ func (s *Service) SetMFAPolicy(ctx context.Context, by Actor, m MFAPolicy) error
 
 func (s *Service) setPolicy(ctx context.Context, by Actor, column, area, doc string) error {
 	ctx = migrations.WithTenant(ctx, by.TenantID)
-	return migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
+	err := migrations.Transaction(s.db().WithContext(ctx), func(tx *gorm.DB) error {
 		if err := s.saveSetting(ctx, tx, by.TenantID, column, doc, by.UserID); err != nil {
 			return err
 		}
@@ -299,4 +324,8 @@ func (s *Service) setPolicy(ctx context.Context, by Actor, column, area, doc str
 		e.Details = map[string]string{"area": area, "policy": doc}
 		return record(ctx, s.Auditor, tx, e)
 	})
+	if err == nil {
+		s.changed(by.TenantID)
+	}
+	return err
 }

@@ -100,6 +100,15 @@ func wantsJSON(req *http.Request) bool {
 	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }
 
+// Refused is a domain refusal that carries its own safe form: a stable code, a message for the
+// client, the field at fault and structured details (compliance/mode.Refusal: a setting that would
+// break a control of the organisation's compliance mode). It is answered 409 Conflict, whatever
+// the handler wrapped it in.
+type Refused interface {
+	error
+	Refusal() (code, message, field string, details any)
+}
+
 // Classify maps any error to an *Error with a safe message. Echo's own errors keep their status;
 // anything unknown becomes internal_error with the cause kept for the log.
 func Classify(err error) *Error {
@@ -108,6 +117,11 @@ func Classify(err error) *Error {
 	var card *migrations.CardNumberError
 	if errors.As(err, &card) {
 		return ErrCardNumber.WithField(card.Column).Wrap(err)
+	}
+	var refused Refused
+	if errors.As(err, &refused) {
+		code, msg, field, details := refused.Refusal()
+		return &Error{Status: http.StatusConflict, Code: code, Message: msg, Field: field, Details: details, Err: err}
 	}
 	var e *Error
 	if errors.As(err, &e) {

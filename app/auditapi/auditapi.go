@@ -5,6 +5,7 @@
 package auditapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/audit"
 	"github.com/parleyhq/parley/audit/auditlog"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/web"
 )
 
@@ -39,6 +41,9 @@ type Module struct {
 	// Allowed reports whether the request's user holds a permission tenant-wide, to offer the
 	// page's verify button and export link only to those who may use them; nil offers neither.
 	Allowed func(c echo.Context, permission, departmentID string) bool
+	// Drift is the organisation's compliance drift (mode.Monitor.For), shown beside the
+	// integrity section; nil shows none.
+	Drift func(ctx context.Context, tenantID string) (mode.Drift, error)
 }
 
 var _ server.Module = (*Module)(nil)

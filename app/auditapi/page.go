@@ -156,5 +156,13 @@ func (m *Module) pageData(c echo.Context) (map[string]any, error) {
 	if m.CSRF != nil {
 		data["CSRF"] = m.CSRF(c)
 	}
+	if m.Drift != nil {
+		d, err := m.Drift(c.Request().Context(), tenantID)
+		if err != nil {
+			return nil, err
+		}
+		d = d.WithLinks(nil) // read-only here: the fixes are linked from the overview
+		data["Drift"] = &d
+	}
 	return data, nil
 }

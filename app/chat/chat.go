@@ -47,6 +47,7 @@ import (
 	"github.com/parleyhq/parley/app/chat/limit"
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 )
@@ -78,6 +79,16 @@ type Config struct {
 	// Closed, when set, is called after a conversation ended or was missed (the secure card form
 	// purges the card data it holds for it).
 	Closed func(tenantID, conversationID string)
+	// Compliance is the organisations' compliance mode: a site setting that would break one of
+	// its controls (transcript e-mail) is refused. Nil enforces no mode.
+	Compliance ComplianceModes
+}
+
+// ComplianceModes reads an organisation's compliance mode and hears of changes that bear on its
+// drift (the app's compliance mode store and drift monitor).
+type ComplianceModes interface {
+	Mode(ctx context.Context, tenantID string) (mode.Mode, error)
+	Changed(tenantID string)
 }
 
 // Service is the chat engine of one node.
@@ -106,6 +117,7 @@ type Service struct {
 	origin     string
 	limits     Limits
 	closed     func(tenantID, conversationID string)
+	compliance ComplianceModes
 
 	visitorMsgs, visitorStarts, visitorViews, visitorConns, visitorPolls *limit.Limiter
 	ipMsgs, ipStarts, ipViews, ipConns                                   *limit.Limiter
@@ -152,7 +164,7 @@ func New(cfg Config) (*Service, error) {
 		store: newStore(cfg.DB, cfg.Audit, cfg.Now), tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
 		sealer: cfg.Sealer, authz: cfg.Authz, names: cfg.Names, policies: cfg.Policies, sessions: cfg.Sessions,
 		deliveries: newDeliveries(), log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
-		limits: l, closed: cfg.Closed,
+		limits: l, closed: cfg.Closed, compliance: cfg.Compliance,
 	}
 	if err := s.initMasking(cfg.Split); err != nil {
 		return nil, errors.Join(ErrConfig, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/app/tenant"
 	"github.com/parleyhq/parley/app/visitor"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/compliance/pan"
 )
 
@@ -353,6 +354,9 @@ func (s *Service) SetSiteSettings(ctx context.Context, p *identity.Principal, si
 			return invalid("default_department_id", "No such department.")
 		}
 	}
+	if err := s.complianceGuard(ctx, p, site, in, o); err != nil {
+		return err
+	}
 	ev := s.auditEvent(site.TenantID, userActor(p.UserID), audit.ActionSiteUpdate, site.ID, o, map[string]string{
 		"change": "chat_settings", "visitor_id_mode": in.CookieMode, "file_transfer": boolText(in.FileTransfer),
 		"transcript_email": boolText(in.TranscriptEmail), "rate_limits": in.RateLimits.String(),
@@ -363,7 +367,36 @@ func (s *Service) SetSiteSettings(ctx context.Context, p *identity.Principal, si
 	}
 	// This node applies the new limits at once; the others when their copy expires.
 	s.cacheSiteLimits(site.ID, in.RateLimits)
+	if s.compliance != nil {
+		s.compliance.Changed(site.TenantID)
+	}
 	return nil
+}
+
+// complianceGuard refuses site settings that would break a control of the organisation's
+// compliance mode (transcript e-mail on), auditing the refusal; a mode that cannot be read
+// refuses the change (fail closed).
+func (s *Service) complianceGuard(ctx context.Context, p *identity.Principal, site tenant.Site, in Settings, o Origin) error {
+	if s.compliance == nil {
+		return nil
+	}
+	m, err := s.compliance.Mode(ctx, site.TenantID)
+	if err != nil {
+		return fmt.Errorf("read the compliance mode: %w", err)
+	}
+	err = m.TranscriptEmail(site.Name, in.TranscriptEmail)
+	var ref *mode.Refusal
+	if !errors.As(err, &ref) {
+		return err
+	}
+	ev := s.auditEvent(site.TenantID, userActor(p.UserID), audit.ActionComplianceRefused, site.ID, o, map[string]string{
+		"setting": string(ref.Setting), "controls": strings.Join(ref.Controls, ", "), "mode": m.String(),
+	})
+	ev.Target, ev.Outcome = audit.Target{Kind: "site", ID: site.ID}, audit.Failure
+	if aerr := s.store.record(ctx, ev); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 func boolText(b bool) string {

@@ -34,6 +34,7 @@ var Navigation = []NavSection{
 		{Label: "Routing", Path: "/routing"},
 		{Label: "Users", Path: "/users"},
 		{Label: "Security policy", Path: "/security"},
+		{Label: "Compliance mode", Path: "/compliance-mode"},
 		{Label: "Bans", Path: "/bans"},
 		{Label: "Retention", Path: "/retention"},
 		{Label: "Transcript policy", Path: "/transcript-settings"},

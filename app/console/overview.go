@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/policy/rbac"
 )
@@ -28,6 +29,8 @@ type Overview struct {
 	// TLS reports that Parley is reached over TLS: it terminates TLS itself, or its public URL is
 	// https behind a declared proxy.
 	TLS bool
+	// Drift is the organisation's compliance drift as last computed (mode.Monitor.For).
+	Drift func(ctx context.Context, tenantID string) (mode.Drift, error)
 }
 
 // warning is one compliance warning of the overview, with the page that fixes it.
@@ -43,6 +46,7 @@ type overviewData struct {
 	Warnings    []warning
 	CSRF        string
 	DemoSite    bool
+	Drift       *mode.Drift
 }
 
 func (m *Module) overview(c echo.Context) error {
@@ -79,6 +83,18 @@ func (m *Module) overview(c echo.Context) error {
 				Detail: "Two-step verification is not required of every console user (PCI DSS 8.4.2).",
 				Link:   "/security", LinkText: "Security policy"})
 		}
+	}
+	if o.Drift != nil {
+		dr, err := o.Drift(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		var reaches func(string) bool
+		if m.Shell != nil {
+			reaches = func(path string) bool { return m.Shell.Reaches(c, path) }
+		}
+		dr = dr.WithLinks(reaches)
+		d.Drift = &dr
 	}
 	if o.Review != nil {
 		st, err := o.Review(ctx, p.TenantID)

@@ -184,6 +184,22 @@ func (s *Shell) reachable(g rbac.Grants, path string) bool {
 	return false
 }
 
+// Reaches reports whether the request's user may open the console page at path (its GET route's
+// guard would let them through): pages that link elsewhere (the compliance drift's fixes) show
+// only the links that lead somewhere. Without a principal, or when the grants cannot be read, it
+// is false.
+func (s *Shell) Reaches(c echo.Context, path string) bool {
+	p := api.PrincipalOf(c)
+	if p == nil {
+		return false
+	}
+	g, err := s.grants(migrations.WithTenant(c.Request().Context(), p.TenantID), p)
+	if err != nil {
+		return false
+	}
+	return s.reachable(g, path)
+}
+
 // Landing is where a user starts after signing in: the first page of landingOrder they reach.
 func (s *Shell) Landing(g rbac.Grants) string {
 	for _, p := range landingOrder {

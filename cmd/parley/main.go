@@ -7,6 +7,7 @@
 //	parley department create …    create a department of an organisation (prints its id)
 //	parley audit verify|export    check the audit log's chains, export signed bundles
 //	parley keys …                 a tenant's key: status, rotate, rewrap, set-min-version
+//	parley compliance-mode …      show or set an organisation's compliance mode and its drift
 //	parley retention run          the retention job once; --dry-run lists what would go
 //	parley redact                 mask card numbers from stdin to stdout
 //	parley version                print the version

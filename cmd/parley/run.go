@@ -40,18 +40,19 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":      {"run the HTTP server", runServe},
-		"migrate":    {"apply (up) or list (status) database migrations", runMigrate},
-		"user":       {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
-		"allowlist":  {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
-		"audit":      {"verify the audit log's hash chains and signatures, export a signed bundle, or archive old events", runAudit},
-		"evidence":   {"export a signed PCI DSS or HIPAA evidence report bundle, or verify one offline", runEvidence},
-		"keys":       {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
-		"site":       {"create a website that embeds the widget (prints its id and public key)", runSite},
-		"department": {"create a department of an organisation (prints its id)", runDepartment},
-		"retention":  {"run the retention job once (--dry-run lists what would be removed)", runRetention},
-		"redact":     {"mask card numbers from stdin to stdout, line by line", runRedact},
-		"scan":       {"PAN discovery in the database, logs and exports; exits 3 when card numbers are found", runScan},
+		"serve":           {"run the HTTP server", runServe},
+		"migrate":         {"apply (up) or list (status) database migrations", runMigrate},
+		"user":            {"manage users from the server's shell (create, unlock, reset-mfa)", runUser},
+		"allowlist":       {"lift or restore a tenant's IP allowlists in an emergency", runAllowlist},
+		"audit":           {"verify the audit log's hash chains and signatures, export a signed bundle, or archive old events", runAudit},
+		"evidence":        {"export a signed PCI DSS or HIPAA evidence report bundle, or verify one offline", runEvidence},
+		"compliance-mode": {"show or set an organisation's compliance mode (none, pci, hipaa, pci,hipaa) and its drift", runComplianceMode},
+		"keys":            {"status, rotate, rewrap or set-min-version of a tenant's encryption key", runKeys},
+		"site":            {"create a website that embeds the widget (prints its id and public key)", runSite},
+		"department":      {"create a department of an organisation (prints its id)", runDepartment},
+		"retention":       {"run the retention job once (--dry-run lists what would be removed)", runRetention},
+		"redact":          {"mask card numbers from stdin to stdout, line by line", runRedact},
+		"scan":            {"PAN discovery in the database, logs and exports; exits 3 when card numbers are found", runScan},
 		"version": {"print the version", func(_ context.Context, e env, _ []string) int {
 			fmt.Fprintln(e.stdout, "parley", version)
 			return exitOK

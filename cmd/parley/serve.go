@@ -34,6 +34,12 @@ func runServe(ctx context.Context, e env, args []string) int {
 		return exitFailure
 	}
 	defer func() { _ = a.Close() }()
+	// An organisation in a compliance mode is never served with a configuration that breaks its
+	// controls (the development key provider, audit retention under 12 months): fail closed.
+	if err := a.CheckCompliance(ctx); err != nil {
+		fmt.Fprintf(e.stderr, "parley: %v\n", err)
+		return exitFailure
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

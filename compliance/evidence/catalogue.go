@@ -161,3 +161,29 @@ var catalogue = []Control{
 		Checks: []string{CheckRetention},
 		Manual: []string{"Evidence bundles are kept for six years from their creation."}},
 }
+
+// ControlsUsing returns the controls of a framework that an automated check supports, in the
+// standard's order.
+func ControlsUsing(f Framework, check string) []Control {
+	var out []Control
+	for _, c := range Catalogue(f) {
+		for _, id := range c.Checks {
+			if id == check {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Ref names a control as an assessor writes it: "PCI DSS 8.3.4", "HIPAA 164.312(d)".
+func (c Control) Ref() string {
+	switch c.Framework {
+	case PCI:
+		return "PCI DSS " + c.ID
+	case HIPAA:
+		return "HIPAA " + c.ID
+	}
+	return c.ID
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/policy/password"
+	"github.com/parleyhq/parley/policy/signin"
 )
 
 // The limits the checks hold the configuration to.
@@ -83,12 +84,10 @@ func CheckByID(id string) (Check, bool) {
 	return Check{}, false
 }
 
-func checkPasswordPolicy(ctx context.Context, in Input) Result {
-	p, err := in.Accounts.Policies(ctx, in.Tenant)
-	if err != nil {
-		return errorResult("the password policy", err)
-	}
-	pw := p.Password
+// PasswordGaps lists how a password policy falls short of PCI DSS 8.3.6/8.3.7, or of NIST SP
+// 800-63B under the nist-800-63b profile (nil: it meets them). The password-policy check and the
+// compliance mode's refusals both use it, so they never disagree.
+func PasswordGaps(pw password.Policy) []string {
 	var gaps []string
 	switch pw.Profile {
 	case password.ProfileNIST80063B:
@@ -112,11 +111,52 @@ func checkPasswordPolicy(ctx context.Context, in Input) Result {
 			gaps = append(gaps, fmt.Sprintf("only the last %d passwords are refused; 8.3.7 asks for 4", pw.HistoryDepth))
 		}
 	}
+	return gaps
+}
+
+func checkPasswordPolicy(ctx context.Context, in Input) Result {
+	p, err := in.Accounts.Policies(ctx, in.Tenant)
+	if err != nil {
+		return errorResult("the password policy", err)
+	}
+	pw := p.Password
+	gaps := PasswordGaps(pw)
 	desc := fmt.Sprintf("profile %s: minimum %d characters, history %d, common passwords refused: %t", pw.Profile, pw.MinLength, pw.HistoryDepth, pw.BanCommon)
 	if len(gaps) > 0 {
 		return Result{Status: Fail, Evidence: desc + "; below the requirement", Details: gaps}
 	}
 	return Result{Status: Pass, Evidence: desc}
+}
+
+// LockoutGaps lists how a sign-in policy falls short of PCI DSS 8.3.4: lock after at most 10
+// failures, for at least 30 minutes (nil: it meets it).
+func LockoutGaps(s signin.Policy) []string {
+	var gaps []string
+	if s.LockoutThreshold < 1 || s.LockoutThreshold > MaxLockoutThreshold {
+		gaps = append(gaps, fmt.Sprintf("lockout threshold %d is not between 1 and %d", s.LockoutThreshold, MaxLockoutThreshold))
+	}
+	if s.LockoutDuration < MinLockoutDuration {
+		gaps = append(gaps, fmt.Sprintf("lockout of %s is shorter than %s", s.LockoutDuration, MinLockoutDuration))
+	}
+	return gaps
+}
+
+// IdleGaps lists how a session policy's idle timeout falls short of PCI DSS 8.2.8 (HIPAA
+// 164.312(a)(2)(iii)): at most 15 minutes (nil: it meets it).
+func IdleGaps(s signin.SessionPolicy) []string {
+	if s.IdleTimeout <= 0 || s.IdleTimeout > MaxIdleTimeout {
+		return []string{fmt.Sprintf("the idle timeout must be at most %s", MaxIdleTimeout)}
+	}
+	return nil
+}
+
+// InactivityGaps lists how a session policy falls short of PCI DSS 8.2.6: unused accounts
+// disabled automatically within 90 days (nil: it meets it).
+func InactivityGaps(s signin.SessionPolicy) []string {
+	if s.InactiveAfter <= 0 || s.InactiveAfter > MaxInactivity {
+		return []string{fmt.Sprintf("accounts are not disabled automatically within 90 days (setting: %s)", s.InactiveAfter)}
+	}
+	return nil
 }
 
 func checkLockout(ctx context.Context, in Input) Result {
@@ -126,14 +166,7 @@ func checkLockout(ctx context.Context, in Input) Result {
 	}
 	s := p.SignIn
 	desc := fmt.Sprintf("accounts lock after %d failed attempts for %s", s.LockoutThreshold, s.LockoutDuration)
-	var gaps []string
-	if s.LockoutThreshold < 1 || s.LockoutThreshold > MaxLockoutThreshold {
-		gaps = append(gaps, fmt.Sprintf("lockout threshold %d is not between 1 and %d", s.LockoutThreshold, MaxLockoutThreshold))
-	}
-	if s.LockoutDuration < MinLockoutDuration {
-		gaps = append(gaps, fmt.Sprintf("lockout of %s is shorter than %s", s.LockoutDuration, MinLockoutDuration))
-	}
-	if len(gaps) > 0 {
+	if gaps := LockoutGaps(s); len(gaps) > 0 {
 		return Result{Status: Fail, Evidence: desc, Details: gaps}
 	}
 	return Result{Status: Pass, Evidence: desc}
@@ -146,8 +179,8 @@ func checkIdleTimeout(ctx context.Context, in Input) Result {
 	}
 	t := p.Session.IdleTimeout
 	desc := fmt.Sprintf("idle sessions end after %s (absolute limit %s)", t, p.Session.AbsoluteTimeout)
-	if t <= 0 || t > MaxIdleTimeout {
-		return Result{Status: Fail, Evidence: desc, Details: []string{fmt.Sprintf("the idle timeout must be at most %s", MaxIdleTimeout)}}
+	if gaps := IdleGaps(p.Session); len(gaps) > 0 {
+		return Result{Status: Fail, Evidence: desc, Details: gaps}
 	}
 	return Result{Status: Pass, Evidence: desc}
 }
@@ -155,22 +188,31 @@ func checkIdleTimeout(ctx context.Context, in Input) Result {
 // active reports whether a person can sign in (invited and disabled accounts cannot).
 func active(p Person) bool { return p.Status == "active" || p.Status == "locked" }
 
+// MFAExempt lists the active console users the MFA policy does not require a second factor of
+// (PCI DSS 8.4.1-8.4.3, HIPAA 164.312(d)); nil when it requires one of everybody who can sign in.
+func MFAExempt(people []Person) []string {
+	var out []string
+	for _, p := range people {
+		if active(p) && !p.MFAEnforced {
+			out = append(out, p.Label()+": MFA not required by the policy")
+		}
+	}
+	return out
+}
+
 func checkMFA(ctx context.Context, in Input) Result {
 	people, err := in.Accounts.People(ctx, in.Tenant)
 	if err != nil {
 		return errorResult("the console users", err)
 	}
 	var n int
-	var exceptions []string
+	exceptions := MFAExempt(people)
 	for _, p := range people {
 		if !active(p) {
 			continue
 		}
 		n++
-		switch {
-		case !p.MFAEnforced:
-			exceptions = append(exceptions, p.Label()+": MFA not required by the policy")
-		case !p.MFAEnabled:
+		if p.MFAEnforced && !p.MFAEnabled {
 			exceptions = append(exceptions, p.Label()+": MFA required but not enrolled")
 		}
 	}
@@ -195,14 +237,11 @@ func checkInactive(ctx context.Context, in Input) Result {
 			stale = append(stale, fmt.Sprintf("%s: last active %s", u.Label(), u.LastActive.UTC().Format(time.DateOnly)))
 		}
 	}
-	after := p.Session.InactiveAfter
-	if after <= 0 || after > MaxInactivity {
-		stale = append(stale, fmt.Sprintf("accounts are not disabled automatically within 90 days (setting: %s)", after))
-	}
+	stale = append(stale, InactivityGaps(p.Session)...)
 	if len(stale) > 0 {
 		return Result{Status: Fail, Evidence: "accounts unused for more than 90 days can still sign in", Details: stale}
 	}
-	return Result{Status: Pass, Evidence: fmt.Sprintf("no active account unused for more than 90 days; unused accounts are disabled after %d days", int(after/(24*time.Hour)))}
+	return Result{Status: Pass, Evidence: fmt.Sprintf("no active account unused for more than 90 days; unused accounts are disabled after %d days", int(p.Session.InactiveAfter/(24*time.Hour)))}
 }
 
 func checkAccessReview(ctx context.Context, in Input) Result {
@@ -243,12 +282,20 @@ func checkTLS(_ context.Context, in Input) Result {
 	return Result{Status: Fail, Evidence: "Parley serves plain HTTP and no trusted TLS proxy is declared (PARLEY_TLS_CERT or PARLEY_TRUSTED_PROXIES with an https:// PARLEY_PUBLIC_URL)"}
 }
 
-func checkKeyProvider(_ context.Context, in Input) Result {
-	p := in.Platform
+// KeyProviderGaps lists how the installation's key provider falls short: keys must be held by
+// Vault transit, not the development provider (PCI DSS 3.5.1, HIPAA 164.312(a)(2)(iv)).
+func KeyProviderGaps(p Platform) []string {
 	if p.KeyProvider == "vault" && p.KeyProviderProduction {
-		return Result{Status: Pass, Evidence: "keys are held by HashiCorp Vault transit"}
+		return nil
 	}
-	return Result{Status: Fail, Evidence: fmt.Sprintf("key provider %q is not a production provider; configure Vault (PARLEY_VAULT_ADDR)", p.KeyProvider)}
+	return []string{fmt.Sprintf("key provider %q is not a production provider; configure Vault (VAULT_ADDR)", p.KeyProvider)}
+}
+
+func checkKeyProvider(_ context.Context, in Input) Result {
+	if gaps := KeyProviderGaps(in.Platform); len(gaps) > 0 {
+		return Result{Status: Fail, Evidence: gaps[0]}
+	}
+	return Result{Status: Pass, Evidence: "keys are held by HashiCorp Vault transit"}
 }
 
 func checkKeyRotation(ctx context.Context, in Input) Result {
@@ -291,20 +338,27 @@ func checkAuditChain(ctx context.Context, in Input) Result {
 	return Result{Status: Pass, Evidence: desc}
 }
 
-func checkAuditRetention(_ context.Context, in Input) Result {
-	p := in.Platform
-	days := int(p.AuditRetention / (24 * time.Hour))
-	desc := fmt.Sprintf("audit events kept online %d days", days)
+// AuditRetentionGaps lists how the installation's audit retention and forwarding fall short of
+// PCI DSS 10.5.1 (12 months) and 10.3.3 (a central copy).
+func AuditRetentionGaps(p Platform) []string {
 	var gaps []string
 	if p.AuditRetention < MinAuditRetention {
 		gaps = append(gaps, "retention is shorter than 12 months (10.5.1)")
 	}
 	if len(p.AuditForwarding) == 0 {
 		gaps = append(gaps, "events are not forwarded to a central store (10.3.3; PARLEY_AUDIT_FORWARD_*)")
-	} else {
+	}
+	return gaps
+}
+
+func checkAuditRetention(_ context.Context, in Input) Result {
+	p := in.Platform
+	days := int(p.AuditRetention / (24 * time.Hour))
+	desc := fmt.Sprintf("audit events kept online %d days", days)
+	if len(p.AuditForwarding) > 0 {
 		desc += "; forwarded to " + strings.Join(p.AuditForwarding, ", ")
 	}
-	if len(gaps) > 0 {
+	if gaps := AuditRetentionGaps(p); len(gaps) > 0 {
 		return Result{Status: Fail, Evidence: desc, Details: gaps}
 	}
 	return Result{Status: Pass, Evidence: desc}
@@ -335,18 +389,24 @@ func checkPANScan(ctx context.Context, in Input) Result {
 	return Result{Status: Pass, Evidence: desc}
 }
 
-func checkTranscriptEmail(ctx context.Context, in Input) Result {
-	sites, err := in.Sites.Sites(ctx, in.Tenant)
-	if err != nil {
-		return errorResult("the sites", err)
-	}
+// TranscriptEmailOn lists the sites that e-mail transcripts (PCI DSS 4.2.2, HIPAA
+// 164.312(e)(1)): e-mail is not a secured end-user channel for chat content.
+func TranscriptEmailOn(sites []Site) []string {
 	var on []string
 	for _, s := range sites {
 		if s.TranscriptEmail {
 			on = append(on, s.Name)
 		}
 	}
-	if len(on) > 0 {
+	return on
+}
+
+func checkTranscriptEmail(ctx context.Context, in Input) Result {
+	sites, err := in.Sites.Sites(ctx, in.Tenant)
+	if err != nil {
+		return errorResult("the sites", err)
+	}
+	if on := TranscriptEmailOn(sites); len(on) > 0 {
 		return Result{Status: Fail, Evidence: fmt.Sprintf("transcript e-mail is on for %d of %d sites", len(on), len(sites)), Details: on}
 	}
 	return Result{Status: Pass, Evidence: fmt.Sprintf("transcript e-mail is off on all %d sites", len(sites))}

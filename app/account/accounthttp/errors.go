@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/app/account/captcha"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/policy"
 	"github.com/parleyhq/parley/policy/allowlist"
 	"github.com/parleyhq/parley/policy/password"
@@ -57,6 +58,8 @@ func classify(err error) error {
 		polErr   *policy.PolicyError // password, sign-in and session policies
 	)
 	switch {
+	case errors.Is(err, mode.ErrRefused):
+		return api.Classify(err)
 	case errors.As(err, &card):
 		return api.ErrCardNumber.WithField(card.Field)
 	case errors.As(err, &se):

@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/app/identity"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/app/tenant"
+	"github.com/parleyhq/parley/compliance/mode"
 	"github.com/parleyhq/parley/web"
 )
 
@@ -187,6 +188,8 @@ func classifySettings(err error) error {
 	var card *chat.CardNumberError
 	var inv *chat.InvalidError
 	switch {
+	case errors.Is(err, mode.ErrRefused):
+		return api.Classify(err)
 	case errors.As(err, &card):
 		return api.ErrCardNumber.WithField(card.Field)
 	case errors.As(err, &inv):
