@@ -292,7 +292,7 @@ func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, o
 // Background runs the application's background work until ctx ends: the audit log's sealer and
 // checkpointer (which records audit start and stop), the audit verifier, the audit forwarding
 // when configured, the authorization policy's reload poller, the evidence reports' six-year
-// sweep and the retention job (on one node
+// sweep, the evidence report runner and the retention job (each of the last two on one node
 // at a time). If one part stops with an error the others are stopped and the error is
 // returned, so the caller can stop serving rather than run without its audit controls.
 func (a *App) Background(ctx context.Context) error {
@@ -306,7 +306,7 @@ func (a *App) Background(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	parts := 7
+	parts := 8
 	errc := make(chan error, parts+1)
 	if fwd != nil {
 		parts++
@@ -318,6 +318,7 @@ func (a *App) Background(ctx context.Context) error {
 	go func() { a.Accounts.RunHousekeeping(ctx, time.Hour); errc <- nil }()
 	go func() { errc <- a.Retention.Run(ctx) }()
 	go func() { a.RunEvidenceSweep(ctx, 24*time.Hour); errc <- nil }()
+	go func() { a.EvidenceJobs.Run(ctx, 30*time.Second); errc <- nil }()
 	go func() {
 		err := a.RunChat(ctx)
 		// Sockets are hijacked connections the HTTP server's Shutdown does not track: close them

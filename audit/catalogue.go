@@ -133,6 +133,7 @@ const (
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
 	ActionEvidenceGenerate     Action = "evidence.generate"
 	ActionEvidenceDownload     Action = "evidence.download"
+	ActionEvidenceExpire       Action = "evidence.expire"
 	ActionReportExport         Action = "report.export"
 	ActionConfigChange         Action = "system.config.change"
 	ActionCannedCreate         Action = "canned.create"
@@ -267,6 +268,7 @@ var catalogue = []ActionInfo{
 	{ActionPANScanRun, CategorySystem, "A PAN discovery scan ran over stored data.", ref(pciAdmin, "12.5.2"), nil},
 	{ActionEvidenceGenerate, CategorySystem, "A compliance evidence report was generated.", ref(pciAdmin), ref(hipaaReview)},
 	{ActionEvidenceDownload, CategorySystem, "A compliance evidence report's signed bundle was downloaded.", ref(pciAuditLog), ref(hipaaReview)},
+	{ActionEvidenceExpire, CategorySystem, "The six-year sweep deleted an organisation's evidence reports whose retention ended: counts only.", ref(pciObjects, "3.2.1"), ref("164.316(b)(2)")},
 	{ActionReportExport, CategoryChat, "A chat report (figures only, no content) was exported as CSV.", nil, ref(hipaaReview)},
 	{ActionCannedCreate, CategoryAdministration, "A canned message (personal, department or shared) was created.", ref(pciAdmin, pciObjects), nil},
 	{ActionCannedChange, CategoryAdministration, "A canned message was changed.", ref(pciAdmin), nil},

@@ -118,7 +118,8 @@ var textColumns = map[string]columnSpec{
 	"tenant_card_settings":      {Generated: "tenant_id pan_mask_mode updated_by"},
 	"redaction_rules":           {Generated: "id tenant_id validator updated_by", Refuse: "name name_key pattern replacement"},
 	"pan_scan_runs":             {Generated: "id node actor outcome", Derived: "report"},
-	"evidence_reports":          {Generated: "id tenant_id framework created_by sha256", Derived: "bundle"},
+	"evidence_reports":          {Generated: "id tenant_id framework created_by sha256 status stage failure", Derived: "bundle"},
+	"audit_verify_jobs":         {Generated: "id tenant_id status started_by node failure", Derived: "result"},
 	"security_versions":         {Generated: "tenant_id"},
 	"installation_keys":         {Generated: "name", Ciphertext: "wrapped_key"},
 }
