@@ -193,18 +193,30 @@ func (s evidenceSources) RetentionPeriods(ctx context.Context, tenantID string) 
 // RunEvidenceSweep deletes, every period until ctx ends, the evidence reports whose six years
 // (HIPAA 164.316(b)(2)) have passed, organisation by organisation; nothing younger goes, and no
 // other retention setting touches them.
+//
+// The first sweep runs a minute after start, then one every period, on whichever node holds
+// the sweep's lease (evidence.SweepLease), so each organisation gets one sweep, and one
+// evidence.expire record, per period.
 func (a *App) RunEvidenceSweep(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	t := time.NewTimer(min(time.Minute, every))
 	defer t.Stop()
+	store := &evidence.Store{DB: a.DB.Gorm}
 	for {
-		if err := a.SweepEvidence(ctx); err != nil && ctx.Err() == nil {
-			a.Log.ErrorContext(ctx, "evidence sweep", "cause", err.Error())
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		now := a.Now()
+		if ok, err := store.Lease(ctx, evidence.SweepLease, a.Config.NodeID, now, now.Add(every/2)); err != nil {
+			a.Log.ErrorContext(ctx, "evidence sweep: lease", "cause", err.Error())
+		} else if ok {
+			// The lease is kept until it lapses: another node does not sweep again this period.
+			if err := a.SweepEvidence(ctx); err != nil && ctx.Err() == nil {
+				a.Log.ErrorContext(ctx, "evidence sweep", "cause", err.Error())
+			}
+		}
+		t.Reset(every)
 	}
 }
 

@@ -123,6 +123,18 @@ func (s *Store) fail(ctx context.Context, tx *gorm.DB, r Stored, reason string) 
 	return nil
 }
 
+// SweepLease names the six-year sweep's lease in job_leases: one node at a time sweeps.
+const SweepLease = "evidence-sweep"
+
+// Lease takes or renews the installation-wide lease name in job_leases for node until until;
+// false means another node holds it.
+func (s *Store) Lease(ctx context.Context, name, node string, now, until time.Time) (bool, error) {
+	return s.lease(ctx, name, node, now, until)
+}
+
+// Unlease gives the lease name up.
+func (s *Store) Unlease(ctx context.Context, name, node string) error { return s.unlease(ctx, name, node) }
+
 // lease takes or renews the installation-wide lease name in job_leases for node until until;
 // false means another node holds it.
 func (s *Store) lease(ctx context.Context, name, node string, now, until time.Time) (bool, error) {
