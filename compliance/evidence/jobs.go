@@ -133,7 +133,9 @@ func (s *Store) Lease(ctx context.Context, name, node string, now, until time.Ti
 }
 
 // Unlease gives the lease name up.
-func (s *Store) Unlease(ctx context.Context, name, node string) error { return s.unlease(ctx, name, node) }
+func (s *Store) Unlease(ctx context.Context, name, node string) error {
+	return s.unlease(ctx, name, node)
+}
 
 // lease takes or renews the installation-wide lease name in job_leases for node until until;
 // false means another node holds it.

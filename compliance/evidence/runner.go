@@ -128,7 +128,7 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 	now := r.Now()
 	dead, err := r.Store.abandon(ctx, now.Add(-r.StaleAfter), r.MaxAttempts)
 	for _, j := range dead {
-		r.record(ctx, nil, j, audit.Failure, "interrupted", nil)
+		_ = r.record(ctx, nil, j, audit.Failure, "interrupted", nil) // logged by record
 	}
 	if err != nil {
 		return 0, err
