@@ -3,6 +3,7 @@ package integrity
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,4 +198,21 @@ func TestLabelShowsNoServerPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLabel: whatever a destination is called, its label names a file by its last element only
+// (no server folder) and is never empty.
+func FuzzLabel(f *testing.F) {
+	for _, s := range []string{"syslog:logs.example.test:6514", "file:/var/lib/parley/audit.jsonl", `file:C:\a\b.jsonl`, "file:", "", ":", "file:/a/b/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		kind, text := label(name)
+		if text == "" || kind == "" {
+			t.Fatalf("label(%q) = %q %q", name, kind, text)
+		}
+		if kind == "file" && strings.ContainsAny(strings.TrimPrefix(text, "JSON-lines file "), `/\`) && text != "JSON-lines file /" {
+			t.Fatalf("label(%q) = %q shows a folder", name, text)
+		}
+	})
 }
