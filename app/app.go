@@ -33,6 +33,7 @@ import (
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
 	"github.com/parleyhq/parley/app/evidencehttp"
+	"github.com/parleyhq/parley/app/integrity"
 	"github.com/parleyhq/parley/app/keysapi"
 	"github.com/parleyhq/parley/app/redaction"
 	"github.com/parleyhq/parley/app/redaction/redactionhttp"
@@ -157,6 +158,11 @@ type App struct {
 	// in the background, the checks that fail while the mode is on.
 	ComplianceModes *mode.Store
 	ComplianceDrift *mode.Monitor
+	// Integrity runs the Integrity page's background verifications of the audit chain;
+	// EvidenceJobs generates the evidence reports the console queues (Background runs it on
+	// one node at a time).
+	Integrity    *integrity.Service
+	EvidenceJobs *evidence.Runner
 
 	closeKeys func()
 }
@@ -313,6 +319,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	a.Transcripts = &transcript.Service{DB: db.Gorm, Sealer: a.Envelope, Audit: a.Audit, Authz: a.Enforcer, Departments: a.Tenants,
 		People: a.Users, Files: transcriptFiles{a.Chat}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log, Holds: a.Retention}
 
+	a.newAuditorConsole(opts)
+
 	checks := []server.Check{
 		{Name: "database", Run: func(ctx context.Context) (map[string]any, error) {
 			return map[string]any{"dialect": string(db.Dialect)}, db.Ping(ctx)
@@ -353,7 +361,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused},
 			&cardform.Module{Service: a.CardForms, Pages: pages},
 			&keysapi.Module{Keys: a.KeyTools, Audit: a.Audit, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
-				Now: opts.Now, Node: cfg.NodeID},
+				Now: opts.Now, Node: cfg.NodeID, Allowed: a.Guard.Allowed},
+			&integrity.Module{Service: a.Integrity, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
+				Drift: a.integrityDrift},
 			&tenanthttp.Module{Tenants: a.Tenants, Admin: &tenant.Admin{DB: db.Gorm, Store: a.Tenants, Audit: a.Audit, Node: cfg.NodeID},
 				Settings: a.Chat, Assignments: a.Authz.Store, People: a.Users, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused, PublicURL: cfg.PublicURL},
@@ -373,7 +383,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed, Reaches: shell.Reaches, DevKeys: !a.Keys.Production(), Node: cfg.NodeID},
 			&evidencehttp.Module{Generator: a.Evidence, Store: &evidence.Store{DB: db.Gorm}, Organisations: a.Tenants, Audit: a.Audit,
 				Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Allowed: a.Guard.Allowed,
-				Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID},
+				Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, Runner: a.EvidenceJobs},
 			met,
 		},
 		ReadyDetails:   met.detailsAllowed,

@@ -292,7 +292,7 @@ func (a *App) TenantCreated(ctx context.Context, tx *gorm.DB, t tenant.Tenant, o
 // Background runs the application's background work until ctx ends: the audit log's sealer and
 // checkpointer (which records audit start and stop), the audit verifier, the audit forwarding
 // when configured, the authorization policy's reload poller, the evidence reports' six-year
-// sweep and the retention job (on one node
+// sweep, the evidence report runner and the retention job (each of the last two on one node
 // at a time). If one part stops with an error the others are stopped and the error is
 // returned, so the caller can stop serving rather than run without its audit controls.
 func (a *App) Background(ctx context.Context) error {
@@ -319,6 +319,7 @@ func (a *App) Background(ctx context.Context) error {
 	go func() { errc <- a.Retention.Run(ctx) }()
 	go func() { a.RunEvidenceSweep(ctx, 24*time.Hour); errc <- nil }()
 	go func() { a.ComplianceDrift.Run(ctx, DriftEvery); errc <- nil }()
+	go func() { a.EvidenceJobs.Run(ctx, 30*time.Second); errc <- nil }()
 	go func() {
 		err := a.RunChat(ctx)
 		// Sockets are hijacked connections the HTTP server's Shutdown does not track: close them
@@ -377,4 +378,15 @@ func (a *App) auditCardRefused(c echo.Context, e *api.Error) {
 	if err := a.Audit.Record(req.Context(), ev); err != nil {
 		a.Log.ErrorContext(req.Context(), "audit card refusal", "request_id", ev.RequestID, "cause", err.Error())
 	}
+}
+
+// integrityDrift is the Integrity page's compliance drift panel: read-only (the fixes are linked
+// from the administrator's overview, which the auditor does not reach).
+func (a *App) integrityDrift(ctx context.Context, tenantID string) (any, error) {
+	d, err := a.ComplianceDrift.For(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	d = d.WithLinks(nil)
+	return &d, nil
 }

@@ -5,9 +5,13 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/parleyhq/parley/app/account"
 	"github.com/parleyhq/parley/audit"
@@ -189,30 +193,73 @@ func (s evidenceSources) RetentionPeriods(ctx context.Context, tenantID string) 
 // RunEvidenceSweep deletes, every period until ctx ends, the evidence reports whose six years
 // (HIPAA 164.316(b)(2)) have passed, organisation by organisation; nothing younger goes, and no
 // other retention setting touches them.
+//
+// The first sweep runs a minute after start, then one every period, on whichever node holds
+// the sweep's lease (evidence.SweepLease), so each organisation gets one sweep, and one
+// evidence.expire record, per period.
 func (a *App) RunEvidenceSweep(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	t := time.NewTimer(min(time.Minute, every))
 	defer t.Stop()
 	store := &evidence.Store{DB: a.DB.Gorm}
 	for {
-		tenants, err := a.Audit.Tenants(ctx)
-		if err != nil {
-			a.Log.ErrorContext(ctx, "evidence sweep: list organisations", "cause", err.Error())
-		}
-		for _, id := range tenants {
-			if id == audit.SystemTenant {
-				continue
-			}
-			n, err := store.Expire(ctx, id, a.Now())
-			if err != nil {
-				a.Log.ErrorContext(ctx, "evidence sweep", "tenant", id, "cause", err.Error())
-			} else if n > 0 {
-				a.Log.InfoContext(ctx, "evidence reports past their six years deleted", "tenant", id, "count", n)
-			}
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		now := a.Now()
+		if ok, err := store.Lease(ctx, evidence.SweepLease, a.Config.NodeID, now, now.Add(every/2)); err != nil {
+			a.Log.ErrorContext(ctx, "evidence sweep: lease", "cause", err.Error())
+		} else if ok {
+			// The lease is kept until it lapses: another node does not sweep again this period.
+			if err := a.SweepEvidence(ctx); err != nil && ctx.Err() == nil {
+				a.Log.ErrorContext(ctx, "evidence sweep", "cause", err.Error())
+			}
+		}
+		t.Reset(every)
 	}
+}
+
+// SweepEvidence runs the six-year sweep of evidence reports once: for each organisation, it
+// deletes the reports whose retention ended and records evidence.expire with the count (counts
+// only, like retention.run), in the same transaction, so a deletion is never unrecorded. A
+// failing organisation does not stop the others; the first failure is returned.
+func (a *App) SweepEvidence(ctx context.Context) error {
+	tenants, err := a.Audit.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("list organisations: %w", err)
+	}
+	store := &evidence.Store{DB: a.DB.Gorm}
+	var first error
+	for _, id := range tenants {
+		if id == audit.SystemTenant {
+			continue
+		}
+		tctx := migrations.WithTenant(ctx, id)
+		now := a.Now()
+		var n int64
+		err := migrations.Transaction(a.DB.Gorm.WithContext(tctx), func(tx *gorm.DB) error {
+			var err error
+			if n, err = store.ExpireIn(tctx, tx, id, now); err != nil {
+				return err
+			}
+			return a.Audit.Append(tctx, tx, audit.Event{
+				Tenant: id, Actor: audit.Actor{ID: "evidence-retention", Kind: audit.ActorSystem}, Origin: audit.Origin{Node: a.Config.NodeID},
+				Action: audit.ActionEvidenceExpire, Target: audit.Target{Kind: "evidence_reports", ID: id}, Outcome: audit.Success,
+				Details: map[string]string{"deleted": strconv.FormatInt(n, 10), "retention_years": strconv.Itoa(evidence.RetentionYears),
+					"created_before": now.UTC().AddDate(-evidence.RetentionYears, 0, 0).Format(time.RFC3339)},
+			})
+		})
+		if err != nil {
+			a.Log.ErrorContext(ctx, "evidence sweep", "tenant", id, "cause", err.Error())
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if n > 0 {
+			a.Log.InfoContext(ctx, "evidence reports past their six years deleted", "tenant", id, "count", n)
+		}
+	}
+	return first
 }

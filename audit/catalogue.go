@@ -135,6 +135,7 @@ const (
 	ActionEvidenceDownload     Action = "evidence.download"
 	ActionComplianceMode       Action = "compliance.mode.change"
 	ActionComplianceRefused    Action = "compliance.mode.refusal"
+	ActionEvidenceExpire       Action = "evidence.expire"
 	ActionReportExport         Action = "report.export"
 	ActionConfigChange         Action = "system.config.change"
 	ActionCannedCreate         Action = "canned.create"
@@ -271,6 +272,7 @@ var catalogue = []ActionInfo{
 	{ActionEvidenceDownload, CategorySystem, "A compliance evidence report's signed bundle was downloaded.", ref(pciAuditLog), ref(hipaaReview)},
 	{ActionComplianceMode, CategoryAdministration, "The organisation's compliance mode (PCI DSS, HIPAA) was turned on or off; turning off carries a reason.", ref(pciAdmin, "10.7.2"), ref(hipaaReview)},
 	{ActionComplianceRefused, CategoryAdministration, "A setting change was refused because it would break a control of the compliance mode.", ref(pciAdmin, pciInvalid), ref(hipaaReview)},
+	{ActionEvidenceExpire, CategorySystem, "The six-year sweep deleted an organisation's evidence reports whose retention ended: counts only.", ref(pciObjects, "3.2.1"), ref("164.316(b)(2)")},
 	{ActionReportExport, CategoryChat, "A chat report (figures only, no content) was exported as CSV.", nil, ref(hipaaReview)},
 	{ActionCannedCreate, CategoryAdministration, "A canned message (personal, department or shared) was created.", ref(pciAdmin, pciObjects), nil},
 	{ActionCannedChange, CategoryAdministration, "A canned message was changed.", ref(pciAdmin), nil},

@@ -15,9 +15,11 @@ type NavSection struct {
 }
 
 // Navigation is the console's whole menu, by the people of DESIGN.md §1: agents and supervisors
-// work in Chats (where supervisors and administrators also find the reports), administrators in Administration, auditors in Compliance (the audit log, access
-// review, roles, the redaction policy and evidence reports, which administrators also keep). Each user sees the
-// part their permissions reach.
+// work in Chats (where supervisors and administrators also find the reports), administrators in
+// Administration, auditors in Compliance. An auditor sees exactly five pages there (the audit
+// log, integrity, access review, evidence and key status); administrators also find the key
+// status (with rotation), roles and the redaction policy there. Each user sees the part their
+// permissions reach.
 var Navigation = []NavSection{
 	{Title: "Chats", Items: []NavItem{
 		{Label: "Workspace", Path: "/workspace"},
@@ -38,14 +40,15 @@ var Navigation = []NavSection{
 		{Label: "Bans", Path: "/bans"},
 		{Label: "Retention", Path: "/retention"},
 		{Label: "Transcript policy", Path: "/transcript-settings"},
-		{Label: "Keys", Path: "/keys"},
 	}},
 	{Title: "Compliance", Items: []NavItem{
 		{Label: "Audit log", Path: "/audit"},
+		{Label: "Integrity", Path: "/integrity"},
 		{Label: "Access review", Path: "/access-review"},
+		{Label: "Evidence", Path: "/evidence"},
+		{Label: "Key status", Path: "/keys"},
 		{Label: "Roles", Path: "/roles"},
 		{Label: "Redaction", Path: "/redaction"},
-		{Label: "Evidence", Path: "/evidence"},
 	}},
 }
 

@@ -1,11 +1,13 @@
-// Package evidencehttp serves the console's Evidence page (Compliance → Evidence): the
-// organisation's evidence reports with their summaries, the form that generates a PCI DSS or
-// HIPAA report for a period (evidence.generate), and the download of each report's signed bundle
-// (evidence.view), which `parley evidence verify` checks offline.
+// Package evidencehttp serves the console's Evidence page (Compliance → Evidence) and its JSON
+// API: the organisation's evidence reports with their summaries, the form that asks for a PCI
+// DSS or HIPAA report for a period (evidence.generate), and the download of each report's signed
+// bundle (evidence.view), which `parley evidence verify` checks offline. A report is generated
+// in the background (evidence.Runner): the request queues it and waits a few seconds, so a small
+// period is ready at once while a large one shows its progress on the page until its bundle can
+// be downloaded; no request stays open for minutes.
 package evidencehttp
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -63,6 +65,11 @@ type Module struct {
 	Now     func() time.Time
 	Rand    io.Reader
 	Node    string
+	// Runner generates the queued reports; Kick starts it at once on this node.
+	Runner *evidence.Runner
+	// InlineWait is how long a request that queued a report waits for it before answering with
+	// its progress instead (default 4 s).
+	InlineWait time.Duration
 }
 
 var _ server.Module = (*Module)(nil)
@@ -73,15 +80,24 @@ func (m *Module) Routes() []server.Route {
 		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: perm, Scope: server.ScopeTenant,
 			Summary: summary, Handler: h}
 	}
+	api := func(method, path, perm, summary string, h echo.HandlerFunc) server.Route {
+		rt := r(method, path, perm, summary, h)
+		rt.API = true
+		return rt
+	}
 	return []server.Route{
 		r(http.MethodGet, "/evidence", PermView, "Evidence page: the organisation's PCI DSS and HIPAA evidence reports, and the form to generate one.", m.page),
 		r(http.MethodPost, "/evidence", PermGenerate, "Generate an evidence report for a framework and period (form; audited).", m.generate),
 		r(http.MethodGet, "/evidence/:report/download", PermView, "Download an evidence report's signed bundle (audited).", m.download),
+		api(http.MethodGet, "/api/v1/evidence/reports", PermView, "The organisation's evidence reports, newest first, with each one's generation status and progress.", m.listAPI),
+		api(http.MethodPost, "/api/v1/evidence/reports", PermGenerate, "Ask for an evidence report for a framework and period: it is generated in the background (202 with its status; audited when done).", m.generateAPI),
+		api(http.MethodGet, "/api/v1/evidence/reports/:report", PermView, "One evidence report's generation status and progress, with its download link once done.", m.reportAPI),
 	}
 }
 
 var notices = map[string]string{
 	"generated": "The report was generated and signed. Download its bundle below; it is kept for six years.",
+	"queued":    "The report is being generated in the background; its progress shows below, and its bundle can be downloaded when it is done. You may leave this page.",
 }
 
 type reportView struct {
@@ -95,8 +111,10 @@ type page struct {
 	Notice      string
 	CanGenerate bool
 	Reports     []reportView
-	Form        form
-	Error       string
+	// Pending is true while a report of the list is queued or running: the page then polls.
+	Pending bool
+	Form    form
+	Error   string
 }
 
 type form struct {
@@ -123,6 +141,7 @@ func (m *Module) render(c echo.Context, status int, d page) error {
 	}
 	for _, r := range list {
 		d.Reports = append(d.Reports, reportView{Stored: r, FrameworkName: r.Framework.Name(), Failing: r.Fail > 0})
+		d.Pending = d.Pending || r.Pending()
 	}
 	d.CanGenerate = m.Allowed != nil && m.Allowed(c, PermGenerate, "")
 	if m.CSRF != nil {
@@ -149,25 +168,36 @@ func (m *Module) readForm(c echo.Context) (form, evidence.Framework, time.Time, 
 			*v = ""
 		}
 	}
-	fw, err := evidence.ParseFramework(f.Framework)
+	fw, from, to, problem, _ := m.checkPeriod(f.Framework, f.From, f.To)
+	return shown, fw, from, to, problem
+}
+
+// checkPeriod checks a framework and a period of whole UTC days (YYYY-MM-DD, the last day
+// included), at most ten years long and not starting after today; problem is a message for the
+// user and field the input it concerns.
+func (m *Module) checkPeriod(framework, fromDay, toDay string) (fw evidence.Framework, from, to time.Time, problem, field string) {
+	fw, err := evidence.ParseFramework(framework)
 	if err != nil {
-		return shown, "", time.Time{}, time.Time{}, "Choose PCI DSS or HIPAA."
+		return "", time.Time{}, time.Time{}, "Choose PCI DSS or HIPAA.", "framework"
 	}
-	from, err1 := time.Parse(time.DateOnly, f.From)
-	to, err2 := time.Parse(time.DateOnly, f.To)
-	if err1 != nil || err2 != nil {
-		return shown, "", time.Time{}, time.Time{}, "Enter the period's first and last days as dates (YYYY-MM-DD)."
+	from, err1 := time.Parse(time.DateOnly, fromDay)
+	to, err2 := time.Parse(time.DateOnly, toDay)
+	switch {
+	case err1 != nil:
+		return "", time.Time{}, time.Time{}, "Enter the period's first and last days as dates (YYYY-MM-DD).", "from"
+	case err2 != nil:
+		return "", time.Time{}, time.Time{}, "Enter the period's first and last days as dates (YYYY-MM-DD).", "to"
 	}
 	to = to.AddDate(0, 0, 1) // the last day is included
 	switch {
 	case !from.Before(to):
-		return shown, "", time.Time{}, time.Time{}, "The period's first day must not be after its last."
+		return "", time.Time{}, time.Time{}, "The period's first day must not be after its last.", "to"
 	case to.Sub(from) > 10*366*24*time.Hour:
-		return shown, "", time.Time{}, time.Time{}, "A report covers at most ten years."
+		return "", time.Time{}, time.Time{}, "A report covers at most ten years.", "from"
 	case from.After(m.Now()):
-		return shown, "", time.Time{}, time.Time{}, "The period must start today or earlier."
+		return "", time.Time{}, time.Time{}, "The period must start today or earlier.", "from"
 	}
-	return shown, fw, from, to, ""
+	return fw, from, to, "", ""
 }
 
 func (m *Module) generate(c echo.Context) error {
@@ -175,42 +205,64 @@ func (m *Module) generate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := migrations.WithTenant(c.Request().Context(), p.TenantID)
 	f, fw, from, to, problem := m.readForm(c)
 	if problem != "" {
 		return m.render(c, http.StatusUnprocessableEntity, page{Form: f, Error: problem})
 	}
-	org, err := m.Organisations.ByID(ctx, p.TenantID)
+	r, err := m.queue(c, p, fw, from, to)
 	if err != nil {
-		return api.ErrUnavailable.Wrap(err)
+		return err
+	}
+	notice := "queued"
+	switch r.Status {
+	case evidence.JobDone:
+		notice = "generated"
+	case evidence.JobFailed:
+		return m.render(c, http.StatusServiceUnavailable, page{Form: f, Error: "The report could not be generated; try again shortly. The failure is in the audit log."})
+	}
+	return c.Redirect(http.StatusSeeOther, "/evidence?notice="+url.QueryEscape(notice))
+}
+
+// queue keeps a report to generate, starts the runner and waits up to InlineWait for it; it
+// returns the report as it then stands (done, failed, or still queued or running).
+func (m *Module) queue(c echo.Context, p *api.Principal, fw evidence.Framework, from, to time.Time) (evidence.Stored, error) {
+	ctx := migrations.WithTenant(c.Request().Context(), p.TenantID)
+	if m.Runner == nil {
+		return evidence.Stored{}, api.ErrUnavailable.Wrap(errors.New("evidence: no report runner wired"))
 	}
 	id, err := newID(m.Rand)
 	if err != nil {
-		return api.ErrUnavailable.Wrap(err)
+		return evidence.Stored{}, api.ErrUnavailable.Wrap(err)
 	}
-	by := p.Email
-	if by == "" {
-		by = p.UserID
+	r := evidence.Stored{ID: id, TenantID: p.TenantID, Framework: fw, PeriodFrom: from, PeriodTo: to, CreatedAt: m.Now(), CreatedBy: p.UserID}
+	if err := m.Store.Queue(ctx, r); err != nil {
+		return evidence.Stored{}, api.ErrUnavailable.Wrap(err)
 	}
-	var b bytes.Buffer
-	info, err := m.Generator().Write(ctx, &b, evidence.Period{Tenant: p.TenantID, Organisation: org.Name, Framework: fw, From: from, To: to, By: by})
-	if err != nil {
-		_ = m.record(c, p, audit.ActionEvidenceGenerate, id, audit.Failure, "generation failed", map[string]string{"framework": string(fw)})
-		return api.ErrUnavailable.Wrap(err)
+	m.Runner.Kick(ctx)
+	wait := m.InlineWait
+	if wait <= 0 {
+		wait = 4 * time.Second
 	}
-	s := info.Report.Summary
-	stored := evidence.Stored{ID: id, TenantID: p.TenantID, Framework: fw, PeriodFrom: from, PeriodTo: to, CreatedAt: info.Report.GeneratedAt,
-		CreatedBy: p.UserID, Events: info.Report.Events, Pass: s.Pass, Fail: s.Fail, Manual: s.Manual, SHA256: info.SHA256, Size: info.Bytes,
-		Bundle: b.Bytes()}
-	if err := m.Store.Save(ctx, stored); err != nil {
-		return api.ErrUnavailable.Wrap(err)
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		got, err := m.Store.Status(ctx, p.TenantID, id)
+		if err != nil {
+			return evidence.Stored{}, api.ErrUnavailable.Wrap(err)
+		}
+		if !got.Pending() {
+			return got, nil
+		}
+		select {
+		case <-ctx.Done():
+			return got, nil
+		case <-deadline.C:
+			return got, nil
+		case <-t.C:
+		}
 	}
-	if err := m.record(c, p, audit.ActionEvidenceGenerate, id, audit.Success, "", map[string]string{"framework": string(fw),
-		"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "sha256": info.SHA256,
-		"pass": fmt.Sprint(s.Pass), "fail": fmt.Sprint(s.Fail), "manual": fmt.Sprint(s.Manual)}); err != nil {
-		return api.ErrUnavailable.Wrap(err)
-	}
-	return c.Redirect(http.StatusSeeOther, "/evidence?notice="+url.QueryEscape("generated"))
 }
 
 func (m *Module) download(c echo.Context) error {
@@ -230,6 +282,9 @@ func (m *Module) download(c echo.Context) error {
 	if err != nil {
 		return api.ErrUnavailable.Wrap(err)
 	}
+	if r.Status != evidence.JobDone {
+		return errNotReady
+	}
 	// Fail closed: the bundle leaves only once its download is recorded.
 	if err := m.record(c, p, audit.ActionEvidenceDownload, id, audit.Success, "", map[string]string{"framework": string(r.Framework), "sha256": r.SHA256}); err != nil {
 		return api.ErrUnavailable.Wrap(err)
@@ -239,6 +294,9 @@ func (m *Module) download(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.Blob(http.StatusOK, "application/x-tar", r.Bundle)
 }
+
+// errNotReady answers the download of a report still being generated, or whose generation failed.
+var errNotReady = api.New(http.StatusConflict, "report_not_ready", "The report has no bundle yet: it is still being generated, or its generation failed.")
 
 func (m *Module) record(c echo.Context, p *api.Principal, action audit.Action, id string, outcome audit.Outcome, reason string, details map[string]string) error {
 	if m.Audit == nil {

@@ -1,8 +1,9 @@
 // Package keysapi serves a tenant's encryption key to the console and the evidence report: the
 // key status (the key provider in use and whether it is fit for production, the transit key's
-// versions, the minimum decryption version, the last rotation and how many wrapped data keys sit
-// at each version) and rotation, as a JSON route and as the console's /keys page with a
-// confirmed form. Rewrap and raising the minimum decryption version stay operator actions from the
+// versions, the minimum decryption version, the last rotation, its age and the date the rotation
+// policy next asks for one, and how many wrapped data keys sit at each version), read-only under
+// keys.view (administrators and auditors), and rotation under keys.manage, as JSON routes and as
+// the console's /keys page with a confirmed form. Rewrap and raising the minimum decryption version stay operator actions from the
 // server's shell (`parley keys rewrap|set-min-version`): the second can make stored data
 // unreadable, so no web form offers it.
 package keysapi
@@ -20,13 +21,17 @@ import (
 	"github.com/parleyhq/parley/app/api"
 	"github.com/parleyhq/parley/app/server"
 	"github.com/parleyhq/parley/audit"
+	"github.com/parleyhq/parley/compliance/evidence"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/vault"
 	"github.com/parleyhq/parley/web"
 )
 
-// PermManage is the permission of every route of the module.
-const PermManage = "keys.manage"
+// Permissions of the module's routes: keys.view reads the key status, keys.manage rotates.
+const (
+	PermView   = "keys.view"
+	PermManage = "keys.manage"
+)
 
 // Tools is what the module needs of the key tools (vault.Keys).
 type Tools interface {
@@ -53,6 +58,9 @@ type Module struct {
 	Now func() time.Time
 	// Node names this node in audit records.
 	Node string
+	// Allowed reports whether the request's user holds a permission tenant-wide: the page offers
+	// the rotation form only to those holding keys.manage; nil offers it to nobody.
+	Allowed func(c echo.Context, permission, departmentID string) bool
 
 	// rotating serialises this node's rotations, so a double submit rotates once.
 	rotating sync.Mutex
@@ -62,15 +70,15 @@ var _ server.Module = (*Module)(nil)
 
 // Routes implements server.Module.
 func (m *Module) Routes() []server.Route {
-	route := func(method, path, summary string, isAPI bool, h echo.HandlerFunc) server.Route {
-		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: PermManage,
+	route := func(method, path, perm, summary string, isAPI bool, h echo.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Access: server.Authenticated, Permission: perm,
 			Scope: server.ScopeTenant, API: isAPI, Summary: summary, Handler: h}
 	}
 	return []server.Route{
-		route(http.MethodGet, "/api/v1/keys/status", "The organisation's encryption key: provider, versions, minimum decryption version, last rotation, data keys per version.", true, m.status),
-		route(http.MethodPost, "/api/v1/keys/rotate", "Rotate the organisation's encryption key: new data keys are wrapped under a new version (audited).", true, m.rotateAPI),
-		route(http.MethodGet, "/keys", "Encryption key page: status and rotation.", false, m.page),
-		route(http.MethodPost, "/keys/rotate", "Rotate the organisation's encryption key (form, with confirmation).", false, m.rotateForm),
+		route(http.MethodGet, "/api/v1/keys/status", PermView, "The organisation's encryption key: provider, versions, minimum decryption version, last rotation, its age and the rotation due date, data keys per version.", true, m.status),
+		route(http.MethodPost, "/api/v1/keys/rotate", PermManage, "Rotate the organisation's encryption key: new data keys are wrapped under a new version (audited).", true, m.rotateAPI),
+		route(http.MethodGet, "/keys", PermView, "Encryption key page: status, and rotation for those holding keys.manage.", false, m.page),
+		route(http.MethodPost, "/keys/rotate", PermManage, "Rotate the organisation's encryption key (form, with confirmation).", false, m.rotateForm),
 	}
 }
 
@@ -90,17 +98,55 @@ func (m *Module) status(c echo.Context) error {
 	if err != nil {
 		return errKeysUnavailable.Wrap(err)
 	}
-	return c.JSON(http.StatusOK, reportBody(rep))
+	return c.JSON(http.StatusOK, reportBody(rep, m.now()))
 }
 
-// reportBody is the key report as the API answers it: no versions and no wrapped data keys are
+// StatusBody is the key status as the API answers it: the key report, plus the rotation policy's
+// reading of it.
+type StatusBody struct {
+	vault.TenantKeyReport
+	Rotation Rotation `json:"rotation"`
+}
+
+// Rotation is the key's place in its rotation policy: rotated at least once per cryptoperiod
+// (evidence.MaxKeyAge, twelve months; PCI DSS 3.6.4, 3.7.4).
+type Rotation struct {
+	// Since is the last rotation, or the key's creation when it was never rotated (zero when
+	// the provider reports neither).
+	Since time.Time `json:"since"`
+	// AgeDays is the whole days since then.
+	AgeDays int `json:"age_days"`
+	// PeriodDays is the cryptoperiod, in days.
+	PeriodDays int `json:"period_days"`
+	// Due is when the policy asks for the next rotation; Overdue is true once it has passed.
+	Due     time.Time `json:"due"`
+	Overdue bool      `json:"overdue"`
+}
+
+// rotationOf reads the rotation policy of a key report at now.
+func rotationOf(rep vault.TenantKeyReport, now time.Time) Rotation {
+	r := Rotation{Since: rep.Key.LastRotation, PeriodDays: int(evidence.MaxKeyAge / (24 * time.Hour))}
+	if r.Since.IsZero() && len(rep.Key.Versions) > 0 {
+		r.Since = rep.Key.Versions[0].CreatedAt
+	}
+	if r.Since.IsZero() {
+		return r
+	}
+	r.Since = r.Since.UTC()
+	r.AgeDays = int(now.Sub(r.Since) / (24 * time.Hour))
+	r.Due = r.Since.Add(evidence.MaxKeyAge)
+	r.Overdue = now.After(r.Due)
+	return r
+}
+
+// reportBody is the key status as the API answers it: no versions and no wrapped data keys are
 // an empty list and an empty object, never null.
-func reportBody(rep vault.TenantKeyReport) vault.TenantKeyReport {
+func reportBody(rep vault.TenantKeyReport, now time.Time) StatusBody {
 	rep.Key = keyBody(rep.Key)
 	if rep.WrappedByVersion == nil {
 		rep.WrappedByVersion = map[int]int{}
 	}
-	return rep
+	return StatusBody{TenantKeyReport: rep, Rotation: rotationOf(rep, now)}
 }
 
 // keyBody is a key's status as the API answers it: no versions is an empty list, never null.

@@ -46,6 +46,10 @@ type pageData struct {
 	NextVersion int
 	// Confirmation is the word the rotation form asks for.
 	Confirmation string
+	// Rotation is the key's place in the rotation policy.
+	Rotation Rotation
+	// CanRotate offers the rotation form (keys.manage); a reader (keys.view) sees the status only.
+	CanRotate bool
 }
 
 func (m *Module) csrf(c echo.Context) string {
@@ -75,6 +79,8 @@ func (m *Module) render(c echo.Context, status int, d pageData) error {
 	if !rep.Key.LastRotation.IsZero() {
 		d.Age = age(m.now().Sub(rep.Key.LastRotation))
 	}
+	d.Rotation = rotationOf(rep, m.now())
+	d.CanRotate = m.Allowed != nil && m.Allowed(c, PermManage, "")
 	for v, n := range rep.WrappedByVersion {
 		d.Versions = append(d.Versions, versionCount{Version: v, Keys: n, Retired: v < rep.Key.MinDecryptionVersion})
 	}

@@ -165,6 +165,20 @@ func (l *Log) Checkpoints(ctx context.Context, tenant string, afterSeq int64, li
 	return l.checkpointsBetween(ctx, tenant, afterSeq, maxSeq, limit)
 }
 
+// RecentCheckpoints returns up to limit of a tenant's latest checkpoints, newest first. Their
+// signatures are not checked here: the caller checks each under TrustedKeys.
+func (l *Log) RecentCheckpoints(ctx context.Context, tenant string, limit int) ([]audit.Checkpoint, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := l.sql.QueryContext(ctx, l.q.cpBelow, tenant, int64(0), maxSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	return scanCheckpoints(rows)
+}
+
 const maxSeq = int64(1<<63 - 1)
 
 func (l *Log) checkpointsBetween(ctx context.Context, tenant string, afterSeq, toSeq int64, limit int) ([]audit.Checkpoint, error) {

@@ -45,14 +45,28 @@ func (r Report) OK() bool { return r.Damage == nil }
 // to read the database; damage is not an error. Each page of events read is hashed on all
 // cores (audit.HashPool) and then walked in order, which gives the sequential walk's report.
 func (l *Log) Verify(ctx context.Context, tenant string, fromSeq int64) (Report, error) {
+	return l.VerifyProgress(ctx, tenant, fromSeq, nil)
+}
+
+// Progress receives a verification's progress: checked of total events recomputed so far.
+// total is the number of events between the walk's start and the chain head when verification
+// started; it is called after every page of events and once at the end.
+type Progress func(checked, total int64)
+
+// VerifyProgress is Verify reporting its progress to progress (nil reports nothing), for a
+// verification the console runs in the background while it shows how far it got.
+func (l *Log) VerifyProgress(ctx context.Context, tenant string, fromSeq int64, progress Progress) (Report, error) {
 	ctx = migrations.WithTenant(ctx, tenant)
-	rep, err := l.verifyOnce(ctx, tenant, fromSeq)
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
+	rep, err := l.verifyOnce(ctx, tenant, fromSeq, progress)
 	if err == nil && rep.Damage != nil && rep.Damage.Kind == audit.DamageDeleted {
 		// An archive running at the same time removes events legitimately; if the chain
 		// now starts after the "missing" events, verify again.
 		s, err2 := l.summary(ctx, tenant)
 		if err2 == nil && s.minSeq > rep.Damage.Seq {
-			return l.verifyOnce(ctx, tenant, fromSeq)
+			return l.verifyOnce(ctx, tenant, fromSeq, progress)
 		}
 	}
 	return rep, err
@@ -84,7 +98,7 @@ func (l *Log) summary(ctx context.Context, tenant string) (chainSummary, error) 
 	return s, nil
 }
 
-func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Report, error) {
+func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64, progress Progress) (Report, error) {
 	ctx = migrations.WithTenant(ctx, tenant)
 	rep := Report{Tenant: tenant}
 	sum, err := l.summary(ctx, tenant)
@@ -148,6 +162,8 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 	it := l.iterate(tenant, start, sum.head)
 	// Each page's entries are hashed on every core; the walk then checks them in order.
 	it.pool = audit.NewHashPool(l.verifyWorkers, l.verifyChunk)
+	total := max(sum.head-start+1, 0)
+	progress(0, total)
 	var walkDamage *audit.Damage
 	for walkDamage == nil {
 		cur, ahead, err := it.next(ctx)
@@ -157,6 +173,9 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 		if cur == nil {
 			break
 		}
+		if n := w.Count(); n > 0 && n%iterPage == 0 {
+			progress(n, max(total, n))
+		}
 		var next *audit.Entry
 		if ahead != nil {
 			next = &ahead.Entry
@@ -164,6 +183,7 @@ func (l *Log) verifyOnce(ctx context.Context, tenant string, fromSeq int64) (Rep
 		walkDamage = w.StepSum(&cur.Entry, next, cur.bad, cur.sum)
 	}
 	rep.ToSeq, rep.Events, rep.Matched = w.Next()-1, w.Count(), w.Matched()
+	progress(rep.Events, max(total, rep.Events))
 	if walkDamage == nil {
 		walkDamage, err = l.checkEnd(ctx, tenant, sum, w)
 		if err != nil {

@@ -81,3 +81,34 @@ func ForgetDestination(ctx context.Context, tx *gorm.DB, sink string) (int64, er
 	}
 	return res.RowsAffected, nil
 }
+
+// Position is how far forwarding to one destination got in one tenant's chain.
+type Position struct {
+	// Event and Checkpoint are the last event and checkpoint sequence numbers delivered.
+	Event      int64
+	Checkpoint int64
+	// Updated is when the destination last accepted a batch of the tenant's events.
+	Updated time.Time
+}
+
+// Positions returns, by destination name, how far forwarding got in one tenant's chain: what the
+// console's integrity page shows as each destination's last success and lag. A destination that
+// never received the tenant's events has no entry.
+func Positions(ctx context.Context, db *gorm.DB, tenant string) (map[string]Position, error) {
+	ctx = migrations.WithTenant(ctx, tenant)
+	var rows []struct {
+		Sink          string
+		EventSeq      int64
+		CheckpointSeq int64
+		UpdatedUs     int64
+	}
+	err := db.WithContext(ctx).Raw("SELECT sink, event_seq, checkpoint_seq, updated_us FROM audit_forward_cursors WHERE tenant_id = ?", tenant).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("forward: read positions: %w", err)
+	}
+	out := make(map[string]Position, len(rows))
+	for _, r := range rows {
+		out[r.Sink] = Position{Event: r.EventSeq, Checkpoint: r.CheckpointSeq, Updated: time.UnixMicro(r.UpdatedUs).UTC()}
+	}
+	return out, nil
+}

@@ -65,6 +65,14 @@ type Generator struct {
 	// ExportAudit writes the signed audit export of the tenant's events with from <= time < to.
 	ExportAudit func(ctx context.Context, w io.Writer, tenant string, from, to time.Time) (audit.BundleInfo, error)
 	Now         func() time.Time
+	// Progress, when set, hears how far Write got: a stage name and a percentage below 100.
+	Progress func(stage string, percent int)
+}
+
+func (g *Generator) progress(stage string, pct int) {
+	if g.Progress != nil {
+		g.Progress(stage, pct)
+	}
 }
 
 // Info describes a bundle written.
@@ -85,10 +93,12 @@ func (g *Generator) Write(ctx context.Context, w io.Writer, p Period) (Info, err
 	}
 	now := g.Now().UTC()
 	var export bytes.Buffer
+	g.progress("exporting the audit log", 5)
 	info, err := g.ExportAudit(ctx, &export, p.Tenant, p.From, p.To)
 	if err != nil {
 		return Info{}, fmt.Errorf("evidence: audit export: %w", err)
 	}
+	g.progress("running the checks", 40)
 	src := g.Sources
 	src.Audit = &onceChain{src: src.Audit}
 	in := Input{Tenant: p.Tenant, Now: now, Sources: src}
@@ -128,7 +138,8 @@ func (g *Generator) Write(ctx context.Context, w io.Writer, p Period) (Info, err
 		_, err := tw.Write(data)
 		return err
 	}
-	for _, f := range files {
+	for i, f := range files {
+		g.progress("writing "+f.name, 60+35*i/len(files))
 		data, err := f.data()
 		if err != nil {
 			return Info{}, fmt.Errorf("evidence: %s: %w", f.name, err)
@@ -143,6 +154,7 @@ func (g *Generator) Write(ctx context.Context, w io.Writer, p Period) (Info, err
 	if err != nil {
 		return Info{}, err
 	}
+	g.progress("signing the manifest", 97)
 	sig, err := g.Signer.Sign(ctx, append([]byte(signContext), mb...))
 	if err != nil {
 		return Info{}, fmt.Errorf("evidence: sign the manifest: %w", err)

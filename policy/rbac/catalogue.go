@@ -159,6 +159,7 @@ var catalogue = []Permission{
 	{Name: "security.view", Kind: KindRead, Description: "See the security settings: password, lockout, MFA and session policy, IP allowlists.", PCI: refs(pciSecureConfig, pciTargetedRisk), HIPAA: refs(hipaaEvaluation)},
 	{Name: "security.manage", Kind: KindAdminister, Description: "Change the security settings: password, lockout, MFA and session policy, IP allowlists.", PCI: refs(pciAuthPolicy, pciLockout, pciMFA, pciSessionIdle), HIPAA: refs(hipaaPasswords, hipaaLoginMon, hipaaPersonAuth)},
 	{Name: "retention.manage", Kind: KindAdminister, Description: "Set how long transcripts, offline messages and visitor data are kept.", PCI: refs(pciRetention), HIPAA: refs(hipaaDisposal, hipaaDocs)},
+	{Name: "keys.view", Kind: KindRead, Description: "See the organisation's encryption key status: provider, key versions, minimum decryption version, age since the last rotation and the rotation due date.", PCI: refs(pciKeys, pciKeyLifecycle), HIPAA: refs(hipaaEncrypt)},
 	{Name: "keys.manage", Kind: KindAdminister, Description: "Rotate the organisation's encryption key and rewrap stored data keys.", PCI: refs(pciKeys, pciKeyLifecycle), HIPAA: refs(hipaaEncrypt)},
 	// Audit, evidence and reviews. The catalogue has no permission that alters or deletes audit
 	// data: the log is append-only for everyone (PCI DSS 10.3.2).

@@ -47,13 +47,13 @@ var supervisorExtra = []string{
 
 var adminExtra = []string{
 	"site.manage", "routing.manage", "ban.manage", "user.manage", "role.view", "role.manage",
-	"security.view", "security.manage", "retention.manage", "keys.manage", "access_review.view",
+	"security.view", "security.manage", "retention.manage", "keys.view", "keys.manage", "access_review.view",
 	"report.view.all",
 }
 
 var auditorPermissions = []string{
 	"audit.view", "audit.export", "audit.verify", "access_review.view", "access_review.perform",
-	"role.view", "security.view", "evidence.view", "evidence.generate",
+	"evidence.view", "evidence.generate", "keys.view",
 }
 
 // DefaultRoles returns the default roles, most privileged first.
@@ -69,8 +69,10 @@ var auditorPermissions = []string{
 //     whispering, visitors' personal data, the department's reports, and reading and exporting
 //     the department's transcripts;
 //   - agent takes chats and reads the transcripts of the chats it took part in;
-//   - auditor reads and verifies the audit log, reviews and signs off access, and generates and
-//     downloads evidence reports; it changes nothing and reads no chat content.
+//   - auditor reads and verifies the audit log (search, integrity: verification, checkpoints and
+//     forwarding), reviews and signs off access, generates and downloads evidence reports and
+//     sees the key status; it changes nothing, reads no chat content and sees no other console
+//     page (no roles, no security settings).
 //
 // No role, not even owner, can alter or delete audit data: the catalogue has no such permission.
 func DefaultRoles() []Role {
@@ -85,7 +87,7 @@ func DefaultRoles() []Role {
 		{Name: RoleAgent, Builtin: true, Permissions: slices.Clone(agentPermissions),
 			Description: "Takes chats, reads the transcripts of their own chats and the offline messages of their departments."},
 		{Name: RoleAuditor, Builtin: true, Permissions: slices.Clone(auditorPermissions),
-			Description: "Reads and verifies the audit log, signs off access reviews and generates evidence reports; changes nothing and reads no chat content."},
+			Description: "Reads and verifies the audit log, signs off access reviews, generates evidence reports and sees the key status; changes nothing and reads no chat content."},
 	}
 }
 

@@ -73,10 +73,12 @@ func TestSeparationOfDuties(t *testing.T) {
 			t.Errorf("auditor holds %s: an auditor reads no chat content by default", p)
 		}
 	}
-	for _, want := range []string{"audit.view", "audit.export", "audit.verify", "access_review.perform"} {
-		if !slices.Contains(auditor, want) {
-			t.Errorf("auditor lacks %s", want)
-		}
+	// Exactly the auditor's five areas: audit search and export, integrity, access reviews,
+	// evidence reports and key status; no roles, no security settings.
+	want := []string{"audit.view", "audit.export", "audit.verify", "keys.view", "access_review.view", "evidence.view",
+		"evidence.generate", "access_review.perform"}
+	if got := slices.Sorted(slices.Values(auditor)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Errorf("auditor holds %v, want exactly %v", got, want)
 	}
 	admin := perms(t, RoleAdmin)
 	for _, p := range admin {

@@ -101,6 +101,12 @@ func NewWith(t testing.TB, db *migrations.DB, env map[string]string, o Options) 
 	t.Cleanup(func() {
 		a.Envelope.Close()
 	})
+	// Background work a request started (evidence reports, chain verifications) ends before the
+	// key provider and the database close.
+	t.Cleanup(func() {
+		a.EvidenceJobs.Wait()
+		a.Integrity.Wait()
+	})
 	return &App{App: a, Clock: clock, Audit: rec, t: t}
 }
 

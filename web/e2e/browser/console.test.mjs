@@ -259,15 +259,15 @@ async function flow() {
   }
   assert.equal(new URL(auditor.url()).pathname, '/audit', 'the auditor lands on the audit log');
   const auditorMenu = (await menu(auditor)).map((l) => l.path);
-  // The auditor reads (audit.*, access_review.*, role.view, security.view, evidence.*): the
-  // Compliance section only — audit log, access review, roles, the redaction policy and evidence
-  // reports; no chat, no administration.
-  assert.deepEqual(auditorMenu, ['/audit', '/access-review', '/roles', '/redaction', '/evidence'], "the auditor's menu");
+  // The auditor reads (audit.*, access_review.*, evidence.*, keys.view): the Compliance section
+  // only, exactly five areas — audit log, integrity, access review, evidence reports and key
+  // status; no chat, no administration, no roles or security settings.
+  assert.deepEqual(auditorMenu, ['/audit', '/integrity', '/access-review', '/evidence', '/keys'], "the auditor's menu");
   assert.deepEqual(await auditor.locator('nav.side .nav-title').allTextContents(), ['Compliance'], "the auditor's menu sections");
   assert.ok(auditorMenu.includes('/audit'));
   await auditor.getByText(/chain/i).first().waitFor();
   await shot(auditor, 'auditor-audit');
-  for (const p of ['/overview', '/users', '/sites', '/workspace', '/bans', '/keys']) {
+  for (const p of ['/overview', '/users', '/sites', '/workspace', '/bans', '/roles', '/security', '/redaction']) {
     const r = await auditor.request.get(base + p);
     assert.equal(r.status(), 403, `the auditor opening ${p}`);
   }

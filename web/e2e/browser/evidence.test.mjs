@@ -1,9 +1,13 @@
-// Compliance evidence as an auditor uses it, against a real `parley serve`, through links,
-// buttons and forms only: the auditor signs in (landing on the audit log), verifies the chain
-// now, opens Compliance → Evidence from the navigation, generates a HIPAA report for a period,
-// finds it in the history, downloads its bundle, and the downloaded bundle verifies offline with
-// `parley evidence verify` under the published audit signing key. The page is checked with
-// axe-core's WCAG 2.2 AA rules and must not scroll sideways at 390 px.
+// The auditor's console and compliance evidence as an auditor uses them, against a real
+// `parley serve`, through links, buttons and forms only: the auditor signs in (landing on the
+// audit log) and sees exactly their five areas in the navigation (audit log, integrity, access
+// review, evidence, key status), verifies the chain now, opens Compliance → Evidence from the
+// navigation, generates a HIPAA report for a period, finds it in the history, downloads its
+// bundle, and the downloaded bundle verifies offline with `parley evidence verify` under the
+// published audit signing key; then opens Integrity, runs "Verify now" and follows its progress
+// to the result, sees the signed checkpoints (each verifying) and the forwarding status, and
+// opens Key status, read-only. The pages are checked with axe-core's WCAG 2.2 AA rules and must
+// not scroll sideways at 390 px.
 // Run: cd web/e2e && node --test browser/evidence.test.mjs
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,6 +73,8 @@ async function flow() {
   watch(page, 'auditor');
   await signIn(page, env.parley.base, auditor);
   assert.equal(new URL(page.url()).pathname, '/audit', 'the auditor lands on the audit log');
+  const nav = await page.locator('nav.side a').evaluateAll((as) => as.map((a) => new URL(a.href).pathname));
+  assert.deepEqual(nav, ['/audit', '/integrity', '/access-review', '/evidence', '/keys'], 'the auditor sees exactly their five areas');
 
   // Integrity: verify the chain now.
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Verify the chain now' }).click()]);
@@ -116,6 +122,33 @@ async function flow() {
   const t = await env.parley.command(['evidence', 'verify', '--trusted-key', key, bad]);
   assert.equal(t.code, 1);
   assert.match(t.stdout, /DAMAGED — file report\.html/);
+
+  // Compliance → Integrity: verify now, with progress, to the result.
+  const integrity = page.locator('nav.side a', { hasText: /^Integrity$/ });
+  await Promise.all([page.waitForURL((u) => u.pathname === '/integrity'), integrity.click()]);
+  await page.getByRole('heading', { level: 1, name: 'Integrity' }).waitFor();
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === '/integrity' && /^[0-9a-f]{32}$/.test(u.searchParams.get('job') || '')),
+    page.getByRole('button', { name: 'Verify now' }).click(),
+  ]);
+  const verified = page.getByText('The chain verifies.');
+  await verified.waitFor({ timeout: 60000 });
+  assert.match(await page.locator('#verification').textContent(), /(\d+) of \1 events checked/);
+  // Generating the report signed a checkpoint at the chain's head: it is listed and verifies.
+  const cp = page.locator('section[aria-labelledby="checkpoints-heading"] tbody tr').first();
+  await cp.waitFor();
+  assert.match(await cp.textContent(), /verifies/);
+  assert.doesNotMatch(await cp.textContent(), /does not verify/);
+  await page.getByRole('heading', { level: 2, name: 'Forwarding' }).waitFor();
+  await axe(page, 'integrity page');
+
+  // Compliance → Key status: read-only for the auditor.
+  const keys = page.locator('nav.side a', { hasText: /^Key status$/ });
+  await Promise.all([page.waitForURL((u) => u.pathname === '/keys'), keys.click()]);
+  await page.getByText('Rotation due').waitFor();
+  await page.getByText('Minimum decryption version', { exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Rotate the key' }).count(), 0, 'the auditor is offered no rotation');
+  await axe(page, 'key status page');
 
   // Narrow screens: no sideways scrolling.
   await page.setViewportSize({ width: 390, height: 800 });
