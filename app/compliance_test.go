@@ -60,10 +60,12 @@ func TestComplianceDrift(t *testing.T) {
 				t.Errorf("overview lacks %q", want)
 			}
 		}
-		if page := auditor.Do(http.MethodGet, "/audit", "").Body.String(); !strings.Contains(page, "Compliance drift") || !strings.Contains(page, "PCI DSS 3.5.1") {
-			t.Error("the audit log's integrity section shows no drift")
-		} else if strings.Contains(page, "Open the setting") {
-			t.Error("the auditor's read-only view links settings they cannot open")
+		for _, path := range []string{"/audit", "/integrity"} {
+			if page := auditor.Do(http.MethodGet, path, "").Body.String(); !strings.Contains(page, "Compliance drift") || !strings.Contains(page, "PCI DSS 3.5.1") {
+				t.Errorf("the auditor's %s shows no drift", path)
+			} else if strings.Contains(page, "Open the setting") {
+				t.Errorf("the auditor's read-only %s links settings they cannot open", path)
+			}
 		}
 
 		bearer := http.Header{"Authorization": {"Bearer " + metricsToken}}
