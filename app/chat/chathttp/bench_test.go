@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,9 +141,6 @@ func BenchmarkMessagePathParallel(b *testing.B) {
 // GiB of RSS; -benchtime=1x is enough.
 func BenchmarkIdleSockets(b *testing.B) {
 	const sockets = 2000
-	if os.Getenv("TMP_HEAPPROF") != "" {
-		runtime.MemProfileRate = 256
-	}
 	url := migratetest.URL(b, migrations.SQLite)
 	e := newEnv(b, openURL(b, url, true), url)
 	n := e.node(e.db, unlimited)
@@ -161,6 +157,7 @@ func BenchmarkIdleSockets(b *testing.B) {
 	}
 	for b.Loop() {
 		before := memInUse()
+		stackBefore := stackInUse()
 		rssBefore := rss(b)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$", "-test.v")
 		cmd.Env = append(os.Environ(), "PARLEY_IDLE_URL="+n.widgetURL(e, "/ws"), "PARLEY_IDLE_LIST="+list)
@@ -184,20 +181,14 @@ func BenchmarkIdleSockets(b *testing.B) {
 			b.Fatalf("server holds %d subscribers, want %d", hs, sockets)
 		}
 		after := memInUse()
+		stackAfter := stackInUse()
 		rssAfter := rss(b)
-		if pf := os.Getenv("TMP_HEAPPROF"); pf != "" {
-			f, _ := os.Create(pf)
-			_ = pprof.Lookup("heap").WriteTo(f, 0)
-			_ = f.Close()
-			gf, _ := os.Create(pf + ".goroutines")
-			_ = pprof.Lookup("goroutine").WriteTo(gf, 1)
-			_ = gf.Close()
-		}
 		_ = stdin.Close()
 		_ = cmd.Wait()
 		per := float64(after-before) / sockets
 		perRSS := float64(rssAfter-rssBefore) / sockets
 		b.ReportMetric(per, "B/socket")
+		b.ReportMetric(float64(stackAfter-stackBefore)/sockets, "stack-B/socket")
 		b.ReportMetric(perRSS/1024, "KB/socket")
 		b.ReportMetric(float64(1<<30)/perRSS, "sockets/GiB")
 	}
@@ -212,6 +203,13 @@ func memInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse + m.StackInuse
+}
+
+// stackInUse is the goroutine stack memory in use (after memInUse's collections).
+func stackInUse() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.StackInuse
 }
 
 // rss returns the process's resident set size in bytes (VmRSS of /proc/self/status), after the
