@@ -20,7 +20,7 @@ import (
 // tenants — are appended in one transaction per batch, so that one durable commit (one fsync)
 // carries many of them. A batch is bounded in size (BatchOptions.MaxSize) and in how long its
 // first message waits for others (BatchOptions.MaxWait, and only while the node is busy: a lone
-// message on an idle node is committed at once). Within a batch:
+// message on an idle node is committed at once, through the single-event path). Within a batch:
 //
 //   - each tenant's messages are written under that tenant's scope (row-level security on
 //     PostgreSQL: every statement sets parley.tenant_id from its context, SET LOCAL);
@@ -44,7 +44,8 @@ type BatchOptions struct {
 	// MaxSize is the most messages one transaction holds (default 256).
 	MaxSize int
 	// MaxWait is how long a batch waits for more messages after its first, while the node is
-	// busy (the previous batch held more than one message); default 1ms, negative for never.
+	// busy (the previous batch held an eighth of MaxSize or more); default 1ms, negative for
+	// never.
 	MaxWait time.Duration
 	// Observe, when set, is called after every batch with the number of messages it stored and
 	// how long its transactions took (the metrics' batch size and commit latency).
@@ -105,7 +106,9 @@ type batcher struct {
 	mu      sync.Mutex
 	queue   []*appendReq
 	running bool
-	// busy is set while the last batch held more than one message: the next one lingers.
+	// busy is set while the last batch was well filled (an eighth of MaxSize or more): the
+	// next one lingers for MaxWait. Below that, the messages that arrive while a batch commits
+	// make the next batch, and none waits on a timer.
 	busy bool
 
 	batches, messages, retries atomic.Uint64
@@ -164,7 +167,7 @@ func (b *batcher) run() {
 			batch = slices.Clone(b.queue[:b.opts.MaxSize])
 			b.queue = slices.Delete(b.queue, 0, b.opts.MaxSize)
 		}
-		b.busy = len(batch) > 1
+		b.busy = len(batch) >= max(2, b.opts.MaxSize/8)
 		b.mu.Unlock()
 		b.commit(batch)
 	}
@@ -178,7 +181,11 @@ func (b *batcher) commit(batch []*appendReq) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	if err := b.st.appendBatch(ctx, batch); err != nil {
+	if len(batch) == 1 {
+		// A lone message takes the single-event path: two statements, no batch bookkeeping.
+		r := batch[0]
+		r.row, r.err = b.st.append(migrations.WithTenant(ctx, r.tenantID), r.tenantID, r.convID, r.ev, r.check, r.seal)
+	} else if err := b.st.appendBatch(ctx, batch); err != nil {
 		// The error belongs to one message, or to none: each is written on its own, in order.
 		b.retries.Add(1)
 		for _, r := range batch {
