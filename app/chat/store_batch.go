@@ -194,7 +194,7 @@ func (b *batcher) commit(batch []*appendReq) {
 			}
 		}
 	}
-	stored := 0
+	var stored uint64
 	for _, r := range batch {
 		if r.err == nil {
 			stored++
@@ -202,9 +202,9 @@ func (b *batcher) commit(batch []*appendReq) {
 		close(r.done)
 	}
 	b.batches.Add(1)
-	b.messages.Add(uint64(stored))
+	b.messages.Add(stored)
 	if b.opts.Observe != nil {
-		b.opts.Observe(stored, time.Since(start))
+		b.opts.Observe(int(stored), time.Since(start)) // #nosec G115 -- at most MaxSize
 	}
 }
 
