@@ -12,9 +12,11 @@
 //  1. Post sanitizes the text to plain text and masks card numbers (the tenant's mode, with the
 //     detector of numbers split over the sender's recent messages) and the tenant's redaction
 //     rules.
-//  2. One transaction takes the conversation's next seq (the UPDATE locks the conversation row),
-//     seals the text bound to that seq — the store's append calls the service's seal callback
-//     while the row is locked — inserts the event and commits. Post returns then.
+//  2. The group commit (store_batch.go) puts the message in the next batch: one transaction
+//     for the messages posted meanwhile, of any conversations and tenants, that locks their
+//     conversation rows, gives each message its conversation's next seq, seals its text bound
+//     to that seq — the store calls the service's seal callback while the row is locked —
+//     inserts the events and commits. Post returns then.
 //  3. The transport sends the sender's ack (a WebSocket ack frame, or the long poll's answer)
 //     and only then calls PostResult.Deliver.
 //  4. Deliver hands the message's delivery to its conversation's queue, which runs the
@@ -76,6 +78,9 @@ type Config struct {
 	// PublicOrigin is Parley's own origin (scheme://host[:port]): the widget iframe's origin.
 	PublicOrigin string
 	Limits       Limits
+	// Batch bounds the group commit of messages (store_batch.go); the zero value takes the
+	// defaults.
+	Batch BatchOptions
 	// Closed, when set, is called after a conversation ended or was missed (the secure card form
 	// purges the card data it holds for it).
 	Closed func(tenantID, conversationID string)
@@ -161,7 +166,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	l := cfg.Limits.withDefaults()
 	s := &Service{
-		store: newStore(cfg.DB, cfg.Audit, cfg.Now), tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
+		store: newStore(cfg.DB, cfg.Audit, cfg.Now, cfg.Batch), tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
 		sealer: cfg.Sealer, authz: cfg.Authz, names: cfg.Names, policies: cfg.Policies, sessions: cfg.Sessions,
 		deliveries: newDeliveries(), log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
 		limits: l, closed: cfg.Closed, compliance: cfg.Compliance,

@@ -37,11 +37,12 @@ func (r PostResult) Deliver() {
 	}
 }
 
-// Post stores a message of actor in a conversation and returns once the transaction committed,
-// before anyone receives it: the caller acks, then calls the result's Deliver. A message whose
-// key the sender already used is not stored again: its original seq comes back with Duplicate
-// set. The duplicate check costs nothing on the hot path: the unique index on (conversation,
-// sender, key) refuses the second insert, and only a failed write looks the key up.
+// Post stores a message of actor in a conversation and returns once the transaction that holds
+// it committed (the group commit, store_batch.go), before anyone receives it: the caller acks,
+// then calls the result's Deliver. A message whose key the sender already used is not stored
+// again: its original seq comes back with Duplicate set. The duplicate check costs nothing on
+// the hot path: the unique index on (conversation, sender, key) refuses the second insert, and
+// only a refused write looks the key up.
 func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, key, text, ip string) (PostResult, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	// Keys are stored in clear (the idempotency index): one that holds a card number, well-formed
@@ -67,7 +68,7 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 	if err != nil {
 		return PostResult{}, err
 	}
-	row, err := s.store.append(ctx, tenantID, convID,
+	row, err := s.store.appendMessage(tenantID, convID,
 		newEvent{Kind: KindMessage, SenderKind: a.Kind, SenderID: a.ID, Key: key, Audience: a.audience()},
 		func(st seqState) error { return mayWrite(st, a) },
 		s.sealWith(ctx, tenantID, convID, vault.FieldMessageBody, masked))
@@ -104,7 +105,7 @@ func (s *Service) duplicateOr(ctx context.Context, convID string, a Actor, key s
 	if !errors.Is(err, ErrNotFound) {
 		return PostResult{}, err
 	}
-	if migrations.IsUniqueViolation(refusal) {
+	if migrations.IsUniqueViolation(refusal) || errors.Is(refusal, errKeyTaken) {
 		return PostResult{}, fmt.Errorf("chat: message key conflict: %w", refusal)
 	}
 	return PostResult{}, refusal

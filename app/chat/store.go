@@ -31,10 +31,14 @@ type store struct {
 	now     func() time.Time
 	// writeMu serialises this node's write transactions on SQLite.
 	writeMu sync.Mutex
+	// batch is the group commit of messages (store_batch.go).
+	batch *batcher
 }
 
-func newStore(db *migrations.DB, a Auditor, now func() time.Time) *store {
-	return &store{db: db.Gorm, dialect: db.Dialect, audit: a, now: now}
+func newStore(db *migrations.DB, a Auditor, now func() time.Time, batch BatchOptions) *store {
+	st := &store{db: db.Gorm, dialect: db.Dialect, audit: a, now: now}
+	st.batch = newBatcher(st, batch)
+	return st
 }
 
 // tx runs fn in a transaction. On SQLite the node's writers take turns in Go first: SQLite

@@ -125,10 +125,24 @@ func (st *store) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID 
 			return eventRow{}, err
 		}
 	}
+	row, err := newRow(tenantID, convID, ev, state, body, now)
+	if err != nil {
+		return eventRow{}, err
+	}
+	row.targetVisitorSeq = targetVisitorSeq
+	if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
+		return eventRow{}, err
+	}
+	return row, nil
+}
+
+// newRow builds the row of ev, given the conversation's state with the event's seq taken and
+// the event's sealed body.
+func newRow(tenantID, convID string, ev newEvent, state seqState, body string, now time.Time) (eventRow, error) {
 	row := eventRow{
 		ID: uuid.Must(uuid.NewV7()).String(), TenantID: tenantID, ConversationID: convID, Seq: state.Seq,
 		Kind: ev.Kind, SenderKind: ev.SenderKind, SenderID: ev.SenderID, Body: body, Event: ev.Event, CreatedAt: now,
-		Audience: ev.Audience, targetVisitorSeq: targetVisitorSeq,
+		Audience: ev.Audience,
 	}
 	if ev.Audience == AudienceAll {
 		row.VisitorSeq = &state.VisitorSeq
@@ -149,13 +163,11 @@ func (st *store) appendEvent(ctx context.Context, tx *gorm.DB, tenantID, convID 
 	if ev.FileID != "" {
 		row.FileID = &ev.FileID
 	}
-	if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
-		return eventRow{}, err
-	}
 	return row, nil
 }
 
-// append stores one event in a transaction of its own (messages, announcements).
+// append stores one event in a transaction of its own (announcements; messages go through the
+// group commit, appendMessage).
 func (st *store) append(ctx context.Context, tenantID, convID string, ev newEvent, check checkFunc, seal sealFunc) (eventRow, error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
 	var row eventRow

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,8 +135,10 @@ func BenchmarkMessagePathParallel(b *testing.B) {
 }
 
 // BenchmarkIdleSockets measures the server memory an idle visitor socket holds (after hello,
-// welcome and replay): the clients run in a child process so only the server's heap and stacks
-// are counted. It reports bytes per socket and sockets per GiB; -benchtime=1x is enough.
+// welcome and replay): the clients run in a child process so only the server is counted. It
+// reports the growth of the process's resident set (VmRSS, what the operating system charges)
+// per socket as KB/socket, the heap and stacks in use per socket as B/socket, and sockets per
+// GiB of RSS; -benchtime=1x is enough.
 func BenchmarkIdleSockets(b *testing.B) {
 	const sockets = 2000
 	url := migratetest.URL(b, migrations.SQLite)
@@ -153,6 +157,8 @@ func BenchmarkIdleSockets(b *testing.B) {
 	}
 	for b.Loop() {
 		before := memInUse()
+		stackBefore := stackInUse()
+		rssBefore := rss(b)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$", "-test.v")
 		cmd.Env = append(os.Environ(), "PARLEY_IDLE_URL="+n.widgetURL(e, "/ws"), "PARLEY_IDLE_LIST="+list)
 		stdin, _ := cmd.StdinPipe()
@@ -175,11 +181,16 @@ func BenchmarkIdleSockets(b *testing.B) {
 			b.Fatalf("server holds %d subscribers, want %d", hs, sockets)
 		}
 		after := memInUse()
+		stackAfter := stackInUse()
+		rssAfter := rss(b)
 		_ = stdin.Close()
 		_ = cmd.Wait()
 		per := float64(after-before) / sockets
+		perRSS := float64(rssAfter-rssBefore) / sockets
 		b.ReportMetric(per, "B/socket")
-		b.ReportMetric(float64(1<<30)/per, "sockets/GiB")
+		b.ReportMetric(float64(stackAfter-stackBefore)/sockets, "stack-B/socket")
+		b.ReportMetric(perRSS/1024, "KB/socket")
+		b.ReportMetric(float64(1<<30)/perRSS, "sockets/GiB")
 	}
 }
 
@@ -192,6 +203,36 @@ func memInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse + m.StackInuse
+}
+
+// stackInUse is the goroutine stack memory in use (after memInUse's collections).
+func stackInUse() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.StackInuse
+}
+
+// rss returns the process's resident set size in bytes (VmRSS of /proc/self/status), after the
+// collections memInUse runs and with freed memory returned to the operating system, as a node
+// that has been idle a while holds it.
+func rss(b *testing.B) uint64 {
+	b.Helper()
+	debug.FreeOSMemory()
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status: resident set size unknown")
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb * 1024
+		}
+	}
+	b.Fatal("no VmRSS in /proc/self/status")
+	return 0
 }
 
 // TestIdleClientsHelper is BenchmarkIdleSockets' client process: it opens one visitor socket per
@@ -223,8 +264,15 @@ func TestIdleClientsHelper(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Keep answering pings while idle.
-		c.CloseRead(ctx)
+		// Keep answering pings and take whatever else comes (queue positions) while idle:
+		// CloseRead would close the socket on the first data frame.
+		go func() {
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					return
+				}
+			}
+		}()
 		conns = append(conns, c)
 	}
 	fmt.Println("READY", len(conns))

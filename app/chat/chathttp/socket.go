@@ -1,6 +1,8 @@
 package chathttp
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,12 +30,13 @@ const outboxSize = 16
 // upgrade turns the request into a WebSocket. The origin was checked by the caller. The server's
 // read and write deadlines (meant for ordinary requests) are cleared first: a hijacked
 // connection would otherwise be cut when they expire. Compression is off: it costs memory per
-// socket and mixes secrets with attacker-chosen text.
+// socket and mixes secrets with attacker-chosen text. The socket keeps small buffers of its own
+// (smallBuffers) instead of the HTTP server's 4 KiB ones.
 func upgrade(c echo.Context) (*websocket.Conn, error) {
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	conn, err := websocket.Accept(c.Response(), c.Request(), &websocket.AcceptOptions{
+	conn, err := websocket.Accept(smallBuffers{c.Response()}, c.Request(), &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the Origin was checked against the site's allowed origins before
 		CompressionMode:    websocket.CompressionDisabled,
 	})
@@ -42,6 +45,37 @@ func upgrade(c echo.Context) (*websocket.Conn, error) {
 	}
 	conn.SetReadLimit(protocol.MaxFrameBytes)
 	return conn, nil
+}
+
+// socketBuffer is the size of a socket's read and write buffers. Chat frames are small; a
+// larger one is read or written past the buffer, straight from or to the connection.
+const socketBuffer = 512
+
+// smallBuffers hands the WebSocket library buffers of socketBuffer bytes when it hijacks the
+// connection, in place of the HTTP server's 4 KiB reader and writer, which an idle socket would
+// otherwise hold for its whole life (most of its memory). Bytes the server's reader had already
+// buffered are read first.
+type smallBuffers struct{ *echo.Response }
+
+// Hijack implements http.Hijacker.
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.Response).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	n := brw.Reader.Buffered()
+	if n == 0 {
+		return conn, bufio.NewReadWriter(bufio.NewReaderSize(conn, socketBuffer), bufio.NewWriterSize(conn, socketBuffer)), nil
+	}
+	// The early bytes must sit in the new reader's buffer: the library takes what is buffered
+	// and reads the rest from conn itself.
+	early, _ := brw.Reader.Peek(n)
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(socketBuffer, n))
+	if _, err := br.Peek(n); err != nil {
+		_ = conn.Close()
+		return nil, nil, err
+	}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, socketBuffer)), nil
 }
 
 // closeErr is how a session ends: the close code and reason sent to the peer.

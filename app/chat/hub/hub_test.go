@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
@@ -115,5 +117,94 @@ func TestPostgresRelay(t *testing.T) {
 	got, _ = own.Drain()
 	if len(got) != 2 || got[0].Local != "not sent" || got[1].Kind != KindTyping {
 		t.Fatalf("own node got %+v, want exactly its two local signals", got)
+	}
+}
+
+// TestPostgresRelayBatchesNotifications: a burst of signals queued on one node reaches the
+// other in a few notifications (many signals each, under the 8000-byte limit), not one per
+// signal, in order and intact; the sending node skips its own notifications.
+func TestPostgresRelayBatchesNotifications(t *testing.T) {
+	url := migratetest.URL(t, migrations.Postgres)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	relay := func() (*Hub, *Postgres) {
+		db, err := migrations.Open(ctx, url, migrations.Options{MaxOpenConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		sqlDB, _ := db.SQL()
+		h := New()
+		return h, NewPostgres(h, sqlDB, nil)
+	}
+	run := func(p *Postgres) {
+		rctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = p.Run(rctx); close(done) }()
+		t.Cleanup(func() { stop(); <-done })
+		select {
+		case <-p.Listening():
+		case <-ctx.Done():
+			t.Fatal("relay did not start listening")
+		}
+	}
+	// A plain listener counts what crosses the wire.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		t.Fatal(err)
+	}
+	h1, p1 := relay()
+	h2, p2 := relay()
+	run(p2)
+	other := h2.Subscribe(ConversationTopic("c1"))
+	defer other.Close()
+	own := h1.Subscribe(ConversationTopic("c1"))
+	defer own.Close()
+	const burst = 300
+	for i := range burst { // queued before the sender runs: one batch
+		p1.Notify(Signal{Topic: ConversationTopic("c1"), Kind: KindEvent, Conversation: "c1", Seq: int64(i + 1), Node: h1.Node()})
+	}
+	run(p1)
+	var got []Signal
+	for len(got) < burst {
+		select {
+		case <-other.C():
+			sigs, overflow := other.Drain()
+			if overflow {
+				t.Fatal("mailbox overflowed")
+			}
+			got = append(got, sigs...)
+		case <-ctx.Done():
+			t.Fatalf("other node got %d of %d signals", len(got), burst)
+		}
+	}
+	for i, s := range got {
+		if s.Seq != int64(i+1) || s.Conversation != "c1" || s.Kind != KindEvent || s.Node != h1.Node() {
+			t.Fatalf("signal %d = %+v, want c1/%d from %s", i, s, i+1, h1.Node())
+		}
+	}
+	notes := 0
+	for {
+		wctx, wcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		n, err := conn.WaitForNotification(wctx)
+		wcancel()
+		if err != nil {
+			break
+		}
+		if len(n.Payload) > 8000 {
+			t.Fatalf("notification of %d bytes, over PostgreSQL's limit", len(n.Payload))
+		}
+		notes++
+	}
+	if sent, stmts := p1.Sent(); notes == 0 || uint64(notes) != sent || stmts != 1 || notes > burst/40 {
+		t.Fatalf("%d signals crossed in %d notifications (%d counted by the relay, %d statements); want one statement of at most %d",
+			burst, notes, sent, stmts, burst/40)
+	}
+	if sigs, _ := own.Drain(); len(sigs) != 0 {
+		t.Fatalf("the sending node delivered %d of its own notifications", len(sigs))
 	}
 }
