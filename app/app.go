@@ -150,6 +150,9 @@ type App struct {
 	// Canned keeps the canned messages (personal, department and shared) the composer offers.
 	Canned *canned.Service
 
+	// instruments are the node's running measurements, published by GET /metrics.
+	instruments *instruments
+
 	closeKeys func()
 }
 
@@ -205,7 +208,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	a := &App{Config: cfg, Log: opts.Log, DB: db, Now: opts.Now}
+	a := &App{Config: cfg, Log: opts.Log, DB: db, Now: opts.Now, instruments: newInstruments()}
 	if err := a.openKeys(opts); err != nil {
 		return nil, err
 	}
@@ -313,7 +316,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 	met := &metrics{token: sha256.Sum256([]byte(cfg.MetricsToken)), enabled: cfg.MetricsToken != "", version: opts.Version,
 		alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
-		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second}
+		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second, instruments: a.instruments}
 	shell := &console.Shell{People: a.Users, Organisations: a.Tenants, DevKeys: !a.Keys.Production(),
 		Grants: func(ctx context.Context, tenantID, userID string) (rbac.Grants, error) {
 			e, err := a.Authz.EffectivePermissions(ctx, tenantID, userID)
@@ -367,6 +370,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Guard:          a.Guard.Route,
 		SessionCookies: []string{a.AccountSessions.CookieName()},
 		CardRefused:    a.auditCardRefused,
+		Requests:       a.instruments,
 	})
 	if err != nil {
 		return nil, err
@@ -428,7 +432,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 			u, err := a.Users.ByID(ctx, tenantID, userID)
 			return u.DisplayName, err
 		}),
-		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL,
+		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL, Metrics: a.instruments,
 		// The secure card form wipes the card data of a conversation that ends.
 		Closed: func(tenantID, convID string) {
 			if a.CardForms != nil {
@@ -442,6 +446,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
 		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now,
 		Agents: a.chatAgents})
+	a.instruments.watchChat(a.Chat, a.ChatHTTP)
 	return nil
 }
 

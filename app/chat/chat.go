@@ -78,6 +78,9 @@ type Config struct {
 	// Closed, when set, is called after a conversation ended or was missed (the secure card form
 	// purges the card data it holds for it).
 	Closed func(tenantID, conversationID string)
+	// Metrics receives the engine's measurements (messages stored, delivered, group-commit
+	// batches); nil records nothing.
+	Metrics Metrics
 }
 
 // Service is the chat engine of one node.
@@ -106,6 +109,7 @@ type Service struct {
 	origin     string
 	limits     Limits
 	closed     func(tenantID, conversationID string)
+	metrics    Metrics
 
 	visitorMsgs, visitorStarts, visitorViews, visitorConns, visitorPolls *limit.Limiter
 	ipMsgs, ipStarts, ipViews, ipConns                                   *limit.Limiter
@@ -144,6 +148,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	if u, err := url.Parse(cfg.PublicOrigin); err == nil && u.Scheme != "" && u.Host != "" {
 		cfg.PublicOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
@@ -152,7 +159,7 @@ func New(cfg Config) (*Service, error) {
 		store: newStore(cfg.DB, cfg.Audit, cfg.Now), tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
 		sealer: cfg.Sealer, authz: cfg.Authz, names: cfg.Names, policies: cfg.Policies, sessions: cfg.Sessions,
 		deliveries: newDeliveries(), log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
-		limits: l, closed: cfg.Closed,
+		limits: l, closed: cfg.Closed, metrics: cfg.Metrics,
 	}
 	if err := s.initMasking(cfg.Split); err != nil {
 		return nil, errors.Join(ErrConfig, err)
