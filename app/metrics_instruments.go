@@ -51,8 +51,8 @@ func newInstruments() *instruments {
 		Help: "HTTP requests answered, by method, route template (\"unmatched\" when no route matched) and status class.",
 	}, []string{"method", "route", "status"})
 	in.requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "parley_http_request_duration_seconds",
-		Help: "Time to answer an HTTP request, by method, route template and status class (WebSocket upgrades, whose time is the socket's life, are left out).",
+		Name:    "parley_http_request_duration_seconds",
+		Help:    "Time to answer an HTTP request, by method, route template and status class (WebSocket upgrades, whose time is the socket's life, are left out).",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"method", "route", "status"})
 	in.messages = prometheus.NewCounterVec(prometheus.CounterOpts{
