@@ -177,4 +177,3 @@ func checkContract(t *testing.T, res *loadtest.Result, want int64) {
 		t.Errorf("got %d ack and %d delivery latencies, want %d each", res.Ack.Count, res.Delivery.Count, want)
 	}
 }
-

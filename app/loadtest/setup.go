@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // target is what the load talks to: Parley, or the baseline.
@@ -287,4 +286,3 @@ func (r *run) signInStorm(ctx context.Context) {
 	}
 	wg.Wait()
 }
-
