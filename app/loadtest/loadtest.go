@@ -40,8 +40,8 @@ type Account struct {
 type Config struct {
 	// BaseURL is the server's base URL (http://127.0.0.1:8080), or the load balancer's.
 	BaseURL string
-	// Baseline drives the bare fan-out server (baseline.go) instead of Parley: no accounts, no
-	// site, no masking; the same frames and load shape.
+	// Baseline drives the bare fan-out server (baseline.go) instead of Parley: no site, no
+	// masking, the accounts only counted (one agent socket each); the same frames and load shape.
 	Baseline bool
 	// Agents sign in and accept the chats, round-robin; at least one.
 	Agents []Account
@@ -121,7 +121,7 @@ func (c *Config) defaults() error {
 	if c.Client == nil {
 		c.Client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	}
-	if c.Baseline {
+	if c.Baseline && len(c.Agents) == 0 {
 		c.Agents = []Account{{Tenant: "baseline", Email: "agent@baseline"}}
 	}
 	return nil
@@ -225,7 +225,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer cancel()
 
 	setupStart := time.Now()
-	before, _ := sampleServer(ctx, cfg.Server)
 	agents, err := r.connectAgents(ctx)
 	defer func() {
 		for _, a := range agents {
@@ -235,6 +234,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The memory before the visitors: with the agents signed in and their sockets open.
+	before, _ := sampleServer(ctx, cfg.Server)
 	convs, err := r.setupVisitors(ctx, agents)
 	defer func() {
 		for _, c := range convs {

@@ -60,6 +60,10 @@ func (r *run) progressLine(total int64) {
 	frac := float64(settled) / float64(total)
 	const width = 30
 	bar := strings.Repeat("█", int(frac*width)) + strings.Repeat("░", width-int(frac*width))
+	errs := 0
+	for _, n := range r.errs.snapshot() {
+		errs += n
+	}
 	r.progressf("%s %3.0f%%  %d/%d acked  %d delivered  %.0f msg/s  %d errors", bar, 100*frac,
-		r.acked.Load(), total, r.delivered.Load(), rate, len(r.errs.snapshot()))
+		r.acked.Load(), total, r.delivered.Load(), rate, errs)
 }
