@@ -30,10 +30,10 @@ const (
 // options are the command line.
 type options struct {
 	url, bin, db, pgAdmin, nginx, name, out, accounts, metricsToken, serveBaseline, progress string
-	nodes                                                                                  int
-	baseline, audit, keep, vault                                                           bool
-	load                                                                                   loadtest.Config
-	agents, stormAccounts                                                                  int
+	nodes                                                                                    int
+	baseline, audit, keep, vault                                                             bool
+	load                                                                                     loadtest.Config
+	agents, stormAccounts                                                                    int
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
@@ -334,4 +334,3 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
