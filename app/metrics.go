@@ -70,7 +70,7 @@ type metrics struct {
 func (m *metrics) Routes() []server.Route {
 	return []server.Route{
 		{Method: http.MethodGet, Path: "/metrics", Access: server.Public, API: true,
-			Summary: "Prometheus metrics: audit alerts, outbox, verifier, forwarding, hasher, key provider (bearer token).",
+			Summary: "Prometheus metrics: audit controls, hasher, key provider, HTTP requests, chat, Go runtime, process (bearer token).",
 			Handler: m.serve},
 	}
 }
