@@ -59,8 +59,9 @@ type Config struct {
 	// CardEvery makes every CardEvery-th message of a visitor carry Card (0: none).
 	CardEvery int
 	// SignIns is how many sign-ins (and sign-outs) run while the messages flow (a sign-in
-	// storm), with SignInConcurrency at once, by StormAccounts (default: the agents; a sign-in
-	// of the agents' own accounts may end their sessions where sessions are limited).
+	// storm), with SignInConcurrency at once, by StormAccounts (default: the agents), each
+	// worker with an account of its own: give at least SignInConcurrency accounts, for Parley
+	// refuses a second sign-in attempt of one account while one runs.
 	SignIns, SignInConcurrency int
 	StormAccounts              []Account
 	// Hold keeps the sockets open and idle this long after setup, before the messages (the

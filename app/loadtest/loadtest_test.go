@@ -114,7 +114,8 @@ func startParley(t *testing.T, db *migrations.DB, agents int) *parley {
 
 // TestContract drives a real server over real sockets with a small load — three visitors of two
 // agents, twenty messages each (past the visitor's burst, so throttled messages are re-sent as
-// the protocol says), every fifth with a card number — and checks the delivery contract:
+// the protocol says), every fifth with a card number, six sign-ins of two other users meanwhile
+// — and checks the delivery contract:
 // every acked message reaches its agent exactly once, at the seq of its ack, the card masked.
 // Correctness only: no timing is asserted.
 func TestContract(t *testing.T) {
@@ -122,18 +123,22 @@ func TestContract(t *testing.T) {
 		t.Skip("drives a server for about 15 s")
 	}
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
-		p := startParley(t, db, 2)
+		p := startParley(t, db, 4)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		res, err := loadtest.Run(ctx, loadtest.Config{
-			BaseURL: p.url, Agents: p.agents, SiteKey: p.siteKey, SiteOrigin: siteOrigin,
+			BaseURL: p.url, Agents: p.agents[:2], StormAccounts: p.agents[2:], SiteKey: p.siteKey, SiteOrigin: siteOrigin,
 			Visitors: 3, Messages: 20, Size: 120, InFlight: 2, CardEvery: 5, MetricsToken: metricsToken,
+			SignIns: 6, SignInConcurrency: 2,
 			Server: loadtest.Scrape{URLs: []string{p.url}, Token: metricsToken},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkContract(t, res, 60)
+		if res.SignIn.Count != 6 {
+			t.Errorf("got %d sign-ins of the storm, want 6 (errors %v)", res.SignIn.Count, res.Errors)
+		}
 		if res.CardMessages != 12 || res.CardsMasked != 12 || res.CardsInClear != 0 {
 			t.Errorf("got %d card messages, %d masked, %d in clear; want 12, 12, 0", res.CardMessages, res.CardsMasked, res.CardsInClear)
 		}

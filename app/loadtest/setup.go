@@ -246,43 +246,55 @@ func (p *parleyTarget) startChat(ctx context.Context, i int) (string, string, ht
 	return sum.ID, wsURL(base, "/ws"), h, hello, nil
 }
 
-// signInStorm signs agents in and out while the messages flow: SignIns times, SignInConcurrency
-// at once, each from an address of its own, measuring each sign-in.
+// signInStorm signs agents in and out while the messages flow: SignIns times by
+// SignInConcurrency workers, each from an address of its own per sign-in, measuring each
+// sign-in. Worker w signs in StormAccounts[w % len] only: Parley runs one sign-in attempt per
+// account at a time (a second one at once is refused as rate_limited), as a person would.
 func (r *run) signInStorm(ctx context.Context) {
-	accounts := r.cfg.Agents
-	sem := make(chan struct{}, r.cfg.SignInConcurrency)
-	var wg sync.WaitGroup
-	for i := range r.cfg.SignIns {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return
+	accounts := r.cfg.StormAccounts
+	if len(accounts) == 0 {
+		accounts = r.cfg.Agents
+	}
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range r.cfg.SignIns {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
 		}
+	}()
+	var wg sync.WaitGroup
+	for w := range r.cfg.SignInConcurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			addr := r.cfg.address(30000 + i)
-			acc := accounts[i%len(accounts)]
-			if len(r.cfg.StormAccounts) > 0 {
-				acc = r.cfg.StormAccounts[i%len(r.cfg.StormAccounts)]
-			}
-			t0 := time.Now()
-			cookies, csrf, err := signIn(ctx, r.cfg.Client, r.cfg.BaseURL, addr, acc)
-			if err != nil {
-				r.errs.add("sign_in_" + codeOf(err))
-				return
-			}
-			r.signIn.add(time.Since(r.start), time.Since(t0))
-			var parts []string
-			for _, c := range cookies {
-				parts = append(parts, c.Name+"="+c.Value)
-			}
-			h := http.Header{"Origin": {r.cfg.BaseURL}, "Cookie": {strings.Join(parts, "; ")}, "X-CSRF-Token": {csrf}}
-			if _, err := request(ctx, r.cfg.Client, http.MethodPost, r.cfg.BaseURL+"/api/v1/auth/logout", addr, h, nil, nil); err != nil {
-				r.errs.add("sign_out_" + codeOf(err))
+			acc := accounts[w%len(accounts)]
+			for i := range next {
+				r.signInOut(ctx, acc, r.cfg.address(30000+i))
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// signInOut signs acc in from addr and out again, as the console does.
+func (r *run) signInOut(ctx context.Context, acc Account, addr string) {
+	t0 := time.Now()
+	cookies, csrf, err := signIn(ctx, r.cfg.Client, r.cfg.BaseURL, addr, acc)
+	if err != nil {
+		r.errs.add("sign_in_" + codeOf(err))
+		return
+	}
+	r.signIn.add(time.Since(r.start), time.Since(t0))
+	var parts []string
+	for _, c := range cookies {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	h := http.Header{"Origin": {r.cfg.BaseURL}, "Cookie": {strings.Join(parts, "; ")}, "X-CSRF-Token": {csrf}}
+	if _, err := request(ctx, r.cfg.Client, http.MethodPost, r.cfg.BaseURL+"/api/v1/auth/logout", addr, h, nil, nil); err != nil {
+		r.errs.add("sign_out_" + codeOf(err))
+	}
 }

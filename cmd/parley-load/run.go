@@ -73,7 +73,7 @@ and OUT/NAME.svg. Exit status: 0 contract held, 1 contract broken, 2 usage, 3 th
 	fs.IntVar(&o.load.CardEvery, "card-every", 10, "every N-th message carries 4111 1111 1111 1111, which the agent must see masked (0: none)")
 	fs.IntVar(&o.load.SignIns, "sign-ins", 0, "sign-ins (and sign-outs) to run while the messages flow: a sign-in storm")
 	fs.IntVar(&o.load.SignInConcurrency, "sign-in-concurrency", 8, "sign-ins at once during the storm")
-	fs.IntVar(&o.stormAccounts, "storm-accounts", 4, "users the started server gets for the sign-in storm")
+	fs.IntVar(&o.stormAccounts, "storm-accounts", 0, "users the started server gets for the sign-in storm (default: -sign-in-concurrency, one per worker; 0 without -sign-ins)")
 	fs.DurationVar(&o.load.Hold, "hold", 0, "keep every socket open and idle this long after setup before the messages (idle density: RSS per socket)")
 	fs.IntVar(&o.load.SetupConcurrency, "setup-concurrency", 16, "visitors setting up at once")
 	fs.DurationVar(&o.load.DrainTimeout, "drain-timeout", 30*time.Second, "how long to wait after the last ack for every acked message to reach its agent")
@@ -86,6 +86,9 @@ and OUT/NAME.svg. Exit status: 0 contract held, 1 contract broken, 2 usage, 3 th
 	fs.StringVar(&o.serveBaseline, "serve-baseline", "", "only serve the baseline at this address until stopped (what -baseline starts)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.stormAccounts == 0 && o.load.SignIns > 0 {
+		o.stormAccounts = o.load.SignInConcurrency
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
