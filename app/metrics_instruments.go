@@ -1,7 +1,6 @@
 package app
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -134,12 +133,15 @@ func (in *instruments) MessageDelivered(receiverKind string, after time.Duration
 // BatchCommitted implements chat.Metrics.
 func (in *instruments) BatchCommitted(size int) { in.batchSize.Observe(float64(size)) }
 
+// statusClasses are the status label's values, by the status's first digit.
+var statusClasses = [...]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
 // statusClass is "2xx" for 200–299 and so on; anything outside 100–599 is "other".
 func statusClass(status int) string {
 	if status < 100 || status > 599 {
-		return "other"
+		return statusClasses[0]
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return statusClasses[status/100]
 }
 
 // participantKind bounds a sender's or receiver's kind to visitor, agent or other.

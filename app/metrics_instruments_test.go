@@ -87,3 +87,29 @@ func TestStatusClass(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInstruments is what the instruments add to each request and message.
+func BenchmarkInstruments(b *testing.B) {
+	in := newInstruments()
+	b.Run("request", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			in.ObserveRequest("POST", "/api/v1/widget/sites/:site/chats", 201, 3*time.Millisecond)
+		}
+	})
+	b.Run("message", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			in.MessageStored("visitor", 2*time.Millisecond)
+			in.MessageDelivered("agent", 3*time.Millisecond)
+		}
+	})
+	b.Run("scrape", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := in.registry.Gather(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
