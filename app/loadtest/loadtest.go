@@ -249,7 +249,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	setup := time.Since(setupStart)
-	res := &Result{Target: r.target.name(), Visitors: cfg.Visitors, Agents: len(agents), Messages: cfg.Messages, Size: cfg.Size,
+	res := &Result{Target: r.target.name(), Visitors: len(convs), Agents: len(agents), Messages: cfg.Messages, Size: cfg.Size,
 		InFlight: cfg.InFlight, Rate: cfg.Rate, SetupSeconds: setup.Seconds()}
 	if cfg.Hold > 0 {
 		r.progressf("holding %d visitor sockets idle for %s", len(convs), cfg.Hold)
@@ -267,7 +267,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		storm.Add(1)
 		go func() { defer storm.Done(); r.signInStorm(ctx) }()
 	}
-	stopProgress := r.showProgress(int64(cfg.Visitors * cfg.Messages))
+	stopProgress := r.showProgress(int64(len(convs) * cfg.Messages))
 	var senders sync.WaitGroup
 	for _, c := range convs {
 		senders.Add(1)
@@ -289,7 +289,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Ack, res.Delivery, res.SignIn = summarize(acks), summarize(delivs), summarize(r.signIn.snapshot())
 	res.Errors = r.errs.snapshot()
 	r.check(convs, res)
-	res.Server = serverStats(before, held, after, cfg.Visitors)
+	res.Server = serverStats(before, held, after, len(convs))
 	step := max(lastAck/60, 250*time.Millisecond).Round(250 * time.Millisecond)
 	res.Timeline, res.TimelineStep = timeline(acks, delivs, step), step.Seconds()
 	if cfg.MetricsToken != "" && !cfg.Baseline {

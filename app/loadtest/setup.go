@@ -67,10 +67,11 @@ func (r *run) setupVisitors(ctx context.Context, agents []*agent) ([]*conv, erro
 	convs := make([]*conv, r.cfg.Visitors)
 	sem := make(chan struct{}, r.cfg.SetupConcurrency)
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		done  int
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		first    error
+		done     int
+		failures int
 	)
 	for i := range convs {
 		sem <- struct{}{}
@@ -88,8 +89,17 @@ func (r *run) setupVisitors(ctx context.Context, agents []*agent) ([]*conv, erro
 			mu.Lock()
 			defer mu.Unlock()
 			convs[i] = c
-			if err != nil && first == nil {
-				first = fmt.Errorf("loadtest: visitor %d: %w", i, err)
+			if err != nil {
+				// A visitor the server failed is left out and counted; more than 1% ends the run.
+				r.errs.add("setup_" + codeOf(err))
+				failures++
+				if c != nil {
+					c.close()
+				}
+				convs[i] = nil
+				if failures > max(r.cfg.Visitors/100, 0) && first == nil {
+					first = fmt.Errorf("loadtest: visitor %d: %w (%d visitors failed)", i, err, failures)
+				}
 			}
 			done++
 			if done%max(r.cfg.Visitors/20, 1) == 0 {
@@ -98,7 +108,13 @@ func (r *run) setupVisitors(ctx context.Context, agents []*agent) ([]*conv, erro
 		}()
 	}
 	wg.Wait()
-	return convs, first
+	out := convs[:0]
+	for _, c := range convs {
+		if c != nil {
+			out = append(out, c)
+		}
+	}
+	return out, first
 }
 
 // setupTries bounds the attempts at one visitor's setup step the server throttled.
