@@ -125,7 +125,7 @@ type ServerConfig struct {
 	MetricsToken string
 	// NodeID names the node.
 	NodeID string
-	// Env is added to the node's environment (VAULT_ADDR, VAULT_TOKEN, PARLEY_FANOUT_URL…).
+	// Env is added to the node's environment (VAULT_ADDR, VAULT_TOKEN, a fan-out bus…).
 	Env []string
 	// Log receives the node's output; nil discards it.
 	Log io.Writer

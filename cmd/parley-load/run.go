@@ -59,8 +59,8 @@ and OUT/NAME.svg. Exit status: 0 contract held, 1 contract broken, 2 usage, 3 th
 	fs.StringVar(&o.metricsToken, "metrics-token", getenv("PARLEY_METRICS_TOKEN"), "with -url: the server's PARLEY_METRICS_TOKEN, to read its memory and CPU from GET /metrics")
 	fs.StringVar(&o.bin, "bin", "bin/parley", "the parley binary to start")
 	fs.StringVar(&o.db, "db", "sqlite", "database of the started server: sqlite or postgres")
-	fs.StringVar(&o.pgAdmin, "pg-admin", firstOf(getenv("PARLEY_LOAD_POSTGRES"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
-		"PostgreSQL superuser URL: a fresh database parley_load_… is made and dropped (env PARLEY_LOAD_POSTGRES)")
+	fs.StringVar(&o.pgAdmin, "pg-admin", firstOf(getenv("LOAD_PG"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		"PostgreSQL superuser URL: a fresh database parley_load_… is made and dropped (env LOAD_PG)")
 	fs.IntVar(&o.nodes, "nodes", 1, "nodes to start (more than 1: PostgreSQL, behind nginx)")
 	fs.StringVar(&o.nginx, "nginx", "nginx", "the nginx binary (with -nodes > 1)")
 	fs.BoolVar(&o.vault, "vault", getenv("VAULT_ADDR") != "" && getenv("VAULT_TOKEN") != "", "give the started nodes VAULT_ADDR and VAULT_TOKEN of this environment (default: when both are set); otherwise the local dev key provider")
