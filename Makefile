@@ -7,7 +7,8 @@ GOTESTFLAGS ?=
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build run test test-go test-browser test-short lint bench fuzz vault-dev vault-dev-stop e2e clean tools evidence-sample
+.PHONY: all build run test test-go test-browser test-short lint bench fuzz vault-dev vault-dev-stop e2e clean tools evidence-sample \
+	load-tool load-throughput load-latency load-idle load-signin-storm load-audit load-nodes load-baseline
 
 all: build
 
@@ -89,6 +90,52 @@ vault-dev:
 
 vault-dev-stop:
 	@scripts/vault-dev stop
+
+## Load scenarios (docs/BENCHMARKS.md): each builds bin/parley and bin/parley-load, starts the
+## server itself with a fresh data directory (and a fresh PostgreSQL database, dropped after),
+## prints the figures and writes data/load/NAME.json and NAME.svg. Nothing is left running.
+## PostgreSQL: LOAD_PG (a superuser URL). Vault: export VAULT_ADDR and VAULT_TOKEN first
+## (eval "$$(make -s vault-dev)"; export VAULT_ADDR VAULT_TOKEN), else the local dev key provider.
+LOAD := bin/parley-load
+LOAD_PG ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+LOAD_FLAGS ?=
+LOAD_RUN = $(LOAD) -pg-admin '$(LOAD_PG)' $(LOAD_FLAGS)
+LOAD_IDLE_VISITORS ?= 10000
+
+load-tool: build
+	$(GO) build -trimpath -o $(LOAD) ./cmd/parley-load
+
+## load-throughput: one node, PostgreSQL: 400 conversations × 10 messages, 4 in flight, 4 agents.
+load-throughput: load-tool
+	$(LOAD_RUN) -name throughput -db postgres -visitors 400 -agents 4 -messages 10 -in-flight 4
+
+## load-latency: below saturation, 100 senders with one message in flight each.
+load-latency: load-tool
+	$(LOAD_RUN) -name latency -db postgres -visitors 100 -agents 4 -messages 10 -in-flight 1 -rate 1
+
+## load-idle: idle connection density: LOAD_IDLE_VISITORS visitors in open chats, every socket
+## idle for 15 s, then the server's RSS per visitor socket.
+load-idle: load-tool
+	$(LOAD_RUN) -name idle -db postgres -visitors $(LOAD_IDLE_VISITORS) -agents 8 -messages 1 -hold 15s -setup-concurrency 32
+
+## load-signin-storm: 300 sign-ins (and sign-outs), 8 at once, while 100 visitors chat.
+load-signin-storm: load-tool
+	$(LOAD_RUN) -name signin-storm -db postgres -visitors 100 -agents 4 -messages 30 -rate 1 -in-flight 1 -sign-ins 300 -sign-in-concurrency 8
+
+## load-audit: the audit append rate: 1,000 chats started and accepted and 200 sign-ins, every
+## chain verified before and after.
+load-audit: load-tool
+	$(LOAD_RUN) -name audit -db postgres -visitors 1000 -agents 4 -messages 0 -sign-ins 200 -setup-concurrency 32 -audit
+
+## load-nodes: 2 and then 3 nodes on one PostgreSQL behind nginx (LISTEN/NOTIFY fan-out).
+load-nodes: load-tool
+	$(LOAD_RUN) -name nodes-2 -db postgres -nodes 2 -visitors 400 -agents 4 -messages 10 -in-flight 4
+	$(LOAD_RUN) -name nodes-3 -db postgres -nodes 3 -visitors 400 -agents 6 -messages 10 -in-flight 4
+
+## load-baseline: the throughput scenario and, in the same invocation, the bare WebSocket fan-out
+## baseline (no persistence) under the same load: the ratio Parley ÷ baseline.
+load-baseline: load-tool
+	$(LOAD_RUN) -name baseline -db postgres -visitors 400 -agents 4 -messages 10 -in-flight 4 -baseline
 
 clean:
 	rm -rf bin

@@ -163,6 +163,8 @@ type App struct {
 	// one node at a time).
 	Integrity    *integrity.Service
 	EvidenceJobs *evidence.Runner
+	// instruments are the node's running measurements, published by GET /metrics.
+	instruments *instruments
 
 	closeKeys func()
 }
@@ -219,7 +221,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	a := &App{Config: cfg, Log: opts.Log, DB: db, Now: opts.Now}
+	a := &App{Config: cfg, Log: opts.Log, DB: db, Now: opts.Now, instruments: newInstruments()}
 	if err := a.openKeys(opts); err != nil {
 		return nil, err
 	}
@@ -331,7 +333,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 	met := &metrics{token: sha256.Sum256([]byte(cfg.MetricsToken)), enabled: cfg.MetricsToken != "", version: opts.Version,
 		alerts: a.Alerts, audit: a.Audit, monitor: a.AuditMonitor, forwarder: a.auditForwarder.Load,
-		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second, drift: a.ComplianceDrift.Totals}
+		hasher: hasher, keys: a.Keys, log: opts.Log, timeout: 3 * time.Second, drift: a.ComplianceDrift.Totals,
+		instruments: a.instruments}
 	shell := &console.Shell{People: a.Users, Organisations: a.Tenants, DevKeys: !a.Keys.Production(),
 		Grants: func(ctx context.Context, tenantID, userID string) (rbac.Grants, error) {
 			e, err := a.Authz.EffectivePermissions(ctx, tenantID, userID)
@@ -390,6 +393,7 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Guard:          a.Guard.Route,
 		SessionCookies: []string{a.AccountSessions.CookieName()},
 		CardRefused:    a.auditCardRefused,
+		Requests:       a.instruments,
 	})
 	if err != nil {
 		return nil, err
@@ -451,7 +455,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 			u, err := a.Users.ByID(ctx, tenantID, userID)
 			return u.DisplayName, err
 		}),
-		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL,
+		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL, Metrics: a.instruments,
 		// The secure card form wipes the card data of a conversation that ends.
 		Compliance: complianceModes{a},
 		Closed: func(tenantID, convID string) {
@@ -466,6 +470,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 	a.ChatHTTP = chathttp.New(chathttp.Config{Service: a.Chat, Assets: web.WidgetAssets(), Log: opts.Log,
 		Pages: a.Pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), Tenants: a.Tenants, People: a.Users, Now: opts.Now,
 		Agents: a.chatAgents})
+	a.instruments.watchChat(a.Chat, a.ChatHTTP)
 	return nil
 }
 

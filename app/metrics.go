@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/parleyhq/parley/app/account/passhash"
 	"github.com/parleyhq/parley/app/api"
@@ -39,10 +36,13 @@ var alertKinds = []audit.AlertKind{
 // errMetricsToken is the answer to a scrape without the configured bearer token.
 var errMetricsToken = api.ErrUnauthenticated.WithMessage("Send the metrics token as a bearer token.")
 
-// metrics serves GET /metrics: the audit controls' alerts (PCI DSS 10.7.2), the audit outbox,
-// the background verifier, the forwarding destinations, the password hasher's queue and the key
-// provider, in the Prometheus text format. It publishes counts, kinds and times only: never a
-// tenant, a user, an address, a destination's name or anything from an event.
+// metrics serves GET /metrics in the Prometheus text format: the probes read at each scrape
+// (collect: the audit controls' alerts (PCI DSS 10.7.2), the audit outbox, the background
+// verifier, the forwarding destinations, the password hasher's queue and the key provider) and
+// the instruments (metrics_instruments.go: HTTP requests by route, chat messages, acks,
+// deliveries, sockets and queues, the Go runtime and the process). It publishes counts, kinds
+// and times only: never a tenant, a user, an address, a destination's name, a raw URL or anything
+// from an event.
 type metrics struct {
 	// token is the SHA-256 of PARLEY_METRICS_TOKEN; the endpoint is off (404) without one.
 	token   [sha256.Size]byte
@@ -62,6 +62,9 @@ type metrics struct {
 	timeout time.Duration
 	// drift returns the compliance drift across organisations (counts only).
 	drift func() mode.Totals
+	// instruments are the node's running measurements (HTTP, chat, Go runtime, process),
+	// published with the probes.
+	instruments *instruments
 }
 
 // routes declares GET /metrics. Its Access is Public because a scraper holds no console session
@@ -70,7 +73,7 @@ type metrics struct {
 func (m *metrics) Routes() []server.Route {
 	return []server.Route{
 		{Method: http.MethodGet, Path: "/metrics", Access: server.Public, API: true,
-			Summary: "Prometheus metrics: audit alerts, outbox, verifier, forwarding, hasher, key provider (bearer token).",
+			Summary: "Prometheus metrics: audit controls, hasher, key provider, HTTP requests, chat, Go runtime, process (bearer token).",
 			Handler: m.serve},
 	}
 }
@@ -101,13 +104,28 @@ func (m *metrics) serve(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="parley-metrics"`)
 		return errMetricsToken
 	}
-	var e exposition
-	m.collect(c.Request().Context(), &e)
+	ctx := c.Request().Context()
+	e := &exposition{}
+	m.collect(ctx, e)
+	probes := prometheus.NewRegistry()
+	if err := probes.Register(e); err != nil {
+		return err
+	}
+	// A family that cannot be gathered is left out and logged; the others are published.
+	families, err := prometheus.Gatherers{m.instruments.registry, probes}.Gather()
+	if err != nil {
+		m.log.WarnContext(ctx, "metrics: gather", "cause", err.Error())
+	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, metricsContentType)
 	c.Response().WriteHeader(http.StatusOK)
-	_, err := e.WriteTo(c.Response())
-	return err
+	enc := expfmt.NewEncoder(c.Response(), expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // collect gathers every family. A probe that fails leaves its samples out (and says so in
@@ -233,95 +251,73 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
 }
 
-// exposition builds a Prometheus text exposition (format 0.0.4): one HELP and TYPE per family,
-// families by name and samples by labels, so two scrapes of the same state are byte-identical.
+// exposition gathers one scrape's samples of the probes (collect): each call to gauge or counter
+// is one sample, so publishing a new value is one line. It is a prometheus.Collector over those
+// samples; the registry sorts families by name and samples by labels, so two scrapes of the same
+// state are byte-identical.
 type exposition struct {
 	families map[string]*family
+	order    []string
 }
 
 type family struct {
-	name, typ, help string
-	samples         []metricSample
+	name, help string
+	typ        prometheus.ValueType
+	labels     []string
+	samples    []metricSample
 }
 
 type metricSample struct {
-	labels string // rendered {k="v",…}, or empty
+	values []string
 	value  float64
 }
 
 func (e *exposition) counter(name, help string, v float64, labels ...string) {
-	e.add(name, "counter", help, v, labels)
+	e.add(name, prometheus.CounterValue, help, v, labels)
 }
 
 func (e *exposition) gauge(name, help string, v float64, labels ...string) {
-	e.add(name, "gauge", help, v, labels)
+	e.add(name, prometheus.GaugeValue, help, v, labels)
 }
 
 // add appends a sample; labels are name, value pairs in a fixed order per family.
-func (e *exposition) add(name, typ, help string, v float64, labels []string) {
+func (e *exposition) add(name string, typ prometheus.ValueType, help string, v float64, labels []string) {
 	if e.families == nil {
 		e.families = map[string]*family{}
 	}
 	f := e.families[name]
 	if f == nil {
 		f = &family{name: name, typ: typ, help: help}
+		for i := 0; i+1 < len(labels); i += 2 {
+			f.labels = append(f.labels, labels[i])
+		}
 		e.families[name] = f
+		e.order = append(e.order, name)
 	}
-	var b strings.Builder
+	var values []string
 	for i := 0; i+1 < len(labels); i += 2 {
-		if i == 0 {
-			b.WriteByte('{')
-		} else {
-			b.WriteByte(',')
-		}
-		b.WriteString(labels[i])
-		b.WriteString(`="`)
-		b.WriteString(labelEscaper.Replace(labels[i+1]))
-		b.WriteByte('"')
+		values = append(values, labels[i+1])
 	}
-	if b.Len() > 0 {
-		b.WriteByte('}')
-	}
-	f.samples = append(f.samples, metricSample{labels: b.String(), value: v})
+	f.samples = append(f.samples, metricSample{values: values, value: v})
 }
 
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-)
+// Describe sends nothing: the families depend on the state the scrape found (an unchecked
+// collector).
+func (e *exposition) Describe(chan<- *prometheus.Desc) {}
 
-// WriteTo writes the exposition.
-func (e *exposition) WriteTo(w io.Writer) (int64, error) {
-	names := make([]string, 0, len(e.families))
-	for n := range e.families {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		f := e.families[n]
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f.name, helpEscaper.Replace(f.help), f.name, f.typ)
-		sort.SliceStable(f.samples, func(i, j int) bool { return f.samples[i].labels < f.samples[j].labels })
+// Collect sends every sample.
+func (e *exposition) Collect(ch chan<- prometheus.Metric) {
+	for _, name := range e.order {
+		f := e.families[name]
+		desc := prometheus.NewDesc(f.name, f.help, f.labels, nil)
 		for _, s := range f.samples {
-			b.WriteString(f.name)
-			b.WriteString(s.labels)
-			b.WriteByte(' ')
-			b.WriteString(formatValue(s.value))
-			b.WriteByte('\n')
+			m, err := prometheus.NewConstMetric(desc, f.typ, s.value, s.values...)
+			if err != nil {
+				m = prometheus.NewInvalidMetric(desc, err)
+			}
+			ch <- m
 		}
 	}
-	n, err := io.WriteString(w, b.String())
-	return int64(n), err
 }
 
-func formatValue(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
+var _ prometheus.Collector = (*exposition)(nil)

@@ -39,9 +39,9 @@ var (
 )
 
 // parseExposition checks a Prometheus text exposition (format 0.0.4) line by line: each family
-// has one HELP and one TYPE before its samples, its samples are together, every sample is
-// `name{labels} value` with well-formed, escaped labels and a number. It returns the samples by
-// `name{labels}`.
+// has one HELP and one TYPE before its samples, its samples are together (a histogram's or
+// summary's as name_bucket, name_sum, name_count), every sample is `name{labels} value` with
+// well-formed, escaped labels and a number. It returns the samples by `name{labels}`.
 func parseExposition(t *testing.T, body string) map[string]float64 {
 	t.Helper()
 	if !strings.HasSuffix(body, "\n") {
@@ -51,6 +51,7 @@ func parseExposition(t *testing.T, body string) map[string]float64 {
 	typed := map[string]bool{}
 	helped := map[string]bool{}
 	done := map[string]bool{}
+	kinds := map[string]string{}
 	current := ""
 	for i, line := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
 		switch {
@@ -69,10 +70,19 @@ func parseExposition(t *testing.T, body string) map[string]float64 {
 				done[current] = true
 			}
 			typed[name], current = true, name
+			kinds[name] = typeLine.FindStringSubmatch(line)[2]
 		case sampleLine.MatchString(line):
 			m := sampleLine.FindStringSubmatch(line)
 			name, labels, value := m[1], m[2], m[3]
-			if name != current || !typed[name] || !helped[name] || done[name] {
+			family := name
+			if kinds[current] == "histogram" || kinds[current] == "summary" {
+				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+					if name == current+suffix {
+						family = current
+					}
+				}
+			}
+			if family != current || !typed[family] || !helped[family] || done[family] {
 				t.Errorf("line %d: sample %q is not under its family's HELP and TYPE", i+1, line)
 			}
 			if labels != "" {
@@ -99,6 +109,22 @@ func parseExposition(t *testing.T, body string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// probeLines is the part of an exposition the probes publish: the families of the audit
+// controls, the hasher, the key provider, the probes' state and the build.
+func probeLines(body string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(body, "\n") {
+		for _, p := range []string{"parley_audit_", "parley_password_hash_", "parley_key_provider_", "parley_metrics_probe_up", "parley_build_info"} {
+			if strings.HasPrefix(line, p) || strings.HasPrefix(line, "# HELP "+p) || strings.HasPrefix(line, "# TYPE "+p) {
+				b.WriteString(line)
+				b.WriteByte('\n')
+				break
+			}
+		}
+	}
+	return b.String()
 }
 
 func scrape(a *apptest.App, auth string) (*http.Response, string) {
@@ -189,8 +215,10 @@ func TestMetricsEndpoint(t *testing.T) {
 				got[`parley_metrics_probe_up{probe="audit_outbox"}`], got[`parley_key_provider_up{provider="local-dev"}`],
 				got["parley_audit_forward_running"], got[`parley_build_info{version="dev"}`])
 		}
-		if _, again := scrape(a, "bearer "+metricsToken); again != body {
-			t.Errorf("two scrapes of the same state differ:\n%s\n---\n%s", body, again)
+		// The probes' families describe state: two scrapes of the same state publish them
+		// byte-identical (the runtime's, the process's and the request counters move on).
+		if _, again := scrape(a, "bearer "+metricsToken); probeLines(again) != probeLines(body) {
+			t.Errorf("two scrapes of the same state differ:\n%s\n---\n%s", probeLines(body), probeLines(again))
 		}
 
 		a.Alerts.Alert(context.Background(), audit.Alert{Kind: audit.AlertSealFailed, Tenant: tenant, Cleared: true, At: a.Clock.Now()})
@@ -247,5 +275,46 @@ func TestExpositionEscaping(t *testing.T) {
 	got := parseExposition(t, body)
 	if v := got[`parley_audit_alert_active{kind="odd\"kind\\with\nnewline"}`]; v != 1 {
 		t.Errorf("escaped kind: got %v, want 1 in\n%s", v, body)
+	}
+}
+
+// TestMetricsInstruments: requests are counted by method, route template and status class —
+// never by the path a client sent — and the chat, Go runtime and process families are
+// published.
+func TestMetricsInstruments(t *testing.T) {
+	a := apptest.New(t, migratetest.Open(t, migrations.SQLite), map[string]string{"PARLEY_METRICS_TOKEN": metricsToken})
+	for range 3 {
+		a.Do(apptest.Request{Method: http.MethodGet, Path: "/healthz"})
+	}
+	a.Do(apptest.Request{Method: http.MethodGet, Path: "/no-such-page-4111111111111111"})
+	a.Do(apptest.Request{Method: "BREW", Path: "/healthz"})
+	_, body := scrape(a, "Bearer "+metricsToken)
+	got := parseExposition(t, body)
+	for _, tt := range []struct {
+		key  string
+		want float64
+	}{
+		{`parley_http_requests_total{method="GET",route="/healthz",status="2xx"}`, 3},
+		{`parley_http_request_duration_seconds_count{method="GET",route="/healthz",status="2xx"}`, 3},
+		{`parley_http_requests_total{method="GET",route="unmatched",status="4xx"}`, 1},
+		{`parley_http_requests_total{method="OTHER",route="/healthz",status="4xx"}`, 1},
+		{`parley_chat_messages_total{sender="visitor"}`, 0},
+		{`parley_chat_messages_total{sender="agent"}`, 0},
+		{`parley_chat_sockets_open{kind="visitor"}`, 0},
+		{`parley_chat_sockets_open{kind="agent"}`, 0},
+		{`parley_chat_delivery_queue_length`, 0},
+		{`parley_chat_commit_batch_size_count`, 0},
+	} {
+		if v, ok := got[tt.key]; !ok || v != tt.want {
+			t.Errorf("got %s = %v (present %v), want %v", tt.key, v, ok, tt.want)
+		}
+	}
+	for _, key := range []string{"go_goroutines", "go_memstats_heap_inuse_bytes", "process_resident_memory_bytes", "process_cpu_seconds_total"} {
+		if _, ok := got[key]; !ok {
+			t.Errorf("metrics lack %s", key)
+		}
+	}
+	if strings.Contains(body, "no-such-page") || strings.Contains(body, "4111") || strings.Contains(body, "BREW") {
+		t.Errorf("metrics show a client's path or method:\n%s", body)
 	}
 }

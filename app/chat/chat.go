@@ -84,6 +84,9 @@ type Config struct {
 	// Closed, when set, is called after a conversation ended or was missed (the secure card form
 	// purges the card data it holds for it).
 	Closed func(tenantID, conversationID string)
+	// Metrics receives the engine's measurements (messages stored, delivered, group-commit
+	// batches); nil records nothing.
+	Metrics Metrics
 	// Compliance is the organisations' compliance mode: a site setting that would break one of
 	// its controls (transcript e-mail) is refused. Nil enforces no mode.
 	Compliance ComplianceModes
@@ -123,6 +126,7 @@ type Service struct {
 	limits     Limits
 	closed     func(tenantID, conversationID string)
 	compliance ComplianceModes
+	metrics    Metrics
 
 	visitorMsgs, visitorStarts, visitorViews, visitorConns, visitorPolls *limit.Limiter
 	ipMsgs, ipStarts, ipViews, ipConns                                   *limit.Limiter
@@ -161,6 +165,17 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	// Every group-commit transaction reaches the metrics, and the caller's own observer.
+	observe, m := cfg.Batch.Observe, cfg.Metrics
+	cfg.Batch.Observe = func(size int, commit time.Duration) {
+		m.BatchCommitted(size)
+		if observe != nil {
+			observe(size, commit)
+		}
+	}
 	if u, err := url.Parse(cfg.PublicOrigin); err == nil && u.Scheme != "" && u.Host != "" {
 		cfg.PublicOrigin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
@@ -169,7 +184,7 @@ func New(cfg Config) (*Service, error) {
 		store: newStore(cfg.DB, cfg.Audit, cfg.Now, cfg.Batch), tenants: cfg.Tenants, visitors: cfg.Visitors, hub: cfg.Hub,
 		sealer: cfg.Sealer, authz: cfg.Authz, names: cfg.Names, policies: cfg.Policies, sessions: cfg.Sessions,
 		deliveries: newDeliveries(), log: cfg.Log, now: cfg.Now, rand: cfg.Rand, node: cfg.Node, origin: cfg.PublicOrigin,
-		limits: l, closed: cfg.Closed, compliance: cfg.Compliance,
+		limits: l, closed: cfg.Closed, compliance: cfg.Compliance, metrics: cfg.Metrics,
 	}
 	if err := s.initMasking(cfg.Split); err != nil {
 		return nil, errors.Join(ErrConfig, err)

@@ -334,6 +334,7 @@ func (f *follower) drain(ctx context.Context) (pending, error) {
 			p.user = true
 		}
 	}
+	f.s.delivered(f.v, p.frames)
 	return p, nil
 }
 

@@ -44,6 +44,7 @@ func (r PostResult) Deliver() {
 // the hot path: the unique index on (conversation, sender, key) refuses the second insert, and
 // only a refused write looks the key up.
 func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, key, text, ip string) (PostResult, error) {
+	since := s.now()
 	ctx = migrations.WithTenant(ctx, tenantID)
 	// Keys are stored in clear (the idempotency index): one that holds a card number, well-formed
 	// or not, is refused as card_number_not_allowed before anything else looks at it, so it
@@ -89,7 +90,7 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 			}
 		})
 	}
-	return PostResult{ConversationID: convID, Seq: row.Seq, VisitorSeq: row.visitorSeq(), deliver: deliver}, nil
+	return s.stored(a, since, PostResult{ConversationID: convID, Seq: row.Seq, VisitorSeq: row.visitorSeq(), deliver: deliver}), nil
 }
 
 // duplicateOr answers a refused message: when the sender's key is already stored the original

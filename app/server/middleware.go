@@ -82,7 +82,8 @@ func recoverPanics(log *slog.Logger) echo.MiddlewareFunc {
 }
 
 // accessLog writes one line per request: no query string, no body, no cookies.
-func accessLog(log *slog.Logger, now func() time.Time) echo.MiddlewareFunc {
+// Each request is also handed to obs, for the metrics.
+func accessLog(log *slog.Logger, now func() time.Time, obs *observer) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := now()
@@ -92,13 +93,15 @@ func accessLog(log *slog.Logger, now func() time.Time) echo.MiddlewareFunc {
 			}
 			req := c.Request()
 			status := c.Response().Status
+			took := now().Sub(start)
+			obs.observe(c, status, took)
 			lvl := slog.LevelInfo
 			if req.URL.Path == "/healthz" || req.URL.Path == "/readyz" || strings.HasPrefix(req.URL.Path, "/static/") {
 				lvl = slog.LevelDebug
 			}
 			log.Log(req.Context(), lvl, "http request",
 				"request_id", api.RequestID(c), "method", req.Method, "path", req.URL.Path,
-				"status", status, "bytes", c.Response().Size, "duration_ms", now().Sub(start).Milliseconds(),
+				"status", status, "bytes", c.Response().Size, "duration_ms", took.Milliseconds(),
 				"client_ip", c.RealIP())
 			return nil
 		}

@@ -45,6 +45,8 @@ type Deps struct {
 	// SessionCookies names the console's session cookie: every answer to a request carrying it
 	// is marked Cache-Control: no-store.
 	SessionCookies []string
+	// Requests is told of every answered request (GET /metrics); nil tells nobody.
+	Requests RequestObserver
 }
 
 // Server is a configured Parley HTTP server.
@@ -76,7 +78,8 @@ func New(d Deps) (*Server, error) {
 
 	trustedPeer := func(c echo.Context) bool { return peerTrusted(c.Request().RemoteAddr, d.Config.TrustedProxies) }
 	e.Use(requestID(trustedPeer))
-	e.Use(accessLog(d.Log, d.Now))
+	obs := newObserver(d.Requests)
+	e.Use(accessLog(d.Log, d.Now, obs))
 	e.Use(recoverPanics(d.Log))
 	e.Use(securityHeaders(d.Config.TLS()))
 	private := &noStore{routes: map[[2]string]bool{}, cookies: d.SessionCookies}
@@ -100,6 +103,7 @@ func New(d Deps) (*Server, error) {
 			limits.routes[r.Key()] = r.MaxBodyBytes
 		}
 		private.add(r)
+		obs.add(r)
 	}
 	for _, r := range routes {
 		mw := append([]echo.MiddlewareFunc{}, r.Middleware...)

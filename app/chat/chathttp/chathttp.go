@@ -65,8 +65,10 @@ type Module struct {
 	// base ends when the node shuts down; every socket closes with 1001 then.
 	base context.Context
 	stop context.CancelFunc
-	// sockets counts the open sockets so Shutdown can wait for them.
+	// sockets counts the open sockets so Shutdown can wait for them; open counts them by kind
+	// for GET /metrics.
 	sockets sync.WaitGroup
+	open    openSockets
 }
 
 var _ server.Module = (*Module)(nil)

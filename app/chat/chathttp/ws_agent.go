@@ -38,7 +38,7 @@ func (m *Module) agentSocket(c echo.Context) error {
 		return nil
 	}
 	o := originOf(c)
-	m.detach(c.Request().Context(), conn, func(ctx context.Context, en *ender) error { return m.runAgent(ctx, en, p, o) })
+	m.detach(c.Request().Context(), conn, m.counted(SocketAgent, func(ctx context.Context, en *ender) error { return m.runAgent(ctx, en, p, o) }))
 	return nil
 }
 

@@ -42,7 +42,7 @@ func (m *Module) visitorSocket(c echo.Context) error {
 		return nil // Accept has answered the client
 	}
 	o := originOf(c)
-	m.detach(ctx, conn, func(ctx context.Context, en *ender) error { return m.runVisitor(ctx, en, site, ip, o) })
+	m.detach(ctx, conn, m.counted(SocketVisitor, func(ctx context.Context, en *ender) error { return m.runVisitor(ctx, en, site, ip, o) }))
 	return nil
 }
 
