@@ -1,0 +1,6 @@
+package hub
+
+// Exported for the external tests.
+var DecodeBatch = decodeBatch
+
+const NATSBatch = natsBatch
