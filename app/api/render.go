@@ -110,6 +110,10 @@ func Classify(err error) *Error {
 		return ErrCardNumber.WithField(card.Column).Wrap(err)
 	}
 	var e *Error
+	if !errors.As(err, &e) && migrations.IsUnavailable(err) {
+		// The database is away (restarting, failing over): the client may retry shortly.
+		return ErrUnavailable.Wrap(err)
+	}
 	if errors.As(err, &e) {
 		if e.Status == 0 {
 			c := *e
