@@ -4,3 +4,5 @@ package hub
 var DecodeBatch = decodeBatch
 
 const NATSBatch = natsBatch
+
+const SendQueue = sendQueue

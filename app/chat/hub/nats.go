@@ -154,6 +154,9 @@ func (n *NATS) Dropped() uint64 { return n.dropped.Load() }
 // Queued returns how many signals wait to be sent (at most the queue's bound).
 func (n *NATS) Queued() int { return len(n.out) }
 
+// Sent returns how many signals were handed to NATS.
+func (n *NATS) Sent() uint64 { return n.sent.Load() }
+
 // Received returns how many signals from other nodes were delivered on this node.
 func (n *NATS) Received() uint64 { return n.received.Load() }
 
@@ -174,7 +177,7 @@ func natsBackoff(attempt int) time.Duration {
 	return d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
 }
 
-func (n *NATS) options() ([]nats.Option, error) {
+func (n *NATS) options() []nats.Option {
 	opts := []nats.Option{
 		nats.Name("parley " + n.cfg.Name),
 		nats.MaxReconnects(-1),
@@ -214,7 +217,7 @@ func (n *NATS) options() ([]nats.Option, error) {
 	if n.cfg.Credentials != "" {
 		opts = append(opts, nats.UserCredentials(n.cfg.Credentials))
 	}
-	return opts, nil
+	return opts
 }
 
 // up runs once the subscription is in place on a connection: the first time it opens Listening;
@@ -229,10 +232,7 @@ func (n *NATS) up(resync bool) {
 // Run connects, subscribes and sends until ctx ends. A connection the client gave up on is
 // opened again with backoff.
 func (n *NATS) Run(ctx context.Context) error {
-	opts, err := n.options()
-	if err != nil {
-		return err
-	}
+	opts := n.options()
 	go n.send(ctx)
 	backoff := 100 * time.Millisecond
 	for again := false; ctx.Err() == nil; again = true {

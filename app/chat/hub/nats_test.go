@@ -83,8 +83,8 @@ func TestNATSRelay(t *testing.T) {
 	if got, overflow := stranger.Drain(); len(got) != 0 || overflow {
 		t.Fatalf("another installation got %+v (overflow %v); prefixes must keep them apart", got, overflow)
 	}
-	if r2.Received() != 2 || r2.Dropped() != 0 {
-		t.Fatalf("node 2 received %d, dropped %d; want 2 and 0", r2.Received(), r2.Dropped())
+	if r2.Received() != 2 || r2.Dropped() != 0 || r2.Sent() != 1 {
+		t.Fatalf("node 2 received %d, dropped %d, sent %d; want 2, 0, 1", r2.Received(), r2.Dropped(), r2.Sent())
 	}
 }
 
@@ -263,4 +263,21 @@ func FuzzNATSDecode(f *testing.F) {
 			t.Fatalf("%d signals in one message", len(sigs))
 		}
 	})
+}
+
+// TestNATSBoundedQueue: signals waiting for NATS are bounded; beyond the bound they are dropped
+// and counted, never queued without limit (the hub's subscribers resynchronise instead).
+func TestNATSBoundedQueue(t *testing.T) {
+	h := hub.New()
+	r, err := hub.NewNATS(h, hub.NATSConfig{URL: "nats://127.0.0.1:1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const extra = 10
+	for i := range hub.SendQueue + extra {
+		h.Publish(hub.Signal{Topic: "x", Kind: hub.KindEvent, Seq: int64(i + 1)})
+	}
+	if r.Queued() != hub.SendQueue || r.Dropped() != extra {
+		t.Fatalf("queued %d, dropped %d; want %d and %d", r.Queued(), r.Dropped(), hub.SendQueue, extra)
+	}
 }
