@@ -91,7 +91,10 @@ vault-dev:
 ## faults: the fault scenarios (app/faults), each on private PostgreSQL and Vault servers it may
 ## stop and start: PostgreSQL restarted under load, Vault stopped and started, one of three nodes
 ## killed, a slow database. `make fault-pg-restart` (and the others) runs one, verbosely.
-FAULT_ENV := PARLEY_TEST_FAULTS=1 PARLEY_STRICT_TENANT_SCOPE=1
+## A missing service (PostgreSQL's server programs, the Vault binary of `make vault-dev`, NATS)
+## fails the scenario rather than skipping it.
+FAULT_ENV := PARLEY_TEST_FAULTS=1 PARLEY_STRICT_TENANT_SCOPE=1 PARLEY_TEST_REQUIRE_SERVICES=1 \
+	PARLEY_TEST_NATS_URL=$${PARLEY_TEST_NATS_URL:-nats://127.0.0.1:4222}
 faults:
 	$(FAULT_ENV) $(GO) test -count=1 -p 1 -timeout 10m -v -run '^TestFault' ./app/faults/
 fault-pg-restart:
