@@ -49,11 +49,16 @@ type conn struct {
 	code   int
 }
 
+// dialWS opens a socket; when the upgrade is refused the error is a *refusedError with the
+// HTTP status.
 func dialWS(ctx context.Context, url string, hdr http.Header) (*conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(dctx, strings.Replace(url, "http://", "ws://", 1), &websocket.DialOptions{HTTPHeader: hdr})
+	ws, resp, err := websocket.Dial(dctx, strings.Replace(url, "http://", "ws://", 1), &websocket.DialOptions{HTTPHeader: hdr})
 	if err != nil {
+		if resp != nil {
+			return nil, &refusedError{status: resp.StatusCode}
+		}
 		return nil, err
 	}
 	ws.SetReadLimit(1 << 20)
@@ -95,6 +100,22 @@ func (c *conn) closeCode() int {
 }
 
 func (c *conn) close() { _ = c.ws.CloseNow() }
+
+// refusedError is an upgrade the server answered with an HTTP status.
+type refusedError struct{ status int }
+
+func (e *refusedError) Error() string { return fmt.Sprintf("upgrade refused with %d", e.status) }
+
+// noteDial records a failed connect: an upgrade refused with a status, or no connection at all.
+func (l *ledger) noteDial(err error) {
+	var r *refusedError
+	l.add(func(l *ledger) {
+		l.dialFailures++
+		if errors.As(err, &r) {
+			l.httpStatus[r.status]++
+		}
+	})
+}
 
 // ledger is what the clients saw: the retryable answers they got and how sockets ended.
 type ledger struct {
@@ -211,7 +232,7 @@ func (v *visitor) connect(ctx context.Context) error {
 			}
 			s.close()
 		} else {
-			v.l.add(func(l *ledger) { l.dialFailures++ })
+			v.l.noteDial(err)
 		}
 		select {
 		case <-ctx.Done():
@@ -421,7 +442,7 @@ func (a *agent) run(ctx context.Context) {
 		a.mu.Unlock()
 		s, welcome, err := a.dial(ctx, a.node+attempt, resume)
 		if err != nil {
-			a.l.add(func(l *ledger) { l.dialFailures++ })
+			a.l.noteDial(err)
 			attempt++
 			select {
 			case <-ctx.Done():

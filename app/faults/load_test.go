@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"context"
+	"net/http"
 	"runtime"
 	"sort"
 	"strings"
@@ -210,8 +211,13 @@ func (ld *load) finish() {
 			t.Errorf("%d sockets closed with %d: not a code a client reconnects after", n, code)
 		}
 	}
-	t.Logf("delivery: %d messages acked, each stored and delivered once; errors %v, socket closes %v, refused connections %d",
-		total, sorted(ld.l.errors), ld.l.closes, ld.l.dialFailures)
+	for status, n := range ld.l.httpStatus {
+		if status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
+			t.Errorf("%d socket upgrades were refused with %d: not a status a client retries after", n, status)
+		}
+	}
+	t.Logf("delivery: %d messages acked, each stored and delivered once; errors %v, socket closes %v, failed connects %d (refused upgrades by status %v)",
+		total, sorted(ld.l.errors), ld.l.closes, ld.l.dialFailures, ld.l.httpStatus)
 	ld.l.mu.Unlock()
 	ld.cancel()
 	ld.agentsWG.Wait()
