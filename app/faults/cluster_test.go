@@ -274,9 +274,8 @@ func (c *cluster) widget(n *node, rest string) string {
 	return n.URL() + "/api/v1/widget/sites/" + c.site.SiteKey + rest
 }
 
-// tryChat records a page view and starts a chat on a node, returning the chat's answer: its
-// status and error code.
-func (c *cluster) tryChat(n *node) (int, string) {
+// pageView records a page view on a node and returns the visitor's token.
+func (c *cluster) pageView(n *node) string {
 	c.t.Helper()
 	var ident struct {
 		Token string `json:"visitor_token"`
@@ -284,15 +283,21 @@ func (c *cluster) tryChat(n *node) (int, string) {
 	hdr := http.Header{"Origin": {publicURL}} // the widget's frame is on Parley's origin
 	code, err := httpDo(http.MethodPost, c.widget(n, "/pageviews"), hdr, map[string]any{"url": siteOrigin + "/", "title": "Home"}, &ident)
 	if err != nil || code != http.StatusOK {
-		return code, "page_view_failed"
+		c.t.Fatalf("page view: %d %v", code, err)
 	}
-	hdr.Set("Authorization", "Bearer "+ident.Token)
+	return ident.Token
+}
+
+// tryChat starts a chat for a visitor on a node, returning the answer's status and error code.
+func (c *cluster) tryChat(n *node, token string) (int, string) {
+	c.t.Helper()
+	hdr := http.Header{"Origin": {publicURL}, "Authorization": {"Bearer " + token}}
 	var body struct {
 		Error struct {
 			Code string `json:"code"`
 		} `json:"error"`
 	}
-	code, err = httpDo(http.MethodPost, c.widget(n, "/chats"), hdr, map[string]any{"department_id": c.dept.ID, "name": "Late"}, &body)
+	code, err := httpDo(http.MethodPost, c.widget(n, "/chats"), hdr, map[string]any{"department_id": c.dept.ID, "name": "Late"}, &body)
 	if err != nil {
 		return 0, err.Error()
 	}

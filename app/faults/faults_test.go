@@ -55,9 +55,10 @@ func TestFaultVaultRestart(t *testing.T) {
 	ld := c.startLoad(visitors, agents, pace)
 	ld.waitAcks(time.Time{}, 30, 30*time.Second)
 
+	late := c.pageView(c.live()[0])
 	v.Stop()
 	down := time.Now()
-	code, errCode := c.tryChat(c.live()[0])
+	code, errCode := c.tryChat(c.live()[0], late)
 	if code != http.StatusServiceUnavailable || errCode != "unavailable" {
 		t.Errorf("a chat started while Vault is down = %d %q, want 503 unavailable", code, errCode)
 	}
@@ -65,7 +66,7 @@ func TestFaultVaultRestart(t *testing.T) {
 	v.Start()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, errCode = c.tryChat(c.live()[1])
+		code, errCode = c.tryChat(c.live()[1], late)
 		if code == http.StatusCreated {
 			break
 		}
