@@ -66,7 +66,8 @@ func TestFaultVaultRestart(t *testing.T) {
 	v.Start()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, errCode = c.tryChat(c.live()[1], late)
+		// A new visitor each time: a visitor may start only a few chats a minute.
+		code, errCode = c.tryChat(c.live()[1], c.pageView(c.live()[1]))
 		if code == http.StatusCreated {
 			break
 		}
