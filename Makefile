@@ -8,7 +8,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: all build run test test-go test-browser test-short lint bench fuzz vault-dev vault-dev-stop e2e clean tools evidence-sample \
-	load-tool load-throughput load-latency load-idle load-signin-storm load-audit load-nodes load-baseline
+	load-tool load-throughput load-latency load-idle load-signin-storm load-audit load-nodes load-baseline \
+	faults fault-pg-restart fault-vault-restart fault-node-kill fault-slow-db
 
 all: build
 
@@ -87,6 +88,24 @@ evidence-sample:
 
 vault-dev:
 	@scripts/vault-dev start
+
+## faults: the fault scenarios (app/faults), each on private PostgreSQL and Vault servers it may
+## stop and start: PostgreSQL restarted under load, Vault stopped and started, one of three nodes
+## killed, a slow database. `make fault-pg-restart` (and the others) runs one, verbosely.
+## A missing service (PostgreSQL's server programs, the Vault binary of `make vault-dev`, NATS)
+## fails the scenario rather than skipping it.
+FAULT_ENV := PARLEY_TEST_FAULTS=1 PARLEY_STRICT_TENANT_SCOPE=1 PARLEY_TEST_REQUIRE_SERVICES=1 \
+	PARLEY_TEST_NATS_URL=$${PARLEY_TEST_NATS_URL:-nats://127.0.0.1:4222}
+faults:
+	$(FAULT_ENV) $(GO) test -count=1 -p 1 -timeout 10m -v -run '^TestFault' ./app/faults/
+fault-pg-restart:
+	$(FAULT_ENV) $(GO) test -count=1 -timeout 5m -v -run '^TestFaultPostgresRestart$$' ./app/faults/
+fault-vault-restart:
+	$(FAULT_ENV) $(GO) test -count=1 -timeout 5m -v -run '^TestFaultVaultRestart$$' ./app/faults/
+fault-node-kill:
+	$(FAULT_ENV) $(GO) test -count=1 -timeout 5m -v -run '^TestFaultNodeKilled$$' ./app/faults/
+fault-slow-db:
+	$(FAULT_ENV) $(GO) test -count=1 -timeout 5m -v -run '^TestFaultSlowDatabase$$' ./app/faults/
 
 vault-dev-stop:
 	@scripts/vault-dev stop

@@ -135,12 +135,12 @@ type App struct {
 
 	// Chat is the chat engine and ChatHTTP serves it (widget API, sockets, console chat API);
 	// ChatHub fans its signals out on this node and ChatRelay carries them to the other nodes
-	// (PostgreSQL only; nil on SQLite); Visitors tracks the sites' visitors. RunChat runs their
+	// (PostgreSQL LISTEN/NOTIFY, or NATS with PARLEY_FANOUT_URL; nil on SQLite); Visitors tracks the sites' visitors. RunChat runs their
 	// background work; call ChatHTTP.Shutdown, then Chat.Shutdown, before the HTTP server's.
 	Chat      *chat.Service
 	ChatHTTP  *chathttp.Module
 	ChatHub   *hub.Hub
-	ChatRelay *hub.Postgres
+	ChatRelay hub.Relay
 	Visitors  *visitor.Store
 	// Transcripts reads, searches, exports and annotates conversations within each user's scope;
 	// its Holds are the retention service's legal holds.
@@ -423,7 +423,7 @@ func (a *App) Close() error {
 
 // newChat assembles the chat engine — PAN masking with split detection on every message,
 // envelope encryption, the audit log, RBAC decisions, visitor tracking and the fan-out hub (with
-// the LISTEN/NOTIFY relay on PostgreSQL) — and its HTTP transport.
+// the LISTEN/NOTIFY or NATS relay on PostgreSQL) — and its HTTP transport.
 func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error {
 	// Page URLs and titles, like every text of the chat, are masked in the tenant's mode and
 	// through its redaction rules.
@@ -436,7 +436,14 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 		return p, nil
 	}))
 	a.ChatHub = hub.New()
-	if db.Dialect == migrations.Postgres {
+	if cfg.Fanout.NATS() {
+		relay, err := hub.NewNATS(a.ChatHub, hub.NATSConfig{URL: cfg.Fanout.URL, Credentials: cfg.Fanout.Credentials,
+			CACert: cfg.Fanout.CACert, Prefix: cfg.Fanout.Prefix, Name: cfg.NodeID}, opts.Log)
+		if err != nil {
+			return err
+		}
+		a.ChatRelay = relay
+	} else if db.Dialect == migrations.Postgres {
 		sqlDB, err := db.SQL()
 		if err != nil {
 			return err
@@ -514,10 +521,13 @@ func (a *App) demoDepartment(ctx context.Context, p *api.Principal, site tenant.
 	return a.Chat.SetSiteSettings(ctx, p, site, set, chat.Origin{IP: o.IP, UserAgent: o.UserAgent, RequestID: o.RequestID})
 }
 
-// RunChat runs the chat's background work until ctx ends: the cross-node relay (PostgreSQL),
+// RunChat runs the chat's background work until ctx ends: the cross-node relay (PostgreSQL or NATS),
 // queue timeouts, presence clean-up and visitor retention.
 func (a *App) RunChat(ctx context.Context) error {
 	if a.ChatRelay != nil {
+		if n, ok := a.ChatRelay.(*hub.NATS); ok {
+			a.Log.Info("chat fan-out through NATS", "server", hub.RedactNATSURL(a.Config.Fanout.URL), "subject", n.Subject())
+		}
 		go func() { _ = a.ChatRelay.Run(ctx) }()
 	}
 	return a.Chat.Run(ctx)

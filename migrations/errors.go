@@ -1,9 +1,13 @@
 package migrations
 
 import (
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 )
 
@@ -31,4 +35,30 @@ func IsBusy(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY") ||
 		strings.Contains(msg, "SQLSTATE 40001") || strings.Contains(msg, "SQLSTATE 40P01")
+}
+
+// IsUnavailable reports whether err says the database could not be reached or went away
+// mid-statement, rather than refused the statement: a failed connect, a connection that broke
+// (refused, reset, closed), or PostgreSQL shutting down, starting up or in recovery (SQLSTATE
+// class 08 and 57P01–57P03). The caller's work may succeed when retried a moment later, so
+// clients are told "unavailable, retry" rather than "internal error".
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "failed to connect to") ||
+		strings.Contains(msg, "SQLSTATE 57P0") || strings.Contains(msg, "SQLSTATE 08")
 }

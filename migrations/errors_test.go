@@ -1,9 +1,16 @@
 package migrations
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestIsBusy(t *testing.T) {
@@ -22,5 +29,32 @@ func TestIsBusy(t *testing.T) {
 		if got := IsBusy(tc.err); got != tc.want {
 			t.Errorf("IsBusy(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+func TestIsUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"admin shutdown", fmt.Errorf("append: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}), true},
+		{"starting up", &pgconn.PgError{Code: "57P03"}, true},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, true},
+		{"refused dial", fmt.Errorf("store: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), true},
+		{"bad connection", fmt.Errorf("tx: %w", driver.ErrBadConn), true},
+		{"broken read", io.ErrUnexpectedEOF, true},
+		{"pool dial message", errors.New("failed to connect to `user=parley_app database=parley`: dial error"), true},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"serialization", &pgconn.PgError{Code: "40001"}, false},
+		{"card guard", errors.New("a card number is not allowed in column text"), false},
+		{"no rows", sql.ErrNoRows, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsUnavailable(tc.err); got != tc.want {
+				t.Errorf("IsUnavailable(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
 	}
 }

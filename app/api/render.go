@@ -124,6 +124,10 @@ func Classify(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: code, Message: msg, Field: field, Details: details, Err: err}
 	}
 	var e *Error
+	if !errors.As(err, &e) && migrations.IsUnavailable(err) {
+		// The database is away (restarting, failing over): the client may retry shortly.
+		return ErrUnavailable.Wrap(err)
+	}
 	if errors.As(err, &e) {
 		if e.Status == 0 {
 			c := *e

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/migrations"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 
 	// MetricsToken is the bearer token GET /metrics requires; empty turns the endpoint off.
 	MetricsToken string
+
+	// Fanout chooses how chat signals reach the other nodes: LISTEN/NOTIFY or NATS.
+	Fanout Fanout
 
 	// Migrate lets serve apply pending migrations before it starts.
 	Migrate bool
@@ -138,6 +142,7 @@ type rawValues struct {
 	fwdSyslog, fwdCA, fwdServerName, fwdCert, fwdKey, fwdFile          string
 	fwdInterval, fwdBatch, auditRetention                              string
 	metricsToken                                                       string
+	fanoutURL, fanoutCreds, fanoutCA, fanoutPrefix                     string
 }
 
 func (r *rawValues) settings(_ *Config) []setting {
@@ -178,6 +183,10 @@ func (r *rawValues) settings(_ *Config) []setting {
 		{"audit-forward-batch", "PARLEY_AUDIT_FORWARD_BATCH", "500", "most audit events per send to a forwarding destination (1 to 10000)", false, &r.fwdBatch},
 		{"audit-retention-days", "PARLEY_AUDIT_RETENTION_DAYS", "365", "days audit events stay online before `parley audit archive` may remove them (at least 365)", false, &r.auditRetention},
 		{"metrics-token", "PARLEY_METRICS_TOKEN", "", "bearer token a Prometheus scraper sends to GET /metrics, and monitoring to GET /readyz for the per-check details (at least 32 printable ASCII characters, no spaces; unset = no metrics endpoint, no readiness details)", true, &r.metricsToken},
+		{"fanout-url", "PARLEY_FANOUT_URL", "", "nats://[user:password@]host:port (tls:// or nats+tls:// for TLS) of a NATS server that carries chat signals between nodes instead of PostgreSQL LISTEN/NOTIFY (unset = LISTEN/NOTIFY)", true, &r.fanoutURL},
+		{"fanout-credentials", "PARLEY_FANOUT_CREDENTIALS", "", "NATS credentials file (.creds: user JWT and NKey seed) for PARLEY_FANOUT_URL", false, &r.fanoutCreds},
+		{"fanout-ca", "PARLEY_FANOUT_CA", "", "PEM CA certificates that verify a TLS NATS server (default: system roots)", false, &r.fanoutCA},
+		{"fanout-prefix", "PARLEY_FANOUT_PREFIX", hub.DefaultNATSPrefix, "NATS subject prefix of this installation, so installations sharing one NATS never mix", false, &r.fanoutPrefix},
 	}
 }
 
@@ -353,6 +362,11 @@ func (r *rawValues) validate(cfg *Config) (*Config, error) {
 	cfg.AuditForward = r.auditForward(bad, &p)
 	cfg.AuditRetention = parseRetention(r.auditRetention, &p)
 	cfg.MetricsToken = parseMetricsToken(r.metricsToken, &p)
+	var dialect migrations.Dialect // unknown when the database URL is wrong (reported above)
+	if u, err := migrations.ParseURL(cfg.DatabaseURL); err == nil {
+		dialect = u.Dialect
+	}
+	cfg.Fanout = r.fanout(dialect, bad)
 
 	if len(p) > 0 {
 		return nil, p

@@ -123,6 +123,10 @@ var engineErrors = []errorRow{
 	{is: chat.ErrFileInvalid, answer: answer{api: errFileInvalid, noFrame: true}},
 	{is: chat.ErrBanExists, answer: answer{api: errBanExists, noFrame: true}},
 	{is: chat.ErrUnavailable, answer: answer{api: errUnavailable, wrap: true, frameRetryAfterMS: 2000}},
+	// The database is away (restarted, failing over): nothing was stored; the client retries.
+	{as: func(err error) (answer, bool) {
+		return answer{api: errUnavailable, wrap: true, frameRetryAfterMS: 1000}, migrations.IsUnavailable(err)
+	}},
 	// The storage guard's refusal: api.Classify answers it over HTTP, naming the column.
 	{is: migrations.ErrCardNumber, answer: answer{api: api.ErrCardNumber, toRenderer: true}},
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/parleyhq/parley/app/api"
@@ -217,6 +218,13 @@ func TestEngineErrorAnswers(t *testing.T) {
 			err:     fmt.Errorf("%w: %w", chat.ErrUnavailable, storeErr),
 			http:    &httpWant{status: 503, code: "unavailable", message: "The message could not be stored; retry shortly.", wrapped: true},
 			frame:   protocol.Error{Type: protocol.TypeError, Key: key, ConversationID: convID, Code: "unavailable", Message: "The message could not be stored; retry shortly.", RetryAfterMS: 2000},
+			frameOK: true,
+		},
+		{
+			name:    "database away",
+			err:     fmt.Errorf("append event: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}),
+			http:    &httpWant{status: 503, code: "unavailable", message: "The message could not be stored; retry shortly.", wrapped: true},
+			frame:   protocol.Error{Type: protocol.TypeError, Key: key, ConversationID: convID, Code: "unavailable", Message: "The message could not be stored; retry shortly.", RetryAfterMS: 1000},
 			frameOK: true,
 		},
 		{

@@ -100,6 +100,9 @@ type env struct {
 	policies  []*redaction.Policies
 	// signedOut holds the users whose console session has ended (chat.SessionChecker).
 	signedOut sync.Map
+	// nats, when set, is the NATS fan-out (URL and subject prefix) nodes relay through instead
+	// of LISTEN/NOTIFY.
+	nats *hub.NATSConfig
 }
 
 // recorder is the test's audit log: it writes the events appended inside the caller's
@@ -246,7 +249,14 @@ func (e *env) node(db *migrations.DB, limits chat.Limits) *node {
 		if err != nil {
 			t.Fatal(err)
 		}
-		relay := hub.NewPostgres(h, sqlDB, nil)
+		var relay hub.Relay
+		if e.nats != nil {
+			if relay, err = hub.NewNATS(h, *e.nats, nil); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			relay = hub.NewPostgres(h, sqlDB, nil)
+		}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = relay.Run(ctx) }()
 		select {
