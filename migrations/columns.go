@@ -119,6 +119,8 @@ var textColumns = map[string]columnSpec{
 	"redaction_rules":           {Generated: "id tenant_id validator updated_by", Refuse: "name name_key pattern replacement"},
 	"pan_scan_runs":             {Generated: "id node actor outcome", Derived: "report"},
 	"evidence_reports":          {Generated: "id tenant_id framework created_by sha256", Derived: "bundle"},
+	"cobrowse_sessions":         {Generated: "id tenant_id conversation_id site_id agent_id status holder_node holder_url end_reason"},
+	"site_cobrowse_settings":    {Generated: "site_id tenant_id updated_by", Refuse: "input_allowlist"},
 	"security_versions":         {Generated: "tenant_id"},
 	"installation_keys":         {Generated: "name", Ciphertext: "wrapped_key"},
 }

@@ -66,6 +66,10 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
+// SecretField reports whether a form field name, id or autocomplete token names card or secret
+// data (card, cvv, cvc, password, pan, pin, iban, …): such a field is never shared.
+func SecretField(s string) bool { return cardLike(s) }
+
 // cardLike reports whether a field name, id or autocomplete token names card or secret data.
 func cardLike(s string) bool {
 	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
