@@ -24,7 +24,7 @@
 //     cobrowse.consent and cobrowse.start; announced cobrowse_started). Decline posts
 //     …/chats/:conversation/cobrowse/:session/decline.
 //  3. The agent's workspace opens GET /api/v1/chat/conversations/:conversation/cobrowse/:session/ws
-//     and replays what arrives. docs/chat-protocol.md §7 lists the frames.
+//     and replays what arrives. docs/chat-protocol.md §8 lists the frames.
 //  4. The session ends when the visitor stops or leaves the page, the agent ends it or is idle
 //     for the site's limit (2 minutes unless set), the chat ends, or the agent cannot keep up.
 //

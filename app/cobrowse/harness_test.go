@@ -39,7 +39,7 @@ const (
 // world is one tenant with a site, a department, users and visitors over one database, served
 // by one or more nodes.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	db       *migrations.DB
 	dbURL    string
 	clock    *apptest.Clock
@@ -62,7 +62,7 @@ type node struct {
 	srv *httptest.Server
 }
 
-func openDB(t *testing.T, url string) *migrations.DB {
+func openDB(t testing.TB, url string) *migrations.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := migrations.Open(ctx, url, migrations.Options{MaxOpenConns: 10})
@@ -103,7 +103,7 @@ func (w *world) newNode(db *migrations.DB) *node {
 	return n
 }
 
-func newWorld(t *testing.T, url string, opts cobrowse.Options) (*world, *node) {
+func newWorld(t testing.TB, url string, opts cobrowse.Options) (*world, *node) {
 	t.Helper()
 	db := openDB(t, url)
 	w := &world{t: t, db: db, dbURL: url, clock: apptest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)), logs: &apptest.LogBuffer{}, opts: opts}
@@ -255,7 +255,7 @@ func (c *client) request(conv string) string {
 
 // sock is a test WebSocket with a reading timeout.
 type sock struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 }
 

@@ -106,7 +106,7 @@ func (m *Module) Routes() []server.Route {
 		agent(http.MethodPost, agentBase, "Ask the visitor of the agent's chat to share their page (co-browsing; announced in the chat, audited cobrowse.request).", m.request),
 		agent(http.MethodGet, agentBase, "The chat's latest co-browsing session: its state and times, never the page.", m.latest),
 		agent(http.MethodPost, agentBase+"/:session/end", "End a co-browsing session (audited cobrowse.end).", m.end),
-		agent(http.MethodGet, agentBase+"/:session/ws", "The agent's co-browsing WebSocket: the visitor's page, sanitised, and the agent's commands (docs/chat-protocol.md §7).", m.agentSocket),
+		agent(http.MethodGet, agentBase+"/:session/ws", "The agent's co-browsing WebSocket: the visitor's page, sanitised, and the agent's commands (docs/chat-protocol.md §8).", m.agentSocket),
 		agent(http.MethodGet, ViewerPath, "The empty document a shared page is replayed in (sandboxed, no script, loads only from the site's origins).", m.viewer),
 		pub(http.MethodGet, visitorBase+"/cobrowse/ws", "Visitor: share the page in a requested co-browsing session (WebSocket; the hello is the consent).", m.visitorSocket),
 		pub(http.MethodPost, visitorBase+"/chats/:conversation/cobrowse/:session/decline", "Visitor: decline a co-browsing request.", m.decline),
@@ -565,3 +565,7 @@ func (m *Module) settingsForm(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/sites/"+site.ID+"/cobrowse?notice=saved")
 }
+
+// Checks lists the permissions co-browsing checks outside the route table: cobrowse.control,
+// when the agent's socket attaches (app/permissions_test.go keeps the catalogue true with it).
+func Checks() []string { return []string{PermControl} }

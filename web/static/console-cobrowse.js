@@ -1,4 +1,4 @@
-// Parley workspace: co-browsing (docs/chat-protocol.md §7). The Co-browse button of a chat
+// Parley workspace: co-browsing (docs/chat-protocol.md §8). The Co-browse button of a chat
 // (console-chat.js dispatches parley:cobrowse) asks the visitor to share their page; once the
 // visitor agrees (the system event cobrowse_started arrives as a parley:socket-frame), this
 // panel opens the co-browsing socket and replays the page — already sanitised by Parley — in

@@ -1,4 +1,4 @@
-// Parley co-browsing, the visitor's side in the chat frame (docs/chat-protocol.md §7). The
+// Parley co-browsing, the visitor's side in the chat frame (docs/chat-protocol.md §8). The
 // frame asks the visitor; on Share it opens the co-browsing socket (its hello is the consent)
 // and tells the loader on the host page to record the page; the loader's frames come back here
 // and go to Parley, which sanitises them before the agent sees anything. Parley's commands
