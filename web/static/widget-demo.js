@@ -13,7 +13,7 @@
 })();
 
 // The fine print carries markup a hostile page could hold — an event handler, a script URL, a
-// style loading from script, an image with onerror, a script element. This page's policy
+// an image with onerror, a script element. This page's policy
 // blocks all of it here; co-browsing must not let any of it run in the agent's console either
 // (Parley sanitises, the viewer has no script).
 (function () {
@@ -22,14 +22,13 @@
   if (!p) return;
   var payload = 'window.__pwned=1';
   p.setAttribute('title', '"><img src=x onerror="' + payload + '">');
-  p.setAttribute('onmouseover', payload);
+  p.setAttribute('onfocus', payload);
   var a = document.createElement('a');
   a.className = 'demo-terms';
   a.textContent = 'Read the terms';
   a.setAttribute('href', 'javascript:' + payload);
   var img = document.createElement('img');
   img.setAttribute('alt', '');
-  img.setAttribute('src', 'data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+');
   img.setAttribute('onerror', payload);
   var s = document.createElement('script');
   s.type = 'text/plain';
