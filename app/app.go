@@ -29,6 +29,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/app/chat/hub"
+	"github.com/parleyhq/parley/app/cobrowse"
 	"github.com/parleyhq/parley/app/compliancehttp"
 	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/console"
@@ -82,6 +83,9 @@ type Options struct {
 	// node at for card data it holds (empty on a single node), a shared node-to-node secret
 	// instead of the key provider's per-tenant one, a tokenization endpoint, the TTL.
 	CardForms cardform.Options
+	// Cobrowse are co-browsing's deployment choices (queue and rate limits, sweep interval); its
+	// node URL is the card form's.
+	Cobrowse cobrowse.Options
 	// Version is the build's version, published by GET /metrics ("dev" when empty).
 	Version string
 }
@@ -132,6 +136,8 @@ type App struct {
 	RedactionPolicies *redaction.Policies
 	// CardForms is the secure card form: card data held in this node's memory only.
 	CardForms *cardform.Service
+	// Cobrowse relays co-browsing sessions, sanitised, in memory only.
+	Cobrowse *cobrowse.Service
 
 	// Chat is the chat engine and ChatHTTP serves it (widget API, sockets, console chat API);
 	// ChatHub fans its signals out on this node and ChatRelay carries them to the other nodes
@@ -227,6 +233,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 	}
 	defer func() {
 		if err != nil { // release the key provider when assembly fails; the caller owns db
+			if a.Cobrowse != nil {
+				a.Cobrowse.Close()
+			}
 			if a.CardForms != nil {
 				a.CardForms.Close()
 			}
@@ -317,6 +326,11 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 		Options: opts.CardForms}); err != nil {
 		return nil, err
 	}
+	if a.Cobrowse, err = cobrowse.New(cobrowse.Config{DB: db.Gorm, Chat: a.Chat, Sites: a.Tenants, Audit: a.Audit,
+		Keys: a.CardForms.PeerKeys(), Node: cfg.NodeID, Now: opts.Now, Rand: opts.Rand, Log: opts.Log,
+		Options: cobrowseOptions(opts)}); err != nil {
+		return nil, err
+	}
 
 	a.Transcripts = &transcript.Service{DB: db.Gorm, Sealer: a.Envelope, Audit: a.Audit, Authz: a.Enforcer, Departments: a.Tenants,
 		People: a.Users, Files: transcriptFiles{a.Chat}, Now: opts.Now, Node: cfg.NodeID, Log: opts.Log, Holds: a.Retention}
@@ -363,6 +377,8 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 			&cannedhttp.Module{Service: a.Canned, Departments: a.Tenants, Pages: pages,
 				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()), CardRefused: a.auditCardRefused},
 			&cardform.Module{Service: a.CardForms, Pages: pages},
+			&cobrowse.Module{Service: a.Cobrowse, Pages: pages, Allowed: a.Guard.Allowed, PublicOrigin: cfg.PublicURL,
+				CSRF: authz.SessionCSRF(a.AccountSessions.CookieName())},
 			&keysapi.Module{Keys: a.KeyTools, Audit: a.Audit, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
 				Now: opts.Now, Node: cfg.NodeID, Allowed: a.Guard.Allowed},
 			&integrity.Module{Service: a.Integrity, Pages: pages, CSRF: authz.SessionCSRF(a.AccountSessions.CookieName()),
@@ -409,6 +425,9 @@ func New(ctx context.Context, cfg *config.Config, db *migrations.DB, opts Option
 
 // Close releases the application's resources.
 func (a *App) Close() error {
+	if a.Cobrowse != nil {
+		a.Cobrowse.Close()
+	}
 	if a.CardForms != nil {
 		a.CardForms.Close()
 	}
@@ -419,6 +438,13 @@ func (a *App) Close() error {
 		a.closeKeys()
 	}
 	return a.DB.Close()
+}
+
+// cobrowseOptions are the co-browsing options, on the card form's node URL.
+func cobrowseOptions(opts Options) cobrowse.Options {
+	o := opts.Cobrowse
+	o.NodeURL = opts.CardForms.NodeURL
+	return o
 }
 
 // newChat assembles the chat engine — PAN masking with split detection on every message,
@@ -468,6 +494,9 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 		Closed: func(tenantID, convID string) {
 			if a.CardForms != nil {
 				a.CardForms.ConversationClosed(tenantID, convID)
+			}
+			if a.Cobrowse != nil {
+				a.Cobrowse.ConversationClosed(tenantID, convID)
 			}
 		},
 	})

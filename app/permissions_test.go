@@ -6,6 +6,7 @@ import (
 	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/canned"
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/cobrowse"
 	"github.com/parleyhq/parley/app/report/reporthttp"
 	"github.com/parleyhq/parley/app/retention/retentionhttp"
 	"github.com/parleyhq/parley/app/transcript"
@@ -26,6 +27,7 @@ func nonRouteChecks() map[string][]string {
 		"app/transcript":              transcript.Checks(),
 		"app/report/reporthttp":       reporthttp.Checks(),
 		"app/retention/retentionhttp": retentionhttp.Checks(),
+		"app/cobrowse":                cobrowse.Checks(),
 	}
 }
 

@@ -128,6 +128,12 @@ const (
 	ActionInvitationAccept     Action = "chat.invitation.accept"
 	ActionInvitationDecline    Action = "chat.invitation.decline"
 	ActionInvitationExpire     Action = "chat.invitation.expire"
+	ActionCobrowseRequest      Action = "cobrowse.request"
+	ActionCobrowseConsent      Action = "cobrowse.consent"
+	ActionCobrowseStart        Action = "cobrowse.start"
+	ActionCobrowseMode         Action = "cobrowse.mode"
+	ActionCobrowseEnd          Action = "cobrowse.end"
+	ActionCobrowseSettings     Action = "cobrowse.settings.change"
 	ActionVisitorPIIView       Action = "visitor.view_pii"
 	ActionFileDownload         Action = "file.download"
 	ActionPANScanRun           Action = "compliance.pan_scan.run"
@@ -260,6 +266,12 @@ var catalogue = []ActionInfo{
 	{ActionAgentStatus, CategoryChat, "An agent's status changed (online or away, by choice or after inactivity).", nil, ref(hipaaAudit)},
 	{ActionRoutingUpdate, CategoryAdministration, "Routing was changed: a department's mode, capacity, offer timeout, priority or skills, an agent's capacity or skills, or the tenant's routing settings.", ref(pciAdmin), nil},
 	{ActionChatMonitor, CategoryEPHI, "A supervisor monitored or whispered in a live conversation.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionCobrowseRequest, CategoryEPHI, "An agent asked a visitor to share their page (co-browsing).", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionCobrowseConsent, CategoryEPHI, "A visitor answered a co-browsing request: consent to view or to control their page, or a refusal (outcome failure).", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionCobrowseStart, CategoryEPHI, "A co-browsing session started: the visitor's page is relayed, sanitised, to the agent (never stored).", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionCobrowseMode, CategoryEPHI, "A co-browsing session changed mode (view only or control), naming who changed it.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionCobrowseEnd, CategoryEPHI, "A co-browsing session ended, with its reason (visitor stopped, agent ended or idle, chat ended, page left).", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
+	{ActionCobrowseSettings, CategoryAdministration, "A site's co-browsing settings were changed (enabled, input allowlist, agent idle limit).", ref(pciAdmin), nil},
 	{ActionTeamHistoryView, CategoryEPHI, "A console user read the history of an agent-to-agent thread they are in.", ref(pciCHD), ref(hipaaAudit, hipaaAccess)},
 	{ActionInvitationSend, CategoryChat, "An agent invited a live visitor to chat.", nil, ref(hipaaAudit)},
 	{ActionInvitationAccept, CategoryChat, "A visitor accepted an invitation; the conversation started assigned to the inviting agent.", nil, ref(hipaaAudit)},

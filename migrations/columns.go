@@ -121,6 +121,8 @@ var textColumns = map[string]columnSpec{
 	"evidence_reports":          {Generated: "id tenant_id framework created_by sha256 status stage failure", Derived: "bundle"},
 	"audit_verify_jobs":         {Generated: "id tenant_id status started_by node failure", Derived: "result"},
 	"compliance_modes":          {Generated: "tenant_id updated_by", Mask: "reason"},
+	"cobrowse_sessions":         {Generated: "id tenant_id conversation_id site_id agent_id status holder_node holder_url end_reason"},
+	"site_cobrowse_settings":    {Generated: "site_id tenant_id updated_by", Refuse: "input_allowlist"},
 	"security_versions":         {Generated: "tenant_id"},
 	"installation_keys":         {Generated: "name", Ciphertext: "wrapped_key"},
 }

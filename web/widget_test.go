@@ -41,7 +41,7 @@ func TestWidgetAssetsAreFlatAndServable(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(names)
-	want := []string{"chatview.js", "client.js", "dom.js", "forms.js", "frame.css", "frame.html", "frame.js", "texts.js", "widget.css", "widget.js"}
+	want := []string{"chatview.js", "client.js", "cobrowse.js", "dom.js", "forms.js", "frame.css", "frame.html", "frame.js", "texts.js", "widget.css", "widget.js"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("files: got %v, want %v", names, want)
 	}

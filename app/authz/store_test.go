@@ -118,7 +118,7 @@ func TestMigrationDownAndUp(t *testing.T) {
 }
 
 // TestStoredPlannedPermissionsGrantNothing: a custom role saved when the catalogue still held
-// permissions now planned (cobrowse.view, survey.manage) keeps loading, at startup and on every
+// permissions now planned (campaign.manage, survey.manage) keeps loading, at startup and on every
 // refresh; those names grant nothing and the role keeps its catalogued permissions.
 func TestStoredPlannedPermissionsGrantNothing(t *testing.T) {
 	migratetest.Each(t, func(t *testing.T, db *migrations.DB) {
@@ -132,7 +132,7 @@ func TestStoredPlannedPermissionsGrantNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, rp := range [][2]string{{"legacy", "cobrowse.view"}, {"legacy", "chat.accept"}, {"reports", "survey.manage"}} {
+		for _, rp := range [][2]string{{"legacy", "campaign.manage"}, {"legacy", "chat.accept"}, {"reports", "survey.manage"}} {
 			if err := migratetest.Beneath(t, db).Gorm.Exec("INSERT INTO role_permissions (tenant_id, role, permission) VALUES (?, ?, ?)", acme.ID, rp[0], rp[1]).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestStoredPlannedPermissionsGrantNothing(t *testing.T) {
 		for _, tc := range []struct {
 			perm string
 			want bool
-		}{{"chat.accept", true}, {"cobrowse.view", false}, {"survey.manage", false}} {
+		}{{"chat.accept", true}, {"campaign.manage", false}, {"survey.manage", false}} {
 			if got, err := restarted.Enforcer.Allowed(ctx, acme.ID, u.ID, "", tc.perm); err != nil || got != tc.want {
 				t.Errorf("Allowed(%s) = %v, %v; want %v", tc.perm, got, err, tc.want)
 			}

@@ -216,6 +216,10 @@ func (s *Service) Close() {
 	})
 }
 
+// PeerKeys returns the per-tenant node-to-node secrets this service authenticates nodes with;
+// co-browsing derives its own keys from the same secrets (compliance/nodeauth).
+func (s *Service) PeerKeys() secureform.PeerKeys { return s.peer.Keys }
+
 // Holding reports how many cards this node holds (for readiness and tests; never the data).
 func (s *Service) Holding() int { return s.cards.Len() }
 

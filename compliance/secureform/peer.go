@@ -6,26 +6,23 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/compliance/nodeauth"
 	"github.com/parleyhq/parley/compliance/pan"
 	"github.com/parleyhq/parley/migrations"
 )
 
-// PeerKeys gives the secret the nodes of an installation share for a tenant's card data: at
-// least 32 bytes, the same on every node. app/cardform derives it from the key provider.
-type PeerKeys interface {
-	PeerKey(ctx context.Context, tenantID string) ([]byte, error)
-}
+// PeerKeys gives the secret the nodes of an installation share for a tenant: at least 32 bytes,
+// the same on every node. app/cardform derives it from the key provider; co-browsing uses the
+// same secret under its own labels (compliance/nodeauth).
+type PeerKeys = nodeauth.Keys
 
 // StaticPeerKeys derives each tenant's peer secret from one configured installation secret
 // (HKDF-SHA-256, the tenant id as info), for installations that configure it rather than take it
@@ -80,10 +77,10 @@ func (r PeerRequest) Key() Key {
 const SignatureHeader = "X-Parley-Peer-Signature"
 
 // DefaultMaxSkew is how far a request's time may be from the receiver's clock.
-const DefaultMaxSkew = 30 * time.Second
+const DefaultMaxSkew = nodeauth.DefaultMaxSkew
 
-// maxNonces bounds the replay cache.
-const maxNonces = 1 << 16
+// peerDomain separates the card form's signatures from every other node-to-node call's.
+const peerDomain = "parley/cardform/peer/v1"
 
 // Peer signs, verifies and answers node-to-node requests for held cards. A request is an HMAC-
 // SHA-256-signed JSON body (key derived from the tenant's peer secret); an answer is sealed
@@ -97,8 +94,7 @@ type Peer struct {
 	Rand    io.Reader
 	MaxSkew time.Duration
 
-	mu     sync.Mutex
-	nonces map[string]time.Time
+	replay nodeauth.Replay
 }
 
 func (p *Peer) now() time.Time {
@@ -106,13 +102,6 @@ func (p *Peer) now() time.Time {
 		return p.Now()
 	}
 	return time.Now()
-}
-
-func (p *Peer) skew() time.Duration {
-	if p.MaxSkew > 0 {
-		return p.MaxSkew
-	}
-	return DefaultMaxSkew
 }
 
 func (p *Peer) rand() io.Reader {
@@ -125,28 +114,13 @@ func (p *Peer) rand() io.Reader {
 // keys derives the MAC and reply keys of a tenant.
 func (p *Peer) keys(ctx context.Context, tenantID string) (mac, reply []byte, err error) {
 	ctx = migrations.WithTenant(ctx, tenantID)
-	if p.Keys == nil || tenantID == "" {
-		return nil, nil, ErrPeerAuth
-	}
-	secret, err := p.Keys.PeerKey(ctx, tenantID)
-	if err != nil {
+	if mac, err = nodeauth.Derive(ctx, p.Keys, tenantID, "parley/cardform/peer/mac/v1"); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrPeerAuth, err)
 	}
-	if len(secret) < 32 {
-		return nil, nil, fmt.Errorf("%w: peer secret too short", ErrPeerAuth)
+	if reply, err = nodeauth.Derive(ctx, p.Keys, tenantID, "parley/cardform/peer/reply/v1"); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrPeerAuth, err)
 	}
-	if mac, err = hkdf.Key(sha256.New, secret, nil, "parley/cardform/peer/mac/v1", 32); err != nil {
-		return nil, nil, err
-	}
-	reply, err = hkdf.Key(sha256.New, secret, nil, "parley/cardform/peer/reply/v1", 32)
-	return mac, reply, err
-}
-
-func signature(key, body []byte) string {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte("parley/cardform/peer/v1\n"))
-	h.Write(body)
-	return "v1=" + hex.EncodeToString(h.Sum(nil))
+	return mac, reply, nil
 }
 
 // Sign fills req's Node, Time and Nonce and returns its body and signature header value.
@@ -155,16 +129,16 @@ func (p *Peer) Sign(ctx context.Context, req PeerRequest) (PeerRequest, []byte, 
 	if err != nil {
 		return req, nil, "", err
 	}
-	var n [16]byte
-	if _, err := io.ReadFull(p.rand(), n[:]); err != nil {
+	nonce, err := nodeauth.NewNonce(p.rand())
+	if err != nil {
 		return req, nil, "", err
 	}
-	req.Node, req.Time, req.Nonce = p.Node, p.now().Unix(), hex.EncodeToString(n[:])
+	req.Node, req.Time, req.Nonce = p.Node, p.now().Unix(), nonce
 	body, err := json.Marshal(req)
 	if err != nil {
 		return req, nil, "", err
 	}
-	return req, body, signature(mac, body), nil
+	return req, body, nodeauth.Signature(mac, peerDomain, body), nil
 }
 
 // Verify authenticates a received request: its signature under the tenant's key, its time
@@ -180,50 +154,18 @@ func (p *Peer) Verify(ctx context.Context, body []byte, sig string) (PeerRequest
 	if err != nil {
 		return PeerRequest{}, err
 	}
-	if !hmac.Equal([]byte(sig), []byte(signature(mac, body))) {
+	if !nodeauth.Check(mac, peerDomain, body, sig) {
 		return PeerRequest{}, fmt.Errorf("%w: bad signature", ErrPeerAuth)
-	}
-	now := p.now()
-	at := time.Unix(req.Time, 0)
-	if at.Before(now.Add(-p.skew())) || at.After(now.Add(p.skew())) {
-		return PeerRequest{}, fmt.Errorf("%w: request time outside the allowed skew", ErrPeerAuth)
-	}
-	if len(req.Nonce) != 32 {
-		return PeerRequest{}, fmt.Errorf("%w: malformed nonce", ErrPeerAuth)
 	}
 	switch req.Op {
 	case OpView, OpReveal, OpPurge:
 	default:
 		return PeerRequest{}, fmt.Errorf("%w: unknown operation", ErrPeerAuth)
 	}
-	if err := p.remember(req.Tenant+"/"+req.Nonce, now); err != nil {
-		return PeerRequest{}, err
+	if err := p.replay.Admit(p.now(), p.MaxSkew, req.Time, req.Tenant, req.Nonce); err != nil {
+		return PeerRequest{}, fmt.Errorf("%w: %w", ErrPeerAuth, err)
 	}
 	return req, nil
-}
-
-// remember records a nonce and refuses one already seen.
-func (p *Peer) remember(nonce string, now time.Time) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.nonces == nil {
-		p.nonces = map[string]time.Time{}
-	}
-	if _, seen := p.nonces[nonce]; seen {
-		return fmt.Errorf("%w: replayed request", ErrPeerAuth)
-	}
-	if len(p.nonces) >= maxNonces {
-		for k, until := range p.nonces {
-			if now.After(until) {
-				delete(p.nonces, k)
-			}
-		}
-		if len(p.nonces) >= maxNonces {
-			return fmt.Errorf("%w: too many requests in flight", ErrPeerAuth)
-		}
-	}
-	p.nonces[nonce] = now.Add(2 * p.skew())
-	return nil
 }
 
 // replyAAD binds a reply to its request.

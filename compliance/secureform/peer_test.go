@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/compliance/nodeauth"
 	"github.com/parleyhq/parley/compliance/pan"
 )
 
@@ -194,7 +195,7 @@ func FuzzPeerVerify(f *testing.F) {
 		req, err := holder.Verify(context.Background(), b, s)
 		if err == nil {
 			mac, _, kerr := holder.keys(context.Background(), req.Tenant)
-			if kerr != nil || s != signature(mac, b) {
+			if kerr != nil || s != nodeauth.Signature(mac, peerDomain, b) {
 				t.Fatalf("accepted a request not signed with the secret: %+v", req)
 			}
 		}

@@ -131,6 +131,8 @@ var catalogue = []Permission{
 	{Name: "chat.invite", Kind: KindOperate, Description: "Invite a visitor on the sites to chat (proactive invitation); the accepted chat starts assigned to the inviting agent.", PCI: refs(pciJobFunction), HIPAA: refs(hipaaAuthz)},
 	{Name: "card.view_full", Kind: KindRead, Departmental: true, Sensitive: true, Description: "See the full card number a visitor submitted through the secure form, while the chat lasts; everyone else sees it masked.", PCI: refs(pciMaskPAN, pciLeastPriv, pciCHDAccess), HIPAA: refs(hipaaMinimum)},
 	// Visitors.
+	{Name: "cobrowse.view", Kind: KindOperate, Departmental: true, Sensitive: true, Description: "Ask the visitor of one's chat to share their page and see it live (view only; the visitor consents, private fields never leave the page).", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
+	{Name: "cobrowse.control", Kind: KindOperate, Departmental: true, Sensitive: true, Description: "In a co-browsing session, ask to guide the visitor's page (clicks, scrolling, typing into fields that are not private), after the visitor's second consent.", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaAccessCtl, hipaaMinimum)},
 	{Name: "visitor.view", Kind: KindRead, Description: "See the visitors on the sites, their pages and chat status, with personal data masked.", PCI: refs(pciLeastPriv), HIPAA: refs(hipaaMinimum)},
 	{Name: "visitor.view_pii", Kind: KindRead, Departmental: true, Sensitive: true, Description: "See visitors' personal data unmasked (name, e-mail, phone, IP address).", PCI: refs(pciLeastPriv, pciSystemAccess), HIPAA: refs(hipaaMinimum, hipaaAccessCtl)},
 	// Transcripts and offline messages.
@@ -175,8 +177,6 @@ var catalogue = []Permission{
 // planned holds the permissions of DESIGN.md's catalogue that guard nothing yet, each with the
 // capability that will check it; a permission moves to catalogue when its capability lands.
 var planned = map[string]string{
-	"cobrowse.view":     "co-browsing",
-	"cobrowse.control":  "co-browsing",
 	"campaign.manage":   "campaigns and the widget's look",
 	"survey.manage":     "pre- and post-chat surveys",
 	"department.view":   "departments in the console",

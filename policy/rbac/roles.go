@@ -37,12 +37,12 @@ func (r Role) Grants(permission string) bool { return slices.Contains(r.Permissi
 var agentPermissions = []string{
 	"chat.accept", "chat.refuse", "chat.transfer", "chat.end", "chat.request_card", "chat.agent_chat",
 	"chat.invite", "visitor.view", "offline.view.department", "offline.reply", "canned.use",
-	"transcript.view.own",
+	"transcript.view.own", "cobrowse.view",
 }
 
 var supervisorExtra = []string{
 	"chat.join", "chat.monitor", "chat.whisper", "visitor.view_pii", "canned.manage",
-	"transcript.view.department", "transcript.export", "report.view.department",
+	"transcript.view.department", "transcript.export", "report.view.department", "cobrowse.control",
 }
 
 var adminExtra = []string{

@@ -45,6 +45,13 @@ const TEXT = {
   new_message_title: 'Parley: new message', tabs: 'Open chats', unread: '{n} unread',
   ban_done: 'The visitor is banned; the chat was ended.',
   offer_expired: 'You did not accept in time: the chat was offered to another agent.', taken: 'Another agent took this chat.',
+  cobrowse: 'Co-browse', cobrowse_requested: 'Asked the visitor to share their page.', cobrowse_started: 'The visitor is sharing their page.',
+  cobrowse_ended: 'Page sharing ended: {why}.', cobrowse_why_visitor_stopped: 'the visitor stopped it',
+  cobrowse_why_visitor_left: 'the visitor left the page', cobrowse_why_declined: 'the visitor declined',
+  cobrowse_why_agent_ended: 'ended by the agent', cobrowse_why_agent_idle: 'the agent was idle too long',
+  cobrowse_why_agent_too_slow: 'the connection could not keep up', cobrowse_why_chat_ended: 'the chat ended',
+  cobrowse_why_expired: 'the visitor did not answer in time', cobrowse_why_replaced: 'a new request replaced it',
+  cobrowse_why_limit_exceeded: 'the page sent too much', cobrowse_why_shutdown: 'the server restarted',
 };
 const t = (key, vars) => fill(TEXT[key] || key, vars);
 
@@ -95,6 +102,9 @@ export function mountWorkspace(root, opts = {}) {
   const button = (cls, label, fn) => h('button', { type: 'button', class: cls, text: t(label), hidden: true, on: { click: fn } });
   const transferButton = button('cw-quiet cw-transfer', 'transfer', () => selected && transfer.show(selected));
   const cardButton = button('cw-quiet cw-card', 'card_request', () => requestCard(selected));
+  // Co-browsing lives in console-cobrowse.js: this button asks it to start, for the chat shown.
+  const cobrowseButton = button('cw-quiet cw-cobrowse', 'cobrowse', () => selected &&
+    root.dispatchEvent(new CustomEvent('parley:cobrowse', { detail: { conversation: selected, visitor: name(socket.conversations.get(selected)) }, bubbles: true })));
   const endButton = button('cw-quiet cw-end', 'end', () => selected && socket.end(selected));
   const joinButton = button('cw-quiet cw-join-chat', 'join', () => selected && socket.join(selected));
   const stopButton = button('cw-quiet cw-stop', 'stop_monitor', () => selected && socket.unmonitor(selected));
@@ -118,7 +128,7 @@ export function mountWorkspace(root, opts = {}) {
     can.has('canned') ? canned.box : null, tools, h('div', { class: 'cw-compose-row' }, inputLabel, input, sendButton));
   const empty = h('p', { class: 'cw-empty', text: t('pick') });
   const head = h('header', { class: 'cw-head', hidden: true }, title, state,
-    h('span', { class: 'cw-head-actions' }, transferButton, cardButton, joinButton, stopButton, leaveButton, endButton, closeButton));
+    h('span', { class: 'cw-head-actions' }, transferButton, cardButton, cobrowseButton, joinButton, stopButton, leaveButton, endButton, closeButton));
   const panel = h('div', { class: 'cw-panel', role: 'tabpanel', id: 'cw-panel', 'aria-labelledby': 'cw-title' }, head, empty, log, typing, composer);
   const main = h('section', { class: 'cw-main', 'aria-label': t('chats') }, tabList, noTabs, panel);
 
@@ -263,6 +273,8 @@ export function mountWorkspace(root, opts = {}) {
         joined: t(d.role === 'supervisor' ? 'joined_supervisor' : 'joined', { name: n }), left: t('left', { name: n }),
         transferred: d.note ? t('transferred_note', { note: d.note }) : t('transferred'), ended: t('ended'), missed: t('missed'),
         card_form_requested: t('card_requested'), card_form_closed: t('card_closed'),
+        cobrowse_requested: t('cobrowse_requested'), cobrowse_started: t('cobrowse_started'),
+        cobrowse_ended: t('cobrowse_ended', { why: t(`cobrowse_why_${d.reason}`) }),
       }[ev.event];
       return text ? h('p', { class: `cw-sys${d.note ? ' cw-note' : ''}`, text }) : null;
     }
@@ -284,7 +296,7 @@ export function mountWorkspace(root, opts = {}) {
       state.textContent = '';
       composer.hidden = true;
       typing.textContent = '';
-      for (const b of [transferButton, cardButton, endButton, joinButton, stopButton, leaveButton, closeButton]) b.hidden = true;
+      for (const b of [transferButton, cardButton, cobrowseButton, endButton, joinButton, stopButton, leaveButton, closeButton]) b.hidden = true;
       visitorPanel.show('');
       return;
     }
@@ -295,6 +307,7 @@ export function mountWorkspace(root, opts = {}) {
     state.textContent = c.ended ? t('supervision_ended', { why: t(`why_${c.ended}`) }) : t(`status_${c.status}`);
     transferButton.hidden = !own || !can.has('transfer');
     cardButton.hidden = !own || !can.has('card');
+    cobrowseButton.hidden = !own || !can.has('cobrowse');
     endButton.hidden = !own || (can.size > 0 && !can.has('end'));
     joinButton.hidden = !(supervising && c.mode === 'monitor' && open && can.has('join'));
     stopButton.hidden = !(supervising && c.mode === 'monitor');

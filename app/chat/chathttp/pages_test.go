@@ -123,7 +123,7 @@ func TestWorkspacePage(t *testing.T) {
 			want        []string
 		}{
 			{email: "owner@acme.test", path: "/workspace", status: http.StatusOK, want: append(module, `data-team-panel`, `data-can="monitor whisper join transfer end refuse card ban`)},
-			{email: "agent@acme.test", path: "/workspace", status: http.StatusOK, want: append(module, `data-can="transfer end refuse card canned invite team offline"`)},
+			{email: "agent@acme.test", path: "/workspace", status: http.StatusOK, want: append(module, `data-can="transfer end refuse card canned invite team offline cobrowse"`)},
 			// /live's links: the chat to supervise; anything but an id is dropped.
 			{email: "owner@acme.test", path: "/workspace?monitor=0195-abc", status: http.StatusOK, want: []string{`data-monitor="0195-abc"`}},
 			{email: "owner@acme.test", path: "/workspace?join=%22%3E%3Cscript%3E", status: http.StatusOK, want: module},

@@ -50,7 +50,8 @@ type workspacePage struct {
 	// UserID is the signed-in user.
 	UserID string
 	// Can lists the workspace's features the user may use, space-separated: monitor, whisper,
-	// join, transfer, end, refuse, card, ban, canned, invite, team, offline.
+	// join, transfer, end, refuse, card, ban, canned, invite, team, offline, cobrowse,
+	// cobrowse_control.
 	Can string
 	// Frames lists the optional agent frames the socket accepts, space-separated: status
 	// (online/away) and transfer_note (a note with a transfer).
@@ -68,6 +69,7 @@ var workspaceFeatures = []struct{ feature, permission string }{
 	{"transfer", "chat.transfer"}, {"end", "chat.end"}, {"refuse", "chat.refuse"},
 	{"card", "chat.request_card"}, {"ban", "ban.manage"}, {"canned", "canned.use"},
 	{"invite", "chat.invite"}, {"team", "chat.agent_chat"}, {"offline", "offline.reply"},
+	{"cobrowse", "cobrowse.view"}, {"cobrowse_control", "cobrowse.control"},
 }
 
 // socketFrames are the optional agent frames the decoder of this build accepts: the workspace

@@ -238,6 +238,12 @@ export class ChatView {
       case 'card_form_requested':
         this.cardRequest(ev, name);
         break;
+      case 'cobrowse_requested':
+        this.cobrowseRequest(ev, name);
+        break;
+      case 'cobrowse_ended':
+        this.cobrowseDone(ev.data && ev.data.session_id, ev.data && ev.data.reason === 'declined' ? 'cobrowse_declined' : 'cobrowse_ended');
+        break;
       case 'card_form_submitted':
         this.cardDone(ev.data && ev.data.request_id, 'card_sent');
         break;
@@ -304,6 +310,51 @@ export class ChatView {
     if (!card || card.done) return;
     card.done = true;
     replace(card.box, h('p', { class: 'card-note', text: this.t(key) }));
+  }
+
+  // --- co-browsing ---------------------------------------------------------------------------------
+  // The agent's request shows here with Share and Decline; a request already answered (the
+  // replayed history after a reload) shows as ended.
+
+  cobrowseRequest(ev, name) {
+    const id = ev.data && ev.data.session_id;
+    if (!id) return;
+    this.shares = this.shares || new Map();
+    const box = h('div', { class: 'card-request cobrowse-request', role: 'group', 'aria-label': this.t('cobrowse_share') });
+    const share = h('button', { type: 'button', class: 'primary small cobrowse-share', text: this.t('cobrowse_share'), on: { click: () => {
+      share.disabled = true;
+      decline.disabled = true;
+      replace(box, h('p', { class: 'card-note', text: this.t('cobrowse_sharing') }));
+      this.opts.cobrowse.share(id);
+    } } });
+    const decline = h('button', { type: 'button', class: 'secondary small cobrowse-decline', text: this.t('cobrowse_decline'), on: { click: () => {
+      this.opts.cobrowse.decline(id);
+      this.cobrowseDone(id, 'cobrowse_declined');
+    } } });
+    replace(box, h('p', { text: this.t('cobrowse_requested', { name }) }), h('div', { class: 'actions' }, share, decline));
+    this.shares.set(id, { box, done: false });
+    this.confirmed.append(box);
+    this.incoming(ev.seq);
+  }
+
+  /** cobrowseDone replaces session id's request with the note key. */
+  cobrowseDone(id, key) {
+    const s = this.shares && this.shares.get(id);
+    if (!s || s.done) return;
+    s.done = true;
+    replace(s.box, h('p', { class: 'card-note', text: this.t(key) }));
+    if (this.opts.cobrowse) this.opts.cobrowse.ended(id);
+  }
+
+  /** cobrowseAsk shows the agent's request for control; answer(true|false) gives the reply. */
+  cobrowseAsk(name, answer) {
+    const box = h('div', { class: 'card-request cobrowse-control', role: 'group', 'aria-label': this.t('cobrowse_allow') });
+    const reply = (yes) => { replace(box, h('p', { class: 'card-note', text: this.t(yes ? 'cobrowse_banner_control' : 'cobrowse_sharing') })); answer(yes); };
+    replace(box, h('p', { text: this.t('cobrowse_control', { name }) }), h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'primary small cobrowse-allow', text: this.t('cobrowse_allow'), on: { click: () => reply(true) } }),
+      h('button', { type: 'button', class: 'secondary small cobrowse-keep', text: this.t('cobrowse_keep_view'), on: { click: () => reply(false) } })));
+    this.confirmed.append(box);
+    this.scroll(true);
   }
 
   incoming(seq) {

@@ -8,6 +8,7 @@ import { texts } from './texts.js';
 import { h, replace } from './dom.js';
 import { prechatForm, offlineForm, surveyForm } from './forms.js';
 import { ChatView } from './chatview.js';
+import { CobrowseLink } from './cobrowse.js';
 
 const query = new URLSearchParams(location.search);
 const site = document.body.dataset.site || query.get('site') || '';
@@ -33,6 +34,7 @@ const app = {
   identityDone: null,
   view: null, // the current ChatView, if any
   page: null, // the host page's last view, for heartbeats
+  cobrowse: null, // the co-browsing session running, if any (cobrowse.js)
 };
 app.identity = new Promise((resolve) => { app.identityDone = resolve; });
 
@@ -152,6 +154,10 @@ window.addEventListener('message', (e) => {
     return;
   }
   if (e.origin !== app.hostOrigin) return;
+  if (d.type.startsWith('cobrowse-')) {
+    if (app.cobrowse) app.cobrowse.fromHost(d);
+    return;
+  }
   if (d.type === 'pageview' && d.page && typeof d.page.url === 'string') {
     app.page = d.page;
     reportPage(d.page);
@@ -317,6 +323,11 @@ function enterChat(summary) {
     fatal: (reason) => onFatal(view, reason),
     download: (file) => download(view.id, file),
     cardForm: (id) => call('POST', `/chats/${encodeURIComponent(view.id)}/card-forms/${encodeURIComponent(id)}/open`),
+    cobrowse: {
+      share: (id) => shareScreen(view, id),
+      decline: (id) => call('POST', `/chats/${encodeURIComponent(view.id)}/cobrowse/${encodeURIComponent(id)}/decline`),
+      ended: (id) => { if (app.cobrowse && app.cobrowse.opts.sessionId === id) app.cobrowse.finish('ended'); },
+    },
   });
   app.view = view;
   view.chat = new VisitorChat({
@@ -327,6 +338,24 @@ function enterChat(summary) {
   endButton.onclick = () => view.confirmEnd();
   show(view.el, () => view.focus());
   view.chat.start();
+}
+
+// shareScreen starts co-browsing session id on the visitor's Share (docs/chat-protocol.md §7):
+// only a page with the loader (embedded) can be shared.
+function shareScreen(view, id) {
+  if (!embedded || app.cobrowse) return;
+  const t = app.t;
+  app.cobrowse = new CobrowseLink({
+    url: wsURL(`/api/v1/widget/sites/${encodeURIComponent(site)}/cobrowse/ws`, location.href), token: app.token,
+    conversationId: view.id, sessionId: id, toHost,
+    texts: { sharing: t('cobrowse_banner'), control: t('cobrowse_banner_control'), stop: t('cobrowse_stop'), take_back: t('cobrowse_take_back') },
+    askControl: (answer) => {
+      toHost({ type: 'open' });
+      view.cobrowseAsk(view.agentName || t('agent'), answer);
+    },
+    ended: () => { app.cobrowse = null; view.cobrowseDone(id, 'cobrowse_ended'); },
+  });
+  app.cobrowse.start();
 }
 
 // download fetches a shared file with the visitor token and hands it to the browser as a download.
