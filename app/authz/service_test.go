@@ -255,7 +255,7 @@ func TestRoleChangeEndsSessionsAndTakesEffect(t *testing.T) {
 		if rec := c.do("GET", "/api/v1/roles", ""); rec.Code != 403 {
 			t.Fatalf("agent lists roles: status %d, want 403", rec.Code)
 		}
-		if _, err := a.Authz.Assign(ctx, actor(acme.ID, owner.ID), agent.ID, rbac.RoleAuditor, ""); err != nil {
+		if _, err := a.Authz.Assign(ctx, actor(acme.ID, owner.ID), agent.ID, rbac.RoleAdmin, ""); err != nil {
 			t.Fatal(err)
 		}
 		if rec := c.do("GET", "/api/v1/roles", ""); rec.Code != 401 {
