@@ -12,26 +12,31 @@
   });
 })();
 
-// The fine print carries markup a hostile page could hold — an event handler, a script URL, a
-// an image with onerror, a script element. This page's policy
-// blocks all of it here; co-browsing must not let any of it run in the agent's console either
-// (Parley sanitises, the viewer has no script).
+// "Add hostile markup" puts into the fine print what a hostile page could hold — an event
+// handler, a script URL, an image with an onerror handler, a script element — to show that
+// co-browsing lets none of it run in the agent's console (Parley sanitises, the viewer has no
+// script). This page's own policy blocks all of it here, and reports each handler as a policy
+// violation in the browser's console: that is why it is added only on request.
 (function () {
   'use strict';
   var p = document.getElementById('demo-fineprint');
-  if (!p) return;
-  var payload = 'window.__pwned=1';
-  p.setAttribute('title', '"><img src=x onerror="' + payload + '">');
-  p.setAttribute('onfocus', payload);
-  var a = document.createElement('a');
-  a.className = 'demo-terms';
-  a.textContent = 'Read the terms';
-  a.setAttribute('href', 'javascript:' + payload);
-  var img = document.createElement('img');
-  img.setAttribute('alt', '');
-  img.setAttribute('onerror', payload);
-  var s = document.createElement('script');
-  s.type = 'text/plain';
-  s.textContent = payload;
-  p.append(' ', a, ' ', img, s, document.createTextNode(' <img src=x onerror="' + payload + '">'));
+  var button = document.getElementById('demo-hostile');
+  if (!p || !button) return;
+  button.addEventListener('click', function () {
+    var payload = 'window.__pwned=1';
+    p.setAttribute('title', '"><img src=x onerror="' + payload + '">');
+    p.setAttribute('onfocus', payload);
+    var a = document.createElement('a');
+    a.className = 'demo-terms';
+    a.textContent = 'Read the terms';
+    a.setAttribute('href', 'javascript:' + payload);
+    var img = document.createElement('img');
+    img.setAttribute('alt', '');
+    img.setAttribute('onerror', payload);
+    var s = document.createElement('script');
+    s.type = 'text/plain';
+    s.textContent = payload;
+    p.append(' ', a, ' ', img, s, document.createTextNode(' <img src=x onerror="' + payload + '">'));
+    button.remove();
+  });
 })();

@@ -99,7 +99,10 @@ async function session() {
   await tab.waitFor();
   await agent.locator('.cw-log').getByText('where to pay').waitFor();
 
-  // The visitor types into the page before anything is shared.
+  // The visitor's page takes on hostile markup, and the visitor types into it, before anything
+  // is shared.
+  await visitor.getByRole('button', { name: 'Add hostile markup' }).click();
+  await visitor.locator('#demo-fineprint a.demo-terms').waitFor();
   await visitor.getByLabel('Name on the order').fill('Ada Lovelace');
   await visitor.getByLabel('Card number').fill('4111 1111 1111 1111');
   await visitor.getByLabel('Security code').fill('737');
