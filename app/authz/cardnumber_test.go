@@ -3,6 +3,7 @@ package authz_test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,8 +74,10 @@ func TestRoleInputsCardNumbers(t *testing.T) {
 			}
 			stored = append(stored, vals...)
 		}
+		// A report's SHA-256 digest is hex: a run of its digits can pass the Luhn check by chance.
+		digest := regexp.MustCompile(`"digest":"[0-9a-f]{64}"`)
 		for _, v := range stored {
-			if pan.Contains(v) {
+			if pan.Contains(digest.ReplaceAllString(v, `"digest":""`)) {
 				t.Errorf("stored value %q holds a card number", v)
 			}
 		}
