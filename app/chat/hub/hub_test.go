@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,7 +199,10 @@ func TestPostgresRelayBatchesNotifications(t *testing.T) {
 		if len(n.Payload) > 8000 {
 			t.Fatalf("notification of %d bytes, over PostgreSQL's limit", len(n.Payload))
 		}
-		notes++
+		// Other packages' tests share the database and the channel: count this node's only.
+		if strings.HasPrefix(n.Payload, payloadHead(h1.Node())) {
+			notes++
+		}
 	}
 	if sent, stmts := p1.Sent(); notes == 0 || uint64(notes) != sent || stmts != 1 || notes > burst/40 {
 		t.Fatalf("%d signals crossed in %d notifications (%d counted by the relay, %d statements); want one statement of at most %d",
