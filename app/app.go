@@ -29,6 +29,7 @@ import (
 	"github.com/parleyhq/parley/app/chat"
 	"github.com/parleyhq/parley/app/chat/chathttp"
 	"github.com/parleyhq/parley/app/chat/hub"
+	"github.com/parleyhq/parley/app/chat/limit"
 	"github.com/parleyhq/parley/app/cobrowse"
 	"github.com/parleyhq/parley/app/compliancehttp"
 	"github.com/parleyhq/parley/app/config"
@@ -489,6 +490,7 @@ func (a *App) newChat(cfg *config.Config, db *migrations.DB, opts Options) error
 			return u.DisplayName, err
 		}),
 		Log: opts.Log, Now: opts.Now, Rand: opts.Rand, Node: cfg.NodeID, PublicOrigin: cfg.PublicURL, Metrics: a.instruments,
+		Limits: chatLimits(cfg.ChatLimits),
 		// The secure card form wipes the card data of a conversation that ends.
 		Compliance: complianceModes{a},
 		Closed: func(tenantID, convID string) {
@@ -560,4 +562,17 @@ func (a *App) RunChat(ctx context.Context) error {
 		go func() { _ = a.ChatRelay.Run(ctx) }()
 	}
 	return a.Chat.Run(ctx)
+}
+
+// chatLimits turns the configured visitor throttles into the engine's limits; a zero value keeps
+// the engine's default.
+func chatLimits(c config.ChatLimits) chat.Limits {
+	var l chat.Limits
+	if c.VisitorMessagesPerMinute > 0 && c.VisitorMessageBurst > 0 {
+		l.VisitorMessages = limit.Every(time.Minute/time.Duration(c.VisitorMessagesPerMinute), c.VisitorMessageBurst)
+	}
+	if c.AddressMessagesPerMinute > 0 {
+		l.IPMessages = limit.Every(time.Minute/time.Duration(c.AddressMessagesPerMinute), 200)
+	}
+	return l
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/parleyhq/parley/app/chat/hub"
 	"github.com/parleyhq/parley/app/chat/protocol"
@@ -44,41 +45,63 @@ func (r PostResult) Deliver() {
 // the hot path: the unique index on (conversation, sender, key) refuses the second insert, and
 // only a refused write looks the key up.
 func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, key, text, ip string) (PostResult, error) {
-	since := s.now()
-	ctx = migrations.WithTenant(ctx, tenantID)
-	// Keys are stored in clear (the idempotency index): one that holds a card number, well-formed
-	// or not, is refused as card_number_not_allowed before anything else looks at it, so it
-	// reaches neither the database nor the split-number detector.
-	if err := noCardNumber("key", key); err != nil {
-		return PostResult{}, err
-	}
-	if !protocol.ValidKey(key) {
-		return PostResult{}, invalid("key", "The message key must be 1 to 64 characters [A-Za-z0-9._:-].")
-	}
-	clean, err := sanitize.Text(text, sanitize.Message)
-	switch {
-	case errors.Is(err, sanitize.ErrEmpty):
-		return s.duplicateOr(ctx, convID, a, key, ErrEmpty)
-	case errors.Is(err, sanitize.ErrTooLong):
-		return s.duplicateOr(ctx, convID, a, key, ErrTooLong)
-	}
-	if err = s.allowMessage(ctx, tenantID, a, ip); err != nil {
-		return s.duplicateOr(ctx, convID, a, key, err)
-	}
-	masked, pol, previous, err := s.maskMessage(ctx, tenantID, convID, a.ID, key, clean)
+	p, err := s.Submit(ctx, tenantID, convID, a, key, text, ip)
 	if err != nil {
 		return PostResult{}, err
 	}
-	row, err := s.store.appendMessage(tenantID, convID,
-		newEvent{Kind: KindMessage, SenderKind: a.Kind, SenderID: a.ID, Key: key, Audience: a.audience()},
-		func(st seqState) error { return mayWrite(st, a) },
-		s.sealWith(ctx, tenantID, convID, vault.FieldMessageBody, masked))
-	if err != nil {
+	return p.Wait()
+}
+
+// Pending is a message handed to the group commit: Wait returns what Post would have once its
+// batch committed. A connection may read its sender's next frames meanwhile; its messages keep
+// the order they were submitted in (batches commit one after another, and a batch appends in
+// submission order), so their acks do too.
+type Pending struct {
+	s        *Service
+	ctx      context.Context
+	tenantID string
+	convID   string
+	a        Actor
+	key      string
+	masked   string
+	pol      *redaction.Policy
+	previous []pan.Fragment
+	since    time.Time
+	req      *appendReq
+	// res and err answer a message decided without a batch (a duplicate found at once).
+	res  PostResult
+	err  error
+	done bool
+}
+
+// closedChan is the Done of a Pending that never waited for a batch.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Done is closed once Wait would not block.
+func (p *Pending) Done() <-chan struct{} {
+	if p.req == nil {
+		return closedChan
+	}
+	return p.req.done
+}
+
+// Wait returns the message's result once its batch committed. It is called once, by one
+// goroutine.
+func (p *Pending) Wait() (PostResult, error) {
+	if p.done || p.req == nil {
+		return p.res, p.err
+	}
+	<-p.req.done
+	p.done = true
+	s, r := p.s, p.req
+	if r.err != nil {
 		// A retry (same key) is refused by the unique index, or by the state the conversation
 		// reached since (ended): either way the stored original answers.
-		return s.duplicateOr(ctx, convID, a, key, err)
+		p.res, p.err = s.duplicateOr(p.ctx, p.convID, p.a, p.key, r.err)
+		return p.res, p.err
 	}
-	ev := wire(row, masked, &protocol.Sender{Kind: a.Kind, ID: a.ID, Name: a.Name}, nil)
+	ctx, tenantID, convID, a, pol, previous := p.ctx, p.tenantID, p.convID, p.a, p.pol, p.previous
+	ev := wire(r.row, p.masked, &protocol.Sender{Kind: a.Kind, ID: a.ID, Name: a.Name}, nil)
 	deliver := func() {
 		s.later(ctx, convID, func(ctx context.Context) {
 			s.publish(ev)
@@ -90,7 +113,52 @@ func (s *Service) Post(ctx context.Context, tenantID, convID string, a Actor, ke
 			}
 		})
 	}
-	return s.stored(a, since, PostResult{ConversationID: convID, Seq: row.Seq, VisitorSeq: row.visitorSeq(), deliver: deliver}), nil
+	p.res = s.stored(a, p.since, PostResult{ConversationID: convID, Seq: r.row.Seq, VisitorSeq: r.row.visitorSeq(), deliver: deliver})
+	return p.res, nil
+}
+
+// Submit checks, sanitises and masks a message and hands it to the group commit without waiting
+// for it (Post waits). A refusal known before the batch — a card number in the key, an invalid
+// key, an empty or long text, a throttle — is the error; one decided in the batch comes from
+// Wait.
+func (s *Service) Submit(ctx context.Context, tenantID, convID string, a Actor, key, text, ip string) (*Pending, error) {
+	since := s.now()
+	ctx = migrations.WithTenant(ctx, tenantID)
+	// Keys are stored in clear (the idempotency index): one that holds a card number, well-formed
+	// or not, is refused as card_number_not_allowed before anything else looks at it, so it
+	// reaches neither the database nor the split-number detector.
+	if err := noCardNumber("key", key); err != nil {
+		return nil, err
+	}
+	if !protocol.ValidKey(key) {
+		return nil, invalid("key", "The message key must be 1 to 64 characters [A-Za-z0-9._:-].")
+	}
+	decided := func(res PostResult, err error) (*Pending, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &Pending{res: res}, nil
+	}
+	clean, err := sanitize.Text(text, sanitize.Message)
+	switch {
+	case errors.Is(err, sanitize.ErrEmpty):
+		return decided(s.duplicateOr(ctx, convID, a, key, ErrEmpty))
+	case errors.Is(err, sanitize.ErrTooLong):
+		return decided(s.duplicateOr(ctx, convID, a, key, ErrTooLong))
+	}
+	if err = s.allowMessage(ctx, tenantID, a, ip); err != nil {
+		return decided(s.duplicateOr(ctx, convID, a, key, err))
+	}
+	masked, pol, previous, err := s.maskMessage(ctx, tenantID, convID, a.ID, key, clean)
+	if err != nil {
+		return nil, err
+	}
+	r := s.store.submitMessage(tenantID, convID,
+		newEvent{Kind: KindMessage, SenderKind: a.Kind, SenderID: a.ID, Key: key, Audience: a.audience()},
+		func(st seqState) error { return mayWrite(st, a) },
+		s.sealWith(ctx, tenantID, convID, vault.FieldMessageBody, masked))
+	return &Pending{s: s, ctx: ctx, tenantID: tenantID, convID: convID, a: a, key: key, masked: masked, pol: pol,
+		previous: previous, since: since, req: r}, nil
 }
 
 // duplicateOr answers a refused message: when the sender's key is already stored the original

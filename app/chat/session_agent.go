@@ -539,6 +539,11 @@ func (a *AgentSession) Post(ctx context.Context, convID, key, text string) (Post
 	return a.s.Post(ctx, a.p.TenantID, convID, a.author(ctx, a.Agent(), convID), key, text, "")
 }
 
+// Submit hands the user's message to the group commit without waiting (Post, Service.Submit).
+func (a *AgentSession) Submit(ctx context.Context, convID, key, text string) (*Pending, error) {
+	return a.s.Submit(ctx, a.p.TenantID, convID, a.author(ctx, a.Agent(), convID), key, text, "")
+}
+
 // Typing relays the user's typing signal into a conversation they take part in.
 func (a *AgentSession) Typing(ctx context.Context, convID string, typing bool) {
 	if _, ok := a.mine.Load(convID); ok {

@@ -94,6 +94,11 @@ func (v *VisitorSession) Post(ctx context.Context, key, text string) (PostResult
 	return v.s.Post(ctx, v.conv.TenantID, v.conv.ID, v.actor, key, text, v.ip)
 }
 
+// Submit hands the visitor's message to the group commit without waiting (Service.Submit).
+func (v *VisitorSession) Submit(ctx context.Context, key, text string) (*Pending, error) {
+	return v.s.Submit(ctx, v.conv.TenantID, v.conv.ID, v.actor, key, text, v.ip)
+}
+
 // Typing relays the visitor's typing signal.
 func (v *VisitorSession) Typing(ctx context.Context, typing bool) {
 	v.s.VisitorTyping(ctx, v.actor.ID, v.conv.ID, typing)

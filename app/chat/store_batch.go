@@ -129,10 +129,17 @@ func (b *batcher) stats() BatchStats {
 // was refused). It waits whatever ctx does: the message may be committing already, and its
 // caller must learn its seq to deliver it.
 func (st *store) appendMessage(tenantID, convID string, ev newEvent, check checkFunc, seal sealFunc) (eventRow, error) {
-	r := &appendReq{tenantID: tenantID, convID: convID, ev: ev, check: check, seal: seal, done: make(chan struct{})}
-	st.batch.submit(r)
+	r := st.submitMessage(tenantID, convID, ev, check, seal)
 	<-r.done
 	return r.row, r.err
+}
+
+// submitMessage queues ev for the group commit and returns at once: r.done closes when its batch
+// committed (or refused it), and r.row or r.err hold the outcome.
+func (st *store) submitMessage(tenantID, convID string, ev newEvent, check checkFunc, seal sealFunc) *appendReq {
+	r := &appendReq{tenantID: tenantID, convID: convID, ev: ev, check: check, seal: seal, done: make(chan struct{})}
+	st.batch.submit(r)
+	return r
 }
 
 func (b *batcher) submit(r *appendReq) {

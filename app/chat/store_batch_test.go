@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -344,7 +346,10 @@ func BenchmarkGroupCommit(b *testing.B) {
 	for _, d := range migratetest.Dialects() {
 		b.Run(string(d), func(b *testing.B) {
 			f := newBatchFixture(b, migratetest.Open(b, d), 16, BatchOptions{})
-			const posters = 64
+			posters := 64
+			if n, err := strconv.Atoi(os.Getenv("PARLEY_BENCH_POSTERS")); err == nil && n > 0 {
+				posters = n
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
@@ -368,6 +373,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 			if st.Batches > 0 {
 				b.ReportMetric(float64(st.Messages)/float64(st.Batches), "msgs/batch")
+				b.ReportMetric(elapsed.Seconds()*1000/float64(st.Batches), "ms/batch")
 			}
 		})
 	}

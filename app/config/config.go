@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,9 @@ type Config struct {
 
 	// Fanout chooses how chat signals reach the other nodes: LISTEN/NOTIFY or NATS.
 	Fanout Fanout
+
+	// ChatLimits are the installation's throttles of visitor messages.
+	ChatLimits ChatLimits
 
 	// Migrate lets serve apply pending migrations before it starts.
 	Migrate bool
@@ -143,6 +147,7 @@ type rawValues struct {
 	fwdInterval, fwdBatch, auditRetention                              string
 	metricsToken                                                       string
 	fanoutURL, fanoutCreds, fanoutCA, fanoutPrefix                     string
+	visitorPerMinute, visitorBurst, addressPerMinute                   string
 }
 
 func (r *rawValues) settings(_ *Config) []setting {
@@ -187,6 +192,9 @@ func (r *rawValues) settings(_ *Config) []setting {
 		{"fanout-credentials", "PARLEY_FANOUT_CREDENTIALS", "", "NATS credentials file (.creds: user JWT and NKey seed) for PARLEY_FANOUT_URL", false, &r.fanoutCreds},
 		{"fanout-ca", "PARLEY_FANOUT_CA", "", "PEM CA certificates that verify a TLS NATS server (default: system roots)", false, &r.fanoutCA},
 		{"fanout-prefix", "PARLEY_FANOUT_PREFIX", hub.DefaultNATSPrefix, "NATS subject prefix of this installation, so installations sharing one NATS never mix", false, &r.fanoutPrefix},
+		{"visitor-messages-per-minute", "PARLEY_VISITOR_MESSAGES_PER_MINUTE", strconv.Itoa(DefaultVisitorMessagesPerMinute), "messages each visitor may send per minute once the burst is spent (sites may set less; 1 to 60000)", false, &r.visitorPerMinute},
+		{"visitor-message-burst", "PARLEY_VISITOR_MESSAGE_BURST", strconv.Itoa(DefaultVisitorMessageBurst), "messages each visitor may send at once (sites may set less; 1 to 1000)", false, &r.visitorBurst},
+		{"address-messages-per-minute", "PARLEY_ADDRESS_MESSAGES_PER_MINUTE", strconv.Itoa(DefaultAddressMessagesPerMinute), "messages all visitors behind one client address may send per minute, after a burst of 200 (1 to 600000)", false, &r.addressPerMinute},
 	}
 }
 
@@ -367,6 +375,7 @@ func (r *rawValues) validate(cfg *Config) (*Config, error) {
 		dialect = u.Dialect
 	}
 	cfg.Fanout = r.fanout(dialect, bad)
+	cfg.ChatLimits = r.chatLimits(bad)
 
 	if len(p) > 0 {
 		return nil, p

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/parleyhq/parley/app/config"
 	"github.com/parleyhq/parley/app/loadtest"
 )
 
@@ -64,6 +65,13 @@ func startInstallation(ctx context.Context, o *options, stderr io.Writer) (*inst
 	if o.vault {
 		env = append(env, "VAULT_ADDR="+os.Getenv("VAULT_ADDR"), "VAULT_TOKEN="+os.Getenv("VAULT_TOKEN"))
 		in.keyProvider = "vault"
+	}
+	if o.visitorPerMinute > 0 {
+		env = append(env, fmt.Sprintf("PARLEY_VISITOR_MESSAGES_PER_MINUTE=%d", o.visitorPerMinute),
+			fmt.Sprintf("PARLEY_ADDRESS_MESSAGES_PER_MINUTE=%d", max(config.DefaultAddressMessagesPerMinute, o.visitorPerMinute)))
+	}
+	if o.visitorBurst > 0 {
+		env = append(env, fmt.Sprintf("PARLEY_VISITOR_MESSAGE_BURST=%d", o.visitorBurst))
 	}
 	var dbURL, migrateURL string
 	if o.db == "postgres" {

@@ -34,6 +34,8 @@ type options struct {
 	baseline, audit, keep, vault                                                             bool
 	load                                                                                     loadtest.Config
 	agents, stormAccounts                                                                    int
+	// visitorPerMinute and visitorBurst raise the started servers' visitor throttles (0: theirs).
+	visitorPerMinute, visitorBurst int
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
@@ -83,6 +85,8 @@ and OUT/NAME.svg. Exit status: 0 contract held, 1 contract broken, 2 usage, 3 th
 	fs.StringVar(&o.out, "out", "data/load", "directory for the JSON, the SVG, the servers' data and logs")
 	fs.BoolVar(&o.keep, "keep", false, "keep the started servers' data directory and database")
 	fs.StringVar(&o.progress, "progress", "auto", "progress: auto (a bar on a terminal), on (lines), off")
+	fs.IntVar(&o.visitorPerMinute, "visitor-messages-per-minute", 0, "started servers: PARLEY_VISITOR_MESSAGES_PER_MINUTE (and the per-address limit to match), so a visitor may send faster than a person types (0: the installation default, 60)")
+	fs.IntVar(&o.visitorBurst, "visitor-message-burst", 0, "started servers: PARLEY_VISITOR_MESSAGE_BURST (0: the installation default, 10)")
 	fs.StringVar(&o.serveBaseline, "serve-baseline", "", "only serve the baseline at this address until stopped (what -baseline starts)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -104,6 +108,8 @@ and OUT/NAME.svg. Exit status: 0 contract held, 1 contract broken, 2 usage, 3 th
 		return nil, errors.New("-nodes > 1 needs -db postgres")
 	case o.url != "" && o.accounts == "":
 		return nil, errors.New("-url needs -accounts")
+	case o.visitorPerMinute < 0 || o.visitorPerMinute > 60000 || o.visitorBurst < 0 || o.visitorBurst > 1000:
+		return nil, errors.New("-visitor-messages-per-minute is 0 to 60000, -visitor-message-burst 0 to 1000")
 	case o.agents < 1:
 		return nil, errors.New("-agents is at least 1")
 	case o.load.Visitors < 1 || o.load.Messages < 0 || o.load.Size > 4000 || o.load.InFlight < 1:

@@ -63,7 +63,10 @@ func (m *Module) readFrames(ctx context.Context, sk *socket, side protocol.Side,
 			return closeWith(protocol.CloseHelloRequired, protocol.ReasonHelloRequired)
 		case protocol.TypePing:
 			sk.reply(ctx, protocol.Pong{Type: protocol.TypePong})
+		case protocol.TypeMessage, protocol.TypeTyping:
+			ferr = handle(ctx, sk, in)
 		default:
+			sk.afterPosts(ctx)
 			ferr = handle(ctx, sk, in)
 		}
 		if ferr == nil {
@@ -73,10 +76,7 @@ func (m *Module) readFrames(ctx context.Context, sk *socket, side protocol.Side,
 		if side == protocol.SideVisitor {
 			convID = ""
 		}
-		f, ok := frameError(ferr, in.Key, convID)
-		if !ok {
-			m.log.ErrorContext(ctx, "chat frame failed", "type", in.Type, "error", ferr.Error())
-		}
+		f := sk.refusal(ctx, in.Type, ferr, in.Key, convID)
 		if f.Code == "rate_limited" {
 			if st.strike(m.chat.Now()) {
 				return closeWith(protocol.CloseRateLimited, protocol.ReasonRateLimited)

@@ -98,6 +98,8 @@ type socket struct {
 	out  chan any
 	// gone is closed once the writer stopped taking replies.
 	gone chan struct{}
+	// last is the latest message the reader submitted and may not be decided yet (post).
+	last *chat.Pending
 }
 
 func newSocket(conn *websocket.Conn, log *slog.Logger) *socket {
@@ -132,10 +134,58 @@ func (sk *socket) ack(ctx context.Context, convID, key string, seq int64, res ch
 		deliver: res.Deliver})
 }
 
+// posted is a message handed to the group commit, queued for the writer in the order its frame
+// was read: the writer waits for its batch, then writes its ack followed by its delivery, or
+// the error frame of its refusal. The reader goes on reading meanwhile (the outbox bounds how
+// far ahead), so one socket's messages share batches instead of waiting a commit each.
+type posted struct {
+	p *chat.Pending
+	// key and convID are the frame's; convID is empty on a visitor's socket (it serves one
+	// conversation, and its acks name it from ackConv).
+	key, convID, ackConv string
+	// visitor acks carry the visitor's seq.
+	visitor bool
+}
+
+// post queues a submitted message for the writer and remembers it: frames that act on the
+// conversation wait for it (afterPosts).
+func (sk *socket) post(ctx context.Context, p posted) {
+	sk.last = p.p
+	sk.reply(ctx, p)
+}
+
+// afterPosts waits until the socket's submitted messages are decided, so that a frame read after
+// them (an end, a transfer, a read receipt) acts after them too. Only the reader calls it.
+func (sk *socket) afterPosts(ctx context.Context) {
+	if sk.last == nil {
+		return
+	}
+	select {
+	case <-sk.last.Done():
+		sk.last = nil
+	case <-ctx.Done():
+	}
+}
+
+// refusal is the error frame answering err; an unexpected error is logged (its frame says only
+// that something went wrong).
+func (sk *socket) refusal(ctx context.Context, typ string, err error, key, convID string) protocol.Error {
+	f, ok := frameError(err, key, convID)
+	if !ok {
+		sk.log.ErrorContext(ctx, "chat frame failed", "type", typ, "error", err.Error())
+	}
+	return f
+}
+
 // settle runs what a queued value promised without writing it: an ack's delivery.
 func settle(v any) {
-	if a, ok := v.(acked); ok {
-		a.deliver()
+	switch v := v.(type) {
+	case acked:
+		v.deliver()
+	case posted:
+		if res, err := v.p.Wait(); err == nil {
+			res.Deliver()
+		}
 	}
 }
 
@@ -158,6 +208,17 @@ func (sk *socket) send(ctx context.Context, v any) error {
 		err := sk.write(ctx, v.ack)
 		v.deliver()
 		return err
+	case posted:
+		res, err := v.p.Wait()
+		if err != nil {
+			return sk.write(ctx, sk.refusal(ctx, protocol.TypeMessage, err, v.key, v.convID))
+		}
+		seq := res.Seq
+		if v.visitor {
+			seq = res.VisitorSeq
+		}
+		return sk.send(ctx, acked{ack: protocol.Ack{Type: protocol.TypeAck, ConversationID: v.ackConv, Key: v.key, Seq: seq,
+			Duplicate: res.Duplicate}, deliver: res.Deliver})
 	}
 	return sk.write(ctx, v)
 }

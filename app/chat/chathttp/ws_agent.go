@@ -85,11 +85,11 @@ func agentFrame(ctx context.Context, as *chat.AgentSession, sk *socket, in proto
 	case protocol.TypeRefuse:
 		return as.Refuse(ctx, in.ConversationID)
 	case protocol.TypeMessage:
-		res, err := as.Post(ctx, in.ConversationID, in.Key, in.Text)
+		p, err := as.Submit(ctx, in.ConversationID, in.Key, in.Text)
 		if err != nil {
 			return err
 		}
-		sk.ack(ctx, in.ConversationID, in.Key, res.Seq, res)
+		sk.post(ctx, posted{p: p, key: in.Key, convID: in.ConversationID, ackConv: in.ConversationID})
 	case protocol.TypeTyping:
 		as.Typing(ctx, in.ConversationID, in.Typing)
 	case protocol.TypeRead:

@@ -79,11 +79,11 @@ func (m *Module) runVisitor(ctx context.Context, en *ender, site tenant.Site, ip
 func visitorFrame(ctx context.Context, vs *chat.VisitorSession, sk *socket, in protocol.Inbound) error {
 	switch in.Type {
 	case protocol.TypeMessage:
-		res, err := vs.Post(ctx, in.Key, in.Text)
+		p, err := vs.Submit(ctx, in.Key, in.Text)
 		if err != nil {
 			return err
 		}
-		sk.ack(ctx, vs.ConversationID(), in.Key, res.VisitorSeq, res)
+		sk.post(ctx, posted{p: p, key: in.Key, ackConv: vs.ConversationID(), visitor: true})
 	case protocol.TypeTyping:
 		vs.Typing(ctx, in.Typing)
 	case protocol.TypeRead:
