@@ -124,9 +124,13 @@ LOAD_IDLE_VISITORS ?= 10000
 load-tool: build
 	$(GO) build -trimpath -o $(LOAD) ./cmd/parley-load
 
-## load-throughput: one node, PostgreSQL: 400 conversations × 10 messages, 4 in flight, 4 agents.
+## The throughput scenarios send faster than a person types: their servers allow each visitor
+## LOAD_FAST (messages per minute and burst) instead of the installation's 60 and 10.
+LOAD_FAST = -visitor-messages-per-minute 60000 -visitor-message-burst 1000
+
+## load-throughput: one node, PostgreSQL: 400 conversations × 50 messages, 8 in flight, 4 agents.
 load-throughput: load-tool
-	$(LOAD_RUN) -name throughput -db postgres -visitors 400 -agents 4 -messages 10 -in-flight 4
+	$(LOAD_RUN) -name throughput -db postgres -visitors 400 -agents 4 -messages 50 -in-flight 8 $(LOAD_FAST)
 
 ## load-latency: below saturation, 100 senders with one message in flight each.
 load-latency: load-tool
@@ -148,13 +152,13 @@ load-audit: load-tool
 
 ## load-nodes: 2 and then 3 nodes on one PostgreSQL behind nginx (LISTEN/NOTIFY fan-out).
 load-nodes: load-tool
-	$(LOAD_RUN) -name nodes-2 -db postgres -nodes 2 -visitors 400 -agents 4 -messages 10 -in-flight 4
-	$(LOAD_RUN) -name nodes-3 -db postgres -nodes 3 -visitors 400 -agents 6 -messages 10 -in-flight 4
+	$(LOAD_RUN) -name nodes-2 -db postgres -nodes 2 -visitors 400 -agents 4 -messages 50 -in-flight 8 $(LOAD_FAST)
+	$(LOAD_RUN) -name nodes-3 -db postgres -nodes 3 -visitors 400 -agents 6 -messages 50 -in-flight 8 $(LOAD_FAST)
 
 ## load-baseline: the throughput scenario and, in the same invocation, the bare WebSocket fan-out
 ## baseline (no persistence) under the same load: the ratio Parley ÷ baseline.
 load-baseline: load-tool
-	$(LOAD_RUN) -name baseline -db postgres -visitors 400 -agents 4 -messages 10 -in-flight 4 -baseline
+	$(LOAD_RUN) -name baseline -db postgres -visitors 400 -agents 4 -messages 50 -in-flight 8 $(LOAD_FAST) -baseline
 
 clean:
 	rm -rf bin

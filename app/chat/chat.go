@@ -208,6 +208,12 @@ func (s *Service) Hub() *hub.Hub { return s.hub }
 // Limits returns the engine's limits, defaults filled in (the transport reads its timeouts).
 func (s *Service) Limits() Limits { return s.limits }
 
+// Strikes returns Limits' ThrottleStrikes and ThrottleStrikeDecay without copying the limits (a
+// socket's reader keeps them for its whole life).
+func (s *Service) Strikes() (int, time.Duration) {
+	return s.limits.ThrottleStrikes, s.limits.ThrottleStrikeDecay
+}
+
 // PublicOrigin returns Parley's own origin, lower-case (scheme://host[:port]).
 func (s *Service) PublicOrigin() string { return s.origin }
 

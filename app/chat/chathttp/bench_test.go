@@ -138,9 +138,12 @@ func BenchmarkMessagePathParallel(b *testing.B) {
 // welcome and replay): the clients run in a child process so only the server is counted. It
 // reports the growth of the process's resident set (VmRSS, what the operating system charges)
 // per socket as KB/socket, the heap and stacks in use per socket as B/socket, and sockets per
-// GiB of RSS; -benchtime=1x is enough.
+// GiB of RSS; -benchtime=1x is enough. PARLEY_BENCH_IDLE_SOCKETS sets the number of sockets.
 func BenchmarkIdleSockets(b *testing.B) {
-	const sockets = 2000
+	sockets := 2000
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_BENCH_IDLE_SOCKETS")); err == nil && n > 0 {
+		sockets = n // 10000 for the density target: needs that many open files in both processes
+	}
 	url := migratetest.URL(b, migrations.SQLite)
 	e := newEnv(b, openURL(b, url, true), url)
 	n := e.node(e.db, unlimited)
@@ -185,10 +188,10 @@ func BenchmarkIdleSockets(b *testing.B) {
 		rssAfter := rss(b)
 		_ = stdin.Close()
 		_ = cmd.Wait()
-		per := float64(after-before) / sockets
-		perRSS := float64(rssAfter-rssBefore) / sockets
+		per := float64(after-before) / float64(sockets)
+		perRSS := float64(rssAfter-rssBefore) / float64(sockets)
 		b.ReportMetric(per, "B/socket")
-		b.ReportMetric(float64(stackAfter-stackBefore)/sockets, "stack-B/socket")
+		b.ReportMetric(float64(stackAfter-stackBefore)/float64(sockets), "stack-B/socket")
 		b.ReportMetric(perRSS/1024, "KB/socket")
 		b.ReportMetric(float64(1<<30)/perRSS, "sockets/GiB")
 	}

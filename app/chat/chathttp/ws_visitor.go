@@ -46,33 +46,45 @@ func (m *Module) visitorSocket(c echo.Context) error {
 	return nil
 }
 
-// runVisitor is one visitor socket from hello to close.
+// runVisitor is one visitor socket from hello to close. The opening (hello, replay) is a
+// function of its own: its frames are gone from the stack the socket's writer parks on (serve).
 func (m *Module) runVisitor(ctx context.Context, en *ender, site tenant.Site, ip string, o chat.Origin) error {
-	hello, err := readHello(ctx, en, protocol.SideVisitor, m.chat.Limits().HelloTimeout)
+	vs, sk, err := m.openVisitor(ctx, en, site, ip, o)
 	if err != nil {
 		return err
+	}
+	defer vs.Close()
+	return m.serve(ctx, en, sk, vs, protocol.SideVisitor, func(ctx context.Context, sk *socket, in protocol.Inbound) error {
+		return visitorFrame(ctx, vs, sk, in)
+	})
+}
+
+// openVisitor reads the visitor's hello, opens the session and writes its opening frames; a
+// refusal is the close code the socket ends with.
+func (m *Module) openVisitor(ctx context.Context, en *ender, site tenant.Site, ip string, o chat.Origin) (*chat.VisitorSession, *socket, error) {
+	hello, err := readHello(ctx, en, protocol.SideVisitor, m.chat.Limits().HelloTimeout)
+	if err != nil {
+		return nil, nil, err
 	}
 	vs, frames, err := m.chat.OpenVisitor(ctx, site, hello.Token, hello.ConversationID, hello.LastSeq, ip, o)
 	switch {
 	case errors.Is(err, visitor.ErrUnauthenticated):
-		return closeWith(protocol.CloseUnauthenticated, protocol.ReasonUnauthenticated)
+		return nil, nil, closeWith(protocol.CloseUnauthenticated, protocol.ReasonUnauthenticated)
 	case errors.Is(err, chat.ErrRateLimited):
-		return closeWith(protocol.CloseRateLimited, protocol.ReasonRateLimited)
+		return nil, nil, closeWith(protocol.CloseRateLimited, protocol.ReasonRateLimited)
 	case errors.Is(err, chat.ErrBanned):
-		return closeWith(protocol.CloseUnavailable, protocol.ReasonUnavailable)
+		return nil, nil, closeWith(protocol.CloseUnavailable, protocol.ReasonUnavailable)
 	case errors.Is(err, chat.ErrNotFound):
-		return closeWith(protocol.CloseNotFound, protocol.ReasonNotFound)
+		return nil, nil, closeWith(protocol.CloseNotFound, protocol.ReasonNotFound)
 	case err != nil:
-		return err
+		return nil, nil, err
 	}
-	defer vs.Close()
 	sk := newSocket(en.conn, m.log)
 	if err := sk.writeAll(ctx, frames); err != nil {
-		return err
+		vs.Close()
+		return nil, nil, err
 	}
-	return m.serve(ctx, en, sk, vs, protocol.SideVisitor, func(ctx context.Context, sk *socket, in protocol.Inbound) error {
-		return visitorFrame(ctx, vs, sk, in)
-	})
+	return vs, sk, nil
 }
 
 // visitorFrame handles a visitor's frame.
