@@ -1,6 +1,7 @@
 package migrations
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
 	"io"
@@ -39,20 +40,22 @@ func IsBusy(err error) bool {
 
 // IsUnavailable reports whether err says the database could not be reached or went away
 // mid-statement, rather than refused the statement: a failed connect, a connection that broke
-// (refused, reset, closed), or PostgreSQL shutting down, starting up or in recovery (SQLSTATE
-// class 08 and 57P01–57P03). The caller's work may succeed when retried a moment later, so
-// clients are told "unavailable, retry" rather than "internal error".
+// (refused, reset, closed), PostgreSQL shutting down, starting up or in recovery (SQLSTATE
+// class 08 and 57P01–57P03), or a statement that ran out of time (its context's deadline, or
+// 57014 when PostgreSQL cancelled it) on an overloaded database. The caller's work may succeed
+// when retried a moment later, so clients are told "unavailable, retry" rather than "internal
+// error".
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) {
+	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "57014"
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {

@@ -1,6 +1,7 @@
 package migrations
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -46,6 +47,8 @@ func TestIsUnavailable(t *testing.T) {
 		{"bad connection", fmt.Errorf("tx: %w", driver.ErrBadConn), true},
 		{"broken read", io.ErrUnexpectedEOF, true},
 		{"pool dial message", errors.New("failed to connect to `user=parley_app database=parley`: dial error"), true},
+		{"deadline", fmt.Errorf("envelope: store data key: %w", context.DeadlineExceeded), true},
+		{"statement timeout", &pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}, true},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"serialization", &pgconn.PgError{Code: "40001"}, false},
 		{"card guard", errors.New("a card number is not allowed in column text"), false},
