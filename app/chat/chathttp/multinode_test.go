@@ -7,22 +7,42 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/app/chat"
+	"github.com/parleyhq/parley/app/chat/hub"
+	"github.com/parleyhq/parley/app/chat/hub/natstest"
 	"github.com/parleyhq/parley/app/chat/limit"
 	"github.com/parleyhq/parley/migrations"
 	"github.com/parleyhq/parley/migrations/migratetest"
 )
 
 // TestTwoNodes runs two Parley nodes on one PostgreSQL schema, each with its own connection
-// pool and LISTEN/NOTIFY relay: the visitor is on one node, the agent on the other. Offers,
-// messages, typing and read receipts cross nodes; concurrent senders on both nodes give every
-// receiver the same gapless order; the visitor moves to the other node and resumes exactly
-// where it left off.
+// pool and LISTEN/NOTIFY relay (crossNodes).
 func TestTwoNodes(t *testing.T) {
 	url := migratetest.URL(t, migrations.Postgres)
+	crossNodes(t, newEnv(t, openURL(t, url, true), url), url, 2)
+}
+
+// TestThreeNodesNATS runs three nodes with NATS as the fan-out bus instead of LISTEN/NOTIFY
+// (crossNodes).
+func TestThreeNodesNATS(t *testing.T) {
+	natsURL := natstest.URL(t)
+	url := migratetest.URL(t, migrations.Postgres)
 	e := newEnv(t, openURL(t, url, true), url)
+	e.nats = &hub.NATSConfig{URL: natsURL, Prefix: natstest.Prefix(t)}
+	crossNodes(t, e, url, 3)
+}
+
+// crossNodes starts count nodes on one schema: the visitor on the first, the agent on the second,
+// a second visitor tab on the last. The offer, the join, a message (its card number masked)
+// and typing cross nodes; concurrent senders on several nodes give every receiver
+// the same gapless order; the visitor's node goes away and the visitor resumes on the last node
+// exactly where it left off.
+func crossNodes(t *testing.T, e *env, url string, count int) {
 	fast := chat.Limits{VisitorMessages: limit.Every(time.Millisecond, 1000), AgentMessages: limit.Every(time.Millisecond, 1000)}
-	a := e.node(openURL(t, url, false), fast)
-	b := e.node(openURL(t, url, false), fast)
+	nodes := make([]*node, count)
+	for i := range nodes {
+		nodes[i] = e.node(openURL(t, url, false), fast)
+	}
+	a, b, last := nodes[0], nodes[1], nodes[count-1]
 
 	agentID := e.fullAgent("Nora")
 	ag, _ := b.agentSocket(t, agentID, nil)
@@ -38,17 +58,16 @@ func TestTwoNodes(t *testing.T) {
 	if j := vs.events(1)[0]; j.Event != "joined" || j.Sender.Name != "Nora" {
 		t.Fatalf("visitor on node A got %+v, want the agent on node B joined", j)
 	}
-	vs.send(map[string]any{"type": "message", "key": "v-1", "text": "hello from node A"})
-	if m := ag.events(1)[0]; m.Seq != 3 || m.Text != "hello from node A" {
-		t.Fatalf("agent on node B got %+v, want seq 3", m)
+	const card = "my card is 4111 1111 1111 1111"
+	vs.send(map[string]any{"type": "message", "key": "v-1", "text": card})
+	if m := ag.events(1)[0]; m.Seq != 3 || m.Text == card || m.Text == "" {
+		t.Fatalf("agent on node B got %+v, want seq 3 with the card number masked", m)
 	}
 	ag.send(map[string]any{"type": "typing", "conversation_id": conv.ConversationID, "typing": true})
 	vs.until("typing across nodes", func(f frame) bool { return f.Type == "typing" && f.Typing })
 
-	// Both nodes write at once: the visitor through node A and a second tab on node B, the agent
-	// on node B.
-	tab := b.visitorSocket(t, e, id.VisitorToken, conv.ConversationID, 3)
-	const per = 10
+	tab := last.visitorSocket(t, e, id.VisitorToken, conv.ConversationID, 3)
+	const per = 12
 	var wg sync.WaitGroup
 	for si, c := range []*client{vs, tab, ag} {
 		wg.Add(1)
@@ -65,24 +84,24 @@ func TestTwoNodes(t *testing.T) {
 	}
 	wg.Wait()
 	total := 3 * per
-	va, vb, av := vs.events(total + 1)[1:], tab.events(total), ag.events(total)
-	checkSeqs(t, "visitor on A", va, 3)
-	checkSeqs(t, "visitor tab on B", vb, 3)
-	checkSeqs(t, "agent on B", av, 3)
+	va, vt, av := vs.events(total + 1)[1:], tab.events(total), ag.events(total)
+	checkSeqs(t, "visitor on the first node", va, 3)
+	checkSeqs(t, "visitor tab on the last node", vt, 3)
+	checkSeqs(t, "agent on the second node", av, 3)
 	for i := range total {
-		if va[i].Text != vb[i].Text || va[i].Text != av[i].Text {
-			t.Fatalf("seq %d differs across nodes: %q %q %q", va[i].Seq, va[i].Text, vb[i].Text, av[i].Text)
+		if va[i].Text != vt[i].Text || va[i].Text != av[i].Text {
+			t.Fatalf("seq %d differs across nodes: %q %q %q", va[i].Seq, va[i].Text, vt[i].Text, av[i].Text)
 		}
 	}
 
-	// The visitor's node goes away; the visitor resumes on node B from its last seq.
-	last := va[len(va)-1].Seq
+	// The visitor's node goes away; the visitor resumes on the last node from its last seq.
+	seen := va[len(va)-1].Seq
 	_ = vs.conn.CloseNow()
 	ag.send(map[string]any{"type": "message", "conversation_id": conv.ConversationID, "key": "a-after", "text": "are you still there?"})
 	ag.events(1)
-	moved := b.visitorSocket(t, e, id.VisitorToken, conv.ConversationID, last)
-	if ev := moved.events(1)[0]; ev.Seq != last+1 || ev.Text != "are you still there?" {
-		t.Fatalf("resume on node B = %+v, want seq %d", ev, last+1)
+	moved := last.visitorSocket(t, e, id.VisitorToken, conv.ConversationID, seen)
+	if ev := moved.events(1)[0]; ev.Seq != seen+1 || ev.Text != "are you still there?" {
+		t.Fatalf("resume on the last node = %+v, want seq %d", ev, seen+1)
 	}
 	moved.quiet(300*time.Millisecond, "event")
 }
