@@ -5,10 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/app/account/accounttest"
+	"github.com/parleyhq/parley/app/apptest"
 	"github.com/parleyhq/parley/app/cobrowse"
 	"github.com/parleyhq/parley/app/cobrowse/dom"
 	"github.com/parleyhq/parley/audit"
@@ -426,4 +430,38 @@ func TestCobrowseBuffers(t *testing.T) {
 			t.Fatalf("%d of %d frames arrived", got, sent)
 		}
 	}
+}
+
+// TestCobrowseSettingsForm: the settings page's form refuses an idle time that is not a number
+// with the page again (422) and saves nothing; a valid form saves and redirects.
+func TestCobrowseSettingsForm(t *testing.T) {
+	eachDB(t, cobrowse.Options{}, func(t *testing.T, w *world, n *node) {
+		owner := n.login(w.owner)
+		form := "/sites/" + w.site.ID + "/cobrowse"
+		post := func(values string) *httptest.ResponseRecorder {
+			// As the page's form sends it: the token in the body, not in a header.
+			return n.do(apptest.Request{Method: http.MethodPost, Path: form, Body: values + "&csrf_token=" + url.QueryEscape(owner.csrf),
+				ContentType: "application/x-www-form-urlencoded", Header: http.Header{"Cookie": {owner.cookie}}})
+		}
+		settings := func() cobrowse.Settings {
+			rec := owner.do(http.MethodGet, "/api/v1/chat/sites/"+w.site.ID+"/cobrowse", "")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("read settings: %d %s", rec.Code, rec.Body)
+			}
+			return accounttest.Decode[cobrowse.Settings](t, rec)
+		}
+		if rec := post("idle_seconds=soon&input_allowlist=amount"); rec.Code != http.StatusUnprocessableEntity ||
+			!strings.Contains(rec.Body.String(), "A whole number of seconds.") {
+			t.Fatalf("form with idle_seconds=soon: %d %s", rec.Code, rec.Body)
+		}
+		if s := settings(); s.Enabled || len(s.InputAllowlist) != 0 {
+			t.Fatalf("a refused form saved %+v", s)
+		}
+		if rec := post("enabled=on&idle_seconds=120&input_allowlist=amount"); rec.Code != http.StatusSeeOther {
+			t.Fatalf("valid form: %d %s", rec.Code, rec.Body)
+		}
+		if s := settings(); !s.Enabled || s.IdleSeconds != 120 || len(s.InputAllowlist) != 1 || s.InputAllowlist[0] != "amount" {
+			t.Fatalf("saved %+v, want enabled, 120 s, [amount]", s)
+		}
+	})
 }

@@ -208,7 +208,9 @@ func (n *node) do(r apptest.Request) *httptest.ResponseRecorder {
 		body = strings.NewReader(r.Body)
 	}
 	req := httptest.NewRequest(r.Method, r.Path, body)
-	if r.Body != "" && r.ContentType == "" {
+	if r.ContentType != "" {
+		req.Header.Set("Content-Type", r.ContentType)
+	} else if r.Body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, vs := range r.Header {

@@ -450,15 +450,7 @@ func pumpLocal(ctx context.Context, conn *websocket.Conn, g *Leg) {
 }
 
 func (m *Module) getSettings(c echo.Context) error {
-	p, err := principal(c)
-	if err != nil {
-		return err
-	}
-	site, err := m.site(c, p)
-	if err != nil {
-		return err
-	}
-	set, err := m.Service.SiteSettings(c.Request().Context(), p.TenantID, site.ID)
+	_, set, err := m.siteSettings(c)
 	if err != nil {
 		return err
 	}
@@ -466,11 +458,7 @@ func (m *Module) getSettings(c echo.Context) error {
 }
 
 func (m *Module) putSettings(c echo.Context) error {
-	p, err := principal(c)
-	if err != nil {
-		return err
-	}
-	site, err := m.site(c, p)
+	p, site, err := m.ownSite(c)
 	if err != nil {
 		return err
 	}
@@ -485,6 +473,26 @@ func (m *Module) putSettings(c echo.Context) error {
 		return httpError(err)
 	}
 	return m.getSettings(c)
+}
+
+// ownSite is the signed-in user and the site of the path, in their organisation.
+func (m *Module) ownSite(c echo.Context) (*api.Principal, tenant.Site, error) {
+	p, err := principal(c)
+	if err != nil {
+		return nil, tenant.Site{}, err
+	}
+	site, err := m.site(c, p)
+	return p, site, err
+}
+
+// siteSettings is ownSite with the site's co-browsing settings.
+func (m *Module) siteSettings(c echo.Context) (tenant.Site, Settings, error) {
+	p, site, err := m.ownSite(c)
+	if err != nil {
+		return site, Settings{}, err
+	}
+	set, err := m.Service.SiteSettings(c.Request().Context(), p.TenantID, site.ID)
+	return site, set, err
 }
 
 func (m *Module) site(c echo.Context, p *api.Principal) (tenant.Site, error) {
@@ -517,15 +525,7 @@ func (m *Module) csrf(c echo.Context) string {
 }
 
 func (m *Module) settingsPage(c echo.Context) error {
-	p, err := principal(c)
-	if err != nil {
-		return err
-	}
-	site, err := m.site(c, p)
-	if err != nil {
-		return err
-	}
-	set, err := m.Service.SiteSettings(c.Request().Context(), p.TenantID, site.ID)
+	site, set, err := m.siteSettings(c)
 	if err != nil {
 		return err
 	}
@@ -537,11 +537,7 @@ func (m *Module) settingsPage(c echo.Context) error {
 }
 
 func (m *Module) settingsForm(c echo.Context) error {
-	p, err := principal(c)
-	if err != nil {
-		return err
-	}
-	site, err := m.site(c, p)
+	p, site, err := m.ownSite(c)
 	if err != nil {
 		return err
 	}
@@ -549,11 +545,11 @@ func (m *Module) settingsForm(c echo.Context) error {
 	if in.InputAllowlist == nil {
 		in.InputAllowlist = []string{}
 	}
-	idle, perr := strconv.Atoi(strings.TrimSpace(c.FormValue("idle_seconds")))
-	in.IdleSeconds = idle
-	err = m.Service.SetSiteSettings(c.Request().Context(), p.UserID, site, in, originOf(c))
-	if perr != nil {
+	// An idle time that is not a number is refused before anything is saved.
+	if in.IdleSeconds, err = strconv.Atoi(strings.TrimSpace(c.FormValue("idle_seconds"))); err != nil {
 		err = &InvalidError{"idle_seconds", "A whole number of seconds."}
+	} else {
+		err = m.Service.SetSiteSettings(c.Request().Context(), p.UserID, site, in, originOf(c))
 	}
 	var ie *InvalidError
 	if errors.As(err, &ie) {
