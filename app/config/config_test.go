@@ -79,6 +79,9 @@ func TestProblems(t *testing.T) {
 		{name: "retention under 12 months", env: map[string]string{"PARLEY_AUDIT_RETENTION_DAYS": "90"}, want: []string{"PARLEY_AUDIT_RETENTION_DAYS"}},
 		{name: "short metrics token", env: map[string]string{"PARLEY_METRICS_TOKEN": "too-short"}, want: []string{"PARLEY_METRICS_TOKEN"}},
 		{name: "metrics token with a space", env: map[string]string{"PARLEY_METRICS_TOKEN": "0123456789abcdef 0123456789abcdef"}, want: []string{"PARLEY_METRICS_TOKEN"}},
+		{name: "visitor rate of zero", env: map[string]string{"PARLEY_VISITOR_MESSAGES_PER_MINUTE": "0"}, want: []string{"PARLEY_VISITOR_MESSAGES_PER_MINUTE"}},
+		{name: "visitor burst over the bound", env: map[string]string{"PARLEY_VISITOR_MESSAGE_BURST": "1001"}, want: []string{"PARLEY_VISITOR_MESSAGE_BURST"}},
+		{name: "address rate not a number", env: map[string]string{"PARLEY_ADDRESS_MESSAGES_PER_MINUTE": "lots"}, want: []string{"PARLEY_ADDRESS_MESSAGES_PER_MINUTE"}},
 		{name: "several at once", env: map[string]string{"PARLEY_DATABASE_URL": "oracle://x", "PARLEY_LOG_LEVEL": "loud"}, want: []string{"PARLEY_DATABASE_URL", "PARLEY_LOG_LEVEL"}},
 	}
 	for _, tt := range tests {
@@ -133,5 +136,23 @@ func TestSecretsNotEchoedInHelp(t *testing.T) {
 		if strings.Contains(out.String(), s) {
 			t.Errorf("--help shows a secret from the environment: %q", s)
 		}
+	}
+}
+
+func TestChatLimits(t *testing.T) {
+	cfg, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (config.ChatLimits{VisitorMessagesPerMinute: 60, VisitorMessageBurst: 10, AddressMessagesPerMinute: 600}); cfg.ChatLimits != want {
+		t.Errorf("defaults %+v, want %+v", cfg.ChatLimits, want)
+	}
+	cfg, err = load(t, map[string]string{"PARLEY_VISITOR_MESSAGES_PER_MINUTE": "6000", "PARLEY_VISITOR_MESSAGE_BURST": " 100 ",
+		"PARLEY_ADDRESS_MESSAGES_PER_MINUTE": "12000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (config.ChatLimits{VisitorMessagesPerMinute: 6000, VisitorMessageBurst: 100, AddressMessagesPerMinute: 12000}); cfg.ChatLimits != want {
+		t.Errorf("got %+v, want %+v", cfg.ChatLimits, want)
 	}
 }
